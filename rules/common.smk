@@ -1,0 +1,76 @@
+# Shared set-up: config and sample-sheet validation, input functions, targets.
+# Kept cheap (pandas + validation only): it is re-parsed for every cluster job.
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# src/ first on the path: the workflow runs from a checkout even where the package
+# is not pip-installed (conda environments on a cluster).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from cytotrial.errors import InputError
+from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
+from cytotrial.tables import sort_samples
+
+
+validate(config, schema="../config/schemas/config.schema.yaml")
+
+SCHEMA_DIR = Path(workflow.basedir) / "config" / "schemas"
+DEMO_DIR = "results/demo"
+# Demo mode: no sample sheet given, so the workflow simulates the demo trial.
+DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""
+
+if DEMO:
+    from cytotrial.simulate import plan_demo_samples
+
+    # The plan is a pure function of the seed; the files themselves are written
+    # by the rule simulate_demo_trial (nothing is written at parse time).
+    samples = sort_samples(plan_demo_samples(config["demo"]["seed"], DEMO_DIR))
+    CLINICAL_DIR = f"{DEMO_DIR}/clinical"
+elif config["sample_sheet"] and config["clinical_dir"]:
+    samples = read_sample_sheet(config["sample_sheet"], SCHEMA_DIR)
+    missing = [path for path in samples["fcs"] if not Path(path).is_file()]
+    if missing:
+        raise InputError(
+            f"{config['sample_sheet']}: {len(missing)} FCS file(s) not found, e.g. {missing[0]}"
+        )
+    CLINICAL_DIR = config["clinical_dir"]
+    read_clinical_tables(CLINICAL_DIR, SCHEMA_DIR)  # fail at parse time on bad tables
+else:
+    raise InputError(
+        "config: give both sample_sheet and clinical_dir (your trial), or neither (the demo)"
+    )
+
+validate(samples, schema="../config/schemas/samples.schema.yaml")
+
+
+wildcard_constraints:
+    sample="|".join(samples["sample_id"]),
+
+
+def all_fcs_files():
+    """Every sample's FCS file, in sample-sheet order."""
+    return samples["fcs"].tolist()
+
+
+def sample_records():
+    """The sheet as plain records, for aggregate rules (adding a sample reruns them)."""
+    columns = ["sample_id", "patient_id", "part", "timepoint", "batch", "fcs"]
+    return samples[columns].to_dict("records")
+
+
+def clinical_tables():
+    """The six clinical tables as named inputs."""
+    return {name: f"{CLINICAL_DIR}/{name}.csv" for name in CLINICAL_TABLES}
+
+
+def simulate_mem_mb(wildcards, threads):
+    """Memory for the simulator: a few copies of one file's events per thread."""
+    bytes_per_file = config["demo"]["events_per_file"] * 14 * 4
+    return int(500 + threads * 8 * bytes_per_file / 1e6)
+
+
+def get_final_output():
+    """Targets of `rule all`: the merged report (it depends on everything else)."""
+    return ["results/report/cytotrial_report.html"]

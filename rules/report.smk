@@ -1,0 +1,18 @@
+# The merged report: the default target's last output.
+
+
+rule report:
+    input:
+        samples_per_timepoint="results/flow/samples_per_timepoint.tsv",
+        sample_inventory="results/flow/sample_inventory.tsv",
+        patient_flow="results/clinical/patient_flow.tsv",
+    output:
+        "results/report/cytotrial_report.html",
+    params:
+        config=config,
+    log:
+        "logs/report/report.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,21 @@
+"""Snakemake adapter: render the merged HTML report."""
+
+import _bootstrap  # noqa: F401
+
+from cytotrial.logs import log_to_file
+from cytotrial.report import build_report
+
+
+def main(smk) -> None:
+    log_to_file(smk.log[0])
+    build_report(
+        smk.input.samples_per_timepoint,
+        smk.input.sample_inventory,
+        smk.input.patient_flow,
+        dict(smk.params.config),
+        smk.output[0],
+    )
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

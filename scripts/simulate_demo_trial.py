@@ -1,0 +1,17 @@
+"""Snakemake adapter: write the simulated demo trial."""
+
+import _bootstrap  # noqa: F401
+
+from cytotrial.logs import log_to_file
+from cytotrial.simulate import simulate_trial
+
+
+def main(smk) -> None:
+    log_to_file(smk.log[0])
+    simulate_trial(
+        smk.params.out_dir, smk.params.seed, smk.params.events_per_file, threads=smk.threads
+    )
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

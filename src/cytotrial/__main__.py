@@ -1,0 +1,5 @@
+"""Allow ``python -m cytotrial ...``."""
+
+from cytotrial.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""The merged HTML report: one self-contained file (CSS and data embedded).
+
+Every table is rendered through Jinja's autoescaping (sample IDs, channel names
+and other user-supplied strings can never inject markup) and can be downloaded
+as CSV from a data: link, so the file works offline from a USB stick.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import importlib.metadata
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cytotrial.atomic import write_text_atomic
+
+REPORTED_PACKAGES = (
+    "cytotrial",
+    "snakemake",
+    "numpy",
+    "pandas",
+    "scipy",
+    "flowio",
+    "flowkit",
+    "lifelines",
+    "matplotlib",
+    "jinja2",
+)
+
+
+@dataclass
+class ReportTable:
+    """A table in the report, with the file name it downloads as."""
+
+    title: str
+    frame: pd.DataFrame
+    csv_name: str
+    caption: str = ""
+
+    @property
+    def csv_data_uri(self) -> str:
+        payload = self.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        return "data:text/csv;base64," + base64.b64encode(payload).decode("ascii")
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [[_cell(v) for v in row] for row in self.frame.itertuples(index=False)]
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class ReportSection:
+    """A titled section holding tables and short notes."""
+
+    title: str
+    anchor: str
+    tables: list[ReportTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the results."""
+    versions = {"python": platform.python_version()}
+    for name in REPORTED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def render_report(
+    sections: list[ReportSection],
+    config: dict,
+    out_path: str | Path,
+    title: str = "cytotrial report",
+) -> None:
+    """Render the report to `out_path` (written atomically)."""
+    env = Environment(
+        loader=PackageLoader("cytotrial", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        keep_trailing_newline=True,
+    )
+    html = env.get_template("report.html.j2").render(
+        title=title,
+        sections=sections,
+        config_yaml=yaml.safe_dump(config, sort_keys=True),
+        versions=package_versions(),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    write_text_atomic(out_path, html)
+
+
+def _read_result(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(
+        path, sep="\t", dtype={"sample_id": str, "patient_id": str, "batch": str},
+        keep_default_na=False, na_values=[""],
+    )
+
+
+def build_report(
+    samples_per_timepoint: str | Path,
+    sample_inventory: str | Path,
+    patient_flow: str | Path,
+    config: dict,
+    out_path: str | Path,
+) -> None:
+    """Assemble the report from the workflow's result tables."""
+    inventory = _read_result(sample_inventory)
+    problems = inventory[inventory["problem"].fillna("") != ""]
+    overview = ReportSection(
+        "Cohort overview",
+        "overview",
+        tables=[
+            ReportTable(
+                "Patient flow",
+                _read_result(patient_flow)[["label", "n", "parent", "box"]],
+                "patient_flow.csv",
+                "Patients per box of the trial's flow diagram, computed from patients.csv; "
+                "children of a box add up to it (checked when the table is made).",
+            ),
+            ReportTable(
+                "Flow cytometry samples per part and timepoint",
+                _read_result(samples_per_timepoint),
+                "samples_per_timepoint.csv",
+                "Samples in the sample sheet per part x timepoint, distinct patients, files "
+                "whose FCS header could be read, and their median event count.",
+            ),
+        ],
+    )
+    samples = ReportSection(
+        "Samples",
+        "samples",
+        tables=[
+            ReportTable(
+                "Sample inventory",
+                inventory,
+                "sample_inventory.csv",
+                "One row per FCS file: sheet fields and what the file's header says.",
+            )
+        ],
+        notes=[f"{len(problems)} sample(s) with a problem: see the 'problem' column."]
+        if len(problems)
+        else [],
+    )
+    render_report([overview, samples], config, out_path)

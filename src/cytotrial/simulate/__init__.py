@@ -1,0 +1,91 @@
+"""The simulated demo trial: clinical tables, one FCS file per flow sample, ground truth.
+
+`plan_demo_samples` is cheap (no FCS data) and deterministic, so the workflow can
+call it at parse time to know the demo's samples before the files exist;
+`simulate_trial` writes everything. Both use the same seed-driven plan, so the
+sample sheet written to disk equals the one the workflow planned with.
+
+Layout written by `simulate_trial(out_dir, ...)`:
+
+    out_dir/samples.tsv            sample sheet (config/schemas/samples.schema.yaml)
+    out_dir/clinical/*.csv         the six clinical tables
+    out_dir/fcs/{sample_id}.fcs    raw FCS 3.1 files
+    out_dir/truth/                 ground truth per file (never read by the pipeline)
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.atomic import atomic_path
+from cytotrial.tables import SAMPLE_COLUMNS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEED = 2021
+DEFAULT_EVENTS_PER_FILE = 20_000
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    """What `simulate_trial` wrote."""
+
+    out_dir: Path
+    patients: int
+    samples: int
+    events_per_file: int
+
+
+def plan_demo_samples(seed: int, out_dir: str | Path) -> pd.DataFrame:
+    """The demo's sample sheet (no files written), FCS paths under `out_dir`/fcs."""
+    from cytotrial.simulate.clinical import simulate_clinical
+
+    return _sample_sheet(simulate_clinical(seed), seed, Path(out_dir))
+
+
+def _sample_sheet(tables, seed: int, out_dir: Path) -> pd.DataFrame:
+    from cytotrial.simulate.clinical import plan_flow_samples
+    from cytotrial.simulate.flow import assign_batches, leukocytes_per_ul
+
+    plan = plan_flow_samples(tables, seed).sort_values("sample_id").reset_index(drop=True)
+    plan["batch"] = assign_batches(plan).to_numpy()
+    plan["leukocytes_per_ul"] = leukocytes_per_ul(plan, seed).round().astype(int).to_numpy()
+    plan["fcs"] = [(out_dir / "fcs" / f"{sample}.fcs").as_posix() for sample in plan.sample_id]
+    return plan[list(SAMPLE_COLUMNS)]
+
+
+def simulate_trial(
+    out_dir: str | Path,
+    seed: int = DEFAULT_SEED,
+    events_per_file: int = DEFAULT_EVENTS_PER_FILE,
+    threads: int = 1,
+) -> SimulationSummary:
+    """Write the whole demo trial to `out_dir`; same arguments, same bytes."""
+    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.flow import simulate_sample, write_sample
+
+    out_dir = Path(out_dir)
+    tables = simulate_clinical(seed)
+    sheet = _sample_sheet(tables, seed, out_dir)
+    tables.write(out_dir / "clinical")
+    with atomic_path(out_dir / "samples.tsv") as tmp:
+        sheet.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
+    log.info("clinical tables for %d patients written", len(tables.patients))
+
+    truth_dir = out_dir / "truth"
+    truth_dir.mkdir(parents=True, exist_ok=True)
+
+    def one(row: dict) -> None:
+        write_sample(simulate_sample(row, seed, events_per_file), Path(row["fcs"]), truth_dir)
+
+    rows = sheet.to_dict("records")
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        for _ in pool.map(one, rows):
+            pass
+    log.info("%d FCS files of %d events written", len(rows), events_per_file)
+    return SimulationSummary(out_dir, len(tables.patients), len(rows), events_per_file)

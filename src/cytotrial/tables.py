@@ -1,0 +1,150 @@
+"""Read the sample sheet and the clinical tables with the right types.
+
+IDs are always strings ("007" stays "007"); only empty cells count as missing
+(so a value such as "NA" is kept and then rejected by the schema, not silently
+dropped); every table is checked against its schema before it is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.errors import InputError
+from cytotrial.validation import load_schema, validate_rows
+
+CLINICAL_TABLES = (
+    "patients",
+    "baseline",
+    "dates",
+    "responses",
+    "adverse_events",
+    "subsequent_therapies",
+)
+SAMPLE_COLUMNS = (
+    "sample_id",
+    "patient_id",
+    "part",
+    "timepoint",
+    "fcs",
+    "batch",
+    "leukocytes_per_ul",
+    "acquisition_date",
+)
+# Canonical order of the trial's sampling timepoints (used for sorting and tables).
+TIMEPOINTS = (("A", "C1D1"), ("A", "C2D1"), ("B", "C1D1"), ("B", "C1D3"), ("B", "C2D3"), ("B", "EOT"))
+_STRING_COLUMNS = {"sample_id": str, "patient_id": str, "batch": str, "fcs": str}
+_UNIQUE_KEYS = {
+    "patients": ["patient_id"],
+    "dates": ["patient_id"],
+    "baseline": ["patient_id", "part"],
+    "responses": ["patient_id", "part"],
+}
+_DATE_COLUMNS = {
+    "dates": (
+        "part_a_start",
+        "part_a_progression",
+        "part_b_registration",
+        "part_b_progression",
+        "part_b_end_of_treatment",
+        "death",
+        "last_followup",
+    ),
+    "adverse_events": ("onset_date",),
+    "subsequent_therapies": ("start_date",),
+}
+
+
+def read_table(path: str | Path, sep: str = ",") -> pd.DataFrame:
+    """Read a CSV/TSV input table: IDs as strings, only empty cells missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        return pd.read_csv(
+            path,
+            sep=sep,
+            dtype=_STRING_COLUMNS,
+            keep_default_na=False,
+            na_values=[""],
+            comment="#",
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read as a {_sep_name(sep)} table: {exc}") from exc
+
+
+def _sep_name(sep: str) -> str:
+    return "tab-separated" if sep == "\t" else "comma-separated"
+
+
+def check_unique(table: pd.DataFrame, columns: list[str], source: str) -> None:
+    """Raise InputError naming the duplicated key(s) and their lines."""
+    duplicated = table.duplicated(columns, keep=False)
+    if duplicated.any():
+        lines = [str(i + 2) for i in table.index[duplicated]]
+        keys = table.loc[duplicated, columns].drop_duplicates().astype(str)
+        shown = "; ".join(", ".join(row) for row in keys.itertuples(index=False))
+        raise InputError(
+            f"{source}: duplicated {' + '.join(columns)} ({shown}) on lines {', '.join(lines)}; "
+            "each must appear once"
+        )
+
+
+def read_sample_sheet(path: str | Path, schema_dir: Path | None = None) -> pd.DataFrame:
+    """The sample sheet, validated, indexed by sample_id and sorted."""
+    table = read_table(path, sep="\t")
+    validate_rows(table, load_schema("samples", schema_dir), str(path), id_column="sample_id")
+    check_unique(table, ["sample_id"], str(path))
+    check_unique(table, ["patient_id", "part", "timepoint"], str(path))
+    return sort_samples(table)
+
+
+def sort_samples(samples: pd.DataFrame) -> pd.DataFrame:
+    """Index by sample_id (kept as a column) in a stable order."""
+    return samples.set_index("sample_id", drop=False).sort_index()
+
+
+def read_clinical_tables(
+    clinical_dir: str | Path, schema_dir: Path | None = None
+) -> dict[str, pd.DataFrame]:
+    """All six clinical tables from one folder (see `read_clinical_files`)."""
+    clinical_dir = Path(clinical_dir)
+    return read_clinical_files(
+        {name: clinical_dir / f"{name}.csv" for name in CLINICAL_TABLES}, schema_dir
+    )
+
+
+def read_clinical_files(
+    paths: Mapping[str, str | Path], schema_dir: Path | None = None
+) -> dict[str, pd.DataFrame]:
+    """The clinical tables named in `paths`, validated; date columns parsed to Timestamps."""
+    tables = {}
+    for name in CLINICAL_TABLES:
+        path = Path(paths[name])
+        table = read_table(path)
+        validate_rows(table, load_schema(name, schema_dir), str(path), id_column="patient_id")
+        tables[name] = parse_dates(table, _DATE_COLUMNS.get(name, ()), str(path))
+    for name, key in _UNIQUE_KEYS.items():
+        check_unique(tables[name], key, str(paths[name]))
+    return tables
+
+
+def parse_dates(table: pd.DataFrame, columns: tuple[str, ...], source: str) -> pd.DataFrame:
+    """Parse YYYY-MM-DD columns; an impossible date (2020-02-30) names its line."""
+    table = table.copy()
+    for column in columns:
+        if column not in table:
+            continue
+        parsed = pd.to_datetime(table[column], format="%Y-%m-%d", errors="coerce")
+        bad = parsed.isna() & table[column].notna()
+        if bad.any():
+            line = int(table.index[bad][0]) + 2
+            raise InputError(
+                f"{source}, line {line}: field '{column}': {table[column][bad].iloc[0]!r} "
+                "is not a real date (expected YYYY-MM-DD)"
+            )
+        table[column] = parsed
+    return table

@@ -10,11 +10,11 @@ rule clinical_patient_flow:
             caption="../report/patient_flow.rst",
             category="Cohort overview",
         ),
-    params:
-        rp2d_atra_mg_m2=config["clinical"]["rp2d_atra_mg_m2"],
     log:
         "logs/clinical/patient_flow.log",
     conda:
         "../envs/clinical.yaml"
+    params:
+        rp2d_atra_mg_m2=config["clinical"]["rp2d_atra_mg_m2"],
     script:
         "../scripts/clinical_patient_flow.py"

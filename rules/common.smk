@@ -13,7 +13,6 @@ from cytotrial.errors import InputError
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
 from cytotrial.tables import sort_samples
 
-
 validate(config, schema="../config/schemas/config.schema.yaml")
 
 SCHEMA_DIR = Path(workflow.basedir) / "config" / "schemas"

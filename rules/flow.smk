@@ -16,11 +16,11 @@ rule flow_sample_inventory:
             caption="../report/samples_per_timepoint.rst",
             category="Cohort overview",
         ),
-    params:
-        samples=sample_records(),
     log:
         "logs/flow/sample_inventory.log",
     conda:
         "../envs/flow.yaml"
+    params:
+        samples=sample_records(),
     script:
         "../scripts/flow_sample_inventory.py"

@@ -8,11 +8,11 @@ rule report:
         patient_flow="results/clinical/patient_flow.tsv",
     output:
         "results/report/cytotrial_report.html",
-    params:
-        config=config,
     log:
         "logs/report/report.log",
     conda:
         "../envs/report.yaml"
+    params:
+        config=config,
     script:
         "../scripts/report.py"

@@ -9,19 +9,19 @@ if DEMO:
             clinical=expand(f"{DEMO_DIR}/clinical/{{table}}.csv", table=CLINICAL_TABLES),
             fcs=all_fcs_files(),
             truth=directory(f"{DEMO_DIR}/truth"),
-        params:
-            out_dir=DEMO_DIR,
-            seed=config["demo"]["seed"],
-            events_per_file=config["demo"]["events_per_file"],
-        threads: 2
-        resources:
-            mem_mb=simulate_mem_mb,
-            runtime=60,
         log:
             "logs/simulate_demo_trial.log",
         benchmark:
             "results/benchmarks/simulate_demo_trial.tsv"
         conda:
             "../envs/simulate.yaml"
+        threads: 2
+        resources:
+            mem_mb=simulate_mem_mb,
+            runtime=60,
+        params:
+            out_dir=DEMO_DIR,
+            seed=config["demo"]["seed"],
+            events_per_file=config["demo"]["events_per_file"],
         script:
             "../scripts/simulate_demo_trial.py"

@@ -36,7 +36,7 @@ def test_config_defaults_fill_every_key():
 def test_every_config_key_has_description_and_default():
     import yaml
 
-    schema = yaml.safe_load(open(CONFIG_SCHEMA))
+    schema = yaml.safe_load(Path(CONFIG_SCHEMA).read_text())
 
     def walk(properties: dict, prefix: str = "") -> None:
         for key, sub in properties.items():
@@ -93,7 +93,9 @@ def test_sheet_errors_name_line_and_field(tmp_path, row, expected):
 
 def test_sheet_unknown_column_is_named(tmp_path):
     path = tmp_path / "samples.tsv"
-    path.write_text("sample_id\tpatient_id\tpart\ttimepoint\tfcs\tpatient_name\nS1\tP1\tA\tC1D1\ta\tDoe\n")
+    path.write_text(
+        "sample_id\tpatient_id\tpart\ttimepoint\tfcs\tpatient_name\nS1\tP1\tA\tC1D1\ta\tDoe\n"
+    )
     with pytest.raises(InputError, match="'patient_name' was unexpected"):
         read_sample_sheet(path, SCHEMA_DIR)
 
@@ -142,14 +144,26 @@ def test_minimal_clinical_tables_read(tmp_path):
     [
         ("adverse_events", "patient_id,part,term,grade\nP1,A,Anemia,7\n", "field 'grade'"),
         ("responses", "patient_id,part,best_response\nP1,A,great\n", "field 'best_response'"),
-        ("dates", "patient_id,part_a_start,last_followup\nP1,2016-02-30,2020-09-30\n",
-         "'2016-02-30' is not a real date"),
-        ("dates", "patient_id,part_a_start,last_followup\nP1,1/7/2016,2020-09-30\n",
-         "dates are written YYYY-MM-DD"),
-        ("patients", "patient_id,sex,heavy_chain,light_chain,part_b_cohort\n"
-         "P1,female,IgG,kappa,phase2\n", "'atra_dose_mg_m2' is a required property"),
-        ("baseline", "patient_id,part,age_years,prior_lines\nP1,A,70,3\nP1,A,71,3\n",
-         "duplicated patient_id + part"),
+        (
+            "dates",
+            "patient_id,part_a_start,last_followup\nP1,2016-02-30,2020-09-30\n",
+            "'2016-02-30' is not a real date",
+        ),
+        (
+            "dates",
+            "patient_id,part_a_start,last_followup\nP1,1/7/2016,2020-09-30\n",
+            "dates are written YYYY-MM-DD",
+        ),
+        (
+            "patients",
+            "patient_id,sex,heavy_chain,light_chain,part_b_cohort\nP1,female,IgG,kappa,phase2\n",
+            "'atra_dose_mg_m2' is a required property",
+        ),
+        (
+            "baseline",
+            "patient_id,part,age_years,prior_lines\nP1,A,70,3\nP1,A,71,3\n",
+            "duplicated patient_id + part",
+        ),
     ],
 )
 def test_clinical_errors_name_file_and_field(tmp_path, table, text, expected):

@@ -111,7 +111,9 @@ def patient_flow(patients: pd.DataFrame, rp2d_mg_m2: float) -> pd.DataFrame:
     for reason, n in not_b["not_in_part_b_reason"].fillna("not recorded").value_counts().items():
         boxes.append(FlowBox(f"not_part_b:{reason}", _reason_label(reason), int(n), "not_part_b"))
     boxes.append(FlowBox("phase1", "Part B phase 1 (dose finding)", len(phase1), "part_b"))
-    boxes.append(FlowBox("phase2", "Part B phase 2 (expansion)", int((cohort == "phase2").sum()), "part_b"))
+    boxes.append(
+        FlowBox("phase2", "Part B phase 2 (expansion)", int((cohort == "phase2").sum()), "part_b")
+    )
     for dose, n in phase1["atra_dose_mg_m2"].value_counts().sort_index().items():
         boxes.append(FlowBox(f"phase1:{dose:g}", f"ATRA {dose:g} mg/m2", int(n), "phase1"))
     at_rp2d = int((in_b["atra_dose_mg_m2"] == rp2d_mg_m2).sum())

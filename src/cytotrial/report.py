@@ -110,8 +110,11 @@ def render_report(
 
 def _read_result(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(
-        path, sep="\t", dtype={"sample_id": str, "patient_id": str, "batch": str},
-        keep_default_na=False, na_values=[""],
+        path,
+        sep="\t",
+        dtype={"sample_id": str, "patient_id": str, "batch": str},
+        keep_default_na=False,
+        na_values=[""],
     )
 
 

@@ -34,7 +34,14 @@ SAMPLE_COLUMNS = (
     "acquisition_date",
 )
 # Canonical order of the trial's sampling timepoints (used for sorting and tables).
-TIMEPOINTS = (("A", "C1D1"), ("A", "C2D1"), ("B", "C1D1"), ("B", "C1D3"), ("B", "C2D3"), ("B", "EOT"))
+TIMEPOINTS = (
+    ("A", "C1D1"),
+    ("A", "C2D1"),
+    ("B", "C1D1"),
+    ("B", "C1D3"),
+    ("B", "C2D3"),
+    ("B", "EOT"),
+)
 _STRING_COLUMNS = {"sample_id": str, "patient_id": str, "batch": str, "fcs": str}
 _UNIQUE_KEYS = {
     "patients": ["patient_id"],

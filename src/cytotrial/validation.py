@@ -86,6 +86,4 @@ def validate_rows(
         shown = problems[:MAX_REPORTED]
         more = len(problems) - len(shown)
         tail = f"\n  ... and {more} more" if more else ""
-        raise InputError(
-            f"{len(problems)} problem(s) in {source}:\n  " + "\n  ".join(shown) + tail
-        )
+        raise InputError(f"{len(problems)} problem(s) in {source}:\n  " + "\n  ".join(shown) + tail)

@@ -7,7 +7,7 @@ import pytest
 from flowutils import transforms as fu
 
 from cytotrial.errors import InputError
-from cytotrial.transforms import Asinh, Linear, Logicle, transform_from_spec
+from cytotrial.flow.transforms import Asinh, Linear, Logicle, transform_from_spec
 
 
 def sample_values() -> np.ndarray:

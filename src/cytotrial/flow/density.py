@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 BINS = 256
-SMOOTHING_BINS = 3.0  # Gaussian kernel SD in bins: removes counting noise, keeps peaks
+MIN_SMOOTHING_BINS = 2.0  # floor of the Gaussian kernel SD, in bins
 MIN_PEAK_SHARE = 0.01  # a peak must hold at least this share of the density's mass
+MIN_PROMINENCE = 0.05  # ... and rise this far (share of the highest peak) above its valleys
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,23 @@ class Density:
         return float(self.centers[1] - self.centers[0])
 
 
+def bandwidth(values: np.ndarray) -> float:
+    """Silverman's rule of thumb: wider kernels for fewer events, so noise makes no peaks."""
+    if len(values) < 2:
+        return 0.0
+    q75, q25 = np.percentile(values, [75, 25])
+    spread = min(float(np.std(values)), float(q75 - q25) / 1.34) or float(np.std(values))
+    return 0.9 * spread * len(values) ** -0.2
+
+
 def density(values: np.ndarray, low: float, high: float, bins: int = BINS) -> Density:
     """Histogram over [low, high] smoothed with a Gaussian kernel; integrates to 1."""
     values = values[np.isfinite(values)]
     counts, edges = np.histogram(values, bins=bins, range=(low, high))
-    radius = int(4 * SMOOTHING_BINS)
+    sigma = max(MIN_SMOOTHING_BINS, bandwidth(values) / (edges[1] - edges[0]))
+    radius = int(4 * sigma)
     offsets = np.arange(-radius, radius + 1)
-    kernel = np.exp(-0.5 * (offsets / SMOOTHING_BINS) ** 2)
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
     smoothed = np.convolve(counts.astype(np.float64), kernel / kernel.sum(), mode="same")
     total = smoothed.sum()
     step = edges[1] - edges[0]
@@ -43,8 +54,14 @@ def density(values: np.ndarray, low: float, high: float, bins: int = BINS) -> De
     return Density((edges[:-1] + edges[1:]) / 2, values_out)
 
 
-def peaks(dens: Density, min_share: float = MIN_PEAK_SHARE) -> list[int]:
-    """Indices of local maxima whose basin holds at least `min_share` of the mass."""
+def peaks(
+    dens: Density, min_share: float = MIN_PEAK_SHARE, min_prominence: float = MIN_PROMINENCE
+) -> list[int]:
+    """Indices of local maxima that hold `min_share` of the mass and stand out.
+
+    Prominence is topographic: how far a peak rises above the higher of the two
+    lowest points separating it from higher ground on either side.
+    """
     y = dens.values
     candidates = [i for i in range(1, len(y) - 1) if y[i] > y[i - 1] and y[i] >= y[i + 1]]
     if len(y) > 1 and y[0] > y[1]:

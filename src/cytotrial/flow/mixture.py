@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_FIT_EVENTS = 50_000  # EM on an even subsample: enough for 3 clouds, bounded cost
-MAX_ITERATIONS = 200
-TOLERANCE = 1e-7
+MAX_FIT_EVENTS = 10_000  # EM on an even subsample: enough for 3 clouds, bounded cost
+MAX_ITERATIONS = 100
+TOLERANCE = 1e-6
 RIDGE = 1e-6  # keeps covariances invertible for tight clouds
 
 

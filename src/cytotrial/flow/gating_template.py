@@ -1,0 +1,189 @@
+"""The gating template (YAML): the gate hierarchy and how each gate adapts.
+
+See resources/gating/pbmc_cd38.yaml for the format. Parsing checks everything a
+typo could break (unknown kinds, parents listed after children, markers not in
+the panel) and names the gate and field in its error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cytotrial.errors import InputError
+
+KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle")
+SIDES = ("above", "below")
+
+
+@dataclass(frozen=True)
+class ThresholdSpec:
+    """A cut on one marker."""
+
+    marker: str
+    side: str
+    method: str = "valley"  # valley | static
+    valley: str = "deepest"  # deepest | first
+    value: float | None = None  # static cut, or fallback when no valley is found
+    fallback_sd: float = 4.0
+    negative_below: float | None = None  # negative cells peak below this (transformed units)
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """One gate of the template."""
+
+    name: str
+    parent: str
+    kind: str
+    params: dict[str, Any]
+
+    @property
+    def markers(self) -> list[str]:
+        """Markers (dimensions) this gate is drawn on."""
+        p = self.params
+        if self.kind == "threshold":
+            return [p["threshold"].marker]
+        if self.kind == "quadrant":
+            return [p["x"].marker, p["y"].marker]
+        if self.kind == "singlets":
+            return [p["area"], p["height"]]
+        if self.kind == "scatter_cluster":
+            return [p["x"], p["y"]]
+        return list(p["dims"])
+
+
+@dataclass(frozen=True)
+class GatingTemplate:
+    """The parsed template."""
+
+    name: str
+    gates: tuple[GateSpec, ...]
+    populations: dict[str, str]  # reported subset -> gate
+    mfi_marker: str
+    leukocyte_gate: str
+
+    def gate(self, name: str) -> GateSpec:
+        return next(g for g in self.gates if g.name == name)
+
+    @property
+    def markers(self) -> list[str]:
+        seen: list[str] = []
+        for gate in self.gates:
+            seen += [m for m in gate.markers if m not in seen]
+        return seen
+
+
+def read_gating_template(
+    path: str | Path, panel_markers: list[str] | None = None
+) -> GatingTemplate:
+    """Parse and check a YAML gating template."""
+    with open(path, encoding="utf-8") as handle:
+        content = yaml.safe_load(handle) or {}
+    where = str(path)
+    entries = content.get("gates")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f"{where}: expected a non-empty list under 'gates'")
+    gates: list[GateSpec] = []
+    for number, entry in enumerate(entries, start=1):
+        gates.append(_parse_gate(entry, f"{where}, gate {number}", {g.name for g in gates}))
+    names = {g.name for g in gates}
+    populations = dict(content.get("populations") or {})
+    for subset, gate in populations.items():
+        if gate not in names:
+            raise InputError(f"{where}: population {subset!r} refers to unknown gate {gate!r}")
+    leukocyte_gate = content.get("leukocyte_gate", "")
+    if leukocyte_gate not in names:
+        raise InputError(f"{where}: leukocyte_gate {leukocyte_gate!r} is not a gate")
+    mfi_marker = (content.get("mfi") or {}).get("marker")
+    if not mfi_marker:
+        raise InputError(f"{where}: 'mfi: marker:' is required (e.g. CD38)")
+    template = GatingTemplate(
+        str(content.get("name", Path(path).stem)),
+        tuple(gates),
+        populations,
+        mfi_marker,
+        leukocyte_gate,
+    )
+    if panel_markers is not None:
+        unknown = [m for m in [*template.markers, mfi_marker] if m not in panel_markers]
+        if unknown:
+            raise InputError(
+                f"{where}: marker(s) {', '.join(sorted(set(unknown)))} are not in the panel "
+                f"(panel markers: {', '.join(panel_markers)})"
+            )
+    return template
+
+
+def _parse_gate(entry: dict[str, Any], where: str, earlier: set[str]) -> GateSpec:
+    if not isinstance(entry, dict) or "name" not in entry or "parent" not in entry:
+        raise InputError(f"{where}: each gate needs 'name' and 'parent'")
+    name, parent = str(entry["name"]), str(entry["parent"])
+    where = f"{where} ({name})"
+    if name in earlier or name == "root":
+        raise InputError(f"{where}: gate name {name!r} is used twice")
+    if parent != "root" and parent not in earlier:
+        raise InputError(f"{where}: parent {parent!r} must be 'root' or a gate listed above")
+    kinds = [k for k in KINDS if k in entry]
+    if len(kinds) != 1:
+        raise InputError(f"{where}: give exactly one of {', '.join(KINDS)}")
+    kind = kinds[0]
+    body = entry[kind] or {}
+    if kind == "threshold":
+        params: dict[str, Any] = {"threshold": _threshold(body, f"{where}, threshold")}
+    elif kind == "quadrant":
+        params = {axis: _threshold(body.get(axis) or {}, f"{where}, {axis}") for axis in "xy"}
+    elif kind == "singlets":
+        params = _require(body, ("area", "height"), where) | {
+            "width_mad": float(body.get("width_mad", 4))
+        }
+    elif kind == "scatter_cluster":
+        params = _require(body, ("x", "y"), where) | {
+            "components": int(body.get("components", 3)),
+            "pick": int(body.get("pick", 1)),
+            "distance": float(body.get("distance", 2.5)),
+            "widen": float(body.get("widen", 0.0)),
+        }
+        if not 1 <= params["pick"] <= params["components"]:
+            raise InputError(f"{where}: pick must be between 1 and components")
+    else:
+        params = _require(body, ("dims", "min", "max"), where)
+        if not len(params["dims"]) == len(params["min"]) == len(params["max"]):
+            raise InputError(f"{where}: dims, min and max must have the same length")
+    return GateSpec(name, parent, kind, params)
+
+
+def _require(body: dict[str, Any], keys: tuple[str, ...], where: str) -> dict[str, Any]:
+    missing = [k for k in keys if k not in body]
+    if missing:
+        raise InputError(f"{where}: missing field(s) {', '.join(missing)}")
+    return {k: body[k] for k in keys}
+
+
+def _threshold(body: dict[str, Any], where: str) -> ThresholdSpec:
+    if "marker" not in body:
+        raise InputError(f"{where}: missing field 'marker'")
+    side = body.get("side", "above")
+    if side not in SIDES:
+        raise InputError(f"{where}: side {side!r} is not one of {', '.join(SIDES)}")
+    method = body.get("method", "valley")
+    if method not in ("valley", "static"):
+        raise InputError(f"{where}: method {method!r} is not 'valley' or 'static'")
+    if method == "static" and "value" not in body:
+        raise InputError(f"{where}: a static threshold needs 'value'")
+    valley = body.get("valley", "deepest")
+    if valley not in ("deepest", "first"):
+        raise InputError(f"{where}: valley {valley!r} is not 'deepest' or 'first'")
+    value = body.get("value")
+    return ThresholdSpec(
+        str(body["marker"]),
+        side,
+        method,
+        valley,
+        None if value is None else float(value),
+        float(body.get("fallback_sd", 4.0)),
+        None if body.get("negative_below") is None else float(body["negative_below"]),
+    )

@@ -1,0 +1,94 @@
+"""Across samples: one tidy table per patient x timepoint x population, and a QC table.
+
+Only samples whose analysis succeeded contribute values; every sample appears in
+the QC table with its status, so a failed file is listed with its reason rather
+than silently missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.flow.sample_outputs import read_record
+
+SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]
+
+
+def mfi_column(marker: str) -> str:
+    """The MFI column's name says what the number is (median, compensated, untransformed)."""
+    return f"{marker.lower()}_mfi_median_compensated_untransformed"
+
+
+def tidy_populations(
+    samples: pd.DataFrame,
+    population_files: Mapping[str, str | Path],
+    populations: list[str],
+) -> pd.DataFrame:
+    """Reported populations of every analysed sample, with sheet fields and absolute counts."""
+    frames = []
+    for path in population_files.values():
+        table = pd.read_csv(
+            path, sep="\t", dtype={"sample_id": str}, keep_default_na=False, na_values=[""]
+        )
+        frames.append(table[table["population"].isin(populations)])
+    columns = [
+        "sample_id",
+        "population",
+        "gate",
+        "events",
+        "pct_of_parent",
+        "pct_of_leukocytes",
+        "mfi_marker",
+        "mfi",
+        "flags",
+    ]
+    gated = (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
+    sheet = samples.reindex(columns=SHEET_COLUMNS)
+    tidy = sheet.merge(gated, on="sample_id", how="inner")
+    marker = tidy["mfi_marker"].iloc[0] if len(tidy) else "CD38"
+    tidy = tidy.rename(columns={"mfi": mfi_column(marker), "flags": "gate_flags"})
+    tidy = tidy.drop(columns="mfi_marker")
+    tidy["cells_per_ul"] = (tidy["leukocytes_per_ul"] * tidy["pct_of_leukocytes"] / 100).round(2)
+    order = {p: i for i, p in enumerate(populations)}
+    tidy["_order"] = tidy["population"].map(order)
+    tidy = tidy.sort_values(["patient_id", "part", "timepoint", "_order"]).drop(columns="_order")
+    return tidy.reset_index(drop=True)
+
+
+def sample_qc_table(
+    samples: pd.DataFrame,
+    record_files: Mapping[str, str | Path],
+    population_files: Mapping[str, str | Path],
+) -> pd.DataFrame:
+    """One row per sample (MultiQC-style general statistics): status, QC, % per gate."""
+    rows = []
+    for sample in samples.to_dict("records"):
+        sample_id = sample["sample_id"]
+        record = read_record(record_files[sample_id])
+        qc = record.get("qc") or {}
+        row = {
+            key: sample.get(key)
+            for key in ["sample_id", "patient_id", "part", "timepoint", "batch"]
+        }
+        gate_flags = [f"{g}: {f}" for g, v in record.get("gates", {}).items() for f in v["flags"]]
+        row.update(
+            status=record["status"],
+            reason=record.get("reason", ""),
+            events=qc.get("events"),
+            saturated_fraction=qc.get("saturated_fraction"),
+            unstable_time_fraction=qc.get("unstable_time_fraction"),
+            qc_flags=qc.get("qc_flags", ""),
+            gate_flags="; ".join(gate_flags),
+        )
+        table = pd.read_csv(
+            population_files[sample_id], sep="\t", keep_default_na=False, na_values=[""]
+        )
+        for gate, pct in zip(table["gate"], table["pct_of_parent"], strict=True):
+            row[f"pct_{gate}"] = pct
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,134 @@
+"""The audit plot: every gate drawn on its parent's events, one panel per gate."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from cytotrial.atomic import atomic_path
+from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate
+from cytotrial.flow.gating_template import GatingTemplate
+from cytotrial.flow.sample_analysis import SampleResult
+
+MAX_POINTS = 20_000  # drawn per panel: enough to see the populations, cheap to render
+COLUMNS = 4
+
+
+def plot_gating(result: SampleResult, template: GatingTemplate, out_path: str | Path) -> None:
+    """Write the sample's gating plot (PNG); a failed sample gets its reason instead."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if result.status != "ok" or result.plot_data is None or result.applied is None:
+        fig, ax = plt.subplots(figsize=(8, 2))
+        ax.axis("off")
+        ax.text(
+            0.01,
+            0.5,
+            f"{result.sample_id}: {result.status}\n{result.reason}",
+            wrap=True,
+            va="center",
+            fontsize=9,
+            color="firebrick",
+        )
+    else:
+        fig = _gate_panels(plt, result, template)
+    with atomic_path(out_path) as tmp:
+        fig.savefig(tmp, format="png", dpi=72)
+    plt.close(fig)
+
+
+def _gate_panels(plt, result: SampleResult, template: GatingTemplate):
+    gates = template.gates
+    rows = math.ceil(len(gates) / COLUMNS)
+    fig, axes = plt.subplots(rows, COLUMNS, figsize=(3.2 * COLUMNS, 2.9 * rows))
+    axes = np.atleast_1d(axes).ravel()
+    data, applied = result.plot_data, result.applied
+    every = np.ones(len(next(iter(data.values()))), dtype=bool)
+    for ax, spec in zip(axes, gates, strict=False):
+        gate = applied[spec.name]
+        parent = every if spec.parent == "root" else applied[spec.parent].mask
+        index = np.flatnonzero(parent)
+        if len(index) > MAX_POINTS:  # even thinning keeps the picture, bounds the cost
+            index = index[:: math.ceil(len(index) / MAX_POINTS)]
+        dims = spec.markers
+        if len(dims) == 1:
+            _histogram(ax, data[dims[0]][index], gate.shape, dims[0])
+        else:
+            _density(ax, data[dims[0]][index], data[dims[1]][index], gate.shape, dims)
+        parent_n = int(parent.sum())
+        share = 100 * gate.events / parent_n if parent_n else 0.0
+        ax.set_title(f"{spec.name}: {gate.events:,} ({share:.1f}% of {spec.parent})", fontsize=8)
+        if gate.flags:
+            ax.text(
+                0.02,
+                0.98,
+                "\n".join(gate.flags),
+                transform=ax.transAxes,
+                va="top",
+                fontsize=6,
+                color="firebrick",
+            )
+    for ax in axes[len(gates) :]:
+        ax.axis("off")
+    flags = result.qc.flags if result.qc else ()
+    fig.suptitle(f"{result.sample_id}  QC: {', '.join(flags) or 'no flags'}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _limits(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return 0.0, 1.0
+    low, high = np.percentile(finite, [0.5, 99.5])
+    pad = 0.05 * (high - low) + 1e-3
+    return float(low - pad), float(high + pad)
+
+
+def _histogram(ax, values: np.ndarray, shape, dim: str) -> None:
+    low, high = _limits(values)
+    ax.hist(values, bins=128, range=(low, high), color="0.45")
+    if isinstance(shape, RectangleGate):
+        for cut in (*shape.minimum, *shape.maximum):
+            if cut is not None and np.isfinite(cut):
+                ax.axvline(cut, color="crimson", lw=1.2)
+    ax.set_xlabel(dim, fontsize=8)
+    ax.tick_params(labelsize=6)
+
+
+def _density(ax, x: np.ndarray, y: np.ndarray, shape, dims: list[str]) -> None:
+    from matplotlib.colors import LogNorm
+
+    (x_low, x_high), (y_low, y_high) = _limits(x), _limits(y)
+    if len(x):
+        ax.hist2d(
+            x,
+            y,
+            bins=96,
+            range=[[x_low, x_high], [y_low, y_high]],
+            norm=LogNorm(),
+            cmap="viridis",
+            cmin=1,
+        )
+    if isinstance(shape, RectangleGate):
+        for value in (shape.minimum[0], shape.maximum[0]):
+            if value is not None and np.isfinite(value):
+                ax.axvline(value, color="crimson", lw=1.2)
+        for value in (shape.minimum[1], shape.maximum[1]):
+            if value is not None and np.isfinite(value):
+                ax.axhline(value, color="crimson", lw=1.2)
+    elif isinstance(shape, PolygonGate | EllipseGate):
+        outline = shape.outline() if isinstance(shape, EllipseGate) else np.array(shape.vertices)
+        if len(outline):
+            closed = np.vstack([outline, outline[:1]])
+            ax.plot(closed[:, 0], closed[:, 1], color="crimson", lw=1.2)
+    ax.set_xlim(x_low, x_high)
+    ax.set_ylim(y_low, y_high)
+    ax.set_xlabel(dims[0], fontsize=8)
+    ax.set_ylabel(dims[1], fontsize=8)
+    ax.tick_params(labelsize=6)

@@ -1,0 +1,243 @@
+"""One FCS file from raw events to gated populations and CD38 MFI.
+
+read -> QC -> compensate -> transform -> gate -> MFI. The result is plain data
+(rows and a JSON-able record) so the Snakemake job, tests and benchmarks share
+it. A sample that cannot be analysed gives a result with status "failed" or
+"panel_mismatch" and the reason, never an exception: one bad file must not take
+the other samples' results down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cytotrial.errors import InputError
+from cytotrial.flow.compensation import Spillover, compensate
+from cytotrial.flow.gating import AppliedGate, gate_events
+from cytotrial.flow.gating_template import GatingTemplate
+from cytotrial.flow.qc import QCResult, QCSettings, run_qc
+from cytotrial.flow.transforms import transform_from_spec
+from cytotrial.panel import Panel
+
+log = logging.getLogger(__name__)
+
+MFI_DEFINITION = "median of compensated, untransformed {marker} values of the population's events"
+POPULATION_COLUMNS = (
+    "sample_id",
+    "gate",
+    "parent",
+    "population",
+    "events",
+    "pct_of_parent",
+    "pct_of_leukocytes",
+    "mfi_marker",
+    "mfi",
+    "flags",
+)
+
+
+@dataclass
+class SampleResult:
+    """Everything one sample's analysis produced."""
+
+    sample_id: str
+    status: str  # ok | failed | panel_mismatch
+    reason: str = ""
+    file_sha256: str = ""
+    qc: QCResult | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    gates: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    plot_data: dict[str, np.ndarray] | None = None  # transformed events, for the audit plot
+    applied: dict[str, AppliedGate] | None = None
+
+    def record(self, template: GatingTemplate | None = None) -> dict[str, Any]:
+        """JSON-able summary: status, QC, notes, the gates as applied."""
+        return {
+            "sample_id": self.sample_id,
+            "status": self.status,
+            "reason": self.reason,
+            "file_sha256": self.file_sha256,
+            "qc": self.qc.as_row() if self.qc else None,
+            "notes": self.notes,
+            "mfi_definition": (
+                MFI_DEFINITION.format(marker=template.mfi_marker) if template else None
+            ),
+            "gates": self.gates,
+            "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
+        }
+
+
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def analyse_sample(
+    sample_id: str,
+    fcs_path: str | Path,
+    panel: Panel,
+    template: GatingTemplate,
+    qc_settings: QCSettings | None = None,
+    keep_plot_data: bool = True,
+) -> SampleResult:
+    """Analyse one FCS file; failures become a result with a reason."""
+    result = SampleResult(sample_id, "failed")
+    try:
+        result.file_sha256 = sha256_of(fcs_path)
+        _analyse(result, fcs_path, panel, template, qc_settings or QCSettings(), keep_plot_data)
+    except InputError as exc:  # bad input: the message already says what is wrong
+        result.status = result.status if result.status == "panel_mismatch" else "failed"
+        result.reason = result.reason or str(exc)
+        log.warning("%s: %s", sample_id, result.reason)
+    except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen file: record, go on
+        result.status, result.reason = "failed", f"{type(exc).__name__}: {exc}"
+        log.exception("%s: analysis failed", sample_id)
+    return result
+
+
+def _analyse(
+    result: SampleResult,
+    fcs_path: str | Path,
+    panel: Panel,
+    template: GatingTemplate,
+    qc_settings: QCSettings,
+    keep_plot_data: bool,
+) -> None:
+    from cytotrial.fcs import parse_spillover, read_fcs
+
+    clock = time.perf_counter()
+    data_set = read_fcs(fcs_path)
+    result.notes += list(data_set.notes)
+    missing = [c for c in panel.channel_names if c not in data_set.channels]
+    if missing:
+        result.status = "panel_mismatch"
+        result.reason = (
+            f"panel channel(s) missing from the file: {', '.join(missing)} "
+            f"(file has: {', '.join(data_set.channels)})"
+        )
+        raise InputError(result.reason)
+    columns = [data_set.channels.index(c) for c in panel.channel_names]
+    raw = np.ascontiguousarray(data_set.events[:, columns], dtype=np.float32)
+    ranges = [_range(data_set.keywords, index) for index in columns]
+    result.timings_s["read"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    time_channel = next((c.channel for c in panel.channels if c.role == "time"), None)
+    result.qc = run_qc(raw, panel.channel_names, ranges, time_channel, qc_settings)
+    finite = np.isfinite(raw).all(axis=1)
+    if not finite.all():
+        raw = raw[finite]
+    result.timings_s["qc"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    spillover = _spillover(parse_spillover(data_set.keywords), panel, result)
+    comp = compensate(raw, panel.channel_names, spillover) if spillover else raw
+    result.timings_s["compensate"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    needed = set(template.markers)
+    data = {
+        channel.marker: transform_from_spec(channel.transform, f"panel, {channel.channel}").apply(
+            comp[:, index]
+        )
+        for index, channel in enumerate(panel.channels)
+        if channel.marker in needed
+    }
+    result.timings_s["transform"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    applied = gate_events(data, template)
+    result.timings_s["gate"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    mfi_values = comp[:, panel.channel_names.index(panel.channel_for(template.mfi_marker))]
+    result.rows = population_rows(result.sample_id, applied, template, mfi_values)
+    result.timings_s["mfi"] = time.perf_counter() - clock
+    result.gates = {
+        name: {"parent": gate.spec.parent, **gate.shape.describe(), "flags": list(gate.flags)}
+        for name, gate in applied.items()
+    }
+    result.status = "ok"
+    if keep_plot_data:
+        result.plot_data, result.applied = data, applied
+
+
+def _range(keywords: dict[str, str], index: int) -> float:
+    value = keywords.get(f"$P{index + 1}R", "")
+    try:
+        return float(value)
+    except ValueError:
+        return float("inf")  # unknown range: nothing counts as saturated
+
+
+def _spillover(found, panel: Panel, result: SampleResult) -> Spillover | None:
+    """The file's own spillover matrix, restricted to the panel's compensated channels."""
+    wanted = [c.channel for c in panel.channels if c.compensate]
+    if not wanted:
+        return None
+    if found is None:
+        result.notes.append("no spillover matrix in the file: fluorescence left uncompensated")
+        return None
+    channels, matrix = found
+    missing = [c for c in wanted if c not in channels]
+    if missing:
+        raise InputError(f"spillover matrix lacks panel channel(s) {', '.join(missing)}")
+    keep = [list(channels).index(c) for c in wanted]
+    return Spillover(tuple(wanted), np.asarray(matrix, dtype=np.float64)[np.ix_(keep, keep)])
+
+
+def population_rows(
+    sample_id: str,
+    applied: dict[str, AppliedGate],
+    template: GatingTemplate,
+    mfi_values: np.ndarray,
+) -> list[dict[str, Any]]:
+    """One row per gate: counts, percentages and the MFI (median, untransformed)."""
+    reported = {gate: subset for subset, gate in template.populations.items()}
+    total = len(mfi_values)
+    leukocytes = applied[template.leukocyte_gate].events
+    rows = []
+    for name, gate in applied.items():
+        parent = total if gate.spec.parent == "root" else applied[gate.spec.parent].events
+        events = gate.events
+        rows.append(
+            {
+                "sample_id": sample_id,
+                "gate": name,
+                "parent": gate.spec.parent,
+                "population": reported.get(name, ""),
+                "events": events,
+                "pct_of_parent": _pct(events, parent),
+                "pct_of_leukocytes": _pct(events, leukocytes) if _below(name, template) else "",
+                "mfi_marker": template.mfi_marker,
+                "mfi": round(float(np.median(mfi_values[gate.mask])), 3) if events else "",
+                "flags": ";".join(gate.flags),
+            }
+        )
+    return rows
+
+
+def _pct(part: int, whole: int) -> float | str:
+    return round(100.0 * part / whole, 4) if whole else ""
+
+
+def _below(name: str, template: GatingTemplate) -> bool:
+    """True for the leukocyte gate and its descendants (a % of leukocytes makes sense)."""
+    while name != "root":
+        if name == template.leukocyte_gate:
+            return True
+        name = template.gate(name).parent
+    return False

@@ -48,15 +48,30 @@ wildcard_constraints:
     sample="|".join(samples["sample_id"]),
 
 
+SAMPLE_IDS = samples["sample_id"].tolist()
+
+
+def fcs_of_sample(wildcards):
+    """The FCS file of one sample."""
+    return samples.loc[wildcards.sample, "fcs"]
+
+
+def analyse_mem_mb(wildcards, input):
+    """A few float32 copies of the file's events, plus the interpreter."""
+    return int(400 + 12 * input.size_mb)
+
+
 def all_fcs_files():
     """Every sample's FCS file, in sample-sheet order."""
     return samples["fcs"].tolist()
 
 
-def sample_records():
+def sample_records(with_counts=False):
     """The sheet as plain records, for aggregate rules (adding a sample reruns them)."""
     columns = ["sample_id", "patient_id", "part", "timepoint", "batch", "fcs"]
-    return samples[columns].to_dict("records")
+    if with_counts:
+        columns.append("leukocytes_per_ul")
+    return samples.reindex(columns=columns).to_dict("records")
 
 
 def clinical_tables():

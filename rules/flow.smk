@@ -24,3 +24,62 @@ rule flow_sample_inventory:
         samples=sample_records(),
     script:
         "../scripts/flow_sample_inventory.py"
+
+
+# One job per FCS file. Its inputs are the file, the panel and the gating
+# template, and its params come from config only, so adding samples never reruns it.
+rule flow_analyse_sample:
+    input:
+        fcs=fcs_of_sample,
+        panel=config["panel"],
+        template=config["gating_template"],
+    output:
+        populations="results/flow/samples/{sample}.populations.tsv",
+        record="results/flow/samples/{sample}.json",
+        plot=report(
+            "results/flow/plots/{sample}.gating.png",
+            caption="../report/gating_plot.rst",
+            category="Gating QC",
+            labels={"sample": "{sample}"},
+        ),
+    log:
+        "logs/flow/analyse_sample/{sample}.log",
+    benchmark:
+        "results/benchmarks/flow_analyse_sample/{sample}.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        mem_mb=analyse_mem_mb,
+        runtime=10,
+    params:
+        qc=config["flow"]["qc"],
+    script:
+        "../scripts/flow_analyse_sample.py"
+
+
+rule flow_aggregate:
+    input:
+        populations=collect(
+            "results/flow/samples/{sample}.populations.tsv", sample=SAMPLE_IDS
+        ),
+        records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
+        template=config["gating_template"],
+    output:
+        populations=report(
+            "results/flow/populations.tsv",
+            caption="../report/flow_populations.rst",
+            category="Flow cytometry",
+        ),
+        sample_qc=report(
+            "results/flow/sample_qc.tsv",
+            caption="../report/sample_qc.rst",
+            category="Gating QC",
+        ),
+    log:
+        "logs/flow/aggregate.log",
+    conda:
+        "../envs/flow.yaml"
+    params:
+        samples=sample_records(with_counts=True),
+    script:
+        "../scripts/flow_aggregate.py"

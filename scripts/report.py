@@ -12,6 +12,8 @@ def main(smk) -> None:
         smk.input.samples_per_timepoint,
         smk.input.sample_inventory,
         smk.input.patient_flow,
+        smk.input.flow_populations,
+        smk.input.sample_qc,
         dict(smk.params.config),
         smk.output[0],
     )

@@ -122,11 +122,15 @@ def build_report(
     samples_per_timepoint: str | Path,
     sample_inventory: str | Path,
     patient_flow: str | Path,
+    flow_populations: str | Path,
+    sample_qc: str | Path,
     config: dict,
     out_path: str | Path,
 ) -> None:
     """Assemble the report from the workflow's result tables."""
     inventory = _read_result(sample_inventory)
+    qc = _read_result(sample_qc)
+    failed = qc[qc["status"] != "ok"]
     problems = inventory[inventory["problem"].fillna("") != ""]
     overview = ReportSection(
         "Cohort overview",
@@ -163,4 +167,36 @@ def build_report(
         if len(problems)
         else [],
     )
-    render_report([overview, samples], config, out_path)
+    flow = ReportSection(
+        "Flow cytometry",
+        "flow",
+        tables=[
+            ReportTable(
+                "Immune subsets per patient and timepoint",
+                _read_result(flow_populations),
+                "flow_populations.csv",
+                "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
+                "MFI = median of compensated, untransformed CD38 values of the subset's events.",
+            )
+        ],
+    )
+    gating = ReportSection(
+        "Gating QC",
+        "gating-qc",
+        tables=[
+            ReportTable(
+                "General statistics",
+                qc,
+                "sample_qc.csv",
+                "One row per sample: status, events, QC metrics and flags, gate flags, "
+                "% of parent per gate.",
+            )
+        ],
+        notes=[
+            f"{len(failed)} sample(s) not analysed: "
+            + "; ".join(f"{r.sample_id} ({r.status}: {r.reason})" for r in failed.itertuples())
+        ]
+        if len(failed)
+        else [],
+    )
+    render_report([overview, samples, flow, gating], config, out_path)

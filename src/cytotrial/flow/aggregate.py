@@ -92,3 +92,25 @@ def sample_qc_table(
             row[f"pct_{gate}"] = pct
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def aggregate_job(
+    sample_records: list[dict],
+    population_files: list[str],
+    record_files: list[str],
+    template_path: str | Path,
+    populations_out: str | Path,
+    sample_qc_out: str | Path,
+) -> None:
+    """The aggregate rule: both tables from the per-sample outputs."""
+    from cytotrial.flow.gating_template import read_gating_template
+    from cytotrial.results import write_tsv
+
+    samples = pd.DataFrame(sample_records)
+    by_sample = {Path(p).name.split(".")[0]: p for p in population_files}
+    records = {Path(p).name.split(".")[0]: p for p in record_files}
+    template = read_gating_template(template_path)
+    statuses = {s: read_record(p)["status"] for s, p in records.items()}
+    analysed = {s: p for s, p in by_sample.items() if statuses.get(s) == "ok"}
+    write_tsv(tidy_populations(samples, analysed, list(template.populations)), populations_out)
+    write_tsv(sample_qc_table(samples, records, by_sample), sample_qc_out)

@@ -1,0 +1,22 @@
+"""Snakemake adapter: tidy populations table and per-sample QC table."""
+
+import _bootstrap  # noqa: F401
+
+from cytotrial.flow.aggregate import aggregate_job
+from cytotrial.logs import log_to_file
+
+
+def main(smk) -> None:
+    log_to_file(smk.log[0])
+    aggregate_job(
+        smk.params.samples,
+        smk.input.populations,
+        smk.input.records,
+        smk.input.template,
+        smk.output.populations,
+        smk.output.sample_qc,
+    )
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,24 @@
+"""Snakemake adapter: analyse one FCS file (read, QC, compensate, gate, MFI)."""
+
+import _bootstrap  # noqa: F401
+
+from cytotrial.flow.sample_job import run_sample_job
+from cytotrial.logs import log_to_file
+
+
+def main(smk) -> None:
+    log_to_file(smk.log[0])
+    run_sample_job(
+        smk.wildcards.sample,
+        smk.input.fcs,
+        smk.input.panel,
+        smk.input.template,
+        smk.params.qc,
+        smk.output.populations,
+        smk.output.record,
+        smk.output.plot,
+    )
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,42 @@
+"""The per-sample job: analyse one file and write its three outputs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from cytotrial.flow.gating_plot import plot_gating
+from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.qc import QCSettings
+from cytotrial.flow.sample_analysis import analyse_sample
+from cytotrial.flow.sample_outputs import write_populations, write_record
+from cytotrial.panel import read_panel
+
+log = logging.getLogger(__name__)
+
+
+def run_sample_job(
+    sample_id: str,
+    fcs_path: str | Path,
+    panel_path: str | Path,
+    template_path: str | Path,
+    qc: dict[str, Any],
+    populations_out: str | Path,
+    record_out: str | Path,
+    plot_out: str | Path,
+) -> str:
+    """Analyse one sample; a failed sample still writes all outputs (its failure record)."""
+    panel = read_panel(panel_path)
+    template = read_gating_template(template_path, [c.marker for c in panel.channels])
+    settings = QCSettings(
+        min_events=qc.get("min_events", 1000),
+        max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
+        max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
+    )
+    result = analyse_sample(sample_id, fcs_path, panel, template, settings)
+    write_populations(result, populations_out)
+    write_record(result.record(template), record_out)
+    plot_gating(result, template, plot_out)
+    log.info("%s: %s %s", sample_id, result.status, result.reason)
+    return result.status

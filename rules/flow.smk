@@ -83,3 +83,52 @@ rule flow_aggregate:
         samples=sample_records(with_counts=True),
     script:
         "../scripts/flow_aggregate.py"
+
+
+rule flow_statistics:
+    input:
+        populations="results/flow/populations.tsv",
+        template=config["gating_template"],
+    output:
+        mfi_tests=report(
+            "results/flow/cd38_mfi_tests.tsv",
+            caption="../report/flow_tests.rst",
+            category="Flow cytometry",
+        ),
+        count_tests=report(
+            "results/flow/cell_count_tests.tsv",
+            caption="../report/flow_tests.rst",
+            category="Flow cytometry",
+        ),
+        mfi_A_png=report(
+            "results/flow/figures/cd38_mfi_part_A.png",
+            caption="../report/figure4.rst",
+            category="Flow cytometry",
+        ),
+        mfi_A_svg="results/flow/figures/cd38_mfi_part_A.svg",
+        mfi_B_png=report(
+            "results/flow/figures/cd38_mfi_part_B.png",
+            caption="../report/figure4.rst",
+            category="Flow cytometry",
+        ),
+        mfi_B_svg="results/flow/figures/cd38_mfi_part_B.svg",
+        counts_A_png=report(
+            "results/flow/figures/cell_counts_part_A.png",
+            caption="../report/counts_figure.rst",
+            category="Flow cytometry",
+        ),
+        counts_A_svg="results/flow/figures/cell_counts_part_A.svg",
+        counts_B_png=report(
+            "results/flow/figures/cell_counts_part_B.png",
+            caption="../report/counts_figure.rst",
+            category="Flow cytometry",
+        ),
+        counts_B_svg="results/flow/figures/cell_counts_part_B.svg",
+    log:
+        "logs/flow/statistics.log",
+    conda:
+        "../envs/flow.yaml"
+    params:
+        comparisons=config["flow"]["comparisons"],
+    script:
+        "../scripts/flow_statistics.py"

@@ -8,6 +8,12 @@ rule report:
         patient_flow="results/clinical/patient_flow.tsv",
         flow_populations="results/flow/populations.tsv",
         sample_qc="results/flow/sample_qc.tsv",
+        mfi_tests="results/flow/cd38_mfi_tests.tsv",
+        count_tests="results/flow/cell_count_tests.tsv",
+        mfi_A="results/flow/figures/cd38_mfi_part_A.png",
+        mfi_B="results/flow/figures/cd38_mfi_part_B.png",
+        counts_A="results/flow/figures/cell_counts_part_A.png",
+        counts_B="results/flow/figures/cell_counts_part_B.png",
     output:
         "results/report/cytotrial_report.html",
     log:

@@ -14,6 +14,9 @@ def main(smk) -> None:
         smk.input.patient_flow,
         smk.input.flow_populations,
         smk.input.sample_qc,
+        smk.input.mfi_tests,
+        smk.input.count_tests,
+        {key: smk.input[key] for key in ("mfi_A", "mfi_B", "counts_A", "counts_B")},
         dict(smk.params.config),
         smk.output[0],
     )

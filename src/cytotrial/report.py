@@ -66,13 +66,28 @@ def _cell(value: object) -> str:
 
 
 @dataclass
+class ReportFigure:
+    """A PNG embedded in the report as a data: URI."""
+
+    title: str
+    png: str | Path
+    caption: str = ""
+
+    @property
+    def data_uri(self) -> str:
+        payload = base64.b64encode(Path(self.png).read_bytes()).decode("ascii")
+        return "data:image/png;base64," + payload
+
+
+@dataclass
 class ReportSection:
-    """A titled section holding tables and short notes."""
+    """A titled section holding figures, tables and short notes."""
 
     title: str
     anchor: str
     tables: list[ReportTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
 
 
 def package_versions() -> dict[str, str]:
@@ -108,6 +123,18 @@ def render_report(
     write_text_atomic(out_path, html)
 
 
+FIGURE4_CAPTION = (
+    "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
+    "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
+    "(* <= .05, ** <= .01, *** <= .001, **** <= .0001, ns). MFI = median of compensated, "
+    "untransformed CD38 values."
+)
+TESTS_CAPTION = (
+    "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
+    "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism."
+)
+
+
 def _read_result(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(
         path,
@@ -124,6 +151,9 @@ def build_report(
     patient_flow: str | Path,
     flow_populations: str | Path,
     sample_qc: str | Path,
+    mfi_tests: str | Path,
+    count_tests: str | Path,
+    figures: dict[str, str | Path],
     config: dict,
     out_path: str | Path,
 ) -> None:
@@ -170,14 +200,34 @@ def build_report(
     flow = ReportSection(
         "Flow cytometry",
         "flow",
+        figures=[
+            ReportFigure(f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION)
+            for part in ("A", "B")
+        ]
+        + [
+            ReportFigure(f"Absolute counts, part {part}", figures[f"counts_{part}"])
+            for part in ("A", "B")
+        ],
         tables=[
+            ReportTable(
+                "CD38 MFI: paired comparisons",
+                _read_result(mfi_tests),
+                "cd38_mfi_tests.csv",
+                TESTS_CAPTION,
+            ),
+            ReportTable(
+                "Absolute counts: paired comparisons",
+                _read_result(count_tests),
+                "cell_count_tests.csv",
+                TESTS_CAPTION,
+            ),
             ReportTable(
                 "Immune subsets per patient and timepoint",
                 _read_result(flow_populations),
                 "flow_populations.csv",
                 "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
                 "MFI = median of compensated, untransformed CD38 values of the subset's events.",
-            )
+            ),
         ],
     )
     gating = ReportSection(

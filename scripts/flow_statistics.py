@@ -1,0 +1,23 @@
+"""Snakemake adapter: Wilcoxon matched-pairs tests and Figure 4 style plots."""
+
+import _bootstrap  # noqa: F401
+
+from cytotrial.flow.statistics_job import flow_statistics_job
+from cytotrial.logs import log_to_file
+
+
+def main(smk) -> None:
+    log_to_file(smk.log[0])
+    figures = {k: v for k, v in smk.output.items() if k.startswith(("mfi_", "counts_"))}
+    flow_statistics_job(
+        smk.input.populations,
+        smk.input.template,
+        smk.params.comparisons,
+        smk.output.mfi_tests,
+        smk.output.count_tests,
+        figures,
+    )
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

@@ -1,0 +1,137 @@
+"""Figure 4 style dot plots: one dot per patient per timepoint, median and IQR,
+the median printed per timepoint, grey lines joining a patient's samples, and
+brackets with Wilcoxon stars for the configured comparisons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cytotrial.atomic import atomic_path
+from cytotrial.stats.paired import prism_quartiles
+
+TIMEPOINTS = {"A": ["C1D1", "C2D1"], "B": ["C1D1", "C1D3", "C2D3", "EOT"]}
+LABELS = {
+    "monocytes": "Monocytes",
+    "b_cells": "B cells",
+    "t_cells": "T cells",
+    "nk_cells": "NK cells",
+    "activated_nk": "Activated NK (CD16+CD56dim)",
+}
+
+
+def dot_plot(
+    tidy: pd.DataFrame,
+    tests: pd.DataFrame,
+    part: str,
+    populations: Sequence[str],
+    value: str,
+    y_label: str,
+    title: str,
+):
+    """The figure for one part: a panel per population."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timepoints = TIMEPOINTS[part]
+    fig, axes = plt.subplots(1, len(populations), figsize=(2.6 * len(populations), 3.6))
+    axes = np.atleast_1d(axes)
+    for ax, population in zip(axes, populations, strict=True):
+        here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
+        _panel(ax, here, timepoints, value)
+        _brackets(ax, tests, part, population, timepoints)
+        ax.set_title(LABELS.get(population, population), fontsize=9)
+        ax.set_ylabel(y_label if ax is axes[0] else "", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str) -> None:
+    wide = here.pivot_table(index="patient_id", columns="timepoint", values=value, aggfunc="first")
+    wide = wide.reindex(columns=timepoints)
+    for _, row in wide.iterrows():  # a patient's samples joined, faintly
+        ax.plot(range(len(timepoints)), row.to_numpy(), color="0.8", lw=0.5, zorder=1)
+    rng = np.random.default_rng(0)  # fixed jitter: the same figure every run
+    top = np.nanmax(wide.to_numpy()) if wide.notna().any().any() else 1.0
+    for x, timepoint in enumerate(timepoints):
+        values = wide[timepoint].dropna().to_numpy()
+        ax.scatter(
+            x + rng.uniform(-0.12, 0.12, len(values)),
+            values,
+            s=9,
+            color="#1f3b57",
+            zorder=2,
+            alpha=0.8,
+        )
+        if len(values):
+            q = prism_quartiles(values)
+            ax.errorbar(
+                x,
+                q.median,
+                yerr=[[q.median - q.q1], [q.q3 - q.median]],
+                color="crimson",
+                capsize=6,
+                lw=1.4,
+                zorder=3,
+            )
+            ax.hlines(q.median, x - 0.25, x + 0.25, color="crimson", lw=2, zorder=3)
+            ax.text(
+                x,
+                -0.06,
+                f"{q.median:,.0f}",
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="top",
+                fontsize=6,
+            )
+        ax.text(
+            x,
+            1.0,
+            f"n={len(values)}",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=6,
+            color="0.4",
+        )
+    ax.set_xticks(range(len(timepoints)), timepoints, fontsize=7)
+    ax.tick_params(axis="x", pad=12)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlim(-0.6, len(timepoints) - 0.4)
+    ax.set_ylim(bottom=0, top=top * 1.05 if np.isfinite(top) and top > 0 else 1)
+
+
+def _brackets(ax, tests: pd.DataFrame, part: str, population: str, timepoints: list[str]) -> None:
+    rows = tests[(tests["part"] == part) & (tests["population"] == population)]
+    low, high = ax.get_ylim()
+    step = 0.09 * (high - low)
+    level = high
+    for row in rows.itertuples():
+        if row.before not in timepoints or row.after not in timepoints or pd.isna(row.p_value):
+            continue
+        x1, x2 = timepoints.index(row.before), timepoints.index(row.after)
+        level += step
+        ax.plot(
+            [x1, x1, x2, x2],
+            [level - step * 0.3, level, level, level - step * 0.3],
+            color="black",
+            lw=0.7,
+        )
+        ax.text((x1 + x2) / 2, level, row.stars, ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(low, level + step)
+
+
+def save_figure(fig, png: str | Path, svg: str | Path) -> None:
+    """PNG and SVG of the same figure, each written atomically."""
+    import matplotlib.pyplot as plt
+
+    for path, kind in ((png, "png"), (svg, "svg")):
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=kind, dpi=150, metadata={"Date": None} if kind == "svg" else {})
+    plt.close(fig)

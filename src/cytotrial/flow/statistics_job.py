@@ -1,0 +1,57 @@
+"""The flow statistics job: paired tests on CD38 MFI and cell counts, and the figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.flow.aggregate import mfi_column
+from cytotrial.flow.comparisons import compare_timepoints
+from cytotrial.flow.figures import dot_plot, save_figure
+from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.results import write_tsv
+
+
+def flow_statistics_job(
+    populations_tsv: str | Path,
+    template_path: str | Path,
+    comparisons: list[dict],
+    mfi_tests_out: str | Path,
+    count_tests_out: str | Path,
+    figure_paths: dict[str, str],
+) -> None:
+    """Write both test tables and, per part, the MFI and count figures (PNG + SVG).
+
+    `figure_paths` maps e.g. "mfi_A_png" to an output path.
+    """
+    template = read_gating_template(template_path)
+    populations = list(template.populations)
+    tidy = pd.read_csv(populations_tsv, sep="\t", dtype={"sample_id": str, "patient_id": str})
+    mfi = mfi_column(template.mfi_marker)
+    mfi_tests = compare_timepoints(tidy, comparisons, populations, mfi)
+    count_tests = compare_timepoints(tidy, comparisons, populations, "cells_per_ul")
+    write_tsv(mfi_tests, mfi_tests_out)
+    write_tsv(count_tests, count_tests_out)
+    marker = template.mfi_marker
+    for part in ("A", "B"):
+        figure = dot_plot(
+            tidy,
+            mfi_tests,
+            part,
+            populations,
+            mfi,
+            f"{marker} MFI (median, compensated)",
+            f"{marker} expression on immune subsets, part {part}",
+        )
+        save_figure(figure, figure_paths[f"mfi_{part}_png"], figure_paths[f"mfi_{part}_svg"])
+        figure = dot_plot(
+            tidy,
+            count_tests,
+            part,
+            populations,
+            "cells_per_ul",
+            "cells per uL",
+            f"Absolute counts of immune subsets, part {part}",
+        )
+        save_figure(figure, figure_paths[f"counts_{part}_png"], figure_paths[f"counts_{part}_svg"])

@@ -75,7 +75,7 @@ def sample_records(with_counts=False):
 
 
 def clinical_tables():
-    """The six clinical tables as named inputs."""
+    """The clinical tables as named inputs."""
     return {name: f"{CLINICAL_DIR}/{name}.csv" for name in CLINICAL_TABLES}
 
 

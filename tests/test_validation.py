@@ -126,6 +126,7 @@ def minimal_clinical(tmp_path: Path, **overrides: str) -> Path:
         "responses": "patient_id,part,best_response\nP1,A,PR\n",
         "adverse_events": "patient_id,part,term,grade\nP1,A,Anemia,3\n",
         "subsequent_therapies": "patient_id,line,regimen,regimen_class\n",
+        "supportive_care": "patient_id,part,support\nP1,A,gcsf\n",
     }
     tables.update(overrides)
     for name, text in tables.items():

@@ -22,6 +22,7 @@ CLINICAL_TABLES = (
     "responses",
     "adverse_events",
     "subsequent_therapies",
+    "supportive_care",
 )
 SAMPLE_COLUMNS = (
     "sample_id",
@@ -61,6 +62,7 @@ _DATE_COLUMNS = {
     ),
     "adverse_events": ("onset_date",),
     "subsequent_therapies": ("start_date",),
+    "supportive_care": ("start_date",),
 }
 
 
@@ -117,7 +119,7 @@ def sort_samples(samples: pd.DataFrame) -> pd.DataFrame:
 def read_clinical_tables(
     clinical_dir: str | Path, schema_dir: Path | None = None
 ) -> dict[str, pd.DataFrame]:
-    """All six clinical tables from one folder (see `read_clinical_files`)."""
+    """All the clinical tables from one folder (see `read_clinical_files`)."""
     clinical_dir = Path(clinical_dir)
     return read_clinical_files(
         {name: clinical_dir / f"{name}.csv" for name in CLINICAL_TABLES}, schema_dir

@@ -74,7 +74,7 @@ def sample_records(with_counts=False):
     return samples.reindex(columns=columns).to_dict("records")
 
 
-def clinical_tables():
+def clinical_tables(wildcards=None):
     """The clinical tables as named inputs."""
     return {name: f"{CLINICAL_DIR}/{name}.csv" for name in CLINICAL_TABLES}
 

@@ -77,7 +77,8 @@ def _gate_panels(plt, result: SampleResult, template: GatingTemplate):
         ax.axis("off")
     flags = result.qc.flags if result.qc else ()
     fig.suptitle(f"{result.sample_id}  QC: {', '.join(flags) or 'no flags'}", fontsize=10)
-    fig.tight_layout()
+    # Fixed spacing: tight_layout costs more than all the panels' drawing together.
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.07, top=0.92, wspace=0.28, hspace=0.42)
     return fig
 
 
@@ -92,13 +93,23 @@ def _limits(values: np.ndarray) -> tuple[float, float]:
 
 def _histogram(ax, values: np.ndarray, shape, dim: str) -> None:
     low, high = _limits(values)
-    ax.hist(values, bins=128, range=(low, high), color="0.45")
+    counts, edges = np.histogram(values, bins=128, range=(low, high))
+    ax.stairs(counts, edges, fill=True, color="0.45")
     if isinstance(shape, RectangleGate):
         for cut in (*shape.minimum, *shape.maximum):
             if cut is not None and np.isfinite(cut):
                 ax.axvline(cut, color="crimson", lw=1.2)
     ax.set_xlabel(dim, fontsize=8)
-    ax.tick_params(labelsize=6)
+    ax.set_yticks([])  # counts per bin say nothing the shape does not
+    _few_ticks(ax.xaxis)
+
+
+def _few_ticks(axis) -> None:
+    """Three ticks per axis: drawing ticks is most of a panel's cost."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(3))
+    axis.set_tick_params(labelsize=6, length=2, pad=1)
 
 
 def _density(ax, x: np.ndarray, y: np.ndarray, shape, dims: list[str]) -> None:
@@ -131,4 +142,5 @@ def _density(ax, x: np.ndarray, y: np.ndarray, shape, dims: list[str]) -> None:
     ax.set_ylim(y_low, y_high)
     ax.set_xlabel(dims[0], fontsize=8)
     ax.set_ylabel(dims[1], fontsize=8)
-    ax.tick_params(labelsize=6)
+    _few_ticks(ax.xaxis)
+    _few_ticks(ax.yaxis)

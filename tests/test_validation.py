@@ -28,7 +28,7 @@ def test_config_defaults_fill_every_key():
     config: dict = {}
     validate(config, CONFIG_SCHEMA)
     assert config["sample_sheet"] == ""
-    assert config["demo"] == {"seed": 2021, "events_per_file": 20000}
+    assert config["demo"] == {"seed": 2122, "events_per_file": 20000}
     assert config["clinical"]["rp2d_atra_mg_m2"] == 45
     assert config["cutoff_date"] == "2020-10-01"
 

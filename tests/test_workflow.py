@@ -73,7 +73,7 @@ def test_ruff_is_clean():
 
 
 def test_end_to_end_tiny_demo(workflow):
-    (workflow / "tiny.yaml").write_text("demo:\n  seed: 2021\n  events_per_file: 300\n")
+    (workflow / "tiny.yaml").write_text("demo:\n  events_per_file: 300\n")
     result = run([*SNAKEMAKE, "--cores", "2", "--configfile", "tiny.yaml"], workflow)
     assert result.returncode == 0, result.stderr[-5000:]
 

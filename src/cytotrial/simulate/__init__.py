@@ -27,7 +27,7 @@ from cytotrial.tables import SAMPLE_COLUMNS
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SEED = 2021
+DEFAULT_SEED = 2122
 DEFAULT_EVENTS_PER_FILE = 20_000
 
 

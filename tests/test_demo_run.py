@@ -1,0 +1,186 @@
+"""The whole workflow on the default demo, as a user runs it after the quick start.
+
+One run of `snakemake --cores 2` with the default config in a clean copy of the
+workflow (session fixture); the tests then read its outputs:
+- the cohort overview and the report exist with the paper's counts;
+- nothing identifying from the FCS keywords reached any output or log;
+- a second run has nothing to do;
+- automated gating agrees with the simulator's ground truth (F1 per population,
+  CD38 MFI per sample x population);
+- the Wilcoxon tests reproduce every flow finding of the paper (TARGETS.md).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import flowio
+import numpy as np
+import pandas as pd
+import pytest
+from test_workflow import SNAKEMAKE, copy_workflow, run
+
+from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.sample_analysis import analyse_sample
+from cytotrial.panel import read_panel
+
+pytestmark = pytest.mark.slow
+
+PAPER_COUNTS = {
+    ("A", "C1D1"): 55,
+    ("A", "C2D1"): 51,
+    ("B", "C1D1"): 50,
+    ("B", "C1D3"): 42,
+    ("B", "C2D3"): 36,
+    ("B", "EOT"): 33,
+}
+# Gate -> ground-truth populations (simulator labels) it should hold.
+TRUTH_OF_GATE = {
+    "monocytes": ("monocyte",),
+    "b_cells": ("b_cell",),
+    "t_cells": ("t_cell",),
+    "nk_cells": ("nk_cd56bright", "nk_cd56dim_cd16pos"),
+    "activated_nk": ("nk_cd56dim_cd16pos",),
+}
+TRUTH_ROW_OF_POPULATION = {
+    "monocytes": "monocyte",
+    "b_cells": "b_cell",
+    "t_cells": "t_cell",
+    "nk_cells": "nk_cell",
+    "activated_nk": "nk_cd56dim_cd16pos",
+}
+
+# TARGETS.md, "Findings the demo cohort must show", transcribed here independently of
+# the simulator: (part, before, after, population, expected) with expected "down", "up"
+# (significant, P < .05, in that direction) or "ns" (P > .05).
+ALL = ("monocytes", "b_cells", "t_cells", "nk_cells", "activated_nk")
+CD38_FINDINGS = (
+    [("A", "C1D1", "C2D1", p, "down") for p in ("monocytes", "b_cells", "t_cells", "nk_cells")]
+    + [("B", "C1D1", "C1D3", p, "up") for p in ALL]
+    + [("B", "C1D1", "C2D3", p, "ns") for p in ("b_cells", "t_cells", "nk_cells")]
+    + [("B", "C1D1", "EOT", p, "ns") for p in ("b_cells", "t_cells", "nk_cells", "monocytes")]
+    + [("B", "C1D3", "C2D3", "monocytes", "down"), ("B", "C1D1", "C2D3", "monocytes", "up")]
+)
+COUNT_FINDINGS = [
+    ("A", "C1D1", "C2D1", "nk_cells", "down"),  # P < .0001 under daratumumab
+    ("B", "C1D1", "C1D3", "nk_cells", "down"),  # a little further after ATRA (P = .0176)
+    ("A", "C1D1", "C2D1", "activated_nk", "down"),
+    ("A", "C1D1", "C2D1", "t_cells", "up"),
+    ("A", "C1D1", "C2D1", "b_cells", "ns"),
+    ("B", "C1D1", "C1D3", "b_cells", "ns"),
+    ("B", "C1D1", "C2D3", "b_cells", "ns"),
+    ("B", "C1D1", "C1D3", "monocytes", "down"),  # P = .0002 in the first ATRA cycle
+    ("B", "C1D1", "C2D3", "monocytes", "ns"),  # recovered by C2D3
+]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    """The default demo, run once: `snakemake --cores 2` in a clean workflow copy."""
+    workflow = copy_workflow(tmp_path_factory.mktemp("demo") / "wf")
+    result = run([*SNAKEMAKE, "--cores", "2"], workflow, timeout=3000)
+    assert result.returncode == 0, result.stderr[-8000:]
+    return workflow
+
+
+def test_overview_has_the_papers_sample_counts(demo):
+    table = pd.read_csv(demo / "results/flow/samples_per_timepoint.tsv", sep="\t")
+    assert {(r.part, r.timepoint): r.samples for r in table.itertuples()} == PAPER_COUNTS
+    assert (table["readable_files"] == table["samples"]).all()
+    assert (table["median_events"] == 20000).all()
+    flow = pd.read_csv(demo / "results/clinical/patient_flow.tsv", sep="\t").set_index("box")["n"]
+    assert (flow["part_a"], flow["part_b"], flow["not_part_b"], flow["rp2d"]) == (63, 50, 13, 44)
+
+
+def test_report_has_every_section_with_numbers(demo):
+    html = (demo / "results/report/cytotrial_report.html").read_text()
+    for heading in (
+        "Cohort overview",
+        "Patient flow",
+        "Flow cytometry",
+        "Gating QC",
+        "CD38 MFI: paired comparisons",
+        "Provenance",
+    ):
+        assert heading in html, heading
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) >= 4
+    assert "PT001_A_C1D1" in html
+
+
+def test_every_sample_was_analysed(demo):
+    qc = pd.read_csv(demo / "results/flow/sample_qc.tsv", sep="\t")
+    assert len(qc) == sum(PAPER_COUNTS.values())
+    assert (qc["status"] == "ok").all(), qc.loc[qc["status"] != "ok", ["sample_id", "reason"]]
+
+
+def test_no_identifying_keyword_reaches_outputs_or_logs(demo):
+    sources = set()
+    for fcs in sorted((demo / "results/demo/fcs").glob("*.fcs"))[:40]:
+        text = flowio.FlowData(str(fcs), only_text=True).text
+        sources.add(text["src"])
+    assert sources, "the demo's FCS files carry a fake $SRC patient name"
+    outputs = [p for p in (demo / "results").rglob("*") if p.is_file() and "demo" not in p.parts]
+    outputs += list((demo / "logs").rglob("*.log"))
+    for path in outputs:
+        if path.suffix in {".png", ".npy"}:
+            continue
+        content = path.read_text(errors="replace")
+        leaked = [s for s in sources if s in content or s.split("^")[0] in content]
+        assert not leaked, f"{path} contains {leaked}"
+
+
+def test_second_run_has_nothing_to_do(demo):
+    result = run([*SNAKEMAKE, "-n", "--cores", "2"], demo)
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_gating_agrees_with_ground_truth(demo):
+    """Median F1 per population >= 0.95 over all files; MFI within 5% for >= 95%."""
+    from cytotrial.simulate.flow_populations import POPULATIONS
+
+    panel = read_panel(demo / "resources/panel.yaml")
+    template = read_gating_template(demo / "resources/gating/pbmc_cd38.yaml")
+    tidy = pd.read_csv(demo / "results/flow/populations.tsv", sep="\t")
+    mfi = tidy.set_index(["sample_id", "population"])["cd38_mfi_median_compensated_untransformed"]
+    scores: dict[str, list[float]] = {gate: [] for gate in TRUTH_OF_GATE}
+    mfi_ok = []
+    for fcs in sorted((demo / "results/demo/fcs").glob("*.fcs")):
+        sample = fcs.stem
+        labels = np.array(POPULATIONS)[np.load(demo / f"results/demo/truth/{sample}.labels.npy")]
+        truth = pd.read_csv(demo / f"results/demo/truth/{sample}.truth.tsv", sep="\t")
+        truth = truth.set_index("population")["cd38_median_acquired"]
+        result = analyse_sample(sample, fcs, panel, template, keep_plot_data=True)
+        for gate, populations in TRUTH_OF_GATE.items():
+            expected = np.isin(labels, populations)
+            mask = result.applied[gate].mask
+            scores[gate].append(2 * (mask & expected).sum() / (mask.sum() + expected.sum()))
+        for population, row in TRUTH_ROW_OF_POPULATION.items():
+            mfi_ok.append(abs(mfi[(sample, population)] / truth[row] - 1) <= 0.05)
+    for gate, values in scores.items():
+        assert np.median(values) >= 0.95, f"{gate}: median F1 {np.median(values):.3f}"
+    assert np.mean(mfi_ok) >= 0.95, f"MFI within 5% of truth for {np.mean(mfi_ok):.1%}"
+
+
+@pytest.mark.parametrize(
+    ("table", "findings"),
+    [("cd38_mfi_tests.tsv", CD38_FINDINGS), ("cell_count_tests.tsv", COUNT_FINDINGS)],
+)
+def test_paired_tests_reproduce_the_papers_findings(demo, table, findings):
+    tests = pd.read_csv(demo / f"results/flow/{table}", sep="\t")
+    tests = tests.set_index(["part", "before", "after", "population"])
+    wrong = []
+    for part, before, after, population, expected in findings:
+        row = tests.loc[(part, before, after, population)]
+        if expected == "ns":
+            holds = row.p_value > 0.05
+        else:
+            direction = np.sign(row.median_after - row.median_before)
+            holds = row.p_value < 0.05 and direction == (1 if expected == "up" else -1)
+        if not holds:
+            wrong.append(
+                f"{part} {before}->{after} {population}: expected {expected}, "
+                f"P={row.p_value:.3g}, medians {row.median_before:.0f}->"
+                f"{row.median_after:.0f}"
+            )
+    assert not wrong, "\n".join(wrong)

@@ -1,20 +1,308 @@
 # Clinical branch: response, survival, tables and patient flow from the clinical CSVs.
+# Every output goes to results/clinical/ (figures: PNG + SVG under results/clinical/figures/).
+
+CLINICAL_OUT = "results/clinical"
+KM_ENDPOINTS = ["pfs_b", "os_b", "pfs_ab", "os_ab"]
+KM_STRATA = ["all", "by_response"]
+
+
+# Every output of the clinical branch (for the report rule and `snakemake clinical_all`).
+CLINICAL_TABLE_NAMES = [
+    "patient_flow",
+    "endpoints",
+    "response_categories",
+    "response_rates",
+    "primary_endpoint",
+    "survival_medians",
+    "survival_logrank",
+    "survival_hazard_ratios",
+    "survival_at_times",
+    "survival_followup",
+    "table1_baseline",
+    "table2_adverse_events",
+    "table2_footnotes",
+    "table3_subsequent_therapy",
+    "dose_escalation",
+]
+CLINICAL_FIGURE_NAMES = ["patient_flow", "response", "swimmer_part_b"] + [
+    f"km_{e}_{s}" for e in KM_ENDPOINTS for s in KM_STRATA
+]
+CLINICAL_OUTPUTS = [f"{CLINICAL_OUT}/{t}.tsv" for t in CLINICAL_TABLE_NAMES] + [
+    f"{CLINICAL_OUT}/figures/{f}.{ext}"
+    for f in CLINICAL_FIGURE_NAMES
+    for ext in ("png", "svg")
+]
+
+
+rule clinical_all:
+    input:
+        CLINICAL_OUTPUTS,
 
 
 rule clinical_patient_flow:
     input:
         unpack(clinical_tables),
     output:
-        report(
-            "results/clinical/patient_flow.tsv",
+        table=report(
+            f"{CLINICAL_OUT}/patient_flow.tsv",
             caption="../report/patient_flow.rst",
             category="Cohort overview",
         ),
+        png=report(
+            f"{CLINICAL_OUT}/figures/patient_flow.png",
+            caption="../report/clinical_flow_diagram.rst",
+            category="Clinical",
+            subcategory="Patient flow",
+        ),
+        svg=f"{CLINICAL_OUT}/figures/patient_flow.svg",
     log:
         "logs/clinical/patient_flow.log",
     conda:
         "../envs/clinical.yaml"
     params:
-        rp2d_atra_mg_m2=config["clinical"]["rp2d_atra_mg_m2"],
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
     script:
         "../scripts/clinical_patient_flow.py"
+
+
+rule clinical_endpoints:
+    input:
+        unpack(clinical_tables),
+    output:
+        report(
+            f"{CLINICAL_OUT}/endpoints.tsv",
+            caption="../report/clinical_endpoints.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+    log:
+        "logs/clinical/endpoints.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_endpoints.py"
+
+
+rule clinical_response:
+    input:
+        unpack(clinical_tables),
+    output:
+        categories=report(
+            f"{CLINICAL_OUT}/response_categories.tsv",
+            caption="../report/clinical_response.rst",
+            category="Clinical",
+            subcategory="Efficacy",
+        ),
+        rates=report(
+            f"{CLINICAL_OUT}/response_rates.tsv",
+            caption="../report/clinical_response.rst",
+            category="Clinical",
+            subcategory="Efficacy",
+        ),
+        primary_endpoint=report(
+            f"{CLINICAL_OUT}/primary_endpoint.tsv",
+            caption="../report/clinical_primary_endpoint.rst",
+            category="Clinical",
+            subcategory="Efficacy",
+        ),
+        png=report(
+            f"{CLINICAL_OUT}/figures/response.png",
+            caption="../report/clinical_response.rst",
+            category="Clinical",
+            subcategory="Efficacy",
+        ),
+        svg=f"{CLINICAL_OUT}/figures/response.svg",
+    log:
+        "logs/clinical/response.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_response.py"
+
+
+rule clinical_survival:
+    input:
+        endpoints=f"{CLINICAL_OUT}/endpoints.tsv",
+    output:
+        medians=report(
+            f"{CLINICAL_OUT}/survival_medians.tsv",
+            caption="../report/clinical_survival_medians.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+        logrank=report(
+            f"{CLINICAL_OUT}/survival_logrank.tsv",
+            caption="../report/clinical_survival_tests.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+        hazard_ratios=report(
+            f"{CLINICAL_OUT}/survival_hazard_ratios.tsv",
+            caption="../report/clinical_survival_tests.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+        at_times=report(
+            f"{CLINICAL_OUT}/survival_at_times.tsv",
+            caption="../report/clinical_survival_at_times.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+        followup=report(
+            f"{CLINICAL_OUT}/survival_followup.tsv",
+            caption="../report/clinical_followup.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+    log:
+        "logs/clinical/survival.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_survival.py"
+
+
+rule clinical_km_figure:
+    input:
+        endpoints=f"{CLINICAL_OUT}/endpoints.tsv",
+    output:
+        png=report(
+            f"{CLINICAL_OUT}/figures/km_{{km_endpoint}}_{{km_stratum}}.png",
+            caption="../report/clinical_km.rst",
+            category="Clinical",
+            subcategory="Survival",
+            labels={"endpoint": "{km_endpoint}", "curves": "{km_stratum}"},
+        ),
+        svg=f"{CLINICAL_OUT}/figures/km_{{km_endpoint}}_{{km_stratum}}.svg",
+    log:
+        "logs/clinical/km_{km_endpoint}_{km_stratum}.log",
+    wildcard_constraints:
+        km_endpoint="|".join(KM_ENDPOINTS),
+        km_stratum="|".join(KM_STRATA),
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_km_figure.py"
+
+
+rule clinical_swimmer:
+    input:
+        unpack(clinical_tables),
+    output:
+        png=report(
+            f"{CLINICAL_OUT}/figures/swimmer_part_b.png",
+            caption="../report/clinical_swimmer.rst",
+            category="Clinical",
+            subcategory="Efficacy",
+        ),
+        svg=f"{CLINICAL_OUT}/figures/swimmer_part_b.svg",
+    log:
+        "logs/clinical/swimmer.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_swimmer.py"
+
+
+rule clinical_baseline_table:
+    input:
+        unpack(clinical_tables),
+    output:
+        report(
+            f"{CLINICAL_OUT}/table1_baseline.tsv",
+            caption="../report/clinical_table1.rst",
+            category="Clinical",
+            subcategory="Baseline",
+        ),
+    log:
+        "logs/clinical/table1_baseline.log",
+    conda:
+        "../envs/clinical.yaml"
+    script:
+        "../scripts/clinical_baseline_table.py"
+
+
+rule clinical_adverse_events:
+    input:
+        unpack(clinical_tables),
+        layout=config["clinical"]["ae_table_rows"],
+    output:
+        table=report(
+            f"{CLINICAL_OUT}/table2_adverse_events.tsv",
+            caption="../report/clinical_table2.rst",
+            category="Clinical",
+            subcategory="Safety",
+        ),
+        footnotes=report(
+            f"{CLINICAL_OUT}/table2_footnotes.tsv",
+            caption="../report/clinical_table2.rst",
+            category="Clinical",
+            subcategory="Safety",
+        ),
+    log:
+        "logs/clinical/table2_adverse_events.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_adverse_events.py"
+
+
+rule clinical_subsequent_therapy:
+    input:
+        unpack(clinical_tables),
+    output:
+        report(
+            f"{CLINICAL_OUT}/table3_subsequent_therapy.tsv",
+            caption="../report/clinical_table3.rst",
+            category="Clinical",
+            subcategory="Subsequent therapy",
+        ),
+    log:
+        "logs/clinical/table3_subsequent_therapy.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_subsequent_therapy.py"
+
+
+rule clinical_dose_escalation:
+    input:
+        unpack(clinical_tables),
+    output:
+        report(
+            f"{CLINICAL_OUT}/dose_escalation.tsv",
+            caption="../report/clinical_dose_escalation.rst",
+            category="Clinical",
+            subcategory="Dose escalation",
+        ),
+    log:
+        "logs/clinical/dose_escalation.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_dose_escalation.py"

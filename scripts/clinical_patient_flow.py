@@ -1,17 +1,17 @@
-"""Snakemake adapter: patient flow counts from the clinical tables."""
+"""Snakemake adapter: CONSORT patient flow boxes (checked) and the flow diagram."""
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.cohort import patient_flow
+from cytotrial.clinical.job import patient_flow_job
 from cytotrial.logs import log_to_file
-from cytotrial.results import write_tsv
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_files
+from cytotrial.tables import CLINICAL_TABLES
 
 
 def main(smk) -> None:
     log_to_file(smk.log[0])
-    tables = read_clinical_files({name: smk.input[name] for name in CLINICAL_TABLES})
-    write_tsv(patient_flow(tables["patients"], smk.params.rp2d_atra_mg_m2), smk.output[0])
+    tables = {name: smk.input[name] for name in CLINICAL_TABLES}
+    outputs = {key: smk.output[key] for key in ("table", "png", "svg")}
+    patient_flow_job(tables, smk.params.clinical, smk.params.cutoff, outputs)
 
 
 if "snakemake" in globals():

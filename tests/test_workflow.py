@@ -29,6 +29,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 def copy_workflow(dest: Path) -> Path:
     """A clean working copy of the workflow, as a fresh clone would have it."""
+    dest.mkdir(parents=True, exist_ok=True)
     for part in WORKFLOW_PARTS:
         source = REPO / part
         if source.is_dir():

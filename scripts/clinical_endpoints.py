@@ -1,0 +1,17 @@
+"""Snakemake adapter: per-patient PFS/OS times and events from the dates and the cut-off."""
+
+import _bootstrap  # noqa: F401
+
+from cytotrial.clinical.job import endpoints_job
+from cytotrial.logs import log_to_file
+from cytotrial.tables import CLINICAL_TABLES
+
+
+def main(smk) -> None:
+    log_to_file(smk.log[0])
+    tables = {name: smk.input[name] for name in CLINICAL_TABLES}
+    endpoints_job(tables, smk.params.clinical, smk.params.cutoff, smk.output[0])
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821

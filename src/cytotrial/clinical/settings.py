@@ -1,0 +1,130 @@
+"""The ``clinical:`` section of the config (plus the cut-off) as one typed, checked object.
+
+Defaults equal config/schemas/config.schema.yaml (the paper's choices), so the package can be
+used without the workflow; the workflow passes the validated config section unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cytotrial.errors import InputError
+
+RESPONSE_ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+MEDIAN_CI_METHODS = ("spss", "log", "log-log", "plain")
+
+DEFAULT_RESPONSE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (">=PR", ("sCR", "CR", "VGPR", "PR")),
+    ("SD/MR", ("MR", "SD")),
+    ("PD", ("PD",)),
+    ("NE", ("NE",)),
+)
+
+
+@dataclass(frozen=True)
+class PrimaryEndpointSettings:
+    """The phase 2 primary endpoint and its single-stage design (paper: ORR >= 15%)."""
+
+    orr_threshold: float = 0.15
+    p0: float = 0.02
+    p1: float = 0.15
+    alpha_one_sided: float = 0.025
+    power: float = 0.90
+    planned_n: int = 40
+
+
+@dataclass(frozen=True)
+class ClinicalSettings:
+    """Everything the clinical analyses take from the config."""
+
+    cutoff: pd.Timestamp
+    rp2d_atra_mg_m2: float = 45
+    dose_levels_mg_m2: tuple[float, ...] = (15, 30, 45)
+    primary: PrimaryEndpointSettings = field(default_factory=PrimaryEndpointSettings)
+    response_groups: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_RESPONSE_GROUPS
+    reference_group: str = "PD"
+    median_ci: str = "spss"
+    survival_times_months: tuple[float, ...] = (6, 12, 24)
+    km_tick_months: float = 6
+
+    def __post_init__(self) -> None:
+        if self.median_ci not in MEDIAN_CI_METHODS:
+            raise InputError(
+                f"config clinical.median_ci: {self.median_ci!r} is not one of {MEDIAN_CI_METHODS}"
+            )
+        seen: set[str] = set()
+        for label, responses in self.response_groups:
+            unknown = set(responses) - set(RESPONSE_ORDER)
+            if unknown:
+                raise InputError(
+                    f"config clinical.response_groups: group {label!r} lists unknown "
+                    f"responses {sorted(unknown)} (allowed: {', '.join(RESPONSE_ORDER)})"
+                )
+            twice = seen & set(responses)
+            if twice:
+                raise InputError(
+                    f"config clinical.response_groups: {sorted(twice)} in more than one group"
+                )
+            seen |= set(responses)
+        labels = [label for label, _ in self.response_groups]
+        if len(set(labels)) != len(labels):
+            raise InputError(f"config clinical.response_groups: duplicated labels {labels}")
+        if self.reference_group not in labels:
+            raise InputError(
+                f"config clinical.reference_group: {self.reference_group!r} is not one of the "
+                f"response group labels {labels}"
+            )
+        if self.rp2d_atra_mg_m2 not in self.dose_levels_mg_m2:
+            raise InputError(
+                f"config clinical: the RP2D {self.rp2d_atra_mg_m2:g} mg/m2 is not one of the "
+                f"dose levels {list(self.dose_levels_mg_m2)}"
+            )
+        if self.km_tick_months <= 0:
+            raise InputError("config clinical.km_tick_months must be positive")
+
+    @property
+    def group_labels(self) -> list[str]:
+        return [label for label, _ in self.response_groups]
+
+    @property
+    def group_of_response(self) -> dict[str, str]:
+        """Best response -> group label; responses in no group are left out of subgroups."""
+        return {r: label for label, rs in self.response_groups for r in rs}
+
+    @classmethod
+    def from_config(
+        cls, clinical: Mapping | None = None, cutoff_date: str = "2020-10-01"
+    ) -> ClinicalSettings:
+        """From the config's ``clinical:`` mapping and ``cutoff_date`` (missing keys: defaults)."""
+        c = dict(clinical or {})
+        primary = PrimaryEndpointSettings(**dict(c.get("primary_endpoint") or {}))
+        groups = c.get("response_groups")
+        kwargs: dict = {}
+        if groups is not None:
+            kwargs["response_groups"] = _groups(groups)
+        for key in ("rp2d_atra_mg_m2", "reference_group", "median_ci", "km_tick_months"):
+            if key in c:
+                kwargs[key] = c[key]
+        for key in ("dose_levels_mg_m2", "survival_times_months"):
+            if key in c:
+                kwargs[key] = tuple(float(v) for v in c[key])
+        try:
+            cutoff = pd.Timestamp(cutoff_date)
+        except ValueError as exc:
+            raise InputError(f"config cutoff_date: {cutoff_date!r} is not a date") from exc
+        return cls(cutoff=cutoff, primary=primary, **kwargs)
+
+
+def _groups(groups: Sequence) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out = []
+    for item in groups:
+        if not isinstance(item, Mapping) or "label" not in item or "responses" not in item:
+            raise InputError(
+                "config clinical.response_groups: each item needs 'label' and 'responses', "
+                f"got {item!r}"
+            )
+        out.append((str(item["label"]), tuple(str(r) for r in item["responses"])))
+    return tuple(out)

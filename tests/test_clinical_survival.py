@@ -1,0 +1,135 @@
+"""Survival tables and Kaplan-Meier figures on hand-made cohorts (empty groups, no events)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cytotrial.clinical.figures_common import save_figure
+from cytotrial.clinical.figures_km import km_figure, km_ticks, number_at_risk, p_words
+from cytotrial.clinical.population import NOT_GROUPED
+from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.clinical.survival import median_row, survival_tables
+from cytotrial.stats.kaplan_meier import kaplan_meier, median_survival
+
+SETTINGS = ClinicalSettings.from_config({}, "2020-10-01")
+
+# Freireich 6-MP arm (guide section 3.1: SPSS median 23, SE 5.255, CI 12.70-33.30).
+SIX_MP = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+SIX_MP_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+
+
+def cohort(groups: dict[str, list[tuple[float, int]]]) -> pd.DataFrame:
+    """An endpoint table (all four endpoints share the same times) for the RP2D population."""
+    rows = []
+    k = 0
+    for group, data in groups.items():
+        for months, event in data:
+            k += 1
+            for endpoint in ("PFS-B", "OS-B", "PFS-AB", "OS-AB"):
+                rows.append((f"P{k:02d}", endpoint, "RP2D", group, months, event))
+    return pd.DataFrame(
+        rows, columns=["patient_id", "endpoint", "population", "group", "months", "event"]
+    )
+
+
+def test_median_row_has_every_method_and_the_chosen_one():
+    row = median_row(np.array(SIX_MP, float), np.array(SIX_MP_EVENT), "spss", "OS-B", "All")
+    assert row["n"] == 21 and row["events"] == 9
+    assert row["median"] == 23 and row["spss_se"] == pytest.approx(5.255, abs=1e-3)
+    assert (row["lower"], row["upper"]) == pytest.approx((12.70, 33.30), abs=0.01)
+    assert row["median_ci"] == "23.0 (12.7-33.3)"
+    log = median_survival(kaplan_meier(SIX_MP, SIX_MP_EVENT), "log")
+    assert row["log_lower"] == log.lower and math.isnan(row["log_upper"])  # R: 16, NA
+    assert row["log_lower"] == 16
+    for method in ("spss", "log", "loglog", "plain"):
+        assert f"{method}_median" in row
+
+
+def test_spss_lower_limit_cut_at_zero_is_flagged():
+    data = np.array([1.0, 10.0, 20.0, 21.0, 22.0]), np.array([1, 1, 1, 1, 1])
+    row = median_row(*data, "spss", "OS-B", "PD")
+    assert row["lower_cut_at_0"] and row["spss_raw_lower"] < 0 and row["lower"] == 0
+    assert "0*" in row["median_ci"]
+
+
+def test_empty_group_and_group_without_events_are_notes_not_errors():
+    frame = cohort(
+        {
+            ">=PR": [(5.0, 1), (7.0, 1), (9.0, 0), (12.0, 1)],
+            "SD/MR": [(3.0, 0), (4.0, 0), (8.0, 0)],  # no events
+            "PD": [(1.0, 1), (2.0, 1), (2.5, 1)],
+        }
+    )
+    result = survival_tables(frame, SETTINGS)
+    med = result.medians.set_index(["endpoint", "group"])
+    assert med.loc[("PFS-B", "NE"), "note"] == "no patients"
+    assert med.loc[("PFS-B", "NE"), "n"] == 0
+    assert med.loc[("PFS-B", "SD/MR"), "note"] == "no events"
+    assert med.loc[("PFS-B", "SD/MR"), "median_ci"] == "NR"
+    tests = result.logrank[result.logrank.endpoint == "PFS-B"].set_index("comparison")
+    assert tests.loc["overall", "df"] == 2
+    assert tests.loc[">=PR vs PD", "p_value"] < 0.2
+    assert (
+        math.isnan(tests.loc["NE vs PD", "p_value"])
+        and "no subjects" in tests.loc["NE vs PD", "note"]
+    )
+    hrs = result.hazard_ratios[result.hazard_ratios.endpoint == "PFS-B"].set_index("group")
+    assert hrs.loc["NE", "note"] == "no patients in this group"
+    assert math.isnan(hrs.loc["SD/MR", "hr"]) and "without events" in hrs.loc["SD/MR", "note"]
+    at = result.at_times[(result.at_times.endpoint == "PFS-B") & (result.at_times.group == "PD")]
+    assert list(at.months) == [6, 12, 24] and not at.estimable.any()  # after the last time
+
+
+def test_not_grouped_patients_count_overall_but_in_no_subgroup():
+    frame = cohort(
+        {">=PR": [(5.0, 1), (7.0, 1)], "PD": [(1.0, 1), (2.0, 1)], NOT_GROUPED: [(4.0, 1)]}
+    )
+    result = survival_tables(frame, SETTINGS)
+    med = result.medians.set_index(["endpoint", "group"])
+    assert med.loc[("OS-B", "All"), "n"] == 5
+    assert med.loc[("OS-B", ">=PR"), "n"] + med.loc[("OS-B", "PD"), "n"] == 4
+    overall = result.logrank[(result.logrank.endpoint == "OS-B")].iloc[0]
+    assert overall["n"] == 4
+
+
+def test_followup_by_reverse_km():
+    frame = cohort({"PD": [(10.0, 1), (20.0, 0), (30.0, 0)]})
+    follow = frame[frame.endpoint == "OS-AB"].assign(endpoint="OS-A", population="all enrolled")
+    result = survival_tables(pd.concat([frame, follow]), SETTINGS)
+    row = result.followup.set_index("population").loc["all enrolled"]
+    # reverse KM: "events" at 20 and 30, S = 0.5 on [20, 30) -> R's midpoint rule gives 25
+    assert row["median_followup_months"] == 25.0
+    assert row["deaths"] == 1
+
+
+def test_ticks_and_number_at_risk():
+    assert list(km_ticks(13.2, 6)) == [0, 6, 12, 18]
+    assert list(km_ticks(0.0, 6)) == [0, 6]
+    assert number_at_risk(np.array([1.0, 6.0, 7.0, 13.0]), np.array([0, 6, 12])) == [4, 3, 1]
+    assert p_words(0.0004) == "P < .001" and p_words(0.027) == "P = .027"
+
+
+def test_km_figures_draw_with_an_empty_group(tmp_path):
+    frame = cohort({">=PR": [(5.0, 1), (7.0, 1), (9.0, 0)], "PD": [(1.0, 1), (2.0, 1)]})
+    fig = km_figure(frame, "PFS-B", True, SETTINGS)
+    texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().texts)
+    title = fig.axes[0].get_legend().get_title().get_text()
+    assert ">=PR (n=3, 2 events)" in texts and "No patients: SD/MR, NE" in title
+    risk_labels = [t.get_text() for t in fig.axes[1].texts]
+    assert risk_labels[:2] == ["3", "2"]  # >=PR at risk at 0 and 6 months
+    save_figure(fig, tmp_path / "km.png", tmp_path / "km.svg")
+    assert (tmp_path / "km.png").stat().st_size > 1000 and (tmp_path / "km.svg").is_file()
+    fig = km_figure(frame.iloc[0:0], "OS-B", False, SETTINGS)  # nobody at all
+    save_figure(fig, tmp_path / "empty.png", tmp_path / "empty.svg")
+
+
+def test_no_patients_at_all_gives_notes():
+    empty = cohort({})
+    result = survival_tables(empty, SETTINGS)
+    assert (result.medians["note"] == "no patients").all()
+    assert result.logrank["p_value"].isna().all()
+    assert (result.followup["note"] == "no observations").all()

@@ -86,5 +86,5 @@ def simulate_mem_mb(wildcards, threads):
 
 
 def get_final_output():
-    """Targets of `rule all`: the merged report (it depends on everything else)."""
+    """Targets of the default target: the merged report (it depends on everything else)."""
     return ["results/report/cytotrial_report.html"]

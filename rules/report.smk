@@ -1,11 +1,12 @@
 # The merged report: the default target's last output.
+from cytotrial.clinical.report_sections import REPORT_INPUTS as CLINICAL_REPORT_INPUTS
 
 
 rule report:
     input:
+        **CLINICAL_REPORT_INPUTS,
         samples_per_timepoint="results/flow/samples_per_timepoint.tsv",
         sample_inventory="results/flow/sample_inventory.tsv",
-        patient_flow="results/clinical/patient_flow.tsv",
         flow_populations="results/flow/populations.tsv",
         sample_qc="results/flow/sample_qc.tsv",
         mfi_tests="results/flow/cd38_mfi_tests.tsv",

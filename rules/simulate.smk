@@ -20,7 +20,6 @@ if DEMO:
             mem_mb=simulate_mem_mb,
             runtime=60,
         params:
-            out_dir=DEMO_DIR,
             seed=config["demo"]["seed"],
             events_per_file=config["demo"]["events_per_file"],
         script:

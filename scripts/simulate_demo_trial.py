@@ -1,5 +1,7 @@
 """Snakemake adapter: write the simulated demo trial."""
 
+from pathlib import Path
+
 import _bootstrap  # noqa: F401
 
 from cytotrial.logs import log_to_file
@@ -8,9 +10,8 @@ from cytotrial.simulate import simulate_trial
 
 def main(smk) -> None:
     log_to_file(smk.log[0])
-    simulate_trial(
-        smk.params.out_dir, smk.params.seed, smk.params.events_per_file, threads=smk.threads
-    )
+    out_dir = Path(smk.output.sample_sheet).parent  # everything is written beside the sheet
+    simulate_trial(out_dir, smk.params.seed, smk.params.events_per_file, threads=smk.threads)
 
 
 if "snakemake" in globals():

@@ -146,9 +146,9 @@ def _read_result(path: str | Path) -> pd.DataFrame:
 
 
 def build_report(
+    clinical: list[ReportSection],
     samples_per_timepoint: str | Path,
     sample_inventory: str | Path,
-    patient_flow: str | Path,
     flow_populations: str | Path,
     sample_qc: str | Path,
     mfi_tests: str | Path,
@@ -157,7 +157,11 @@ def build_report(
     config: dict,
     out_path: str | Path,
 ) -> None:
-    """Assemble the report from the workflow's result tables."""
+    """Assemble the report: clinical sections in the paper's order, then flow and QC.
+
+    `clinical` comes from `cytotrial.clinical.report_sections.clinical_sections`; its
+    first section is the patient flow, followed here by the cohort overview.
+    """
     inventory = _read_result(sample_inventory)
     qc = _read_result(sample_qc)
     failed = qc[qc["status"] != "ok"]
@@ -166,13 +170,6 @@ def build_report(
         "Cohort overview",
         "overview",
         tables=[
-            ReportTable(
-                "Patient flow",
-                _read_result(patient_flow)[["label", "n", "parent", "box"]],
-                "patient_flow.csv",
-                "Patients per box of the trial's flow diagram, computed from patients.csv; "
-                "children of a box add up to it (checked when the table is made).",
-            ),
             ReportTable(
                 "Flow cytometry samples per part and timepoint",
                 _read_result(samples_per_timepoint),
@@ -249,4 +246,5 @@ def build_report(
         if len(failed)
         else [],
     )
-    render_report([overview, samples, flow, gating], config, out_path)
+    sections = [*clinical[:1], overview, *clinical[1:], flow, gating, samples]
+    render_report(sections, config, out_path)

@@ -45,7 +45,7 @@ def dot_plot(
         here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
         _panel(ax, here, timepoints, value)
         _brackets(ax, tests, part, population, timepoints)
-        ax.set_title(LABELS.get(population, population), fontsize=9)
+        ax.set_title(LABELS.get(population, population), fontsize=9, pad=14)
         ax.set_ylabel(y_label if ax is axes[0] else "", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -30,20 +30,45 @@ class Density:
         return float(self.centers[1] - self.centers[0])
 
 
-def bandwidth(values: np.ndarray) -> float:
-    """Silverman's rule of thumb: wider kernels for fewer events, so noise makes no peaks."""
-    if len(values) < 2:
+def bandwidth(
+    values: np.ndarray, n: int | None = None, quartiles: tuple[float, float] | None = None
+) -> float:
+    """Silverman's rule of thumb: wider kernels for fewer events, so noise makes no peaks.
+
+    The spread comes from `values` (which may be a subsample; `quartiles` are its 25th
+    and 75th percentiles when already known), the event count `n` from the whole
+    (default len(values)).
+    """
+    n = len(values) if n is None else n
+    if len(values) < 2 or n < 2:
         return 0.0
-    q75, q25 = np.percentile(values, [75, 25])
-    spread = min(float(np.std(values)), float(q75 - q25) / 1.34) or float(np.std(values))
-    return 0.9 * spread * len(values) ** -0.2
+    q25, q75 = np.percentile(values, [25, 75]) if quartiles is None else quartiles
+    std = float(np.std(values))
+    spread = min(std, float(q75 - q25) / 1.34) or std
+    return 0.9 * spread * n**-0.2
 
 
-def density(values: np.ndarray, low: float, high: float, bins: int = BINS) -> Density:
-    """Histogram over [low, high] smoothed with a Gaussian kernel; integrates to 1."""
-    values = values[np.isfinite(values)]
+def density(
+    values: np.ndarray,
+    low: float,
+    high: float,
+    bins: int = BINS,
+    n_events: int | None = None,
+    quartiles: tuple[float, float] | None = None,
+) -> Density:
+    """Histogram over [low, high] smoothed with a Gaussian kernel; integrates to 1.
+
+    `values` may be a subsample of `n_events` events: the kernel width (Silverman's
+    rule) then follows the full count, so the smoothing is that of the whole
+    population. `quartiles`: the 25th and 75th percentiles of `values`, if known.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(values.sum()):
+            values = values[np.isfinite(values)]
+            quartiles = None
     counts, edges = np.histogram(values, bins=bins, range=(low, high))
-    sigma = max(MIN_SMOOTHING_BINS, bandwidth(values) / (edges[1] - edges[0]))
+    width = bandwidth(values, len(values) if n_events is None else n_events, quartiles)
+    sigma = max(MIN_SMOOTHING_BINS, width / (edges[1] - edges[0]))
     radius = int(4 * sigma)
     offsets = np.arange(-radius, radius + 1)
     kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
@@ -105,3 +130,98 @@ def prominent_pair(dens: Density, found: list[int]) -> tuple[int, int] | None:
             if depth > best_depth:
                 best, best_depth = (a, b), depth
     return best
+
+
+_DIRECT_SELECTION = 32_768  # below this many values, one np.partition is cheapest
+_BRACKET_SAMPLE = 4096  # values sorted to bracket each wanted rank
+
+
+def order_statistics(values: np.ndarray, ranks: list[int]) -> np.ndarray:
+    """The values that np.sort(values) holds at `ranks` (0-based), without sorting.
+
+    Large arrays: a sorted sample of ~4096 values brackets each rank (with a margin of
+    4 binomial SDs), so one count of the values below the bracket and a gather of the
+    few inside it replace a selection over all values; a bracket that misses (rare,
+    data-dependent, deterministic) falls back to np.partition. Exact either way.
+    """
+    values = np.asarray(values)
+    n = len(values)
+    wanted = sorted(set(int(r) for r in ranks))
+    if not wanted:
+        return np.empty(0, dtype=values.dtype)
+    if wanted[0] < 0 or wanted[-1] >= n:
+        raise IndexError(f"ranks {wanted[0]}..{wanted[-1]} outside 0..{n - 1}")
+    if n <= _DIRECT_SELECTION:
+        part = np.partition(values, wanted)
+        return part[list(ranks)]
+    step = max(n // _BRACKET_SAMPLE, 1)
+    sample = np.sort(values[::step])
+    count = len(sample)
+    found: dict[int, np.floating] = {}
+    for group in _groups(wanted, n):
+        share = group[0] / n
+        half = 4.0 * np.sqrt(count * share * (1 - share)) + 2
+        first = int(np.floor(group[0] * count / n - half))
+        last = int(np.ceil(group[-1] * count / n + half))
+        low = sample[first] if first >= 0 else None
+        high = sample[last] if last < count else None
+        below = 0 if low is None else int(np.count_nonzero(values < low))
+        if low is None and high is None:
+            inside = values.copy()
+        elif low is None:
+            inside = values[values <= high]
+        elif high is None:
+            inside = values[values >= low]
+        else:
+            keep = values >= low
+            keep &= values <= high
+            inside = values[keep]
+        offsets = [r - below for r in group]
+        if offsets[0] < 0 or offsets[-1] >= len(inside):  # bracket missed: select directly
+            part = np.partition(values, group)
+            found.update((r, part[r]) for r in group)
+            continue
+        inside.partition(offsets)
+        found.update((r, inside[o]) for r, o in zip(group, offsets, strict=True))
+    return np.array([found[int(r)] for r in ranks], dtype=values.dtype)
+
+
+def _groups(ranks: list[int], n: int) -> list[list[int]]:
+    """Sorted ranks split into runs close enough (0.5% of n) to share one bracket."""
+    groups = [[ranks[0]]]
+    for rank in ranks[1:]:
+        if rank - groups[-1][-1] <= max(n // 200, 1):
+            groups[-1].append(rank)
+        else:
+            groups.append([rank])
+    return groups
+
+
+def median(values: np.ndarray) -> np.floating:
+    """np.median(values): the middle value, or the mean of the two middle values
+    computed as np.median does (in the values' dtype)."""
+    n = len(values)
+    if n == 0:
+        return np.float64(np.nan)
+    middle = n // 2
+    if n % 2:
+        return order_statistics(values, [middle])[0]
+    lower, upper = order_statistics(values, [middle - 1, middle])
+    return (lower + upper) / 2
+
+
+def percentiles(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """np.percentile(values, q) with its default 'linear' method (float64 result).
+
+    Linear interpolation between the order statistics around q/100 * (n - 1), as
+    numpy does it (the same formula; the last bit may differ for float32 values).
+    """
+    n = len(values)
+    position = np.asarray(q, dtype=np.float64) / 100 * (n - 1)
+    lower = np.floor(position).astype(np.int64)
+    upper = np.minimum(lower + 1, n - 1)
+    stats = order_statistics(values, [*lower.tolist(), *upper.tolist()]).astype(np.float64)
+    a, b = stats[: len(lower)], stats[len(lower) :]
+    gamma = position - lower
+    diff = b - a
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)

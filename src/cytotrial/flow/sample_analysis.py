@@ -5,6 +5,15 @@ read -> QC -> compensate -> transform -> gate -> MFI. The result is plain data
 it. A sample that cannot be analysed gives a result with status "failed" or
 "panel_mismatch" and the reason, never an exception: one bad file must not take
 the other samples' results down.
+
+Fast path (benchmarks/bench_flow_sample.py; ~0.15 s per 1M events read to MFI): the
+events matrix is used as read (no copy of the panel's columns); QC streams it in row
+blocks; one matrix product writes every channel the gates and MFI need as a
+contiguous float32 row, compensated where $SPILLOVER covers it; each gating channel
+is transformed in place in its row (logicle by lookup table); gates are applied to
+whole rows; MFIs are exact medians by bracketed selection (density.median).
+`exact_logicle=True` uses flowutils' logicle (float64) instead of the table, for
+comparisons.
 """
 
 from __future__ import annotations
@@ -19,11 +28,12 @@ from typing import Any
 import numpy as np
 
 from cytotrial.errors import InputError
-from cytotrial.flow.compensation import Spillover, compensate
+from cytotrial.flow.compensation import Spillover, channel_rows
+from cytotrial.flow.density import median
 from cytotrial.flow.gating import AppliedGate, gate_events
 from cytotrial.flow.gating_template import GatingTemplate
-from cytotrial.flow.qc import QCResult, QCSettings, run_qc
-from cytotrial.flow.transforms import transform_from_spec
+from cytotrial.flow.qc import QCResult, QCSettings, all_values_finite, run_qc
+from cytotrial.flow.transforms import Logicle, transform_from_spec
 from cytotrial.panel import Panel
 
 log = logging.getLogger(__name__)
@@ -92,12 +102,14 @@ def analyse_sample(
     template: GatingTemplate,
     qc_settings: QCSettings | None = None,
     keep_plot_data: bool = True,
+    exact_logicle: bool = False,
 ) -> SampleResult:
     """Analyse one FCS file; failures become a result with a reason."""
     result = SampleResult(sample_id, "failed")
     try:
         result.file_sha256 = sha256_of(fcs_path)
-        _analyse(result, fcs_path, panel, template, qc_settings or QCSettings(), keep_plot_data)
+        prepared = prepare_events(result, fcs_path, panel, template, qc_settings, exact_logicle)
+        _gate_and_measure(result, prepared, template, keep_plot_data)
     except InputError as exc:  # bad input: the message already says what is wrong
         result.status = result.status if result.status == "panel_mismatch" else "failed"
         result.reason = result.reason or str(exc)
@@ -108,19 +120,41 @@ def analyse_sample(
     return result
 
 
-def _analyse(
+@dataclass
+class PreparedEvents:
+    """One sample's events ready for gating: transformed gating dimensions, MFI values."""
+
+    data: dict[str, np.ndarray]  # marker -> transformed values (contiguous, one per event)
+    mfi_values: np.ndarray  # compensated, untransformed values of the template's MFI marker
+
+
+def prepare_events(
     result: SampleResult,
     fcs_path: str | Path,
     panel: Panel,
     template: GatingTemplate,
-    qc_settings: QCSettings,
-    keep_plot_data: bool,
-) -> None:
+    qc_settings: QCSettings | None = None,
+    exact_logicle: bool = False,
+) -> PreparedEvents:
+    """Read, QC, compensate and transform one file (timings and notes go to `result`)."""
     from cytotrial.fcs import parse_spillover, read_fcs
 
     clock = time.perf_counter()
-    data_set = read_fcs(fcs_path)
+    data_set = read_fcs(fcs_path)  # float data: the file's bytes in one array, no copy
     result.notes += list(data_set.notes)
+    events = data_set.events  # the panel's channels are used in place (column views)
+    present = [c for c in panel.channel_names if c in data_set.channels]
+    columns = [data_set.channels.index(c) for c in present]
+    ranges = [_range(data_set.keywords, index) for index in columns]
+    result.timings_s["read"] = time.perf_counter() - clock
+
+    # QC runs on every readable file, on the panel channels it has, before the panel check
+    clock = time.perf_counter()
+    time_channel = next((c.channel for c in panel.channels if c.role == "time"), None)
+    all_finite = all_values_finite(events)
+    settings = qc_settings or QCSettings()
+    result.qc = run_qc(events, present, ranges, time_channel, settings, columns, all_finite)
+    result.timings_s["qc"] = time.perf_counter() - clock
     missing = [c for c in panel.channel_names if c not in data_set.channels]
     if missing:
         result.status = "panel_mismatch"
@@ -129,42 +163,66 @@ def _analyse(
             f"(file has: {', '.join(data_set.channels)})"
         )
         raise InputError(result.reason)
-    columns = [data_set.channels.index(c) for c in panel.channel_names]
-    raw = np.ascontiguousarray(data_set.events[:, columns], dtype=np.float32)
-    ranges = [_range(data_set.keywords, index) for index in columns]
-    result.timings_s["read"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    time_channel = next((c.channel for c in panel.channels if c.role == "time"), None)
-    result.qc = run_qc(raw, panel.channel_names, ranges, time_channel, qc_settings)
-    finite = np.isfinite(raw).all(axis=1)
-    if not finite.all():
-        raw = raw[finite]
-    result.timings_s["qc"] = time.perf_counter() - clock
+    if result.qc.nonfinite_events:  # rare: drop events with a NaN/inf panel value
+        finite = np.ones(len(events), dtype=bool)
+        for column in columns:
+            finite &= np.isfinite(events[:, column])
+        events = events[finite]
 
     clock = time.perf_counter()
     spillover = _spillover(parse_spillover(data_set.keywords), panel, result)
-    comp = compensate(raw, panel.channel_names, spillover) if spillover else raw
+    # One pass over the matrix: every channel the gates and the MFI need becomes a
+    # contiguous float32 row, compensated where the spillover matrix covers it.
+    needed = set(template.markers)
+    mfi_channel = panel.channel_for(template.mfi_marker)
+    used = [
+        index
+        for index, channel in enumerate(panel.channels)
+        if channel.marker in needed or channel.channel == mfi_channel
+    ]
+    names = panel.channel_names
+    spilled = [] if spillover is None else [names.index(c) for c in spillover.channels]
+    rows = channel_rows(
+        events,
+        [columns[i] for i in used],
+        spillover,
+        [columns[i] for i in spilled],
+        all_finite=all_finite,
+    )
+    row_of = {panel.channels[i].channel: row for i, row in zip(used, rows, strict=True)}
     result.timings_s["compensate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    needed = set(template.markers)
-    data = {
-        channel.marker: transform_from_spec(channel.transform, f"panel, {channel.channel}").apply(
-            comp[:, index]
-        )
-        for index, channel in enumerate(panel.channels)
-        if channel.marker in needed
-    }
+    data = {}
+    for index in used:
+        channel = panel.channels[index]
+        if channel.marker not in needed:
+            continue
+        transform = transform_from_spec(channel.transform, f"panel, {channel.channel}")
+        if exact_logicle and isinstance(transform, Logicle):
+            transform = Logicle(transform.T, transform.W, transform.M, transform.A, exact=True)
+        row = row_of[channel.channel]
+        if channel.channel == mfi_channel or (exact_logicle and isinstance(transform, Logicle)):
+            data[channel.marker] = transform.apply(row)
+        else:
+            data[channel.marker] = transform.apply(row, out=row)  # in place
     result.timings_s["transform"] = time.perf_counter() - clock
+    mfi_values = row_of[mfi_channel]
+    return PreparedEvents(data, mfi_values)
 
+
+def _gate_and_measure(
+    result: SampleResult,
+    prepared: PreparedEvents,
+    template: GatingTemplate,
+    keep_plot_data: bool,
+) -> None:
     clock = time.perf_counter()
-    applied = gate_events(data, template)
+    applied = gate_events(prepared.data, template)
     result.timings_s["gate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    mfi_values = comp[:, panel.channel_names.index(panel.channel_for(template.mfi_marker))]
-    result.rows = population_rows(result.sample_id, applied, template, mfi_values)
+    result.rows = population_rows(result.sample_id, applied, template, prepared.mfi_values)
     result.timings_s["mfi"] = time.perf_counter() - clock
     result.gates = {
         name: {"parent": gate.spec.parent, **gate.shape.describe(), "flags": list(gate.flags)}
@@ -172,7 +230,7 @@ def _analyse(
     }
     result.status = "ok"
     if keep_plot_data:
-        result.plot_data, result.applied = data, applied
+        result.plot_data, result.applied = prepared.data, applied
 
 
 def _range(keywords: dict[str, str], index: int) -> float:
@@ -208,11 +266,15 @@ def population_rows(
     """One row per gate: counts, percentages and the MFI (median, untransformed)."""
     reported = {gate: subset for subset, gate in template.populations.items()}
     total = len(mfi_values)
-    leukocytes = applied[template.leukocyte_gate].events
+    counts = {name: gate.events for name, gate in applied.items()}
+    leukocytes = counts[template.leukocyte_gate]
     rows = []
     for name, gate in applied.items():
-        parent = total if gate.spec.parent == "root" else applied[gate.spec.parent].events
-        events = gate.events
+        parent = total if gate.spec.parent == "root" else counts[gate.spec.parent]
+        events = counts[name]
+        mfi: float | str = ""
+        if events:
+            mfi = round(float(median(np.compress(gate.mask, mfi_values))), 3)
         rows.append(
             {
                 "sample_id": sample_id,
@@ -223,7 +285,7 @@ def population_rows(
                 "pct_of_parent": _pct(events, parent),
                 "pct_of_leukocytes": _pct(events, leukocytes) if _below(name, template) else "",
                 "mfi_marker": template.mfi_marker,
-                "mfi": round(float(np.median(mfi_values[gate.mask])), 3) if events else "",
+                "mfi": mfi,
                 "flags": ";".join(gate.flags),
             }
         )

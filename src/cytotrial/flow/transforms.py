@@ -2,34 +2,44 @@
 
 Logicle (Parks et al. 2006; Gating-ML 2.0) has no closed form, and flowutils'
 exact C implementation costs ~130 ns per value (1.3 s for 1M events x 10
-channels). `Logicle.apply` instead interpolates a table of exact flowutils values
-whose knots are uniform in arcsinh(x / c) space, so a value's knot index is
-computed directly (no binary search): ~10 ms per 1M values, max error ~3e-7 in
-logicle units (scale 0..1; float32 rounding). `exact=True` uses flowutils.
-MFIs are never computed on transformed values.
+channels). `Logicle.apply` instead reads a table indexed by the float32 bit
+pattern of each value: the top 10 mantissa bits and the exponent and sign pick
+one of 1024 segments per binade (exact flowutils values at the segment ends for
+|x| from 2^-6 to 8T, both signs; a straight line below), the low 13 bits give the
+position within the segment, where the value is interpolated linearly. No arcsinh,
+no search, no float64: about 3 ms per 1M values, max error ~1.3e-7 in logicle
+units (scale 0..1; the float32 result's own rounding is up to 6e-8). Values
+beyond 8T, inf and NaN are computed exactly. `exact=True` uses flowutils
+(float64). MFIs are never computed on transformed values.
+
+Every `apply` takes an optional `out` (a float32 array of the same length) so that
+a caller can transform in place or into a buffer it reuses.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
-from flowutils import transforms as fu
 
 from cytotrial.errors import InputError
 
-_LUT_KNOTS = 8192
-_LUT_ASINH_SCALE = 26.0  # the c of arcsinh(x/c); chosen for the lowest table error at T=262144
-_LUT_LOW_FACTOR = -1.0  # table covers [-T, 4T]; values outside it are computed exactly
-_LUT_HIGH_FACTOR = 4.0
+_SEGMENT_BITS = 10  # 1024 linear segments per binade: interpolation error ~1e-8
+_LOW_BITS = 23 - _SEGMENT_BITS  # mantissa bits below the segment index
+_LOW_MASK = (1 << _LOW_BITS) - 1
+_ONE_BITS = 0x3F800000  # float32 1.0: exponent bits that turn the low bits into 1 + fraction
+_TABLE_SIZE = 1 << (32 - _LOW_BITS)  # every sign/exponent/segment combination
+_LOW_DECADES_BELOW_T = 24  # table starts at 2^(floor(log2 T) - 24): 2^-6 for T = 2^18
+_HIGH_FACTOR = 8.0  # ... and ends beyond 8T
 
 
 class Transform(Protocol):
     """A per-channel transform: raw (compensated) values <-> display/gating units."""
 
-    def apply(self, values: np.ndarray) -> np.ndarray: ...
+    def apply(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray: ...
 
     def inverse(self, values: np.ndarray) -> np.ndarray: ...
 
@@ -40,8 +50,11 @@ class Linear:
 
     scale: float = 1.0
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        return np.asarray(values, dtype=np.float32) / np.float32(self.scale)
+    def apply(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        values = np.asarray(values)
+        if values.dtype != np.float32:
+            values = values.astype(np.float32)
+        return np.divide(values, np.float32(self.scale), out=out)
 
     def inverse(self, values: np.ndarray) -> np.ndarray:
         return np.asarray(values, dtype=np.float64) * self.scale
@@ -53,8 +66,12 @@ class Asinh:
 
     cofactor: float = 150.0
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        return np.arcsinh(np.asarray(values, dtype=np.float32) / np.float32(self.cofactor))
+    def apply(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        values = np.asarray(values)
+        if values.dtype != np.float32:
+            values = values.astype(np.float32)
+        result = np.divide(values, np.float32(self.cofactor), out=out)
+        return np.arcsinh(result, out=result)
 
     def inverse(self, values: np.ndarray) -> np.ndarray:
         return np.sinh(np.asarray(values, dtype=np.float64)) * self.cofactor
@@ -70,38 +87,114 @@ class Logicle:
     A: float = 0.0
     exact: bool = field(default=False, compare=False)
 
-    def apply(self, values: np.ndarray) -> np.ndarray:
+    def apply(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         values = np.asarray(values)
         if self.exact:
-            return fu.logicle(values.astype(np.float64), None, self.T, self.M, self.W, self.A)
-        return _logicle_lut(values, self.T, self.W, self.M, self.A)
+            from flowutils import transforms as fu
+
+            result = fu.logicle(values.astype(np.float64), None, self.T, self.M, self.W, self.A)
+            if out is None:
+                return result
+            out[...] = result
+            return out
+        return logicle_lut(values, self.T, self.W, self.M, self.A, out=out)
 
     def inverse(self, values: np.ndarray) -> np.ndarray:
+        from flowutils import transforms as fu
+
         values = np.asarray(values, dtype=np.float64)
         return fu.logicle_inverse(values, None, self.T, self.M, self.W, self.A)
 
 
-@lru_cache(maxsize=32)
-def _logicle_table(t: float, w: float, m: float, a: float) -> tuple[float, float, np.ndarray]:
-    low = np.arcsinh(_LUT_LOW_FACTOR * t / _LUT_ASINH_SCALE)
-    high = np.arcsinh(_LUT_HIGH_FACTOR * t / _LUT_ASINH_SCALE)
-    knots_u = np.linspace(low, high, _LUT_KNOTS)
-    knots_y = fu.logicle(np.sinh(knots_u) * _LUT_ASINH_SCALE, None, t, m, w, a)
-    step = (high - low) / (_LUT_KNOTS - 1)
-    return float(low), float(step), knots_y.astype(np.float64)
+@lru_cache(maxsize=16)
+def _logicle_table(t: float, w: float, m: float, a: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment: the value at its start minus its rise (E), and its rise (D).
+
+    y = E[i] + D[i] * (1 + f) with f in [0, 1) the position within segment i.
+    Knots from 2^low to 2^high (both signs) are exact flowutils values; below 2^low
+    logicle is a straight line to within ~1e-11 (|x| < 2^-6 for T = 2^18, where the
+    scale is linear over hundreds of units), so those segments (down to 0) come from
+    the line through the two knots nearest zero. Segments beyond 2^high and of
+    inf/NaN hold NaN in both tables, which sends their values to the exact computation.
+    """
+    from flowutils import transforms as fu
+
+    low_exp = math.floor(math.log2(t)) - _LOW_DECADES_BELOW_T
+    high_exp = math.ceil(math.log2(_HIGH_FACTOR * t))
+    stop = (high_exp + 127) << _SEGMENT_BITS  # segment index of 2^high_exp (not covered)
+    start = (low_exp + 127) << _SEGMENT_BITS  # ... of 2^low_exp (first exact knot)
+    sign = 1 << (31 - _LOW_BITS)
+    per_sign = np.arange(stop + 1, dtype=np.uint32)  # knots from +0 up to 2^high_exp
+    x = (per_sign << np.uint32(_LOW_BITS)).view(np.float32).astype(np.float64)
+    exact = per_sign >= start
+    y_pos, y_neg = np.empty(len(x)), np.empty(len(x))
+    y_pos[exact] = fu.logicle(x[exact], None, t, m, w, a)
+    y_neg[exact] = fu.logicle(-x[exact], None, t, m, w, a)
+    smallest = x[start]  # 2^low_exp: the line through its two knots (+ and -)
+    middle = (y_pos[start] + y_neg[start]) / 2
+    slope = (y_pos[start] - y_neg[start]) / (2 * smallest)
+    y_pos[~exact] = middle + slope * x[~exact]
+    y_neg[~exact] = middle - slope * x[~exact]
+    e_table = np.full(_TABLE_SIZE, np.nan, dtype=np.float32)
+    d_table = np.full(_TABLE_SIZE, np.nan, dtype=np.float32)
+    for offset, y in ((0, y_pos), (sign, y_neg)):
+        rise = np.diff(y)
+        e_table[offset : offset + stop] = y[:-1] - rise
+        d_table[offset : offset + stop] = rise
+    e_table.flags.writeable = False
+    d_table.flags.writeable = False
+    return e_table, d_table
 
 
-def _logicle_lut(values: np.ndarray, t: float, w: float, m: float, a: float) -> np.ndarray:
-    low, step, knots = _logicle_table(t, w, m, a)
-    x = values.astype(np.float32, copy=False)
-    position = (np.arcsinh(x / np.float32(_LUT_ASINH_SCALE)) - np.float32(low)) / np.float32(step)
-    index = np.clip(position.astype(np.int64), 0, _LUT_KNOTS - 2)
-    fraction = position - index
-    result = (knots[index] + (knots[index + 1] - knots[index]) * fraction).astype(np.float32)
-    outside = (x < _LUT_LOW_FACTOR * t) | (x > _LUT_HIGH_FACTOR * t) | ~np.isfinite(x)
-    if outside.any():  # rare: compute exactly rather than extrapolate the table
-        result[outside] = fu.logicle(x[outside].astype(np.float64), None, t, m, w, a)
-    return result
+_CHUNK = 1 << 15  # values per block: the block's temporaries stay in L2
+
+
+def logicle_lut(
+    values: np.ndarray,
+    t: float,
+    w: float,
+    m: float,
+    a: float,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Table logicle of float32 values (other dtypes are converted); float32 result.
+
+    `out` may be `values` itself (a float32 array): the transform is then in place.
+    Works through the values in blocks of 32768 with reused scratch buffers, so the
+    eight array operations per block run in cache and nothing large is allocated.
+    """
+    e_table, d_table = _logicle_table(float(t), float(w), float(m), float(a))
+    x = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
+    if out is None:
+        out = np.empty(x.shape, dtype=np.float32)
+    result = out.reshape(-1)
+    size = min(_CHUNK, len(x))
+    segment = np.empty(size, dtype=np.uint32)
+    position = np.empty(size, dtype=np.uint32)
+    rise = np.empty(size, dtype=np.float32)
+    outside: list[tuple[np.ndarray, np.ndarray]] = []
+    for start in range(0, len(x), _CHUNK):
+        bits = x[start : start + _CHUNK].view(np.uint32)
+        k = len(bits)
+        seg, pos, up = segment[:k], position[:k], rise[:k]
+        np.right_shift(bits, _LOW_BITS, out=seg)
+        np.bitwise_and(bits, _LOW_MASK, out=pos)
+        np.left_shift(pos, _SEGMENT_BITS, out=pos)  # low bits to the top of the mantissa
+        np.bitwise_or(pos, _ONE_BITS, out=pos)  # ... of a float32 1 + f, f in [0, 1)
+        np.take(d_table, seg, out=up, mode="wrap")  # in range: no checks
+        if np.isnan(up.sum()):  # outside the table (or NaN input): exact, rare
+            where = np.flatnonzero(np.isnan(up))
+            outside.append((start + where, bits[where].view(np.float32).astype(np.float64)))
+        np.multiply(up, pos.view(np.float32), out=up)
+        block = result[start : start + k]
+        np.take(e_table, seg, out=block, mode="wrap")
+        np.add(block, up, out=block)
+    if outside:
+        from flowutils import transforms as fu
+
+        for where, originals in outside:
+            result[where] = fu.logicle(originals, None, t, m, w, a)
+    return out
 
 
 def transform_from_spec(spec: dict[str, Any], where: str = "panel") -> Transform:

@@ -1,0 +1,325 @@
+"""Per-file cost of the flow path (read to MFI) against a bare read and FlowKit.
+
+    python benchmarks/bench_flow_sample.py [--events 100000 1000000 5000000] [--repeat 5]
+
+For each size, one simulated PBMC file (cytotrial.simulate.flow, seed 2021) is written
+to a temporary directory. Then, each a median over --repeat runs in this process:
+
+* ours: `analyse_sample` split into read / QC / compensate / transform / gate / MFI
+  (total = read to MFI; the file's SHA-256, recorded for provenance, is listed apart),
+  with the adaptive gates and the logicle lookup table, as the pipeline runs;
+* np.fromfile of the whole file (bytes), the floor for reading it;
+* FlowKit (`flowkit.Sample` + `GatingStrategy.gate_sample`) on the same STATIC
+  hierarchy: the gates our adaptive engine placed on this file, exported as FlowKit
+  gates (rectangles with open bounds, polygons; in transformed units), compensation
+  from the file's $SPILLOVER ('FCS'), logicle with the panel's parameters, linear
+  scatter. Our engine applies the same fixed gates with exact logicle (flowutils)
+  and with the lookup table; membership of every gate is compared event by event.
+
+Also printed: whether the whole adaptive analysis gives the same membership with the
+lookup table as with exact logicle, the import cost of the per-sample job, and the
+machine's load average (the machine is shared: compare medians, watch the load).
+Exit status 1 if any membership differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate
+from cytotrial.flow.gating import apply_gates
+from cytotrial.flow.gating_template import GatingTemplate, read_gating_template
+from cytotrial.flow.sample_analysis import (
+    SampleResult,
+    analyse_sample,
+    prepare_events,
+    sha256_of,
+)
+from cytotrial.panel import Panel, read_panel
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = ("read", "qc", "compensate", "transform", "gate", "mfi")
+SAMPLE = {
+    "sample_id": "PT001_A_C1D1",
+    "patient_id": "PT001",
+    "part": "A",
+    "timepoint": "C1D1",
+    "acquisition_date": "2016-07-14",
+}
+HEAVY = ("pandas", "scipy", "flowkit", "lifelines", "matplotlib")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per method (median)")
+    parser.add_argument(
+        "--flowkit-repeat", type=int, default=None, help="FlowKit runs (default: --repeat)"
+    )
+    parser.add_argument("--no-flowkit", action="store_true", help="skip FlowKit")
+    args = parser.parse_args()
+    panel = read_panel(REPO / "resources/panel.yaml")
+    template = read_gating_template(
+        REPO / "resources/gating/pbmc_cd38.yaml", [c.marker for c in panel.channels]
+    )
+    print(f"load average at start: {_load()}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; one process, one core")
+    results, identical = [], True
+    with tempfile.TemporaryDirectory(prefix="bench_flow_") as tmp:
+        for n in args.events:
+            path = _write_file(Path(tmp), n)
+            row = _measure(path, n, panel, template, args)
+            identical &= row["identical"]
+            results.append(row)
+            path.unlink()
+    _print_table(results)
+    _print_imports()
+    print(f"load average at end: {_load()}")
+    return 0 if identical else 1
+
+
+def _write_file(tmp: Path, n: int) -> Path:
+    from cytotrial.simulate.flow import simulate_sample, write_sample
+
+    clock = time.perf_counter()
+    sim = simulate_sample(SAMPLE, 2021, n)
+    path = tmp / f"PT001_A_C1D1_{n}.fcs"
+    write_sample(sim, path, tmp / f"truth_{n}")
+    print(f"\n{n:,} events: simulated and written in {time.perf_counter() - clock:.1f} s")
+    return path
+
+
+def _measure(path: Path, n: int, panel: Panel, template: GatingTemplate, args) -> dict:
+    row: dict = {"events": n, "size_mb": path.stat().st_size / 1e6, "load_before": _load()}
+    analyse_sample("warm-up", path, panel, template, keep_plot_data=False)  # tables, caches
+    runs: list[dict[str, float]] = []
+    raw, sha = [], []
+    for _ in range(args.repeat):
+        clock = time.perf_counter()
+        np.fromfile(path, dtype=np.uint8)
+        raw.append(time.perf_counter() - clock)
+        result = analyse_sample(SAMPLE["sample_id"], path, panel, template, keep_plot_data=False)
+        if result.status != "ok":
+            sys.exit(f"analysis failed: {result.reason}")
+        runs.append(result.timings_s)
+        clock = time.perf_counter()
+        sha256_of(path)
+        sha.append(time.perf_counter() - clock)
+    for stage in STAGES:
+        row[stage] = statistics.median(r[stage] for r in runs)
+    row["total"] = statistics.median(sum(r[s] for s in STAGES) for r in runs)
+    row["total_min"] = min(sum(r[s] for s in STAGES) for r in runs)
+    row["fromfile"] = statistics.median(raw)
+    row["sha256"] = statistics.median(sha)
+    row["load_after"] = _load()
+
+    # Adaptive analysis: lookup table vs exact logicle (same gates, same membership?)
+    result = analyse_sample("lut", path, panel, template)
+    exact = analyse_sample("exact", path, panel, template, exact_logicle=True)
+    shapes = {name: gate.shape for name, gate in result.applied.items()}
+    adaptive = {
+        name: int(np.count_nonzero(gate.mask != exact.applied[name].mask))
+        for name, gate in result.applied.items()
+    }
+    row["adaptive_lut_vs_exact"] = adaptive
+
+    # Static hierarchy: our engine (exact logicle and lookup table) vs FlowKit
+    masks_exact = _static_masks(path, panel, template, shapes, exact_logicle=True)
+    masks_lut = _static_masks(path, panel, template, shapes, exact_logicle=False)
+    row["static_lut_vs_exact"] = {
+        name: int(np.count_nonzero(masks_lut[name] != masks_exact[name])) for name in shapes
+    }
+    row["counts"] = {name: int(np.count_nonzero(mask)) for name, mask in masks_exact.items()}
+    row["identical"] = not any(row["static_lut_vs_exact"].values()) and not any(adaptive.values())
+    if not args.no_flowkit:
+        repeat = args.flowkit_repeat or args.repeat
+        fk_masks, fk_times = _flowkit(path, panel, template, shapes, repeat)
+        row["flowkit"] = statistics.median(fk_times)
+        row["flowkit_vs_exact"] = {
+            name: int(np.count_nonzero(fk_masks[name] != masks_exact[name])) for name in shapes
+        }
+        row["identical"] &= not any(row["flowkit_vs_exact"].values())
+    _print_membership(row, shapes)
+    return row
+
+
+def _static_masks(
+    path: Path, panel: Panel, template: GatingTemplate, shapes: dict, exact_logicle: bool
+) -> dict[str, np.ndarray]:
+    prepared = prepare_events(
+        SampleResult("static", "failed"), path, panel, template, exact_logicle=exact_logicle
+    )
+    return apply_gates(prepared.data, template, shapes)
+
+
+def _flowkit(path: Path, panel: Panel, template: GatingTemplate, shapes: dict, repeat: int):
+    """FlowKit's membership of the same fixed gates, and its time (Sample + gate_sample)."""
+    warnings.simplefilter("ignore")
+    import flowkit as fk
+
+    strategy = fk.GatingStrategy()
+    transform_ids: dict[tuple, str] = {}
+    dims_of: dict[str, tuple[str, str, str]] = {}  # marker -> (channel, comp ref, transform)
+    for channel in panel.channels:
+        spec = dict(channel.transform or {"type": "linear"})
+        kind = spec.pop("type", "linear")
+        key = (kind, *sorted(spec.items()))
+        if key not in transform_ids:
+            transform_ids[key] = f"xform{len(transform_ids)}"
+            if kind == "logicle":
+                xform = fk.transforms.LogicleTransform(
+                    param_t=spec.get("T", 262144.0),
+                    param_w=spec.get("W", 0.5),
+                    param_m=spec.get("M", 4.5),
+                    param_a=spec.get("A", 0.0),
+                )
+            elif kind == "linear":
+                xform = fk.transforms.LinearTransform(param_t=spec.get("scale", 1.0), param_a=0.0)
+            else:
+                xform = fk.transforms.AsinhTransform(
+                    param_t=spec.get("cofactor", 150.0), param_m=1.0, param_a=0.0
+                )
+            strategy.add_transform(transform_ids[key], xform)
+        comp = "FCS" if channel.compensate else "uncompensated"
+        dims_of[channel.marker] = (channel.channel, comp, transform_ids[key])
+
+    def dimension(marker: str, low=None, high=None):
+        channel, comp, xform = dims_of[marker]
+        return fk.Dimension(
+            channel,
+            compensation_ref=comp,
+            transformation_ref=xform,
+            range_min=None if low is None else float(low),
+            range_max=None if high is None else float(high),
+        )
+
+    paths: dict[str, tuple[str, ...]] = {"root": ("root",)}
+    for spec in template.gates:
+        shape = shapes[spec.name]
+        if isinstance(shape, RectangleGate):
+            dims = [
+                dimension(m, lo, hi)
+                for m, lo, hi in zip(shape.dims, shape.minimum, shape.maximum, strict=True)
+            ]
+            gate = fk.gates.RectangleGate(spec.name, dims)
+        elif isinstance(shape, PolygonGate):
+            dims = [dimension(m) for m in shape.dims]
+            gate = fk.gates.PolygonGate(spec.name, dims, [list(v) for v in shape.vertices])
+        elif isinstance(shape, EllipseGate):
+            dims = [dimension(m) for m in shape.dims]
+            gate = fk.gates.EllipsoidGate(
+                spec.name,
+                dims,
+                list(shape.mean),
+                [list(r) for r in shape.covariance],
+                shape.distance_squared,
+            )
+        else:
+            raise TypeError(f"no FlowKit export for {type(shape).__name__}")
+        strategy.add_gate(gate, gate_path=paths[spec.parent])
+        paths[spec.name] = (*paths[spec.parent], spec.name)
+
+    times = []
+    for _ in range(repeat):
+        clock = time.perf_counter()
+        sample = fk.Sample(str(path))
+        results = strategy.gate_sample(sample)
+        times.append(time.perf_counter() - clock)
+    masks = {name: np.asarray(results.get_gate_membership(name), dtype=bool) for name in shapes}
+    return masks, times
+
+
+def _print_membership(row: dict, shapes: dict) -> None:
+    print(f"{'gate':20s} {'events':>9s}  FlowKit-vs-exact  LUT-vs-exact(static)  (adaptive)")
+    for name in shapes:
+        flowkit = row.get("flowkit_vs_exact", {}).get(name, "-")
+        print(
+            f"{name:20s} {row['counts'][name]:9,d}  {flowkit!s:>16s}  "
+            f"{row['static_lut_vs_exact'][name]:>20d}  {row['adaptive_lut_vs_exact'][name]:>10d}"
+        )
+    verdict = "IDENTICAL" if row["identical"] else "DIFFERENT (counts above are mismatching events)"
+    print(f"membership: {verdict}")
+
+
+def _print_table(results: list[dict]) -> None:
+    ms = 1000.0
+    print("\nPer-file time, median of runs, ms (ours: read to MFI on one core)")
+    head = [
+        "events", "MB", *STAGES, "total", "fromfile", "read/raw", "sha256", "FlowKit",
+        "FK/ours", "identical", "load",
+    ]  # fmt: skip
+    print(" | ".join(head))
+    for r in results:
+        flowkit = r.get("flowkit")
+        cells = [
+            f"{r['events']:,}",
+            f"{r['size_mb']:.0f}",
+            *(f"{r[s] * ms:.1f}" for s in STAGES),
+            f"{r['total'] * ms:.0f}",
+            f"{r['fromfile'] * ms:.1f}",
+            f"{r['read'] / r['fromfile']:.2f}x",
+            f"{r['sha256'] * ms:.0f}",
+            "-" if flowkit is None else f"{flowkit * ms:.0f}",
+            "-" if flowkit is None else f"{flowkit / r['total']:.1f}x",
+            "yes" if r["identical"] else "NO",
+            f"{r['load_before'][0]:.2f}/{r['load_after'][0]:.2f}",
+        ]
+        print(" | ".join(cells))
+    for r in results:
+        per_million = r["total"] / (r["events"] / 1e6)
+        print(
+            f"{r['events']:,} events: {per_million * ms:.0f} ms per 1M events read to MFI "
+            f"(fastest run {r['total_min'] * ms:.0f} ms)"
+        )
+
+
+def _print_imports() -> None:
+    """Import cost of the per-sample job in fresh interpreters."""
+    python = sys.executable
+    code = "import cytotrial.flow.sample_job"
+    walls: dict[str, list[float]] = {"bare": [], "job": []}
+    for _ in range(5):
+        for kind, command in (("bare", "pass"), ("job", code)):
+            clock = time.perf_counter()
+            subprocess.run([python, "-c", command], check=True)
+            walls[kind].append(time.perf_counter() - clock)
+    trace = subprocess.run(
+        [python, "-X", "importtime", "-c", code], check=True, capture_output=True, text=True
+    ).stderr
+    cumulative = {
+        line.split("|")[2].strip(): int(line.split("|")[1]) / 1e6
+        for line in trace.splitlines()
+        if line.startswith("import time:") and line.split("|")[1].strip().isdigit()
+    }
+    check = (
+        f"{code}; import sys; print(','.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')"
+    )
+    loaded = subprocess.run(
+        [python, "-c", check], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    job, bare = statistics.median(walls["job"]), statistics.median(walls["bare"])
+    print(
+        f"\nimport cytotrial.flow.sample_job: {job * 1000:.0f} ms wall in a fresh interpreter "
+        f"({(job - bare) * 1000:.0f} ms above a bare one; -X importtime: "
+        f"{cumulative.get('cytotrial.flow.sample_job', float('nan')) * 1000:.0f} ms, of which "
+        f"numpy {cumulative.get('numpy', float('nan')) * 1000:.0f} ms); "
+        f"heavy modules loaded ({', '.join(HEAVY)}): {loaded}"
+    )
+
+
+def _load() -> tuple[float, float, float]:
+    return tuple(round(v, 2) for v in os.getloadavg())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -153,7 +153,13 @@ def resolve(
             passes_x = _one_sided((x.marker,), (x.side,), (cut_x,)).contains(data)
             passes_x &= parent
             cache["mask", key] = passes_x
-        cut_y, flags_y = _cached_threshold(cache, key, passes_x, data, y)
+        if int(passes_x.sum()) >= MIN_EVENTS_TO_ADAPT:
+            cut_y, flags_y = _cached_threshold(cache, key, passes_x, data, y)
+        else:
+            # Too few events pass x to place y's cut (e.g. NK cells depleted by
+            # daratumumab): place it on the whole parent instead of leaving it empty.
+            cut_y, flags_y = _cached_threshold(cache, (spec.parent,), parent, data, y)
+            flags_y = [*flags_y, f"few_events({x.marker}; {y.marker} cut set on {spec.parent})"]
         return _one_sided((x.marker, y.marker), (x.side, y.side), (cut_x, cut_y)), flags + flags_y
     if spec.kind == "singlets":
         key = (spec.parent,)

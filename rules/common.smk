@@ -56,6 +56,14 @@ def fcs_of_sample(wildcards):
     return samples.loc[wildcards.sample, "fcs"]
 
 
+def panel_spillover_matrix():
+    """The spillover matrix file named in the panel, if any (an input: changing it reruns)."""
+    from cytotrial.panel import read_panel
+
+    matrix = read_panel(config["panel"]).spillover_matrix
+    return [str(matrix)] if matrix else []
+
+
 def analyse_mem_mb(wildcards, input):
     """A few float32 copies of the file's events, plus the interpreter."""
     return int(400 + 12 * input.size_mb)

@@ -33,6 +33,7 @@ rule flow_analyse_sample:
         fcs=fcs_of_sample,
         panel=config["panel"],
         template=config["gating_template"],
+        spillover=panel_spillover_matrix(),
     output:
         populations="results/flow/samples/{sample}.populations.tsv",
         record="results/flow/samples/{sample}.json",

@@ -30,6 +30,7 @@ class Panel:
 
     instrument: str
     channels: tuple[Channel, ...]
+    spillover_matrix: Path | None = None  # a matrix file that overrides the FCS files' own
 
     @property
     def channel_names(self) -> list[str]:
@@ -71,4 +72,10 @@ def read_panel(path: str | Path) -> Panel:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise InputError(f"{path}: channel(s) listed twice: {', '.join(duplicated)}")
-    return Panel(str(content.get("instrument", "")), tuple(channels))
+    matrix = content.get("spillover_matrix")
+    matrix_path = None
+    if matrix:
+        matrix_path = Path(path).parent / str(matrix)  # relative to the panel file
+        if not matrix_path.is_file():
+            raise InputError(f"{path}: spillover_matrix {matrix!r} not found ({matrix_path})")
+    return Panel(str(content.get("instrument", "")), tuple(channels), matrix_path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -126,3 +127,32 @@ def channel_rows(
     # (k, n) = M.T @ block.T: channel-major output without a transposing copy
     np.matmul(mixing.T, block.T, out=out)
     return out
+
+
+def read_spillover_csv(path: str | Path) -> Spillover:
+    """A spillover matrix from CSV: a header of channel names ($PnN), then one row per
+    channel (source fluorochrome), optionally led by that channel's name."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise InputError(f"{path}: expected a header of channel names and one row per channel")
+    header = [cell.strip() for cell in rows[0] if cell.strip()]
+    values = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [cell.strip() for cell in row]
+        if len(cells) == len(header) + 1:
+            cells = cells[1:]  # a leading row name
+        try:
+            values.append([float(cell) for cell in cells])
+        except ValueError as exc:
+            raise InputError(f"{path}, line {number}: not a number ({exc})") from exc
+        if len(values[-1]) != len(header):
+            raise InputError(
+                f"{path}, line {number}: {len(values[-1])} values, expected {len(header)}"
+            )
+    try:
+        return Spillover(tuple(header), np.array(values, dtype=np.float64))
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from exc

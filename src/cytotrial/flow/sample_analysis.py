@@ -242,10 +242,17 @@ def _range(keywords: dict[str, str], index: int) -> float:
 
 
 def _spillover(found, panel: Panel, result: SampleResult) -> Spillover | None:
-    """The file's own spillover matrix, restricted to the panel's compensated channels."""
+    """The spillover matrix named in the panel file if any, else the file's own
+    ($SPILLOVER/$SPILL), restricted to the panel's compensated channels."""
     wanted = [c.channel for c in panel.channels if c.compensate]
     if not wanted:
         return None
+    if panel.spillover_matrix is not None:
+        from cytotrial.flow.compensation import read_spillover_csv
+
+        named = read_spillover_csv(panel.spillover_matrix)
+        found = (named.channels, named.matrix)
+        result.notes.append(f"spillover matrix from the panel file ({panel.spillover_matrix.name})")
     if found is None:
         result.notes.append("no spillover matrix in the file: fluorescence left uncompensated")
         return None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.flow.sample_analysis import POPULATION_COLUMNS
 from cytotrial.flow.sample_outputs import read_record
 
 SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]
@@ -34,17 +35,7 @@ def tidy_populations(
             path, sep="\t", dtype={"sample_id": str}, keep_default_na=False, na_values=[""]
         )
         frames.append(table[table["population"].isin(populations)])
-    columns = [
-        "sample_id",
-        "population",
-        "gate",
-        "events",
-        "pct_of_parent",
-        "pct_of_leukocytes",
-        "mfi_marker",
-        "mfi",
-        "flags",
-    ]
+    columns = [c for c in POPULATION_COLUMNS if c != "parent"]
     gated = (
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     )

@@ -35,7 +35,9 @@ def tidy_populations(
             path, sep="\t", dtype={"sample_id": str}, keep_default_na=False, na_values=[""]
         )
         frames.append(table[table["population"].isin(populations)])
-    columns = [c for c in POPULATION_COLUMNS if c != "parent"]
+    # The subset's name first, then what the per-sample table says of its gate.
+    columns = ["sample_id", "population"]
+    columns += [c for c in POPULATION_COLUMNS if c not in (*columns, "parent")]
     gated = (
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     )

@@ -149,6 +149,17 @@ def test_second_run_has_nothing_to_do(demo):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_snakemake_report_builds(demo):
+    """`snakemake --report` works on the finished run and holds the marked results."""
+    import zipfile
+
+    result = run([*SNAKEMAKE, "--report", "report.zip"], demo, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = zipfile.ZipFile(demo / "report.zip").namelist()
+    assert any(n.endswith("cd38_mfi_part_A.png") for n in names)
+    assert any(n.endswith("survival_medians.tsv") for n in names)
+
+
 def test_gating_agrees_with_ground_truth(demo):
     """Median F1 per population >= 0.95 over all files; MFI within 5% for >= 95%."""
     from cytotrial.simulate.flow_populations import POPULATIONS

@@ -125,6 +125,18 @@ rule flow_statistics:
             category="Flow cytometry",
         ),
         counts_B_svg="results/flow/figures/cell_counts_part_B.svg",
+        mfi_paired_png=report(
+            "results/flow/figures/cd38_mfi_paired.png",
+            caption="../report/paired_figure.rst",
+            category="Flow cytometry",
+        ),
+        mfi_paired_svg="results/flow/figures/cd38_mfi_paired.svg",
+        counts_paired_png=report(
+            "results/flow/figures/cell_counts_paired.png",
+            caption="../report/paired_figure.rst",
+            category="Flow cytometry",
+        ),
+        counts_paired_svg="results/flow/figures/cell_counts_paired.svg",
     log:
         "logs/flow/statistics.log",
     conda:

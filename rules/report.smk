@@ -15,6 +15,8 @@ rule report:
         mfi_B="results/flow/figures/cd38_mfi_part_B.png",
         counts_A="results/flow/figures/cell_counts_part_A.png",
         counts_B="results/flow/figures/cell_counts_part_B.png",
+        mfi_paired="results/flow/figures/cd38_mfi_paired.png",
+        counts_paired="results/flow/figures/cell_counts_paired.png",
     output:
         "results/report/cytotrial_report.html",
     log:

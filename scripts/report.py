@@ -4,7 +4,7 @@ import _bootstrap  # noqa: F401
 
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
 from cytotrial.logs import log_to_file
-from cytotrial.report import build_report
+from cytotrial.report import FIGURES, build_report
 
 
 def main(smk) -> None:
@@ -19,7 +19,7 @@ def main(smk) -> None:
         smk.input.sample_qc,
         smk.input.mfi_tests,
         smk.input.count_tests,
-        {key: smk.input[key] for key in ("mfi_A", "mfi_B", "counts_A", "counts_B")},
+        {key: smk.input[key] for key in FIGURES},
         config,
         smk.output[0],
     )

@@ -123,6 +123,12 @@ def render_report(
     write_text_atomic(out_path, html)
 
 
+# Flow figures the report embeds, by input name of the report rule.
+FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paired")
+PAIRED_CAPTION = (
+    "One line per patient with both samples (red: rose, blue: fell); n pairs and the "
+    "Wilcoxon matched-pairs P per panel."
+)
 FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
     "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
@@ -204,6 +210,12 @@ def build_report(
         + [
             ReportFigure(f"Absolute counts, part {part}", figures[f"counts_{part}"])
             for part in ("A", "B")
+        ]
+        + [
+            ReportFigure("CD38 MFI, paired samples", figures["mfi_paired"], PAIRED_CAPTION),
+            ReportFigure(
+                "Absolute counts, paired samples", figures["counts_paired"], PAIRED_CAPTION
+            ),
         ],
         tables=[
             ReportTable(

@@ -52,6 +52,63 @@ def dot_plot(
     return fig
 
 
+def paired_plot(
+    tidy: pd.DataFrame,
+    tests: pd.DataFrame,
+    populations: Sequence[str],
+    value: str,
+    y_label: str,
+    title: str,
+):
+    """Paired line plots: a row per comparison, a panel per population; one line per
+    patient with both samples, red where the value rose, blue where it fell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    comparisons = tests[["part", "before", "after"]].drop_duplicates().to_records(index=False)
+    rows, cols = max(len(comparisons), 1), len(populations)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.0 * rows), squeeze=False)
+    for (part, before, after), row_axes in zip(comparisons, axes, strict=False):
+        for ax, population in zip(row_axes, populations, strict=True):
+            here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
+            wide = (
+                here.pivot_table(
+                    index="patient_id", columns="timepoint", values=value, aggfunc="first"
+                )
+                .reindex(columns=[before, after])
+                .dropna()
+            )
+            for first, second in wide.to_numpy():
+                ax.plot(
+                    [0, 1],
+                    [first, second],
+                    marker="o",
+                    ms=2.5,
+                    lw=0.7,
+                    color="crimson" if second > first else "#1f5fa8",
+                    alpha=0.7,
+                )
+            match = tests[
+                (tests["part"] == part)
+                & (tests["before"] == before)
+                & (tests["after"] == after)
+                & (tests["population"] == population)
+            ]
+            p = match["p_value"].iloc[0] if len(match) else float("nan")
+            stars = match["stars"].iloc[0] if len(match) else ""
+            label = f"n={len(wide)}, P={p:.2g} {stars}" if p == p else f"n={len(wide)}"
+            ax.set_title(f"{LABELS.get(population, population)}\n{label}", fontsize=7)
+            ax.set_xticks([0, 1], [f"{part} {before}", f"{part} {after}"], fontsize=6)
+            ax.tick_params(axis="y", labelsize=6)
+            ax.set_xlim(-0.3, 1.3)
+        row_axes[0].set_ylabel(y_label, fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str) -> None:
     wide = here.pivot_table(index="patient_id", columns="timepoint", values=value, aggfunc="first")
     wide = wide.reindex(columns=timepoints)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from cytotrial.flow.aggregate import mfi_column
 from cytotrial.flow.comparisons import compare_timepoints
-from cytotrial.flow.figures import dot_plot, save_figure
+from cytotrial.flow.figures import dot_plot, paired_plot, save_figure
 from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.results import write_tsv
 
@@ -23,7 +23,8 @@ def flow_statistics_job(
 ) -> None:
     """Write both test tables and, per part, the MFI and count figures (PNG + SVG).
 
-    `figure_paths` maps e.g. "mfi_A_png" to an output path.
+    `figure_paths` maps e.g. "mfi_A_png" (and "mfi_paired_png", "counts_paired_png",
+    with their _svg) to an output path.
     """
     template = read_gating_template(template_path)
     populations = list(template.populations)
@@ -55,3 +56,9 @@ def flow_statistics_job(
             f"Absolute counts of immune subsets, part {part}",
         )
         save_figure(figure, figure_paths[f"counts_{part}_png"], figure_paths[f"counts_{part}_svg"])
+    for kind, tests, column, label in (
+        ("mfi", mfi_tests, mfi, f"{marker} MFI (median, compensated)"),
+        ("counts", count_tests, "cells_per_ul", "cells per uL"),
+    ):
+        figure = paired_plot(tidy, tests, populations, column, label, f"Paired samples: {label}")
+        save_figure(figure, figure_paths[f"{kind}_paired_png"], figure_paths[f"{kind}_paired_svg"])

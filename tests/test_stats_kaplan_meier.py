@@ -6,13 +6,11 @@ Hand-checked values: the Freireich 6-MP data (gehan) for the SPSS symmetric medi
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
-from conftest import shared_path
+from survival_data import MP6_EVENT, MP6_TIME, PLACEBO_EVENT, PLACEBO_TIME, reference
 
 from cytotrial.errors import InputError
 from cytotrial.stats.kaplan_meier import (
@@ -27,28 +25,12 @@ from cytotrial.stats.kaplan_meier import (
 DATASETS = ("lung", "veteran", "aml")
 CONF_TYPES = ("log", "log-log", "plain")
 
-# Freireich et al. 1963 (gehan data): remission times in weeks; event 1 = relapse.
-MP6_TIME = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
-MP6_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
-PLACEBO_TIME = [1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23]
-PLACEBO_EVENT = [1] * 21
-
 
 def close(got: float, expected: float | None) -> bool:
     """R's null (NA / not reached) is NaN here; numbers agree to 1e-6 relative."""
     if expected is None:
         return math.isnan(got)
     return got == pytest.approx(expected, rel=1e-6, abs=1e-12)
-
-
-def reference(name: str):
-    """The R JSON for a data set, its data, and (time, event) arrays."""
-    ref = json.loads(shared_path("data", "survival-reference", f"{name}.json").read_text())
-    data = pd.read_csv(shared_path("data", "survival-reference", ref["data_file"]))
-    event_value = 2 if name == "lung" else 1  # lung: status 1 = censored, 2 = dead
-    time = data[ref["time_column"]].to_numpy(float)
-    event = (data[ref["status_column"]] == event_value).to_numpy()
-    return ref, data, time, event
 
 
 def curves(name: str):

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
+from survival_data import FREIREICH_EVENT, FREIREICH_GROUP, FREIREICH_TIME, reference
 
 from cytotrial.errors import InputError
 from cytotrial.stats.logrank import format_p, logrank, pairwise_logrank
 
-# Freireich 6-MP vs placebo (gehan data), weeks; event 1 = relapse.
-MP6_TIME = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
-MP6_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
-PLACEBO_TIME = [1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23]
-FREIREICH_TIME = MP6_TIME + PLACEBO_TIME
-FREIREICH_EVENT = MP6_EVENT + [1] * 21
-FREIREICH_GROUP = ["6-MP"] * 21 + ["placebo"] * 21
-
 REL = dict(rel=1e-6, abs=1e-12)
-
-
-def reference(name: str):
-    ref = json.loads(shared_path("data", "survival-reference", f"{name}.json").read_text())
-    data = pd.read_csv(shared_path("data", "survival-reference", ref["data_file"]))
-    event_value = 2 if name == "lung" else 1
-    return ref, data, data["time"].to_numpy(float), (data["status"] == event_value).to_numpy()
 
 
 @pytest.mark.parametrize(

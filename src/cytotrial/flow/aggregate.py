@@ -55,14 +55,14 @@ def tidy_populations(
 
 def sample_qc_table(
     samples: pd.DataFrame,
-    record_files: Mapping[str, str | Path],
+    records: Mapping[str, dict],
     population_files: Mapping[str, str | Path],
 ) -> pd.DataFrame:
     """One row per sample (MultiQC-style general statistics): status, QC, % per gate."""
     rows = []
     for sample in samples.to_dict("records"):
         sample_id = sample["sample_id"]
-        record = read_record(record_files[sample_id])
+        record = records[sample_id]
         qc = record.get("qc") or {}
         row = {
             key: sample.get(key)
@@ -101,9 +101,8 @@ def aggregate_job(
 
     samples = pd.DataFrame(sample_records)
     by_sample = {Path(p).name.split(".")[0]: p for p in population_files}
-    records = {Path(p).name.split(".")[0]: p for p in record_files}
+    records = {Path(p).name.split(".")[0]: read_record(p) for p in record_files}
     template = read_gating_template(template_path)
-    statuses = {s: read_record(p)["status"] for s, p in records.items()}
-    analysed = {s: p for s, p in by_sample.items() if statuses.get(s) == "ok"}
+    analysed = {s: p for s, p in by_sample.items() if records[s]["status"] == "ok"}
     write_tsv(tidy_populations(samples, analysed, list(template.populations)), populations_out)
     write_tsv(sample_qc_table(samples, records, by_sample), sample_qc_out)

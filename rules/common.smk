@@ -87,6 +87,22 @@ def clinical_tables(wildcards=None):
     return {name: f"{CLINICAL_DIR}/{name}.csv" for name in CLINICAL_TABLES}
 
 
+def provenance_files():
+    """Every input file the results depend on, by role (the report lists their SHA-256)."""
+    sheet = f"{DEMO_DIR}/samples.tsv" if DEMO else config["sample_sheet"]
+    files = {
+        "sample sheet": sheet,
+        "panel": config["panel"],
+        "gating template": config["gating_template"],
+        "AE table layout": config["clinical"]["ae_table_rows"],
+    }
+    files.update({"spillover matrix": path for path in panel_spillover_matrix()})
+    files.update(
+        {f"clinical table {name}": path for name, path in clinical_tables().items()}
+    )
+    return files
+
+
 def simulate_mem_mb(wildcards, threads):
     """Memory for the simulator: a few copies of one file's events per thread."""
     bytes_per_file = config["demo"]["events_per_file"] * 14 * 4

@@ -22,6 +22,7 @@ rule flow_sample_inventory:
         "../envs/flow.yaml"
     params:
         samples=sample_records(),
+        report_keywords=config["flow"]["report_keywords"],
     script:
         "../scripts/flow_sample_inventory.py"
 

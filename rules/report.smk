@@ -17,6 +17,9 @@ rule report:
         counts_B="results/flow/figures/cell_counts_part_B.png",
         mfi_paired="results/flow/figures/cd38_mfi_paired.png",
         counts_paired="results/flow/figures/cell_counts_paired.png",
+        records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
+        plots=collect("results/flow/plots/{sample}.gating.png", sample=SAMPLE_IDS),
+        provenance=list(provenance_files().values()),
     output:
         "results/report/cytotrial_report.html",
     log:
@@ -25,5 +28,8 @@ rule report:
         "../envs/report.yaml"
     params:
         config=config,
+        sample_ids=SAMPLE_IDS,
+        provenance_roles=list(provenance_files()),
+        workflow_dir=workflow.basedir,
     script:
         "../scripts/report.py"

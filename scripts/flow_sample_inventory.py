@@ -12,7 +12,9 @@ from cytotrial.results import write_tsv
 def main(smk) -> None:
     log_to_file(smk.log[0])
     inventory = sample_inventory(
-        pd.DataFrame(smk.params.samples), read_panel(smk.input.panel).channel_names
+        pd.DataFrame(smk.params.samples),
+        read_panel(smk.input.panel).channel_names,
+        smk.params.report_keywords,
     )
     write_tsv(inventory, smk.output.inventory)
     write_tsv(samples_per_timepoint(inventory), smk.output.per_timepoint)

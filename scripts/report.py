@@ -4,24 +4,28 @@ import _bootstrap  # noqa: F401
 
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
 from cytotrial.logs import log_to_file
-from cytotrial.report import FIGURES, build_report
+from cytotrial.provenance import report_provenance
+from cytotrial.report import FIGURES, FLOW_TABLES, build_report
 
 
 def main(smk) -> None:
     log_to_file(smk.log[0])
     config = dict(smk.params.config)
     clinical = clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, config)
+    provenance = report_provenance(
+        smk.params.provenance_roles,
+        smk.input.provenance,
+        smk.input.records,
+        smk.params.workflow_dir,
+    )
     build_report(
         clinical,
-        smk.input.samples_per_timepoint,
-        smk.input.sample_inventory,
-        smk.input.flow_populations,
-        smk.input.sample_qc,
-        smk.input.mfi_tests,
-        smk.input.count_tests,
+        {key: smk.input[key] for key in FLOW_TABLES},
         {key: smk.input[key] for key in FIGURES},
+        dict(zip(smk.params.sample_ids, smk.input.plots, strict=True)),
         config,
         smk.output[0],
+        provenance,
     )
 
 

@@ -22,3 +22,17 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    """The default demo, run once: `snakemake --cores 2` in a clean workflow copy.
+
+    Shared by the slow suites that read its outputs (test_demo_run, test_report_browser).
+    """
+    from test_workflow import SNAKEMAKE, copy_workflow, run
+
+    workflow = copy_workflow(tmp_path_factory.mktemp("demo") / "wf")
+    result = run([*SNAKEMAKE, "--cores", "2"], workflow, timeout=3000)
+    assert result.returncode == 0, result.stderr[-8000:]
+    return workflow

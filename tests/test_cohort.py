@@ -77,3 +77,29 @@ def test_inventory_reports_unreadable_files_without_stopping(tmp_path):
     assert inventory.loc["S1", "problem"] == "panel channels missing: APC-A"
     assert inventory.loc["S2", "problem"].startswith("unreadable FCS")
     assert inventory.loc["S3", "problem"].startswith("unreadable FCS")
+
+
+def test_inventory_copies_only_whitelisted_keywords(tmp_path):
+    """The simulator's fake identities ($SRC, $COM, PATIENT ID, ...) stay in the file."""
+    from cytotrial.simulate.flow import simulate_sample, write_sample
+
+    sample = {
+        "sample_id": "S1",
+        "patient_id": "PT001",
+        "part": "A",
+        "timepoint": "C1D1",
+        "acquisition_date": "2016-07-13",
+        "batch": "1",
+    }
+    simulated = simulate_sample(sample, seed=2122, events=300)
+    write_sample(simulated, tmp_path / "S1.fcs", tmp_path / "truth")
+    identity = [simulated.keywords[k] for k in ("$SRC", "$SMNO", "$COM", "PATIENT ID")]
+    samples = pd.DataFrame([sample | {"fcs": str(tmp_path / "S1.fcs")}])
+
+    default = sample_inventory(samples, ["FSC-A"], ["$CYT"])
+    assert default.loc[0, "$CYT"] == "LSRFortessa (simulated)"
+    assert not any(value in default.to_csv() for value in identity)
+    nothing = sample_inventory(samples, ["FSC-A"])
+    assert not any(column.startswith("$") for column in nothing.columns)
+    chosen = sample_inventory(samples, ["FSC-A"], ["patient id"])  # keywords: any case
+    assert chosen.loc[0, "PATIENT ID"] == simulated.keywords["PATIENT ID"]

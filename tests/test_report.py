@@ -34,3 +34,94 @@ def test_report_points_nowhere_outside_the_file(tmp_path):
     targets = re.findall(r'(?:href|src)="([^"]+)"', html)
     assert targets
     assert all(t.startswith(("#", "data:")) for t in targets), targets
+
+
+def default_config() -> dict:
+    """config/config.yaml with its resource paths made absolute."""
+    import yaml
+    from conftest import REPO
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for key in ("panel", "gating_template"):
+        config[key] = str(REPO / config[key])
+    return config
+
+
+def test_methods_are_written_from_the_config():
+    from cytotrial.report_methods import methods_section
+
+    config = default_config()
+    text = " ".join(methods_section(config).paragraphs)
+    assert "CD38 (APC-A)" in text  # from the panel file
+    assert "fewer than 1000 events" in text
+    assert "part B C1D1 vs EOT" in text
+    assert "SPSS" in text and "planned n = 40" in text
+    config["clinical"]["median_ci"] = "log-log"
+    config["clinical"]["primary_endpoint"]["planned_n"] = 43
+    config["flow"]["qc"]["min_events"] = 5000
+    config["flow"]["comparisons"] = [{"part": "A", "before": "C1D1", "after": "C2D1"}]
+    changed = " ".join(methods_section(config).paragraphs)
+    assert "log-log scale" in changed and "SPSS" not in changed
+    assert "planned n = 43" in changed
+    assert "fewer than 5000 events" in changed
+    assert "EOT" not in changed
+
+
+def test_input_checksums_name_fcs_files_by_sample_id_only(tmp_path):
+    import hashlib
+
+    from cytotrial.provenance import input_checksums
+
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample_id\tfcs\nS1\tSmith_John_2019.fcs\n")
+    table = input_checksums({"sample sheet": sheet}, [{"sample_id": "S1", "sha256": "ab" * 32}])
+    assert table.loc[0, "sha256"] == hashlib.sha256(sheet.read_bytes()).hexdigest()
+    assert table.loc[0, "bytes"] == sheet.stat().st_size
+    fcs = table.loc[1]
+    assert (fcs["input"], fcs["file"], fcs["sha256"]) == (
+        "FCS of sample S1",
+        "(see sample sheet)",
+        "ab" * 32,
+    )
+    assert pd.isna(fcs["bytes"])
+    assert "Smith" not in table.to_csv()
+
+
+def test_git_commit_of_a_checkout_and_of_a_plain_folder(tmp_path):
+    import subprocess
+
+    from cytotrial.provenance import git_commit
+
+    assert git_commit(tmp_path).startswith("unknown")
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "Snakefile").write_text("rule all:\n")
+    git("add", "Snakefile")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    assert git_commit(tmp_path) == head
+    (tmp_path / "Snakefile").write_text("rule all:\n    input: []\n")
+    assert git_commit(tmp_path) == f"{head} + local changes"
+
+
+def test_comparisons_without_pairs_get_a_note_not_an_error():
+    from cytotrial.report import untested_comparisons_note
+
+    tests = pd.DataFrame(
+        {
+            "part": ["B", "B"],
+            "before": ["C1D1", "C1D1"],
+            "after": ["EOT", "C1D3"],
+            "p_value": [float("nan"), 0.01],
+            "note": ["no patient has both timepoints", ""],
+        }
+    )
+    (note,) = untested_comparisons_note(tests, "CD38 MFI")
+    assert "1 comparison(s) without a test" in note
+    assert "part B C1D1 vs EOT (no patient has both timepoints)" in note
+    assert untested_comparisons_note(tests.iloc[1:], "CD38 MFI") == []

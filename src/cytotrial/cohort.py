@@ -15,39 +15,49 @@ import pandas as pd
 from cytotrial.tables import TIMEPOINTS
 
 
-def read_fcs_header(path: str | Path) -> dict[str, object]:
-    """Event and channel counts from an FCS file's HEADER/TEXT (no event data read).
+def read_fcs_header(path: str | Path) -> tuple[dict[str, object], dict[str, str]]:
+    """Technical header fields of an FCS file (no event data read), and all its keywords.
 
-    Only technical fields are returned: keywords such as $SRC or $FIL may carry
-    patient identifiers and must never reach a result table.
+    Only the technical fields go into result tables as such: keywords such as $SRC or
+    $FIL may carry patient identifiers, so the caller copies a keyword only when the
+    user whitelisted it (config `flow.report_keywords`).
     """
-    import flowio  # imported here: the overview must not pay for it at import time
+    from cytotrial.fcs import read_fcs_text
 
-    data = flowio.FlowData(str(path), only_text=True)
-    return {
-        "fcs_version": data.version,
-        "events": int(data.event_count),
-        "channels": int(data.channel_count),
-        "channel_names": list(data.pnn_labels),
+    version, keywords = read_fcs_text(path)
+    channels = int(keywords.get("$PAR", 0))
+    header = {
+        "fcs_version": version,
+        "events": int(keywords.get("$TOT", 0)),
+        "channels": channels,
+        "channel_names": [keywords.get(f"$P{i}N", "") for i in range(1, channels + 1)],
     }
+    return header, keywords
 
 
-def sample_inventory(samples: pd.DataFrame, panel_channels: Iterable[str]) -> pd.DataFrame:
+def sample_inventory(
+    samples: pd.DataFrame,
+    panel_channels: Iterable[str],
+    report_keywords: Iterable[str] = (),
+) -> pd.DataFrame:
     """One row per sample: its sheet fields plus what its FCS header says.
 
     A file that cannot be read gets its reason in `problem` instead of stopping
-    the overview: one bad file must not hide the others.
+    the overview: one bad file must not hide the others. Of the TEXT keywords, only
+    those in `report_keywords` (the user's whitelist) are copied, one column each.
     """
     panel_channels = list(panel_channels)
+    keyword_columns = [keyword.upper() for keyword in report_keywords]
     rows = []
     for sample in samples.to_dict("records"):
         row = {key: sample[key] for key in ("sample_id", "patient_id", "part", "timepoint")}
         row["batch"] = sample.get("batch", "")
         try:
-            header = read_fcs_header(sample["fcs"])
+            header, keywords = read_fcs_header(sample["fcs"])
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
             row.update(fcs_version="", events=0, channels=0, problem=f"unreadable FCS: {exc}")
         else:
+            row.update({key: keywords.get(key, "") for key in keyword_columns})
             missing = [c for c in panel_channels if c not in header["channel_names"]]
             row.update(
                 fcs_version=header["fcs_version"],
@@ -57,7 +67,8 @@ def sample_inventory(samples: pd.DataFrame, panel_channels: Iterable[str]) -> pd
             )
         rows.append(row)
     columns = ["sample_id", "patient_id", "part", "timepoint", "batch", "fcs_version"]
-    return pd.DataFrame(rows, columns=[*columns, "events", "channels", "problem"])
+    columns += ["events", "channels", *keyword_columns, "problem"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def samples_per_timepoint(inventory: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import importlib.metadata
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,9 @@ class ReportTable:
     frame: pd.DataFrame
     csv_name: str
     caption: str = ""
+    # Cells of this column link to the figure anchored `link_prefix + value` in the report.
+    link_column: str | None = None
+    link_prefix: str = ""
 
     @property
     def csv_data_uri(self) -> str:
@@ -55,6 +59,11 @@ class ReportTable:
     @property
     def rows(self) -> list[list[str]]:
         return [[_cell(v) for v in row] for row in self.frame.itertuples(index=False)]
+
+    @property
+    def link_index(self) -> int:
+        """Position of the linked column, -1 when no column links."""
+        return self.columns.index(self.link_column) if self.link_column in self.columns else -1
 
 
 def _cell(value: object) -> str:
@@ -72,11 +81,27 @@ class ReportFigure:
     title: str
     png: str | Path
     caption: str = ""
+    anchor: str = ""
+    # Re-encode with a small palette: audit plots shrink ~3x, so hundreds fit in one file.
+    compact: bool = False
 
     @property
     def data_uri(self) -> str:
-        payload = base64.b64encode(Path(self.png).read_bytes()).decode("ascii")
-        return "data:image/png;base64," + payload
+        png = compact_png(self.png) if self.compact else Path(self.png).read_bytes()
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def compact_png(path: str | Path, colours: int = 32) -> bytes:
+    """The image as an optimised palette PNG (flat-colour plots lose nothing visible)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(colours)
+    buffer = io.BytesIO()
+    palette.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
 
 
 @dataclass
@@ -88,6 +113,7 @@ class ReportSection:
     tables: list[ReportTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     figures: list[ReportFigure] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
 
 
 def package_versions() -> dict[str, str]:
@@ -106,6 +132,7 @@ def render_report(
     config: dict,
     out_path: str | Path,
     title: str = "cytotrial report",
+    provenance: Provenance | None = None,
 ) -> None:
     """Render the report to `out_path` (written atomically)."""
     env = Environment(
@@ -118,6 +145,7 @@ def render_report(
         sections=sections,
         config_yaml=yaml.safe_dump(config, sort_keys=True),
         versions=package_versions(),
+        provenance=provenance or Provenance(),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     write_text_atomic(out_path, html)
@@ -151,26 +179,158 @@ def _read_result(path: str | Path) -> pd.DataFrame:
     )
 
 
+# Per-sample inputs of the report rule, besides the flow result tables.
+SAMPLE_INPUTS = ("records", "plots")
+FLOW_TABLES = (
+    "samples_per_timepoint",
+    "sample_inventory",
+    "flow_populations",
+    "sample_qc",
+    "mfi_tests",
+    "count_tests",
+)
+
+
+@dataclass
+class Provenance:
+    """What the report says about its own making besides versions and config."""
+
+    commit: str = "not recorded"
+    checksums: ReportTable | None = None
+
+
+def untested_comparisons_note(tests: pd.DataFrame, what: str) -> list[str]:
+    """A note listing comparisons that could not be tested (no pairs, all ties)."""
+    untested = tests[tests["p_value"].isna()]
+    if untested.empty:
+        return []
+    items = sorted(
+        {f"part {r.part} {r.before} vs {r.after} ({r.note})" for r in untested.itertuples()}
+    )
+    return [f"{what}: {len(untested)} comparison(s) without a test: " + "; ".join(items) + "."]
+
+
+def _flow_section(flow: Mapping, figures: Mapping[str, str | Path], failed: int) -> ReportSection:
+    mfi_tests, count_tests = _read_result(flow["mfi_tests"]), _read_result(flow["count_tests"])
+    notes = untested_comparisons_note(mfi_tests, "CD38 MFI")
+    notes += untested_comparisons_note(count_tests, "Counts")
+    if failed:
+        notes.insert(0, f"{failed} sample(s) could not be analysed and are left out here.")
+    return ReportSection(
+        "Flow cytometry",
+        "flow",
+        notes=notes,
+        figures=[
+            ReportFigure(f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION)
+            for part in ("A", "B")
+        ]
+        + [
+            ReportFigure(f"Absolute counts, part {part}", figures[f"counts_{part}"])
+            for part in ("A", "B")
+        ]
+        + [
+            ReportFigure("CD38 MFI, paired samples", figures["mfi_paired"], PAIRED_CAPTION),
+            ReportFigure(
+                "Absolute counts, paired samples", figures["counts_paired"], PAIRED_CAPTION
+            ),
+        ],
+        tables=[
+            ReportTable(
+                "CD38 MFI: paired comparisons", mfi_tests, "cd38_mfi_tests.csv", TESTS_CAPTION
+            ),
+            ReportTable(
+                "Absolute counts: paired comparisons",
+                count_tests,
+                "cell_count_tests.csv",
+                TESTS_CAPTION,
+            ),
+            ReportTable(
+                "Immune subsets per patient and timepoint",
+                _read_result(flow["flow_populations"]),
+                "flow_populations.csv",
+                "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
+                "MFI = median of compensated, untransformed CD38 values of the subset's events.",
+            ),
+        ],
+    )
+
+
+def _is_flagged(qc: pd.DataFrame) -> pd.Series:
+    return (
+        (qc["status"] != "ok")
+        | (qc["qc_flags"].fillna("") != "")
+        | (qc["gate_flags"].fillna("") != "")
+    )
+
+
+def _gating_sections(
+    qc: pd.DataFrame, plots: Mapping[str, str | Path], which_plots: str
+) -> list[ReportSection]:
+    """General statistics (one row per sample), problem samples, and the audit plots."""
+    failed = qc[qc["status"] != "ok"]
+    flagged = qc[_is_flagged(qc)]
+    embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
+    gallery = [
+        ReportFigure(f"Gating of {sample}", plots[sample], anchor=f"plot-{sample}", compact=True)
+        for sample in embedded["sample_id"]
+        if sample in plots
+    ]
+    statistics = ReportTable(
+        "General statistics",
+        qc,
+        "sample_qc.csv",
+        "One row per sample: status, events, QC metrics and flags, gate flags, % of parent "
+        "per gate. A sample ID links to its gating plot.",
+        link_column="sample_id" if which_plots == "all" else None,
+        link_prefix="plot-",
+    )
+    problems = ReportTable(
+        "Failed or flagged samples",
+        flagged[["sample_id", "status", "reason", "qc_flags", "gate_flags"]],
+        "flagged_samples.csv",
+        "Failed samples are left out of every flow table; flagged samples are kept, with "
+        "their flags.",
+        link_column="sample_id" if which_plots != "none" else None,
+        link_prefix="plot-",
+    )
+    notes = (
+        [
+            f"{len(failed)} sample(s) not analysed: "
+            + "; ".join(f"{r.sample_id} ({r.status}: {r.reason})" for r in failed.itertuples())
+        ]
+        if len(failed)
+        else []
+    )
+    plot_note = {
+        "all": "Every sample's audit plot, in sample-sheet order.",
+        "problems": "Audit plots of failed or flagged samples (config report.gating_plots).",
+        "none": "Audit plots are not embedded (config report.gating_plots: none).",
+    }[which_plots] + " Full-resolution plots: results/flow/plots/."
+    return [
+        ReportSection("Gating QC", "gating-qc", tables=[statistics, problems], notes=notes),
+        ReportSection("Gating plots", "gating-plots", figures=gallery, paragraphs=[plot_note]),
+    ]
+
+
 def build_report(
     clinical: list[ReportSection],
-    samples_per_timepoint: str | Path,
-    sample_inventory: str | Path,
-    flow_populations: str | Path,
-    sample_qc: str | Path,
-    mfi_tests: str | Path,
-    count_tests: str | Path,
-    figures: dict[str, str | Path],
+    flow: Mapping[str, str | Path],
+    figures: Mapping[str, str | Path],
+    plots: Mapping[str, str | Path],
     config: dict,
     out_path: str | Path,
+    provenance: Provenance | None = None,
 ) -> None:
-    """Assemble the report: clinical sections in the paper's order, then flow and QC.
+    """Assemble the report in the paper's order: clinical, flow, QC, methods.
 
     `clinical` comes from `cytotrial.clinical.report_sections.clinical_sections`; its
-    first section is the patient flow, followed here by the cohort overview.
+    first section is the patient flow, followed here by the cohort overview. `flow`
+    maps each name in FLOW_TABLES to its result file, `plots` sample IDs to audit plots.
     """
-    inventory = _read_result(sample_inventory)
-    qc = _read_result(sample_qc)
-    failed = qc[qc["status"] != "ok"]
+    from cytotrial.report_methods import methods_section
+
+    inventory = _read_result(flow["sample_inventory"])
+    qc = _read_result(flow["sample_qc"])
     problems = inventory[inventory["problem"].fillna("") != ""]
     overview = ReportSection(
         "Cohort overview",
@@ -178,7 +338,7 @@ def build_report(
         tables=[
             ReportTable(
                 "Flow cytometry samples per part and timepoint",
-                _read_result(samples_per_timepoint),
+                _read_result(flow["samples_per_timepoint"]),
                 "samples_per_timepoint.csv",
                 "Samples in the sample sheet per part x timepoint, distinct patients, files "
                 "whose FCS header could be read, and their median event count.",
@@ -200,63 +360,14 @@ def build_report(
         if len(problems)
         else [],
     )
-    flow = ReportSection(
-        "Flow cytometry",
-        "flow",
-        figures=[
-            ReportFigure(f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION)
-            for part in ("A", "B")
-        ]
-        + [
-            ReportFigure(f"Absolute counts, part {part}", figures[f"counts_{part}"])
-            for part in ("A", "B")
-        ]
-        + [
-            ReportFigure("CD38 MFI, paired samples", figures["mfi_paired"], PAIRED_CAPTION),
-            ReportFigure(
-                "Absolute counts, paired samples", figures["counts_paired"], PAIRED_CAPTION
-            ),
-        ],
-        tables=[
-            ReportTable(
-                "CD38 MFI: paired comparisons",
-                _read_result(mfi_tests),
-                "cd38_mfi_tests.csv",
-                TESTS_CAPTION,
-            ),
-            ReportTable(
-                "Absolute counts: paired comparisons",
-                _read_result(count_tests),
-                "cell_count_tests.csv",
-                TESTS_CAPTION,
-            ),
-            ReportTable(
-                "Immune subsets per patient and timepoint",
-                _read_result(flow_populations),
-                "flow_populations.csv",
-                "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
-                "MFI = median of compensated, untransformed CD38 values of the subset's events.",
-            ),
-        ],
-    )
-    gating = ReportSection(
-        "Gating QC",
-        "gating-qc",
-        tables=[
-            ReportTable(
-                "General statistics",
-                qc,
-                "sample_qc.csv",
-                "One row per sample: status, events, QC metrics and flags, gate flags, "
-                "% of parent per gate.",
-            )
-        ],
-        notes=[
-            f"{len(failed)} sample(s) not analysed: "
-            + "; ".join(f"{r.sample_id} ({r.status}: {r.reason})" for r in failed.itertuples())
-        ]
-        if len(failed)
-        else [],
-    )
-    sections = [*clinical[:1], overview, *clinical[1:], flow, gating, samples]
-    render_report(sections, config, out_path)
+    which_plots = config.get("report", {}).get("gating_plots", "all")
+    sections = [
+        *clinical[:1],
+        overview,
+        *clinical[1:],
+        _flow_section(flow, figures, int((qc["status"] != "ok").sum())),
+        *_gating_sections(qc, plots, which_plots),
+        samples,
+        methods_section(config),
+    ]
+    render_report(sections, config, out_path, provenance=provenance or Provenance())

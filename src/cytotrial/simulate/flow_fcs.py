@@ -53,6 +53,27 @@ def fake_source(patient_id: str, seed: int) -> str:
     return f"{surname}^{given} {birth.isoformat()}"
 
 
+def fake_identifying_keywords(patient_id: str, sample_id: str, seed: int) -> dict[str, str]:
+    """Keywords that identify a person in real files, filled with fake values.
+
+    Acquisition software writes names and hospital numbers into $SMNO, $OP, $PROJ, $INST,
+    $COM and custom keywords (BD FACSDiva: "PATIENT ID"). The demo carries fake ones so
+    the tests can check that none of them reaches an output.
+    """
+    name = fake_source(patient_id, seed).rsplit(" ", 1)[0]  # drop the birth date
+    rng = rng_for(seed, STREAM_IDENTITY, f"{patient_id}/hospital-number")
+    hospital_number = f"{int(rng.integers(10**7, 10**8))}"
+    operator = _GIVEN[int(rng_for(seed, STREAM_KEYWORDS, sample_id).integers(len(_GIVEN)))]
+    return {
+        "$SMNO": f"{hospital_number}-{sample_id[-4:]}",
+        "$OP": f"{operator} (operator)",
+        "$PROJ": f"ATRA-DARA {name}",
+        "$INST": "Fake General Hospital, Haematology",
+        "$COM": f"{name} hospital number {hospital_number}",
+        "PATIENT ID": hospital_number,
+    }
+
+
 def serial_number(seed: int) -> str:
     """One instrument per simulated trial."""
     return f"SIM{int(rng_for(seed, STREAM_KEYWORDS, 'cytsn').integers(10**6)):06d}"
@@ -97,6 +118,7 @@ def build_keywords(
         "$FIL": f"{sample_id}.fcs",
         "$TIMESTEP": repr(float(timestep)),
         "$SPILLOVER": spillover_text(spill_channels, spillover),
+        **fake_identifying_keywords(patient_id, sample_id, seed),
     }
     for number, channel in enumerate(channels, start=1):
         keywords[f"$P{number}N"] = channel

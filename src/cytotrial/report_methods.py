@@ -1,0 +1,112 @@
+"""The report's Methods section, written from the configuration the run used.
+
+Every sentence that states a setting (a threshold, a test, a CI method, a dose)
+reads it from the config, panel or gating template, so the methods can never
+drift from what was actually computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from cytotrial.report import ReportSection
+
+# How each `clinical.median_ci` choice is described (see cytotrial.stats.kaplan_meier).
+MEDIAN_CI_TEXT = {
+    "spss": "a symmetric Wald interval from Greenwood's variance (as SPSS reports it)",
+    "log": "the Brookmeyer-Crowley method on the log scale (R survival's default)",
+    "log-log": "the Brookmeyer-Crowley method on the log-log scale",
+    "plain": "the Brookmeyer-Crowley method on the linear scale",
+}
+
+
+def _panel_paragraph(panel_path: str | Path) -> str:
+    from cytotrial.panel import read_panel
+
+    panel = read_panel(panel_path)
+    fluorescence = [c for c in panel.channels if c.role == "fluorescence"]
+    markers = ", ".join(f"{c.marker} ({c.channel})" for c in fluorescence)
+    transforms = sorted({c.transform.get("type", "linear") for c in fluorescence})
+    compensation = (
+        f"the spillover matrix {panel.spillover_matrix.name} named in the panel"
+        if panel.spillover_matrix
+        else "each file's own $SPILLOVER/$SPILL keyword"
+    )
+    return (
+        f"Panel ({Path(panel_path).name}, {panel.instrument}): {markers}. Fluorescence was "
+        f"compensated with {compensation} and displayed and gated on "
+        f"{' / '.join(transforms)}-transformed values; scatter channels were scaled linearly."
+    )
+
+
+def _gating_paragraph(template_path: str | Path) -> str:
+    from cytotrial.flow.gating_template import read_gating_template
+
+    name = Path(template_path).name
+    try:
+        template = read_gating_template(template_path)
+    except Exception:  # a template the YAML reader does not know (e.g. Gating-ML): name it
+        return f"Gating followed the template {name}."
+    subsets = ", ".join(f"{subset} (gate {gate})" for subset, gate in template.populations.items())
+    return (
+        f"Gating followed the template {name} ({template.name}; {len(template.gates)} gates), "
+        "placing each threshold in the sample's own density valley and flagging every gate "
+        f"that fell back to a default. Reported subsets: {subsets}. Percentages are of the "
+        f"parent gate and of {template.leukocyte_gate} leukocytes. CD38 MFI is the median of the "
+        f"compensated, untransformed {template.mfi_marker} values of a subset's events; absolute "
+        "counts are the sample's leukocytes per uL (from the sample sheet) times the subset's "
+        "fraction of leukocytes."
+    )
+
+
+def _qc_paragraph(qc: Mapping) -> str:
+    return (
+        f"Sample QC flags (samples are flagged, not dropped): fewer than {qc['min_events']} "
+        f"events, more than {qc['max_saturated_fraction']:.0%} of events saturated, or more "
+        f"than {qc['max_unstable_fraction']:.0%} of events in unstable acquisition time bins."
+    )
+
+
+def _comparisons_paragraph(comparisons: list[Mapping]) -> str:
+    pairs = "; ".join(f"part {c['part']} {c['before']} vs {c['after']}" for c in comparisons)
+    return (
+        "Timepoints were compared per subset with the Wilcoxon matched-pairs signed-rank test, "
+        "two-sided, on patients with both samples (zero differences dropped; exact P below 200 "
+        f"pairs, ties included, as GraphPad Prism). Comparisons: {pairs}."
+    )
+
+
+def _clinical_paragraphs(config: Mapping) -> list[str]:
+    clinical = config["clinical"]
+    design = clinical["primary_endpoint"]
+    groups = ", ".join(group["label"] for group in clinical["response_groups"])
+    return [
+        f"Data cut-off {config['cutoff_date']}. Response by IMWG criteria. The efficacy "
+        f"population received ATRA at the recommended phase 2 dose of "
+        f"{clinical['rp2d_atra_mg_m2']} mg/m2 (dose levels {clinical['dose_levels_mg_m2']}).",
+        f"Primary endpoint: overall response rate (>= PR) with an exact (Clopper-Pearson) 95% "
+        f"CI, judged against {design['orr_threshold']:.0%}; exact single-stage design with "
+        f"p0 = {design['p0']}, p1 = {design['p1']}, one-sided alpha {design['alpha_one_sided']}"
+        f", power {design['power']:.0%}, planned n = {design['planned_n']}.",
+        "Progression-free and overall survival by Kaplan-Meier, censored at the last contact "
+        f"or the cut-off; medians with 95% CI by {MEDIAN_CI_TEXT[clinical['median_ci']]}; "
+        f"survival probabilities at {clinical['survival_times_months']} months. Subgroups by "
+        f"part A best response ({groups}) were compared by the log-rank test and Cox hazard "
+        f"ratios against {clinical['reference_group']}.",
+        "Adverse events graded by CTCAE v4.03, worst grade per patient and term.",
+    ]
+
+
+def methods_section(config: Mapping) -> ReportSection:
+    """The Methods section for `config` (the configuration as run)."""
+    flow = config["flow"]
+    paragraphs = [
+        _panel_paragraph(config["panel"]),
+        _gating_paragraph(config["gating_template"]),
+        _qc_paragraph(flow["qc"]),
+        _comparisons_paragraph(flow["comparisons"]),
+        *_clinical_paragraphs(config),
+        "Software and versions are listed under Provenance.",
+    ]
+    return ReportSection("Methods", "methods", paragraphs=paragraphs)

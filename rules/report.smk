@@ -33,3 +33,16 @@ rule report:
         workflow_dir=workflow.basedir,
     script:
         "../scripts/report.py"
+
+
+# Optional: `snakemake results/report/cytotrial_report.pdf` prints the report with
+# headless Chromium (must be on PATH; not in the default target).
+rule report_pdf:
+    input:
+        "results/report/cytotrial_report.html",
+    output:
+        "results/report/cytotrial_report.pdf",
+    log:
+        "logs/report/report_pdf.log",
+    script:
+        "../scripts/report_pdf.py"

@@ -155,3 +155,21 @@ def test_demo_report_in_chromium(browser, demo, tmp_path):
     assert "SHA-256" in text
     assert "workflow commit" in text
     assert screenshot_is_not_blank(browser, tmp_path / "report.png")
+
+
+def test_report_prints_to_pdf(tmp_path):
+    from cytotrial.report_pdf import html_to_pdf
+
+    if not CHROMIUM:
+        pytest.skip("chromium (Debian package) is not installed")
+    html = tmp_path / "report.html"
+    frame = pd.DataFrame({"sample_id": ["S1"], "events": [20000]})
+    render_report(
+        [ReportSection("Samples", "samples", [ReportTable("T", frame, "t.csv")])], {}, html
+    )
+    pdf = tmp_path / "report.pdf"
+    html_to_pdf(html, pdf)
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF-")
+    assert b"/Type /Page" in content or b"/Type/Page" in content
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

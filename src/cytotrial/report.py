@@ -67,10 +67,11 @@ class ReportTable:
 
 
 def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        # Counts stored as float (a column with gaps) still read as counts.
+        return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
 
 
@@ -275,12 +276,16 @@ def _gating_sections(
         for sample in embedded["sample_id"]
         if sample in plots
     ]
+    # Flag texts are long: the overview counts them, the problem table spells them out.
+    overview = qc.assign(
+        gate_flags=qc["gate_flags"].fillna("").map(lambda text: text.count(";") + bool(text))
+    )
     statistics = ReportTable(
         "General statistics",
-        qc,
-        "sample_qc.csv",
-        "One row per sample: status, events, QC metrics and flags, gate flags, % of parent "
-        "per gate. A sample ID links to its gating plot.",
+        overview,
+        "general_statistics.csv",
+        "One row per sample: status, events, QC metrics and flags, number of gate flags, % of "
+        "parent per gate. A sample ID links to its gating plot.",
         link_column="sample_id" if which_plots == "all" else None,
         link_prefix="plot-",
     )

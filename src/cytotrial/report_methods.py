@@ -53,8 +53,9 @@ def _gating_paragraph(template_path: str | Path) -> str:
         f"Gating followed the template {name} ({template.name}; {len(template.gates)} gates), "
         "placing each threshold in the sample's own density valley and flagging every gate "
         f"that fell back to a default. Reported subsets: {subsets}. Percentages are of the "
-        f"parent gate and of {template.leukocyte_gate} leukocytes. CD38 MFI is the median of the "
-        f"compensated, untransformed {template.mfi_marker} values of a subset's events; absolute "
+        f"parent gate and of the leukocyte gate ({template.leukocyte_gate}). CD38 MFI is the "
+        f"median of the compensated, untransformed {template.mfi_marker} values of a subset's "
+        "events; absolute "
         "counts are the sample's leukocytes per uL (from the sample sheet) times the subset's "
         "fraction of leukocytes."
     )

@@ -4,6 +4,18 @@
 CLINICAL_OUT = "results/clinical"
 KM_ENDPOINTS = ["pfs_b", "os_b", "pfs_ab", "os_ab"]
 KM_STRATA = ["all", "by_response"]
+# Optional serial lab values (the demo simulates them): the IMWG engine derives best
+# responses and progression dates from them, and every analysis below then uses those.
+LAB_VALUES = f"{CLINICAL_DIR}/lab_values.csv"
+HAS_LABS = DEMO or Path(LAB_VALUES).is_file()
+EFFECTIVE = {
+    "responses": f"{CLINICAL_OUT}/effective/responses.csv",
+    "dates": f"{CLINICAL_OUT}/effective/dates.csv",
+}
+# Named inputs: the lab values (when given), and the tables the analyses read (with lab
+# values, responses and dates carry the IMWG-derived best responses and progression dates).
+LAB_INPUTS = {"lab_values": LAB_VALUES} if HAS_LABS else {}
+CLINICAL_INPUTS = {**clinical_tables(), **(EFFECTIVE if HAS_LABS else {})}
 
 
 # Every output of the clinical branch (for the report rule and `snakemake clinical_all`).
@@ -23,8 +35,12 @@ CLINICAL_TABLE_NAMES = [
     "table2_footnotes",
     "table3_subsequent_therapy",
     "dose_escalation",
+    "imwg_assessments",
+    "imwg_best_response",
+    "response_concordance",
+    "response_concordance_summary",
 ]
-CLINICAL_FIGURE_NAMES = ["patient_flow", "response", "swimmer_part_b"] + [
+CLINICAL_FIGURE_NAMES = ["patient_flow", "response", "swimmer_part_b", "waterfall"] + [
     f"km_{e}_{s}" for e in KM_ENDPOINTS for s in KM_STRATA
 ]
 CLINICAL_OUTPUTS = [f"{CLINICAL_OUT}/{t}.tsv" for t in CLINICAL_TABLE_NAMES] + [
@@ -39,9 +55,53 @@ rule clinical_all:
         CLINICAL_OUTPUTS,
 
 
-rule clinical_patient_flow:
+rule clinical_imwg:
     input:
         unpack(clinical_tables),
+        **LAB_INPUTS,
+    output:
+        assessments=report(
+            f"{CLINICAL_OUT}/imwg_assessments.tsv",
+            caption="../report/clinical_imwg.rst",
+            category="Clinical",
+            subcategory="Response from lab values",
+        ),
+        best=report(
+            f"{CLINICAL_OUT}/imwg_best_response.tsv",
+            caption="../report/clinical_imwg.rst",
+            category="Clinical",
+            subcategory="Response from lab values",
+        ),
+        concordance=report(
+            f"{CLINICAL_OUT}/response_concordance.tsv",
+            caption="../report/clinical_imwg.rst",
+            category="Clinical",
+            subcategory="Response from lab values",
+        ),
+        concordance_summary=f"{CLINICAL_OUT}/response_concordance_summary.tsv",
+        png=report(
+            f"{CLINICAL_OUT}/figures/waterfall.png",
+            caption="../report/clinical_waterfall.rst",
+            category="Clinical",
+            subcategory="Response from lab values",
+        ),
+        svg=f"{CLINICAL_OUT}/figures/waterfall.svg",
+        effective_responses=EFFECTIVE["responses"],
+        effective_dates=EFFECTIVE["dates"],
+    log:
+        "logs/clinical/imwg.log",
+    conda:
+        "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
+    script:
+        "../scripts/clinical_imwg.py"
+
+
+rule clinical_patient_flow:
+    input:
+        **CLINICAL_INPUTS,
     output:
         table=report(
             f"{CLINICAL_OUT}/patient_flow.tsv",
@@ -68,7 +128,7 @@ rule clinical_patient_flow:
 
 rule clinical_endpoints:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
     output:
         report(
             f"{CLINICAL_OUT}/endpoints.tsv",
@@ -89,7 +149,7 @@ rule clinical_endpoints:
 
 rule clinical_response:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
     output:
         categories=report(
             f"{CLINICAL_OUT}/response_categories.tsv",
@@ -200,7 +260,7 @@ rule clinical_km_figure:
 
 rule clinical_swimmer:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
     output:
         png=report(
             f"{CLINICAL_OUT}/figures/swimmer_part_b.png",
@@ -222,7 +282,7 @@ rule clinical_swimmer:
 
 rule clinical_baseline_table:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
     output:
         report(
             f"{CLINICAL_OUT}/table1_baseline.tsv",
@@ -240,7 +300,7 @@ rule clinical_baseline_table:
 
 rule clinical_adverse_events:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
         layout=config["clinical"]["ae_table_rows"],
     output:
         table=report(
@@ -268,7 +328,7 @@ rule clinical_adverse_events:
 
 rule clinical_subsequent_therapy:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
     output:
         report(
             f"{CLINICAL_OUT}/table3_subsequent_therapy.tsv",
@@ -289,7 +349,7 @@ rule clinical_subsequent_therapy:
 
 rule clinical_dose_escalation:
     input:
-        unpack(clinical_tables),
+        **CLINICAL_INPUTS,
     output:
         report(
             f"{CLINICAL_OUT}/dose_escalation.tsv",

@@ -7,6 +7,7 @@ if DEMO:
         output:
             sample_sheet=f"{DEMO_DIR}/samples.tsv",
             clinical=expand(f"{DEMO_DIR}/clinical/{{table}}.csv", table=CLINICAL_TABLES),
+            lab_values=f"{DEMO_DIR}/clinical/lab_values.csv",
             fcs=all_fcs_files(),
             truth=directory(f"{DEMO_DIR}/truth"),
         log:

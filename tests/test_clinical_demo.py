@@ -47,6 +47,25 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = {key: root / path for key, path in REPORT_INPUTS.items()}
     res = root / "results" / "clinical"
     fig = res / "figures"
+    # as the workflow: the IMWG engine first, then every analysis on its effective tables
+    (res / "effective").mkdir(parents=True)
+    job.imwg_job(
+        tables,
+        root / "clinical" / "lab_values.csv",
+        CLINICAL,
+        CUTOFF,
+        {
+            "assessments": out["clinical_imwg_assessments"],
+            "best": out["clinical_imwg_best"],
+            "concordance": out["clinical_imwg_concordance"],
+            "concordance_summary": out["clinical_imwg_concordance_summary"],
+            "png": out["clinical_waterfall_png"],
+            "svg": fig / "waterfall.svg",
+            "effective_responses": res / "effective" / "responses.csv",
+            "effective_dates": res / "effective" / "dates.csv",
+        },
+    )
+    tables |= {name: res / "effective" / f"{name}.csv" for name in ("responses", "dates")}
     job.patient_flow_job(
         tables,
         CLINICAL,
@@ -328,11 +347,13 @@ def test_figures_and_report_sections(demo, tmp_path):
         "Patient flow",
         "Baseline characteristics and dose escalation",
         "Efficacy",
+        "Response from lab values (IMWG 2016)",
         "Survival",
         "Safety",
         "Subsequent therapy",
     ]
-    survival = sections[3]
+    assert any("100% concordance" in note for note in sections[3].notes)
+    survival = sections[4]
     assert len(survival.figures) == 8
     assert any("No patients in group(s) NE" in note for note in survival.notes)
     assert any("not met" in note for note in sections[2].notes)
@@ -349,6 +370,6 @@ def test_report_sections_survive_missing_and_empty_results(tmp_path):
         for key in REPORT_INPUTS
     }
     sections = clinical_sections(inputs, CONFIG)
-    assert len(sections) == 6
+    assert len(sections) == 7
     notes = " ".join(note for s in sections for note in s.notes)
     assert "nothing to show" in notes and "figure not available" in notes

@@ -780,3 +780,38 @@ def test_flow_sample_plan(trial: Callable, seed: int) -> None:
     c2d3 = f[(f.part == "B") & (f.timepoint == "C2D3")]
     assert (c2d3.part_b_end_of_treatment.isna() | (c2d3.when <= c2d3.part_b_end_of_treatment)).all()
     assert (f.when <= f.last_followup).all()
+
+
+# --- serial lab values (lab_values.csv) -------------------------------------------------------
+
+
+def test_lab_values_are_valid_deterministic_and_leave_the_other_tables_alone(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from cytotrial.clinical.lab_values import read_lab_values
+
+    for name in ("one", "two"):
+        simulate_clinical(7).write(tmp_path / name)
+    without = replace(simulate_clinical(7), seed=None)  # the tables with no lab values drawn
+    without.write(tmp_path / "none")
+    assert not (tmp_path / "none" / "lab_values.csv").exists()
+    for table in TABLES:  # drawing the labs changes no other table
+        assert (tmp_path / "one" / f"{table}.csv").read_bytes() == (
+            tmp_path / "none" / f"{table}.csv"
+        ).read_bytes()
+    one = (tmp_path / "one" / "lab_values.csv").read_bytes()
+    assert one == (tmp_path / "two" / "lab_values.csv").read_bytes()
+    tables = simulate_clinical(7)
+    labs = read_lab_values(tmp_path / "one" / "lab_values.csv",
+                           patient_ids=set(tables.patients.patient_id))  # fmt: skip
+    d = tables.dates.set_index("patient_id")
+    first = labs.groupby("patient_id").date.min()
+    assert (first == d.part_a_start.loc[first.index]).all()  # a baseline at the first dose
+    assert set(first.index) == set(d.index)
+    in_b = d.part_b_registration.dropna()
+    at_b = labs.merge(in_b.rename("date").reset_index(), on=["patient_id", "date"])
+    assert len(at_b) == len(in_b)  # a new baseline at every part B registration
+    last = labs.groupby("patient_id").date.max()
+    assert (last <= d.last_followup.loc[last.index]).all()

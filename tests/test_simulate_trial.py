@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.simulate import plan_demo_samples, simulate_trial
-from cytotrial.tables import CLINICAL_TABLES
+from cytotrial.tables import CLINICAL_TABLES, OPTIONAL_CLINICAL_TABLES
 
 
 def digest_tree(root: Path) -> dict[str, str]:
@@ -41,7 +41,7 @@ def test_cli_writes_the_trial_and_same_seed_gives_same_bytes(tmp_path):
     assert len([p for p in a if p.startswith("fcs/")]) == 267
     assert len([p for p in a if p.startswith("truth/") and p.endswith(".truth.tsv")]) == 267
     assert {p for p in a if p.startswith("clinical/")} == {
-        f"clinical/{t}.csv" for t in CLINICAL_TABLES
+        f"clinical/{t}.csv" for t in (*CLINICAL_TABLES, *OPTIONAL_CLINICAL_TABLES)
     }
     # the sheet's FCS paths name the output folder, so compare everything else
     assert {k: v for k, v in a.items() if k != "samples.tsv"} == {

@@ -12,6 +12,12 @@ Small modules, one job each; the Snakemake scripts call only ``cytotrial.clinica
 * ``flow_diagram``: CONSORT-style boxes (children sum to parent, checked) and their drawing.
 * ``figures_km``, ``figures_response``: Kaplan-Meier plots, response bars, swimmer plot.
 * ``report_sections``: the report sections in the paper's order.
+* IMWG 2016 responses from the optional lab_values.csv: ``lab_values`` (reading),
+  ``imwg_settings``, ``imwg_baseline`` (measurable disease), ``imwg_response`` (categories
+  per assessment, reason codes), ``imwg_progression`` (PD criteria), ``imwg_confirmation``
+  (confirmation, best response, progression date, part B eligibility), ``imwg_engine``
+  (over a trial), ``concordance`` (derived vs reported, effective tables),
+  ``figures_waterfall``, ``report_imwg``.
 
 Importing this package is cheap: matplotlib and lifelines are imported where used.
 """

@@ -13,13 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.atomic import atomic_path
 from cytotrial.clinical import adverse_events as ae_mod
 from cytotrial.clinical import subsequent_therapy as st_mod
 from cytotrial.clinical.baseline_table import baseline_table
+from cytotrial.clinical.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.dose_escalation import dose_escalation_table, mtd_text
 from cytotrial.clinical.endpoints import from_slug
 from cytotrial.clinical.figures_common import save_figure
 from cytotrial.clinical.flow_diagram import consort_boxes, draw_flow_diagram
+from cytotrial.clinical.imwg_engine import derive_responses
+from cytotrial.clinical.lab_values import empty_lab_values, read_lab_values
 from cytotrial.clinical.population import rp2d_patients
 from cytotrial.clinical.response import (
     evaluate_primary_endpoint,
@@ -184,6 +188,67 @@ def dose_escalation_job(
     table = dose_escalation_table(tables["patients"], s.dose_levels_mg_m2, s.rp2d_atra_mg_m2)
     write_tsv(table, out_tsv)
     log.info("dose escalation: %s", mtd_text(table))
+
+
+def imwg_job(
+    table_paths: Paths,
+    lab_values: str | Path | None,
+    clinical: Mapping,
+    cutoff_date: str,
+    out: Paths,
+) -> None:
+    """IMWG responses from lab values: assessments, best responses, concordance with the
+    reported values, the waterfall plot and the effective responses/dates.
+
+    out: assessments, best, concordance, concordance_summary, png, svg, and optionally
+    effective_responses, effective_dates (CSV, same columns as responses.csv/dates.csv).
+    Lab rows dated after the cut-off are ignored. Without lab values every table is empty
+    (headers only) and the effective tables are the reported ones.
+    """
+    from cytotrial.clinical.figures_waterfall import waterfall_figure
+
+    s = _settings(clinical, cutoff_date)
+    tables = _read(table_paths)
+    ids = set(tables["patients"]["patient_id"])
+    labs = read_lab_values(lab_values, patient_ids=ids) if lab_values else empty_lab_values()
+    after = labs["date"] > s.cutoff  # nothing after the data cut-off counts
+    if after.any():
+        log.info("lab values: %d row(s) after the cut-off ignored", int(after.sum()))
+        labs = labs[~after]
+    result = derive_responses(
+        tables["patients"], tables["dates"], tables["subsequent_therapies"], labs, s.imwg
+    )
+    agreement = concordance(tables["responses"], tables["dates"], tables["patients"], result.best)
+    summary = concordance_summary(agreement)
+    write_tsv(_dates_as_text(result.assessments), out["assessments"])
+    write_tsv(_dates_as_text(result.best), out["best"])
+    write_tsv(agreement, out["concordance"])
+    write_tsv(summary, out["concordance_summary"])
+    save_figure(waterfall_figure(result.best), out["png"], out["svg"])
+    if "effective_responses" in out:
+        responses, dates = effective_tables(tables["responses"], tables["dates"], result.best)
+        write_csv(responses, out["effective_responses"])
+        write_csv(dates, out["effective_dates"])
+    log.info(
+        "IMWG engine: %d assessments, %d patient-parts; %d of %d comparisons agree",
+        len(result.assessments), len(result.best), int(agreement["agree"].sum()), len(agreement),
+    )  # fmt: skip
+
+
+def _dates_as_text(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    for column in ("date", "response_date", "progression_date", "eligible_from"):
+        if column in table:
+            table[column] = [
+                "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d") for v in table[column]
+            ]
+    return table
+
+
+def write_csv(table: pd.DataFrame, path: str | Path) -> None:
+    """An input-style CSV (comma-separated, YYYY-MM-DD, empty = missing), written atomically."""
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d")
 
 
 def swimmer_job(

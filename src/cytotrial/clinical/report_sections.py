@@ -1,10 +1,11 @@
 """The clinical sections of the merged report, in the paper's order.
 
 Patient flow; baseline (Table 1) and dose escalation; efficacy (response, primary endpoint,
-swimmer plot); survival (KM figures, medians, subgroup tests, follow-up); safety (Table 2);
-subsequent therapy (Table 3). Each section reads the clinical branch's result files named in
-``REPORT_INPUTS`` and says so in a note, instead of failing, when a file is empty or missing,
-a subgroup has no patients or no events, or a table has nothing to count.
+swimmer plot); response from lab values (IMWG engine vs reported, waterfall); survival (KM
+figures, medians, subgroup tests, follow-up); safety (Table 2); subsequent therapy (Table 3).
+Each section reads the clinical branch's result files named in ``REPORT_INPUTS`` and says so
+in a note, instead of failing, when a file is empty or missing, a subgroup has no patients or
+no events, or a table has nothing to count.
 
 Usage (report rule): add ``**REPORT_INPUTS`` to its inputs, then
 ``clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, config)``.
@@ -21,6 +22,7 @@ import pandas as pd
 
 from cytotrial.clinical.dose_escalation import mtd_text
 from cytotrial.clinical.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
+from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
 
 OUT = "results/clinical"
@@ -48,6 +50,7 @@ REPORT_INPUTS: dict[str, str] = {
     "clinical_table2": f"{OUT}/table2_adverse_events.tsv",
     "clinical_table2_footnotes": f"{OUT}/table2_footnotes.tsv",
     "clinical_table3": f"{OUT}/table3_subsequent_therapy.tsv",
+    **IMWG_REPORT_INPUTS,
 }
 METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
@@ -90,6 +93,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
         _flow_section(get),
         _baseline_section(get),
         _efficacy_section(get, clinical),
+        imwg_section(get, _read),
         _survival_section(get, clinical),
         _safety_section(get),
         _therapy_section(get),

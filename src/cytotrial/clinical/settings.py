@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from cytotrial.clinical.imwg_settings import ImwgSettings
 from cytotrial.errors import InputError
 
 RESPONSE_ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
@@ -49,6 +50,7 @@ class ClinicalSettings:
     median_ci: str = "spss"
     survival_times_months: tuple[float, ...] = (6, 12, 24)
     km_tick_months: float = 6
+    imwg: ImwgSettings = field(default_factory=ImwgSettings)
 
     def __post_init__(self) -> None:
         if self.median_ci not in MEDIAN_CI_METHODS:
@@ -115,7 +117,8 @@ class ClinicalSettings:
             cutoff = pd.Timestamp(cutoff_date)
         except ValueError as exc:
             raise InputError(f"config cutoff_date: {cutoff_date!r} is not a date") from exc
-        return cls(cutoff=cutoff, primary=primary, **kwargs)
+        imwg = ImwgSettings.from_config(c.get("imwg"))
+        return cls(cutoff=cutoff, primary=primary, imwg=imwg, **kwargs)
 
 
 def _groups(groups: Sequence) -> tuple[tuple[str, tuple[str, ...]], ...]:

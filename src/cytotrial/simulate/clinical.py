@@ -41,6 +41,7 @@ from cytotrial.simulate.clinical_events import (
     supportive_care,
     to_dates,
 )
+from cytotrial.simulate.clinical_labs import LAB_STREAM, simulate_lab_values
 from cytotrial.simulate.clinical_survival import simulate_times
 
 __all__ = ["TABLE2_ROWS", "ClinicalTables", "plan_flow_samples", "simulate_clinical"]
@@ -58,6 +59,7 @@ _STREAMS = {
     "therapies": 9,
     "flow": 10,
     "supportive_care": 11,
+    "lab_values": LAB_STREAM,  # drawn only when the tables are written (not at parse time)
 }
 
 PATIENT_COLUMNS = (
@@ -98,17 +100,30 @@ class ClinicalTables:
     adverse_events: pd.DataFrame
     subsequent_therapies: pd.DataFrame
     supportive_care: pd.DataFrame
+    seed: int | None = None  # set by simulate_clinical: the lab values are drawn from it
+
+    def lab_values(self) -> pd.DataFrame | None:
+        """Serial lab values consistent with these tables (simulate/clinical_labs.py)."""
+        if self.seed is None:
+            return None
+        return simulate_lab_values(
+            self.patients, self.dates, self.responses, self.subsequent_therapies,
+            self.baseline, self.seed,
+        )  # fmt: skip
 
     def write(self, clinical_dir: Path) -> None:
-        """Write patients.csv, baseline.csv, ... supportive_care.csv (comma-separated,
-        YYYY-MM-DD, empty = missing, "\\n" line ends); each file replaced atomically."""
+        """Write patients.csv, baseline.csv, ... supportive_care.csv and, for simulated
+        tables, lab_values.csv (comma-separated, YYYY-MM-DD, empty = missing, "\\n" line
+        ends); each file replaced atomically."""
         clinical_dir = Path(clinical_dir)
         clinical_dir.mkdir(parents=True, exist_ok=True)
-        for name in TABLE_NAMES:
+        tables = {name: getattr(self, name) for name in TABLE_NAMES}
+        labs = self.lab_values()
+        if labs is not None:
+            tables["lab_values"] = labs
+        for name, table in tables.items():
             with atomic_path(clinical_dir / f"{name}.csv") as tmp:
-                _csv_ready(getattr(self, name)).to_csv(
-                    tmp, index=False, lineterminator="\n", encoding="utf-8"
-                )
+                _csv_ready(table).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def _csv_ready(table: pd.DataFrame) -> pd.DataFrame:
@@ -158,6 +173,7 @@ def simulate_clinical(seed: int) -> ClinicalTables:
             supportive_care(rng("supportive_care"), prof, times, starts, ae),
             ["patient_id", "part", "start_date", "support"],
         ),
+        seed=seed,
     )
 
 

@@ -1,0 +1,117 @@
+"""The report section "Response from lab values": agreement of the IMWG engine with the
+reported best responses, progression dates and part B entry reasons, each disagreement,
+the reason codes of the downgrades, and the waterfall plot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.clinical.imwg_confirmation import AT_LEAST_PR
+from cytotrial.report import ReportFigure, ReportSection, ReportTable
+
+OUT = "results/clinical"
+IMWG_REPORT_INPUTS: dict[str, str] = {
+    "clinical_imwg_assessments": f"{OUT}/imwg_assessments.tsv",
+    "clinical_imwg_best": f"{OUT}/imwg_best_response.tsv",
+    "clinical_imwg_concordance": f"{OUT}/response_concordance.tsv",
+    "clinical_imwg_concordance_summary": f"{OUT}/response_concordance_summary.tsv",
+    "clinical_waterfall_png": f"{OUT}/figures/waterfall.png",
+}
+ITEM_LABELS = {
+    "best_response": "Best overall response",
+    "progression_date": "Progression date",
+    "part_b_entry_reason": "Part B entry reason",
+}
+
+
+def reason_counts(assessments: pd.DataFrame) -> pd.DataFrame:
+    """How many assessments carry each reason code (a downgrade or an NE), per part."""
+    if assessments.empty or "reasons" not in assessments:
+        return pd.DataFrame(columns=["reason", "part", "assessments"])
+    rows = assessments.dropna(subset=["reasons"])
+    exploded = rows.assign(reason=rows["reasons"].str.split(";")).explode("reason")
+    exploded = exploded[exploded["reason"] != ""]
+    counts = exploded.groupby(["reason", "part"]).size().rename("assessments").reset_index()
+    return counts.sort_values(["reason", "part"], kind="stable").reset_index(drop=True)
+
+
+def responder_counts(best: pd.DataFrame) -> pd.DataFrame:
+    """Per part: patients, responders (>= PR) confirmed, and including unconfirmed responses
+    (the sensitivity count: a last-visit response without a confirming sample)."""
+    rows = []
+    for part, group in best.groupby("part", sort=True):
+        confirmed = int(group["best_response"].isin(AT_LEAST_PR).sum())
+        unconfirmed = int(
+            (
+                group["best_response"].isin(AT_LEAST_PR)
+                | group["best_unconfirmed"].isin(AT_LEAST_PR)
+            ).sum()
+        )
+        rows.append([part, len(group), confirmed, unconfirmed])
+    columns = ["part", "patients", ">=PR confirmed", ">=PR incl. unconfirmed"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def imwg_section(
+    get: Callable[[str], object], read: Callable[[object], pd.DataFrame]
+) -> ReportSection:
+    """Concordance summary, disagreements, reason codes and the waterfall (or a note)."""
+    notes: list[str] = []
+    best = read(get("clinical_imwg_best"))
+    title, anchor = "Response from lab values (IMWG 2016)", "clinical-imwg"
+    if best.empty:
+        notes.append(
+            "No lab values (lab_values.csv) were given: best responses and progression "
+            "dates are the reported ones."
+        )
+        return ReportSection(title, anchor, [], notes)
+    notes.append(
+        "Best responses and progression dates derived from the lab values by the IMWG "
+        "rules replace the reported ones in every clinical analysis of this report."
+    )
+    summary = read(get("clinical_imwg_concordance_summary"))
+    tables = []
+    if len(summary):
+        shown = summary.assign(item=summary["item"].map(ITEM_LABELS).fillna(summary["item"]))
+        tables.append(ReportTable(
+            "Derived versus reported", shown, "response_concordance_summary.csv",
+            "Per item: patient-parts compared, agreeing, disagreeing, % agreement.",
+        ))  # fmt: skip
+    tables.append(ReportTable(
+        "Responders from lab values", responder_counts(best), "imwg_responders.csv",
+        "Derived best response >= PR per part: confirmed (two consecutive assessments; "
+        "primary) and including a last-visit response without a confirming sample "
+        "(sensitivity count). Part B here: every part B patient, not only the RP2D.",
+    ))  # fmt: skip
+    agreement = read(get("clinical_imwg_concordance"))
+    if len(agreement):
+        disagree = agreement[agreement["agree"].astype(str) != "True"]
+        if len(disagree):
+            tables.append(ReportTable(
+                "Disagreements", disagree.drop(columns="agree"), "response_disagreements.csv",
+                "Every comparison where the derived value differs from the reported one.",
+            ))  # fmt: skip
+        else:
+            notes.append(f"All {len(agreement)} comparisons agree (100% concordance).")
+    reasons = reason_counts(read(get("clinical_imwg_assessments")))
+    if len(reasons):
+        tables.append(ReportTable(
+            "Downgrade and NE reason codes", reasons, "imwg_reasons.csv",
+            "Assessments carrying each reason code: no_bm_at_suspected_cr (CR -> VGPR), "
+            "no_clonality_for_scr / no_flc_for_scr (sCR -> CR), dara_ife_interference "
+            "(IgG-kappa, positive IFE, no DIRA: VGPR), <marker>_missing (NE).",
+        ))  # fmt: skip
+    figures = []
+    png = get("clinical_waterfall_png")
+    if png is not None and Path(str(png)).is_file():
+        figures.append(ReportFigure(
+            "Waterfall: best change of the response marker", png,
+            "Best % change from the part baseline per patient, coloured by derived best "
+            "response; dashed lines at -25% (MR), -50% (PR), -90% (VGPR), +25% (PD).",
+        ))  # fmt: skip
+    else:
+        notes.append("Waterfall plot: figure not available.")
+    return ReportSection(title, anchor, tables, notes, figures)

@@ -1,4 +1,17 @@
 # Flow branch: per-sample FCS processing and cross-sample summaries.
+from cytotrial.flow.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
+from cytotrial.flow.gatingml_import import population_map_path
+
+# A Gating-ML 2.0 (.xml) or FlowJo (.wsp) template is imported once (FlowKit) into our
+# own JSON; every job that needs the template reads that instead.
+IMPORTED_GATING = (
+    Path(config["gating_template"]).suffix.lower() in IMPORTED_GATING_SUFFIXES
+)
+GATING_TEMPLATE = (
+    "results/flow/gating_template.json"
+    if IMPORTED_GATING
+    else config["gating_template"]
+)
 
 
 rule flow_sample_inventory:
@@ -27,17 +40,33 @@ rule flow_sample_inventory:
         "../scripts/flow_sample_inventory.py"
 
 
+rule flow_import_gating:
+    input:
+        template=config["gating_template"],
+        populations=str(population_map_path(config["gating_template"])),
+        panel=config["panel"],
+    output:
+        template="results/flow/gating_template.json",
+    log:
+        "logs/flow/import_gating.log",
+    conda:
+        "../envs/flow.yaml"
+    script:
+        "../scripts/flow_import_gating.py"
+
+
 # One job per FCS file. Its inputs are the file, the panel and the gating
 # template, and its params come from config only, so adding samples never reruns it.
 rule flow_analyse_sample:
     input:
         fcs=fcs_of_sample,
         panel=config["panel"],
-        template=config["gating_template"],
+        template=GATING_TEMPLATE,
         spillover=panel_spillover_matrix(),
     output:
         populations="results/flow/samples/{sample}.populations.tsv",
         record="results/flow/samples/{sample}.json",
+        gatingml="results/flow/samples/{sample}.gating.xml",
         plot=report(
             "results/flow/plots/{sample}.gating.png",
             caption="../report/gating_plot.rst",
@@ -65,7 +94,7 @@ rule flow_aggregate:
             "results/flow/samples/{sample}.populations.tsv", sample=SAMPLE_IDS
         ),
         records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
-        template=config["gating_template"],
+        template=GATING_TEMPLATE,
     output:
         populations=report(
             "results/flow/populations.tsv",
@@ -90,7 +119,7 @@ rule flow_aggregate:
 rule flow_statistics:
     input:
         populations="results/flow/populations.tsv",
-        template=config["gating_template"],
+        template=GATING_TEMPLATE,
     output:
         mfi_tests=report(
             "results/flow/cd38_mfi_tests.tsv",

@@ -1,4 +1,4 @@
-"""Snakemake adapter: analyse one FCS file (read, QC, compensate, gate, MFI)."""
+"""Snakemake adapter: analyse one FCS file (read, QC, compensate, gate, MFI, export gates)."""
 
 import _bootstrap  # noqa: F401
 
@@ -17,6 +17,7 @@ def main(smk) -> None:
         smk.output.populations,
         smk.output.record,
         smk.output.plot,
+        smk.output.gatingml,
     )
 
 

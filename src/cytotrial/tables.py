@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.errors import InputError
+from cytotrial.input_checks import check_clinical_tables
 from cytotrial.validation import load_schema, validate_rows
 
 CLINICAL_TABLES = (
@@ -24,6 +25,8 @@ CLINICAL_TABLES = (
     "subsequent_therapies",
     "supportive_care",
 )
+# Read when present (clinical/lab_values.py); a trial without them runs as before.
+OPTIONAL_CLINICAL_TABLES = ("lab_values",)
 SAMPLE_COLUMNS = (
     "sample_id",
     "patient_id",
@@ -119,11 +122,19 @@ def sort_samples(samples: pd.DataFrame) -> pd.DataFrame:
 def read_clinical_tables(
     clinical_dir: str | Path, schema_dir: Path | None = None
 ) -> dict[str, pd.DataFrame]:
-    """All the clinical tables from one folder (see `read_clinical_files`)."""
+    """All the clinical tables from one folder (see `read_clinical_files`), plus the optional
+    lab_values.csv when the folder has one."""
     clinical_dir = Path(clinical_dir)
-    return read_clinical_files(
+    tables = read_clinical_files(
         {name: clinical_dir / f"{name}.csv" for name in CLINICAL_TABLES}, schema_dir
     )
+    labs = clinical_dir / f"{OPTIONAL_CLINICAL_TABLES[0]}.csv"
+    if labs.is_file():  # optional: serial lab values for the IMWG response engine
+        from cytotrial.clinical.lab_values import read_lab_values
+
+        ids = set(tables["patients"]["patient_id"])
+        tables["lab_values"] = read_lab_values(labs, schema_dir, patient_ids=ids)
+    return tables
 
 
 def read_clinical_files(
@@ -138,6 +149,8 @@ def read_clinical_files(
         tables[name] = parse_dates(table, _DATE_COLUMNS.get(name, ()), str(path))
     for name, key in _UNIQUE_KEYS.items():
         check_unique(tables[name], key, str(paths[name]))
+    # dates against each other, patients against patients.csv (cytotrial.input_checks)
+    check_clinical_tables(tables, {name: str(paths[name]) for name in CLINICAL_TABLES})
     return tables
 
 

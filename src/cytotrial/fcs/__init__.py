@@ -21,12 +21,19 @@ Decisions worth knowing:
 """
 
 from cytotrial.fcs.errors import FcsError
-from cytotrial.fcs.reader import FcsDataSet, count_data_sets, read_fcs, read_fcs_text
+from cytotrial.fcs.reader import (
+    FcsDataSet,
+    channel_numbers,
+    count_data_sets,
+    read_fcs,
+    read_fcs_text,
+)
 from cytotrial.fcs.spillover import parse_spillover
 
 __all__ = [
     "FcsDataSet",
     "FcsError",
+    "channel_numbers",
     "count_data_sets",
     "parse_spillover",
     "read_fcs",

@@ -54,6 +54,11 @@ def read_layout(keywords: Mapping[str, str], where: str, notes: list[str]) -> La
     n_channels = int_keyword(keywords, "$PAR", where)
     if n_channels is None or n_channels < 1:
         raise FcsError(f"{where}: keyword $PAR is missing or 0; expected the number of channels")
+    if n_channels > len(keywords):  # every channel needs its own $PnB, $PnR (and $PnN)
+        raise FcsError(
+            f"{where}: keyword $PAR claims {n_channels} channels but TEXT holds only "
+            f"{len(keywords)} keywords; expected $PnB and $PnR for each channel"
+        )
     n_events = int_keyword(keywords, "$TOT", where)
     _check_mode(keywords, where)
     datatype = keywords.get("$DATATYPE", "").strip().upper()

@@ -65,7 +65,7 @@ def read_fcs(
         notes = list(text.notes)
         layout = read_layout(text.keywords, text.where, notes)
         names, markers = _channel_names(text.keywords, layout.n_channels, notes)
-        columns = _select(names, channels, text.where)
+        columns = _select(names, channels, text.where, text.keywords)
         raw = _read_raw(fcs, text, layout, columns, names, notes)
     selected = [names[c] for c in columns]
     events = _finish(raw, text.keywords, layout, columns, selected, scale, notes)
@@ -151,7 +151,21 @@ def _unique(names: list[str], notes: list[str]) -> list[str]:
     return unique
 
 
-def _select(names: list[str], wanted: Sequence[str] | None, where: str) -> list[int]:
+def channel_numbers(keywords: Mapping[str, str], name: str) -> tuple[int, ...]:
+    """The channel numbers n (1-based) whose $PnN is `name` as written. More than one means
+    the name is ambiguous (read_fcs renames the later ones 'name_2' ...)."""
+    par = keywords.get("$PAR", "").strip()
+    n_channels = int(par) if par.isdigit() else 0
+    return tuple(n for n in range(1, n_channels + 1) if _pnn(keywords, n) == name)
+
+
+def _pnn(keywords: Mapping[str, str], n: int) -> str:
+    return keywords.get(f"$P{n}N", "").strip()
+
+
+def _select(
+    names: list[str], wanted: Sequence[str] | None, where: str, keywords: Mapping[str, str]
+) -> list[int]:
     if wanted is None:
         return list(range(len(names)))
     if isinstance(wanted, str):
@@ -160,6 +174,15 @@ def _select(names: list[str], wanted: Sequence[str] | None, where: str) -> list[
     unknown = [name for name in wanted if name not in index]
     if unknown:
         raise FcsError(f"{where}: channel(s) {unknown} not in the file; its $PnN names are {names}")
+    for name in wanted:  # which of two channels called 'GFP' is meant cannot be guessed
+        written = [n for n in range(1, len(names) + 1) if _pnn(keywords, n) == name]
+        if len(written) > 1:
+            raise FcsError(
+                f"{where}: channel {name!r} is ambiguous: "
+                f"{' and '.join(f'$P{n}N' for n in written)} are both {name!r}; expected "
+                "unique $PnN names (read all channels to get them as "
+                f"{name!r}, {name + '_2'!r} ...)"
+            )
     return [index[name] for name in wanted]
 
 
@@ -281,7 +304,7 @@ def _finish(
         apply_scales(out, raw, scales)
     if layout.datatype == "I":
         _note_float32_precision(raw, layout, columns, names, scales, notes)
-    elif layout.datatype in ("F", "D"):
+    if layout.datatype in ("F", "D") or scales is not None:  # absurd $PnG/$PnE overflow
         _note_non_finite(out, names, notes)
     return np.ascontiguousarray(out)
 

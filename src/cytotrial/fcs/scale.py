@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MAX_DECADES = 38  # float32 ends near 3.4e38; real instruments write 4 or 5 decades
+
 
 @dataclass(frozen=True)
 class ChannelScale:
@@ -77,14 +79,17 @@ def apply_scales(out: np.ndarray, source: np.ndarray, scales: Sequence[ChannelSc
     for j, scale in enumerate(scales):
         if scale.identity:
             continue
-        values = source[:, j].astype(np.float64)
-        if scale.timestep != 1.0:
-            values = values * scale.timestep
-        if scale.decades > 0:
-            values = (10 ** (scale.decades * values / scale.value_range)) * scale.log_zero
-        if scale.gain != 1.0:
-            values = values / scale.gain
-        out[:, j] = values
+        # Absurd but finite keywords (gain 1e-300, a log range of 1) overflow to inf, as
+        # any reader would; the caller notes non-finite results.
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = source[:, j].astype(np.float64)
+            if scale.timestep != 1.0:
+                values = values * scale.timestep
+            if scale.decades > 0:
+                values = (10 ** (scale.decades * values / scale.value_range)) * scale.log_zero
+            if scale.gain != 1.0:
+                values = values / scale.gain
+            out[:, j] = values
 
 
 def _time_index(names: Sequence[str]) -> int | None:
@@ -114,6 +119,9 @@ def _amplification(keywords: Mapping[str, str], n: int, problems: list[str]) -> 
         problems.append(f"$P{n}E")
         return 0.0, 1.0
     decades, log_zero = parts
+    if decades > MAX_DECADES:  # 10**decades would not fit a float32: a broken keyword
+        problems.append(f"$P{n}E")
+        return 0.0, 1.0
     return decades, (log_zero if log_zero > 0 else 1.0)
 
 

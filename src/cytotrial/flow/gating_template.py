@@ -1,8 +1,14 @@
-"""The gating template (YAML): the gate hierarchy and how each gate adapts.
+"""The gating template: the gate hierarchy and how each gate adapts.
 
-See resources/gating/pbmc_cd38.yaml for the format. Parsing checks everything a
-typo could break (unknown kinds, parents listed after children, markers not in
-the panel) and names the gate and field in its error.
+Three forms (by file suffix):
+* .yaml/.yml: our adaptive template, see resources/gating/pbmc_cd38.yaml. Parsing
+  checks everything a typo could break (unknown kinds, parents listed after children,
+  markers not in the panel) and names the gate and field in its error.
+* .json: fixed gates imported from Gating-ML 2.0 or a FlowJo workspace by the
+  workflow's flow_import_gating rule (cytotrial.flow.gatingml_import); each gate is of
+  kind "static" and carries its StaticGate (channel, compensation, transform per dim).
+* .xml/.wsp: imported here on the fly (needs FlowKit, ~3 s); the workflow never does
+  this in a per-sample job.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from typing import Any
 import yaml
 
 from cytotrial.errors import InputError
+from cytotrial.flow.gatingml_strategy import FORMAT, VERSION, StaticStrategy, strategy_from_dict
 
 KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle")
+IMPORTED_SUFFIXES = (".xml", ".wsp")
 SIDES = ("above", "below")
 
 
@@ -53,7 +61,7 @@ class GateSpec:
             return [p["area"], p["height"]]
         if self.kind == "scatter_cluster":
             return [p["x"], p["y"]]
-        return list(p["dims"])
+        return list(p["dims"])  # rectangle; static: dimension keys (none for boolean gates)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,8 @@ class GatingTemplate:
     populations: dict[str, str]  # reported subset -> gate
     mfi_marker: str
     leukocyte_gate: str
+    strategy: StaticStrategy | None = None  # imported fixed gates (kind "static")
+    source: str = ""  # the Gating-ML / FlowJo file an imported template came from
 
     def gate(self, name: str) -> GateSpec:
         return next(g for g in self.gates if g.name == name)
@@ -80,7 +90,15 @@ class GatingTemplate:
 def read_gating_template(
     path: str | Path, panel_markers: list[str] | None = None
 ) -> GatingTemplate:
-    """Parse and check a YAML gating template."""
+    """Parse and check a gating template (YAML, imported JSON, or .xml/.wsp)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return read_imported_template(path, panel_markers)
+    if suffix in IMPORTED_SUFFIXES:
+        from cytotrial.flow.gatingml_import import import_gating
+
+        content = import_gating(path, panel_markers=panel_markers)
+        return imported_template(content, str(path), panel_markers)
     with open(path, encoding="utf-8") as handle:
         content = yaml.safe_load(handle) or {}
     where = str(path)
@@ -186,4 +204,54 @@ def _threshold(body: dict[str, Any], where: str) -> ThresholdSpec:
         None if value is None else float(value),
         float(body.get("fallback_sd", 4.0)),
         None if body.get("negative_below") is None else float(body["negative_below"]),
+    )
+
+
+def read_imported_template(
+    path: str | Path, panel_markers: list[str] | None = None
+) -> GatingTemplate:
+    """The JSON written by the import rule (see cytotrial.flow.gatingml_import)."""
+    import json
+
+    try:
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(content, dict) or content.get("format") != FORMAT:
+        raise InputError(f"{path}: not an imported gating template (format {FORMAT!r})")
+    if content.get("version") != VERSION:
+        raise InputError(
+            f"{path}: imported template version {content.get('version')!r}, expected "
+            f"{VERSION}: rerun the flow_import_gating rule"
+        )
+    return imported_template(content, str(path), panel_markers)
+
+
+def imported_template(
+    content: dict[str, Any], where: str, panel_markers: list[str] | None = None
+) -> GatingTemplate:
+    """A GatingTemplate of "static" gates from the imported content."""
+    strategy = strategy_from_dict(content.get("strategy") or {}, where)
+    gates = tuple(
+        GateSpec(g.name, g.parent, "static", {"gate": g, "dims": g.keys}) for g in strategy.gates
+    )
+    names = {g.name for g in gates}
+    populations = dict(content.get("populations") or {})
+    for subset, gate in populations.items():
+        if gate not in names:
+            raise InputError(f"{where}: population {subset!r} refers to unknown gate {gate!r}")
+    leukocyte_gate = str(content.get("leukocyte_gate", ""))
+    if leukocyte_gate not in names:
+        raise InputError(f"{where}: leukocyte_gate {leukocyte_gate!r} is not a gate")
+    mfi_marker = str(content.get("mfi_marker") or "")
+    if not mfi_marker or (panel_markers is not None and mfi_marker not in panel_markers):
+        raise InputError(f"{where}: MFI marker {mfi_marker!r} is not a panel marker")
+    return GatingTemplate(
+        str(content.get("name", "imported gates")),
+        gates,
+        populations,
+        mfi_marker,
+        leukocyte_gate,
+        strategy,
+        str(content.get("source", "")),
     )

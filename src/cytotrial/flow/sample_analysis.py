@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class SampleResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     plot_data: dict[str, np.ndarray] | None = None  # transformed events, for the audit plot
     applied: dict[str, AppliedGate] | None = None
+    spillover: Spillover | None = None  # the matrix applied (exported with the gates)
 
     def record(self, template: GatingTemplate | None = None) -> dict[str, Any]:
         """JSON-able summary: status, QC, notes, the gates as applied."""
@@ -108,7 +110,10 @@ def analyse_sample(
     result = SampleResult(sample_id, "failed")
     try:
         result.file_sha256 = sha256_of(fcs_path)
-        prepared = prepare_events(result, fcs_path, panel, template, qc_settings, exact_logicle)
+        if template.strategy is not None:  # imported fixed gates (Gating-ML / FlowJo)
+            prepared = prepare_static_events(result, fcs_path, panel, template, qc_settings)
+        else:
+            prepared = prepare_events(result, fcs_path, panel, template, qc_settings, exact_logicle)
         _gate_and_measure(result, prepared, template, keep_plot_data)
     except InputError as exc:  # bad input: the message already says what is wrong
         result.status = result.status if result.status == "panel_mismatch" else "failed"
@@ -124,7 +129,7 @@ def analyse_sample(
 class PreparedEvents:
     """One sample's events ready for gating: transformed gating dimensions, MFI values."""
 
-    data: dict[str, np.ndarray]  # marker -> transformed values (contiguous, one per event)
+    data: dict[str, Any]  # marker -> transformed values (imported gates: see gatingml_strategy)
     mfi_values: np.ndarray  # compensated, untransformed values of the template's MFI marker
 
 
@@ -148,29 +153,13 @@ def prepare_events(
     ranges = [_range(data_set.keywords, index) for index in columns]
     result.timings_s["read"] = time.perf_counter() - clock
 
-    # QC runs on every readable file, on the panel channels it has, before the panel check
-    clock = time.perf_counter()
-    time_channel = next((c.channel for c in panel.channels if c.role == "time"), None)
-    all_finite = all_values_finite(events)
-    settings = qc_settings or QCSettings()
-    result.qc = run_qc(events, present, ranges, time_channel, settings, columns, all_finite)
-    result.timings_s["qc"] = time.perf_counter() - clock
-    missing = [c for c in panel.channel_names if c not in data_set.channels]
-    if missing:
-        result.status = "panel_mismatch"
-        result.reason = (
-            f"panel channel(s) missing from the file: {', '.join(missing)} "
-            f"(file has: {', '.join(data_set.channels)})"
-        )
-        raise InputError(result.reason)
-    if result.qc.nonfinite_events:  # rare: drop events with a NaN/inf panel value
-        finite = np.ones(len(events), dtype=bool)
-        for column in columns:
-            finite &= np.isfinite(events[:, column])
-        events = events[finite]
+    events, all_finite = _qc_and_panel_check(
+        result, events, data_set.channels, columns, ranges, panel, qc_settings, data_set.keywords
+    )
 
     clock = time.perf_counter()
     spillover = _spillover(parse_spillover(data_set.keywords), panel, result)
+    result.spillover = spillover
     # One pass over the matrix: every channel the gates and the MFI need becomes a
     # contiguous float32 row, compensated where the spillover matrix covers it.
     needed = set(template.markers)
@@ -211,6 +200,117 @@ def prepare_events(
     return PreparedEvents(data, mfi_values)
 
 
+def _check_channels_and_events(
+    result: SampleResult, keywords: Mapping[str, str], panel: Panel, n_events: int
+) -> None:
+    """Two panel channels of one name (which to gate cannot be guessed); no events."""
+    from cytotrial.fcs import channel_numbers
+
+    ambiguous = [
+        f"{c} ({', '.join(f'$P{n}N' for n in channel_numbers(keywords, c))})"
+        for c in panel.channel_names
+        if len(channel_numbers(keywords, c)) > 1
+    ]
+    if ambiguous:
+        result.status = "panel_mismatch"
+        result.reason = (
+            f"panel channel(s) named more than once in the file: {'; '.join(ambiguous)}; "
+            "expected each panel channel exactly once"
+        )
+        raise InputError(result.reason)
+    if not n_events:
+        raise InputError("the file holds no events ($TOT 0); expected events to gate")
+
+
+def _qc_and_panel_check(
+    result: SampleResult,
+    events: np.ndarray,
+    channels: tuple[str, ...],
+    columns: list[int],
+    ranges: list[float],
+    panel: Panel,
+    qc_settings: QCSettings | None,
+    keywords: Mapping[str, str],
+) -> tuple[np.ndarray, bool]:
+    """QC (on every readable file, on the panel channels it has), then the panel check;
+    events with a NaN/inf panel value are dropped. Returns the events, and whether all
+    values were finite."""
+    clock = time.perf_counter()
+    present = [channels[c] for c in columns]
+    time_channel = next((c.channel for c in panel.channels if c.role == "time"), None)
+    all_finite = all_values_finite(events)
+    settings = qc_settings or QCSettings()
+    result.qc = run_qc(events, present, ranges, time_channel, settings, columns, all_finite)
+    result.timings_s["qc"] = time.perf_counter() - clock
+    missing = [c for c in panel.channel_names if c not in channels]
+    if missing:
+        result.status = "panel_mismatch"
+        result.reason = (
+            f"panel channel(s) missing from the file: {', '.join(missing)} "
+            f"(file has: {', '.join(channels)})"
+        )
+        raise InputError(result.reason)
+    _check_channels_and_events(result, keywords, panel, len(events))
+    if result.qc.nonfinite_events:  # rare: drop events with a NaN/inf panel value
+        finite = np.ones(len(events), dtype=bool)
+        for column in columns:
+            finite &= np.isfinite(events[:, column])
+        events = events[finite]
+    return events, all_finite
+
+
+def prepare_static_events(
+    result: SampleResult,
+    fcs_path: str | Path,
+    panel: Panel,
+    template: GatingTemplate,
+    qc_settings: QCSettings | None = None,
+) -> PreparedEvents:
+    """Read, QC, compensate and transform for imported fixed gates.
+
+    Each gate dimension gets the compensation and transform the imported file names,
+    computed in float64 like FlowKit (cytotrial.flow.gatingml_strategy), so membership is
+    Gating-ML's event by event. The MFI is, as always, the median of the panel's
+    compensated, untransformed values.
+    """
+    from cytotrial.fcs import parse_spillover
+    from cytotrial.flow.gatingml_strategy import dimension_values, read_events_float64
+
+    clock = time.perf_counter()
+    source = read_events_float64(fcs_path)
+    result.notes += list(source.notes)
+    present = [c for c in panel.channel_names if c in source.channels]
+    columns = [source.channels.index(c) for c in present]
+    ranges = [_range(source.keywords, index) for index in columns]
+    result.timings_s["read"] = time.perf_counter() - clock
+
+    source.events, all_finite = _qc_and_panel_check(
+        result,
+        source.events,
+        source.channels,
+        columns,
+        ranges,
+        panel,
+        qc_settings,
+        source.keywords,
+    )
+
+    clock = time.perf_counter()
+    spillover = _spillover(parse_spillover(source.keywords), panel, result)
+    result.spillover = spillover
+    names = panel.channel_names
+    mfi_column = source.channels.index(panel.channel_for(template.mfi_marker))
+    spilled = [] if spillover is None else [names.index(c) for c in spillover.channels]
+    spilled_columns = [columns[i] for i in spilled]
+    mfi_values = channel_rows(source.events, [mfi_column], spillover, spilled_columns)[0]
+    result.timings_s["compensate"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    data = dimension_values(template.strategy, source)
+    result.timings_s["transform"] = time.perf_counter() - clock
+    return PreparedEvents(data, mfi_values)
+
+
 def _gate_and_measure(
     result: SampleResult,
     prepared: PreparedEvents,
@@ -218,7 +318,10 @@ def _gate_and_measure(
     keep_plot_data: bool,
 ) -> None:
     clock = time.perf_counter()
-    applied = gate_events(prepared.data, template)
+    if template.strategy is not None:
+        applied = _gate_static(prepared.data, template)
+    else:
+        applied = gate_events(prepared.data, template)
     result.timings_s["gate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -230,7 +333,22 @@ def _gate_and_measure(
     }
     result.status = "ok"
     if keep_plot_data:
-        result.plot_data, result.applied = prepared.data, applied
+        data = prepared.data
+        if template.strategy is not None:  # deferred logicle dimensions, by table
+            from cytotrial.flow.gatingml_strategy import display_values
+
+            data = display_values(data)
+        result.plot_data, result.applied = data, applied
+
+
+def _gate_static(data: dict[str, np.ndarray], template: GatingTemplate) -> dict[str, AppliedGate]:
+    from cytotrial.flow.gatingml_strategy import display_shape, gate_static
+
+    masks = gate_static(template.strategy, data)
+    return {
+        spec.name: AppliedGate(spec, display_shape(spec.params["gate"]), masks[spec.name], ())
+        for spec in template.gates
+    }
 
 
 def _range(keywords: dict[str, str], index: int) -> float:

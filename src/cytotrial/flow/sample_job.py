@@ -1,13 +1,16 @@
-"""The per-sample job: analyse one file and write its three outputs."""
+"""The per-sample job: analyse one file and write its outputs (table, record, plot, and
+the gates as Gating-ML 2.0)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from cytotrial.flow.gating_plot import plot_gating
 from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.gatingml_export import write_sample_gatingml
 from cytotrial.flow.qc import QCSettings
 from cytotrial.flow.sample_analysis import analyse_sample
 from cytotrial.flow.sample_outputs import write_populations, write_record
@@ -25,6 +28,7 @@ def run_sample_job(
     populations_out: str | Path,
     record_out: str | Path,
     plot_out: str | Path,
+    gatingml_out: str | Path | None = None,
 ) -> str:
     """Analyse one sample; a failed sample still writes all outputs (its failure record)."""
     panel = read_panel(panel_path)
@@ -35,6 +39,12 @@ def run_sample_job(
         max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
     )
     result = analyse_sample(sample_id, fcs_path, panel, template, settings)
+    if gatingml_out is not None:
+        clock = time.perf_counter()
+        note = write_sample_gatingml(result, template, panel, gatingml_out)
+        result.timings_s["export_gatingml"] = time.perf_counter() - clock
+        if note and result.status == "ok":
+            result.notes.append(note)
     write_populations(result, populations_out)
     write_record(result.record(template), record_out)
     plot_gating(result, template, plot_out)

@@ -10,10 +10,13 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from cytotrial.errors import InputError
+from cytotrial.input_checks import check_config_files, check_trial_inputs
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
 from cytotrial.tables import sort_samples
 
 validate(config, schema="../config/schemas/config.schema.yaml")
+# the files the config names exist (messages name the config key)
+check_config_files(config)
 
 SCHEMA_DIR = Path(workflow.basedir) / "config" / "schemas"
 DEMO_DIR = "results/demo"
@@ -29,13 +32,12 @@ if DEMO:
     CLINICAL_DIR = f"{DEMO_DIR}/clinical"
 elif config["sample_sheet"] and config["clinical_dir"]:
     samples = read_sample_sheet(config["sample_sheet"], SCHEMA_DIR)
-    missing = [path for path in samples["fcs"] if not Path(path).is_file()]
-    if missing:
-        raise InputError(
-            f"{config['sample_sheet']}: {len(missing)} FCS file(s) not found, e.g. {missing[0]}"
-        )
     CLINICAL_DIR = config["clinical_dir"]
-    read_clinical_tables(CLINICAL_DIR, SCHEMA_DIR)  # fail at parse time on bad tables
+    # fail at parse time: bad tables, unknown patients, missing FCS files, late registration
+    tables = read_clinical_tables(CLINICAL_DIR, SCHEMA_DIR)
+    check_trial_inputs(
+        samples, config["sample_sheet"], tables, CLINICAL_DIR, config["cutoff_date"]
+    )
 else:
     raise InputError(
         "config: give both sample_sheet and clinical_dir (your trial), or neither (the demo)"
@@ -96,10 +98,13 @@ def provenance_files():
         "gating template": config["gating_template"],
         "AE table layout": config["clinical"]["ae_table_rows"],
     }
+    if IMPORTED_GATING:  # defined in flow.smk, parsed before any rule asks
+        files["gating subset map"] = str(population_map_path(config["gating_template"]))
     files.update({"spillover matrix": path for path in panel_spillover_matrix()})
     files.update(
         {f"clinical table {name}": path for name, path in clinical_tables().items()}
     )
+    files.update({"clinical table lab_values": path for path in LAB_INPUTS.values()})
     return files
 
 
@@ -112,3 +117,13 @@ def simulate_mem_mb(wildcards, threads):
 def get_final_output():
     """Targets of the default target: the merged report (it depends on everything else)."""
     return ["results/report/cytotrial_report.html"]
+
+
+# Small jobs that read every sample's outputs: on a cluster (profiles/slurm) they run
+# in the main snakemake process instead of waiting in the queue for a node.
+localrules:
+    all,
+    clinical_all,
+    flow_sample_inventory,
+    flow_aggregate,
+    report,

@@ -44,5 +44,8 @@ rule report_pdf:
         "results/report/cytotrial_report.pdf",
     log:
         "logs/report/report_pdf.log",
+    conda:
+        # Chromium itself is not a conda package: it must be on PATH.
+        "../envs/report.yaml"
     script:
         "../scripts/report_pdf.py"

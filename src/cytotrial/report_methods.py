@@ -44,20 +44,26 @@ def _gating_paragraph(template_path: str | Path) -> str:
     from cytotrial.flow.gating_template import read_gating_template
 
     name = Path(template_path).name
-    try:
-        template = read_gating_template(template_path)
-    except Exception:  # a template the YAML reader does not know (e.g. Gating-ML): name it
-        return f"Gating followed the template {name}."
+    template = read_gating_template(template_path)
     subsets = ", ".join(f"{subset} (gate {gate})" for subset, gate in template.populations.items())
+    if template.strategy is not None:
+        how = (
+            f"Gating applied the fixed gates imported from {name} ({len(template.gates)} gates, "
+            "with the transforms and compensation named there) to every sample."
+        )
+    else:
+        how = (
+            f"Gating followed the template {name} ({template.name}; {len(template.gates)} "
+            "gates), placing each threshold in the sample's own density valley and flagging "
+            "every gate that fell back to a default."
+        )
     return (
-        f"Gating followed the template {name} ({template.name}; {len(template.gates)} gates), "
-        "placing each threshold in the sample's own density valley and flagging every gate "
-        f"that fell back to a default. Reported subsets: {subsets}. Percentages are of the "
-        f"parent gate and of the leukocyte gate ({template.leukocyte_gate}). CD38 MFI is the "
-        f"median of the compensated, untransformed {template.mfi_marker} values of a subset's "
-        "events; absolute "
-        "counts are the sample's leukocytes per uL (from the sample sheet) times the subset's "
-        "fraction of leukocytes."
+        f"{how} Reported subsets: {subsets}. Percentages are of the parent gate and of the "
+        f"leukocyte gate ({template.leukocyte_gate}). CD38 MFI is the median of the "
+        f"compensated, untransformed {template.mfi_marker} values of a subset's events; "
+        "absolute counts are the sample's leukocytes per uL (from the sample sheet) times the "
+        "subset's fraction of leukocytes. Each sample's final gates are exported as Gating-ML "
+        "2.0 (results/flow/samples/{sample}.gating.xml)."
     )
 
 

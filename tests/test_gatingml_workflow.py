@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from test_gatingml_export import POPULATION_MAP
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
 pytestmark = pytest.mark.slow
@@ -23,17 +24,6 @@ pytestmark = pytest.mark.slow
 SEED = 2122
 EVENTS = 10_000
 SUBSETS = {"monocytes", "b_cells", "t_cells", "nk_cells", "activated_nk"}
-POPULATION_MAP = """\
-# Which imported gates are the report's subsets (see README, "Use your FlowJo gates")
-mfi: {marker: CD38}
-leukocyte_gate: leukocytes
-populations:
-  monocytes: monocytes
-  b_cells: b_cells
-  t_cells: t_cells
-  nk_cells: nk_cells
-  activated_nk: activated_nk
-"""
 
 
 def _write_trial(root: Path) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 import warnings
 from pathlib import Path
 
@@ -340,3 +341,87 @@ def test_accuri_spillover_names_are_parameter_numbers(corpus):
     assert keywords["$SPILLOVER"].startswith("8,3,4,5,6,9,10,11,12,")
     names, _ = parse_spillover(keywords)
     assert names == tuple(keywords[f"$P{n}N"] for n in (3, 4, 5, 6, 9, 10, 11, 12))
+
+
+# ---------------------------------------------------------------- independent references
+#
+# What "decoded correctly" means, per file:
+# * every data file: each data set's shape equals what flowio 1.4.0 and fcsparser 0.2.8
+#   report in MANIFEST.tsv (where they read it), the number of data sets equals flowio's,
+#   and $TOT x bytes per event (from $DATATYPE/$PnB, computed here) fits in the file;
+# * files both readers decode with agreeing offsets: values equal flowio's
+#   (test_values_equal_flowio), raw and scaled;
+# * the README's special files: the tests above (CyAn 'Event Count' 2, 3, 4 ...,
+#   fcs1_cleaned.lmd 528, 24-bit values decoded event by event in plain Python, 10-bit
+#   FC500 values equal to its 20-bit copy / 1024, Guava Muse's 4 data set sizes,
+#   fake_large_fcs equal to the Fortessa file it was made from, expected errors);
+# * files re-written by flowCore after compensation and transformation (FlowSOM ff.fcs,
+#   PeacoQC 111_Comp_Trans.fcs): their untransformed channels equal the original's.
+
+ROW_BY_PATH = {row["path"]: row for row in ROWS}
+
+
+def flowio_shapes(result: str) -> list[tuple[int, int]]:
+    """(events, channels) per data set as MANIFEST's flowio column lists them."""
+    return [(int(n), int(p)) for n, p in re.findall(r"events=(\d+) channels=(\d+)", result)]
+
+
+def fcsparser_shape(result: str) -> tuple[int, int] | None:
+    """Shape of data set 0 as fcsparser read it (it reads only the first)."""
+    match = re.match(r"OK shape=\((\d+), (\d+)\)", result)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def event_bytes(keywords: dict[str, str]) -> int:
+    n_channels = int(keywords["$PAR"])
+    datatype = keywords["$DATATYPE"].strip().upper()
+    if datatype in ("F", "D"):
+        return (4 if datatype == "F" else 8) * n_channels
+    return sum((int(keywords[f"$P{n}B"]) + 7) // 8 for n in range(1, n_channels + 1))
+
+
+@pytest.mark.parametrize("relpath", DATA_FILES)
+def test_shapes_equal_flowio_and_fcsparser(corpus, relpath):
+    path, row = corpus / relpath, ROW_BY_PATH.get(relpath, {})
+    by_flowio = flowio_shapes(row["flowio_result"])
+    by_fcsparser = fcsparser_shape(row["fcsparser_result"])
+    if relpath in EXPECTED_ERRORS:
+        assert not by_flowio and by_fcsparser is None  # neither reader decodes it either
+        return
+    assert by_flowio or by_fcsparser, "no independent reference for this file"
+    assert count_data_sets(path) == max(len(by_flowio), 1)
+    if by_fcsparser:
+        assert read_fcs(path, scale=False).events.shape == by_fcsparser
+    for index, shape in enumerate(by_flowio):
+        data = read_fcs(path, index, scale=False)
+        assert data.events.shape == shape
+        assert len(data.events) * event_bytes(data.keywords) < path.stat().st_size
+
+
+def same_columns(first, second, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    pick = [first.channels.index(c) for c in channels], [second.channels.index(c) for c in channels]
+    return first.events[:, pick[0]], second.events[:, pick[1]]
+
+
+def test_flowsom_rewritten_file_keeps_time_and_scatter(corpus):
+    original = read_fcs(corpus / "SofieVG_FlowSOM/extdata/68983.fcs")
+    rewritten = read_fcs(corpus / "saeyslab_FlowSOM_Python/tests/data/ff.fcs")
+    assert original.events.shape == rewritten.events.shape == (19225, 18)  # = gatingResult.csv
+    untouched = ["Time", "FSC-A", "FSC-H", "FSC-W", "SSC-A", "SSC-H", "SSC-W"]
+    mine, theirs = same_columns(original, rewritten, untouched)
+    np.testing.assert_array_equal(mine, theirs)
+    cd3 = original.channels.index("APC-A")  # compensated + logicle: now a few decades at most
+    assert original.events[:, cd3].max() > 1000 > rewritten.events[:, cd3].max()
+
+
+def test_peacoqc_cleaned_file_is_an_ordered_subset_of_the_original(corpus):
+    original = read_fcs(corpus / "saeyslab_PeacoQC/extdata/111.fcs")
+    cleaned = read_fcs(corpus / "saeyslab_PeacoQC/extdata/111_Comp_Trans.fcs")
+    assert original.events.shape == (10000, 22) and cleaned.events.shape == (9617, 22)
+    mine, theirs = same_columns(original, cleaned, ["FSC-A", "FSC-H", "Time"])
+    position = 0  # every cleaned event is a later original event, in file order
+    for event in theirs:
+        while position < len(mine) and not np.array_equal(mine[position], event):
+            position += 1
+        assert position < len(mine), "a cleaned event is not in the original file"
+        position += 1

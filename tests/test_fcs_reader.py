@@ -17,6 +17,7 @@ import pytest
 from cytotrial.errors import InputError
 from cytotrial.fcs import (
     FcsError,
+    channel_numbers,
     count_data_sets,
     parse_spillover,
     read_fcs,
@@ -290,6 +291,16 @@ def test_scaling_log_gain_and_timestep(tmp_path):
     ).astype(np.float32)
     np.testing.assert_array_equal(data.events, expected)
     np.testing.assert_array_equal(read_fcs(path, scale=False).events, raw)
+
+
+def test_absurd_scaling_keywords_do_not_overflow_silently(tmp_path):
+    """Fuzzing found these: $PnE beyond float range is ignored, a tiny gain gives inf."""
+    raw = np.array([[3, 5]], dtype="<u2")
+    extra = {"$P1E": "1000,1", "$P2G": "1e-300"}
+    data = read_fcs(int_file(tmp_path, raw.tobytes(), 1, [16, 16], [1024, 1024], extra=extra))
+    assert data.events[0, 0] == 3 and np.isposinf(data.events[0, 1])
+    assert "unreadable $P1E; treated as linear, gain 1" in data.notes
+    assert "NaN or infinite values kept as stored in channel(s) I2 (1)" in data.notes
 
 
 def test_unreadable_timestep_is_noted_not_fatal(tmp_path):
@@ -575,6 +586,25 @@ def test_duplicate_channel_names_are_made_unique(tmp_path):
     assert data.channels == ("FL1-H", "FL1-H_2", "FL1-H_3")
     assert "duplicate $PnN names made unique: FL1-H -> FL1-H_3" in data.notes
     np.testing.assert_array_equal(read_fcs(data.path, channels=["FL1-H_3"]).events, EVENTS[:, 2:])
+
+
+def test_selecting_a_duplicated_name_is_ambiguous(tmp_path):
+    keywords = channel_keywords(["FL1-H", "SSC-H", "FL1-H"], 3)
+    path = write(tmp_path, make_fcs(keywords, EVENTS.tobytes()))
+    with pytest.raises(FcsError) as error:
+        read_fcs(path, channels=["SSC-H", "FL1-H"])
+    assert str(error.value) == (
+        f"{path}: channel 'FL1-H' is ambiguous: $P1N and $P3N are both 'FL1-H'; expected "
+        "unique $PnN names (read all channels to get them as 'FL1-H', 'FL1-H_2' ...)"
+    )
+    assert channel_numbers(read_fcs(path).keywords, "FL1-H") == (1, 3)
+    np.testing.assert_array_equal(read_fcs(path, channels=["FL1-H_2"]).events, EVENTS[:, 2:])
+
+
+def test_par_larger_than_the_text_is_refused_before_looping(tmp_path):
+    keywords = channel_keywords(["A", "B", "C"], 3, extra={"$PAR": "397912189573889"})
+    with pytest.raises(FcsError, match=r"keyword \$PAR claims 397912189573889 channels but TEXT"):
+        read_fcs(write(tmp_path, make_fcs(keywords, EVENTS.tobytes())))
 
 
 def test_escaped_and_empty_values(tmp_path):

@@ -99,6 +99,8 @@ def compact_png(path: str | Path, colours: int = 32) -> bytes:
     from PIL import Image
 
     with Image.open(path) as image:
+        if image.mode == "P":  # already a palette PNG (the audit plots): embed it as written
+            return Path(path).read_bytes()
         palette = image.convert("RGB").quantize(colours)
     buffer = io.BytesIO()
     palette.save(buffer, "PNG", optimize=True)

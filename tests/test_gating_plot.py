@@ -1,0 +1,107 @@
+"""The per-sample audit plot: one panel per gate, the gate drawn, cheap to make."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+from PIL import Image
+
+from cytotrial.flow import gating_plot
+from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.qc import QCSettings
+from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
+from cytotrial.panel import read_panel
+
+PANEL = REPO / "resources/panel.yaml"
+TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
+ROW = {
+    "sample_id": "PT001_A_C1D1",
+    "patient_id": "PT001",
+    "part": "A",
+    "timepoint": "C1D1",
+    "acquisition_date": "2016-07-14",
+}
+
+
+@pytest.fixture(scope="module")
+def fcs_file(tmp_path_factory) -> Path:
+    from cytotrial.simulate.flow import simulate_sample, write_sample
+
+    folder = tmp_path_factory.mktemp("plot")
+    path = folder / "PT001_A_C1D1.fcs"
+    write_sample(simulate_sample(ROW, 2122, 20_000), path, folder / "truth")
+    return path
+
+
+def near(pixels: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    """Pixels of about this colour (the PNG is a 64-colour palette: colours move a little)."""
+    return np.all(np.abs(pixels.astype(int) - colour) <= 16, axis=-1)
+
+
+def gate_colour_pixels(pixels: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    left, top, right, bottom = box
+    return int(near(pixels[top:bottom, left:right], gating_plot.GATE_COLOUR).sum())
+
+
+def test_every_gate_has_its_panel_with_the_gate_drawn(fcs_file, tmp_path):
+    panel = read_panel(PANEL)
+    template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
+    result = analyse_sample("PT001_A_C1D1", fcs_file, panel, template, QCSettings())
+    assert result.status == "ok"
+    out = tmp_path / "plot.png"
+    gating_plot.plot_gating(result, template, out)
+
+    image = Image.open(out)
+    assert image.format == "PNG"
+    rows = math.ceil(len(template.gates) / gating_plot.COLUMNS)
+    assert image.size == (
+        gating_plot.COLUMNS * gating_plot.CELL_W + gating_plot.GAP,
+        gating_plot.HEADER + rows * gating_plot.CELL_H,
+    )
+    pixels = np.asarray(image.convert("RGB"))
+    for number, spec in enumerate(template.gates):
+        left = gating_plot.GAP + (number % gating_plot.COLUMNS) * gating_plot.CELL_W
+        top = gating_plot.HEADER + (number // gating_plot.COLUMNS) * gating_plot.CELL_H
+        plot = (
+            left + gating_plot.LEFT,
+            top + gating_plot.TITLE,
+            left + gating_plot.LEFT + gating_plot.PLOT_W,
+            top + gating_plot.TITLE + gating_plot.PLOT_H,
+        )
+        # the gate's line or outline crosses its panel, and the events are drawn
+        assert gate_colour_pixels(pixels, plot) > gating_plot.PLOT_H // 2, spec.name
+        area = pixels[plot[1] : plot[3], plot[0] : plot[2]]
+        assert (area != 255).any(axis=-1).mean() > 0.05, f"{spec.name}: no events drawn"
+
+
+def test_a_failed_sample_gets_its_reason(tmp_path):
+    failed = SampleResult("S1", "failed", reason="truncated file: " + "x" * 300)
+    out = tmp_path / "failed.png"
+    gating_plot.plot_gating(failed, None, out)
+    pixels = np.asarray(Image.open(out).convert("RGB"))
+    assert pixels.shape[0] < 120  # one short note, not a grid of empty panels
+    red, green = pixels[..., 0].astype(int), pixels[..., 1].astype(int)
+    assert (red - green > 60).sum() > 100, "the reason is written in red"
+
+
+def test_the_per_sample_job_loads_no_heavy_library(fcs_file, tmp_path):
+    """What a per-sample job imports decides most of its start-up cost (README, Performance)."""
+    code = (
+        "import sys\n"
+        "from cytotrial.flow.sample_job import run_sample_job\n"
+        f"out = {str(tmp_path)!r} + '/s'\n"
+        f"run_sample_job('PT001_A_C1D1', {str(fcs_file)!r}, {str(PANEL)!r}, {str(TEMPLATE)!r},"
+        " {}, out + '.tsv', out + '.json', out + '.png', out + '.xml')\n"
+        "heavy = ('matplotlib', 'pandas', 'scipy', 'flowkit', 'lifelines')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "s.png").stat().st_size > 10_000

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cytotrial.checksums import sha256_of_file
 from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate
 from cytotrial.flow.gating import apply_gates
 from cytotrial.flow.gating_template import GatingTemplate, read_gating_template
@@ -43,7 +44,6 @@ from cytotrial.flow.sample_analysis import (
     SampleResult,
     analyse_sample,
     prepare_events,
-    sha256_of,
 )
 from cytotrial.panel import Panel, read_panel
 
@@ -113,7 +113,7 @@ def _measure(path: Path, n: int, panel: Panel, template: GatingTemplate, args) -
             sys.exit(f"analysis failed: {result.reason}")
         runs.append(result.timings_s)
         clock = time.perf_counter()
-        sha256_of(path)
+        sha256_of_file(path)
         sha.append(time.perf_counter() - clock)
     for stage in STAGES:
         row[stage] = statistics.median(r[stage] for r in runs)

@@ -40,8 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "resources", "report"]
-WORKFLOW_PARTS += ["profiles", "envs", "src"]
+# The tests' clean workflow copy (what a fresh clone has), one definition for both.
+sys.path.insert(0, str(REPO / "tests"))
+from test_workflow import copy_workflow  # noqa: E402
+
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 AGGREGATE = """
 import json, sys
@@ -83,17 +85,6 @@ def measure(what: str, args: list[str], cwd: Path, note: str = "") -> Measuremen
     result = Measurement(what, wall, cpu, rss, load, note)
     print(f"  {what}: {wall:.1f} s wall, {cpu:.1f} s CPU, load {load:.2f}", file=sys.stderr)
     return result
-
-
-def copy_workflow(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, dest / part)
-    return dest
 
 
 def user_config(sheet: Path, clinical: Path) -> list[str]:

@@ -8,25 +8,14 @@ JSON record), so the report does not read every FCS file a second time.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.checksums import sha256_of_file
 from cytotrial.report import Provenance, ReportTable
-
-CHUNK_BYTES = 1 << 20
-
-
-def sha256_of_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in chunks (bounded memory for any file size)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def input_checksums(

@@ -18,7 +18,6 @@ comparisons.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from cytotrial.checksums import sha256_of_file
 from cytotrial.errors import InputError
 from cytotrial.flow.compensation import Spillover, channel_rows
 from cytotrial.flow.density import median
@@ -88,15 +88,6 @@ class SampleResult:
         }
 
 
-def sha256_of(path: str | Path) -> str:
-    """SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def analyse_sample(
     sample_id: str,
     fcs_path: str | Path,
@@ -109,7 +100,7 @@ def analyse_sample(
     """Analyse one FCS file; failures become a result with a reason."""
     result = SampleResult(sample_id, "failed")
     try:
-        result.file_sha256 = sha256_of(fcs_path)
+        result.file_sha256 = sha256_of_file(fcs_path)
         if template.strategy is not None:  # imported fixed gates (Gating-ML / FlowJo)
             prepared = prepare_static_events(result, fcs_path, panel, template, qc_settings)
         else:

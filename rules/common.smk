@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_config_files, check_trial_inputs
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
-from cytotrial.tables import sort_samples
+from cytotrial.tables import check_sample_sheet
 
 validate(config, schema="../config/schemas/config.schema.yaml")
 # the files the config names exist (messages name the config key)
@@ -28,7 +28,8 @@ if DEMO:
 
     # The plan is a pure function of the seed; the files themselves are written
     # by the rule simulate_demo_trial (nothing is written at parse time).
-    samples = sort_samples(plan_demo_samples(config["demo"]["seed"], DEMO_DIR))
+    plan = plan_demo_samples(config["demo"]["seed"], DEMO_DIR)
+    samples = check_sample_sheet(plan, "the demo's sample plan", SCHEMA_DIR)
     CLINICAL_DIR = f"{DEMO_DIR}/clinical"
 elif config["sample_sheet"] and config["clinical_dir"]:
     samples = read_sample_sheet(config["sample_sheet"], SCHEMA_DIR)
@@ -43,7 +44,9 @@ else:
         "config: give both sample_sheet and clinical_dir (your trial), or neither (the demo)"
     )
 
-validate(samples, schema="../config/schemas/samples.schema.yaml")
+# The sheet was validated against config/schemas/samples.schema.yaml above, defaults
+# filled in (check_sample_sheet): like snakemake's validate(), but with one jsonschema
+# call per distinct value instead of per row, and messages that name the line.
 
 
 # The sheet's ID pattern (config/schemas/samples.schema.yaml), not an alternation of every
@@ -68,9 +71,19 @@ def panel_spillover_matrix():
     return [str(matrix)] if matrix else []
 
 
-def analyse_mem_mb(wildcards, input):
-    """A few float32 copies of the file's events, plus the interpreter."""
-    return int(400 + 12 * input.size_mb)
+def analyse_mem_mb(wildcards):
+    """A few float32 copies of the file's events, plus the interpreter.
+
+    The size comes from os.stat, not `input.size_mb`: that starts an event loop per
+    call, seconds for a cohort of thousands. A demo file not yet simulated counts
+    as the simulator will write it (events x 14 float32 channels).
+    """
+    fcs = Path(fcs_of_sample(wildcards))
+    if fcs.exists():
+        size_mb = fcs.stat().st_size / 1e6
+    else:
+        size_mb = config["demo"]["events_per_file"] * 14 * 4 / 1e6
+    return int(400 + 12 * size_mb)
 
 
 def all_fcs_files():

@@ -173,3 +173,89 @@ def test_clinical_errors_name_file_and_field(tmp_path, table, text, expected):
         read_clinical_tables(folder, SCHEMA_DIR)
     assert f"{table}.csv" in str(error.value)
     assert expected in str(error.value)
+
+
+# --- the grouped validation (validation.table_errors) against plain row-by-row jsonschema
+
+
+def row_by_row_messages(table: pd.DataFrame, schema: dict) -> list[tuple[int, str]]:
+    """The reference: every row validated on its own, errors sorted by field."""
+    from jsonschema import Draft202012Validator
+
+    from cytotrial.validation import describe_error, row_records
+
+    validator = Draft202012Validator(schema)
+    messages = []
+    for row, record in enumerate(row_records(table)):
+        for error in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path)):
+            messages.append((row, describe_error(error)))
+    return messages
+
+
+# Values that break one rule or another: wrong enum, type, pattern, range, empty, spaces.
+BAD_CELLS = ["X", "-1", "0", "7", "1.5", "2020-13-45", "1/7/2016", "NA", "", " ", "phase2",
+             "yes", "S 1", "../x", "IgG", "B", "EOT", "C1D3", "1e9", "true"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_tables(tmp_path_factory) -> dict[str, Path]:
+    from cytotrial.simulate import plan_demo_samples
+    from cytotrial.simulate.clinical import simulate_clinical
+
+    folder = tmp_path_factory.mktemp("clinical")
+    simulate_clinical(2122).write(folder)
+    paths = {path.stem: path for path in folder.glob("*.csv")}
+    sheet = plan_demo_samples(2122, folder)
+    paths["samples"] = folder / "samples.tsv"
+    sheet.to_csv(paths["samples"], sep="\t", index=False)
+    return paths
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    "name",
+    ["samples", "patients", "baseline", "dates", "responses", "adverse_events",
+     "subsequent_therapies", "supportive_care", "lab_values"],  # fmt: skip
+)
+def test_grouped_validation_equals_row_by_row(demo_tables, tmp_path, name, seed):
+    import numpy as np
+
+    from cytotrial.validation import load_schema, table_errors
+
+    sep = "\t" if name == "samples" else ","
+    table = read_table(demo_tables[name], sep=sep).astype(object)
+    rng = np.random.default_rng(seed)
+    # a few percent of cells replaced by bad values; sometimes a column too many or too few
+    cells = rng.random(table.shape) < 0.03
+    for row, column in zip(*np.nonzero(cells), strict=True):
+        table.iat[row, column] = BAD_CELLS[rng.integers(len(BAD_CELLS))]
+    if seed % 2:
+        table["patient_name"] = np.where(rng.random(len(table)) < 0.5, "Doe", "")
+    if seed == 2:
+        table = table.drop(columns=table.columns[rng.integers(len(table.columns))])
+    path = tmp_path / f"{name}.csv"
+    table.to_csv(path, sep=sep, index=False)
+    corrupted = read_table(path, sep=sep)  # types as the workflow reads them
+    schema = load_schema(name, SCHEMA_DIR)
+
+    expected = row_by_row_messages(corrupted, schema)
+    found = [(row, message) for row, _, message in table_errors(corrupted, schema)]
+    assert len(expected) > 0  # the corruption did break something
+    assert found == expected
+
+
+def test_fill_defaults_equals_snakemake_validate(demo_tables):
+    from cytotrial.validation import fill_defaults, load_schema
+
+    sheet = read_table(demo_tables["samples"], sep="\t")
+    sheet.loc[sheet.index[::3], "batch"] = None  # every third row without a batch
+    without_column = sheet.drop(columns="batch")
+    schema = load_schema("samples", SCHEMA_DIR)
+    for table in (sheet, without_column):
+        expected = table.copy()
+        validate(expected, str(SCHEMA_DIR / "samples.schema.yaml"))  # fills in place
+        filled = fill_defaults(table, schema)
+        assert filled["batch"].notna().all()
+        pd.testing.assert_frame_equal(
+            filled[expected.columns].astype(str), expected.astype(str), check_dtype=False
+        )

@@ -14,7 +14,7 @@ import pandas as pd
 
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_clinical_tables
-from cytotrial.validation import load_schema, validate_rows
+from cytotrial.validation import fill_defaults, load_schema, validate_rows
 
 CLINICAL_TABLES = (
     "patients",
@@ -107,11 +107,22 @@ def check_unique(table: pd.DataFrame, columns: list[str], source: str) -> None:
 
 def read_sample_sheet(path: str | Path, schema_dir: Path | None = None) -> pd.DataFrame:
     """The sample sheet, validated, indexed by sample_id and sorted."""
-    table = read_table(path, sep="\t")
-    validate_rows(table, load_schema("samples", schema_dir), str(path), id_column="sample_id")
-    check_unique(table, ["sample_id"], str(path))
-    check_unique(table, ["patient_id", "part", "timepoint"], str(path))
-    return sort_samples(table)
+    return check_sample_sheet(read_table(path, sep="\t"), str(path), schema_dir)
+
+
+def check_sample_sheet(
+    table: pd.DataFrame, source: str, schema_dir: Path | None = None
+) -> pd.DataFrame:
+    """`table` validated against the samples schema (defaults filled in), each sample and
+    each patient + part + timepoint once; indexed by sample_id and sorted.
+
+    `source` names the sheet in messages.
+    """
+    schema = load_schema("samples", schema_dir)
+    validate_rows(table, schema, source, id_column="sample_id")
+    check_unique(table, ["sample_id"], source)
+    check_unique(table, ["patient_id", "part", "timepoint"], source)
+    return sort_samples(fill_defaults(table, schema))
 
 
 def sort_samples(samples: pd.DataFrame) -> pd.DataFrame:

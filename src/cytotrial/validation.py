@@ -1,8 +1,8 @@
-"""Check input tables row by row against the JSON schemas in config/schemas.
+"""Check input tables against the JSON schemas in config/schemas.
 
-The workflow also runs ``snakemake.utils.validate`` on the same schemas (it fills
-in defaults); this module's job is the error message: it names the file, the line,
-the row's ID and the field, and lists every problem at once instead of the first.
+The messages name the file, the line, the row's ID and the field, and list every
+problem at once instead of the first (``snakemake.utils.validate``, used for the
+config, stops at the first and names neither line nor ID).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from jsonschema import Draft202012Validator
@@ -45,9 +46,13 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and value != value) or value is pd.NA
 
 
-def describe_error(error: Any) -> str:
-    """One line per schema violation: which field, what was found, what is allowed."""
-    field = ".".join(str(part) for part in error.absolute_path)
+def describe_error(error: Any, field: str | None = None) -> str:
+    """One line per schema violation: which field, what was found, what is allowed.
+
+    `field` is the dotted path of the value in the row (default: the error's own path).
+    """
+    if field is None:
+        field = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "enum":
         allowed = ", ".join(repr(v) for v in error.validator_value)
         return f"field '{field}': {error.instance!r} is not allowed (expected one of {allowed})"
@@ -69,21 +74,134 @@ def _pattern_hint(field: str) -> str:
     return ""
 
 
+def fill_defaults(table: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
+    """Empty cells (and absent columns) of properties with a schema `default` filled in,
+    as ``snakemake.utils.validate(..., set_default=True)`` does, without a call per row."""
+    table = table.copy()
+    for column, subschema in schema.get("properties", {}).items():
+        if "default" not in subschema:
+            continue
+        if column not in table:
+            table[column] = subschema["default"]
+            continue
+        empty = table[column].isna()
+        if empty.any():  # otherwise the column keeps its type
+            table[column] = table[column].astype(object).where(~empty, subschema["default"])
+    return table
+
+
 def validate_rows(
     table: pd.DataFrame, schema: dict[str, Any], source: str, id_column: str | None = None
 ) -> None:
     """Raise InputError listing every row of `table` that violates `schema`.
 
     `source` names the file in messages; line numbers count the header as line 1.
+    The messages are those of validating each row on its own (empty cells left out),
+    in row order; see `table_errors` for how that is done without a call per row.
     """
-    validator = Draft202012Validator(schema)
-    problems: list[str] = []
-    for index, record in enumerate(row_records(table)):
-        for error in sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path)):
-            row_id = f" ({id_column} {record[id_column]!r})" if id_column in record else ""
-            problems.append(f"{source}, line {index + 2}{row_id}: {describe_error(error)}")
+    problems = []
+    ids = table.get(id_column) if id_column else None
+    for row, _field, message in table_errors(table, schema):
+        row_id = ""
+        if ids is not None and not _is_missing(ids.iloc[row]):
+            row_id = f" ({id_column} {ids.iloc[row]!r})"
+        problems.append(f"{source}, line {row + 2}{row_id}: {message}")
     if problems:
         shown = problems[:MAX_REPORTED]
         more = len(problems) - len(shown)
         tail = f"\n  ... and {more} more" if more else ""
         raise InputError(f"{len(problems)} problem(s) in {source}:\n  " + "\n  ".join(shown) + tail)
+
+
+def table_errors(table: pd.DataFrame, schema: dict[str, Any]) -> list[tuple[int, list[str], str]]:
+    """(row position, field path, message) of every violation, as row-by-row validation
+    of `row_records(table)` would find them, sorted by row and field.
+
+    A clinical table of thousands of rows repeats few values per column, and calling
+    jsonschema once per row cost seconds at every workflow start. So a column that only
+    its own property schema reads is checked once per distinct value, and the rest of
+    the schema (required, additionalProperties, if/then between columns) once per
+    distinct combination of the columns it reads, the others stood in for by a
+    placeholder that keeps whether the cell was filled.
+    """
+    validator = Draft202012Validator(schema)
+    properties = schema.get("properties", {})
+    read_by_rows = _columns_read_by_rows(schema)
+    by_value = [c for c in table.columns if c in properties and c not in read_by_rows]
+    errors: list[tuple[int, list[str], str]] = []
+    for column in by_value:
+        column_validator = validator.evolve(schema=properties[column])  # keeps the root for $ref
+        codes, values = _distinct(table[column])
+        for code, value in enumerate(values):
+            for error in column_validator.iter_errors(value):
+                path = [column, *map(str, error.absolute_path)]
+                message = describe_error(error, ".".join(path))
+                errors.extend((int(row), path, message) for row in np.flatnonzero(codes == code))
+    rest = dict(schema, properties={k: ({} if k in by_value else v) for k, v in properties.items()})
+    rest_validator = validator.evolve(schema=rest)
+    # one code per column and row: the value's (others' presence only), -1 if empty
+    row_keys = np.column_stack(
+        [np.zeros(len(table), dtype=np.intp)]
+        + [
+            table[c].notna().to_numpy(np.intp) - 1 if c in by_value else _distinct(table[c])[0]
+            for c in table.columns
+        ]
+    )
+    _, first_rows, groups = np.unique(row_keys, axis=0, return_index=True, return_inverse=True)
+    groups = groups.reshape(-1)
+    for group, first in enumerate(first_rows):
+        record = row_records(table.iloc[[first]])[0]
+        record = {key: (True if key in by_value else value) for key, value in record.items()}
+        for error in rest_validator.iter_errors(record):
+            path = list(map(str, error.absolute_path))
+            message = describe_error(error, ".".join(path))
+            errors.extend((int(row), path, message) for row in np.flatnonzero(groups == group))
+    # stable: errors on one field keep jsonschema's order, as in a row-by-row run
+    return sorted(errors, key=lambda error: (error[0], error[1]))
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Each row's code (-1 = empty cell) and the distinct filled values as Python objects.
+
+    A column holds one type as read (read_table), so equal values are the same value.
+    """
+    codes, values = pd.factorize(column, use_na_sentinel=True)
+    return codes, list(values.tolist())
+
+
+# Keywords whose meaning depends on the whole row, not on one named property.
+_WHOLE_ROW_KEYWORDS = {
+    "patternProperties",
+    "unevaluatedProperties",
+    "propertyNames",
+    "$ref",
+    "$dynamicRef",
+}
+
+
+def _columns_read_by_rows(schema: dict[str, Any]) -> set[str] | _Everything:
+    """Columns whose values the schema reads outside their own top-level property schema
+    (if/then between columns, dependentSchemas); every column when it cannot tell."""
+    named: set[str] = set()
+    outside = {k: v for k, v in schema.items() if k not in ("properties", "$defs")}
+    stack: list[Any] = [outside]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if _WHOLE_ROW_KEYWORDS & node.keys():
+                return _EVERYTHING
+            for keyword in ("properties", "dependentRequired", "dependentSchemas"):
+                if isinstance(node.get(keyword), dict):
+                    named.update(node[keyword])
+            stack.extend(node.values())
+    return named
+
+
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_EVERYTHING = _Everything()

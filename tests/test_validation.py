@@ -214,8 +214,17 @@ def demo_tables(tmp_path_factory) -> dict[str, Path]:
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize(
     "name",
-    ["samples", "patients", "baseline", "dates", "responses", "adverse_events",
-     "subsequent_therapies", "supportive_care", "lab_values"],  # fmt: skip
+    [
+        "samples",
+        "patients",
+        "baseline",
+        "dates",
+        "responses",
+        "adverse_events",
+        "subsequent_therapies",
+        "supportive_care",
+        "lab_values",
+    ],  # fmt: skip
 )
 def test_grouped_validation_equals_row_by_row(demo_tables, tmp_path, name, seed):
     import numpy as np

@@ -17,8 +17,10 @@ machine may be shared: CPU time is the steadier number).
 3. per-sample job overhead: N per-sample jobs forced through Snakemake on one core,
    against the same N analyses in one warm Python process (`run_sample_job`); the
    difference per job is what Snakemake's job start-up and our imports cost.
-4. DAG build + dry run (`snakemake -n`) for cohorts of 2,000 and 5,000 samples (the
-   demo's rows repeated with new sample IDs; FCS paths point at the demo's files).
+4. DAG build + dry run (`snakemake -n`, and `-n -q`, which skips printing every job)
+   for cohorts of 2,000 and 5,000 samples (the demo's rows repeated with new sample IDs;
+   FCS paths point at the demo's files); as a control, the same for a bare Snakefile of
+   5,000 trivial shell jobs on the same machine (Snakemake's own floor).
 5. peak memory of the largest aggregate step (flow_aggregate, all samples' tables in
    one process) for the demo and for the 5,000-sample cohort (per-sample outputs copied
    from the demo's under the new IDs).
@@ -260,15 +262,41 @@ def bench_cohorts(demo: Path, work: Path, sizes: list[int]) -> list[Measurement]
         sheet = cohort_sheet(demo, size, sheet_path)
         copies = sheet["patient_id"].str.rsplit("_r", n=1).str[1].nunique()
         clinical = cohort_clinical(demo, copies, workflow / "clinical")
-        results.append(
-            measure(
-                f"DAG + dry run, {size:,}-sample cohort",
-                [*SNAKEMAKE, "-n", "--cores", "2", *user_config(sheet_path, clinical)],
-                workflow,
-                f"{size:,} per-sample jobs + the aggregates and clinical jobs",
+        for quiet in ([], ["-q"]):
+            results.append(
+                measure(
+                    f"DAG + dry run {' '.join(['-n', *quiet])}, {size:,}-sample cohort",
+                    [*SNAKEMAKE, "-n", *quiet, "--cores", "2", *user_config(sheet_path, clinical)],
+                    workflow,
+                    f"{size:,} per-sample jobs + the aggregates and clinical jobs",
+                )
             )
-        )
     return results
+
+
+BARE_SNAKEFILE = """
+rule all:
+    input: expand("out/{{s}}.txt", s=range({jobs}))
+rule one:
+    output: "out/{{s}}.txt"
+    shell: "touch {{output}}"
+"""
+
+
+def bench_bare_snakemake(work: Path, jobs: int) -> list[Measurement]:
+    """The control: Snakemake's own cost for `jobs` trivial jobs on this machine."""
+    folder = work / f"bare_{jobs}"
+    folder.mkdir(exist_ok=True)
+    (folder / "Snakefile").write_text(BARE_SNAKEFILE.format(jobs=jobs))
+    return [
+        measure(
+            f"control: dry run {' '.join(['-n', *quiet])}, bare Snakefile",
+            [*SNAKEMAKE, "-n", *quiet, "--cores", "2"],
+            folder,
+            f"{jobs:,} trivial shell jobs, no inputs",
+        )
+        for quiet in ([], ["-q"])
+    ]
 
 
 def bench_aggregate(demo: Path, work: Path, size: int) -> list[Measurement]:
@@ -362,6 +390,7 @@ def main() -> None:
     rows += bench_add_sample(demo)
     rows += bench_job_overhead(demo, args.overhead_samples)
     rows += bench_cohorts(demo, work, args.cohorts)
+    rows += bench_bare_snakemake(work, max(args.cohorts))
     rows += bench_aggregate(demo, work, max(args.cohorts))
 
     print(f"Machine: {machine()}; run {started}.\n")

@@ -56,11 +56,13 @@ wildcard_constraints:
 
 
 SAMPLE_IDS = samples["sample_id"].tolist()
+# A dict, not samples.loc: looked up several times per job while the DAG is built.
+FCS_OF_SAMPLE = dict(zip(samples["sample_id"], samples["fcs"]))
 
 
 def fcs_of_sample(wildcards):
     """The FCS file of one sample."""
-    return samples.loc[wildcards.sample, "fcs"]
+    return FCS_OF_SAMPLE[wildcards.sample]
 
 
 def panel_spillover_matrix():

@@ -19,8 +19,9 @@ machine may be shared: CPU time is the steadier number).
    difference per job is what Snakemake's job start-up and our imports cost.
 4. DAG build + dry run (`snakemake -n`, and `-n -q`, which skips printing every job)
    for cohorts of 2,000 and 5,000 samples (the demo's rows repeated with new sample IDs;
-   FCS paths point at the demo's files); as a control, the same for a bare Snakefile of
-   5,000 trivial shell jobs on the same machine (Snakemake's own floor).
+   FCS paths point at the demo's files); as controls, the same for a Snakefile of 5,000
+   trivial shell jobs and one of 5,000 jobs of a rule shaped like flow_analyse_sample
+   (Snakemake's own cost on the same machine).
 5. peak memory of the largest aggregate step (flow_aggregate, all samples' tables in
    one process) for the demo and for the 5,000-sample cohort (per-sample outputs copied
    from the demo's under the new IDs).
@@ -262,11 +263,20 @@ def bench_cohorts(demo: Path, work: Path, sizes: list[int]) -> list[Measurement]
         sheet = cohort_sheet(demo, size, sheet_path)
         copies = sheet["patient_id"].str.rsplit("_r", n=1).str[1].nunique()
         clinical = cohort_clinical(demo, copies, workflow / "clinical")
+        config = user_config(sheet_path, clinical)
+        results.append(
+            measure(
+                f"start-up + parse (`snakemake -l`), {size:,}-sample cohort",
+                [*SNAKEMAKE, "-l", *config],
+                workflow,
+                "config, sheet and clinical tables read and checked; no DAG",
+            )
+        )
         for quiet in ([], ["-q"]):
             results.append(
                 measure(
                     f"DAG + dry run {' '.join(['-n', *quiet])}, {size:,}-sample cohort",
-                    [*SNAKEMAKE, "-n", *quiet, "--cores", "2", *user_config(sheet_path, clinical)],
+                    [*SNAKEMAKE, "-n", *quiet, "--cores", "2", *config],
                     workflow,
                     f"{size:,} per-sample jobs + the aggregates and clinical jobs",
                 )
@@ -274,29 +284,75 @@ def bench_cohorts(demo: Path, work: Path, sizes: list[int]) -> list[Measurement]
     return results
 
 
-BARE_SNAKEFILE = """
+# Controls: Snakemake's own cost on this machine. "bare": trivial shell jobs. "shaped":
+# one rule shaped like flow_analyse_sample (a script, the input from a function, four
+# outputs, log, benchmark, a memory function) and two rules that list every output.
+CONTROL_SNAKEFILES = {
+    "bare": """
 rule all:
     input: expand("out/{{s}}.txt", s=range({jobs}))
 rule one:
     output: "out/{{s}}.txt"
     shell: "touch {{output}}"
-"""
+""",
+    "shaped": """
+IDS = [f"S{{i:05d}}" for i in range({jobs})]
+def fcs_of(wildcards):
+    return "data.fcs"
+def mem_mb(wildcards):
+    return 1000
+rule all:
+    input: "aggregate.tsv", "report.html"
+rule aggregate:
+    input: expand("out/{{s}}.tsv", s=IDS), expand("out/{{s}}.json", s=IDS)
+    output: "aggregate.tsv"
+    script: "job.py"
+rule report:
+    input: expand("out/{{s}}.json", s=IDS), expand("out/{{s}}.png", s=IDS)
+    output: "report.html"
+    script: "job.py"
+rule one:
+    input: fcs=fcs_of, panel="panel.yaml"
+    output: "out/{{s}}.tsv", "out/{{s}}.json", "out/{{s}}.xml", "out/{{s}}.png"
+    log: "logs/{{s}}.log"
+    benchmark: "benchmarks/{{s}}.tsv"
+    resources: mem_mb=mem_mb, runtime=10
+    script: "job.py"
+""",
+}
 
 
 def bench_bare_snakemake(work: Path, jobs: int) -> list[Measurement]:
-    """The control: Snakemake's own cost for `jobs` trivial jobs on this machine."""
-    folder = work / f"bare_{jobs}"
-    folder.mkdir(exist_ok=True)
-    (folder / "Snakefile").write_text(BARE_SNAKEFILE.format(jobs=jobs))
-    return [
-        measure(
-            f"control: dry run {' '.join(['-n', *quiet])}, bare Snakefile",
-            [*SNAKEMAKE, "-n", *quiet, "--cores", "2"],
-            folder,
-            f"{jobs:,} trivial shell jobs, no inputs",
+    """The controls: Snakemake's own cost for `jobs` jobs on this machine."""
+    results = []
+    for name, text in CONTROL_SNAKEFILES.items():
+        folder = work / f"control_{name}_{jobs}"
+        folder.mkdir(exist_ok=True)
+        (folder / "Snakefile").write_text(text.format(jobs=jobs))
+        for empty in ("job.py", "data.fcs", "panel.yaml"):
+            (folder / empty).touch()
+        results.append(
+            measure(
+                f"control: start-up + parse (`snakemake -l`), {name} Snakefile",
+                [*SNAKEMAKE, "-l"],
+                folder,
+            )
         )
-        for quiet in ([], ["-q"])
-    ]
+        for quiet in ([], ["-q"]):
+            results.append(
+                measure(
+                    f"control: dry run {' '.join(['-n', *quiet])}, {name} Snakefile",
+                    [*SNAKEMAKE, "-n", *quiet, "--cores", "2"],
+                    folder,
+                    f"{jobs:,} jobs: "
+                    + (
+                        "trivial shell jobs, no inputs"
+                        if name == "bare"
+                        else "a rule shaped like flow_analyse_sample + 2 rules listing all"
+                    ),
+                )
+            )
+    return results
 
 
 def bench_aggregate(demo: Path, work: Path, size: int) -> list[Measurement]:

@@ -12,7 +12,13 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from cytotrial.errors import InputError
-from cytotrial.tables import read_clinical_tables, read_sample_sheet, read_table
+from cytotrial.tables import (
+    CLINICAL_TABLES,
+    OPTIONAL_CLINICAL_TABLES,
+    read_clinical_tables,
+    read_sample_sheet,
+    read_table,
+)
 
 CONFIG_SCHEMA = str(SCHEMA_DIR / "config.schema.yaml")
 SHEET_HEADER = "sample_id\tpatient_id\tpart\ttimepoint\tfcs\n"
@@ -212,20 +218,7 @@ def demo_tables(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize(
-    "name",
-    [
-        "samples",
-        "patients",
-        "baseline",
-        "dates",
-        "responses",
-        "adverse_events",
-        "subsequent_therapies",
-        "supportive_care",
-        "lab_values",
-    ],  # fmt: skip
-)
+@pytest.mark.parametrize("name", ["samples", *CLINICAL_TABLES, *OPTIONAL_CLINICAL_TABLES])
 def test_grouped_validation_equals_row_by_row(demo_tables, tmp_path, name, seed):
     import numpy as np
 

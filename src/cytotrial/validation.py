@@ -139,7 +139,9 @@ def table_errors(table: pd.DataFrame, schema: dict[str, Any]) -> list[tuple[int,
                 errors.extend((int(row), path, message) for row in np.flatnonzero(codes == code))
     rest = dict(schema, properties={k: ({} if k in by_value else v) for k, v in properties.items()})
     rest_validator = validator.evolve(schema=rest)
-    # one code per column and row: the value's (others' presence only), -1 if empty
+    # Rows that look alike to the rest of the schema share a key: per column, the code
+    # of the value (columns it reads) or 0 for filled (by-value columns); -1 if empty.
+    # The leading zeros keep the array two-dimensional for a table without columns.
     row_keys = np.column_stack(
         [np.zeros(len(table), dtype=np.intp)]
         + [

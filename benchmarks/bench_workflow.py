@@ -1,7 +1,7 @@
 """Whole-workflow benchmarks: one command, one markdown table.
 
     .venv/bin/python benchmarks/bench_workflow.py [--work DIR] [--cohorts 2000 5000]
-                                                  [--overhead-samples 20]
+                                                  [--overhead-samples 20] [--repeat 3]
 
 Each measurement runs `snakemake` (or the package) in a fresh process in a clean copy
 of the workflow under --work (default: a temporary folder), and records its wall time,
@@ -21,7 +21,8 @@ machine may be shared: CPU time is the steadier number).
    for cohorts of 2,000 and 5,000 samples (the demo's rows repeated with new sample IDs;
    FCS paths point at the demo's files); as controls, the same for a Snakefile of 5,000
    trivial shell jobs and one of 5,000 jobs of a rule shaped like flow_analyse_sample
-   (Snakemake's own cost on the same machine).
+   (Snakemake's own cost on the same machine). Each dry run is repeated (--repeat, 3):
+   the table gives the median run and the spread.
 5. peak memory of the largest aggregate step (flow_aggregate, all samples' tables in
    one process) for the demo and for the 5,000-sample cohort (per-sample outputs copied
    from the demo's under the new IDs).
@@ -88,6 +89,25 @@ def measure(what: str, args: list[str], cwd: Path, note: str = "") -> Measuremen
     result = Measurement(what, wall, cpu, rss, load, note)
     print(f"  {what}: {wall:.1f} s wall, {cpu:.1f} s CPU, load {load:.2f}", file=sys.stderr)
     return result
+
+
+def measure_repeated(
+    what: str, args: list[str], cwd: Path, note: str = "", repeat: int = 3
+) -> Measurement:
+    """`measure` `repeat` times (for steps that change nothing): the median run's wall and
+    CPU time, the largest RSS, the spread in the note. The machine may be shared, and
+    identical dry runs here differ by up to 2 s."""
+    runs = sorted((measure(what, args, cwd) for _ in range(repeat)), key=lambda m: m.wall_s)
+    median = runs[len(runs) // 2]
+    spread = f"median of {repeat}: {runs[0].wall_s:.1f}-{runs[-1].wall_s:.1f} s"
+    return Measurement(
+        what,
+        median.wall_s,
+        median.cpu_s,
+        max(m.max_rss_mb for m in runs),
+        median.load,
+        "; ".join(filter(None, [note, spread])),
+    )
 
 
 def user_config(sheet: Path, clinical: Path) -> list[str]:
@@ -255,7 +275,7 @@ def cohort_clinical(demo: Path, copies: int, folder: Path) -> Path:
     return folder
 
 
-def bench_cohorts(demo: Path, work: Path, sizes: list[int]) -> list[Measurement]:
+def bench_cohorts(demo: Path, work: Path, sizes: list[int], repeat: int) -> list[Measurement]:
     results = []
     for size in sizes:
         workflow = copy_workflow(work / f"cohort_{size}")
@@ -265,20 +285,22 @@ def bench_cohorts(demo: Path, work: Path, sizes: list[int]) -> list[Measurement]
         clinical = cohort_clinical(demo, copies, workflow / "clinical")
         config = user_config(sheet_path, clinical)
         results.append(
-            measure(
+            measure_repeated(
                 f"start-up + parse (`snakemake -l`), {size:,}-sample cohort",
                 [*SNAKEMAKE, "-l", *config],
                 workflow,
                 "config, sheet and clinical tables read and checked; no DAG",
+                repeat,
             )
         )
         for quiet in ([], ["-q"]):
             results.append(
-                measure(
+                measure_repeated(
                     f"DAG + dry run {' '.join(['-n', *quiet])}, {size:,}-sample cohort",
                     [*SNAKEMAKE, "-n", *quiet, "--cores", "2", *config],
                     workflow,
                     f"{size:,} per-sample jobs + the aggregates and clinical jobs",
+                    repeat,
                 )
             )
     return results
@@ -322,7 +344,7 @@ rule one:
 }
 
 
-def bench_bare_snakemake(work: Path, jobs: int) -> list[Measurement]:
+def bench_bare_snakemake(work: Path, jobs: int, repeat: int = 3) -> list[Measurement]:
     """The controls: Snakemake's own cost for `jobs` jobs on this machine."""
     results = []
     for name, text in CONTROL_SNAKEFILES.items():
@@ -332,15 +354,16 @@ def bench_bare_snakemake(work: Path, jobs: int) -> list[Measurement]:
         for empty in ("job.py", "data.fcs", "panel.yaml"):
             (folder / empty).touch()
         results.append(
-            measure(
+            measure_repeated(
                 f"control: start-up + parse (`snakemake -l`), {name} Snakefile",
                 [*SNAKEMAKE, "-l"],
                 folder,
+                repeat=repeat,
             )
         )
         for quiet in ([], ["-q"]):
             results.append(
-                measure(
+                measure_repeated(
                     f"control: dry run {' '.join(['-n', *quiet])}, {name} Snakefile",
                     [*SNAKEMAKE, "-n", *quiet, "--cores", "2"],
                     folder,
@@ -350,6 +373,7 @@ def bench_bare_snakemake(work: Path, jobs: int) -> list[Measurement]:
                         if name == "bare"
                         else "a rule shaped like flow_analyse_sample + 2 rules listing all"
                     ),
+                    repeat,
                 )
             )
     return results
@@ -436,6 +460,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--cohorts", type=int, nargs="+", default=[2000, 5000])
     parser.add_argument("--overhead-samples", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each dry run (median)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="cytotrial-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -445,8 +470,8 @@ def main() -> None:
     rows, demo = bench_demo(work)
     rows += bench_add_sample(demo)
     rows += bench_job_overhead(demo, args.overhead_samples)
-    rows += bench_cohorts(demo, work, args.cohorts)
-    rows += bench_bare_snakemake(work, max(args.cohorts))
+    rows += bench_cohorts(demo, work, args.cohorts, args.repeat)
+    rows += bench_bare_snakemake(work, max(args.cohorts), args.repeat)
     rows += bench_aggregate(demo, work, max(args.cohorts))
 
     print(f"Machine: {machine()}; run {started}.\n")

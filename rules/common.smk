@@ -34,11 +34,14 @@ if DEMO:
 elif config["sample_sheet"] and config["clinical_dir"]:
     samples = read_sample_sheet(config["sample_sheet"], SCHEMA_DIR)
     CLINICAL_DIR = config["clinical_dir"]
-    # fail at parse time: bad tables, unknown patients, missing FCS files, late registration
-    tables = read_clinical_tables(CLINICAL_DIR, SCHEMA_DIR)
-    check_trial_inputs(
-        samples, config["sample_sheet"], tables, CLINICAL_DIR, config["cutoff_date"]
-    )
+    # Fail at parse time: bad tables, unknown patients, missing FCS files, late
+    # registration. Only in the main process: a cluster job parses this file again on
+    # its node, after the main process checked everything, and needs only the sheet.
+    if workflow.is_main_process:
+        tables = read_clinical_tables(CLINICAL_DIR, SCHEMA_DIR)
+        check_trial_inputs(
+            samples, config["sample_sheet"], tables, CLINICAL_DIR, config["cutoff_date"]
+        )
 else:
     raise InputError(
         "config: give both sample_sheet and clinical_dir (your trial), or neither (the demo)"

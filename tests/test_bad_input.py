@@ -649,3 +649,21 @@ def test_date_order_messages_quote_no_patient_dates(demo_clinical, tmp_path, cas
     with pytest.raises(InputError) as error:
         read_clinical_tables(folder, SCHEMA_DIR)
     assert re.search(r"\d{4}-\d{2}-\d{2}", str(error.value)) is None, str(error.value)
+
+
+def test_cluster_jobs_leave_the_input_checks_to_the_main_process(
+    workflow_copy, demo_clinical, tmp_path
+):
+    """A SLURM job parses the Snakefile again on its node (`--mode remote`): the main
+    process has checked the clinical tables and every FCS file by then, so the job does
+    not read or stat them again. The main process still stops on the same inputs."""
+    sheet, clinical = user_trial(tmp_path, demo_clinical)
+    sheet.loc[sheet.index[0], "patient_id"] = "PT999"
+    dry_run(workflow_copy, tmp_path, sheet, clinical)  # writes the sheet and config
+    config = ["--configfile", str(tmp_path / "config.yaml")]
+    main = run([*SNAKEMAKE, "--list-rules", *config], workflow_copy, timeout=300)
+    job = run([*SNAKEMAKE, "--mode", "remote", "--list-rules", *config], workflow_copy, timeout=300)
+    assert main.returncode != 0
+    assert "patient_id 'PT999' is not in" in main.stdout + main.stderr
+    assert job.returncode == 0, job.stdout + job.stderr
+    assert "flow_analyse_sample" in job.stdout

@@ -125,3 +125,40 @@ def test_comparisons_without_pairs_get_a_note_not_an_error():
     assert "1 comparison(s) without a test" in note
     assert "part B C1D1 vs EOT (no patient has both timepoints)" in note
     assert untested_comparisons_note(tests.iloc[1:], "CD38 MFI") == []
+
+
+def qc_table(flagged: set[str], samples: int) -> pd.DataFrame:
+    """A sample_qc.tsv-like table: S000, S001, ...; `flagged` ones carry a gate flag."""
+    ids = [f"S{i:03d}" for i in range(samples)]
+    return pd.DataFrame(
+        {
+            "sample_id": ids,
+            "status": "ok",
+            "reason": "",
+            "qc_flags": "",
+            "gate_flags": ["CD3: single_peak" if s in flagged else "" for s in ids],
+        }
+    )
+
+
+def test_auto_embeds_every_plot_up_to_the_limit_then_only_problems():
+    from cytotrial.report import AUTO_ALL_PLOTS_MAX, plots_to_embed
+
+    assert plots_to_embed("auto", AUTO_ALL_PLOTS_MAX) == "all"
+    assert plots_to_embed("auto", AUTO_ALL_PLOTS_MAX + 1) == "problems"
+    for setting in ("all", "problems", "none"):  # an explicit choice is kept at any size
+        assert plots_to_embed(setting, 10 * AUTO_ALL_PLOTS_MAX) == setting
+
+
+def test_gating_sections_embed_the_chosen_plots(tmp_path):
+    from cytotrial.report import _gating_sections
+
+    qc = qc_table({"S001", "S003"}, samples=5)
+    plots = {s: tmp_path / f"{s}.png" for s in qc["sample_id"]}
+    embedded = {}
+    for which in ("all", "problems", "none"):
+        _, gallery = _gating_sections(qc, plots, which)
+        embedded[which] = [figure.anchor for figure in gallery.figures]
+    assert embedded["all"] == [f"plot-S00{i}" for i in range(5)]
+    assert embedded["problems"] == ["plot-S001", "plot-S003"]
+    assert embedded["none"] == []

@@ -266,6 +266,19 @@ def _is_flagged(qc: pd.DataFrame) -> pd.Series:
     )
 
 
+# `report.gating_plots: auto` embeds every audit plot up to this many samples (~25 kB
+# each: ~12 MB), and only failed or flagged samples' plots above: a report with
+# thousands of plots is too large for a browser to open comfortably.
+AUTO_ALL_PLOTS_MAX = 500
+
+
+def plots_to_embed(setting: str, samples: int) -> str:
+    """`all`, `problems` or `none`: the config setting, with `auto` decided by cohort size."""
+    if setting == "auto":
+        return "all" if samples <= AUTO_ALL_PLOTS_MAX else "problems"
+    return setting
+
+
 def _gating_sections(
     qc: pd.DataFrame, plots: Mapping[str, str | Path], which_plots: str
 ) -> list[ReportSection]:
@@ -310,7 +323,8 @@ def _gating_sections(
     )
     plot_note = {
         "all": "Every sample's audit plot, in sample-sheet order.",
-        "problems": "Audit plots of failed or flagged samples (config report.gating_plots).",
+        "problems": "Audit plots of failed or flagged samples only (config report.gating_plots: "
+        f"problems, or auto with more than {AUTO_ALL_PLOTS_MAX} samples).",
         "none": "Audit plots are not embedded (config report.gating_plots: none).",
     }[which_plots] + " Full-resolution plots: results/flow/plots/."
     return [
@@ -367,7 +381,7 @@ def build_report(
         if len(problems)
         else [],
     )
-    which_plots = config.get("report", {}).get("gating_plots", "all")
+    which_plots = plots_to_embed(config.get("report", {}).get("gating_plots", "auto"), len(qc))
     sections = [
         *clinical[:1],
         overview,

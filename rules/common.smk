@@ -81,14 +81,17 @@ def analyse_mem_mb(wildcards):
 
     The size comes from os.stat, not `input.size_mb`: that starts an event loop per
     call, seconds for a cohort of thousands. A demo file not yet simulated counts
-    as the simulator will write it (events x 14 float32 channels).
+    as the simulator will write it.
     """
     fcs = Path(fcs_of_sample(wildcards))
-    if fcs.exists():
-        size_mb = fcs.stat().st_size / 1e6
-    else:
-        size_mb = config["demo"]["events_per_file"] * 14 * 4 / 1e6
+    size_mb = fcs.stat().st_size / 1e6 if fcs.exists() else demo_fcs_mb()
     return int(400 + 12 * size_mb)
+
+
+def demo_fcs_mb():
+    """Size of one simulated FCS file: events x 14 float32 channels
+    (cytotrial.simulate.flow.CHANNELS; not imported here, to keep parsing cheap)."""
+    return config["demo"]["events_per_file"] * 14 * 4 / 1e6
 
 
 def all_fcs_files():
@@ -130,8 +133,7 @@ def provenance_files():
 
 def simulate_mem_mb(wildcards, threads):
     """Memory for the simulator: a few copies of one file's events per thread."""
-    bytes_per_file = config["demo"]["events_per_file"] * 14 * 4
-    return int(500 + threads * 8 * bytes_per_file / 1e6)
+    return int(500 + threads * 8 * demo_fcs_mb())
 
 
 def get_final_output():

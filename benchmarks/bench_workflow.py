@@ -293,17 +293,29 @@ def bench_cohorts(demo: Path, work: Path, sizes: list[int], repeat: int) -> list
                 repeat,
             )
         )
-        for quiet in ([], ["-q"]):
-            results.append(
-                measure_repeated(
-                    f"DAG + dry run {' '.join(['-n', *quiet])}, {size:,}-sample cohort",
-                    [*SNAKEMAKE, "-n", *quiet, "--cores", "2", *config],
-                    workflow,
-                    f"{size:,} per-sample jobs + the aggregates and clinical jobs",
-                    repeat,
-                )
-            )
+        results += dry_runs(
+            f"DAG + dry run {{}}, {size:,}-sample cohort",
+            config,
+            workflow,
+            f"{size:,} per-sample jobs + the aggregates and clinical jobs",
+            repeat,
+        )
     return results
+
+
+def dry_runs(what: str, config: list[str], cwd: Path, note: str, repeat: int) -> list[Measurement]:
+    """`snakemake -n` and `snakemake -n -q` (no job list printed); `what` has a {} for
+    which of the two."""
+    return [
+        measure_repeated(
+            what.format(" ".join(["-n", *quiet])),
+            [*SNAKEMAKE, "-n", *quiet, "--cores", "2", *config],
+            cwd,
+            note,
+            repeat,
+        )
+        for quiet in ([], ["-q"])
+    ]
 
 
 # Controls: Snakemake's own cost on this machine. "bare": trivial shell jobs. "shaped":
@@ -344,7 +356,7 @@ rule one:
 }
 
 
-def bench_bare_snakemake(work: Path, jobs: int, repeat: int = 3) -> list[Measurement]:
+def bench_controls(work: Path, jobs: int, repeat: int = 3) -> list[Measurement]:
     """The controls: Snakemake's own cost for `jobs` jobs on this machine."""
     results = []
     for name, text in CONTROL_SNAKEFILES.items():
@@ -361,21 +373,18 @@ def bench_bare_snakemake(work: Path, jobs: int, repeat: int = 3) -> list[Measure
                 repeat=repeat,
             )
         )
-        for quiet in ([], ["-q"]):
-            results.append(
-                measure_repeated(
-                    f"control: dry run {' '.join(['-n', *quiet])}, {name} Snakefile",
-                    [*SNAKEMAKE, "-n", *quiet, "--cores", "2"],
-                    folder,
-                    f"{jobs:,} jobs: "
-                    + (
-                        "trivial shell jobs, no inputs"
-                        if name == "bare"
-                        else "a rule shaped like flow_analyse_sample + 2 rules listing all"
-                    ),
-                    repeat,
-                )
-            )
+        results += dry_runs(
+            f"control: dry run {{}}, {name} Snakefile",
+            [],
+            folder,
+            f"{jobs:,} jobs: "
+            + (
+                "trivial shell jobs, no inputs"
+                if name == "bare"
+                else "a rule shaped like flow_analyse_sample + 2 rules listing all"
+            ),
+            repeat,
+        )
     return results
 
 
@@ -471,7 +480,7 @@ def main() -> None:
     rows += bench_add_sample(demo)
     rows += bench_job_overhead(demo, args.overhead_samples)
     rows += bench_cohorts(demo, work, args.cohorts, args.repeat)
-    rows += bench_bare_snakemake(work, max(args.cohorts), args.repeat)
+    rows += bench_controls(work, max(args.cohorts), args.repeat)
     rows += bench_aggregate(demo, work, max(args.cohorts))
 
     print(f"Machine: {machine()}; run {started}.\n")

@@ -11,9 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_control_snakefiles_dry_run(tmp_path):
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_workflow import CONTROL_SNAKEFILES, bench_bare_snakemake, table
+    from bench_workflow import CONTROL_SNAKEFILES, bench_controls, table
 
-    rows = bench_bare_snakemake(tmp_path, jobs=20, repeat=1)  # raises if a Snakefile fails
+    rows = bench_controls(tmp_path, jobs=20, repeat=1)  # raises if a Snakefile fails
     assert len(rows) == 3 * len(CONTROL_SNAKEFILES)
     assert all(row.wall_s > 0 and row.cpu_s > 0 for row in rows)
     printed = table(rows)

@@ -261,3 +261,19 @@ def test_fill_defaults_equals_snakemake_validate(demo_tables):
         pd.testing.assert_frame_equal(
             filled[expected.columns].astype(str), expected.astype(str), check_dtype=False
         )
+
+
+def test_schema_read_across_columns_falls_back_to_whole_rows():
+    """patternProperties reads columns the property list does not name: every column is
+    then grouped by whole-row pattern, and the messages still equal row-by-row ones."""
+    from cytotrial.validation import table_errors
+
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string", "enum": ["p", "q"]}},
+        "patternProperties": {"^x": {"type": "integer"}},
+    }
+    table = pd.DataFrame({"a": ["q", None, "r", "q"], "xb": ["no", 3, 3, "no"]}, dtype=object)
+    expected = row_by_row_messages(table, schema)
+    assert [row for row, _ in expected] == [0, 2, 3]
+    assert [(row, message) for row, _, message in table_errors(table, schema)] == expected

@@ -126,7 +126,7 @@ def table_errors(table: pd.DataFrame, schema: dict[str, Any]) -> list[tuple[int,
     """
     validator = Draft202012Validator(schema)
     properties = schema.get("properties", {})
-    read_by_rows = _columns_read_by_rows(schema)
+    read_by_rows = _columns_read_by_rows(schema, list(table.columns))
     by_value = [c for c in table.columns if c in properties and c not in read_by_rows]
     errors: list[tuple[int, list[str], str]] = []
     for column in by_value:
@@ -181,9 +181,9 @@ _WHOLE_ROW_KEYWORDS = {
 }
 
 
-def _columns_read_by_rows(schema: dict[str, Any]) -> set[str] | _Everything:
+def _columns_read_by_rows(schema: dict[str, Any], columns: list[str]) -> set[str]:
     """Columns whose values the schema reads outside their own top-level property schema
-    (if/then between columns, dependentSchemas); every column when it cannot tell."""
+    (if/then between columns, dependentSchemas); all `columns` when it cannot tell."""
     named: set[str] = set()
     outside = {k: v for k, v in schema.items() if k not in ("properties", "$defs")}
     stack: list[Any] = [outside]
@@ -193,17 +193,9 @@ def _columns_read_by_rows(schema: dict[str, Any]) -> set[str] | _Everything:
             stack.extend(node)
         elif isinstance(node, dict):
             if _WHOLE_ROW_KEYWORDS & node.keys():
-                return _EVERYTHING
+                return set(columns)
             for keyword in ("properties", "dependentRequired", "dependentSchemas"):
                 if isinstance(node.get(keyword), dict):
                     named.update(node[keyword])
             stack.extend(node.values())
     return named
-
-
-class _Everything:
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_EVERYTHING = _Everything()

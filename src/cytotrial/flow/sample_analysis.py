@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from cytotrial.flow.density import median
 from cytotrial.flow.gating import AppliedGate, gate_events
 from cytotrial.flow.gating_template import GatingTemplate
 from cytotrial.flow.qc import QCResult, QCSettings, all_values_finite, run_qc
+from cytotrial.flow.sample_spillover import choose_spillover
 from cytotrial.flow.transforms import Logicle, transform_from_spec
 from cytotrial.panel import Panel
 
@@ -70,15 +71,21 @@ class SampleResult:
     plot_data: dict[str, np.ndarray] | None = None  # transformed events, for the audit plot
     applied: dict[str, AppliedGate] | None = None
     spillover: Spillover | None = None  # the matrix applied (exported with the gates)
+    # Sample-level flags of the analysis (compensation): they travel with the QC
+    # flags (record, sample_qc.tsv, report) and with every population row.
+    flags: list[str] = field(default_factory=list)
 
     def record(self, template: GatingTemplate | None = None) -> dict[str, Any]:
         """JSON-able summary: status, QC, notes, the gates as applied."""
+        qc = self.qc.as_row() if self.qc else None
+        if qc is not None and self.flags:
+            qc["qc_flags"] = ";".join(f for f in (qc["qc_flags"], *self.flags) if f)
         return {
             "sample_id": self.sample_id,
             "status": self.status,
             "reason": self.reason,
             "file_sha256": self.file_sha256,
-            "qc": self.qc.as_row() if self.qc else None,
+            "qc": qc,
             "notes": self.notes,
             "mfi_definition": (
                 MFI_DEFINITION.format(marker=template.mfi_marker) if template else None
@@ -149,8 +156,8 @@ def prepare_events(
     )
 
     clock = time.perf_counter()
-    spillover = _spillover(parse_spillover(data_set.keywords), panel, result)
-    result.spillover = spillover
+    spillover = _spillover(parse_spillover(data_set.keywords), panel, data_set.channels, result)
+    events = _finite_spillover_channels(result, events, spillover, data_set.channels, all_finite)
     # One pass over the matrix: every channel the gates and the MFI need becomes a
     # contiguous float32 row, compensated where the spillover matrix covers it.
     needed = set(template.markers)
@@ -160,14 +167,9 @@ def prepare_events(
         for index, channel in enumerate(panel.channels)
         if channel.marker in needed or channel.channel == mfi_channel
     ]
-    names = panel.channel_names
-    spilled = [] if spillover is None else [names.index(c) for c in spillover.channels]
+    spilled = [] if spillover is None else [data_set.channels.index(c) for c in spillover.channels]
     rows = channel_rows(
-        events,
-        [columns[i] for i in used],
-        spillover,
-        [columns[i] for i in spilled],
-        all_finite=all_finite,
+        events, [columns[i] for i in used], spillover, spilled, all_finite=all_finite
     )
     row_of = {panel.channels[i].channel: row for i, row in zip(used, rows, strict=True)}
     result.timings_s["compensate"] = time.perf_counter() - clock
@@ -287,13 +289,13 @@ def prepare_static_events(
     )
 
     clock = time.perf_counter()
-    spillover = _spillover(parse_spillover(source.keywords), panel, result)
-    result.spillover = spillover
-    names = panel.channel_names
+    spillover = _spillover(parse_spillover(source.keywords), panel, source.channels, result)
+    source.events = _finite_spillover_channels(
+        result, source.events, spillover, source.channels, all_finite
+    )
     mfi_column = source.channels.index(panel.channel_for(template.mfi_marker))
-    spilled = [] if spillover is None else [names.index(c) for c in spillover.channels]
-    spilled_columns = [columns[i] for i in spilled]
-    mfi_values = channel_rows(source.events, [mfi_column], spillover, spilled_columns)[0]
+    spilled = [] if spillover is None else [source.channels.index(c) for c in spillover.channels]
+    mfi_values = channel_rows(source.events, [mfi_column], spillover, spilled)[0]
     result.timings_s["compensate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -316,7 +318,9 @@ def _gate_and_measure(
     result.timings_s["gate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    result.rows = population_rows(result.sample_id, applied, template, prepared.mfi_values)
+    result.rows = population_rows(
+        result.sample_id, applied, template, prepared.mfi_values, result.flags
+    )
     result.timings_s["mfi"] = time.perf_counter() - clock
     result.gates = {
         name: {"parent": gate.spec.parent, **gate.shape.describe(), "flags": list(gate.flags)}
@@ -350,27 +354,41 @@ def _range(keywords: dict[str, str], index: int) -> float:
         return float("inf")  # unknown range: nothing counts as saturated
 
 
-def _spillover(found, panel: Panel, result: SampleResult) -> Spillover | None:
-    """The spillover matrix named in the panel file if any, else the file's own
-    ($SPILLOVER/$SPILL), restricted to the panel's compensated channels."""
-    wanted = [c.channel for c in panel.channels if c.compensate]
-    if not wanted:
-        return None
-    if panel.spillover_matrix is not None:
-        from cytotrial.flow.compensation import read_spillover_csv
+def _spillover(
+    found: tuple[tuple[str, ...], np.ndarray] | None,
+    panel: Panel,
+    file_channels: tuple[str, ...],
+    result: SampleResult,
+) -> Spillover | None:
+    """The matrix to apply, whole (see sample_spillover); its flags and notes go to
+    `result`."""
+    choice = choose_spillover(found, panel, file_channels)
+    result.flags += choice.flags
+    result.notes += choice.notes
+    result.spillover = choice.spillover
+    return choice.spillover
 
-        named = read_spillover_csv(panel.spillover_matrix)
-        found = (named.channels, named.matrix)
-        result.notes.append(f"spillover matrix from the panel file ({panel.spillover_matrix.name})")
-    if found is None:
-        result.notes.append("no spillover matrix in the file: fluorescence left uncompensated")
-        return None
-    channels, matrix = found
-    missing = [c for c in wanted if c not in channels]
-    if missing:
-        raise InputError(f"spillover matrix lacks panel channel(s) {', '.join(missing)}")
-    keep = [list(channels).index(c) for c in wanted]
-    return Spillover(tuple(wanted), np.asarray(matrix, dtype=np.float64)[np.ix_(keep, keep)])
+
+def _finite_spillover_channels(
+    result: SampleResult,
+    events: np.ndarray,
+    spillover: Spillover | None,
+    channels: tuple[str, ...],
+    all_finite: bool,
+) -> np.ndarray:
+    """Drop events with NaN/inf in a spillover channel the panel does not list (the
+    panel's own channels were cleaned with QC): compensation mixes them in."""
+    if all_finite or spillover is None:
+        return events
+    finite = np.ones(len(events), dtype=bool)
+    for channel in spillover.channels:
+        finite &= np.isfinite(events[:, channels.index(channel)])
+    if finite.all():
+        return events
+    result.notes.append(
+        f"{int(len(events) - finite.sum())} event(s) dropped: NaN/inf in a spillover channel"
+    )
+    return events[finite]
 
 
 def population_rows(
@@ -378,8 +396,11 @@ def population_rows(
     applied: dict[str, AppliedGate],
     template: GatingTemplate,
     mfi_values: np.ndarray,
+    sample_flags: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """One row per gate: counts, percentages and the MFI (median, untransformed)."""
+    """One row per gate: counts, percentages and the MFI (median, untransformed).
+    `sample_flags` (e.g. an uncompensated file) concern every row: each row carries them
+    after its gate's own flags."""
     reported = {gate: subset for subset, gate in template.populations.items()}
     total = len(mfi_values)
     counts = {name: gate.events for name, gate in applied.items()}
@@ -402,7 +423,7 @@ def population_rows(
                 "pct_of_leukocytes": _pct(events, leukocytes) if _below(name, template) else "",
                 "mfi_marker": template.mfi_marker,
                 "mfi": mfi,
-                "flags": ";".join(gate.flags),
+                "flags": ";".join((*gate.flags, *sample_flags)),
             }
         )
     return rows

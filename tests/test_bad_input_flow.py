@@ -1,0 +1,261 @@
+"""Bad FCS inputs that must never give a silently wrong number (issue 14).
+
+Part of the bad-input catalogue begun in tests/test_bad_input.py (same fixtures: one
+simulated demo sample with the demo panel and gating). Each case is an input, the
+message or flag it must produce, and a check that nothing else was lost.
+
+* Compensation is exact: a $SPILLOVER naming channels the panel does not use is applied
+  whole (FlowKit with the file's full matrix is the reference), then the panel's
+  channels are selected. A missing, identity or percent-like matrix is flagged in the
+  sample's record, sample_qc.tsv, populations.tsv and the report's problem table.
+* A file says what the panel expects: each fluorescence channel's $PnS must name the
+  panel's marker (or an alias); a moved fluorochrome is a panel_mismatch naming both
+  channels and markers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import test_bad_input
+import yaml
+from conftest import REPO
+from test_bad_input import FlowSetup, rewrite
+
+from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
+from cytotrial.flow.sample_outputs import write_populations, write_record
+from cytotrial.panel import read_panel
+from cytotrial.simulate.flow_fcs import spillover_text
+
+FLUOR = ["FITC-A", "PE-A", "PerCP-Cy5.5-A", "PE-Cy7-A", "APC-A", "APC-H7-A", "BV421-A", "BV510-A"]
+APC = 9  # column of APC-A (CD38, the MFI channel) in the demo file
+
+
+demo_sample = test_bad_input.flow  # the fixture, under a name the one below can request
+
+
+@pytest.fixture(scope="module")
+def flow(demo_sample: FlowSetup) -> FlowSetup:
+    """test_bad_input's simulated demo sample (2,000 events, demo panel and gating)."""
+    return demo_sample
+
+
+def analyse(flow: FlowSetup, path: Path, panel=None) -> SampleResult:
+    return analyse_sample("S1", path, panel or flow.panel, flow.template, keep_plot_data=True)
+
+
+def without(flow: FlowSetup, path: Path, *keys: str, **changes: str) -> Path:
+    """The good file without keywords `keys` ('$SPILLOVER'), with `changes`."""
+    from cytotrial.simulate.flow_fcs import write_fcs
+
+    keywords = {k: v for k, v in flow.keywords.items() if k not in keys}
+    keywords.update({f"${key}": value for key, value in changes.items()})
+    write_fcs(path, flow.events.astype(np.float32), keywords)
+    return path
+
+
+def demo_spillover(flow: FlowSetup) -> tuple[list[str], np.ndarray]:
+    items = flow.keywords["$SPILLOVER"].split(",")
+    n = int(items[0])
+    return items[1 : 1 + n], np.array(items[1 + n :], dtype=np.float64).reshape(n, n)
+
+
+def mfis(result: SampleResult) -> dict[str, float]:
+    return {row["gate"]: row["mfi"] for row in result.rows}
+
+
+def assert_all_populations_measured(result: SampleResult) -> None:
+    """Nothing lost: every gate has events and an MFI."""
+    assert result.status == "ok", result.reason
+    assert len(result.rows) == len(result.gates) == 11
+    assert all(row["events"] > 0 and row["mfi"] != "" for row in result.rows)
+
+
+def assert_no_path(flow: FlowSetup, path: Path, *texts: str) -> None:
+    name = flow.keywords["$SRC"]
+    for text in texts:
+        assert str(path) not in text and path.name not in text and name not in text
+
+
+# ================================================================ exact compensation
+
+
+@pytest.fixture(scope="module")
+def extra_channel_file(flow, tmp_path_factory) -> tuple[Path, np.ndarray, list[str]]:
+    """The demo file plus a 15th detector, BV786-A (CD123, not in the panel), whose
+    bright dye spills 30% into APC-A (the CD38 channel). $SPILLOVER is 9 x 9."""
+    names, spill8 = demo_spillover(flow)
+    assert names == FLUOR  # the demo's matrix covers exactly the panel's fluorescence
+    columns = [6 - 1 + i for i in range(8)]  # FITC-A ... BV510-A: columns 5..12
+    acquired8 = flow.events[:, columns].astype(np.float64)
+    true8 = acquired8 @ np.linalg.inv(spill8)  # the dyes before spillover
+    rng = np.random.default_rng(14)
+    bright = rng.lognormal(np.log(10_000), 0.4, len(flow.events))  # on every cell
+    spill9 = np.eye(9)
+    spill9[:8, :8] = spill8
+    spill9[8, 4] = 0.30  # BV786 into the APC-A detector
+    spill9[8, 6] = 0.02  # and a little into BV421-A
+    spill9[:8, 8] = [0.0, 0.01, 0.03, 0.05, 0.02, 0.04, 0.0, 0.0]  # others into BV786-A
+    acquired9 = np.column_stack([true8, bright]) @ spill9
+    events = np.column_stack([flow.events, acquired9[:, 8]]).astype(np.float32)
+    events[:, columns] = acquired9[:, :8]
+    path = tmp_path_factory.mktemp("extra") / "extra.fcs"
+    extra = {
+        "PAR": "15",
+        "P15N": "BV786-A",
+        "P15S": "CD123",
+        "P15B": "32",
+        "P15E": "0,0",
+        "P15G": "1.0",
+        "P15R": flow.keywords["$P10R"],
+        "SPILLOVER": spillover_text([*FLUOR, "BV786-A"], spill9),
+    }
+    rewrite(flow, path, events, **extra)
+    return path, spill9, [*FLUOR, "BV786-A"]
+
+
+def test_spillover_with_an_unused_channel_matches_flowkit(flow, extra_channel_file):
+    warnings.simplefilter("ignore")
+    import flowkit as fk
+
+    path, spill9, names = extra_channel_file
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    assert result.record()["qc"]["qc_flags"] == ""  # an exact, real matrix: nothing to flag
+    sample = fk.Sample(str(path))
+    sample.apply_compensation(fk.Matrix(spill9, names))  # the file's full matrix
+    theirs = sample.get_events(source="comp")[:, sample.pnn_labels.index("APC-A")]
+    for row in result.rows:  # every population, on our gates
+        mask = result.applied[row["gate"]].mask
+        expected = float(np.median(theirs[mask]))
+        assert row["mfi"] == pytest.approx(expected, rel=2e-4, abs=0.5), row["gate"]
+    # What the panel's 8 x 8 sub-matrix gives is far off: the test can tell them apart.
+    sub = np.linalg.inv(spill9[:8, :8])[:, 4]
+    raw = sample.get_events(source="raw")
+    wrong = raw[:, [sample.pnn_labels.index(c) for c in FLUOR]] @ sub
+    t_cells = result.applied["t_cells"].mask
+    assert abs(np.median(wrong[t_cells]) - np.median(theirs[t_cells])) > 1000
+
+
+def test_gatingml_export_carries_the_full_matrix(flow, extra_channel_file, tmp_path):
+    """The exported Gating-ML names the matrix applied: all 9 channels."""
+    warnings.simplefilter("ignore")
+    import flowkit as fk
+
+    from cytotrial.flow.gatingml_export import write_sample_gatingml
+
+    path, spill9, names = extra_channel_file
+    result = analyse(flow, path)
+    write_sample_gatingml(result, flow.template, flow.panel, tmp_path / "s.xml")
+    strategy = fk.parse_gating_xml(str(tmp_path / "s.xml"))
+    (matrix,) = strategy.comp_matrices.values()
+    assert list(matrix.detectors) == names
+    np.testing.assert_allclose(matrix.matrix, spill9)
+    report = strategy.gate_sample(fk.Sample(str(path))).report
+    theirs = {row.gate_name: int(row["count"]) for _, row in report.iterrows()}
+    assert theirs == {row["gate"]: row["events"] for row in result.rows}
+
+
+def test_spillover_naming_a_channel_the_file_lacks_fails_the_sample(flow, tmp_path):
+    names, spill8 = demo_spillover(flow)
+    spill9 = np.eye(9)
+    spill9[:8, :8] = spill8
+    spill9[8, 4] = 0.3
+    text = spillover_text([*names, "BV786-A"], spill9)
+    path = rewrite(flow, tmp_path / "absent.fcs", flow.events, SPILLOVER=text)
+    result = analyse(flow, path)
+    assert result.status == "failed"
+    assert result.reason == (
+        "spillover matrix names channel(s) BV786-A that the file does not have: their "
+        "spill cannot be removed; expected every channel the matrix names in the file"
+    )
+    assert_no_path(flow, path, result.reason)
+
+
+# ================================================================ matrices to flag
+
+
+def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_path: Path) -> None:
+    """`flag` is in the record, the per-sample populations table, sample_qc.tsv, the
+    aggregated populations.tsv and the report's failed-or-flagged table."""
+    from cytotrial.report import _is_flagged
+
+    record = result.record(flow.template)
+    assert flag in record["qc"]["qc_flags"].split(";")
+    assert all(flag in row["flags"].split(";") for row in result.rows)
+    populations, record_path = tmp_path / "S1.populations.tsv", tmp_path / "S1.json"
+    write_populations(result, populations)
+    write_record(record, record_path)
+    sheet = pd.DataFrame(
+        [{"sample_id": "S1", "patient_id": "P1", "part": "A", "timepoint": "C1D1", "batch": 1}]
+    )
+    qc = sample_qc_table(sheet, {"S1": record}, {"S1": populations})
+    assert flag in qc.loc[0, "qc_flags"].split(";")
+    assert _is_flagged(qc).tolist() == [True]
+    sheet["leukocytes_per_ul"] = 5000.0
+    subsets = list(flow.template.populations)
+    tidy = tidy_populations(sheet, {"S1": populations}, subsets)
+    assert len(tidy) == len(subsets) > 3 and all(
+        flag in text.split(";") for text in tidy["gate_flags"]
+    )
+
+
+def test_no_spillover_matrix_is_flagged(flow, tmp_path):
+    path = without(flow, tmp_path / "nospill.fcs", "$SPILLOVER")
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    flagged_everywhere(flow, result, "no_spillover_matrix(fluorescence uncompensated)", tmp_path)
+
+
+def test_identity_spillover_matrix_is_flagged(flow, tmp_path):
+    text = spillover_text(FLUOR, np.eye(8))
+    path = rewrite(flow, tmp_path / "identity.fcs", flow.events, SPILLOVER=text)
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    flagged_everywhere(
+        flow, result, "identity_spillover_matrix(fluorescence uncompensated)", tmp_path
+    )
+    uncompensated = analyse(flow, without(flow, tmp_path / "none.fcs", "$SPILLOVER"))
+    assert mfis(result) == mfis(uncompensated)
+
+
+def test_percent_spillover_matrix_is_rescaled_and_flagged(flow, tmp_path):
+    names, spill8 = demo_spillover(flow)
+    text = spillover_text(names, spill8 * 100)
+    path = rewrite(flow, tmp_path / "percent.fcs", flow.events, SPILLOVER=text)
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    flagged_everywhere(
+        flow, result, "percent_spillover_matrix(diagonal 100: divided by 100)", tmp_path
+    )
+    good = analyse(flow, flow.good)
+    for gate, mfi in mfis(good).items():  # the values of the matrix in fractions
+        assert mfis(result)[gate] == pytest.approx(mfi, rel=1e-5, abs=0.01), gate
+
+
+def test_demo_file_is_not_flagged(flow):
+    result = analyse(flow, flow.good)
+    assert_all_populations_measured(result)
+    assert result.record()["qc"]["qc_flags"] == ""
+    assert all(row["flags"] == "" or "spillover" not in row["flags"] for row in result.rows)
+
+
+def test_panel_named_matrix_is_not_flagged(flow, tmp_path):
+    """The panel names the matrix (here the identity: data compensated before export)."""
+    panel_yaml = yaml.safe_load((REPO / "resources/panel.yaml").read_text())
+    identity = [",".join(FLUOR)] + [
+        ",".join("1" if i == j else "0" for j in range(8)) for i in range(8)
+    ]
+    (tmp_path / "identity.csv").write_text("\n".join(identity) + "\n")
+    panel_yaml["spillover_matrix"] = "identity.csv"
+    (tmp_path / "panel.yaml").write_text(yaml.safe_dump(panel_yaml))
+    path = without(flow, tmp_path / "nospill.fcs", "$SPILLOVER")
+    result = analyse(flow, path, read_panel(tmp_path / "panel.yaml"))
+    assert_all_populations_measured(result)
+    assert result.record()["qc"]["qc_flags"] == ""
+    assert "spillover matrix from the panel file (identity.csv)" in result.notes

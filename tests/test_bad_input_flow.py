@@ -259,3 +259,94 @@ def test_panel_named_matrix_is_not_flagged(flow, tmp_path):
     assert_all_populations_measured(result)
     assert result.record()["qc"]["qc_flags"] == ""
     assert "spillover matrix from the panel file (identity.csv)" in result.notes
+
+
+# ================================================================ stains ($PnS)
+
+
+def test_swapped_fluorochromes_are_a_panel_mismatch(flow, tmp_path):
+    """The panel's CD38 is in APC-A, but this file has CD38 in PE-Cy7-A and CD56 in APC-A."""
+    path = rewrite(flow, tmp_path / "swap.fcs", flow.events, P10S="CD56", P9S="CD38")
+    result = analyse(flow, path)
+    assert result.status == "panel_mismatch"
+    assert result.rows == []
+    assert result.reason == (
+        "stain(s) not those of the panel: PE-Cy7-A is stained 'CD38' where the panel has "
+        "CD19 (no channel of the file is stained CD19); APC-A is stained 'CD56' where the "
+        "panel has CD38 (the file has CD38 in PE-Cy7-A); expected each panel channel's $PnS "
+        "to name its panel marker or one of its aliases"
+    )
+    assert result.qc is not None and result.qc.events == 2000
+    assert_no_path(flow, path, result.reason)
+
+
+def test_cd3_does_not_match_cd38(flow, tmp_path):
+    """A token match, not a substring: 'CD38' does not name CD3, nor 'CD3' CD38."""
+    path = rewrite(flow, tmp_path / "cd3.fcs", flow.events, P10S="CD3 APC", P11S="CD38")
+    result = analyse(flow, path)
+    assert result.status == "panel_mismatch"
+    assert "APC-A is stained 'CD3 APC' where the panel has CD38" in result.reason
+    assert "APC-H7-A is stained 'CD38' where the panel has CD3" in result.reason
+
+
+@pytest.mark.parametrize(
+    "stains",
+    [
+        {"P10S": "CD38 APC", "P11S": "CD3-APC-H7", "P8S": "CD45 PerCP-Cy5.5"},
+        {"P10S": "cd38", "P11S": " CD3 ", "P13S": "viability"},
+        {"P10S": "CD-38", "P6S": "CD16 FITC"},
+        {"P8S": "PTPRC PerCP-Cy5.5", "P13S": "Live/Dead Aqua"},  # the demo panel's aliases
+    ],
+)
+def test_stains_with_fluorochrome_case_or_punctuation_match(flow, tmp_path, stains):
+    path = rewrite(flow, tmp_path / "stains.fcs", flow.events, **stains)
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    assert mfis(result) == mfis(analyse(flow, flow.good))
+    assert result.record()["qc"]["qc_flags"] == ""
+
+
+def test_panel_aliases_name_a_marker(flow, tmp_path):
+    path = rewrite(flow, tmp_path / "alias.fcs", flow.events, P8S="LCA PerCP-Cy5.5")
+    without_alias = analyse(flow, path)
+    assert without_alias.status == "panel_mismatch"
+    assert "PerCP-Cy5.5-A is stained 'LCA PerCP-Cy5.5' where the panel has CD45" in (
+        without_alias.reason
+    )
+    panel_yaml = yaml.safe_load((REPO / "resources/panel.yaml").read_text())
+    entry = next(c for c in panel_yaml["channels"] if c["marker"] == "CD45")
+    entry["aliases"] = ["PTPRC", "LCA"]
+    (tmp_path / "panel.yaml").write_text(yaml.safe_dump(panel_yaml))
+    panel = read_panel(tmp_path / "panel.yaml")
+    assert next(c for c in panel.channels if c.marker == "CD45").aliases == ("PTPRC", "LCA")
+    assert_all_populations_measured(analyse(flow, path, panel))
+
+
+def test_panel_aliases_must_be_a_list_of_names(tmp_path):
+    from cytotrial.errors import InputError
+
+    panel_yaml = yaml.safe_load((REPO / "resources/panel.yaml").read_text())
+    panel_yaml["channels"][9]["aliases"] = "CD38 APC"
+    (tmp_path / "panel.yaml").write_text(yaml.safe_dump(panel_yaml))
+    with pytest.raises(InputError, match=r"channel entry 10: aliases must be a list of names"):
+        read_panel(tmp_path / "panel.yaml")
+
+
+def test_fluorescence_channel_without_stain_is_analysed_and_flagged(flow, tmp_path):
+    """No $PnS (or $PnS = $PnN) on a fluorescence channel: the panel's marker is assumed,
+    and the sample is flagged; scatter and time channels need no stain."""
+    keys = ("$P10S", "$P12S")
+    path = without(flow, tmp_path / "nostain.fcs", *keys, P6S="FITC-A")
+    assert "$P1S" not in flow.keywords  # the demo's scatter channels have no $PnS
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    assert mfis(result) == mfis(analyse(flow, flow.good))
+    flag = "stain_not_named(FITC-A as CD16, APC-A as CD38, BV421-A as CD14)"
+    flagged_everywhere(flow, result, flag, tmp_path)
+
+
+def test_channel_name_with_stray_whitespace_still_matches(flow, tmp_path):
+    path = rewrite(flow, tmp_path / "space.fcs", flow.events, P10N="APC-A ", P6N=" FITC-A")
+    result = analyse(flow, path)
+    assert_all_populations_measured(result)
+    assert mfis(result) == mfis(analyse(flow, flow.good))

@@ -22,6 +22,7 @@ class Channel:
     role: str
     transform: dict[str, Any] = field(default_factory=dict)
     compensate: bool = False
+    aliases: tuple[str, ...] = ()  # other names of the marker a file's $PnS may use
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,18 @@ def read_panel(path: str | Path) -> Panel:
             raise InputError(f"{where}: missing field(s) {', '.join(missing)}")
         if entry["role"] not in ROLES:
             raise InputError(f"{where}: role {entry['role']!r} is not one of {', '.join(ROLES)}")
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise InputError(f"{where}: aliases must be a list of names, e.g. [PTPRC]")
         channels.append(
             Channel(
-                channel=str(entry["channel"]),
-                marker=str(entry["marker"]),
+                # a stray space ("APC-A ") is no part of a name; FCS $PnN are stripped too
+                channel=str(entry["channel"]).strip(),
+                marker=str(entry["marker"]).strip(),
                 role=entry["role"],
                 transform=dict(entry.get("transform") or {}),
                 compensate=bool(entry.get("compensate", False)),
+                aliases=tuple(a.strip() for a in aliases),
             )
         )
     names = [c.channel for c in channels]

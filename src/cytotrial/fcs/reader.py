@@ -120,6 +120,7 @@ def _channel_names(
     markers = [keywords.get(f"$P{n}S", "").strip() for n in range(1, n_channels + 1)]
     names, missing = [], []
     for n in range(1, n_channels + 1):
+        # Stray whitespace ("APC-A ") is no part of a name: panels and $SPILLOVER match.
         name = keywords.get(f"$P{n}N", "").strip()
         if not name:
             missing.append(n)

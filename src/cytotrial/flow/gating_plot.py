@@ -71,7 +71,7 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font):
     rows = math.ceil(len(gates) / COLUMNS)
     image = Image.new("RGB", (COLUMNS * CELL_W + GAP, HEADER + rows * CELL_H), "white")
     draw = ImageDraw.Draw(image)
-    flags = result.qc.flags if result.qc else ()
+    flags = (*(result.qc.flags if result.qc else ()), *result.flags)  # sample flags too
     draw.text((GAP, 6), f"{result.sample_id}   QC: {', '.join(flags) or 'no flags'}", "black", font)
     small = _font(9)
     data, applied = result.plot_data, result.applied

@@ -35,6 +35,7 @@ from cytotrial.flow.gating import AppliedGate, gate_events
 from cytotrial.flow.gating_template import GatingTemplate
 from cytotrial.flow.qc import QCResult, QCSettings, all_values_finite, run_qc
 from cytotrial.flow.sample_spillover import choose_spillover
+from cytotrial.flow.stains import check_stains
 from cytotrial.flow.transforms import Logicle, transform_from_spec
 from cytotrial.panel import Panel
 
@@ -71,7 +72,7 @@ class SampleResult:
     plot_data: dict[str, np.ndarray] | None = None  # transformed events, for the audit plot
     applied: dict[str, AppliedGate] | None = None
     spillover: Spillover | None = None  # the matrix applied (exported with the gates)
-    # Sample-level flags of the analysis (compensation): they travel with the QC
+    # Sample-level flags of the analysis (compensation, stains): they travel with the QC
     # flags (record, sample_qc.tsv, report) and with every population row.
     flags: list[str] = field(default_factory=list)
 
@@ -244,6 +245,11 @@ def _qc_and_panel_check(
         )
         raise InputError(result.reason)
     _check_channels_and_events(result, keywords, panel, len(events))
+    stains = check_stains(panel, channels, keywords)
+    if stains.mismatches:
+        result.status, result.reason = "panel_mismatch", stains.reason
+        raise InputError(result.reason)
+    result.flags += stains.flags
     if result.qc.nonfinite_events:  # rare: drop events with a NaN/inf panel value
         finite = np.ones(len(events), dtype=bool)
         for column in columns:

@@ -31,11 +31,15 @@ def _panel_paragraph(panel_path: str | Path) -> str:
     compensation = (
         f"the spillover matrix {panel.spillover_matrix.name} named in the panel"
         if panel.spillover_matrix
-        else "each file's own $SPILLOVER/$SPILL keyword"
+        else "each file's own $SPILLOVER/$SPILL keyword (a file without one or with an "
+        "identity matrix is flagged; one in percent is divided by 100 and flagged)"
     )
     return (
-        f"Panel ({Path(panel_path).name}, {panel.instrument}): {markers}. Fluorescence was "
-        f"compensated with {compensation} and displayed and gated on "
+        f"Panel ({Path(panel_path).name}, {panel.instrument}): {markers}. Each fluorescence "
+        "channel's stain ($PnS) had to name the panel's marker (or an alias); a channel "
+        "without one is flagged. Fluorescence was "
+        f"compensated with {compensation}, applied over every channel the matrix names, and "
+        f"displayed and gated on "
         f"{' / '.join(transforms)}-transformed values; scatter channels were scaled linearly."
     )
 

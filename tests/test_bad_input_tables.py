@@ -1,0 +1,409 @@
+"""Bad input tables and config values: part of the bad-input catalogue begun in
+tests/test_bad_input.py.
+
+Tables are data, not comments: a '#' anywhere is part of a cell, and only an empty cell
+is missing ("NA" and "None" are values). Each case is the file's content, the message the
+reader must give (the file, the line, what to do) or, for a good file, proof that nothing
+was lost (every row there, each cell read whole). Config cases: the cut-off is a real
+date, not in the future; comparisons are of two timepoints of their part; IDs are short
+enough that every file name derived from them fits the file system.
+
+The reader is the one the workflow calls at parse time (rules/common.smk):
+read_sample_sheet, read_clinical_tables (and through it read_lab_values).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SCHEMA_DIR
+
+from cytotrial.errors import InputError
+from cytotrial.tables import read_clinical_tables, read_sample_sheet
+
+# ================================================================ sample sheet (TSV)
+
+HEADER = "sample_id\tpatient_id\tpart\ttimepoint\tfcs\tbatch\n"
+ROW_1 = "S1\tP1\tA\tC1D1\ta.fcs\tb1\n"
+ROW_3 = "S3\tP2\tA\tC1D1\tc.fcs\tb2\n"
+
+
+def sheet_file(tmp_path: Path, content: str | bytes) -> Path:
+    path = tmp_path / "samples.tsv"
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def sheet_error(tmp_path: Path, content: str | bytes) -> str:
+    path = sheet_file(tmp_path, content)
+    with pytest.raises(InputError) as error:
+        read_sample_sheet(path, SCHEMA_DIR)
+    message = str(error.value)
+    assert str(path) in message, message
+    assert "Traceback" not in message and "Error tokenizing" not in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value"),
+    [
+        ("S2\tP1\tA\tC2D1\tb.fcs\trun #3\n", "batch", "run #3"),
+        ("S2\tP1\tA\tC2D1\tdata/#12/b.fcs\tb1\n", "fcs", "data/#12/b.fcs"),
+        ("S2\tP1\tA\tC2D1\tb.fcs\t#\n", "batch", "#"),
+        ("S2\tP1\tA\tC2D1\tb.fcs\tNA\n", "batch", "NA"),
+        ("S2\tP1\tA\tC2D1\tb.fcs\tNone\n", "batch", "None"),
+        ("S2\tP1\tA\tC2D1\tb.fcs\tnull\n", "batch", "null"),
+    ],
+)
+def test_sheet_cells_are_read_whole(tmp_path, row, column, value):
+    """'#' is data (a batch, a folder name); NA/None are values, not missing."""
+    sheet = read_sample_sheet(sheet_file(tmp_path, HEADER + ROW_1 + row + ROW_3), SCHEMA_DIR)
+    assert list(sheet["sample_id"]) == ["S1", "S2", "S3"]  # no row lost
+    assert sheet.loc["S2", column] == value
+    assert sheet.loc["S2", "timepoint"] == "C2D1"  # the row is not cut before its end
+    assert sheet.loc["S3", "batch"] == "b2"
+
+
+def test_sheet_patient_na_is_an_id(tmp_path):
+    content = HEADER + "S1\tNA\tA\tC1D1\ta.fcs\t1\nS2\tNone\tA\tC1D1\tb.fcs\t1\n"
+    sheet = read_sample_sheet(sheet_file(tmp_path, content), SCHEMA_DIR)
+    assert list(sheet["patient_id"]) == ["NA", "None"]
+
+
+def test_sheet_line_starting_with_hash_is_a_row_not_a_comment(tmp_path):
+    """A row whose sample_id begins with '#' was silently dropped as a comment."""
+    message = sheet_error(tmp_path, HEADER + ROW_1 + "#S2\tP1\tA\tC2D1\tb.fcs\tb1\n" + ROW_3)
+    assert "line 3 (sample_id '#S2'): field 'sample_id': '#S2' does not match" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "",
+            "samples.tsv: file is empty: expected a header line with the columns "
+            "sample_id, patient_id, part, timepoint, fcs (tab-separated)",
+        ),
+        ("\n\n", "samples.tsv: file is empty: expected a header line"),
+        (
+            HEADER.replace("\t", ",") + ROW_1.replace("\t", ","),
+            "samples.tsv, line 1: found ',' as the delimiter: save as tab-separated",
+        ),
+        (
+            HEADER.replace("\t", ";") + ROW_1.replace("\t", ";"),
+            "samples.tsv, line 1: found ';' as the delimiter: save as tab-separated",
+        ),
+        (
+            HEADER + ROW_1 + "S2\tP1\tA\tC2D1\tb.fcs\tb1\textra\n" + ROW_3,
+            "samples.tsv, line 3: 7 fields, but the header has 6 columns",
+        ),
+        (
+            HEADER + ROW_1 + "S2\tP1\tA\tC2D1\tb.fcs\n" + ROW_3,
+            "samples.tsv, line 3: 5 fields, but the header has 6 columns",
+        ),
+        (
+            HEADER + ROW_1 + "\n" + ROW_3,
+            "samples.tsv, line 3: empty line between rows: delete it",
+        ),
+        (
+            HEADER + ROW_1 + 'S2\tP1\tA\tC2D1\t"b\n.fcs"\tb1\n' + ROW_3,
+            "samples.tsv, line 3: a quoted cell runs on to line 4",
+        ),
+        (
+            HEADER.replace("batch", "fcs"),
+            "samples.tsv, line 1: column 'fcs' appears 2 times in the header",
+        ),
+        (
+            "sample_id\tpatient_id\tpart\ttimepoint\tbatch\n",
+            "samples.tsv, line 1: no column 'fcs' in the header",
+        ),
+        (
+            HEADER.replace("\n", "\t\n") + ROW_1.replace("\n", "\tx\n"),
+            "samples.tsv, line 1: column 7 of the header has no name",
+        ),
+        (HEADER + ROW_1 + "S2\tP1\x00\tA\n", "samples.tsv, line 3: a NUL byte"),
+        (
+            HEADER.replace("\n", "\tleukocytes_per_ul\n") + ROW_1.replace("\n", "\tinf\n"),
+            "samples.tsv, line 2: field 'leukocytes_per_ul': inf is not a finite number",
+        ),
+    ],
+    ids=[
+        "0 bytes",
+        "blank lines only",
+        "comma-separated",
+        "semicolon-separated",
+        "more fields than the header",
+        "fewer fields than the header",
+        "blank line between rows",
+        "line break in a cell",
+        "duplicated column",
+        "required column missing",
+        "unnamed column",
+        "NUL byte",
+        "infinite number",
+    ],
+)
+def test_sheet_structure(tmp_path, content, expected):
+    message = sheet_error(tmp_path, content)
+    assert expected in message, message
+
+
+def test_sheet_ragged_rows_say_what_to_do(tmp_path):
+    more = sheet_error(tmp_path, HEADER + "S2\tP1\tA\tC2D1\tb.fcs\tb1\textra\n")
+    assert "a tab inside a cell?" in more
+    fewer = sheet_error(tmp_path, HEADER + "S2\tP1\tA\tC2D1\tb.fcs\n")
+    assert "leave an empty cell empty between two tabs" in fewer
+
+
+def test_sheet_every_ragged_line_is_named(tmp_path):
+    content = HEADER + ROW_1 + "S2\tP1\n" + ROW_3 + "S4\tP3\tA\tC1D1\td.fcs\t1\t2\n"
+    message = sheet_error(tmp_path, content)
+    assert "2 problem(s)" in message
+    assert "line 3: 2 fields" in message and "line 5: 7 fields" in message
+
+
+def test_sheet_not_utf8(tmp_path):
+    content = (HEADER + ROW_1 + "S2\tP1\tA\tC2D1\tb.fcs\tRené\n").encode("cp1252")
+    message = sheet_error(tmp_path, content)
+    assert "samples.tsv, line 3: byte 0xE9 is not UTF-8" in message
+    assert "'é' in Windows-1252" in message
+    assert "save the file as UTF-8" in message
+
+
+def test_sheet_utf16(tmp_path):
+    message = sheet_error(tmp_path, (HEADER + ROW_1).encode("utf-16"))
+    assert "is UTF-16 text" in message and "save the file as UTF-8" in message
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: b"\xef\xbb\xbf" + text.encode(),  # Excel's "CSV UTF-8" writes a BOM
+        lambda text: text.replace("\n", "\r\n").encode(),  # Windows line ends
+        lambda text: (text + "\n\n").encode(),  # trailing blank lines
+        lambda text: (text + "\t\t\t\t\t\n").encode(),  # a trailing row of empty cells
+        lambda text: text.rstrip("\n").encode(),  # no newline at the end
+    ],
+    ids=["BOM", "CRLF", "trailing blank lines", "trailing empty row", "no final newline"],
+)
+def test_sheet_harmless_variants_read_the_same(tmp_path, encode):
+    text = HEADER + ROW_1 + "S2\tP1\tA\tC2D1\tb.fcs\tRené #2\n" + ROW_3
+    expected = read_sample_sheet(sheet_file(tmp_path, text), SCHEMA_DIR)
+    sheet = read_sample_sheet(sheet_file(tmp_path, encode(text)), SCHEMA_DIR)
+    pd.testing.assert_frame_equal(sheet, expected)
+    assert list(sheet.columns[:2]) == ["sample_id", "patient_id"]
+    assert sheet.loc["S3", "batch"] == "b2" and sheet.loc["S2", "batch"] == "René #2"
+
+
+def test_sheet_header_only_is_an_empty_sheet(tmp_path):
+    """A trial with no samples yet: an empty sheet, with its columns."""
+    sheet = read_sample_sheet(sheet_file(tmp_path, HEADER), SCHEMA_DIR)
+    assert len(sheet) == 0
+    assert {"sample_id", "patient_id", "part", "timepoint", "fcs", "batch"} <= set(sheet.columns)
+
+
+# ================================================================ clinical tables (CSV)
+
+GOOD_CLINICAL = {
+    "patients": "patient_id,sex,heavy_chain,light_chain,part_b_cohort,not_in_part_b_reason,"
+    "dlt_description\n"
+    "P1,female,IgG,kappa,none,ineligible,\n"
+    "NA,male,IgA,lambda,none,other,\n"
+    "P3,male,IgG,lambda,none,other,\n",
+    "baseline": "patient_id,part,age_years,prior_lines\nP1,A,70,3\nNA,A,64,2\nP3,A,58,4\n",
+    "dates": "patient_id,part_a_start,last_followup\n"
+    "P1,2016-07-01,2020-09-30\nNA,2016-08-01,2020-09-30\nP3,2016-09-01,2020-09-30\n",
+    "responses": "patient_id,part,best_response\nP1,A,PR\nNA,A,SD\nP3,A,PD\n",
+    "adverse_events": "patient_id,part,term,grade\n"
+    'P1,A,Fall # at home,3\nNA,A,"Rash, maculo-papular",2\nP3,A,None,1\n',
+    "subsequent_therapies": "patient_id,line,regimen,regimen_class\n",
+    "supportive_care": "patient_id,part,support\nP1,A,gcsf\n",
+}
+REQUIRED = {
+    "patients": "patient_id, sex, heavy_chain, light_chain, part_b_cohort",
+    "adverse_events": "patient_id, part, term, grade",
+}
+
+
+def clinical_folder(tmp_path: Path, **overrides: str | bytes) -> Path:
+    folder = tmp_path / "clinical"
+    folder.mkdir(exist_ok=True)
+    for name, content in {**GOOD_CLINICAL, **overrides}.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (folder / f"{name}.csv").write_bytes(data)
+    return folder
+
+
+def clinical_error(tmp_path: Path, table: str, content: str | bytes) -> str:
+    folder = clinical_folder(tmp_path, **{table: content})
+    with pytest.raises(InputError) as error:
+        read_clinical_tables(folder, SCHEMA_DIR)
+    message = str(error.value)
+    assert str(folder / f"{table}.csv") in message, message
+    assert "Traceback" not in message and "Error tokenizing" not in message, message
+    return message
+
+
+def test_clinical_cells_are_read_whole(tmp_path):
+    """'#' in free text, a quoted ',' and the words NA/None are all data."""
+    tables = read_clinical_tables(clinical_folder(tmp_path), SCHEMA_DIR)
+    events = tables["adverse_events"]
+    assert list(events["term"]) == ["Fall # at home", "Rash, maculo-papular", "None"]
+    assert list(events["grade"]) == [3, 2, 1]
+    assert list(tables["patients"]["patient_id"]) == ["P1", "NA", "P3"]
+    assert list(tables["dates"]["patient_id"]) == ["P1", "NA", "P3"]
+    assert tables["dates"]["part_a_start"].iloc[1] == pd.Timestamp("2016-08-01")
+
+
+def test_clinical_hash_in_free_text_keeps_the_rest_of_the_row(tmp_path):
+    patients = GOOD_CLINICAL["patients"].replace(
+        "P3,male,IgG,lambda,none,other,", "P3,male,IgG,lambda,none,other,grade 3 #1 of 2"
+    )
+    tables = read_clinical_tables(clinical_folder(tmp_path, patients=patients), SCHEMA_DIR)
+    assert tables["patients"]["dlt_description"].iloc[2] == "grade 3 #1 of 2"
+
+
+@pytest.mark.parametrize(
+    ("table", "content", "expected"),
+    [
+        (
+            "adverse_events",
+            "",
+            "adverse_events.csv: file is empty: expected a header line with the columns "
+            f"{REQUIRED['adverse_events']} (comma-separated)",
+        ),
+        (
+            "patients",
+            "",
+            f"patients.csv: file is empty: expected a header line with the columns "
+            f"{REQUIRED['patients']} (comma-separated)",
+        ),
+        (
+            "patients",
+            GOOD_CLINICAL["patients"].replace(",", ";"),
+            "patients.csv, line 1: found ';' as the delimiter: save as comma-separated",
+        ),
+        (
+            "adverse_events",
+            GOOD_CLINICAL["adverse_events"].replace(",", "\t"),
+            "adverse_events.csv, line 1: found a tab as the delimiter: save as comma-separated",
+        ),
+        (
+            "dates",
+            GOOD_CLINICAL["dates"].replace("NA,2016-08-01,", "NA,2016-08-01,2016-09-01,"),
+            "dates.csv, line 3: 4 fields, but the header has 3 columns",
+        ),
+        (
+            "dates",
+            GOOD_CLINICAL["dates"].replace("NA,2016-08-01,2020-09-30", "NA,2016-08-01"),
+            "dates.csv, line 3: 2 fields, but the header has 3 columns",
+        ),
+        (
+            "patients",
+            "patient_id,sex,heavy_chain,light_chain,part_b_cohort\n",
+            "patients.csv: no rows below the header: expected one row per patient",
+        ),
+        (
+            "dates",
+            "patient_id,part_a_start,last_followup\n",
+            "dates.csv: no rows below the header: expected one row per patient",
+        ),
+        (
+            "baseline",
+            "patient_id,part,age_years,prior_lines\n",
+            "baseline.csv: no rows below the header: expected one row per patient and part",
+        ),
+        (
+            "responses",
+            "patient_id,part,best_response\n",
+            "responses.csv: no rows below the header: expected one row per patient and part",
+        ),
+        (
+            "adverse_events",
+            "patient_id,part,term\n",
+            "adverse_events.csv, line 1: no column 'grade' in the header",
+        ),
+        (
+            "responses",
+            GOOD_CLINICAL["responses"] + "#P4,A,PR\n",
+            "responses.csv, line 5 (patient_id '#P4'): field 'patient_id': '#P4' does not match",
+        ),
+    ],
+    ids=[
+        "0-byte optional table",
+        "0-byte patients",
+        "semicolon CSV",
+        "tab-separated CSV",
+        "more fields than the header",
+        "fewer fields than the header",
+        "header-only patients",
+        "header-only dates",
+        "header-only baseline",
+        "header-only responses",
+        "required column missing",
+        "hash line is a row",
+    ],
+)
+def test_clinical_structure(tmp_path, table, content, expected):
+    message = clinical_error(tmp_path, table, content)
+    assert expected in message, message
+
+
+def test_clinical_ragged_row_advice(tmp_path):
+    message = clinical_error(
+        tmp_path,
+        "adverse_events",
+        "patient_id,part,term,grade\nP1,A,Rash, maculo-papular,2\n",
+    )
+    assert "line 2: 5 fields, but the header has 4 columns" in message
+    assert "a ',' inside a cell? put the cell in double quotes" in message
+
+
+def test_clinical_not_utf8(tmp_path):
+    content = GOOD_CLINICAL["adverse_events"].replace("None", "Ödem").encode("latin-1")
+    message = clinical_error(tmp_path, "adverse_events", content)
+    assert "adverse_events.csv, line 4: byte 0xD6 is not UTF-8" in message
+    assert "save the file as UTF-8" in message
+
+
+def test_clinical_excel_bom(tmp_path):
+    folder = clinical_folder(
+        tmp_path, patients=b"\xef\xbb\xbf" + GOOD_CLINICAL["patients"].encode("utf-8")
+    )
+    tables = read_clinical_tables(folder, SCHEMA_DIR)
+    assert list(tables["patients"]["patient_id"]) == ["P1", "NA", "P3"]
+
+
+@pytest.mark.parametrize("table", ["adverse_events", "subsequent_therapies", "supportive_care"])
+def test_clinical_tables_that_may_be_empty(tmp_path, table):
+    header = GOOD_CLINICAL[table].splitlines()[0] + "\n"
+    tables = read_clinical_tables(clinical_folder(tmp_path, **{table: header}), SCHEMA_DIR)
+    assert len(tables[table]) == 0
+    assert list(tables[table].columns) == header.strip().split(",")
+    assert len(tables["patients"]) == 3  # the others as before
+
+
+LAB_HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"
+
+
+def test_lab_values_header_only_is_empty(tmp_path):
+    folder = clinical_folder(tmp_path)
+    (folder / "lab_values.csv").write_text(LAB_HEADER)
+    labs = read_clinical_tables(folder, SCHEMA_DIR)["lab_values"]
+    assert len(labs) == 0 and "serum_m_protein_g_l" in labs.columns
+
+
+def test_lab_values_go_through_the_same_reader(tmp_path):
+    folder = clinical_folder(tmp_path)
+    labs = folder / "lab_values.csv"
+    labs.write_text(LAB_HEADER.replace(",", ";") + "P1;2016-07-01;30;positive\n")
+    with pytest.raises(InputError, match="found ';' as the delimiter: save as comma-sep"):
+        read_clinical_tables(folder, SCHEMA_DIR)
+    labs.write_text(LAB_HEADER + "P1,2016-07-01,30,positive\nNA,2016-08-01,12,positive\n")
+    read = read_clinical_tables(folder, SCHEMA_DIR)["lab_values"]
+    assert list(read["patient_id"]) == ["NA", "P1"]  # sorted; "NA" is a patient
+    assert list(read["serum_m_protein_g_l"]) == [12.0, 30.0]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SCHEMA_DIR
+from conftest import REPO, SCHEMA_DIR
 
 from cytotrial.errors import InputError
 from cytotrial.tables import read_clinical_tables, read_sample_sheet
@@ -407,3 +407,57 @@ def test_lab_values_go_through_the_same_reader(tmp_path):
     read = read_clinical_tables(folder, SCHEMA_DIR)["lab_values"]
     assert list(read["patient_id"]) == ["NA", "P1"]  # sorted; "NA" is a patient
     assert list(read["serum_m_protein_g_l"]) == [12.0, 30.0]
+
+
+# ================================================================ internal result tables
+
+
+def test_result_tables_keep_ids_and_hashes(tmp_path):
+    """Result TSVs read back exactly: patient 'NA', sample 'None', a '#' batch."""
+    from cytotrial.results import read_tsv, write_tsv
+
+    table = pd.DataFrame(
+        {
+            "sample_id": ["None", "S2"],
+            "patient_id": ["NA", "007"],
+            "batch": ["#1", "run #2"],
+            "pct": [1.5, None],
+        }
+    )
+    write_tsv(table, tmp_path / "t.tsv")
+    pd.testing.assert_frame_equal(read_tsv(tmp_path / "t.tsv"), table)
+
+
+def test_statistics_reads_patient_na_as_a_patient(tmp_path):
+    """statistics_job read the tidy table with pandas' default NA strings: patient 'NA'
+    became missing and its pairs vanished from the Wilcoxon tests."""
+    import numpy as np
+
+    from cytotrial.flow.aggregate import mfi_column
+    from cytotrial.flow.gating_template import read_gating_template
+    from cytotrial.flow.statistics_job import read_populations
+
+    template = read_gating_template(REPO / "resources" / "gating" / "pbmc_cd38.yaml")
+    rows = [
+        {
+            "sample_id": f"{patient}-{timepoint}",
+            "patient_id": patient,
+            "part": "A",
+            "timepoint": timepoint,
+            "population": population,
+            mfi_column(template.mfi_marker): float(value),
+            "cells_per_ul": float(value),
+        }
+        for population in template.populations
+        for value, (patient, timepoint) in enumerate(
+            [(p, t) for p in ["NA", "None", "P3"] for t in ["C1D1", "C2D1"]]
+        )
+    ]
+    path = tmp_path / "populations.tsv"
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    tidy = read_populations(path)
+    assert set(tidy["patient_id"]) == {"NA", "None", "P3"}
+    assert set(tidy["sample_id"]) == {
+        f"{p}-{t}" for p in ["NA", "None", "P3"] for t in ["C1D1", "C2D1"]
+    }
+    assert not np.any(tidy["patient_id"].isna())

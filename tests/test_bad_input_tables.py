@@ -14,11 +14,14 @@ read_sample_sheet, read_clinical_tables (and through it read_lab_values).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from conftest import REPO, SCHEMA_DIR
+from test_workflow import SNAKEMAKE, copy_workflow, run
 
 from cytotrial.errors import InputError
 from cytotrial.tables import read_clinical_tables, read_sample_sheet
@@ -461,3 +464,117 @@ def test_statistics_reads_patient_na_as_a_patient(tmp_path):
         f"{p}-{t}" for p in ["NA", "None", "P3"] for t in ["C1D1", "C2D1"]
     }
     assert not np.any(tidy["patient_id"].isna())
+
+
+# ================================================================ config
+
+
+def config_check():
+    from cytotrial.input_checks import check_config  # new in issue 14
+
+    return check_config
+
+
+def prepared(text: str) -> dict:
+    """A config as snakemake reads it (YAML), normalised and validated as common.smk does."""
+    from snakemake.utils import validate
+
+    from cytotrial.input_checks import normalise_config
+
+    config = yaml.safe_load(text) or {}
+    normalise_config(config)
+    validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
+    return config
+
+
+def test_unquoted_cutoff_date_is_a_date(tmp_path):
+    """YAML reads `cutoff_date: 2020-10-01` as a date: accepted, passed on as ISO text."""
+    config = prepared("cutoff_date: 2020-10-01\n")
+    assert config["cutoff_date"] == "2020-10-01"
+    config_check()(config, SCHEMA_DIR, today=dt.date(2024, 1, 1))
+    assert prepared("cutoff_date: '2020-10-01'\n")["cutoff_date"] == "2020-10-01"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "cutoff_date: '2020-02-30'\n",
+            "config cutoff_date: '2020-02-30' is not a real date (expected YYYY-MM-DD)",
+        ),
+        (
+            "cutoff_date: 2031-01-01\n",
+            "config cutoff_date: 2031-01-01 is after today (2024-01-01); expected the date "
+            "the data were frozen, on or before today",
+        ),
+        (
+            "flow: {comparisons: [{part: A, before: C1D1, after: C1D1}]}\n",
+            "config flow.comparisons item 1 (part A, C1D1 -> C1D1): compares C1D1 with itself",
+        ),
+        (
+            "flow: {comparisons: [{part: A, before: C1D1, after: C2D1},"
+            " {part: A, before: C1D1, after: C1D3}]}\n",
+            "config flow.comparisons item 2 (part A, C1D1 -> C1D3): part A has no timepoint "
+            "'C1D3' (part A: C1D1, C2D1)",
+        ),
+        (
+            "flow: {comparisons: [{part: B, before: C2D1, after: EOT}]}\n",
+            "config flow.comparisons item 1 (part B, C2D1 -> EOT): part B has no timepoint 'C2D1'",
+        ),
+        (
+            "flow: {comparisons: [{part: B, before: C2D3, after: C1D1}]}\n",
+            "config flow.comparisons item 1 (part B, C2D3 -> C1D1): 'before' C2D3 comes after "
+            "'after' C1D1; expected the earlier timepoint first",
+        ),
+        (
+            "flow: {comparisons: [{part: B, before: C1D1, after: EOT},"
+            " {part: B, before: C1D1, after: EOT}]}\n",
+            "config flow.comparisons item 2 (part B, C1D1 -> EOT): the same as item 1",
+        ),
+    ],
+    ids=[
+        "impossible date",
+        "future cut-off",
+        "timepoint with itself",
+        "timepoint of the other part",
+        "part B has no C2D1",
+        "reversed",
+        "duplicated",
+    ],
+)
+def test_config_errors(text, expected):
+    config = prepared(text)
+    with pytest.raises(InputError) as error:
+        config_check()(config, SCHEMA_DIR, today=dt.date(2024, 1, 1))
+    assert expected in str(error.value), str(error.value)
+
+
+def test_config_defaults_pass(tmp_path):
+    config = prepared((REPO / "config" / "config.yaml").read_text())
+    config_check()(config, SCHEMA_DIR)
+
+
+def test_cutoff_date_with_a_time_is_refused():
+    with pytest.raises(InputError, match="config cutoff_date: .* has a time of day"):
+        prepared("cutoff_date: 2020-10-01 12:00:00\n")
+
+
+@pytest.fixture(scope="module")
+def workflow_copy(tmp_path_factory) -> Path:
+    return copy_workflow(tmp_path_factory.mktemp("bad_tables") / "wf")
+
+
+@pytest.mark.parametrize(
+    ("cutoff", "expected"),
+    [("2020-10-01", None), ("2031-01-01", "config cutoff_date: 2031-01-01 is after today")],
+)
+def test_workflow_cutoff_date_unquoted(workflow_copy, tmp_path, cutoff, expected):
+    """The demo's dry run with the cut-off written as YAML writes it by hand: unquoted."""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"cutoff_date: {cutoff}\n")
+    result = run([*SNAKEMAKE, "-n", "-q", "--configfile", str(config)], workflow_copy, timeout=300)
+    log = result.stdout + result.stderr
+    if expected is None:
+        assert result.returncode == 0, log
+    else:
+        assert result.returncode != 0 and expected in log, log

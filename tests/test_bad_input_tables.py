@@ -15,6 +15,7 @@ read_sample_sheet, read_clinical_tables (and through it read_lab_values).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +25,7 @@ from conftest import REPO, SCHEMA_DIR
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
 from cytotrial.errors import InputError
-from cytotrial.tables import read_clinical_tables, read_sample_sheet
+from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
 
 # ================================================================ sample sheet (TSV)
 
@@ -578,3 +579,71 @@ def test_workflow_cutoff_date_unquoted(workflow_copy, tmp_path, cutoff, expected
         assert result.returncode == 0, log
     else:
         assert result.returncode != 0 and expected in log, log
+
+
+# ================================================================ ID length
+
+NAME_MAX = 255  # bytes in one file name (Linux, macOS, Windows)
+
+
+def derived_name_overhead() -> int:
+    """Bytes a file name adds to the longest sample or patient ID: the longest basename
+    pattern of any rule output, log or benchmark, plus what cytotrial.atomic adds to it
+    for the temporary file it writes first (measured, not assumed)."""
+    from cytotrial.atomic import atomic_path
+
+    quoted_id_path = r"[\"']([^\"'\s]*\{(?:sample|patient)\}[^\"'\s]*)[\"']"
+    patterns = set()
+    for rules in (REPO / "rules").glob("*.smk"):
+        patterns |= set(re.findall(quoted_id_path, rules.read_text()))
+    assert "results/flow/samples/{sample}.populations.tsv" in patterns
+    basename = max(len(re.sub(r"\{\w+\}", "", p.rsplit("/", 1)[-1])) for p in patterns)
+    return basename + atomic_overhead(atomic_path)
+
+
+def atomic_overhead(atomic_path) -> int:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, atomic_path(Path(folder) / "x") as tmp:
+        return len(tmp.name) - 1
+
+
+def id_max_lengths() -> dict[str, int]:
+    """maxLength of every *_id property in every schema."""
+    found = {}
+    for schema_path in SCHEMA_DIR.glob("*.schema.yaml"):
+        properties = yaml.safe_load(schema_path.read_text()).get("properties", {})
+        for name in ("sample_id", "patient_id"):
+            if name in properties:
+                found[f"{schema_path.name}:{name}"] = properties[name].get("maxLength")
+    return found
+
+
+def test_ids_fit_in_every_derived_file_name(tmp_path):
+    limits = id_max_lengths()
+    names = [n.split(":")[0].removesuffix(".schema.yaml") for n in limits]
+    assert {"samples", *CLINICAL_TABLES, "lab_values"} <= set(names)
+    assert None not in limits.values(), limits
+    assert len(set(limits.values())) == 1, limits  # the same patient in every table
+    longest = next(iter(limits.values()))
+    assert longest + derived_name_overhead() <= NAME_MAX
+    # and the file system agrees: the longest ID's longest derived (temporary) file name
+    from cytotrial.atomic import atomic_path
+
+    with atomic_path(tmp_path / f"{'S' * longest}.populations.tsv") as tmp:
+        tmp.write_text("x")
+    assert (tmp_path / f"{'S' * longest}.populations.tsv").is_file()
+
+
+def test_too_long_ids_are_refused(tmp_path):
+    limit = id_max_lengths()["samples.schema.yaml:sample_id"]
+    long_id = "S" * (limit + 1)
+    message = sheet_error(tmp_path, HEADER + f"{long_id}\tP1\tA\tC1D1\ta.fcs\t1\n")
+    assert f"line 2 (sample_id '{long_id}'): field 'sample_id': {limit + 1} characters" in message
+    assert f"at most {limit}" in message
+    ok = read_sample_sheet(sheet_file(tmp_path, HEADER + f"{long_id[1:]}\tP1\tA\tC1D1\ta\t1\n"),
+                           SCHEMA_DIR)  # fmt: skip
+    assert list(ok["sample_id"]) == [long_id[1:]]
+    patients = GOOD_CLINICAL["patients"].replace("P3,", f"{'P' * (limit + 1)},")
+    message = clinical_error(tmp_path, "patients", patients)
+    assert f"field 'patient_id': {limit + 1} characters" in message

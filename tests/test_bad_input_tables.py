@@ -647,3 +647,23 @@ def test_too_long_ids_are_refused(tmp_path):
     patients = GOOD_CLINICAL["patients"].replace("P3,", f"{'P' * (limit + 1)},")
     message = clinical_error(tmp_path, "patients", patients)
     assert f"field 'patient_id': {limit + 1} characters" in message
+
+
+# ================================================================ spillover matrix (CSV)
+
+
+def test_spillover_matrix_goes_through_the_same_reader(tmp_path):
+    """The panel's spillover CSV: decoded like every table, and line numbers are file
+    lines (blank lines used to be dropped before counting)."""
+    from cytotrial.flow.compensation import read_spillover_csv
+
+    path = tmp_path / "matrix.csv"
+    path.write_bytes("FITC-A,PE-A\nFITC-A,1,0.2\nPE-A,0.05,1 µ\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"matrix.csv, line 3: byte 0xB5 is not UTF-8"):
+        read_spillover_csv(path)
+    path.write_text("FITC-A,PE-A\n\nFITC-A,1,0.2\nPE-A,0.05,x\n")
+    with pytest.raises(InputError, match=r"matrix.csv, line 2: empty line between rows"):
+        read_spillover_csv(path)
+    path.write_text("FITC-A,PE-A\nFITC-A,1,0.2\nPE-A,0.05,x\n\n")
+    with pytest.raises(InputError, match=r"matrix.csv, line 3: not a number"):
+        read_spillover_csv(path)

@@ -103,11 +103,8 @@ def read_table(
     otherwise it is an empty table.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
     required = list(schema.get("required", [])) if schema else []
-    text = _decode(path, path.read_bytes())
-    records = _records(path, text, sep)
+    records = read_records(path, sep)
     if not records:
         columns = f" with the columns {', '.join(required)}" if required else ""
         raise InputError(
@@ -138,6 +135,16 @@ def read_table(
         raise InputError(f"{path}: read {len(table)} rows of {len(records) - 1}; please report")
     _check_finite(path, table)
     return table
+
+
+def read_records(path: str | Path, sep: str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of the header and each row of a user's text table, decoded
+    and split as `read_table` does (also for tables that are not data frames, such as a
+    spillover matrix); trailing empty lines dropped, an empty file gives []."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    return _records(path, _decode(path, path.read_bytes()), sep)
 
 
 def _sep_name(sep: str) -> str:

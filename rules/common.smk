@@ -10,15 +10,19 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from cytotrial.errors import InputError
-from cytotrial.input_checks import check_config_files, check_trial_inputs
+from cytotrial.input_checks import check_config, check_config_files, check_trial_inputs
+from cytotrial.input_checks import normalise_config
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
 from cytotrial.tables import check_sample_sheet
 
+SCHEMA_DIR = Path(workflow.basedir) / "config" / "schemas"
+# An unquoted `cutoff_date: 2020-10-01` is a YAML date: ISO text from here on.
+normalise_config(config)
 validate(config, schema="../config/schemas/config.schema.yaml")
+# the cut-off a real date, not in the future; comparisons of two timepoints of their part
+check_config(config, SCHEMA_DIR)
 # the files the config names exist (messages name the config key)
 check_config_files(config)
-
-SCHEMA_DIR = Path(workflow.basedir) / "config" / "schemas"
 DEMO_DIR = "results/demo"
 # Demo mode: no sample sheet given, so the workflow simulates the demo trial.
 DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""

@@ -12,13 +12,14 @@ patient dates (dates can identify a patient): the line and field say where to lo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from cytotrial.errors import InputError
-from cytotrial.validation import MAX_REPORTED
+from cytotrial.validation import MAX_REPORTED, load_schema
 
 # (earlier, later): the later date may not precede the earlier one.
 DATE_ORDER = (
@@ -232,3 +233,82 @@ def check_config_files(config: Mapping[str, object]) -> None:
                 f"{Path.cwd()}); expected {what}"
             )
     raise_problems(problems, "the config")
+
+
+def normalise_config(config: MutableMapping[str, Any]) -> None:
+    """Before the schema sees it: YAML reads an unquoted `cutoff_date: 2020-10-01` as a
+    date; from here on it is the ISO text everything downstream expects."""
+    value = config.get("cutoff_date")
+    if isinstance(value, dt.datetime):  # a subclass of date: test it first
+        raise InputError(
+            f"config cutoff_date: {value} has a time of day; expected a date (YYYY-MM-DD)"
+        )
+    if isinstance(value, dt.date):
+        config["cutoff_date"] = value.isoformat()
+
+
+def check_config(
+    config: Mapping[str, Any], schema_dir: Path | None = None, today: dt.date | None = None
+) -> None:
+    """What the config schema cannot say: the cut-off is a real date and not in the future
+    (`today`, default the real date); each comparison is of two different timepoints of its
+    part, earlier first, and listed once. Run after the schema (defaults filled in)."""
+    problems = cutoff_problems(str(config["cutoff_date"]), today or dt.date.today())
+    problems += comparison_problems(config["flow"]["comparisons"], part_timepoints(schema_dir))
+    raise_problems(problems, "the config")
+
+
+def cutoff_problems(cutoff_date: str, today: dt.date) -> list[str]:
+    """The schema checks the YYYY-MM-DD form; here 2020-02-30 and a future date."""
+    try:
+        cutoff = dt.date.fromisoformat(cutoff_date)
+    except ValueError:
+        return [f"config cutoff_date: {cutoff_date!r} is not a real date (expected YYYY-MM-DD)"]
+    if cutoff > today:  # data cannot have been frozen later than now: a typing error
+        return [
+            f"config cutoff_date: {cutoff_date} is after today ({today.isoformat()}); "
+            "expected the date the data were frozen, on or before today"
+        ]
+    return []
+
+
+def part_timepoints(schema_dir: Path | None = None) -> dict[str, list[str]]:
+    """Each part's sampling timepoints in time order, from the sample-sheet schema
+    (config/schemas/samples.schema.yaml, its allOf: if part then timepoint enum)."""
+    found = {}
+    for rule in load_schema("samples", schema_dir).get("allOf", []):
+        part = rule["if"]["properties"]["part"]["const"]
+        found[part] = list(rule["then"]["properties"]["timepoint"]["enum"])
+    return found
+
+
+def comparison_problems(
+    comparisons: list[Mapping[str, str]], timepoints: Mapping[str, list[str]]
+) -> list[str]:
+    """A comparison of a timepoint with itself, with a timepoint its part does not have,
+    later before earlier (the differences' sign would flip), or listed twice."""
+    problems = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for item, comparison in enumerate(comparisons, start=1):
+        part, before, after = comparison["part"], comparison["before"], comparison["after"]
+        where = f"config flow.comparisons item {item} (part {part}, {before} -> {after})"
+        allowed = timepoints.get(part, [])
+        missing = [tp for tp in dict.fromkeys((before, after)) if tp not in allowed]
+        key = (part, before, after)
+        if before == after:
+            problems.append(f"{where}: compares {before} with itself; expected two timepoints")
+        elif missing:
+            problems += [
+                f"{where}: part {part} has no timepoint {tp!r} (part {part}: "
+                f"{', '.join(allowed)}); expected timepoints of that part"
+                for tp in missing
+            ]
+        elif allowed.index(before) > allowed.index(after):
+            problems.append(
+                f"{where}: 'before' {before} comes after 'after' {after}; expected the "
+                "earlier timepoint first"
+            )
+        elif key in seen:
+            problems.append(f"{where}: the same as item {seen[key]}; expected each once")
+        seen.setdefault(key, item)
+    return problems

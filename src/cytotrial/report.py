@@ -20,6 +20,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.atomic import write_text_atomic
+from cytotrial.results import read_tsv
 
 REPORTED_PACKAGES = (
     "cytotrial",
@@ -173,13 +174,7 @@ TESTS_CAPTION = (
 
 
 def _read_result(path: str | Path) -> pd.DataFrame:
-    return pd.read_csv(
-        path,
-        sep="\t",
-        dtype={"sample_id": str, "patient_id": str, "batch": str},
-        keep_default_na=False,
-        na_values=[""],
-    )
+    return read_tsv(path)
 
 
 # Per-sample inputs of the report rule, besides the flow result tables.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -13,3 +14,19 @@ def write_tsv(table: pd.DataFrame, path: str | Path) -> None:
     """Write `table` as TSV without index; never leaves a partial file."""
     with atomic_path(path) as tmp:
         table.to_csv(tmp, sep="\t", index=False, lineterminator="\n")
+
+
+# Text whatever they hold: IDs ("007", "NA", "None") and group labels.
+TEXT_COLUMNS = ("sample_id", "patient_id", "batch", "group")
+
+
+def read_tsv(path: str | Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A table written by `write_tsv`, read back as written: IDs and labels as text, only
+    an empty cell missing (pandas' default turns a patient "NA" into NaN), '#' is data."""
+    return pd.read_csv(
+        path,
+        sep="\t",
+        dtype={column: str for column in (*TEXT_COLUMNS, *text_columns)},
+        keep_default_na=False,
+        na_values=[""],
+    )

@@ -61,9 +61,20 @@ def describe_error(error: Any, field: str | None = None) -> str:
             f"field '{field}': {error.instance!r} does not match {error.validator_value!r}"
             + _pattern_hint(field)
         )
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return (
+            f"field '{field}': {len(error.instance)} characters, at most "
+            f"{error.validator_value} allowed" + _length_hint(field)
+        )
     if field:
         return f"field '{field}': {error.message}"
     return error.message  # 'required' and 'additionalProperties' name the field themselves
+
+
+def _length_hint(field: str) -> str:
+    return (
+        " (IDs are used in file names, which have a length limit)" if field.endswith("_id") else ""
+    )
 
 
 def _pattern_hint(field: str) -> str:

@@ -34,7 +34,7 @@ from cytotrial.clinical.response import (
 )
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival import endpoint_table, survival_tables
-from cytotrial.results import write_tsv
+from cytotrial.results import read_tsv, write_tsv
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_files
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,7 @@ def _settings(clinical: Mapping | None, cutoff_date: str) -> ClinicalSettings:
 
 def read_endpoints(path: str | Path) -> pd.DataFrame:
     """endpoints.tsv back with its types (IDs and group labels as text, dates parsed)."""
-    table = pd.read_csv(
-        path,
-        sep="\t",
-        dtype={"patient_id": str, "group": str, "part_a_response": str},
-        keep_default_na=False,
-        na_values=[""],
-    )
+    table = read_tsv(path, ["part_a_response"])
     for column in ("origin", "end"):
         table[column] = pd.to_datetime(table[column], format="%Y-%m-%d")
     return table

@@ -39,8 +39,9 @@ def read_lab_values(
 
     ``patient_ids`` (those of patients.csv) makes an unknown patient an error naming its line.
     """
-    table = read_table(path)
-    validate_rows(table, load_schema("lab_values", schema_dir), str(path), id_column="patient_id")
+    schema = load_schema("lab_values", schema_dir)
+    table = read_table(path, ",", schema)  # header only: no lab values yet, an empty table
+    validate_rows(table, schema, str(path), id_column="patient_id")
     table = parse_dates(table, ("date",), str(path))
     check_unique(table, ["patient_id", "date"], str(path))
     if patient_ids is not None:

@@ -24,6 +24,7 @@ from cytotrial.clinical.dose_escalation import mtd_text
 from cytotrial.clinical.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
+from cytotrial.results import read_tsv
 
 OUT = "results/clinical"
 KM_FIGURES = {
@@ -60,13 +61,7 @@ def _read(path: str | Path | None) -> pd.DataFrame:
     if path is None or not Path(path).is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(
-            path,
-            sep="\t",
-            dtype={"patient_id": str, "group": str},
-            keep_default_na=False,
-            na_values=[""],
-        )
+        return read_tsv(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from cytotrial.flow.sample_analysis import POPULATION_COLUMNS
 from cytotrial.flow.sample_outputs import read_record
+from cytotrial.results import read_tsv
 
 SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]
 
@@ -31,9 +32,7 @@ def tidy_populations(
     """Reported populations of every analysed sample, with sheet fields and absolute counts."""
     frames = []
     for path in population_files.values():
-        table = pd.read_csv(
-            path, sep="\t", dtype={"sample_id": str}, keep_default_na=False, na_values=[""]
-        )
+        table = read_tsv(path)
         frames.append(table[table["population"].isin(populations)])
     # The subset's name first, then what the per-sample table says of its gate.
     columns = ["sample_id", "population"]
@@ -78,9 +77,7 @@ def sample_qc_table(
             qc_flags=qc.get("qc_flags", ""),
             gate_flags="; ".join(gate_flags),
         )
-        table = pd.read_csv(
-            population_files[sample_id], sep="\t", keep_default_na=False, na_values=[""]
-        )
+        table = read_tsv(population_files[sample_id])
         for gate, pct in zip(table["gate"], table["pct_of_parent"], strict=True):
             row[f"pct_{gate}"] = pct
         rows.append(row)

@@ -132,15 +132,14 @@ def channel_rows(
 def read_spillover_csv(path: str | Path) -> Spillover:
     """A spillover matrix from CSV: a header of channel names ($PnN), then one row per
     channel (source fluorochrome), optionally led by that channel's name."""
-    import csv
+    from cytotrial.tables import read_records  # the user-table reader: UTF-8, real lines
 
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.reader(handle) if row and any(cell.strip() for cell in row)]
+    rows = read_records(path, ",")
     if len(rows) < 2:
         raise InputError(f"{path}: expected a header of channel names and one row per channel")
-    header = [cell.strip() for cell in rows[0] if cell.strip()]
+    header = [cell.strip() for cell in rows[0][1] if cell.strip()]
     values = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         cells = [cell.strip() for cell in row]
         if len(cells) == len(header) + 1:
             cells = cells[1:]  # a leading row name

@@ -10,7 +10,12 @@ from cytotrial.flow.aggregate import mfi_column
 from cytotrial.flow.comparisons import compare_timepoints
 from cytotrial.flow.figures import dot_plot, paired_plot, save_figure
 from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.results import write_tsv
+from cytotrial.results import read_tsv, write_tsv
+
+
+def read_populations(populations_tsv: str | Path) -> pd.DataFrame:
+    """The tidy populations table, IDs as written (a patient "NA" keeps its pairs)."""
+    return read_tsv(populations_tsv)
 
 
 def flow_statistics_job(
@@ -28,7 +33,7 @@ def flow_statistics_job(
     """
     template = read_gating_template(template_path)
     populations = list(template.populations)
-    tidy = pd.read_csv(populations_tsv, sep="\t", dtype={"sample_id": str, "patient_id": str})
+    tidy = read_populations(populations_tsv)
     mfi = mfi_column(template.mfi_marker)
     mfi_tests = compare_timepoints(tidy, comparisons, populations, mfi)
     count_tests = compare_timepoints(tidy, comparisons, populations, "cells_per_ul")

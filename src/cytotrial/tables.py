@@ -14,7 +14,7 @@ import pandas as pd
 
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_clinical_tables
-from cytotrial.validation import fill_defaults, load_schema, validate_rows
+from cytotrial.validation import complete_columns, fill_defaults, load_schema, validate_rows
 
 CLINICAL_TABLES = (
     "patients",
@@ -52,6 +52,8 @@ _UNIQUE_KEYS = {
     "dates": ["patient_id"],
     "baseline": ["patient_id", "part"],
     "responses": ["patient_id", "part"],
+    # a second 'line 1' of a patient would be dropped from Table 3 without a word
+    "subsequent_therapies": ["patient_id", "line"],
 }
 _DATE_COLUMNS = {
     "dates": (
@@ -156,7 +158,10 @@ def read_clinical_files(
     for name in CLINICAL_TABLES:
         path = Path(paths[name])
         table = read_table(path)
-        validate_rows(table, load_schema(name, schema_dir), str(path), id_column="patient_id")
+        schema = load_schema(name, schema_dir)
+        validate_rows(table, schema, str(path), id_column="patient_id")
+        # the one place absent optional columns and empty cells get their documented meaning
+        table = complete_columns(table, schema)
         tables[name] = parse_dates(table, _DATE_COLUMNS.get(name, ()), str(path))
     for name, key in _UNIQUE_KEYS.items():
         check_unique(tables[name], key, str(paths[name]))

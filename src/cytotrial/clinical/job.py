@@ -148,7 +148,8 @@ def baseline_table_job(table_paths: Paths, out_tsv: str) -> None:
 def adverse_events_job(
     table_paths: Paths, layout_path: str, clinical: Mapping, cutoff_date: str, out: Paths
 ) -> None:
-    """Table 2 and its footnotes (out: table, footnotes)."""
+    """Table 2, its footnotes and the terms it has no row for (out: table, footnotes,
+    unmapped)."""
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     layout = ae_mod.read_layout(layout_path)
@@ -161,8 +162,9 @@ def adverse_events_job(
     )
     write_tsv(ae_mod.display_table(counted, AE_PART_LABELS), out["table"])
     write_tsv(ae_mod.footnote_table(counted, AE_PART_LABELS), out["footnotes"])
-    if len(counted.unmapped_terms):
-        log.info("terms not in Table 2: %s", ", ".join(sorted(set(counted.unmapped_terms.term))))
+    write_tsv(counted.unmapped_terms, out["unmapped"])  # the report lists them
+    unmapped = counted.unmapped_terms
+    log.info("%d episode(s) of %d term(s) not in Table 2", unmapped.episodes.sum(), len(unmapped))
 
 
 def subsequent_therapy_job(

@@ -23,7 +23,7 @@ from cytotrial.clinical.endpoints import from_slug
 from cytotrial.clinical.figures_common import save_figure
 from cytotrial.clinical.flow_diagram import consort_boxes, draw_flow_diagram
 from cytotrial.clinical.imwg_engine import derive_responses
-from cytotrial.clinical.lab_values import empty_lab_values, read_lab_values
+from cytotrial.clinical.lab_values import empty_lab_values, labs_up_to, read_lab_values
 from cytotrial.clinical.population import rp2d_patients
 from cytotrial.clinical.response import (
     evaluate_primary_endpoint,
@@ -213,10 +213,10 @@ def imwg_job(
     tables = _read(table_paths)
     ids = set(tables["patients"]["patient_id"])
     labs = read_lab_values(lab_values, patient_ids=ids) if lab_values else empty_lab_values()
-    after = labs["date"] > s.cutoff  # nothing after the data cut-off counts
-    if after.any():
-        log.info("lab values: %d row(s) after the cut-off ignored", int(after.sum()))
-        labs = labs[~after]
+    kept = labs_up_to(labs, s.cutoff)  # nothing after the data cut-off counts
+    if len(kept) < len(labs):
+        log.info("lab values: %d row(s) after the cut-off ignored", len(labs) - len(kept))
+    labs = kept
     result = derive_responses(
         tables["patients"], tables["dates"], tables["subsequent_therapies"], labs, s.imwg
     )

@@ -33,6 +33,7 @@ CLINICAL_TABLE_NAMES = [
     "table1_baseline",
     "table2_adverse_events",
     "table2_footnotes",
+    "table2_unmapped_terms",
     "table3_subsequent_therapy",
     "dose_escalation",
     "imwg_assessments",
@@ -315,6 +316,8 @@ rule clinical_adverse_events:
             category="Clinical",
             subcategory="Safety",
         ),
+        # terms of no Table 2 row (patients, episodes per part): listed, never dropped
+        unmapped=f"{CLINICAL_OUT}/table2_unmapped_terms.tsv",
     log:
         "logs/clinical/table2_adverse_events.log",
     conda:

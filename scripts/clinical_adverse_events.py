@@ -10,7 +10,7 @@ from cytotrial.tables import CLINICAL_TABLES
 def main(smk) -> None:
     log_to_file(smk.log[0])
     tables = {name: smk.input[name] for name in CLINICAL_TABLES}
-    outputs = {"table": smk.output.table, "footnotes": smk.output.footnotes}
+    outputs = {key: smk.output[key] for key in ("table", "footnotes", "unmapped")}
     adverse_events_job(tables, smk.input.layout, smk.params.clinical, smk.params.cutoff, outputs)
 
 

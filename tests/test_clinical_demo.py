@@ -119,7 +119,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         REPO / CLINICAL["ae_table_rows"],
         CLINICAL,
         CUTOFF,
-        {"table": out["clinical_table2"], "footnotes": out["clinical_table2_footnotes"]},
+        {
+            "table": out["clinical_table2"],
+            "footnotes": out["clinical_table2_footnotes"],
+            "unmapped": out["clinical_table2_unmapped"],
+        },
     )
     job.subsequent_therapy_job(tables, CLINICAL, CUTOFF, out["clinical_table3"])
     job.dose_escalation_job(tables, CLINICAL, CUTOFF, out["clinical_dose_escalation"])

@@ -22,7 +22,7 @@ import pandas as pd
 
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_clinical_tables, raise_problems
-from cytotrial.validation import fill_defaults, load_schema, validate_rows
+from cytotrial.validation import complete_columns, fill_defaults, load_schema, validate_rows
 
 CLINICAL_TABLES = (
     "patients",
@@ -68,6 +68,8 @@ _UNIQUE_KEYS = {
     "dates": ["patient_id"],
     "baseline": ["patient_id", "part"],
     "responses": ["patient_id", "part"],
+    # a second 'line 1' of a patient would be dropped from Table 3 without a word
+    "subsequent_therapies": ["patient_id", "line"],
 }
 _DATE_COLUMNS = {
     "dates": (
@@ -339,6 +341,8 @@ def read_clinical_files(
         schema = load_schema(name, schema_dir)
         table = read_table(path, ",", schema, rows_expected=ROWS_EXPECTED.get(name))
         validate_rows(table, schema, str(path), id_column="patient_id")
+        # the one place absent optional columns and empty cells get their documented meaning
+        table = complete_columns(table, schema)
         tables[name] = parse_dates(table, _DATE_COLUMNS.get(name, ()), str(path))
     for name, key in _UNIQUE_KEYS.items():
         check_unique(tables[name], key, str(paths[name]))

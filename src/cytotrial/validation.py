@@ -85,20 +85,50 @@ def _pattern_hint(field: str) -> str:
     return ""
 
 
+def property_default(schema: dict[str, Any], column: str) -> tuple[bool, Any]:
+    """(has a default, the default) of one property, following a local $ref
+    (``{$ref: "#/$defs/finding"}`` takes the default of ``$defs/finding``)."""
+    subschema = schema.get("properties", {}).get(column, {})
+    if "default" in subschema:
+        return True, subschema["default"]
+    ref = subschema.get("$ref", "")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = schema.get("$defs", {}).get(ref.removeprefix("#/$defs/"), {})
+        if "default" in target:
+            return True, target["default"]
+    return False, None
+
+
 def fill_defaults(table: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
     """Empty cells (and absent columns) of properties with a schema `default` filled in,
     as ``snakemake.utils.validate(..., set_default=True)`` does, without a call per row."""
     table = table.copy()
-    for column, subschema in schema.get("properties", {}).items():
-        if "default" not in subschema:
+    for column in schema.get("properties", {}):
+        has_default, default = property_default(schema, column)
+        if not has_default:
             continue
         if column not in table:
-            table[column] = subschema["default"]
+            table[column] = default
             continue
         empty = table[column].isna()
         if empty.any():  # otherwise the column keeps its type
-            table[column] = table[column].astype(object).where(~empty, subschema["default"])
+            table[column] = table[column].astype(object).where(~empty, default)
     return table
+
+
+def complete_columns(table: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
+    """Every property of `schema` as a column: an absent optional column means the same as
+    a column of empty cells (validation cannot tell them apart either), so it is added
+    empty, and then empty cells with a schema `default` get the default. Later code can
+    index every documented column without a KeyError, and an absent column cannot mean
+    anything but its documented default."""
+    missing = [c for c in schema.get("properties", {}) if c not in table]
+    if missing:
+        empty = pd.DataFrame(
+            {c: pd.Series(np.nan, index=table.index, dtype=object) for c in missing}
+        )
+        table = pd.concat([table, empty], axis=1)
+    return fill_defaults(table, schema)
 
 
 def validate_rows(

@@ -8,10 +8,16 @@ columns exclude each other); grade 5 is counted apart. Only grade >= 2 events we
 except infusion-related reactions (any grade, footnoted). Footnotes: patients given each kind
 of supportive care (supportive_care.csv) in the same populations, and the 'detail' texts of
 rows marked for it. Which CTCAE term counts in which row: resources/ae_table_rows.yaml.
+
+Terms match case- and space-insensitively, a hyphen as a space, and in British or American
+spelling (``normalise_term``). A term that still maps to no row is not dropped silently: it
+is listed with its patients and episodes per part (``AETable.unmapped_terms``; the report
+shows it).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +30,55 @@ from cytotrial.errors import InputError
 
 GRADE_CLASSES = (("grade_2", (2,)), ("grade_3_4", (3, 4)), ("grade_5", (5,)))
 GRADE_LABELS = {"grade_2": "Grade 2", "grade_3_4": "Grade 3-4", "grade_5": "Grade 5"}
+UNMAPPED_COLUMNS = ["term", "part", "patients", "episodes"]
+# British -> American spelling of words in CTCAE terms (CTCAE v4.03 is American English).
+# A table of whole words, not blind ae->e / oe->e rules: 'aerobic', 'toe' or
+# 'phaeochromocytoma' stay as they are.
+SPELLING_VARIANTS = {
+    "anaemia": "anemia",
+    "oedema": "edema",
+    "lymphoedema": "lymphedema",
+    "diarrhoea": "diarrhea",
+    "dyspnoea": "dyspnea",
+    "apnoea": "apnea",
+    "haemorrhage": "hemorrhage",
+    "haemorrhoids": "hemorrhoids",
+    "haematoma": "hematoma",
+    "haematuria": "hematuria",
+    "haemolysis": "hemolysis",
+    "haemoglobin": "hemoglobin",
+    "haemoptysis": "hemoptysis",
+    "leukopaenia": "leukopenia",
+    "leucopenia": "leukopenia",
+    "leucopaenia": "leukopenia",
+    "neutropaenia": "neutropenia",
+    "thrombocytopaenia": "thrombocytopenia",
+    "lymphopaenia": "lymphopenia",
+    "oesophagitis": "esophagitis",
+    "oesophageal": "esophageal",
+    "ischaemia": "ischemia",
+    "septicaemia": "septicemia",
+    "tumour": "tumor",
+    "faecal": "fecal",
+    "hypokalaemia": "hypokalemia",
+    "hyperkalaemia": "hyperkalemia",
+    "hypocalcaemia": "hypocalcemia",
+    "hypercalcaemia": "hypercalcemia",
+    "hyponatraemia": "hyponatremia",
+    "hypernatraemia": "hypernatremia",
+    "hypomagnesaemia": "hypomagnesemia",
+    "hypoglycaemia": "hypoglycemia",
+    "hyperglycaemia": "hyperglycemia",
+    "hyperuricaemia": "hyperuricemia",
+}
+_WORD = re.compile(r"[a-z]+")
+
+
+def normalise_term(term: str) -> str:
+    """The form terms are matched in: lower case, a hyphen as a space, runs of spaces as
+    one, no spaces at the ends, British spellings (SPELLING_VARIANTS) as American."""
+    text = " ".join(str(term).lower().replace("-", " ").split())
+    return _WORD.sub(lambda word: SPELLING_VARIANTS.get(word[0], word[0]), text)
 
 
 @dataclass(frozen=True)
@@ -47,6 +102,12 @@ class AELayout:
     def row_names(self) -> list[str]:
         return [r.row for r in self.rows]
 
+    def row_of(self, terms: pd.Series) -> pd.Series:
+        """The Table 2 row of each term (NaN for a term of no row), matched as
+        ``normalise_term`` writes them."""
+        by_form = {normalise_term(term): row for term, row in self.terms.items()}
+        return terms.map(lambda term: by_form.get(normalise_term(term)))
+
 
 def read_layout(path: str | Path) -> AELayout:
     """Load and check the Table 2 layout (every term's row must be one of the rows)."""
@@ -59,6 +120,14 @@ def read_layout(path: str | Path) -> AELayout:
     except (KeyError, TypeError) as exc:
         raise InputError(f"{path}: needs 'terms' and 'rows' as documented ({exc})") from exc
     layout = AELayout(terms, rows, supports)
+    forms: dict[str, str] = {}
+    for term in terms:  # two spellings of one term in different rows cannot both hold
+        other = forms.setdefault(normalise_term(term), term)
+        if other != term and terms[other] != terms[term]:
+            raise InputError(
+                f"{path}: terms {other!r} and {term!r} are one term (case, spaces, spelling) "
+                f"but map to different rows ({terms[other]!r}, {terms[term]!r})"
+            )
     unknown = sorted(set(terms.values()) - set(layout.row_names))
     if unknown:
         raise InputError(f"{path}: terms map to rows not listed under 'rows': {unknown}")
@@ -74,7 +143,7 @@ class AETable:
 
     counts: pd.DataFrame  # row, section, part, n_patients, grade_2, grade_3_4, grade_5, any_grade
     footnotes: pd.DataFrame  # footnote, part, n, N, text
-    unmapped_terms: pd.DataFrame  # term, part, events, patients
+    unmapped_terms: pd.DataFrame  # UNMAPPED_COLUMNS: term, part, patients, episodes
     denominators: dict[str, int]
 
 
@@ -92,8 +161,9 @@ def _in_scope(
 
 
 def worst_grades(ae: pd.DataFrame, layout: AELayout) -> pd.DataFrame:
-    """Worst grade per part, row and patient (events of unmapped terms dropped)."""
-    mapped = ae.assign(row=ae["term"].map(layout.terms)).dropna(subset=["row"])
+    """Worst grade per part, row and patient (events of unmapped terms are listed apart:
+    ``unmapped_terms``)."""
+    mapped = ae.assign(row=layout.row_of(ae["term"])).dropna(subset=["row"])
     return mapped.groupby(["part", "row", "patient_id"], as_index=False)["grade"].max()
 
 
@@ -123,13 +193,18 @@ def adverse_event_table(
             record["any_grade"] = int(len(grades))
             counts.append(record)
     footnotes = _footnotes(ae, supportive_care, populations, layout, cutoff)
-    unmapped = ae[~ae["term"].isin(list(layout.terms))]
-    unmapped = (
+    return AETable(pd.DataFrame(counts), footnotes, unmapped_terms(ae, layout), denominators)
+
+
+def unmapped_terms(ae: pd.DataFrame, layout: AELayout) -> pd.DataFrame:
+    """Terms (as written) that map to no Table 2 row: patients and episodes per part."""
+    unmapped = ae[layout.row_of(ae["term"]).isna()]
+    table = (
         unmapped.groupby(["term", "part"])
-        .agg(events=("grade", "size"), patients=("patient_id", "nunique"))
+        .agg(patients=("patient_id", "nunique"), episodes=("patient_id", "size"))
         .reset_index()
     )
-    return AETable(pd.DataFrame(counts), footnotes, unmapped, denominators)
+    return table.reindex(columns=UNMAPPED_COLUMNS)
 
 
 def _pct_text(n: int, total: int) -> str:
@@ -147,7 +222,7 @@ def _footnotes(ae, supportive_care, populations, layout, cutoff) -> pd.DataFrame
     for spec in layout.rows:
         if spec.any_grade:
             for part, ids in populations.items():
-                any_grade = ae[(ae["part"] == part) & (ae["term"].map(layout.terms) == spec.row)]
+                any_grade = ae[(ae["part"] == part) & (layout.row_of(ae["term"]) == spec.row)]
                 n = int(any_grade["patient_id"].nunique())
                 rows.append(_note(f"Any grade {spec.row.lower()}", spec.row, part, n, len(ids)))
         if spec.details:
@@ -169,7 +244,7 @@ def _note(footnote: str, key: str, part: str, n: int, total: int) -> dict:
 
 def _detail_notes(ae, layout, row, populations) -> list[dict]:
     """Details of each patient's worst-grade event(s) in the row, per part and grade class."""
-    events = ae[ae["term"].map(layout.terms) == row]
+    events = ae[layout.row_of(ae["term"]) == row]
     worst = events.groupby(["part", "patient_id"])["grade"].transform("max")
     events = events[events["grade"] == worst]
     out = []

@@ -5,6 +5,12 @@ the part B baseline rows of the patients in that cohort (patient-level traits su
 cytogenetics come from patients.csv). Rows follow the paper; a row of "Unknown" (or any other
 category beyond the paper's) appears only when some column has a patient in it, so the counts
 of every shown section add up to the column's n. Exposed includes refractory.
+
+Empty cells arrive with their documented meaning (cytotrial.tables fills the schema defaults:
+cytogenetic_risk empty = not_available, a finding or a transplant empty = unknown), so no
+patient drops out of a row silently. A cytogenetic abnormality's "unknown" row appears when
+some patient's status is unknown although their cytogenetic risk is available; patients
+without any cytogenetics are the risk profile's "Not available" row (as in the paper).
 """
 
 from __future__ import annotations
@@ -119,9 +125,25 @@ def _refractory(rows: pd.DataFrame, drugs: tuple[str, ...]) -> pd.Series:
     return rows[list(drugs)].eq("refractory").any(axis=1)
 
 
-def _row_specs() -> list[tuple[str, str, object, bool]]:
-    """(section, label, function rows -> Cell, always shown)."""
-    specs: list[tuple[str, str, object, bool]] = []
+def _unknown(values: pd.Series) -> pd.Series:
+    """Neither yes nor no (the schema's 'unknown', or anything else that is not an answer)."""
+    return ~values.isin(["yes", "no"])
+
+
+def _unknown_beyond_not_available(column: str):
+    """Shown when a patient with an available risk profile has `column` unknown: the
+    'Not available' risk row does not account for them."""
+
+    def shown(rows: pd.DataFrame) -> bool:
+        return bool((_unknown(rows[column]) & (rows["cytogenetic_risk"] != "not_available")).any())
+
+    return shown
+
+
+def _row_specs() -> list[tuple[str, str, object, object]]:
+    """(section, label, function rows -> Cell, shown: True = always, False = when some
+    column counts a patient, or a function of a column's rows)."""
+    specs: list[tuple[str, str, object, object]] = []
 
     def count(section: str, label: str, test, always: bool = True) -> None:
         specs.append((section, label, lambda r, t=test: _count(r, t(r)), always))
@@ -167,8 +189,9 @@ def _row_specs() -> list[tuple[str, str, object, bool]]:
     )
     summary(tx, "Prior lines of treatment, median (range)", "prior_lines", 0)
     count(tx, ">3 prior lines, n (%)", lambda r: r["prior_lines"] > 3)
-    count(tx, "Autologous SCT, n (%)", lambda r: r["autologous_sct"] == "yes")
-    count(tx, "Allogeneic SCT, n (%)", lambda r: r["allogeneic_sct"] == "yes")
+    for label, column in (("Autologous", "autologous_sct"), ("Allogeneic", "allogeneic_sct")):
+        count(tx, f"{label} SCT, n (%)", lambda r, c=column: r[c] == "yes")
+        count(tx, f"{label} SCT, unknown", lambda r, c=column: _unknown(r[c]), always=False)
     count(
         tx,
         "Double-class refractory (IMiD + PI), n (%)",
@@ -195,6 +218,8 @@ def _row_specs() -> list[tuple[str, str, object, bool]]:
     cg = "Cytogenetic abnormalities, n (%)"
     for label, column in CYTOGENETICS:
         count(cg, label, lambda r, c=column: r[c] == "yes")
+        specs.append((cg, f"{label}, unknown", lambda r, c=column: _count(r, _unknown(r[c])),
+                      _unknown_beyond_not_available(column)))  # fmt: skip
     risk = "Cytogenetic risk profile, n (%)"
     count(risk, "High-risk", lambda r: r["cytogenetic_risk"] == "high")
     count(risk, "Standard-risk", lambda r: r["cytogenetic_risk"] == "standard")
@@ -211,9 +236,13 @@ def baseline_cells(
     """Every shown row of Table 1 as (section, label, {column key: Cell})."""
     columns = table1_columns(patients, baseline)
     out = []
-    for section, label, make, always in _row_specs():
+    for section, label, make, shown in _row_specs():
         cells = {key: make(columns[key]) for key, _ in COLUMNS}
-        if always or any((c.n or 0) > 0 for c in cells.values()):
+        if callable(shown):
+            show = any(shown(columns[key]) for key, _ in COLUMNS)
+        else:
+            show = shown or any((c.n or 0) > 0 for c in cells.values())
+        if show:
             out.append((section, label, cells))
     return out
 

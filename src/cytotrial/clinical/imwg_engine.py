@@ -10,6 +10,7 @@ no lab row at all is not derived (the reported values stay in use).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -73,6 +74,24 @@ def assess_part(
     return assessor.assess_all(after), disease.primary_marker
 
 
+def derived_windows(
+    dates: pd.DataFrame, therapies: pd.DataFrame, labs: pd.DataFrame
+) -> Iterator[tuple[str, pd.DataFrame, PartWindow]]:
+    """(patient_id, the patient's lab rows, part window) of every part the engine derives:
+    a part with lab rows (see the module docstring). The input checks ask it too: a part
+    derived here needs no reported best response."""
+    d = dates.set_index("patient_id")
+    starts = therapies.groupby("patient_id")["start_date"].apply(list).to_dict()
+    for pid, rows in labs.groupby("patient_id", sort=True):
+        pid = str(pid)
+        for window in part_windows(d.loc[pid], starts.get(pid, [])):
+            if window.end is not None and not (rows["date"] < window.end).any():
+                continue
+            if window.part == "B" and not (rows["date"] >= window.start).any():
+                continue
+            yield pid, rows, window
+
+
 def derive_responses(
     patients: pd.DataFrame,
     dates: pd.DataFrame,
@@ -83,24 +102,17 @@ def derive_responses(
     """The engine over every patient with lab values (see module docstring)."""
     p = patients.set_index("patient_id")
     d = dates.set_index("patient_id")
-    starts = therapies.groupby("patient_id")["start_date"].apply(list).to_dict()
     rows_a, rows_b = [], []
-    for pid, rows in labs.groupby("patient_id", sort=True):
-        pid = str(pid)
+    for pid, rows, window in derived_windows(dates, therapies, labs):
         igg_kappa = p.at[pid, "heavy_chain"] == "IgG" and p.at[pid, "light_chain"] == "kappa"
         death = d.at[pid, "death"]
-        for window in part_windows(d.loc[pid], starts.get(pid, [])):
-            if window.end is not None and not (rows["date"] < window.end).any():
-                continue
-            if window.part == "B" and not (rows["date"] >= window.start).any():
-                continue
-            assessments, marker = assess_part(rows, window, s, igg_kappa)
-            result = best_overall_response(assessments, death, s)
-            eligibility = (None, None)
-            if window.part == "A":
-                eligibility = part_b_eligibility(assessments, result, window.start, s)
-            rows_a += [_assessment_row(pid, window.part, a) for a in assessments]
-            rows_b.append(_best_row(pid, window.part, marker, assessments, result, eligibility))
+        assessments, marker = assess_part(rows, window, s, igg_kappa)
+        result = best_overall_response(assessments, death, s)
+        eligibility = (None, None)
+        if window.part == "A":
+            eligibility = part_b_eligibility(assessments, result, window.start, s)
+        rows_a += [_assessment_row(pid, window.part, a) for a in assessments]
+        rows_b.append(_best_row(pid, window.part, marker, assessments, result, eligibility))
     return ImwgResult(
         pd.DataFrame(rows_a, columns=ASSESSMENT_COLUMNS),
         pd.DataFrame(rows_b, columns=BEST_COLUMNS),

@@ -23,7 +23,7 @@ from cytotrial.clinical.endpoints import from_slug
 from cytotrial.clinical.figures_common import save_figure
 from cytotrial.clinical.flow_diagram import consort_boxes, draw_flow_diagram
 from cytotrial.clinical.imwg_engine import derive_responses
-from cytotrial.clinical.lab_values import empty_lab_values, read_lab_values
+from cytotrial.clinical.lab_values import empty_lab_values, labs_up_to, read_lab_values
 from cytotrial.clinical.population import rp2d_patients
 from cytotrial.clinical.response import (
     evaluate_primary_endpoint,
@@ -142,7 +142,8 @@ def baseline_table_job(table_paths: Paths, out_tsv: str) -> None:
 def adverse_events_job(
     table_paths: Paths, layout_path: str, clinical: Mapping, cutoff_date: str, out: Paths
 ) -> None:
-    """Table 2 and its footnotes (out: table, footnotes)."""
+    """Table 2, its footnotes and the terms it has no row for (out: table, footnotes,
+    unmapped)."""
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     layout = ae_mod.read_layout(layout_path)
@@ -155,8 +156,9 @@ def adverse_events_job(
     )
     write_tsv(ae_mod.display_table(counted, AE_PART_LABELS), out["table"])
     write_tsv(ae_mod.footnote_table(counted, AE_PART_LABELS), out["footnotes"])
-    if len(counted.unmapped_terms):
-        log.info("terms not in Table 2: %s", ", ".join(sorted(set(counted.unmapped_terms.term))))
+    write_tsv(counted.unmapped_terms, out["unmapped"])  # the report lists them
+    unmapped = counted.unmapped_terms
+    log.info("%d episode(s) of %d term(s) not in Table 2", unmapped.episodes.sum(), len(unmapped))
 
 
 def subsequent_therapy_job(
@@ -205,10 +207,10 @@ def imwg_job(
     tables = _read(table_paths)
     ids = set(tables["patients"]["patient_id"])
     labs = read_lab_values(lab_values, patient_ids=ids) if lab_values else empty_lab_values()
-    after = labs["date"] > s.cutoff  # nothing after the data cut-off counts
-    if after.any():
-        log.info("lab values: %d row(s) after the cut-off ignored", int(after.sum()))
-        labs = labs[~after]
+    kept = labs_up_to(labs, s.cutoff)  # nothing after the data cut-off counts
+    if len(kept) < len(labs):
+        log.info("lab values: %d row(s) after the cut-off ignored", len(labs) - len(kept))
+    labs = kept
     result = derive_responses(
         tables["patients"], tables["dates"], tables["subsequent_therapies"], labs, s.imwg
     )

@@ -62,6 +62,11 @@ def read_lab_values(
     return table.sort_values(["patient_id", "date"], kind="stable").reset_index(drop=True)
 
 
+def labs_up_to(labs: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The lab rows dated on or before the data cut-off (nothing after it counts)."""
+    return labs[labs["date"] <= pd.Timestamp(cutoff)]
+
+
 def empty_lab_values() -> pd.DataFrame:
     """A lab table with no rows (a trial without lab_values.csv)."""
     return pd.DataFrame({c: pd.Series(dtype=object) for c in LAB_COLUMNS})

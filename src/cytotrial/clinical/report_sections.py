@@ -50,6 +50,7 @@ REPORT_INPUTS: dict[str, str] = {
     **KM_FIGURES,
     "clinical_table2": f"{OUT}/table2_adverse_events.tsv",
     "clinical_table2_footnotes": f"{OUT}/table2_footnotes.tsv",
+    "clinical_table2_unmapped": f"{OUT}/table2_unmapped_terms.tsv",
     "clinical_table3": f"{OUT}/table3_subsequent_therapy.tsv",
     **IMWG_REPORT_INPUTS,
 }
@@ -341,7 +342,35 @@ def _safety_section(get) -> ReportSection:
         "Supportive care, any-grade infusion reactions and specified events.",
         notes,
     )
+    tables += _unmapped_terms(get, notes)
     return ReportSection("Safety", "clinical-safety", tables, notes)
+
+
+def _unmapped_terms(get, notes: list[str]) -> list:
+    """Adverse events whose term no Table 2 row takes: a note and the list, never silence."""
+    path = get("clinical_table2_unmapped")
+    if path is None or not Path(path).is_file():
+        notes.append("Adverse-event terms not in Table 2: list not available.")
+        return []
+    unmapped = _read(path)
+    if unmapped.empty:
+        notes.append("Every adverse-event term of the Table 2 populations maps to a row.")
+        return []
+    notes.append(
+        f"{int(unmapped['episodes'].sum())} adverse-event episode(s) of "
+        f"{unmapped['term'].nunique()} term(s) are not counted in Table 2 (no row in the "
+        "layout, config clinical.ae_table_rows); they are listed below."
+    )
+    return [
+        ReportTable(
+            "Adverse-event terms not in Table 2",
+            unmapped,
+            "table2_unmapped_terms.csv",
+            "Terms (as written in adverse_events.csv) that map to no Table 2 row, matched "
+            "case-, space- and spelling-insensitively: patients and episodes per part, in "
+            "the Table 2 populations up to the cut-off.",
+        )
+    ]
 
 
 def _therapy_section(get) -> ReportSection:

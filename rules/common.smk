@@ -1,13 +1,14 @@
 # Shared set-up: config and sample-sheet validation, input functions, targets.
 # Kept cheap (pandas + validation only): it is re-parsed for every cluster job.
-import sys
+import runpy
 from pathlib import Path
 
 from snakemake.utils import validate
 
-# src/ first on the path: the workflow runs from a checkout even where the package
-# is not pip-installed (conda environments on a cluster).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The checkout's src/ first on the path, checked (scripts/_bootstrap.py, which every job
+# runs too): the workflow runs from a checkout even where the package is not
+# pip-installed (conda environments on a cluster), and never runs another cytotrial.
+runpy.run_path(str(Path(workflow.basedir) / "scripts" / "_bootstrap.py"))
 
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_config_files, check_trial_inputs

@@ -106,6 +106,7 @@ def assert_reran_exactly(trial: Trial, changed: list[str]) -> None:
     assert trial.planned_jobs() == set()
 
 
+@pytest.mark.slow  # the module's finished small trial: minutes
 def test_report_names_the_commit_whose_code_ran(trial):
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=trial.workflow, capture_output=True, text=True
@@ -113,6 +114,7 @@ def test_report_names_the_commit_whose_code_ran(trial):
     assert f"<td>{head}</td>" in trial.report()
 
 
+@pytest.mark.slow  # the module's finished small trial: minutes
 def test_two_files_swapped_with_mv_rerun_both_samples(trial):
     first, second = trial.sheet["sample_id"].iloc[[0, 1]]
     a, b = trial.fcs(first), trial.fcs(second)
@@ -124,6 +126,7 @@ def test_two_files_swapped_with_mv_rerun_both_samples(trial):
     assert_reran_exactly(trial, [first, second])
 
 
+@pytest.mark.slow  # the module's finished small trial: minutes
 def test_file_restored_from_a_backup_with_cp_p_reruns_its_sample(trial, tmp_path):
     sample = trial.sheet["sample_id"].iloc[2]
     path = trial.fcs(sample)
@@ -139,6 +142,7 @@ def test_file_restored_from_a_backup_with_cp_p_reruns_its_sample(trial, tmp_path
     assert_reran_exactly(trial, [sample])
 
 
+@pytest.mark.slow  # the module's finished small trial: minutes
 def test_file_restored_from_a_backup_with_mv_reruns_its_sample(trial, tmp_path):
     sample = trial.sheet["sample_id"].iloc[3]
     path = trial.fcs(sample)
@@ -149,6 +153,7 @@ def test_file_restored_from_a_backup_with_mv_reruns_its_sample(trial, tmp_path):
     assert_reran_exactly(trial, [sample])
 
 
+@pytest.mark.slow  # the module's finished small trial: minutes
 def test_touched_unchanged_file_reruns_nothing(trial):
     path = trial.fcs(trial.sheet["sample_id"].iloc[0])
     before = trial.output_mtimes()
@@ -158,6 +163,7 @@ def test_touched_unchanged_file_reruns_nothing(trial):
     assert trial.output_mtimes() == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["copied file", "same path"])
 def test_two_samples_with_one_content_stop_before_any_job(trial, tmp_path, how):
     first, second = trial.sheet["sample_id"].iloc[[0, 4]]

@@ -18,11 +18,11 @@ machine may be shared: CPU time is the steadier number).
    against the same N analyses in one warm Python process (`run_sample_job`); the
    difference per job is what Snakemake's job start-up and our imports cost.
 4. DAG build + dry run (`snakemake -n`, and `-n -q`, which skips printing every job)
-   for cohorts of 2,000 and 5,000 samples (the demo's rows repeated with new sample IDs;
-   FCS paths point at the demo's files); as controls, the same for a Snakefile of 5,000
-   trivial shell jobs and one of 5,000 jobs of a rule shaped like flow_analyse_sample
-   (Snakemake's own cost on the same machine). Each dry run is repeated (--repeat, 3):
-   the table gives the median run and the spread.
+   for cohorts of 2,000 and 5,000 samples (the demo's rows repeated with new sample IDs,
+   each repeat with its own copies of the demo's files); as controls, the same for a
+   Snakefile of 5,000 trivial shell jobs and one of 5,000 jobs of a rule shaped like
+   flow_analyse_sample (Snakemake's own cost on the same machine). Each dry run is
+   repeated (--repeat, 3): the table gives the median run and the spread.
 5. peak memory of the largest aggregate step (flow_aggregate, all samples' tables in
    one process) for the demo and for the 5,000-sample cohort (per-sample outputs copied
    from the demo's under the new IDs).
@@ -241,7 +241,10 @@ def bench_job_overhead(demo: Path, n: int) -> list[Measurement]:
 def cohort_sheet(demo: Path, size: int, path: Path):
     """`size` rows: the demo's rows repeated as new patients (PT001_r01, ...), new sample IDs.
 
-    FCS paths point at the demo's files; `_source` keeps each row's demo sample ID.
+    Repeat 0 uses the demo's FCS files; each later repeat gets its own copies beside
+    the sheet (fcs_rKK/), made distinct by a trailing comment line after the data (two
+    samples with one content are an input error). `_source` keeps each row's demo
+    sample ID.
     """
     import pandas as pd
 
@@ -255,8 +258,24 @@ def cohort_sheet(demo: Path, size: int, path: Path):
         copy["_source"] = base["sample_id"]
         copies.append(copy)
     sheet = pd.concat(copies, ignore_index=True).head(size)
+    repeats = sheet["sample_id"].str.rsplit("_r", n=1).str[1]
+    sheet["fcs"] = [
+        distinct_copy(fcs, path.parent / f"fcs_r{k}", k)
+        for fcs, k in zip(sheet["fcs"], repeats, strict=True)
+    ]
     sheet.drop(columns="_source").to_csv(path, sep="\t", index=False)
     return sheet
+
+
+def distinct_copy(fcs: str, folder: Path, repeat: str) -> str:
+    """The demo's file for repeat 00, else a copy with bytes of its own after the data."""
+    if repeat == "00":
+        return fcs
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(fcs).name
+    if not target.exists():
+        target.write_bytes(Path(fcs).read_bytes() + f"\n# cohort repeat {repeat}\n".encode())
+    return str(target)
 
 
 def cohort_clinical(demo: Path, copies: int, folder: Path) -> Path:

@@ -1,17 +1,20 @@
 # Shared set-up: config and sample-sheet validation, input functions, targets.
 # Kept cheap (pandas + validation only): it is re-parsed for every cluster job.
-import sys
+import functools
+import runpy
 from pathlib import Path
 
 from snakemake.utils import validate
 
-# src/ first on the path: the workflow runs from a checkout even where the package
-# is not pip-installed (conda environments on a cluster).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# The checkout's src/ first on the path, checked (scripts/_bootstrap.py, which every job
+# runs too): the workflow runs from a checkout even where the package is not
+# pip-installed (conda environments on a cluster), and never runs another cytotrial.
+runpy.run_path(str(Path(workflow.basedir) / "scripts" / "_bootstrap.py"))
 
 from cytotrial.errors import InputError
+from cytotrial.fingerprints import Sha256Cache, sha256_of_files
 from cytotrial.input_checks import check_config, check_config_files, check_trial_inputs
-from cytotrial.input_checks import normalise_config
+from cytotrial.input_checks import check_distinct_fcs_content, normalise_config
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
 from cytotrial.tables import check_sample_sheet
 
@@ -27,6 +30,9 @@ DEMO_DIR = "results/demo"
 # Demo mode: no sample sheet given, so the workflow simulates the demo trial.
 DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""
 
+# sample_id -> its FCS file's SHA-256: filled by the main process of a user's trial
+# (below); see fcs_sha256().
+FCS_SHA256 = None
 if DEMO:
     from cytotrial.simulate import plan_demo_samples
 
@@ -46,6 +52,12 @@ elif config["sample_sheet"] and config["clinical_dir"]:
         check_trial_inputs(
             samples, config["sample_sheet"], tables, CLINICAL_DIR, config["cutoff_date"]
         )
+        # Every FCS file's SHA-256 (cached by file identity, cytotrial.fingerprints): a
+        # param of its sample's job, so changed bytes rerun it even under an older mtime.
+        FCS_SHA256 = dict(
+            zip(samples["sample_id"], sha256_of_files(samples["fcs"], Sha256Cache()))
+        )
+        check_distinct_fcs_content(samples, config["sample_sheet"], FCS_SHA256)
 else:
     raise InputError(
         "config: give both sample_sheet and clinical_dir (your trial), or neither (the demo)"
@@ -70,6 +82,37 @@ FCS_OF_SAMPLE = dict(zip(samples["sample_id"], samples["fcs"]))
 def fcs_of_sample(wildcards):
     """The FCS file of one sample."""
     return FCS_OF_SAMPLE[wildcards.sample]
+
+
+@functools.cache
+def job_step_sha256_cache():
+    """The main process's cache, read (not written) by cluster job steps."""
+    return Sha256Cache()
+
+
+def fcs_sha256(wildcards):
+    """The SHA-256 of a sample's FCS file: its job's param (changed bytes rerun it).
+
+    Demo: "" (the files are the simulator's outputs; their mtimes are Snakemake's own).
+    A cluster job step (`--mode remote`) parses this file again and builds only its own
+    jobs: it looks its file up in the main process's cache, so the value is the one the
+    main process recorded unless the file changed since; the metadata (and so the next
+    run's comparison) holds the main process's value, the job's record the bytes it read.
+    """
+    return sha256_of_sample(wildcards.sample)
+
+
+def sha256_of_sample(sample):
+    if DEMO:
+        return ""
+    if FCS_SHA256 is not None:
+        return FCS_SHA256[sample]
+    return job_step_sha256_cache().sha256(FCS_OF_SAMPLE[sample])
+
+
+def all_fcs_sha256(wildcards):
+    """Every sample's FCS SHA-256, in sheet order (the inventory reads every file)."""
+    return [sha256_of_sample(sample) for sample in SAMPLE_IDS]
 
 
 def panel_spillover_matrix():

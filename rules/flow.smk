@@ -36,6 +36,8 @@ rule flow_sample_inventory:
     params:
         samples=sample_records(),
         report_keywords=config["flow"]["report_keywords"],
+        # a file whose bytes changed (even under an older mtime) reruns the inventory
+        fcs_sha256=all_fcs_sha256,
     script:
         "../scripts/flow_sample_inventory.py"
 
@@ -55,8 +57,10 @@ rule flow_import_gating:
         "../scripts/flow_import_gating.py"
 
 
-# One job per FCS file. Its inputs are the file, the panel and the gating
-# template, and its params come from config only, so adding samples never reruns it.
+# One job per FCS file. Its inputs are the file, the panel and the gating template;
+# its params come from config and the file's SHA-256 (changed bytes rerun the sample even
+# when the file's mtime is older: a swap with mv, a restored backup), so adding samples
+# never reruns it.
 rule flow_analyse_sample:
     input:
         fcs=fcs_of_sample,
@@ -84,6 +88,7 @@ rule flow_analyse_sample:
         runtime=10,
     params:
         qc=config["flow"]["qc"],
+        fcs_sha256=fcs_sha256,
     script:
         "../scripts/flow_analyse_sample.py"
 

@@ -18,6 +18,7 @@ def main(smk) -> None:
         smk.output.record,
         smk.output.plot,
         smk.output.gatingml,
+        planned_sha256=smk.params.fcs_sha256,
     )
 
 

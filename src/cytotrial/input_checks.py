@@ -13,6 +13,7 @@ patient dates (dates can identify a patient): the line and field say where to lo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ DATE_MEANING = {
     "last_followup": "last follow-up",
 }
 PART_B_DATES = ("part_b_progression", "part_b_end_of_treatment")
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def raise_problems(problems: list[str], what: str) -> None:
@@ -311,6 +313,53 @@ def check_analysis_populations(
     raise_problems(
         population_problems(tables, sources, cutoff, derived), "the clinical tables' populations"
     )
+
+
+def check_distinct_fcs_content(
+    samples: pd.DataFrame, sheet: str, sha256: Mapping[str, str]
+) -> None:
+    """No two samples share one FCS content (`sha256`: sample_id -> the file's SHA-256).
+
+    A file listed for two samples, or copied under a second name, would pair a sample
+    with itself: a paired test would count a zero difference that was never measured.
+    """
+    groups: dict[str, list[str]] = {}
+    for sample in samples["sample_id"]:
+        # Empty files are left to the job: each fails its own sample ("file is empty"),
+        # so they cannot turn into a measured zero difference.
+        if sha256[sample] != EMPTY_SHA256:
+            groups.setdefault(sha256[sample], []).append(sample)
+    shared = [ids for ids in groups.values() if len(ids) > 1]
+    if not shared:
+        return
+    lines = _sheet_lines(sheet)
+    fcs_of = dict(zip(samples["sample_id"], samples["fcs"], strict=True))
+    problems = []
+    for ids in shared:
+        ids = sorted(ids, key=lambda sample: (lines.get(sample, 0), sample))
+        named = [
+            f"sample_id {sample!r}" + (f" (line {lines[sample]})" if sample in lines else "")
+            for sample in ids
+        ]
+        same = len({str(Path(fcs_of[sample]).resolve()) for sample in ids}) == 1
+        problems.append(
+            f"{', '.join(named[:-1])} and {named[-1]}: field 'fcs': identical content "
+            + ("(the same file listed twice" if same else "(copies of one file")
+            + f", SHA-256 {sha256[ids[0]][:12]}...); expected each sample's own FCS file "
+            "(one file for two samples would compare a sample with itself)"
+        )
+    raise_problems([f"{sheet}: {problem}" for problem in problems], sheet)
+
+
+def _sheet_lines(sheet: str) -> dict[str, int]:
+    """sample_id -> its line in the sheet (header = line 1); empty if the sheet is unreadable."""
+    from cytotrial.tables import read_table
+
+    try:
+        ids = read_table(sheet, sep="\t")["sample_id"]
+    except (InputError, KeyError, ValueError):
+        return {}
+    return {sample: position + 2 for position, sample in enumerate(ids)}
 
 
 def check_trial_inputs(

@@ -49,21 +49,29 @@ class Chain:
 class FcsFile:
     """An open FCS file and its size; use as a context manager."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, allow_empty: bool = False) -> None:
+        """`allow_empty`: open an empty file too (to hash it); reading it raises."""
         self.path = os.fspath(path)
         try:
             self.handle: BinaryIO = open(self.path, "rb")  # noqa: SIM115 (closed in __exit__)
         except OSError as error:
             raise FcsError(f"{self.path}: cannot open the file: {error.strerror}") from error
         self.size = os.fstat(self.handle.fileno()).st_size
-        if self.size == 0:
+        if self.size == 0 and not allow_empty:
             self.handle.close()
-            raise FcsError(
-                f"{self.path}: file is empty (0 bytes); expected an FCS file starting with 'FCS'"
-            )
+            raise self.empty_error()
+
+    def empty_error(self) -> FcsError:
+        return FcsError(
+            f"{self.path}: file is empty (0 bytes); expected an FCS file starting with 'FCS'"
+        )
 
     def __enter__(self) -> FcsFile:
         return self
+
+    def __fspath__(self) -> str:
+        """The path, so an open file can stand where a path is expected (read_fcs, names)."""
+        return self.path
 
     def __exit__(self, *exc_info: object) -> None:
         self.handle.close()

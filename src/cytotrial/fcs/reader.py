@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +59,9 @@ def read_fcs(
     With `scale=False` the values are the stored (masked) channel values.
     `channels` selects and orders columns by $PnN name (after de-duplication).
     Raises FcsError with the file name and what was expected when the file is unreadable.
+    `path` may be an open FcsFile: it is read as it is open (and left open).
     """
-    with FcsFile(path) as fcs:
+    with _opened(path) as fcs:
         chain = read_chain(fcs)
         text = _pick(chain, data_set, fcs.path)
         notes = list(text.notes)
@@ -82,6 +84,18 @@ def read_fcs(
         events=events,
         notes=tuple(notes),
     )
+
+
+@contextmanager
+def _opened(path: str | os.PathLike[str]) -> Iterator[FcsFile]:
+    """An FcsFile given by the caller (who closes it), or one opened here for the call."""
+    if isinstance(path, FcsFile):
+        if path.size == 0:
+            raise path.empty_error()
+        yield path
+    else:
+        with FcsFile(path) as fcs:
+            yield fcs
 
 
 def read_fcs_text(path: str | os.PathLike[str], data_set: int = 0) -> tuple[str, dict[str, str]]:

@@ -19,6 +19,7 @@ comparisons.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from cytotrial.checksums import sha256_of_file
+from cytotrial.checksums import sha256_of_handle
 from cytotrial.errors import InputError
+from cytotrial.fcs.datasets import FcsFile
+from cytotrial.fingerprints import identity
 from cytotrial.flow.compensation import Spillover, channel_rows
 from cytotrial.flow.density import median
 from cytotrial.flow.gating import AppliedGate, gate_events
@@ -41,6 +44,10 @@ from cytotrial.panel import Panel
 
 log = logging.getLogger(__name__)
 
+CHANGED_WHILE_READ = (
+    "the FCS file changed while it was being read (written in place, e.g. a copy not yet "
+    "finished); expected a complete file: run again when it is"
+)
 MFI_DEFINITION = "median of compensated, untransformed {marker} values of the population's events"
 POPULATION_COLUMNS = (
     "sample_id",
@@ -108,11 +115,17 @@ def analyse_sample(
     """Analyse one FCS file; failures become a result with a reason."""
     result = SampleResult(sample_id, "failed")
     try:
-        result.file_sha256 = sha256_of_file(fcs_path)
-        if template.strategy is not None:  # imported fixed gates (Gating-ML / FlowJo)
-            prepared = prepare_static_events(result, fcs_path, panel, template, qc_settings)
-        else:
-            prepared = prepare_events(result, fcs_path, panel, template, qc_settings, exact_logicle)
+        # One open file for the hash and the events: the record's SHA-256 is of the bytes
+        # analysed, even if the path is swapped or replaced while the job runs.
+        with FcsFile(fcs_path, allow_empty=True) as fcs:
+            before = identity(os.fstat(fcs.handle.fileno()))
+            result.file_sha256 = sha256_of_handle(fcs.handle)
+            if template.strategy is not None:  # imported fixed gates (Gating-ML / FlowJo)
+                prepared = prepare_static_events(result, fcs, panel, template, qc_settings)
+            else:
+                prepared = prepare_events(result, fcs, panel, template, qc_settings, exact_logicle)
+            if identity(os.fstat(fcs.handle.fileno())) != before:
+                raise InputError(CHANGED_WHILE_READ)
         _gate_and_measure(result, prepared, template, keep_plot_data)
     except InputError as exc:  # bad input: the message already says what is wrong
         result.status = result.status if result.status == "panel_mismatch" else "failed"

@@ -29,8 +29,13 @@ def run_sample_job(
     record_out: str | Path,
     plot_out: str | Path,
     gatingml_out: str | Path | None = None,
+    planned_sha256: str = "",
 ) -> str:
-    """Analyse one sample; a failed sample still writes all outputs (its failure record)."""
+    """Analyse one sample; a failed sample still writes all outputs (its failure record).
+
+    `planned_sha256`: the file's SHA-256 when the run was planned (the job's param);
+    the record holds the SHA-256 of the bytes read, whatever it is.
+    """
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
     settings = QCSettings(
@@ -39,6 +44,15 @@ def run_sample_job(
         max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
     )
     result = analyse_sample(sample_id, fcs_path, panel, template, settings)
+    if planned_sha256 and result.file_sha256 and result.file_sha256 != planned_sha256:
+        # Snakemake recorded the planned value: the next run sees the change and reruns.
+        log.warning(
+            "%s: the FCS file changed after the run was planned (SHA-256 %s then, %s read); "
+            "the results are of the bytes read, and the next run analyses the file again",
+            sample_id,
+            planned_sha256,
+            result.file_sha256,
+        )
     if gatingml_out is not None:
         clock = time.perf_counter()
         note = write_sample_gatingml(result, template, panel, gatingml_out)

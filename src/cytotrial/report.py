@@ -213,12 +213,35 @@ def untested_comparisons_note(tests: pd.DataFrame, what: str) -> list[str]:
     return [f"{what}: {len(untested)} comparison(s) without a test: " + "; ".join(items) + "."]
 
 
-def _flow_section(flow: Mapping, figures: Mapping[str, str | Path], failed: int) -> ReportSection:
+def flow_status_note(qc: pd.DataFrame) -> str:
+    """What the flow section must say first about its samples ('' when all were analysed):
+    none in the sheet, all failed (each with its reason), or how many are left out."""
+    failed = qc[qc["status"] != "ok"]
+    if qc.empty:
+        return (
+            "No FCS samples in the sample sheet: there are no flow cytometry results, and "
+            "the tables and figures of this section are empty."
+        )
+    if len(failed) == len(qc):
+        reasons = "; ".join(f"{r.sample_id} ({r.status}: {r.reason})" for r in failed.itertuples())
+        return (
+            f"All {len(qc)} samples failed: {reasons}. There are no flow cytometry results, "
+            "and the tables and figures of this section are empty."
+        )
+    if len(failed):
+        return f"{len(failed)} sample(s) could not be analysed and are left out here."
+    return ""
+
+
+def _flow_section(
+    flow: Mapping, figures: Mapping[str, str | Path], qc: pd.DataFrame
+) -> ReportSection:
     mfi_tests, count_tests = _read_result(flow["mfi_tests"]), _read_result(flow["count_tests"])
-    notes = untested_comparisons_note(mfi_tests, "CD38 MFI")
-    notes += untested_comparisons_note(count_tests, "Counts")
-    if failed:
-        notes.insert(0, f"{failed} sample(s) could not be analysed and are left out here.")
+    status = flow_status_note(qc)
+    notes = [status] if status else []
+    if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
+        notes += untested_comparisons_note(mfi_tests, "CD38 MFI")
+        notes += untested_comparisons_note(count_tests, "Counts")
     return ReportSection(
         "Flow cytometry",
         "flow",
@@ -386,7 +409,7 @@ def build_report(
         *clinical[:1],
         overview,
         *clinical[1:],
-        _flow_section(flow, figures, int((qc["status"] != "ok").sum())),
+        _flow_section(flow, figures, qc),
         *_gating_sections(qc, plots, which_plots),
         samples,
         methods_section(config),

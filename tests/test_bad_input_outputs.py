@@ -1,0 +1,368 @@
+"""Bad inputs, judged by what reaches the outputs: part of the bad-input catalogue begun in
+tests/test_bad_input.py (issue 14, "Never silently wrong").
+
+Each case gives an input, the behaviour or message it must produce, and a check that
+nothing else was lost (good samples keep their results; the report lists each failure):
+
+- degenerate trials: a header-only sample sheet (clinical data, no FCS samples yet) and a
+  trial in which every sample fails still get every output (tables with their header,
+  figures that say why they are empty) and a report that says so plainly;
+- patient identifiers: an FCS path holding a name and a hospital number never reaches
+  results/ (records, TSVs, Gating-ML, plots, report and its CSVs); only the job's log
+  may name the file;
+- CSV injection: a text cell of a CSV the report offers for download that starts with
+  = + - @ tab or carriage return is prefixed with ' (numbers stay numbers).
+
+The fast cases run the flow branch in-process (the functions the rules' scripts call);
+the slow ones run snakemake on a copied workflow with a small trial.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, SCHEMA_DIR
+from markupsafe import escape
+from test_bad_input import WRITER_KEYWORDS, FlowSetup, break_bytes, rewrite
+from test_report import default_config
+
+from cytotrial.cohort import sample_inventory, samples_per_timepoint
+from cytotrial.fcs import read_fcs
+from cytotrial.flow.aggregate import aggregate_job
+from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.sample_job import run_sample_job
+from cytotrial.flow.statistics_job import flow_statistics_job
+from cytotrial.panel import read_panel
+from cytotrial.report import FIGURES, build_report
+from cytotrial.results import write_tsv
+from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
+from cytotrial.simulate.flow import simulate_sample, write_sample
+from cytotrial.tables import SAMPLE_COLUMNS, read_sample_sheet
+
+PANEL = REPO / "resources/panel.yaml"
+TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
+QC = {"min_events": 1000}
+# A file name as acquisition software writes it: the patient's name and hospital number.
+NAME, NUMBER = "Jansen_Maria", "1234567"
+IDENTIFIERS = ("Jansen", "Maria", NUMBER)
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory) -> FlowSetup:
+    """One simulated demo sample (2,000 events), the demo panel and gating."""
+    folder = tmp_path_factory.mktemp("fcs")
+    row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
+    good = folder / "good.fcs"
+    write_sample(simulate_sample(row, DEFAULT_SEED, 2000), good, folder / "truth")
+    panel = read_panel(PANEL)
+    template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
+    data = read_fcs(good, scale=False)
+    keywords = {k: v for k, v in data.keywords.items() if k not in WRITER_KEYWORDS}
+    return FlowSetup(good, keywords, data.events, panel, template)
+
+
+# How a file is broken: the kinds the failure-isolation and bad-input tests cover.
+BREAKS = (
+    "truncated",
+    "header_only",
+    "not_fcs",
+    "empty",
+    "wrong_offsets",
+    "huge_tot",
+    "bad_datatype",
+    "zero_events",
+    "no_cd38_channel",
+    "duplicate_channel",
+)
+
+
+def broken_file(flow: FlowSetup, path: Path, how: str) -> Path:
+    """`path` written as a copy of the good file broken in way `how`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if how == "zero_events":
+        return rewrite(flow, path, flow.events[:0], TOT="0")
+    if how == "no_cd38_channel":  # APC-A (CD38, the MFI channel) renamed
+        return rewrite(flow, path, flow.events, P10N="APX-A")
+    if how == "duplicate_channel":
+        events = np.hstack([flow.events, flow.events[:, 9:10] * 2])
+        extra = {"PAR": "15", "P15N": "APC-A", "P15B": "32", "P15E": "0,0", "P15R": "262144"}
+        return rewrite(flow, path, events, **extra)
+    path.write_bytes(break_bytes(flow, how))
+    return path
+
+
+def identifying_path(folder: Path, sample_id: str) -> Path:
+    """fcs/Jansen_Maria_1234567/Jansen_Maria_1234567_<sample>.fcs"""
+    return folder / "fcs" / f"{NAME}_{NUMBER}" / f"{NAME}_{NUMBER}_{sample_id}.fcs"
+
+
+def leaks(text: str, path: Path) -> list[str]:
+    """The identifiers (name, number, the file's path or name) that `text` contains."""
+    found = [word for word in IDENTIFIERS if word.lower() in text.lower()]
+    return found + [p for p in (str(path), path.name) if p in text]
+
+
+def sheet_rows(samples: list[tuple[str, Path]]) -> list[dict]:
+    """Sample-sheet records (patient, part, timepoint from the demo's naming PTnnn_A_C1D1)."""
+    rows = []
+    for sample_id, fcs in samples:
+        patient, part, timepoint = sample_id.split("_")
+        rows.append(
+            {
+                "sample_id": sample_id,
+                "patient_id": patient,
+                "part": part,
+                "timepoint": timepoint,
+                "batch": "",
+                "fcs": str(fcs),
+                "leukocytes_per_ul": 5000.0,
+            }
+        )
+    return rows
+
+
+def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
+    """The flow branch as the rules run it (inventory, one job per sample, aggregate,
+    statistics, report without clinical sections); returns the results folder."""
+    results = folder / "results"
+    flow_dir = results / "flow"
+    records = sheet_rows(samples)
+    inventory = sample_inventory(pd.DataFrame(records), read_panel(PANEL).channel_names)
+    write_tsv(inventory, flow_dir / "sample_inventory.tsv")
+    write_tsv(samples_per_timepoint(inventory), flow_dir / "samples_per_timepoint.tsv")
+    populations, record_files, plots = [], [], {}
+    for sample_id, fcs in samples:
+        out = flow_dir / "samples" / sample_id
+        run_sample_job(
+            sample_id,
+            fcs,
+            PANEL,
+            TEMPLATE,
+            QC,
+            f"{out}.populations.tsv",
+            f"{out}.json",
+            flow_dir / "plots" / f"{sample_id}.gating.png",
+            f"{out}.gating.xml",
+        )
+        populations.append(f"{out}.populations.tsv")
+        record_files.append(f"{out}.json")
+        plots[sample_id] = flow_dir / "plots" / f"{sample_id}.gating.png"
+    aggregate_job(
+        records,
+        populations,
+        record_files,
+        TEMPLATE,
+        flow_dir / "populations.tsv",
+        flow_dir / "sample_qc.tsv",
+    )
+    figures = {
+        f"{name}_{kind}": str(flow_dir / "figures" / f"{name}.{kind}")
+        for name in FIGURES
+        for kind in ("png", "svg")
+    }
+    flow_statistics_job(
+        flow_dir / "populations.tsv",
+        TEMPLATE,
+        default_config()["flow"]["comparisons"],
+        flow_dir / "cd38_mfi_tests.tsv",
+        flow_dir / "cell_count_tests.tsv",
+        figures,
+        sample_qc_tsv=flow_dir / "sample_qc.tsv",
+    )
+    tables = {
+        "samples_per_timepoint": flow_dir / "samples_per_timepoint.tsv",
+        "sample_inventory": flow_dir / "sample_inventory.tsv",
+        "flow_populations": flow_dir / "populations.tsv",
+        "sample_qc": flow_dir / "sample_qc.tsv",
+        "mfi_tests": flow_dir / "cd38_mfi_tests.tsv",
+        "count_tests": flow_dir / "cell_count_tests.tsv",
+    }
+    build_report(
+        [],
+        tables,
+        {name: figures[f"{name}_png"] for name in FIGURES},
+        plots,
+        default_config(),
+        results / "report" / "cytotrial_report.html",
+    )
+    return results
+
+
+def header(path: Path) -> list[str]:
+    lines = path.read_text().splitlines()
+    assert lines, f"{path} is empty: a table always has its header line"
+    return lines[0].split("\t")
+
+
+def flow_section(html: str) -> str:
+    start = html.index('<section id="flow">')
+    return html[start : html.index("</section>", start)]
+
+
+def result_texts(results: Path) -> list[tuple[str, str]]:
+    """Every file under `results` as text (bytes as latin-1); of the report, the HTML with
+    its data: URIs cut out and each URI's decoded payload (CSV downloads, PNGs) apart:
+    base64 text would hold short words such as 'maria' by chance."""
+    texts = []
+    for path in sorted(results.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("latin-1")
+        if path.suffix == ".html":
+            uris = re.findall(r"data:[a-z/]+;base64,([A-Za-z0-9+/=]+)", text)
+            for number, uri in enumerate(uris):
+                payload = base64.b64decode(uri).decode("latin-1")
+                texts.append((f"{path.name}, data URI {number}", payload))
+            text = re.sub(r"data:[a-z/]+;base64,[A-Za-z0-9+/=]+", "data:", text)
+        texts.append((str(path.relative_to(results)), text))
+    return texts
+
+
+def svg_text(path: Path) -> str:
+    """The words of a matplotlib SVG (text is drawn as paths, each preceded by a comment)."""
+    return " ".join(re.findall(r"<!-- (.*?) -->", Path(path).read_text()))
+
+
+def run_workflow(folder: Path, sheet: pd.DataFrame, clinical: Path) -> Path:
+    """snakemake --cores 2 on a copied workflow with `sheet`; returns the workflow folder."""
+    from small_trial import write_config
+    from test_workflow import SNAKEMAKE, copy_workflow, run
+
+    workflow = copy_workflow(folder / "wf")
+    config = write_config(workflow, sheet, clinical)
+    result = run([*SNAKEMAKE, "--cores", "2", "--configfile", str(config)], workflow, 1500)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workflow
+
+
+FLOW_OUTPUTS = (
+    "sample_inventory.tsv",
+    "samples_per_timepoint.tsv",
+    "populations.tsv",
+    "sample_qc.tsv",
+    "cd38_mfi_tests.tsv",
+    "cell_count_tests.tsv",
+)
+
+
+# ================================================================ degenerate trials
+
+
+def test_header_only_sample_sheet_reads_as_no_samples(tmp_path):
+    path = tmp_path / "samples.tsv"
+    path.write_text("\t".join(SAMPLE_COLUMNS[:6]) + "\n")
+    samples = read_sample_sheet(path, SCHEMA_DIR)
+    assert len(samples) == 0
+    assert samples["sample_id"].tolist() == []
+    assert samples["fcs"].tolist() == []  # rules/common.smk: all_fcs_files(), FCS_OF_SAMPLE
+
+
+def test_no_samples_every_output_written_and_the_report_says_so(tmp_path):
+    results = run_flow_branch(tmp_path, [])
+    flow_dir = results / "flow"
+    template = read_gating_template(TEMPLATE)
+    assert "cd38_mfi_median_compensated_untransformed" in header(flow_dir / "populations.tsv")
+    qc_columns = header(flow_dir / "sample_qc.tsv")
+    assert qc_columns[:4] == ["sample_id", "patient_id", "part", "timepoint"]
+    assert "status" in qc_columns and "reason" in qc_columns
+    gates = [f"pct_{gate.name}" for gate in template.gates]  # a % of parent per gate, as ever
+    assert qc_columns[-len(gates) :] == gates
+    assert "problem" in header(flow_dir / "sample_inventory.tsv")
+    per_timepoint = pd.read_csv(flow_dir / "samples_per_timepoint.tsv", sep="\t")
+    assert len(per_timepoint) == 6 and (per_timepoint["samples"] == 0).all()
+    for name in ("cd38_mfi_tests.tsv", "cell_count_tests.tsv"):
+        tests = pd.read_csv(flow_dir / name, sep="\t")
+        assert {"part", "before", "after", "population", "p_value"} <= set(tests.columns)
+        assert tests["p_value"].isna().all()
+    for name in FIGURES:
+        svg = flow_dir / "figures" / f"{name}.svg"
+        assert (flow_dir / "figures" / f"{name}.png").stat().st_size > 0
+        assert "No FCS samples in the sample sheet" in svg_text(svg), name
+    html = (results / "report/cytotrial_report.html").read_text()
+    assert "No FCS samples in the sample sheet" in flow_section(html)
+    assert "<h2>Gating QC</h2>" in html and "<h2>Samples</h2>" in html
+
+
+def test_every_sample_failed_every_output_written_and_each_failure_listed(flow, tmp_path):
+    samples = [
+        ("PT001_A_C1D1", broken_file(flow, tmp_path / "a.fcs", "truncated")),
+        ("PT001_A_C2D1", broken_file(flow, tmp_path / "b.fcs", "not_fcs")),
+        ("PT002_A_C1D1", broken_file(flow, tmp_path / "c.fcs", "no_cd38_channel")),
+    ]
+    results = run_flow_branch(tmp_path, samples)
+    flow_dir = results / "flow"
+    populations = pd.read_csv(flow_dir / "populations.tsv", sep="\t")
+    assert populations.empty
+    assert "cd38_mfi_median_compensated_untransformed" in populations.columns
+    qc = pd.read_csv(flow_dir / "sample_qc.tsv", sep="\t").set_index("sample_id")
+    assert sorted(qc.index) == sorted(s for s, _ in samples)
+    assert (qc["status"] != "ok").all() and qc["reason"].str.len().gt(0).all()
+    for name in FIGURES:
+        text = svg_text(flow_dir / "figures" / f"{name}.svg")
+        assert "No successful samples (all 3 failed)" in text, name
+    section = flow_section((results / "report/cytotrial_report.html").read_text())
+    assert "All 3 samples failed:" in section
+    for sample_id, reason in qc["reason"].items():
+        assert sample_id in section
+        assert str(escape(reason)) in section
+
+
+def test_one_good_sample_keeps_its_results_beside_the_failures(flow, tmp_path):
+    samples = [
+        ("PT001_A_C1D1", flow.good),
+        ("PT001_A_C2D1", broken_file(flow, tmp_path / "b.fcs", "truncated")),
+    ]
+    results = run_flow_branch(tmp_path, samples)
+    populations = pd.read_csv(results / "flow/populations.tsv", sep="\t")
+    assert set(populations["sample_id"]) == {"PT001_A_C1D1"}
+    section = flow_section((results / "report/cytotrial_report.html").read_text())
+    assert "1 sample(s) could not be analysed" in section
+    assert "All " not in section and "No FCS samples" not in section
+
+
+@pytest.mark.slow
+def test_workflow_with_a_header_only_sample_sheet(tmp_path):
+    """Input: clinical tables and a sample sheet with its header only (no FCS yet).
+    Expected: the run succeeds; every flow table is written with its header, every figure
+    says 'No FCS samples in the sample sheet', and so does the report's flow section;
+    the clinical sections are complete."""
+    from cytotrial.simulate.clinical import simulate_clinical
+
+    simulate_clinical(DEFAULT_SEED).write(tmp_path / "clinical")
+    sheet = pd.DataFrame(columns=list(SAMPLE_COLUMNS[:6]))
+    workflow = run_workflow(tmp_path, sheet, tmp_path / "clinical")
+    flow_dir = workflow / "results/flow"
+    for name in FLOW_OUTPUTS:
+        assert header(flow_dir / name), name
+    assert not (flow_dir / "samples").exists()  # no per-sample job ran
+    for name in ("cd38_mfi_part_A", "cell_counts_paired"):
+        assert "No FCS samples in the sample sheet" in svg_text(flow_dir / f"figures/{name}.svg")
+    html = (workflow / "results/report/cytotrial_report.html").read_text()
+    assert "No FCS samples in the sample sheet" in flow_section(html)
+    for heading in ("Patient flow", "Efficacy", "Survival", "Safety", "Flow cytometry"):
+        assert f"<h2>{heading}</h2>" in html
+
+
+@pytest.mark.slow
+def test_workflow_in_which_every_sample_fails(flow, tmp_path):
+    """Input: one patient's two samples, a truncated file and a PDF named .fcs.
+    Expected: the run succeeds; each sample has its failure record; the report says
+    'All 2 samples failed' and gives each sample's reason."""
+    from small_trial import simulate_small_trial
+
+    sheet = simulate_small_trial(tmp_path, ["PT001"]).head(2)
+    for path, how in zip(sheet["fcs"], ("truncated", "not_fcs"), strict=True):
+        broken_file(flow, Path(path), how)
+    workflow = run_workflow(tmp_path, sheet, tmp_path / "clinical")
+    qc = pd.read_csv(workflow / "results/flow/sample_qc.tsv", sep="\t").set_index("sample_id")
+    assert (qc["status"] == "failed").all() and len(qc) == 2
+    assert pd.read_csv(workflow / "results/flow/populations.tsv", sep="\t").empty
+    section = flow_section((workflow / "results/report/cytotrial_report.html").read_text())
+    assert "All 2 samples failed:" in section
+    for sample_id, reason in qc["reason"].items():
+        assert f"{sample_id} (failed: {escape(reason)})" in section

@@ -20,6 +20,8 @@ the slow ones run snakemake on a copied workflow with a small trial.
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import re
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from test_bad_input import WRITER_KEYWORDS, FlowSetup, break_bytes, rewrite
 from test_report import default_config
 
 from cytotrial.cohort import sample_inventory, samples_per_timepoint
-from cytotrial.fcs import read_fcs
+from cytotrial.fcs import FcsError, read_fcs
 from cytotrial.flow.aggregate import aggregate_job
 from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.flow.sample_job import run_sample_job
@@ -366,3 +368,95 @@ def test_workflow_in_which_every_sample_fails(flow, tmp_path):
     assert "All 2 samples failed:" in section
     for sample_id, reason in qc["reason"].items():
         assert f"{sample_id} (failed: {escape(reason)})" in section
+
+
+# ================================================================ patient identifiers
+
+
+def test_fcs_error_keeps_the_path_apart(flow, tmp_path):
+    path = broken_file(flow, identifying_path(tmp_path, "S1"), "truncated")
+    with pytest.raises(FcsError) as error:
+        read_fcs(path)
+    assert str(error.value).startswith(f"{path}: file is truncated")  # for the user and log
+    assert error.value.path == str(path)
+    assert error.value.detail.startswith("file is truncated")
+    assert leaks(error.value.detail, path) == []
+
+
+@pytest.mark.parametrize("how", BREAKS)
+def test_failure_reason_names_no_path(flow, tmp_path, caplog, how):
+    """Input: a sample whose FCS path holds a name and hospital number, broken in one way.
+    Expected: a failure record whose reason says what is wrong but never names the file;
+    nothing the job writes (record, table, Gating-ML, plot) holds the path; the log does."""
+    path = broken_file(flow, identifying_path(tmp_path, "PT001_A_C1D1"), how)
+    out = tmp_path / "out"
+    with caplog.at_level(logging.INFO):
+        status = run_sample_job(
+            "PT001_A_C1D1",
+            path,
+            PANEL,
+            TEMPLATE,
+            QC,
+            out / "S.populations.tsv",
+            out / "S.json",
+            out / "S.gating.png",
+            out / "S.gating.xml",
+        )
+    record = json.loads((out / "S.json").read_text())
+    assert status == record["status"] != "ok"
+    assert record["reason"] and "PT001_A_C1D1" not in record["reason"]  # the ID is the row's
+    for written in out.iterdir():
+        assert leaks(written.read_bytes().decode("latin-1"), path) == [], written.name
+    assert str(path) in caplog.text  # the job's own log names the file
+
+
+def test_vanished_file_reason_names_no_path(flow, tmp_path):
+    path = identifying_path(tmp_path, "S1")  # listed in the sheet, gone when the job runs
+    from cytotrial.flow.sample_analysis import analyse_sample
+
+    result = analyse_sample("S1", path, flow.panel, flow.template, keep_plot_data=False)
+    assert result.status == "failed"
+    assert result.reason == "cannot read the FCS file: No such file or directory"
+
+
+# The inventory reads HEADER and TEXT only: these are the breaks it sees.
+@pytest.mark.parametrize("how", ["not_fcs", "empty", "no_cd38_channel"])
+def test_inventory_problem_names_no_path(flow, tmp_path, how):
+    path = broken_file(flow, identifying_path(tmp_path, "PT001_A_C1D1"), how)
+    records = sheet_rows([("PT001_A_C1D1", path), ("PT002_A_C1D1", flow.good)])
+    inventory = sample_inventory(pd.DataFrame(records), flow.panel.channel_names)
+    problem = inventory.set_index("sample_id")["problem"]
+    assert problem["PT001_A_C1D1"] and problem["PT002_A_C1D1"] == ""  # the good one is read
+    assert leaks(inventory.to_csv(sep="\t"), path) == []
+
+
+def test_imported_gating_spillover_error_names_no_file(flow, tmp_path):
+    from cytotrial.flow.gatingml_strategy import read_events_float64
+
+    path = rewrite(flow, identifying_path(tmp_path, "S1"), flow.events, SPILLOVER="2,A,B,x")
+    with pytest.raises(FcsError) as error:
+        read_events_float64(path)
+    assert "keyword $SPILLOVER" in error.value.detail
+    assert leaks(error.value.detail, path) == []
+
+
+def test_identifying_paths_stay_out_of_every_result(flow, tmp_path):
+    """Every way of breaking a file, in one run with a good sample: no file under results/
+    holds the name, the number or a path; each failure is listed; the good sample is kept."""
+    samples = [("PT002_A_C1D1", flow.good)]
+    for number, how in enumerate(BREAKS, start=3):
+        sample_id = f"PT{number:03d}_A_C1D1"
+        samples.append((sample_id, broken_file(flow, identifying_path(tmp_path, sample_id), how)))
+    results = run_flow_branch(tmp_path, samples)
+    folder = samples[1][1].parent
+    for name, text in result_texts(results):
+        assert leaks(text, folder) == [], name
+    html = (results / "report/cytotrial_report.html").read_text()
+    qc = pd.read_csv(results / "flow/sample_qc.tsv", sep="\t").set_index("sample_id")
+    assert qc.loc["PT002_A_C1D1", "status"] == "ok"
+    assert (qc.drop(index="PT002_A_C1D1")["status"] != "ok").all()
+    failed_table = html[html.index("Failed or flagged samples") :]
+    for sample_id, _ in samples[1:]:
+        assert sample_id in failed_table
+    populations = pd.read_csv(results / "flow/populations.tsv", sep="\t")
+    assert set(populations["sample_id"]) == {"PT002_A_C1D1"}

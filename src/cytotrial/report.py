@@ -49,7 +49,10 @@ class ReportTable:
 
     @property
     def csv_data_uri(self) -> str:
-        payload = self.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        frame = neutralise_formulas(self.frame)
+        # CRLF (RFC 4180): the csv writer then quotes a cell holding a lone carriage return,
+        # which would otherwise end the row early in a spreadsheet.
+        payload = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
         return "data:text/csv;base64," + base64.b64encode(payload).decode("ascii")
 
     @property
@@ -64,6 +67,40 @@ class ReportTable:
     def link_index(self) -> int:
         """Position of the linked column, -1 when no column links."""
         return self.columns.index(self.link_column) if self.link_column in self.columns else -1
+
+
+# A spreadsheet opening a CSV runs a cell starting with one of these as a formula
+# (OWASP, "CSV Injection"); tab and carriage return can hide such a start.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells cannot start a formula: "'" is put before any
+    that starts with = + - @ tab or carriage return (OWASP's advice for CSV downloads).
+
+    Free text reaches the downloads verbatim (adverse-event details, regimens, DLT
+    descriptions, batch names). Numbers are left as they are, in a numeric column or
+    written as text ("-0.5", "-1e-3"): a spreadsheet reads them as numbers, and a quote
+    would turn them into text. A text cell such as "-1.2 (-3.4 to 0.5)" is quoted: it
+    could as well be "-2+3+cmd|..." and only a plain number is safe to leave.
+    """
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    if not len(text):
+        return frame
+    frame = frame.copy()
+    for column in text:
+        frame[column] = frame[column].map(_neutralise_cell)
+    return frame
+
+
+def _neutralise_cell(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # a number written as text
 
 
 def _cell(value: object) -> str:

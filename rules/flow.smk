@@ -124,6 +124,8 @@ rule flow_aggregate:
 rule flow_statistics:
     input:
         populations="results/flow/populations.tsv",
+        # whether there were no samples or all failed, when no sample has results
+        sample_qc="results/flow/sample_qc.tsv",
         template=GATING_TEMPLATE,
     output:
         mfi_tests=report(

@@ -16,6 +16,7 @@ def main(smk) -> None:
         smk.output.mfi_tests,
         smk.output.count_tests,
         figures,
+        sample_qc_tsv=smk.input.sample_qc,
     )
 
 

@@ -6,13 +6,17 @@ they tell the trial team at a glance whether the data they expect are there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.fcs.errors import path_free_reason
 from cytotrial.tables import TIMEPOINTS
+
+log = logging.getLogger(__name__)
 
 
 def read_fcs_header(path: str | Path) -> tuple[dict[str, object], dict[str, str]]:
@@ -55,7 +59,10 @@ def sample_inventory(
         try:
             header, keywords = read_fcs_header(sample["fcs"])
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
-            row.update(fcs_version="", events=0, channels=0, problem=f"unreadable FCS: {exc}")
+            # the table says what is wrong; only the log names the file (it may identify)
+            log.warning("%s (%s): %s", sample["sample_id"], sample["fcs"], exc)
+            problem = f"unreadable FCS: {path_free_reason(exc)}"
+            row.update(fcs_version="", events=0, channels=0, problem=problem)
         else:
             row.update({key: keywords.get(key, "") for key in keyword_columns})
             missing = [c for c in panel_channels if c not in header["channel_names"]]

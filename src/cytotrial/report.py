@@ -50,7 +50,10 @@ class ReportTable:
 
     @property
     def csv_data_uri(self) -> str:
-        payload = self.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        frame = neutralise_formulas(self.frame)
+        # CRLF (RFC 4180): the csv writer then quotes a cell holding a lone carriage return,
+        # which would otherwise end the row early in a spreadsheet.
+        payload = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
         return "data:text/csv;base64," + base64.b64encode(payload).decode("ascii")
 
     @property
@@ -65,6 +68,40 @@ class ReportTable:
     def link_index(self) -> int:
         """Position of the linked column, -1 when no column links."""
         return self.columns.index(self.link_column) if self.link_column in self.columns else -1
+
+
+# A spreadsheet opening a CSV runs a cell starting with one of these as a formula
+# (OWASP, "CSV Injection"); tab and carriage return can hide such a start.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells cannot start a formula: "'" is put before any
+    that starts with = + - @ tab or carriage return (OWASP's advice for CSV downloads).
+
+    Free text reaches the downloads verbatim (adverse-event details, regimens, DLT
+    descriptions, batch names). Numbers are left as they are, in a numeric column or
+    written as text ("-0.5", "-1e-3"): a spreadsheet reads them as numbers, and a quote
+    would turn them into text. A text cell such as "-1.2 (-3.4 to 0.5)" is quoted: it
+    could as well be "-2+3+cmd|..." and only a plain number is safe to leave.
+    """
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    if not len(text):
+        return frame
+    frame = frame.copy()
+    for column in text:
+        frame[column] = frame[column].map(_neutralise_cell)
+    return frame
+
+
+def _neutralise_cell(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # a number written as text
 
 
 def _cell(value: object) -> str:
@@ -208,12 +245,35 @@ def untested_comparisons_note(tests: pd.DataFrame, what: str) -> list[str]:
     return [f"{what}: {len(untested)} comparison(s) without a test: " + "; ".join(items) + "."]
 
 
-def _flow_section(flow: Mapping, figures: Mapping[str, str | Path], failed: int) -> ReportSection:
+def flow_status_note(qc: pd.DataFrame) -> str:
+    """What the flow section must say first about its samples ('' when all were analysed):
+    none in the sheet, all failed (each with its reason), or how many are left out."""
+    failed = qc[qc["status"] != "ok"]
+    if qc.empty:
+        return (
+            "No FCS samples in the sample sheet: there are no flow cytometry results, and "
+            "the tables and figures of this section are empty."
+        )
+    if len(failed) == len(qc):
+        reasons = "; ".join(f"{r.sample_id} ({r.status}: {r.reason})" for r in failed.itertuples())
+        return (
+            f"All {len(qc)} samples failed: {reasons}. There are no flow cytometry results, "
+            "and the tables and figures of this section are empty."
+        )
+    if len(failed):
+        return f"{len(failed)} sample(s) could not be analysed and are left out here."
+    return ""
+
+
+def _flow_section(
+    flow: Mapping, figures: Mapping[str, str | Path], qc: pd.DataFrame
+) -> ReportSection:
     mfi_tests, count_tests = _read_result(flow["mfi_tests"]), _read_result(flow["count_tests"])
-    notes = untested_comparisons_note(mfi_tests, "CD38 MFI")
-    notes += untested_comparisons_note(count_tests, "Counts")
-    if failed:
-        notes.insert(0, f"{failed} sample(s) could not be analysed and are left out here.")
+    status = flow_status_note(qc)
+    notes = [status] if status else []
+    if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
+        notes += untested_comparisons_note(mfi_tests, "CD38 MFI")
+        notes += untested_comparisons_note(count_tests, "Counts")
     return ReportSection(
         "Flow cytometry",
         "flow",
@@ -381,7 +441,7 @@ def build_report(
         *clinical[:1],
         overview,
         *clinical[1:],
-        _flow_section(flow, figures, int((qc["status"] != "ok").sum())),
+        _flow_section(flow, figures, qc),
         *_gating_sections(qc, plots, which_plots),
         samples,
         methods_section(config),

@@ -55,7 +55,9 @@ class FcsFile:
         try:
             self.handle: BinaryIO = open(self.path, "rb")  # noqa: SIM115 (closed in __exit__)
         except OSError as error:
-            raise FcsError(f"{self.path}: cannot open the file: {error.strerror}") from error
+            raise FcsError(
+                f"{self.path}: cannot open the file: {error.strerror}", self.path
+            ) from error
         self.size = os.fstat(self.handle.fileno()).st_size
         if self.size == 0 and not allow_empty:
             self.handle.close()
@@ -63,7 +65,8 @@ class FcsFile:
 
     def empty_error(self) -> FcsError:
         return FcsError(
-            f"{self.path}: file is empty (0 bytes); expected an FCS file starting with 'FCS'"
+            f"{self.path}: file is empty (0 bytes); expected an FCS file starting with 'FCS'",
+            self.path,
         )
 
     def __enter__(self) -> FcsFile:
@@ -73,8 +76,12 @@ class FcsFile:
         """The path, so an open file can stand where a path is expected (read_fcs, names)."""
         return self.path
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: object, error: BaseException | None, traceback: object) -> None:
         self.handle.close()
+        # Every reader error is raised while the file is open: it learns its path here, so
+        # that callers can quote what is wrong without the path (FcsError.detail).
+        if isinstance(error, FcsError) and error.path is None:
+            error.path = self.path
 
     def read_at(self, position: int, count: int) -> bytes:
         self.handle.seek(position)

@@ -23,7 +23,7 @@ def parse_spillover(
 
     Keys are matched case-insensitively. A value of "0" (n = 0) means no matrix: None.
     Parameter numbers used as names (Accuri C6: "8,3,4,...") become their $PnN names.
-    `source` (a file name) is only used in error messages.
+    `source` (the file) is only used in error messages, and kept apart as the error's path.
     """
     upper = {key.upper(): value for key, value in keywords.items()}
     key = next((k for k in SPILLOVER_KEYWORDS if k in upper), None)
@@ -36,7 +36,8 @@ def parse_spillover(
     if not items or not items[0].isdigit():
         raise FcsError(
             f"{where}keyword {key} must start with the number of channels; "
-            f"found {items[0][:20] if items else ''!r}"
+            f"found {items[0][:20] if items else ''!r}",
+            source,
         )
     n = int(items[0])
     if n == 0:
@@ -44,18 +45,21 @@ def parse_spillover(
     if len(items) != 1 + n + n * n:
         raise FcsError(
             f"{where}keyword {key} declares {n} channels, so it needs {n} names and "
-            f"{n * n} values ({1 + n + n * n} comma-separated items); found {len(items)} items"
+            f"{n * n} values ({1 + n + n * n} comma-separated items); found {len(items)} items",
+            source,
         )
     names = _channel_names(tuple(items[1 : 1 + n]), upper)
     if any(not name for name in names) or len(set(names)) != n:
-        raise FcsError(f"{where}keyword {key}: channel names must be non-empty and unique")
+        raise FcsError(f"{where}keyword {key}: channel names must be non-empty and unique", source)
     try:
         matrix = np.array([float(v) for v in items[1 + n :]], dtype=np.float64).reshape(n, n)
     except ValueError:
         bad = next(v for v in items[1 + n :] if not _is_float(v))
-        raise FcsError(f"{where}keyword {key}: value {bad[:20]!r} is not a number") from None
+        raise FcsError(
+            f"{where}keyword {key}: value {bad[:20]!r} is not a number", source
+        ) from None
     if not np.isfinite(matrix).all():
-        raise FcsError(f"{where}keyword {key}: the matrix holds NaN or infinite values")
+        raise FcsError(f"{where}keyword {key}: the matrix holds NaN or infinite values", source)
     return names, matrix
 
 

@@ -17,6 +17,21 @@ from cytotrial.flow.sample_outputs import read_record
 from cytotrial.results import read_tsv
 
 SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]
+# sample_qc.tsv before its pct_<gate> columns: written even when there are no samples.
+QC_COLUMNS = [
+    "sample_id",
+    "patient_id",
+    "part",
+    "timepoint",
+    "batch",
+    "status",
+    "reason",
+    "events",
+    "saturated_fraction",
+    "unstable_time_fraction",
+    "qc_flags",
+    "gate_flags",
+]
 
 
 def mfi_column(marker: str) -> str:
@@ -28,8 +43,13 @@ def tidy_populations(
     samples: pd.DataFrame,
     population_files: Mapping[str, str | Path],
     populations: list[str],
+    mfi_marker: str,
 ) -> pd.DataFrame:
-    """Reported populations of every analysed sample, with sheet fields and absolute counts."""
+    """Reported populations of every analysed sample, with sheet fields and absolute counts.
+
+    No sample, or none analysed, gives the table's header only (the MFI column named
+    after the template's marker, as with samples).
+    """
     frames = []
     for path in population_files.values():
         table = read_tsv(path)
@@ -40,12 +60,16 @@ def tidy_populations(
     gated = (
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     )
-    sheet = samples.reindex(columns=SHEET_COLUMNS)
+    # An empty sheet reindexes to float columns: the IDs must stay text to merge on.
+    sheet = samples.reindex(columns=SHEET_COLUMNS).astype({"sample_id": str})
     tidy = sheet.merge(gated, on="sample_id", how="inner")
-    marker = tidy["mfi_marker"].iloc[0] if len(tidy) else "CD38"
-    tidy = tidy.rename(columns={"mfi": mfi_column(marker), "flags": "gate_flags"})
+    tidy = tidy.rename(columns={"mfi": mfi_column(mfi_marker), "flags": "gate_flags"})
     tidy = tidy.drop(columns="mfi_marker")
-    tidy["cells_per_ul"] = (tidy["leukocytes_per_ul"] * tidy["pct_of_leukocytes"] / 100).round(2)
+    # Float already when there are rows (a no-op then); an empty merge leaves object columns.
+    numbers = tidy[["leukocytes_per_ul", "pct_of_leukocytes"]].astype(float)
+    tidy["cells_per_ul"] = (
+        numbers["leukocytes_per_ul"] * numbers["pct_of_leukocytes"] / 100
+    ).round(2)
     order = {p: i for i, p in enumerate(populations)}
     tidy["_order"] = tidy["population"].map(order)
     tidy = tidy.sort_values(["patient_id", "part", "timepoint", "_order"]).drop(columns="_order")
@@ -56,8 +80,13 @@ def sample_qc_table(
     samples: pd.DataFrame,
     records: Mapping[str, dict],
     population_files: Mapping[str, str | Path],
+    gates: list[str],
 ) -> pd.DataFrame:
-    """One row per sample (MultiQC-style general statistics): status, QC, % per gate."""
+    """One row per sample (MultiQC-style general statistics): status, QC, % per gate.
+
+    The columns are QC_COLUMNS and a pct_<gate> per gate of the template, so the header is
+    the same whether samples succeeded, all failed (no % at all) or there are none.
+    """
     rows = []
     for sample in samples.to_dict("records"):
         sample_id = sample["sample_id"]
@@ -81,7 +110,9 @@ def sample_qc_table(
         for gate, pct in zip(table["gate"], table["pct_of_parent"], strict=True):
             row[f"pct_{gate}"] = pct
         rows.append(row)
-    return pd.DataFrame(rows)
+    columns = [*QC_COLUMNS, *(f"pct_{gate}" for gate in gates)]
+    columns += list(dict.fromkeys(k for row in rows for k in row if k not in columns))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def aggregate_job(
@@ -101,5 +132,17 @@ def aggregate_job(
     records = {Path(p).name.split(".")[0]: read_record(p) for p in record_files}
     template = read_gating_template(template_path)
     analysed = {s: p for s, p in by_sample.items() if records[s]["status"] == "ok"}
-    write_tsv(tidy_populations(samples, analysed, list(template.populations)), populations_out)
-    write_tsv(sample_qc_table(samples, records, by_sample), sample_qc_out)
+    tidy = tidy_populations(samples, analysed, list(template.populations), template.mfi_marker)
+    write_tsv(tidy, populations_out)
+    gates = [gate.name for gate in template.gates]
+    write_tsv(sample_qc_table(samples, records, by_sample, gates), sample_qc_out)
+
+
+def no_flow_results(qc: pd.DataFrame) -> str | None:
+    """Why no sample has flow results (the figures and the report say it), or None when
+    at least one sample was analysed. `qc` is sample_qc.tsv."""
+    if qc.empty:
+        return "No FCS samples in the sample sheet"
+    if not (qc["status"] == "ok").any():
+        return f"No successful samples (all {len(qc)} failed)"
+    return None

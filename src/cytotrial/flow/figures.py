@@ -109,6 +109,20 @@ def paired_plot(
     return fig
 
 
+def message_figure(message: str, title: str):
+    """A figure that only says why it holds no data (no samples, none analysed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 2.4))
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, wrap=True)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
 def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str) -> None:
     wide = here.pivot_table(index="patient_id", columns="timepoint", values=value, aggfunc="first")
     wide = wide.reindex(columns=timepoints)

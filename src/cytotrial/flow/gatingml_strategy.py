@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,7 +237,6 @@ class EventSource:
     channels: tuple[str, ...]
     events: np.ndarray
     file_spillover: tuple[tuple[str, ...], np.ndarray] | None
-    name: str = "sample"
     keywords: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     _compensated: dict[str, tuple] = field(default_factory=dict)
@@ -244,7 +244,7 @@ class EventSource:
     def column(self, channel: str, compensation: str, matrices: Mapping[str, Matrix]) -> np.ndarray:
         if channel not in self.channels:
             raise InputError(
-                f"{self.name}: the gates need channel {channel!r}, which the file does not have "
+                f"the gates need channel {channel!r}, which the file does not have "
                 f"(file channels: {', '.join(self.channels)})"
             )
         if compensation != UNCOMPENSATED:
@@ -267,7 +267,7 @@ class EventSource:
             missing = [d for d in detectors if d not in self.channels]
             if missing:
                 raise InputError(
-                    f"{self.name}: compensation {ref!r} names detector(s) {', '.join(missing)} "
+                    f"compensation {ref!r} names detector(s) {', '.join(missing)} "
                     "that the file does not have"
                 )
             index = [self.channels.index(d) for d in detectors]
@@ -432,9 +432,10 @@ def read_events_float64(path: str | Path) -> EventSource:
     notes = list(data_set.notes)
     scales = channel_scales(data_set.keywords, numbers, list(data_set.channels), integer, notes)
     apply_scales(events, raw, scales)
-    spillover = parse_spillover(data_set.keywords, source=Path(path).name)
-    name = Path(path).name
-    return EventSource(data_set.channels, events, spillover, name, data_set.keywords, tuple(notes))
+    # The path goes into the error's message for the log; a failure record quotes its
+    # path-free detail (file names can identify patients).
+    spillover = parse_spillover(data_set.keywords, source=os.fspath(path))
+    return EventSource(data_set.channels, events, spillover, data_set.keywords, tuple(notes))
 
 
 @dataclass(frozen=True)

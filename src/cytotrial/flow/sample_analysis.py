@@ -31,6 +31,7 @@ import numpy as np
 from cytotrial.checksums import sha256_of_handle
 from cytotrial.errors import InputError
 from cytotrial.fcs.datasets import FcsFile
+from cytotrial.fcs.errors import path_free_reason
 from cytotrial.fingerprints import identity
 from cytotrial.flow.compensation import Spillover, channel_rows
 from cytotrial.flow.density import median
@@ -129,11 +130,12 @@ def analyse_sample(
         _gate_and_measure(result, prepared, template, keep_plot_data)
     except InputError as exc:  # bad input: the message already says what is wrong
         result.status = result.status if result.status == "panel_mismatch" else "failed"
-        result.reason = result.reason or str(exc)
-        log.warning("%s: %s", sample_id, result.reason)
+        result.reason = result.reason or path_free_reason(exc)
+        # Only the job's log names the file (its name may identify the patient).
+        log.warning("%s (%s): %s", sample_id, fcs_path, exc)
     except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen file: record, go on
-        result.status, result.reason = "failed", f"{type(exc).__name__}: {exc}"
-        log.exception("%s: analysis failed", sample_id)
+        result.status, result.reason = "failed", path_free_reason(exc)
+        log.exception("%s (%s): analysis failed", sample_id, fcs_path)
     return result
 
 

@@ -518,7 +518,7 @@ def test_fcs_missing_file(flow, tmp_path):
         read_fcs(path)
     record = record_of(flow, path)
     assert record["status"] == "failed"
-    assert record["reason"] == "cannot read the FCS file: No such file or directory"
+    assert record["reason"] == "cannot open the file: No such file or directory"
 
 
 def test_fcs_zero_events(flow, tmp_path):

@@ -194,12 +194,14 @@ def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_pat
     sheet = pd.DataFrame(
         [{"sample_id": "S1", "patient_id": "P1", "part": "A", "timepoint": "C1D1", "batch": 1}]
     )
-    qc = sample_qc_table(sheet, {"S1": record}, {"S1": populations})
+    qc = sample_qc_table(
+        sheet, {"S1": record}, {"S1": populations}, [gate.name for gate in flow.template.gates]
+    )
     assert flag in qc.loc[0, "qc_flags"].split(";")
     assert _is_flagged(qc).tolist() == [True]
     sheet["leukocytes_per_ul"] = 5000.0
     subsets = list(flow.template.populations)
-    tidy = tidy_populations(sheet, {"S1": populations}, subsets)
+    tidy = tidy_populations(sheet, {"S1": populations}, subsets, flow.template.mfi_marker)
     assert len(tidy) == len(subsets) > 3 and all(
         flag in text.split(";") for text in tidy["gate_flags"]
     )

@@ -416,7 +416,7 @@ def test_vanished_file_reason_names_no_path(flow, tmp_path):
 
     result = analyse_sample("S1", path, flow.panel, flow.template, keep_plot_data=False)
     assert result.status == "failed"
-    assert result.reason == "cannot read the FCS file: No such file or directory"
+    assert result.reason == "cannot open the file: No such file or directory"
 
 
 # The inventory reads HEADER and TEXT only: these are the breaks it sees.

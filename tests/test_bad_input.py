@@ -6,6 +6,14 @@ workflow calls at parse time (rules/common.smk); test_workflow_shows_the_message
 `snakemake -n` on a copied workflow for representative cases. FCS cases check the
 reader's FcsError and, for panel/content problems, the record analyse_sample writes.
 The bases are realistic: the demo's clinical tables and a simulated FCS file.
+
+The catalogue continues, one file per class of mistake (issue 14):
+test_bad_input_flow.py (compensation with the whole matrix, stains against the panel),
+test_bad_input_reruns.py (reruns on content, FCS files shared by two samples),
+test_bad_input_tables.py (one strict table reader, config cut-off, comparisons, ID length),
+test_bad_input_clinical.py (no silent change of an analysis population),
+test_bad_input_outputs.py (degenerate trials, no paths in results, CSV injection), and
+test_checkout_code.py (jobs run the checkout's code).
 """
 
 from __future__ import annotations

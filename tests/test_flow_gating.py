@@ -104,7 +104,10 @@ def test_polygon_clipping_keeps_the_band():
     ("text", "message"),
     [
         ("gates: []", "key 'gates': expected a non-empty list"),
-        ("gates:\n  - {name: a, parent: b, threshold: {marker: CD3}}", "gate 'a', key 'parent': 'b' must be 'root' or a gate listed above"),
+        (
+            "gates:\n  - {name: a, parent: b, threshold: {marker: CD3}}",
+            "gate 'a', key 'parent': 'b' must be 'root' or a gate listed above",
+        ),
         ("gates:\n  - {name: a, parent: root, oval: {}}", "give exactly one of"),
         (
             "gates:\n  - {name: a, parent: root, threshold: {marker: CD3, side: up}}",

@@ -347,3 +347,48 @@ def test_imported_map_without_leukocyte_gate_and_mfi(tmp_path, sample_fcs):
     result = analyse_sample("S1", sample_fcs, read_panel(PANEL), template, keep_plot_data=False)
     assert result.status == "ok", result.reason
     assert {r["mfi"] for r in result.rows} == {""}
+
+
+def test_statistics_and_methods_without_leukocyte_gate_and_mfi(tmp_path, sample_fcs):
+    """Downstream of a template without both: the tests say why nothing was tested, the
+    figures say it too, and the methods text names no leukocyte gate or MFI marker."""
+    from cytotrial.flow.aggregate import aggregate_job
+    from cytotrial.flow.statistics_job import flow_statistics_job
+    from cytotrial.report import FIGURES
+    from cytotrial.report_methods import _gating_paragraph
+
+    template = _template_without(tmp_path, leukocyte_gate=None, mfi=False)
+    sheet, populations, records = [], [], []
+    for timepoint in ("C1D1", "C2D1"):  # the same file twice: one patient's pair
+        sample_id = f"P1_{timepoint}"
+        out = tmp_path / sample_id
+        outputs = [f"{out}.populations.tsv", f"{out}.json", f"{out}.png", f"{out}.gating.xml"]
+        assert run_sample_job(sample_id, sample_fcs, PANEL, template, {}, *outputs) == "ok"
+        populations.append(outputs[0])
+        records.append(outputs[1])
+        sheet.append(
+            {"sample_id": sample_id, "patient_id": "P1", "part": "A", "timepoint": timepoint,
+             "batch": "1", "leukocytes_per_ul": 5000.0, "fcs": str(sample_fcs)}
+        )  # fmt: skip
+    aggregate_job(sheet, populations, records, template, tmp_path / "pop.tsv", tmp_path / "qc.tsv")
+    figures = {f"{n}_{k}": str(tmp_path / f"{n}.{k}") for n in FIGURES for k in ("png", "svg")}
+    comparisons = [{"part": "A", "before": "C1D1", "after": "C2D1"}]
+    flow_statistics_job(
+        tmp_path / "pop.tsv",
+        template,
+        comparisons,
+        tmp_path / "mfi.tsv",
+        tmp_path / "counts.tsv",
+        figures,
+        sample_qc_tsv=tmp_path / "qc.tsv",
+    )
+    mfi = pd.read_csv(tmp_path / "mfi.tsv", sep="\t")
+    counts = pd.read_csv(tmp_path / "counts.tsv", sep="\t")
+    assert len(mfi) == len(counts) == 5
+    assert set(mfi["note"]) == {"not tested: the gating template names no MFI marker"}
+    assert set(counts["note"]) == {
+        "not tested: the gating template names no leukocyte gate (no counts per uL)"
+    }
+    assert all(Path(path).stat().st_size > 1000 for path in figures.values())
+    text = _gating_paragraph(template)
+    assert "None" not in text and "no MFI" in text and "no leukocyte gate" in text

@@ -200,3 +200,20 @@ def test_panel_yaml_syntax_error_names_file_and_line(tmp_path):
     path.write_text(_once(PANEL, "{channel: Time,", "{channel: Time"), encoding="utf-8")
     with pytest.raises(InputError, match=rf"{re.escape(str(path))}, line \d+: not valid YAML"):
         read_panel(path)
+
+
+def test_workflow_stops_before_any_job_naming_file_gate_and_key(tmp_path):
+    """`snakemake -n` on the demo with one misspelt template key: the run stops while the
+    workflow is parsed (no job ran), with the message of the catalogue above."""
+    from test_workflow import SNAKEMAKE, copy_workflow, run
+
+    workflow = copy_workflow(tmp_path / "wf")
+    template = workflow / "resources/gating/pbmc_cd38.yaml"
+    template.write_text(_once(TEMPLATE, "negative_below: 0.35", "negativ_below: 0.35"))
+    result = run([*SNAKEMAKE, "-n", "--cores", "1"], workflow)
+    assert result.returncode != 0
+    assert (
+        "resources/gating/pbmc_cd38.yaml, gate 'leukocytes', key 'threshold.negativ_below': "
+        "unknown key 'negativ_below'; did you mean 'negative_below'?"
+    ) in result.stderr + result.stdout
+    assert not (workflow / "results").exists()

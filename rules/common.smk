@@ -13,6 +13,7 @@ runpy.run_path(str(Path(workflow.basedir) / "scripts" / "_bootstrap.py"))
 
 from cytotrial.errors import InputError
 from cytotrial.fingerprints import Sha256Cache, sha256_of_files
+from cytotrial.flow.template_checks import check_flow_inputs
 from cytotrial.input_checks import check_config, check_config_files, check_trial_inputs
 from cytotrial.input_checks import check_distinct_fcs_content, normalise_config
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
@@ -26,6 +27,9 @@ validate(config, schema="../config/schemas/config.schema.yaml")
 check_config(config, SCHEMA_DIR)
 # the files the config names exist (messages name the config key)
 check_config_files(config)
+# panel and gating template (or an imported template's population map) against their
+# schemas, before any job: a misspelt key stops the run here, naming file, gate and key
+check_flow_inputs(config)
 DEMO_DIR = "results/demo"
 # Demo mode: no sample sheet given, so the workflow simulates the demo trial.
 DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""

@@ -330,7 +330,9 @@ def test_panel_aliases_must_be_a_list_of_names(tmp_path):
     panel_yaml = yaml.safe_load((REPO / "resources/panel.yaml").read_text())
     panel_yaml["channels"][9]["aliases"] = "CD38 APC"
     (tmp_path / "panel.yaml").write_text(yaml.safe_dump(panel_yaml))
-    with pytest.raises(InputError, match=r"channel entry 10: aliases must be a list of names"):
+    with pytest.raises(
+        InputError, match=r"channel 'APC-A', key 'aliases': 'CD38 APC' is not of type 'array'"
+    ):
         read_panel(tmp_path / "panel.yaml")
 
 

@@ -103,17 +103,20 @@ def test_polygon_clipping_keeps_the_band():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("gates: []", "non-empty list under 'gates'"),
-        ("gates:\n  - {name: a, parent: b, threshold: {marker: CD3}}", "parent 'b' must be"),
+        ("gates: []", "key 'gates': expected a non-empty list"),
+        (
+            "gates:\n  - {name: a, parent: b, threshold: {marker: CD3}}",
+            "gate 'a', key 'parent': 'b' must be 'root' or a gate listed above",
+        ),
         ("gates:\n  - {name: a, parent: root, oval: {}}", "give exactly one of"),
         (
             "gates:\n  - {name: a, parent: root, threshold: {marker: CD3, side: up}}",
-            "side 'up' is not one of",
+            "gate 'a', key 'threshold.side': 'up' is not one of",
         ),
         (
             "gates:\n  - {name: a, parent: root, threshold: {marker: CD99}}\n"
             "leukocyte_gate: a\nmfi: {marker: CD38}",
-            "CD99 are not in the panel",
+            "key 'threshold.marker': marker 'CD99' is not in the panel",
         ),
     ],
 )

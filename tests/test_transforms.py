@@ -50,5 +50,7 @@ def test_transform_from_spec_and_errors():
     assert transform_from_spec({"type": "asinh", "cofactor": 5}) == Asinh(5)
     with pytest.raises(InputError, match="unknown transform type 'log10'"):
         transform_from_spec({"type": "log10"}, "panel.yaml, channel APC-A")
-    with pytest.raises(InputError, match="panel.yaml, channel APC-A: bad parameters for logicle"):
-        transform_from_spec({"type": "logicle", "Q": 1}, "panel.yaml, channel APC-A")
+    with pytest.raises(
+        InputError, match="panel.yaml, channel APC-A: unknown key 'Q' for the logicle transform"
+    ):
+        transform_from_spec({"type": "logicle", "T": 1, "Q": 1}, "panel.yaml, channel APC-A")

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cytotrial.document_checks import raise_problems, read_yaml, schema_problems
 from cytotrial.errors import InputError
 
 ROLES = ("scatter", "fluorescence", "time")
@@ -46,34 +45,29 @@ class Panel:
 
 
 def read_panel(path: str | Path) -> Panel:
-    """Parse and check a panel YAML file; errors name the entry and field."""
-    with open(path, encoding="utf-8") as handle:
-        content = yaml.safe_load(handle) or {}
-    entries = content.get("channels")
-    if not isinstance(entries, list) or not entries:
-        raise InputError(f"{path}: expected a non-empty list under 'channels'")
-    channels = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"{path}, channel entry {number}"
-        missing = [key for key in ("channel", "marker", "role") if key not in entry]
-        if missing:
-            raise InputError(f"{where}: missing field(s) {', '.join(missing)}")
-        if entry["role"] not in ROLES:
-            raise InputError(f"{where}: role {entry['role']!r} is not one of {', '.join(ROLES)}")
-        aliases = entry.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise InputError(f"{where}: aliases must be a list of names, e.g. [PTPRC]")
-        channels.append(
-            Channel(
-                # a stray space ("APC-A ") is no part of a name; FCS $PnN are stripped too
-                channel=str(entry["channel"]).strip(),
-                marker=str(entry["marker"]).strip(),
-                role=entry["role"],
-                transform=dict(entry.get("transform") or {}),
-                compensate=bool(entry.get("compensate", False)),
-                aliases=tuple(a.strip() for a in aliases),
-            )
+    """Parse and check a panel YAML file against config/schemas/panel.schema.yaml; every
+    problem is listed, each naming the file, the channel and the key."""
+    content = read_yaml(path)
+    content = {} if content is None else content
+
+    def locate(where: list[Any]) -> tuple[str, list[Any]]:
+        if len(where) >= 2 and where[0] == "channels" and isinstance(where[1], int):
+            return channel_label(content["channels"][where[1]], where[1]), where[2:]
+        return "", where
+
+    raise_problems(schema_problems(content, "panel", str(path), locate), str(path))
+    channels = [
+        Channel(
+            # a stray space ("APC-A ") is no part of a name; FCS $PnN are stripped too
+            channel=entry["channel"].strip(),
+            marker=entry["marker"].strip(),
+            role=entry["role"],
+            transform=dict(entry.get("transform") or {}),
+            compensate=entry.get("compensate", False),
+            aliases=tuple(a.strip() for a in entry.get("aliases", [])),
         )
+        for entry in content["channels"]
+    ]
     names = [c.channel for c in channels]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
@@ -85,3 +79,9 @@ def read_panel(path: str | Path) -> Panel:
         if not matrix_path.is_file():
             raise InputError(f"{path}: spillover_matrix {matrix!r} not found ({matrix_path})")
     return Panel(str(content.get("instrument", "")), tuple(channels), matrix_path)
+
+
+def channel_label(entry: Any, index: int) -> str:
+    """ "channel 'APC-A'" (or "channel entry 3" when the entry has no usable name)."""
+    name = entry.get("channel") if isinstance(entry, dict) else None
+    return f"channel {name!r}" if isinstance(name, str) and name else f"channel entry {index + 1}"

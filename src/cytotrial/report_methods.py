@@ -61,13 +61,28 @@ def _gating_paragraph(template_path: str | Path) -> str:
             "gates), placing each threshold in the sample's own density valley and flagging "
             "every gate that fell back to a default."
         )
+    if template.leukocyte_gate is None:
+        percentages = (
+            "Percentages are of the parent gate (the template names no leukocyte gate, so "
+            "there are no percentages of leukocytes and no absolute counts)."
+        )
+    else:
+        leukocytes = "all events" if template.leukocyte_gate == "root" else template.leukocyte_gate
+        percentages = (
+            "Percentages are of the parent gate and of the leukocyte gate "
+            f"({leukocytes}); absolute counts are the sample's leukocytes per uL (from the "
+            "sample sheet) times the subset's fraction of leukocytes."
+        )
+    if template.mfi_marker is None:
+        mfi = "The template names no MFI marker: no MFI was measured."
+    else:
+        mfi = (
+            f"{template.mfi_marker} MFI is the median of the compensated, untransformed "
+            f"{template.mfi_marker} values of a subset's events."
+        )
     return (
-        f"{how} Reported subsets: {subsets}. Percentages are of the parent gate and of the "
-        f"leukocyte gate ({template.leukocyte_gate}). CD38 MFI is the median of the "
-        f"compensated, untransformed {template.mfi_marker} values of a subset's events; "
-        "absolute counts are the sample's leukocytes per uL (from the sample sheet) times the "
-        "subset's fraction of leukocytes. Each sample's final gates are exported as Gating-ML "
-        "2.0 (results/flow/samples/{sample}.gating.xml)."
+        f"{how} Reported subsets: {subsets}. {percentages} {mfi} Each sample's final gates "
+        "are exported as Gating-ML 2.0 (results/flow/samples/{sample}.gating.xml)."
     )
 
 

@@ -43,12 +43,13 @@ def tidy_populations(
     samples: pd.DataFrame,
     population_files: Mapping[str, str | Path],
     populations: list[str],
-    mfi_marker: str,
+    mfi_marker: str | None,
 ) -> pd.DataFrame:
     """Reported populations of every analysed sample, with sheet fields and absolute counts.
 
     No sample, or none analysed, gives the table's header only (the MFI column named
-    after the template's marker, as with samples).
+    after the template's marker, as with samples). A template without an MFI marker
+    gives no MFI column; one without a leukocyte gate, empty absolute counts.
     """
     frames = []
     for path in population_files.values():
@@ -63,8 +64,12 @@ def tidy_populations(
     # An empty sheet reindexes to float columns: the IDs must stay text to merge on.
     sheet = samples.reindex(columns=SHEET_COLUMNS).astype({"sample_id": str})
     tidy = sheet.merge(gated, on="sample_id", how="inner")
-    tidy = tidy.rename(columns={"mfi": mfi_column(mfi_marker), "flags": "gate_flags"})
     tidy = tidy.drop(columns="mfi_marker")
+    if mfi_marker:
+        tidy = tidy.rename(columns={"mfi": mfi_column(mfi_marker)})
+    else:  # no MFI marker: no MFI column, rather than one of empty cells under no name
+        tidy = tidy.drop(columns="mfi")
+    tidy = tidy.rename(columns={"flags": "gate_flags"})
     # Float already when there are rows (a no-op then); an empty merge leaves object columns.
     numbers = tidy[["leukocytes_per_ul", "pct_of_leukocytes"]].astype(float)
     tidy["cells_per_ul"] = (

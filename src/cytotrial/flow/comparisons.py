@@ -97,3 +97,24 @@ def compare_timepoints(
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def untested(
+    comparisons: Sequence[dict], populations: Sequence[str], value: str, note: str
+) -> pd.DataFrame:
+    """Every comparison x population listed, untested, with the reason (`note`)."""
+    rows = [
+        {
+            "part": c["part"],
+            "population": population,
+            "before": c["before"],
+            "after": c["after"],
+            "value": value,
+            "n_pairs": 0,
+            "unpaired_patients": 0,
+            "note": note,
+        }
+        for c in comparisons
+        for population in populations
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)

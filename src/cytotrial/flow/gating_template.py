@@ -1,9 +1,10 @@
 """The gating template: the gate hierarchy and how each gate adapts.
 
 Three forms (by file suffix):
-* .yaml/.yml: our adaptive template, see resources/gating/pbmc_cd38.yaml. Parsing
-  checks everything a typo could break (unknown kinds, parents listed after children,
-  markers not in the panel) and names the gate and field in its error.
+* .yaml/.yml: our adaptive template, see resources/gating/pbmc_cd38.yaml and its schema
+  config/schemas/gating_template.schema.yaml. Parsing checks everything a typo could
+  break (unknown or misspelt keys, wrong types, parents listed after children, markers
+  not in the panel) and names the file, gate and key in its error.
 * .json: fixed gates imported from Gating-ML 2.0 or a FlowJo workspace by the
   workflow's flow_import_gating rule (cytotrial.flow.gatingml_import); each gate is of
   kind "static" and carries its StaticGate (channel, compensation, transform per dim).
@@ -17,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cytotrial.document_checks import raise_problems, read_yaml
 from cytotrial.errors import InputError
 from cytotrial.flow.gatingml_strategy import FORMAT, VERSION, StaticStrategy, strategy_from_dict
+from cytotrial.flow.template_checks import check_template_document, population_problems
 
 KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle")
 IMPORTED_SUFFIXES = (".xml", ".wsp")
-SIDES = ("above", "below")
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ class GatingTemplate:
 
     name: str
     gates: tuple[GateSpec, ...]
-    populations: dict[str, str]  # reported subset -> gate
-    mfi_marker: str
-    leukocyte_gate: str
+    populations: dict[str, str]  # reported population -> gate (any names, in report order)
+    mfi_marker: str | None  # None: no MFI is reported
+    leukocyte_gate: str | None  # a gate or "root"; None: no "% of leukocytes", no counts/uL
     strategy: StaticStrategy | None = None  # imported fixed gates (kind "static")
     source: str = ""  # the Gating-ML / FlowJo file an imported template came from
 
@@ -90,7 +90,12 @@ class GatingTemplate:
 def read_gating_template(
     path: str | Path, panel_markers: list[str] | None = None
 ) -> GatingTemplate:
-    """Parse and check a gating template (YAML, imported JSON, or .xml/.wsp)."""
+    """Parse and check a gating template (YAML, imported JSON, or .xml/.wsp).
+
+    A YAML template is checked against config/schemas/gating_template.schema.yaml and
+    cross-checked (cytotrial.flow.template_checks) before anything is built from it;
+    every problem is listed, each naming the file, gate and key.
+    """
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
         return read_imported_template(path, panel_markers)
@@ -99,111 +104,58 @@ def read_gating_template(
 
         content = import_gating(path, panel_markers=panel_markers)
         return imported_template(content, str(path), panel_markers)
-    with open(path, encoding="utf-8") as handle:
-        content = yaml.safe_load(handle) or {}
-    where = str(path)
-    entries = content.get("gates")
-    if not isinstance(entries, list) or not entries:
-        raise InputError(f"{where}: expected a non-empty list under 'gates'")
-    gates: list[GateSpec] = []
-    for number, entry in enumerate(entries, start=1):
-        gates.append(_parse_gate(entry, f"{where}, gate {number}", {g.name for g in gates}))
-    names = {g.name for g in gates}
-    populations = dict(content.get("populations") or {})
-    for subset, gate in populations.items():
-        if gate not in names:
-            raise InputError(f"{where}: population {subset!r} refers to unknown gate {gate!r}")
-    leukocyte_gate = content.get("leukocyte_gate", "")
-    if leukocyte_gate not in names:
-        raise InputError(f"{where}: leukocyte_gate {leukocyte_gate!r} is not a gate")
+    content = read_yaml(path)
+    content = {} if content is None else content
+    check_template_document(content, str(path), panel_markers)
     mfi_marker = (content.get("mfi") or {}).get("marker")
-    if not mfi_marker:
-        raise InputError(f"{where}: 'mfi: marker:' is required (e.g. CD38)")
-    template = GatingTemplate(
+    return GatingTemplate(
         str(content.get("name", Path(path).stem)),
-        tuple(gates),
-        populations,
+        tuple(_parse_gate(entry) for entry in content["gates"]),
+        dict(content.get("populations") or {}),
         mfi_marker,
-        leukocyte_gate,
+        content.get("leukocyte_gate"),
     )
-    if panel_markers is not None:
-        unknown = [m for m in [*template.markers, mfi_marker] if m not in panel_markers]
-        if unknown:
-            raise InputError(
-                f"{where}: marker(s) {', '.join(sorted(set(unknown)))} are not in the panel "
-                f"(panel markers: {', '.join(panel_markers)})"
-            )
-    return template
 
 
-def _parse_gate(entry: dict[str, Any], where: str, earlier: set[str]) -> GateSpec:
-    if not isinstance(entry, dict) or "name" not in entry or "parent" not in entry:
-        raise InputError(f"{where}: each gate needs 'name' and 'parent'")
-    name, parent = str(entry["name"]), str(entry["parent"])
-    where = f"{where} ({name})"
-    if name in earlier or name == "root":
-        raise InputError(f"{where}: gate name {name!r} is used twice")
-    if parent != "root" and parent not in earlier:
-        raise InputError(f"{where}: parent {parent!r} must be 'root' or a gate listed above")
-    kinds = [k for k in KINDS if k in entry]
-    if len(kinds) != 1:
-        raise InputError(f"{where}: give exactly one of {', '.join(KINDS)}")
-    kind = kinds[0]
-    body = entry[kind] or {}
+def _parse_gate(entry: dict[str, Any]) -> GateSpec:
+    """A schema-checked gate entry; defaults as documented in the schema."""
+    kind = next(k for k in KINDS if k in entry)
+    body = entry[kind]
     if kind == "threshold":
-        params: dict[str, Any] = {"threshold": _threshold(body, f"{where}, threshold")}
+        params: dict[str, Any] = {"threshold": _threshold(body)}
     elif kind == "quadrant":
-        params = {axis: _threshold(body.get(axis) or {}, f"{where}, {axis}") for axis in "xy"}
+        params = {axis: _threshold(body[axis]) for axis in "xy"}
     elif kind == "singlets":
-        params = _require(body, ("area", "height"), where) | {
-            "width_mad": float(body.get("width_mad", 4))
+        params = {
+            "area": body["area"],
+            "height": body["height"],
+            "width_mad": float(body.get("width_mad", 4)),
         }
     elif kind == "scatter_cluster":
-        params = _require(body, ("x", "y"), where) | {
+        params = {
+            "x": body["x"],
+            "y": body["y"],
             "components": int(body.get("components", 3)),
             "pick": int(body.get("pick", 1)),
             "distance": float(body.get("distance", 2.5)),
             "widen": float(body.get("widen", 0.0)),
         }
-        if not 1 <= params["pick"] <= params["components"]:
-            raise InputError(f"{where}: pick must be between 1 and components")
     else:
-        params = _require(body, ("dims", "min", "max"), where)
-        if not len(params["dims"]) == len(params["min"]) == len(params["max"]):
-            raise InputError(f"{where}: dims, min and max must have the same length")
-    return GateSpec(name, parent, kind, params)
+        params = {k: body[k] for k in ("dims", "min", "max")}
+    return GateSpec(str(entry["name"]), str(entry["parent"]), kind, params)
 
 
-def _require(body: dict[str, Any], keys: tuple[str, ...], where: str) -> dict[str, Any]:
-    missing = [k for k in keys if k not in body]
-    if missing:
-        raise InputError(f"{where}: missing field(s) {', '.join(missing)}")
-    return {k: body[k] for k in keys}
-
-
-def _threshold(body: dict[str, Any], where: str) -> ThresholdSpec:
-    if "marker" not in body:
-        raise InputError(f"{where}: missing field 'marker'")
-    side = body.get("side", "above")
-    if side not in SIDES:
-        raise InputError(f"{where}: side {side!r} is not one of {', '.join(SIDES)}")
-    method = body.get("method", "valley")
-    if method not in ("valley", "static"):
-        raise InputError(f"{where}: method {method!r} is not 'valley' or 'static'")
-    if method == "static" and "value" not in body:
-        raise InputError(f"{where}: a static threshold needs 'value'")
-    valley = body.get("valley", "deepest")
-    if valley not in ("deepest", "first"):
-        raise InputError(f"{where}: valley {valley!r} is not 'deepest' or 'first'")
+def _threshold(body: dict[str, Any]) -> ThresholdSpec:
     value = body.get("value")
+    negative_below = body.get("negative_below")
     return ThresholdSpec(
         str(body["marker"]),
-        side,
-        method,
-        valley,
+        body.get("side", "above"),
+        body.get("method", "valley"),
+        body.get("valley", "deepest"),
         None if value is None else float(value),
         float(body.get("fallback_sd", 4.0)),
-        None if body.get("negative_below") is None else float(body["negative_below"]),
+        None if negative_below is None else float(negative_below),
     )
 
 
@@ -235,17 +187,14 @@ def imported_template(
     gates = tuple(
         GateSpec(g.name, g.parent, "static", {"gate": g, "dims": g.keys}) for g in strategy.gates
     )
-    names = {g.name for g in gates}
+    names = [g.name for g in gates]
+    problems = population_problems(content, names, where)
+    mfi_marker = content.get("mfi_marker") or None
+    if mfi_marker is not None and panel_markers is not None and mfi_marker not in panel_markers:
+        problems.append(f"{where}: MFI marker {mfi_marker!r} is not a panel marker")
+    raise_problems(problems, where)
     populations = dict(content.get("populations") or {})
-    for subset, gate in populations.items():
-        if gate not in names:
-            raise InputError(f"{where}: population {subset!r} refers to unknown gate {gate!r}")
-    leukocyte_gate = str(content.get("leukocyte_gate", ""))
-    if leukocyte_gate not in names:
-        raise InputError(f"{where}: leukocyte_gate {leukocyte_gate!r} is not a gate")
-    mfi_marker = str(content.get("mfi_marker") or "")
-    if not mfi_marker or (panel_markers is not None and mfi_marker not in panel_markers):
-        raise InputError(f"{where}: MFI marker {mfi_marker!r} is not a panel marker")
+    leukocyte_gate = content.get("leukocyte_gate") or None
     return GatingTemplate(
         str(content.get("name", "imported gates")),
         gates,

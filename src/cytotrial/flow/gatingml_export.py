@@ -29,6 +29,7 @@ from cytotrial.flow.gatingml_strategy import (
     StaticGate,
     StaticStrategy,
 )
+from cytotrial.flow.transforms import transform_parameters
 
 GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 TRANSFORMS = "http://www.isac-net.org/std/Gating-ML/v2.0/transformations"
@@ -66,27 +67,19 @@ def _number(value: float) -> str:
     return repr(value)
 
 
-def panel_transform(spec: dict[str, Any] | None) -> dict[str, Any]:
-    """A panel transform ({type: linear|logicle|asinh, ...}) as a Gating-ML transform.
+def panel_transform(spec: dict[str, Any] | None, where: str = "panel") -> dict[str, Any]:
+    """A panel transform ({type: linear|logicle|asinh, ...}) as a Gating-ML transform,
+    with the same parameters (and documented defaults) the gating used.
 
     asinh(x / c) = fasinh with T = c * sinh(1), M = 1 / ln(10), A = 0.
     """
-    spec = dict(spec or {"type": "linear"})
-    kind = spec.pop("type", "linear")
+    kind, p = transform_parameters(spec, where)
     if kind == "linear":
-        return {"type": "flin", "T": float(spec.get("scale", 1.0)), "A": 0.0}
+        return {"type": "flin", "T": p["scale"], "A": 0.0}
     if kind == "logicle":
-        return {
-            "type": "logicle",
-            "T": float(spec.get("T", 262144.0)),
-            "W": float(spec.get("W", 0.5)),
-            "M": float(spec.get("M", 4.5)),
-            "A": float(spec.get("A", 0.0)),
-        }
-    if kind == "asinh":
-        cofactor = float(spec.get("cofactor", 150.0))
-        return {"type": "fasinh", "T": cofactor * math.sinh(1.0), "M": 1 / math.log(10), "A": 0.0}
-    raise InputError(f"panel transform {kind!r} has no Gating-ML form")
+        return {"type": "logicle", "T": p["T"], "W": p["W"], "M": p["M"], "A": p["A"]}
+    cofactor = p["cofactor"]
+    return {"type": "fasinh", "T": cofactor * math.sinh(1.0), "M": 1 / math.log(10), "A": 0.0}
 
 
 def strategy_from_applied(applied: dict, panel, spillover: Spillover | None) -> StaticStrategy:
@@ -95,8 +88,11 @@ def strategy_from_applied(applied: dict, panel, spillover: Spillover | None) -> 
     dims: dict[str, Dimension] = {}
     compensated = set(spillover.channels) if spillover is not None else set()
     for channel in panel.channels:
-        xform_id = f"{channel.channel}_{(channel.transform or {}).get('type', 'linear')}"
-        transforms[xform_id] = panel_transform(channel.transform)
+        # an id, not a name: xs:ID cannot hold the spaces, parentheses or commas channel
+        # names may ('FL5 INT', 'Cd(110,111,112,114)Di'); fcs-dimension keeps the name
+        kind = (channel.transform or {}).get("type", "linear")
+        xform_id = xml_id(f"{channel.channel}_{kind}", set(transforms))
+        transforms[xform_id] = panel_transform(channel.transform, f"panel, {channel.channel}")
         comp = SPILLOVER_ID if channel.channel in compensated else UNCOMPENSATED
         dims[channel.marker] = Dimension(channel.channel, comp, xform_id)
     gates = []
@@ -155,15 +151,22 @@ def _gate_ids(strategy: StaticStrategy) -> dict[str, str]:
     replaced (the original name stays in the gate's custom_info)."""
     ids: dict[str, str] = {}
     for gate in strategy.gates:
-        base = "".join(c if c.isalnum() or c in "_-." else "_" for c in gate.name) or "gate"
-        if not (base[0].isalpha() or base[0] == "_"):
-            base = f"g_{base}"
-        candidate, n = base, 1
-        while candidate in ids.values():
-            n += 1
-            candidate = f"{base}_{n}"
-        ids[gate.name] = candidate
+        ids[gate.name] = xml_id(gate.name, set(ids.values()), "g_")
     return ids
+
+
+def xml_id(text: str, taken: set[str], prefix: str = "t_") -> str:
+    """An xs:ID (an NCName: a letter or '_' first, then letters, digits, '_', '-', '.')
+    made from `text`, unique among `taken`."""
+    base = "".join(c if c.isascii() and (c.isalnum() or c in "_-.") else "_" for c in text)
+    base = base or "id"
+    if not (base[0].isalpha() or base[0] == "_"):
+        base = f"{prefix}{base}"
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    return candidate
 
 
 def _add_transform(root: ET.Element, key: str, spec: dict[str, Any]) -> None:

@@ -20,8 +20,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cytotrial.errors import InputError
 from cytotrial.flow.gatingml_strategy import (
     FILE_SPILLOVER,
@@ -37,7 +35,6 @@ from cytotrial.flow.gatingml_strategy import (
 
 SUFFIXES = (".xml", ".wsp")
 FLOWJO_COMP_PREFIX = "Comp-"
-REPORTED_SUBSETS = ("monocytes", "b_cells", "t_cells", "nk_cells", "activated_nk")
 
 
 def population_map_path(template_path: str | Path) -> Path:
@@ -46,43 +43,34 @@ def population_map_path(template_path: str | Path) -> Path:
     return path.with_name(path.stem + ".populations.yaml")
 
 
-def read_population_map(path: str | Path) -> dict[str, Any]:
-    """The YAML that says which imported gates are the report's subsets.
+def read_population_map(path: str | Path, panel_markers: list[str] | None = None) -> dict[str, Any]:
+    """The YAML that says which imported gates are reported (schema:
+    config/schemas/population_map.schema.yaml).
 
-    mfi: {marker: CD38}          # panel marker whose median is the MFI
-    leukocyte_gate: CD45+        # the gate percentages 'of leukocytes' refer to
-    populations: {t_cells: CD3+, ...}   # reported subset -> imported gate name
+    populations: {cd4_t: CD4+, ...}   # reported population (any name) -> imported gate
+    mfi: {marker: CD38}          # optional: panel marker whose median is the MFI
+    leukocyte_gate: CD45+        # optional: the gate percentages 'of leukocytes' refer to
     sample: name.fcs             # .wsp only, optional: whose gates (default: the first)
     """
+    from cytotrial.document_checks import read_yaml
+    from cytotrial.flow.template_checks import check_population_map_document
+
     path = Path(path)
     if not path.is_file():
         raise InputError(
             f"{path}: not found. An imported gating template needs this file next to it, "
-            "naming the MFI marker, the leukocyte gate and which gates are the reported "
-            "subsets (see README, 'Use your FlowJo gates')"
+            "naming which gates are the reported populations, and optionally the MFI "
+            "marker and the leukocyte gate (see README, 'Use your FlowJo gates')"
         )
-    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(content, dict):
-        raise InputError(f"{path}: expected a mapping with mfi, leukocyte_gate, populations")
+    content = read_yaml(path)
+    content = {} if content is None else content
+    check_population_map_document(content, str(path), panel_markers)
     marker = (content.get("mfi") or {}).get("marker")
-    if not marker:
-        raise InputError(f"{path}: 'mfi: marker:' is required (e.g. CD38)")
-    if not content.get("leukocyte_gate"):
-        raise InputError(f"{path}: 'leukocyte_gate:' is required (an imported gate name)")
-    populations = content.get("populations") or {}
-    if not isinstance(populations, dict) or not populations:
-        raise InputError(f"{path}: 'populations:' must map reported subsets to gate names")
-    unknown = [s for s in populations if s not in REPORTED_SUBSETS]
-    if unknown:
-        raise InputError(
-            f"{path}: populations: unknown subset(s) {', '.join(map(str, unknown))} "
-            f"(expected some of {', '.join(REPORTED_SUBSETS)})"
-        )
     return {
-        "mfi_marker": str(marker),
-        "leukocyte_gate": str(content["leukocyte_gate"]),
-        "populations": {str(k): str(v) for k, v in populations.items()},
-        "sample": None if content.get("sample") is None else str(content["sample"]),
+        "mfi_marker": marker,
+        "leukocyte_gate": content.get("leukocyte_gate"),
+        "populations": dict(content["populations"]),
+        "sample": content.get("sample"),
     }
 
 
@@ -93,19 +81,19 @@ def import_gating(
 ) -> dict[str, Any]:
     """The imported template (JSON-able): strategy, subset mapping, provenance."""
     template_path = Path(template_path)
-    mapping = read_population_map(map_path or population_map_path(template_path))
+    where = str(map_path or population_map_path(template_path))
+    mapping = read_population_map(where, panel_markers)
     strategy, _ = load_strategy(template_path, mapping["sample"])
     names = {g.name for g in strategy.gates}
-    where = str(map_path or population_map_path(template_path))
-    for subset, gate in [*mapping["populations"].items(), ("leukocyte_gate", None)]:
-        gate = gate or mapping["leukocyte_gate"]
+    wanted = list(mapping["populations"].items())
+    if mapping["leukocyte_gate"] not in (None, "root"):
+        wanted.append(("leukocyte_gate", mapping["leukocyte_gate"]))
+    for population, gate in wanted:
         if gate not in names:
             raise InputError(
-                f"{where}: {subset} refers to gate {gate!r}, which {template_path.name} does "
-                f"not have (its gates: {', '.join(sorted(names))})"
+                f"{where}: {population} refers to gate {gate!r}, which {template_path.name} "
+                f"does not have (its gates: {', '.join(sorted(names))})"
             )
-    if panel_markers is not None and mapping["mfi_marker"] not in panel_markers:
-        raise InputError(f"{where}: MFI marker {mapping['mfi_marker']!r} is not in the panel")
     return {
         "format": FORMAT,
         "version": VERSION,

@@ -97,7 +97,9 @@ class SampleResult:
             "qc": qc,
             "notes": self.notes,
             "mfi_definition": (
-                MFI_DEFINITION.format(marker=template.mfi_marker) if template else None
+                MFI_DEFINITION.format(marker=template.mfi_marker)
+                if template and template.mfi_marker
+                else None
             ),
             "gates": self.gates,
             "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
@@ -144,7 +146,8 @@ class PreparedEvents:
     """One sample's events ready for gating: transformed gating dimensions, MFI values."""
 
     data: dict[str, Any]  # marker -> transformed values (imported gates: see gatingml_strategy)
-    mfi_values: np.ndarray  # compensated, untransformed values of the template's MFI marker
+    mfi_values: np.ndarray | None  # compensated, untransformed MFI marker values (None: no MFI)
+    events: int  # events gated (the root's count)
 
 
 def prepare_events(
@@ -177,7 +180,8 @@ def prepare_events(
     # One pass over the matrix: every channel the gates and the MFI need becomes a
     # contiguous float32 row, compensated where the spillover matrix covers it.
     needed = set(template.markers)
-    mfi_channel = panel.channel_for(template.mfi_marker)
+    # no MFI marker in the template: nothing to measure, only counts
+    mfi_channel = panel.channel_for(template.mfi_marker) if template.mfi_marker else None
     used = [
         index
         for index, channel in enumerate(panel.channels)
@@ -205,8 +209,8 @@ def prepare_events(
         else:
             data[channel.marker] = transform.apply(row, out=row)  # in place
     result.timings_s["transform"] = time.perf_counter() - clock
-    mfi_values = row_of[mfi_channel]
-    return PreparedEvents(data, mfi_values)
+    mfi_values = row_of[mfi_channel] if mfi_channel is not None else None
+    return PreparedEvents(data, mfi_values, len(events))
 
 
 def _check_channels_and_events(
@@ -314,15 +318,19 @@ def prepare_static_events(
     source.events = _finite_spillover_channels(
         result, source.events, spillover, source.channels, all_finite
     )
-    mfi_column = source.channels.index(panel.channel_for(template.mfi_marker))
-    spilled = [] if spillover is None else [source.channels.index(c) for c in spillover.channels]
-    mfi_values = channel_rows(source.events, [mfi_column], spillover, spilled)[0]
+    mfi_values = None
+    if template.mfi_marker:
+        mfi_column = source.channels.index(panel.channel_for(template.mfi_marker))
+        spilled = (
+            [] if spillover is None else [source.channels.index(c) for c in spillover.channels]
+        )
+        mfi_values = channel_rows(source.events, [mfi_column], spillover, spilled)[0]
     result.timings_s["compensate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
     data = dimension_values(template.strategy, source)
     result.timings_s["transform"] = time.perf_counter() - clock
-    return PreparedEvents(data, mfi_values)
+    return PreparedEvents(data, mfi_values, len(source.events))
 
 
 def _gate_and_measure(
@@ -340,7 +348,7 @@ def _gate_and_measure(
 
     clock = time.perf_counter()
     result.rows = population_rows(
-        result.sample_id, applied, template, prepared.mfi_values, result.flags
+        result.sample_id, applied, template, prepared.mfi_values, result.flags, prepared.events
     )
     result.timings_s["mfi"] = time.perf_counter() - clock
     result.gates = {
@@ -416,22 +424,28 @@ def population_rows(
     sample_id: str,
     applied: dict[str, AppliedGate],
     template: GatingTemplate,
-    mfi_values: np.ndarray,
+    mfi_values: np.ndarray | None,
     sample_flags: Sequence[str] = (),
+    total: int | None = None,
 ) -> list[dict[str, Any]]:
     """One row per gate: counts, percentages and the MFI (median, untransformed).
     `sample_flags` (e.g. an uncompensated file) concern every row: each row carries them
-    after its gate's own flags."""
+    after its gate's own flags. `total`: the events gated (default len(mfi_values)).
+    Without an MFI marker (mfi_values None) the MFI cells are empty; without a leukocyte
+    gate the "% of leukocytes" cells are."""
     reported = {gate: subset for subset, gate in template.populations.items()}
-    total = len(mfi_values)
+    if total is None:
+        total = len(mfi_values) if mfi_values is not None else 0
     counts = {name: gate.events for name, gate in applied.items()}
-    leukocytes = counts[template.leukocyte_gate]
+    leukocytes = (
+        total if template.leukocyte_gate == "root" else counts.get(template.leukocyte_gate or "", 0)
+    )
     rows = []
     for name, gate in applied.items():
         parent = total if gate.spec.parent == "root" else counts[gate.spec.parent]
         events = counts[name]
         mfi: float | str = ""
-        if events:
+        if events and mfi_values is not None:
             mfi = round(float(median(np.compress(gate.mask, mfi_values))), 3)
         rows.append(
             {
@@ -442,7 +456,7 @@ def population_rows(
                 "events": events,
                 "pct_of_parent": _pct(events, parent),
                 "pct_of_leukocytes": _pct(events, leukocytes) if _below(name, template) else "",
-                "mfi_marker": template.mfi_marker,
+                "mfi_marker": template.mfi_marker or "",
                 "mfi": mfi,
                 "flags": ";".join((*gate.flags, *sample_flags)),
             }
@@ -456,6 +470,10 @@ def _pct(part: int, whole: int) -> float | str:
 
 def _below(name: str, template: GatingTemplate) -> bool:
     """True for the leukocyte gate and its descendants (a % of leukocytes makes sense)."""
+    if template.leukocyte_gate is None:
+        return False
+    if template.leukocyte_gate == "root":
+        return True
     while name != "root":
         if name == template.leukocyte_gate:
             return True

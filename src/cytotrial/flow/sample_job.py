@@ -57,8 +57,9 @@ def run_sample_job(
         clock = time.perf_counter()
         note = write_sample_gatingml(result, template, panel, gatingml_out)
         result.timings_s["export_gatingml"] = time.perf_counter() - clock
-        if note and result.status == "ok":
+        if note and result.status == "ok":  # flagged, not silently missing
             result.notes.append(note)
+            result.flags.append("gatingml_not_exported")
     write_populations(result, populations_out)
     write_record(result.record(template), record_out)
     plot_gating(result, template, plot_out)

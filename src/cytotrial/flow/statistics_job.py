@@ -7,10 +7,13 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.flow.aggregate import mfi_column, no_flow_results
-from cytotrial.flow.comparisons import compare_timepoints
+from cytotrial.flow.comparisons import compare_timepoints, untested
 from cytotrial.flow.figures import dot_plot, message_figure, paired_plot, save_figure
 from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.results import read_tsv, write_tsv
+
+NO_MFI = "not tested: the gating template names no MFI marker"
+NO_LEUKOCYTE_GATE = "not tested: the gating template names no leukocyte gate (no counts per uL)"
 
 
 def read_populations(populations_tsv: str | Path) -> pd.DataFrame:
@@ -37,15 +40,29 @@ def flow_statistics_job(
     """
     template = read_gating_template(template_path)
     populations = list(template.populations)
-    mfi = mfi_column(template.mfi_marker)
+    marker = template.mfi_marker or "MFI"
+    mfi = mfi_column(template.mfi_marker) if template.mfi_marker else "mfi"
     # Values as numbers even when the table is its header only (no analysed sample).
     tidy = read_populations(populations_tsv)
     tidy = tidy.astype({column: float for column in (mfi, "cells_per_ul") if column in tidy})
-    mfi_tests = compare_timepoints(tidy, comparisons, populations, mfi)
-    count_tests = compare_timepoints(tidy, comparisons, populations, "cells_per_ul")
+    # A template without an MFI marker or a leukocyte gate: those tests are listed,
+    # untested, with the reason (not as "no patient has both timepoints").
+    why_not = {
+        "mfi": None if template.mfi_marker else NO_MFI,
+        "counts": None if template.leukocyte_gate else NO_LEUKOCYTE_GATE,
+    }
+    mfi_tests = (
+        untested(comparisons, populations, mfi, why_not["mfi"])
+        if why_not["mfi"]
+        else compare_timepoints(tidy, comparisons, populations, mfi)
+    )
+    count_tests = (
+        untested(comparisons, populations, "cells_per_ul", why_not["counts"])
+        if why_not["counts"]
+        else compare_timepoints(tidy, comparisons, populations, "cells_per_ul")
+    )
     write_tsv(mfi_tests, mfi_tests_out)
     write_tsv(count_tests, count_tests_out)
-    marker = template.mfi_marker
     qc = pd.read_csv(sample_qc_tsv, sep="\t", dtype=str, keep_default_na=False)
     empty = no_flow_results(qc)
     if empty is not None:  # every figure says why it has no data, under its usual title
@@ -58,29 +75,28 @@ def flow_statistics_job(
             save_figure(figure, figure_paths[f"{name}_png"], figure_paths[f"{name}_svg"])
         return
     for part in ("A", "B"):
-        figure = dot_plot(
-            tidy,
-            mfi_tests,
-            part,
-            populations,
-            mfi,
-            f"{marker} MFI (median, compensated)",
-            f"{marker} expression on immune subsets, part {part}",
-        )
+        title = f"{marker} expression on immune subsets, part {part}"
+        if why_not["mfi"]:
+            figure = message_figure(why_not["mfi"], title)
+        else:
+            label = f"{marker} MFI (median, compensated)"
+            figure = dot_plot(tidy, mfi_tests, part, populations, mfi, label, title)
         save_figure(figure, figure_paths[f"mfi_{part}_png"], figure_paths[f"mfi_{part}_svg"])
-        figure = dot_plot(
-            tidy,
-            count_tests,
-            part,
-            populations,
-            "cells_per_ul",
-            "cells per uL",
-            f"Absolute counts of immune subsets, part {part}",
-        )
+        title = f"Absolute counts of immune subsets, part {part}"
+        if why_not["counts"]:
+            figure = message_figure(why_not["counts"], title)
+        else:
+            figure = dot_plot(
+                tidy, count_tests, part, populations, "cells_per_ul", "cells per uL", title
+            )
         save_figure(figure, figure_paths[f"counts_{part}_png"], figure_paths[f"counts_{part}_svg"])
     for kind, tests, column, label in (
         ("mfi", mfi_tests, mfi, f"{marker} MFI (median, compensated)"),
         ("counts", count_tests, "cells_per_ul", "cells per uL"),
     ):
-        figure = paired_plot(tidy, tests, populations, column, label, f"Paired samples: {label}")
+        title = f"Paired samples: {label}"
+        if why_not[kind]:
+            figure = message_figure(why_not[kind], title)
+        else:
+            figure = paired_plot(tidy, tests, populations, column, label, title)
         save_figure(figure, figure_paths[f"{kind}_paired_png"], figure_paths[f"{kind}_paired_svg"])

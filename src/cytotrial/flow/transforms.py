@@ -64,7 +64,7 @@ class Linear:
 class Asinh:
     """arcsinh(x / cofactor), the common cytometry 'asinh with cofactor'."""
 
-    cofactor: float = 150.0
+    cofactor: float  # no default: 150 suits fluorescence, 5 mass cytometry
 
     def apply(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         values = np.asarray(values)
@@ -197,17 +197,54 @@ def logicle_lut(
     return out
 
 
-def transform_from_spec(spec: dict[str, Any], where: str = "panel") -> Transform:
-    """Build a transform from a panel entry such as {type: logicle, T: 262144, W: 0.5, ...}."""
+# Each transform's parameters and their defaults (None: required). No default depends on
+# the instrument: logicle's T (the top of the range) and asinh's cofactor (150 suits
+# fluorescence, 5 mass cytometry) must be given; W, M, A are Gating-ML's usual values.
+PARAMETERS: dict[str, dict[str, float | None]] = {
+    "linear": {"scale": 1.0},
+    "logicle": {"T": None, "W": 0.5, "M": 4.5, "A": 0.0},
+    "asinh": {"cofactor": None},
+}
+MISSING = {
+    ("logicle", "T"): "logicle needs T, the top of the instrument's range ($PnR, e.g. 262144)",
+    ("asinh", "cofactor"): (
+        "asinh needs a cofactor: 150 is usual for fluorescence, 5 for mass cytometry"
+    ),
+}
+
+
+def transform_parameters(spec: dict[str, Any] | None, where: str = "panel") -> tuple[str, dict]:
+    """(type, every parameter with its default filled in) of a panel transform entry;
+    unknown types or parameters and missing required ones raise InputError naming `where`."""
+    from cytotrial.document_checks import did_you_mean
+
     spec = dict(spec or {"type": "linear"})
     kind = spec.pop("type", "linear")
-    try:
-        if kind == "linear":
-            return Linear(**spec)
-        if kind == "logicle":
-            return Logicle(**spec)
-        if kind == "asinh":
-            return Asinh(**spec)
-    except TypeError as exc:
-        raise InputError(f"{where}: bad parameters for {kind} transform: {exc}") from exc
-    raise InputError(f"{where}: unknown transform type {kind!r} (expected linear, logicle, asinh)")
+    if kind not in PARAMETERS:
+        raise InputError(
+            f"{where}: unknown transform type {kind!r} (expected {', '.join(PARAMETERS)})"
+        )
+    allowed = PARAMETERS[kind]
+    for key in spec:
+        if key not in allowed:
+            raise InputError(
+                f"{where}: unknown key {key!r} for the {kind} transform"
+                + (did_you_mean(key, allowed) or f" (allowed: {', '.join(allowed)})")
+            )
+    values = {}
+    for key, default in allowed.items():
+        value = spec.get(key, default)
+        if value is None:
+            raise InputError(f"{where}: {MISSING[(kind, key)]}")
+        values[key] = float(value)
+    return kind, values
+
+
+def transform_from_spec(spec: dict[str, Any] | None, where: str = "panel") -> Transform:
+    """Build a transform from a panel entry such as {type: logicle, T: 262144, W: 0.5, ...}."""
+    kind, values = transform_parameters(spec, where)
+    if kind == "logicle":
+        return Logicle(**values)
+    if kind == "asinh":
+        return Asinh(**values)
+    return Linear(**values)

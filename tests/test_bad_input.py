@@ -415,10 +415,8 @@ class FlowSetup:
     template: GatingTemplate
 
 
-@pytest.fixture(scope="module")
-def flow(tmp_path_factory) -> FlowSetup:
-    """One simulated demo sample (2,000 events, the demo panel and gating)."""
-    folder = tmp_path_factory.mktemp("fcs")
+def simulated_flow(folder: Path) -> FlowSetup:
+    """One simulated demo sample (2,000 events) in `folder`, the demo panel and gating."""
     row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
     good = folder / "good.fcs"
     write_sample(simulate_sample(row, DEFAULT_SEED, 2000), good, folder / "truth")
@@ -429,6 +427,11 @@ def flow(tmp_path_factory) -> FlowSetup:
     data = read_fcs(good, scale=False)
     keywords = {k: v for k, v in data.keywords.items() if k not in WRITER_KEYWORDS}
     return FlowSetup(good, keywords, data.events, panel, template)
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory) -> FlowSetup:
+    return simulated_flow(tmp_path_factory.mktemp("fcs"))
 
 
 WRITER_KEYWORDS = {

@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, SCHEMA_DIR
 from markupsafe import escape
-from test_bad_input import WRITER_KEYWORDS, FlowSetup, break_bytes, rewrite
+from test_bad_input import FlowSetup, break_bytes, rewrite, simulated_flow
 from test_report import default_config
 
 from cytotrial.cohort import sample_inventory, samples_per_timepoint
@@ -42,8 +42,7 @@ from cytotrial.flow.statistics_job import flow_statistics_job
 from cytotrial.panel import read_panel
 from cytotrial.report import FIGURES, ReportTable, build_report
 from cytotrial.results import write_tsv
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.simulate.flow import simulate_sample, write_sample
+from cytotrial.simulate import DEFAULT_SEED
 from cytotrial.tables import SAMPLE_COLUMNS, read_sample_sheet
 
 PANEL = REPO / "resources/panel.yaml"
@@ -56,16 +55,7 @@ IDENTIFIERS = ("Jansen", "Maria", NUMBER)
 
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory) -> FlowSetup:
-    """One simulated demo sample (2,000 events), the demo panel and gating."""
-    folder = tmp_path_factory.mktemp("fcs")
-    row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
-    good = folder / "good.fcs"
-    write_sample(simulate_sample(row, DEFAULT_SEED, 2000), good, folder / "truth")
-    panel = read_panel(PANEL)
-    template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
-    data = read_fcs(good, scale=False)
-    keywords = {k: v for k, v in data.keywords.items() if k not in WRITER_KEYWORDS}
-    return FlowSetup(good, keywords, data.events, panel, template)
+    return simulated_flow(tmp_path_factory.mktemp("fcs"))
 
 
 # How a file is broken: the kinds the failure-isolation and bad-input tests cover.

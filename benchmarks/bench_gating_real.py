@@ -3,8 +3,8 @@
     python benchmarks/bench_gating_real.py --out FILE.tsv [--datasets 68983 ...]
         [--subsample 5000] [--no-subsample]
 
-For every expert-gated real file in ../shared (68983, cytoexplorer, flowcap1, aurora;
-see benchmarks/real_data/truth.py), the engine gates the file with the dataset's panel
+For every expert-gated real file in ../shared (68983, cytoexplorer, flowcap1, aurora,
+a2004; see benchmarks/real_data/truth.py), the engine gates the file with the dataset's panel
 and template (validation/real-data/<dataset>/, written as a user would: no number read
 from the experts), exactly as the per-sample job does, and every mapped population is
 compared with the expert's, event by event. Rows for the full files and for a

@@ -170,6 +170,67 @@ def test_aurora_counts_equal_flowkit_column():
     assert checked == len(expected) == 114
 
 
+# FlowJo 9 (a2004): polygons within max(1%, 20 events) of FlowJo's stored counts (guide
+# 7.3), except Monocytes: FlowKit counts 1812 vs FlowJo's 1846 (-34, 1.8%). Its parent
+# Live is 34431 vs 34469 (-38, 0.11%, within the rule): 151 events sit at the SSC-A
+# ceiling (262143), above Live's top edge (SSC 258416-261243); 53 of them fall in the
+# Monocytes polygon. FlowJo 9 evidently keeps some of these off-scale events in Live
+# (FlowKit does not: they lie outside the polygon); which ones depends on how FlowJo 9
+# bins the chart edge, which 64-4096-bin floor/centre/corner rules do not reproduce.
+A2004_KNOWN_GAPS = {"Live/Monocytes": 40}
+
+
+def test_a2004_counts_match_flowjo9_xml():
+    shared_path("data", "fcs-corpus", "RGLab_flowWorkspaceData", "extdata", "A2004Analysis.xml")
+    workspace = truth.read_flowjo9(truth.A2004_XML, truth.A2004_EVENTS)
+    gates = {g.key: g for g in workspace.gates if g.count is not None}
+    (found,) = truth.load_a2004()
+    assert found.n_events == 45363
+    # every counted FlowJo population is rebuilt (the uncounted ellipse is not)
+    assert set(found.masks) == set(gates) and len(gates) == 18
+    flowjo = {k: g.count for k, g in gates.items()}
+    assert {k: flowjo[k] for k in ("Live", "Live/APC", "Live/APC/B Cell")} == {
+        "Live": 34469,
+        "Live/APC": 2839,
+        "Live/APC/B Cell": 1727,
+    }
+    assert (flowjo["Live/APC/mDC"], flowjo["Live/APC/pDC"]) == (449, 81)
+    counts = {k: int(m.sum()) for k, m in found.masks.items()}
+    for key, gate in gates.items():
+        parent = "/".join(gate.path)
+        if parent:  # children lie inside their parents
+            assert not np.any(found.masks[key] & ~found.masks[parent]), key
+        gap = abs(counts[key] - gate.count)
+        if gate.shape == "Range":
+            # a 1-D range on event values: exact, apart from what its parent adds or drops
+            assert gap <= abs(counts[parent] - flowjo[parent]), (key, counts[key], gate.count)
+        else:
+            allowed = A2004_KNOWN_GAPS.get(key, max(0.01 * gate.count, 20))
+            assert gap <= allowed, (key, counts[key], gate.count)
+    assert (counts["Live/APC/mDC"], counts["Live/APC/pDC"]) == (449, 82)
+
+
+def test_a2004_panel_matrix_is_the_workspace_matrix():
+    shared_path("data", "fcs-corpus", "RGLab_flowWorkspaceData", "extdata", "A2004Analysis.xml")
+    from cytotrial.flow.compensation import read_spillover_csv
+
+    workspace = truth.read_flowjo9(truth.A2004_XML, truth.A2004_EVENTS)
+    assert workspace.compensation == ("A2004-A2005_06i", "<", ">")
+    panel = bench_run.dataset_config("a2004").panel
+    matrix = read_spillover_csv(panel.spillover_matrix)
+    assert matrix.channels == workspace.channels
+    np.testing.assert_array_equal(matrix.matrix, workspace.spillover)
+    assert workspace.spillover[5, 0] == 0.745  # FITC into the Am Cyan detector: row = source
+
+
+def test_a2004_calibration_transform_round_trip():
+    table = np.column_stack([np.arange(5.0), [-20.0, 0.0, 10.0, 1000.0, 262144.0]])
+    transform = truth.calibration_transform(table)
+    raw = np.array([-50.0, -20.0, 5.0, 1000.0, 300000.0])
+    np.testing.assert_allclose(transform.apply(raw), [0.0, 0.0, 1.5, 3.0, 4.0])
+    np.testing.assert_allclose(transform.inverse(np.array([1.5, 3.0])), [5.0, 1000.0])
+
+
 # --- (c) the benchmark runs ------------------------------------------------------------
 
 
@@ -212,6 +273,33 @@ def test_benchmark_writes_documented_columns(tmp_path):
         assert int(r["expert_events"]) > 0
     # the 5,000-event rows count events of the subsample
     assert sum(int(r["expert_events"]) for r in rows if r["subsample"] == "5000") < 5000
+
+
+def test_benchmark_has_a2004_rows(tmp_path):
+    shared_path("data", "fcs-corpus", "RGLab_flowWorkspaceData", "extdata", "A2004Analysis.xml")
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_gating_real import main
+
+    out = tmp_path / "a2004.tsv"
+    assert main(["--out", str(out), "--datasets", "a2004"]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+    expected = {
+        "Live",
+        "Live/APC",
+        "Live/Monocytes",
+        "Live/APC/B Cell",
+        "Live/APC/mDC",
+        "Live/APC/pDC",
+    }
+    for subsample in ("full", "5000"):
+        group = [r for r in rows if r["subsample"] == subsample]
+        assert {r["dataset"] for r in group} == {"a2004"}
+        assert {r["population"] for r in group} == expected
+        assert all(0 <= float(r["f1"]) <= 1 for r in group)
+    full = {r["population"]: r for r in rows if r["subsample"] == "full"}
+    assert int(full["Live/APC/mDC"]["expert_events"]) == 449  # the FlowKit truth, full file
 
 
 # --- (d) issue 15's targets ------------------------------------------------------------

@@ -165,11 +165,212 @@ def aurora_flowjo_counts() -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
+# --- a2004 (flowWorkspaceData): FlowJo 9.2 XML, gates rebuilt as fixed FlowKit gates --
+
+A2004_DIR = CORPUS / "RGLab_flowWorkspaceData" / "extdata"
+A2004_XML = A2004_DIR / "A2004Analysis.xml"
+A2004_FCS = A2004_DIR / "a2004_O1T2pb05i_A2_A02.fcs"
+A2004_EVENTS = 45363  # the workspace's two samples share a name; this one's eventCount
+FLOWJO9_SHAPES = ("Polygon", "PolyRect", "Range", "Ellipse")
+
+
+@dataclass(frozen=True)
+class FlowJo9Gate:
+    """One population of a FlowJo 9 XML sample: its gate as stored."""
+
+    path: tuple[str, ...]  # the parents' names below the sample ("Live", "APC")
+    name: str
+    shape: str  # Polygon, PolyRect, Range or Ellipse
+    x: str  # axis names as FlowJo 9 writes them: "FSC-A", "<PE-CY7-A>" (compensated)
+    y: str | None  # None for a Range (1-D)
+    vertices: np.ndarray  # (n, 2), in the axes' raw (compensated, untransformed) values
+    count: int | None  # FlowJo's stored count (None: not stored)
+
+    @property
+    def key(self) -> str:
+        return "/".join((*self.path, self.name))
+
+
+@dataclass(frozen=True)
+class FlowJo9Sample:
+    """What the benchmark needs from a FlowJo 9 XML workspace for one sample."""
+
+    compensation: tuple[str, str, str]  # matrix name, prefix and suffix ("<", ">")
+    channels: tuple[str, ...]  # the compensation matrix's channels, in its order
+    spillover: np.ndarray  # rows: source channel, columns: detector (spill fractions)
+    tables: dict[str, np.ndarray]  # channel -> CalibrationTable (display channel, raw value)
+    gates: tuple[FlowJo9Gate, ...]  # parents before children
+
+
+def read_flowjo9(path: Path, event_count: int) -> FlowJo9Sample:
+    """The sample with `event_count` events of a FlowJo 9 XML workspace (FlowKit reads
+    only FlowJo 10): its compensation matrix, the display CalibrationTable of every
+    compensated channel and its gate tree."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    samples = [s for s in root.iter("Sample") if s.get("eventCount") == str(event_count)]
+    if len(samples) != 1:
+        raise ValueError(f"{path}: {len(samples)} samples with eventCount {event_count}")
+    sample = samples[0]
+    matrices = {m.get("name"): m for m in root.iter("CompensationMatrix")}
+    matrix = matrices[next(iter(matrices))] if len(matrices) == 1 else None
+    if matrix is None:
+        raise ValueError(f"{path}: expected one CompensationMatrix, found {len(matrices)}")
+    channels = tuple(c.get("name") for c in matrix.findall("Channel"))
+    rows = []
+    for channel in matrix.findall("Channel"):
+        values = channel.findall("ChannelValue")
+        if tuple(v.get("name") for v in values) != channels:
+            raise ValueError(f"{path}: compensation row {channel.get('name')} out of order")
+        rows.append([float(v.get("value")) for v in values])
+    name, prefix, suffix = matrix.get("name"), matrix.get("prefix"), matrix.get("suffix")
+    tables = {}
+    for table in root.iter("Table"):
+        for channel in channels:
+            if table.get("name") == f"{name} {prefix}{channel}{suffix}":
+                numbers = [float(v) for v in table.text.split(",") if v.strip()]
+                tables[channel] = np.array(numbers).reshape(-1, 2)
+    missing = [c for c in channels if c not in tables]
+    if missing:
+        raise ValueError(f"{path}: no CalibrationTable for {missing}")
+    gates: list[FlowJo9Gate] = []
+
+    def walk(node, parents: tuple[str, ...]) -> None:
+        for population in node.findall("Population"):
+            gate = population.find("PolygonGate")
+            (shape,) = [c for c in gate if c.tag in FLOWJO9_SHAPES]
+            vertices = np.array(
+                [[float(v.get("x")), float(v.get("y"))] for v in shape.iter("Vertex")]
+            )
+            count = population.get("count")
+            gates.append(
+                FlowJo9Gate(
+                    parents,
+                    population.get("name"),
+                    shape.tag,
+                    shape.get("xAxisName"),
+                    None if shape.tag == "Range" else shape.get("yAxisName"),
+                    vertices,
+                    None if count is None else int(count),
+                )
+            )
+            walk(population, (*parents, population.get("name")))
+
+    walk(sample.find("SampleNode"), ())
+    return FlowJo9Sample((name, prefix, suffix), channels, np.array(rows), tables, tuple(gates))
+
+
+def calibration_transform(table: np.ndarray):
+    """A FlowKit transform from FlowJo 9's CalibrationTable of one channel: raw value ->
+    display channel (0-4096) by linear interpolation between the table's 4,097 points
+    (FlowJo 9's biex display; values beyond the table sit on its first or last
+    channel, as FlowJo draws off-scale events on the axis)."""
+    from flowkit._models.transforms._base_transform import Transform
+
+    class CalibrationTableTransform(Transform):
+        def __init__(self, channels: np.ndarray, raw: np.ndarray) -> None:
+            super().__init__()
+            if not np.all(np.diff(raw) > 0):
+                raise ValueError("CalibrationTable values are not increasing")
+            self.channels, self.raw = channels, raw
+
+        def apply(self, events_or_sample):
+            return np.interp(events_or_sample, self.raw, self.channels)
+
+        def inverse(self, events):
+            return np.interp(events, self.channels, self.raw)
+
+    return CalibrationTableTransform(table[:, 0].copy(), table[:, 1].copy())
+
+
+def flowjo9_strategy(workspace: FlowJo9Sample):
+    """Fixed FlowKit gates for the FlowJo 9 gates that have a stored count.
+
+    * Compensation: the workspace's matrix (fk.Matrix, ref "workspace") on every axis
+      FlowJo names with the matrix's prefix/suffix ("<PE-CY7-A>").
+    * Polygons: FlowJo 9 stores vertices in raw (compensated, untransformed) values but
+      draws the polygon on its display; the vertices are mapped through the channel's
+      CalibrationTable and the polygon applied in display channels (linear scatter
+      axes need no transform: a linear map keeps a polygon's members).
+    * PolyRect (a rectangle drawn as a 4-vertex polygon): as a polygon in display
+      channels, so that events below the display's first channel, drawn on the axis,
+      stay inside a rectangle whose edge lies below the axis (pDC: 82 vs FlowJo's 81;
+      as a rectangle in raw values 75).
+    * Range (1-D): a rectangle gate on the raw compensated values.
+    * Ellipse: not rebuilt (FlowJo 9 stores no count for the one ellipse here).
+    """
+    import flowkit as fk
+
+    strategy = fk.GatingStrategy()
+    name, prefix, suffix = workspace.compensation
+    channels = list(workspace.channels)
+    strategy.add_comp_matrix("workspace", fk.Matrix(workspace.spillover, channels, channels))
+    for channel in channels:
+        strategy.add_transform(
+            f"display {channel}", calibration_transform(workspace.tables[channel])
+        )
+
+    def axis(label: str):
+        if label.startswith(prefix) and label.endswith(suffix):
+            channel = label[len(prefix) : len(label) - len(suffix)]
+            transform = strategy.get_transform(f"display {channel}")
+            return channel, "workspace", transform
+        return label, None, None
+
+    built = set()
+    for gate in workspace.gates:
+        if gate.count is None or gate.shape == "Ellipse" or gate.path not in built | {()}:
+            continue  # not counted by FlowJo (or below a gate not rebuilt)
+        path = ("root", *gate.path)
+        if gate.shape == "Range":
+            channel, comp, _ = axis(gate.x)
+            low, high = gate.vertices[:, 0].min(), gate.vertices[:, 0].max()
+            dims = [fk.Dimension(channel, compensation_ref=comp, range_min=low, range_max=high)]
+            strategy.add_gate(fk.gates.RectangleGate(gate.name, dims), gate_path=path)
+        else:
+            dims, columns = [], []
+            for label, values in ((gate.x, gate.vertices[:, 0]), (gate.y, gate.vertices[:, 1])):
+                channel, comp, transform = axis(label)
+                ref = None if transform is None else f"display {channel}"
+                dims.append(fk.Dimension(channel, compensation_ref=comp, transformation_ref=ref))
+                columns.append(values if transform is None else transform.apply(values))
+            vertices = [list(v) for v in np.column_stack(columns)]
+            strategy.add_gate(fk.gates.PolygonGate(gate.name, dims, vertices), gate_path=path)
+        built.add((*gate.path, gate.name))
+    return strategy
+
+
+def a2004_flowjo_counts() -> dict[str, int]:
+    """FlowJo 9's stored counts of the 45,363-event sample, by population path."""
+    workspace = read_flowjo9(A2004_XML, A2004_EVENTS)
+    return {g.key: g.count for g in workspace.gates if g.count is not None}
+
+
+def load_a2004(cache: Path | None = None) -> Iterator[TruthFile]:
+    """FlowKit gates the file with the workspace's gates rebuilt as fixed gates
+    (flowjo9_strategy). Populations are named by their path ("Live/APC/mDC")."""
+    import flowkit as fk
+
+    workspace = read_flowjo9(A2004_XML, A2004_EVENTS)
+    strategy = flowjo9_strategy(workspace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate $PnS (-A and -H share a stain)
+        sample = fk.Sample(str(A2004_FCS))
+        result = strategy.gate_sample(sample)
+    masks = {}
+    for name, path in strategy.get_gate_ids():
+        key = "/".join((*path[1:], name))
+        masks[key] = np.asarray(result.get_gate_membership(name, gate_path=path), dtype=bool)
+    yield TruthFile("a2004", A2004_FCS.name, A2004_FCS, masks)
+
+
 LOADERS = {
     "68983": load_68983,
     "cytoexplorer": load_cytoexplorer,
     "flowcap1": load_flowcap,
     "aurora": load_aurora,
+    "a2004": load_a2004,
 }
 # Where each dataset's data must be for it to run (skipped with a message otherwise).
 SOURCES = {
@@ -177,4 +378,5 @@ SOURCES = {
     "cytoexplorer": CYTOEXPLORER_DIR,
     "flowcap1": FLOWCAP_DIR,
     "aurora": AURORA_WSP,
+    "a2004": A2004_XML,
 }

@@ -91,6 +91,8 @@ def test_subsample_index_is_fixed_and_sorted():
 
 def test_every_dataset_config_parses():
     for name in truth.LOADERS:
+        if name in truth.DERIVED_INPUTS and not truth.SOURCES[name].exists():
+            continue  # its panel names a matrix written from ../shared (checked below)
         config = bench_run.dataset_config(name)
         assert config.mapping, name
 

@@ -10,7 +10,9 @@ would gate a 5,000-event file; the expert masks are subsampled alike.
 from __future__ import annotations
 
 import math
+import shutil
 import statistics
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from cytotrial.flow.sample_analysis import SampleResult, prepare_events
 from cytotrial.panel import Panel, read_panel
 
 from .scoring import agreement, mfi_rel_diff
-from .truth import REPO, TruthFile
+from .truth import DERIVED_INPUTS, REPO, TruthFile
 
 VALIDATION = REPO / "validation" / "real-data"
 COLUMNS = (
@@ -57,7 +59,7 @@ class DatasetConfig:
 
 def dataset_config(name: str, folder: Path | None = None) -> DatasetConfig:
     folder = folder or VALIDATION / name
-    panel = read_panel(folder / "panel.yaml")
+    panel = read_panel(_with_derived_inputs(name, folder) / "panel.yaml")
     template = read_gating_template(folder / "template.yaml", [c.marker for c in panel.channels])
     content = yaml.safe_load((folder / "mapping.yaml").read_text(encoding="utf-8"))
     mapping = tuple((str(m["expert"]), str(m["engine"])) for m in content["populations"])
@@ -66,6 +68,20 @@ def dataset_config(name: str, folder: Path | None = None) -> DatasetConfig:
     if unknown:
         raise ValueError(f"{folder}/mapping.yaml: unknown engine gate(s) {unknown}")
     return DatasetConfig(name, panel, template, mapping)
+
+
+def _with_derived_inputs(name: str, folder: Path) -> Path:
+    """`folder`, or a copy of its panel beside the inputs written from ../shared (e.g. a
+    workspace's compensation matrix) when the dataset has such inputs."""
+    writers = DERIVED_INPUTS.get(name)
+    if not writers:
+        return folder
+    work = Path(tempfile.gettempdir()) / "cytotrial-real-data" / name
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(folder / "panel.yaml", work / "panel.yaml")
+    for file_name, write in writers.items():
+        write(work / file_name)
+    return work
 
 
 def lineage_flags(applied: dict[str, AppliedGate], gate: str) -> list[str]:

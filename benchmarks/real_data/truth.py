@@ -380,3 +380,20 @@ SOURCES = {
     "aurora": AURORA_WSP,
     "a2004": A2004_XML,
 }
+
+
+def write_a2004_spillover(path: Path) -> Path:
+    """The workspace's compensation matrix as the panel's spillover CSV (a header of channel
+    names, one row per source channel). Written at run time from ../shared, never committed:
+    the data's licence is its source's."""
+    workspace = read_flowjo9(A2004_XML, A2004_EVENTS)
+    lines = ["," + ",".join(workspace.channels)]
+    for channel, row in zip(workspace.channels, workspace.spillover, strict=True):
+        lines.append(channel + "," + ",".join(repr(float(v)) for v in row))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# Inputs a dataset's panel names that come from ../shared: file name -> writer.
+DERIVED_INPUTS = {"a2004": {"spillover.csv": write_a2004_spillover}}

@@ -136,6 +136,50 @@ def basins(values: np.ndarray) -> np.ndarray:
     return pointer.reshape(values.shape)
 
 
+MERGE_SADDLE = 0.8  # a peak whose saddle to a higher one is >= this x its height joins it
+
+
+def basin_labels(values: np.ndarray, found: list[tuple[int, int]]) -> np.ndarray:
+    """Per cell, the index in `found` of the peak its steepest ascent ends at (-1: a
+    local maximum not in `found`, e.g. below min_height)."""
+    size_y = values.shape[1]
+    lookup = np.full(values.size, -1, dtype=np.intp)
+    lookup[[i * size_y + j for i, j in found]] = np.arange(len(found))
+    return lookup[basins(values)]
+
+
+def merge_shallow(
+    values: np.ndarray, found: list[tuple[int, int]], label: np.ndarray
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Join each peak to a higher neighbour when the saddle between their basins is at
+    least MERGE_SADDLE x its height (bumps of one population); relabels the basins."""
+    count = len(found)
+    if count < 2:
+        return found, label
+    saddle = np.zeros((count, count))
+    for a, b, va, vb in (
+        (label[:-1], label[1:], values[:-1], values[1:]),
+        (label[:, :-1], label[:, 1:], values[:, :-1], values[:, 1:]),
+        (label[:-1, :-1], label[1:, 1:], values[:-1, :-1], values[1:, 1:]),
+        (label[:-1, 1:], label[1:, :-1], values[:-1, 1:], values[1:, :-1]),
+    ):
+        pair = (a >= 0) & (b >= 0) & (a != b)
+        np.maximum.at(saddle, (a[pair], b[pair]), np.minimum(va, vb)[pair])
+    saddle = np.maximum(saddle, saddle.T)
+    height = np.array([values[c] for c in found])  # found is highest first
+    owner = list(range(count))
+    for q in range(count - 1, 0, -1):
+        p = int(np.argmax(saddle[q, :q]))
+        if saddle[q, p] >= MERGE_SADDLE * height[q]:
+            owner[q] = p
+    for q in range(count):  # owners are higher, so earlier: already resolved
+        owner[q] = owner[owner[q]]
+    kept = sorted(set(owner))
+    index = {peak: k for k, peak in enumerate(kept)}
+    lookup = np.array([index[owner[q]] for q in range(count)] + [-1])
+    return [found[k] for k in kept], lookup[label]
+
+
 def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """The 4-connected component of `allowed` containing `seed`."""
     region = seed & allowed
@@ -232,6 +276,8 @@ def cluster_gate(
     found = grid_peaks(grid, p["min_height"])
     if not found:
         return empty, [f"no_cluster({name})"]
+    label = basin_labels(grid.values, found)
+    found, label = merge_shallow(grid.values, found, label)
     if p["near"] is not None:
         target = np.asarray(p["near"])
         where = np.array([(grid.x[i], grid.y[j]) for i, j in found])
@@ -252,23 +298,33 @@ def cluster_gate(
             return empty, [f"too_few_peaks({name}: {len(ranked)} found, pick {p['pick']})"]
         chosen = ranked[p["pick"] - 1]
     level = p["level"] * grid.values[chosen]
-    size_y = grid.values.shape[1]
-    ends = basins(grid.values)
-    peak_ids = {i * size_y + j for i, j in found}
-    foreign = np.isin(ends, list(peak_ids - {chosen[0] * size_y + chosen[1]}))
+    foreign = (label >= 0) & (label != found.index(chosen))
     seed = np.zeros_like(foreign)
     seed[chosen] = True
     region = _fill_holes(_grow(seed, (grid.values >= level) & ~foreign))
     vertices = contour_polygon(grid, region, level)
     flags = []
-    # Open: the contour reaches past the events' range (0.05-99.95th percentiles), i.e.
-    # the cluster is piled against the edge of the scale and the level set is cut there.
-    x_low, x_high, y_low, y_high = grid.data_box
-    rows, columns = np.nonzero(region)
-    xs, ys = grid.x[rows], grid.y[columns]
-    if xs.min() < x_low or xs.max() > x_high or ys.min() < y_low or ys.max() > y_high:
-        flags.append(f"cluster_open({name}: contour reaches past the events' range)")
+    if _open(grid, region, grid.values[chosen]):
+        flags.append(f"cluster_open({name}: dense at the edge of the events' range)")
     if len(vertices) < 3:
         return empty, [*flags, f"no_cluster({name})"]
     polygon = PolygonGate(dims, tuple((float(a), float(b)) for a, b in vertices))
     return polygon, flags
+
+
+OPEN_DENSITY = 0.25  # of the peak: a cluster this dense at the events' range is cut there
+
+
+def _open(grid: Grid, region: np.ndarray, height: float) -> bool:
+    """The region is still dense (>= OPEN_DENSITY x its peak) where the events end (their
+    0.05th/99.95th percentiles on either axis): events piled at the edge of the scale,
+    so the contour is cut by the data's edge rather than closed by the density."""
+    x_low, x_high, y_low, y_high = grid.data_box
+    dense = region & (grid.values >= OPEN_DENSITY * height)
+    for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
+        for edge in (low, high):
+            index = min(int(np.searchsorted(centres, edge)), len(centres) - 1)
+            line = dense[index] if axis == 0 else dense[:, index]
+            if line.any():
+                return True
+    return False

@@ -344,3 +344,133 @@ def test_every_gate_of_the_extended_template_matches_flowkit(exported):
     assert text.count("<gating:BooleanGate") == 3
     assert 'gating:use-as-complement="true"' in text
     assert exported["png"].stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ template mistakes
+
+BAD_NEW_KINDS = {
+    "boolean refers to a gate listed below": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"not": "later"}},
+        "gate 'x', key 'boolean.not': 'later' must be a gate listed above "
+        "('later' is listed below 'x': list it first)",
+    ),
+    "boolean operand misspelt": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"or": ["b_cell", "nk_cells"]}},
+        "gate 'x', key 'boolean.or.0': 'b_cell' must be a gate listed above; "
+        "did you mean 'b_cells'?",
+    ),
+    "boolean complement misspelt": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"and": ["b_cells", {"not": "t_cell"}]}},
+        "gate 'x', key 'boolean.and.1.not': 't_cell' must be a gate listed above",
+    ),
+    "boolean on its own parent": (
+        {"name": "x", "parent": "t_cells", "boolean": {"and": ["t_cells", "b_cells"]}},
+        "gate 'x', key 'boolean.and.0': 't_cells' is this gate's parent",
+    ),
+    "boolean with two operations": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"not": "t_cells", "or": ["a", "b"]}},
+        "gate 'x', key 'boolean': give exactly one of and, or, not",
+    ),
+    "boolean and of one gate": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"and": ["t_cells"]}},
+        "gate 'x', key 'boolean.and': ['t_cells'] is too short",
+    ),
+    "polygon with two vertices": (
+        {
+            "name": "x",
+            "parent": "root",
+            "polygon": {"dims": ["CD3", "CD19"], "vertices": [[0, 0], [1, 1]]},
+        },
+        "gate 'x', key 'polygon.vertices': [[0, 0], [1, 1]] is too short",
+    ),
+    "polygon on an unknown marker": (
+        {
+            "name": "x",
+            "parent": "root",
+            "polygon": {"dims": ["CD3", "HLA-DR"], "vertices": [[0, 0], [1, 1], [1, 0]]},
+        },
+        "gate 'x', key 'polygon.dims.1': marker 'HLA-DR' is not in the panel",
+    ),
+    "ellipse misspelt key": (
+        {
+            "name": "x",
+            "parent": "root",
+            "ellipse": {"dims": ["CD16", "CD56"], "centre": [0, 0], "half_axes": [1, 1]},
+        },
+        "gate 'x', key 'ellipse.centre': unknown key 'centre'; did you mean 'center'?",
+    ),
+    "cluster with pick and near": (
+        {
+            "name": "x",
+            "parent": "root",
+            "cluster": {"x": "CD14", "y": "SSC-A", "pick": 2, "near": [0.7, 0.2]},
+        },
+        "gate 'x', key 'cluster.near': give either pick (with by) or near, not both",
+    ),
+    "cluster order unknown": (
+        {"name": "x", "parent": "root", "cluster": {"x": "CD14", "y": "SSC-A", "by": "highest_x"}},
+        "gate 'x', key 'cluster.by': 'highest_x' is not one of 'height', 'high_x'",
+    ),
+    "cluster marker unknown": (
+        {"name": "x", "parent": "root", "cluster": {"x": "CD41", "y": "SSC-A"}},
+        "gate 'x', key 'cluster.x': marker 'CD41' is not in the panel",
+    ),
+    "tail with fraction and quantile": (
+        {
+            "name": "x",
+            "parent": "t_cells",
+            "tail": {"marker": "CD38", "fraction": 0.01, "quantile": 0.99},
+        },
+        "gate 'x', key 'tail.quantile': give either fraction or quantile, not both",
+    ),
+    "tail control unknown": (
+        {
+            "name": "x",
+            "parent": "t_cells",
+            "tail": {"marker": "CD38", "quantile": 0.99, "control": "fmo"},
+        },
+        "gate 'x', key 'tail.control': 'fmo' must be a gate listed above",
+    ),
+    "singlets with area and width": (
+        {
+            "name": "x",
+            "parent": "root",
+            "singlets": {"area": "FSC-A", "height": "FSC-H", "width": "FSC-W"},
+        },
+        "gate 'x', key 'singlets': give exactly one of area (area x height) or width",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NEW_KINDS))
+def test_new_kind_mistake_names_file_gate_and_key(tmp_path, case):
+    from cytotrial.errors import InputError
+    from cytotrial.panel import read_panel
+
+    entry, expected = BAD_NEW_KINDS[case]
+    content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+    content["gates"] += [entry, {"name": "later", "parent": "root", "threshold": {"marker": "CD3"}}]
+    path = tmp_path / "my_template.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    markers = [c.marker for c in read_panel(PANEL).channels]
+    with pytest.raises(InputError) as caught:
+        read_gating_template(path, markers)
+    message = str(caught.value)
+    assert f"{path}, " in message
+    assert expected in message, message
+
+
+def test_new_kinds_validate_and_parse(tmp_path):
+    from cytotrial.panel import read_panel
+
+    content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+    content["gates"] += NEW_GATES
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    template = read_gating_template(path, [c.marker for c in read_panel(PANEL).channels])
+    kinds = {g.name: g.kind for g in template.gates}
+    assert kinds["hw_singlets"] == "singlets" and kinds["t_not_tail"] == "boolean"
+    assert template.gate("b_cluster").markers == ["CD3", "CD19"]
+    assert template.gate("hw_singlets").markers == ["FSC-H", "FSC-W"]
+    assert template.gate("cd38_tail").params["fraction"] == 0.01
+    assert template.gate("t_not_tail").params["refs"] == (("cd38_q", False), ("cd38_tail", True))

@@ -30,6 +30,9 @@ from cytotrial.flow.density import (
     prominent_pair,
     valley_between,
 )
+from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
+from cytotrial.flow.gate_kinds.boolean import contains
+from cytotrial.flow.gate_kinds.resolve import resolve_kind
 from cytotrial.flow.gates import EllipseGate, Gate, PolygonGate, RectangleGate
 from cytotrial.flow.gating_template import GateSpec, GatingTemplate, ThresholdSpec
 from cytotrial.flow.mixture import fit_mixture
@@ -57,11 +60,12 @@ def gate_events(data: dict[str, np.ndarray], template: GatingTemplate) -> dict[s
     n = len(next(iter(data.values())))
     masks = {"root": np.ones(n, dtype=bool)}
     mixtures: dict[tuple, object] = {}  # one mixture fit serves sibling cluster gates
+    mixtures["masks"] = masks  # issue 15: earlier gates' masks (tail gate's control)
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
-        mask = shape.contains(data)
+        mask = contains(shape, data, masks)  # a boolean gate reads earlier gates' masks
         mask &= parent
         masks[spec.name] = mask
         applied[spec.name] = AppliedGate(spec, shape, mask, tuple(flags))
@@ -75,7 +79,7 @@ def apply_gates(
     n = len(next(iter(data.values())))
     masks = {"root": np.ones(n, dtype=bool)}
     for spec in template.gates:
-        mask = shapes[spec.name].contains(data)
+        mask = contains(shapes[spec.name], data, masks)
         mask &= masks[spec.parent]
         masks[spec.name] = mask
     del masks["root"]
@@ -140,6 +144,13 @@ def resolve(
     """
     p = spec.params
     cache = mixtures
+    # issue 15: the new gate kinds (cytotrial.flow.gate_kinds), singlets on height x width
+    if spec.kind in NEW_KINDS or (spec.kind == "singlets" and p.get("width")):
+
+        def values_of(key: tuple, mask: np.ndarray, marker: str) -> tuple[np.ndarray, int]:
+            return _sample_values(cache, key, mask, marker, data[marker])
+
+        return resolve_kind(spec, data, parent, cache.get("masks", {}), values_of)
     if spec.kind == "threshold":
         t = p["threshold"]
         cut, flags = _cached_threshold(cache, (spec.parent,), parent, data, t)

@@ -20,10 +20,12 @@ from typing import Any
 
 from cytotrial.document_checks import raise_problems, read_yaml
 from cytotrial.errors import InputError
+from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
+from cytotrial.flow.gate_kinds.syntax import parse_kind
 from cytotrial.flow.gatingml_strategy import FORMAT, VERSION, StaticStrategy, strategy_from_dict
 from cytotrial.flow.template_checks import check_template_document, population_problems
 
-KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle")
+KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle", *NEW_KINDS)
 IMPORTED_SUFFIXES = (".xml", ".wsp")
 
 
@@ -58,6 +60,8 @@ class GateSpec:
         if self.kind == "quadrant":
             return [p["x"].marker, p["y"].marker]
         if self.kind == "singlets":
+            if p.get("width"):  # issue 15: height x width
+                return [p["height"], p["width"]]
             return [p["area"], p["height"]]
         if self.kind == "scatter_cluster":
             return [p["x"], p["y"]]
@@ -127,8 +131,9 @@ def _parse_gate(entry: dict[str, Any]) -> GateSpec:
         params = {axis: _threshold(body[axis]) for axis in "xy"}
     elif kind == "singlets":
         params = {
-            "area": body["area"],
+            "area": body.get("area"),  # issue 15: or width (height x width singlets)
             "height": body["height"],
+            "width": body.get("width"),
             "width_mad": float(body.get("width_mad", 4)),
         }
     elif kind == "scatter_cluster":
@@ -140,6 +145,8 @@ def _parse_gate(entry: dict[str, Any]) -> GateSpec:
             "distance": float(body.get("distance", 2.5)),
             "widen": float(body.get("widen", 0.0)),
         }
+    elif kind in NEW_KINDS:  # issue 15: cytotrial.flow.gate_kinds
+        params = parse_kind(kind, body)
     else:
         params = {k: body[k] for k in ("dims", "min", "max")}
     return GateSpec(str(entry["name"]), str(entry["parent"]), kind, params)

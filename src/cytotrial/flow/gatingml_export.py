@@ -21,6 +21,7 @@ from typing import Any
 from cytotrial.atomic import atomic_path
 from cytotrial.errors import InputError
 from cytotrial.flow.compensation import Spillover
+from cytotrial.flow.gate_kinds.boolean import BooleanGate
 from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate
 from cytotrial.flow.gatingml_strategy import (
     UNCOMPENSATED,
@@ -103,6 +104,8 @@ def strategy_from_applied(applied: dict, panel, spillover: Spillover | None) -> 
             kind, params = "rectangle", {"min": list(shape.minimum), "max": list(shape.maximum)}
         elif isinstance(shape, PolygonGate):
             kind, params = "polygon", {"vertices": [list(v) for v in shape.vertices]}
+        elif isinstance(shape, BooleanGate):  # issue 15: and/or/not of gateReferences
+            kind, params = "boolean", {"op": shape.op, "refs": [list(r) for r in shape.refs]}
         elif isinstance(shape, EllipseGate):
             kind = "ellipsoid"
             params = {

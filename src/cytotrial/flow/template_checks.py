@@ -18,6 +18,7 @@ from cytotrial.document_checks import (
     raise_problems,
     schema_problems,
 )
+from cytotrial.flow.gate_kinds.syntax import kind_markers, kind_problems
 
 ROOT = "root"
 
@@ -72,6 +73,7 @@ def _cross_check(content: dict, source: str, panel_markers: list[str] | None) ->
         if body and not len(body["dims"]) == len(body["min"]) == len(body["max"]):
             text = "dims, min and max must have the same length"
             problems.append(problem(source, label, ["rectangle"], text))
+        problems += kind_problems(entry, source, label, earlier, everything)  # issue 15
         earlier.append(name)
     problems += population_problems(content, everything, source)
     marker = (content.get("mfi") or {}).get("marker")
@@ -103,7 +105,11 @@ def gate_markers(entry: Mapping[str, Any]) -> list[tuple[list[Any], str]]:
     if "quadrant" in entry:
         return [(["quadrant", axis, "marker"], entry["quadrant"][axis]["marker"]) for axis in "xy"]
     if "singlets" in entry:
-        return [(["singlets", k], entry["singlets"][k]) for k in ("area", "height")]
+        keys = ("area", "height", "width")  # area or width (issue 15)
+        return [(["singlets", k], entry["singlets"][k]) for k in keys if k in entry["singlets"]]
+    new_kind = kind_markers(entry)  # issue 15: cytotrial.flow.gate_kinds
+    if new_kind is not None:
+        return new_kind
     if "scatter_cluster" in entry:
         return [(["scatter_cluster", k], entry["scatter_cluster"][k]) for k in "xy"]
     return [(["rectangle", "dims", i], d) for i, d in enumerate(entry["rectangle"]["dims"])]

@@ -1,0 +1,330 @@
+"""2-D density-contour cluster gate (gating-methods guide §3.2), numpy only.
+
+1. A binned KDE on a G x G grid (default 128) over the parent's events (a subsample of
+   at most MAX_SAMPLE): per-axis Gaussian kernels of the 2-D Scott width
+   (robust spread x n^(-1/6) x adjust, n the parent's full count), applied as a
+   separable convolution (shifted sums: no BLAS, whose threads cost more than the sums).
+2. Peaks: grid cells higher than their 8 neighbours and at least `min_height` x the
+   highest peak.
+3. The target peak: the one nearest `near` (a location fixed before seeing data), or
+   the `pick`-th by `by` (height, or position: high_x, low_x, high_y, low_y).
+4. Region: the 4-connected cells around the peak whose density is >= `level` x the
+   peak's, never entering another peak's basin (steepest-ascent watershed); holes filled.
+5. Polygon: marching squares on the density at that level, restricted to the region
+   (inside pushed just above it, other cells just below), one closed contour, CCW.
+Membership is then point-in-polygon on every event, as Gating-ML/FlowKit apply it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cytotrial.flow.density import percentiles
+from cytotrial.flow.gates import PolygonGate
+
+MIN_EVENTS = 30
+EMPTY = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0))
+
+
+def _segments() -> list[list[tuple[int, int]]]:
+    """Marching squares: per corner code (bit 1 (i,j), 2 (i+1,j), 4 (i+1,j+1), 8 (i,j+1)
+    inside), the pairs of crossed edges (0 bottom, 1 right, 2 top, 3 left) to link.
+    Saddles keep the inside corners apart: the inside is 4-connected."""
+    ends = ((0, 1), (1, 2), (3, 2), (0, 3))  # corners (bits) of each edge
+    table: list[list[tuple[int, int]]] = []
+    for code in range(16):
+        if code == 5:
+            table.append([(0, 3), (2, 1)])
+        elif code == 10:
+            table.append([(0, 1), (2, 3)])
+        else:
+            crossed = [e for e, (a, b) in enumerate(ends) if (code >> a & 1) != (code >> b & 1)]
+            table.append([tuple(crossed)] if crossed else [])
+    return table
+
+
+_SEGMENTS = _segments()
+_NEIGHBOURS = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if (dx, dy) != (0, 0)]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A 2-D density on bin centres x (G,), y (G,); values[i, j] at (x[i], y[j])."""
+
+    x: np.ndarray
+    y: np.ndarray
+    values: np.ndarray
+    data_box: tuple[float, float, float, float] = (-np.inf, np.inf, -np.inf, np.inf)
+
+
+def kde2d(
+    x: np.ndarray, y: np.ndarray, count: int | None = None, size: int = 128, adjust: float = 1.0
+) -> Grid | None:
+    """Binned Gaussian KDE of (x, y) on a size x size grid; None with too few events."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.all():
+        x, y = x[finite], y[finite]
+    count = len(x) if count is None else count
+    if len(x) < MIN_EVENTS or count < MIN_EVENTS:
+        return None
+    axes, widths, box = [], [], []
+    for values in (x, y):
+        low, q25, q75, high = percentiles(values, [0.05, 25, 75, 99.95])
+        spread = min(float(np.std(values)), float(q75 - q25) / 1.349) or float(np.std(values))
+        width = max(spread, 1e-9) * count ** (-1 / 6) * adjust
+        margin = max(3 * width, 0.05 * (high - low), 1e-6)
+        axes.append((float(low - margin), float(high + margin)))
+        box += [float(low), float(high)]
+        widths.append(width)
+    (x0, x1), (y0, y1) = axes
+    step_x, step_y = (x1 - x0) / size, (y1 - y0) / size
+    ix = np.clip(((x - x0) / step_x).astype(np.intp), 0, size - 1)
+    iy = np.clip(((y - y0) / step_y).astype(np.intp), 0, size - 1)
+    counts = np.bincount(ix * size + iy, minlength=size * size).reshape(size, size)
+    values = _smooth(counts.astype(np.float64), widths[0] / step_x, axis=0)
+    values = _smooth(values, widths[1] / step_y, axis=1)
+    centres_x = x0 + (np.arange(size) + 0.5) * step_x
+    centres_y = y0 + (np.arange(size) + 0.5) * step_y
+    return Grid(centres_x, centres_y, values / max(values.max(), 1e-300), tuple(box))
+
+
+def _smooth(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
+    """Gaussian convolution along `axis` (sigma in bins, at least 1; zeros beyond the grid)."""
+    sigma = max(float(sigma), 1.0)
+    radius = min(int(np.ceil(4 * sigma)), values.shape[axis] - 1)
+    weights = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (radius, radius)
+    padded = np.pad(values, pad)
+    size = values.shape[axis]
+    out = np.zeros_like(values)
+    for k, weight in enumerate(weights):
+        out += weight * (padded[k : k + size] if axis == 0 else padded[:, k : k + size])
+    return out
+
+
+def grid_peaks(grid: Grid, min_height: float = 0.05) -> list[tuple[int, int]]:
+    """Cells above their 8 neighbours (ties: the first in scan order) and >= min_height
+    x the highest; highest first."""
+    v = grid.values
+    size_x, size_y = v.shape
+    padded = np.pad(v, 1, constant_values=-np.inf)
+    peak = v >= min_height * v.max()
+    for dx, dy in _NEIGHBOURS:
+        neighbour = padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y]
+        peak &= (v > neighbour) if (dx, dy) > (0, 0) else (v >= neighbour)
+    found = [(int(i), int(j)) for i, j in zip(*np.nonzero(peak), strict=True)]
+    return sorted(found, key=lambda c: -v[c])
+
+
+def basins(values: np.ndarray) -> np.ndarray:
+    """Flat index of the local maximum each cell's steepest ascent ends at."""
+    size_x, size_y = values.shape
+    padded = np.pad(values, 1, constant_values=-np.inf)
+    offsets = [(0, 0), *_NEIGHBOURS]
+    stack = np.stack(
+        [padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y] for dx, dy in offsets]
+    )
+    best = np.argmax(stack, axis=0)  # 0 (the cell itself) wins ties: maxima point to themselves
+    shift = np.array(offsets)[best]
+    i, j = np.indices(values.shape)
+    pointer = ((i + shift[..., 0]) * size_y + (j + shift[..., 1])).ravel()
+    for _ in range(int(np.ceil(np.log2(pointer.size))) + 1):
+        pointer = pointer[pointer]
+    return pointer.reshape(values.shape)
+
+
+MERGE_SADDLE = 0.8  # a peak whose saddle to a higher one is >= this x its height joins it
+
+
+def basin_labels(values: np.ndarray, found: list[tuple[int, int]]) -> np.ndarray:
+    """Per cell, the index in `found` of the peak its steepest ascent ends at (-1: a
+    local maximum not in `found`, e.g. below min_height)."""
+    size_y = values.shape[1]
+    lookup = np.full(values.size, -1, dtype=np.intp)
+    lookup[[i * size_y + j for i, j in found]] = np.arange(len(found))
+    return lookup[basins(values)]
+
+
+def merge_shallow(
+    values: np.ndarray, found: list[tuple[int, int]], label: np.ndarray
+) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Join each peak to a higher neighbour when the saddle between their basins is at
+    least MERGE_SADDLE x its height (bumps of one population); relabels the basins."""
+    count = len(found)
+    if count < 2:
+        return found, label
+    saddle = np.zeros((count, count))
+    for a, b, va, vb in (
+        (label[:-1], label[1:], values[:-1], values[1:]),
+        (label[:, :-1], label[:, 1:], values[:, :-1], values[:, 1:]),
+        (label[:-1, :-1], label[1:, 1:], values[:-1, :-1], values[1:, 1:]),
+        (label[:-1, 1:], label[1:, :-1], values[:-1, 1:], values[1:, :-1]),
+    ):
+        pair = (a >= 0) & (b >= 0) & (a != b)
+        np.maximum.at(saddle, (a[pair], b[pair]), np.minimum(va, vb)[pair])
+    saddle = np.maximum(saddle, saddle.T)
+    height = np.array([values[c] for c in found])  # found is highest first
+    owner = list(range(count))
+    for q in range(count - 1, 0, -1):
+        p = int(np.argmax(saddle[q, :q]))
+        if saddle[q, p] >= MERGE_SADDLE * height[q]:
+            owner[q] = p
+    for q in range(count):  # owners are higher, so earlier: already resolved
+        owner[q] = owner[owner[q]]
+    kept = sorted(set(owner))
+    index = {peak: k for k, peak in enumerate(kept)}
+    lookup = np.array([index[owner[q]] for q in range(count)] + [-1])
+    return [found[k] for k in kept], lookup[label]
+
+
+def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The 4-connected component of `allowed` containing `seed`."""
+    region = seed & allowed
+    count = np.count_nonzero(region)
+    while True:
+        for _ in range(4):  # a few dilations between checks
+            region[1:] |= region[:-1] & allowed[1:]
+            region[:-1] |= region[1:] & allowed[:-1]
+            region[:, 1:] |= region[:, :-1] & allowed[:, 1:]
+            region[:, :-1] |= region[:, 1:] & allowed[:, :-1]
+        grown = np.count_nonzero(region)
+        if grown == count:
+            return region
+        count = grown
+
+
+def _fill_holes(region: np.ndarray) -> np.ndarray:
+    """Region plus every cell not 4-connected to the border outside it."""
+    padded = np.pad(region, 1, constant_values=False)
+    seed = np.zeros_like(padded)
+    seed[0, :] = seed[-1, :] = seed[:, 0] = seed[:, -1] = True
+    outside = _grow(seed, ~padded)
+    return ~outside[1:-1, 1:-1]
+
+
+def contour_polygon(grid: Grid, region: np.ndarray, level: float) -> np.ndarray:
+    """The closed marching-squares contour (CCW vertices) around a 4-connected,
+    hole-free region at density `level` (absolute, on grid.values)."""
+    v = grid.values
+    low, high = level * (1 - 1e-9) - 1e-12, level * (1 + 1e-9) + 1e-12
+    field = np.where(region, np.maximum(v, high), np.minimum(v, low))
+    field = np.pad(field, 1, constant_values=min(0.0, low))
+    step_x, step_y = grid.x[1] - grid.x[0], grid.y[1] - grid.y[0]
+    xs = np.concatenate([[grid.x[0] - step_x], grid.x, [grid.x[-1] + step_x]])
+    ys = np.concatenate([[grid.y[0] - step_y], grid.y, [grid.y[-1] + step_y]])
+    inside = field > level
+
+    # squares (i, j) with corners (i,j) (i+1,j) (i+1,j+1) (i,j+1) holding a crossing
+    corner = inside[:-1, :-1].astype(np.uint8)
+    corner = corner | inside[1:, :-1] << 1 | inside[1:, 1:] << 2 | inside[:-1, 1:] << 3
+    links: dict[tuple, list[tuple]] = {}
+
+    def link(e1: tuple, e2: tuple) -> None:
+        links.setdefault(e1, []).append(e2)
+        links.setdefault(e2, []).append(e1)
+
+    squares = np.nonzero((corner > 0) & (corner < 15))
+    codes = corner[squares].tolist()
+    for i, j, code in zip(squares[0].tolist(), squares[1].tolist(), codes, strict=True):
+        # edges as pairs of grid points: bottom, right, top, left
+        edges = (
+            ((i, j), (i + 1, j)),
+            ((i + 1, j), (i + 1, j + 1)),
+            ((i, j + 1), (i + 1, j + 1)),
+            ((i, j), (i, j + 1)),
+        )
+        for a, b in _SEGMENTS[code]:
+            link(edges[a], edges[b])
+    if not links:
+        return np.empty((0, 2))
+    start = next(iter(links))
+    ring, previous, current = [start], None, start
+    while True:
+        a, b = links[current]
+        following = b if a == previous else a
+        if following == start:
+            break
+        ring.append(following)
+        previous, current = current, following
+        if len(ring) > len(links):
+            break
+    ends = np.array(ring)  # (n, 2 points, 2 indices)
+    fa = field[ends[:, 0, 0], ends[:, 0, 1]]
+    fb = field[ends[:, 1, 0], ends[:, 1, 1]]
+    t = (level - fa) / (fb - fa)
+    vx = xs[ends[:, 0, 0]] + t * (xs[ends[:, 1, 0]] - xs[ends[:, 0, 0]])
+    vy = ys[ends[:, 0, 1]] + t * (ys[ends[:, 1, 1]] - ys[ends[:, 0, 1]])
+    vertices = np.column_stack([vx, vy])
+    x, y = vertices[:, 0], vertices[:, 1]
+    if np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y) < 0:
+        vertices = vertices[::-1]
+    return vertices
+
+
+def cluster_gate(
+    name: str, x: np.ndarray, y: np.ndarray, count: int, p: dict
+) -> tuple[PolygonGate, list[str]]:
+    """The cluster polygon of one parent's events (x, y: its subsample, count: its size)."""
+    dims = tuple(p["dims"])
+    empty = PolygonGate(dims, EMPTY)
+    grid = kde2d(x, y, count, p["grid"], p["adjust"])
+    if grid is None:
+        return empty, [f"too_few_events({name}: {count})"]
+    found = grid_peaks(grid, p["min_height"])
+    if not found:
+        return empty, [f"no_cluster({name})"]
+    label = basin_labels(grid.values, found)
+    found, label = merge_shallow(grid.values, found, label)
+    if p["near"] is not None:
+        target = np.asarray(p["near"])
+        where = np.array([(grid.x[i], grid.y[j]) for i, j in found])
+        distance = np.hypot(*(where - target).T)
+        chosen = found[int(np.argmin(distance))]
+        if p["within"] is not None and distance.min() > p["within"]:
+            return empty, [f"no_cluster_near({name}: nearest peak {distance.min():.3g} away)"]
+    else:
+        order = {
+            "height": lambda c: -grid.values[c],
+            "high_x": lambda c: -grid.x[c[0]],
+            "low_x": lambda c: grid.x[c[0]],
+            "high_y": lambda c: -grid.y[c[1]],
+            "low_y": lambda c: grid.y[c[1]],
+        }[p["by"]]
+        ranked = sorted(found, key=order)
+        if p["pick"] > len(ranked):
+            return empty, [f"too_few_peaks({name}: {len(ranked)} found, pick {p['pick']})"]
+        chosen = ranked[p["pick"] - 1]
+    level = p["level"] * grid.values[chosen]
+    foreign = (label >= 0) & (label != found.index(chosen))
+    seed = np.zeros_like(foreign)
+    seed[chosen] = True
+    region = _fill_holes(_grow(seed, (grid.values >= level) & ~foreign))
+    vertices = contour_polygon(grid, region, level)
+    flags = []
+    if _open(grid, region, grid.values[chosen]):
+        flags.append(f"cluster_open({name}: dense at the edge of the events' range)")
+    if len(vertices) < 3:
+        return empty, [*flags, f"no_cluster({name})"]
+    polygon = PolygonGate(dims, tuple((float(a), float(b)) for a, b in vertices))
+    return polygon, flags
+
+
+OPEN_DENSITY = 0.25  # of the peak: a cluster this dense at the events' range is cut there
+
+
+def _open(grid: Grid, region: np.ndarray, height: float) -> bool:
+    """The region is still dense (>= OPEN_DENSITY x its peak) where the events end (their
+    0.05th/99.95th percentiles on either axis): events piled at the edge of the scale,
+    so the contour is cut by the data's edge rather than closed by the density."""
+    x_low, x_high, y_low, y_high = grid.data_box
+    dense = region & (grid.values >= OPEN_DENSITY * height)
+    for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
+        for edge in (low, high):
+            index = min(int(np.searchsorted(centres, edge)), len(centres) - 1)
+            line = dense[index] if axis == 0 else dense[:, index]
+            if line.any():
+                return True
+    return False

@@ -1,0 +1,81 @@
+"""Tail gates for rare positives that form a tail, not a peak (guide §2).
+
+One-sided cut on one marker, from the parent's events (or a control gate's):
+* fraction (default 0.01): from the highest (negative) peak of the marker's density,
+  walk to the far side (`side`) until the density falls below `fraction` of the peak's
+  height; a valley met first (a small positive hump) takes the cut instead.
+* quantile q: the q-th quantile (side above; 1 - q for side below) of the events.
+Flags: tail_not_reached (the density never falls: no cut on the grid, gate empty),
+tail_close_to_peak (cut within 2 robust SDs of the negative peak: too many positives),
+few_tail_events (fewer than `min_events` events beyond the cut), few_control_events
+(quantile: n x (1 - q) < 20), too_few_events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cytotrial.flow.density import density, median, percentiles
+from cytotrial.flow.gates import RectangleGate
+
+MIN_EVENTS = 30
+
+
+def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float, list[str]]:
+    """The cut (transformed units) and flags; `values` may subsample `count` events."""
+    above = p["side"] == "above"
+    values = values[np.isfinite(values)]
+    if count < MIN_EVENTS or len(values) < MIN_EVENTS:
+        return (np.inf if above else -np.inf), [f"too_few_events({name}: {count})"]
+    if p["quantile"] is not None:
+        q = p["quantile"]
+        cut = float(np.quantile(values, q if above else 1 - q))
+        flags = []
+        if count * (1 - q) < 20:
+            flags.append(f"few_control_events({name}: {count} x (1 - {q}) < 20)")
+        return cut, flags
+    low, q25, q75, high = percentiles(values, [0.01, 25, 75, 99.99])
+    margin = 0.1 * (high - low) + 1e-6
+    dens = density(values, low - margin, high + margin, n_events=count, quartiles=(q25, q75))
+    v, centres = dens.values, dens.centers
+    peak = int(np.argmax(v))
+    floor = p["fraction"] * v[peak]
+    path = np.arange(peak, len(v)) if above else np.arange(peak, -1, -1)
+    cut, flags = None, []
+    for k in range(1, len(path)):
+        here, before = path[k], path[k - 1]
+        if v[here] < floor:
+            t = (v[before] - floor) / (v[before] - v[here])
+            cut = float(centres[before] + t * (centres[here] - centres[before]))
+            break
+        if k + 1 < len(path) and v[path[k + 1]] > v[here]:  # a valley before the floor
+            cut = float(centres[here])
+            break
+    if cut is None:
+        cut = float(centres[path[-1]])
+        flags.append(f"tail_not_reached({name}: density stays above {p['fraction']} of the peak)")
+    centre = float(centres[peak])
+    near_side = values[values < centre] if above else values[values > centre]
+    spread = 1.4826 * float(median(np.abs(near_side - centre))) if len(near_side) else 0.0
+    if abs(cut - centre) < 2 * spread:
+        flags.append(f"tail_close_to_peak({name}: cut within 2 SD of the negative peak)")
+    return cut, flags
+
+
+def tail_gate(
+    name: str, values: np.ndarray, count: int, p: dict, parent_values: np.ndarray, parent_count: int
+) -> tuple[RectangleGate, list[str]]:
+    """The one-sided gate; `values`/`count` place the cut (parent or control),
+    `parent_values`/`parent_count` (the parent's) count the events beyond it."""
+    cut, flags = tail_cut(name, values, count, p)
+    above = p["side"] == "above"
+    finite = parent_values[np.isfinite(parent_values)]
+    if len(finite) and np.isfinite(cut):
+        beyond = np.count_nonzero(finite >= cut if above else finite < cut)
+        expected = round(beyond * parent_count / len(finite))
+        if expected < p["min_events"]:
+            flags.append(f"few_tail_events({name}: {expected} < {p['min_events']})")
+    marker = p["marker"]
+    if above:
+        return RectangleGate((marker,), (cut,), (None,)), flags
+    return RectangleGate((marker,), (None,), (cut,)), flags

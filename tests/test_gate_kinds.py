@@ -1,0 +1,476 @@
+"""New gate kinds (issue 15, item 2): boolean, fixed polygon/ellipse, 2-D density
+cluster, tail, singlets on height x width.
+
+Unit tests on constructed data (known truth per event), then the export: FlowKit parses
+each sample's Gating-ML and gates the FCS file itself to the counts our engine reported,
+for every new kind.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+import warnings
+
+import numpy as np
+import pytest
+import yaml
+from conftest import REPO
+
+from cytotrial.flow.gate_kinds.cluster import cluster_gate, kde2d
+from cytotrial.flow.gate_kinds.syntax import parse_kind
+from cytotrial.flow.gating import gate_events
+from cytotrial.flow.gating_template import read_gating_template
+
+PANEL = REPO / "resources/panel.yaml"
+TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
+
+
+def _gate(tmp_path, data: dict[str, np.ndarray], gates: list[dict]):
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump({"gates": gates}, sort_keys=False), encoding="utf-8")
+    return gate_events(data, read_gating_template(path))
+
+
+# ------------------------------------------------------------------ boolean
+
+
+def test_boolean_and_or_not_masks_are_exact(tmp_path):
+    rng = np.random.default_rng(0)
+    data = {"x": rng.random(5000).astype(np.float32), "y": rng.random(5000).astype(np.float32)}
+    a, b = data["x"] >= 0.5, data["y"] >= 0.3
+    applied = _gate(
+        tmp_path,
+        data,
+        [
+            {"name": "a", "parent": "root", "rectangle": {"dims": ["x"], "min": [0.5], "max": [9]}},
+            {"name": "b", "parent": "root", "rectangle": {"dims": ["y"], "min": [0.3], "max": [9]}},
+            {"name": "a_and_b", "parent": "root", "boolean": {"and": ["a", "b"]}},
+            {"name": "a_or_b", "parent": "root", "boolean": {"or": ["a", "b"]}},
+            {"name": "not_a", "parent": "root", "boolean": {"not": "a"}},
+            {"name": "a_not_b", "parent": "root", "boolean": {"and": ["a", {"not": "b"}]}},
+            # NOT is relative to the parent, never the root
+            {"name": "in_a_not_b", "parent": "a", "boolean": {"not": "b"}},
+        ],
+    )
+    assert np.array_equal(applied["a_and_b"].mask, a & b)
+    assert np.array_equal(applied["a_or_b"].mask, a | b)
+    assert np.array_equal(applied["not_a"].mask, ~a)
+    assert np.array_equal(applied["a_not_b"].mask, a & ~b)
+    assert np.array_equal(applied["in_a_not_b"].mask, a & ~b)
+    assert applied["not_a"].spec.markers == []
+    assert applied["a_not_b"].shape.describe()["refs"] == [["a", False], ["b", True]]
+
+
+# ------------------------------------------------------------------ fixed shapes
+
+
+def test_fixed_polygon_and_rotated_ellipse_on_markers(tmp_path):
+    rng = np.random.default_rng(1)
+    data = {"CD14": rng.random(20_000), "HLA-DR": rng.random(20_000)}
+    x, y = data["CD14"], data["HLA-DR"]
+    applied = _gate(
+        tmp_path,
+        data,
+        [
+            {
+                "name": "tri",
+                "parent": "root",
+                "polygon": {
+                    "dims": ["CD14", "HLA-DR"],
+                    "vertices": [[0.1, 0.1], [0.9, 0.1], [0.1, 0.9]],
+                },
+            },
+            {
+                "name": "oval",
+                "parent": "root",
+                "ellipse": {
+                    "dims": ["CD14", "HLA-DR"],
+                    "center": [0.5, 0.5],
+                    "half_axes": [0.3, 0.1],
+                    "angle": 30,
+                },
+            },
+        ],
+    )
+    triangle = (x > 0.1) & (y > 0.1) & (x + y < 1.0)
+    assert np.count_nonzero(applied["tri"].mask != triangle) <= 2  # events on the boundary
+    c, s = np.cos(np.radians(30)), np.sin(np.radians(30))
+    u, v = (x - 0.5) * c + (y - 0.5) * s, -(x - 0.5) * s + (y - 0.5) * c
+    ellipse = (u / 0.3) ** 2 + (v / 0.1) ** 2 <= 1
+    assert np.count_nonzero(applied["oval"].mask != ellipse) <= 2
+    assert applied["oval"].shape.describe()["shape"] == "ellipse"
+
+
+# ------------------------------------------------------------------ 2-D cluster
+
+
+def _two_clusters(n_a=20_000, n_b=30_000, seed=2):
+    rng = np.random.default_rng(seed)
+    a = rng.multivariate_normal([0.3, 0.7], [[0.003, 0.001], [0.001, 0.002]], n_a)
+    b = rng.multivariate_normal([0.6, 0.35], [[0.004, 0.0], [0.0, 0.003]], n_b)
+    both = np.vstack([a, b]).astype(np.float32)
+    truth = np.r_[np.ones(n_a, bool), np.zeros(n_b, bool)]
+    return {"CD14": both[:, 0], "HLA-DR": both[:, 1]}, truth
+
+
+@pytest.mark.parametrize(
+    "body, target",
+    [
+        ({"near": [0.25, 0.75]}, "a"),  # a rough location fixed before seeing data
+        ({"by": "high_x"}, "b"),
+        ({"by": "high_y"}, "a"),
+        ({"by": "height", "pick": 2}, "a"),  # b is the larger cluster
+    ],
+)
+def test_cluster_gate_takes_its_cluster_and_not_the_other(tmp_path, body, target):
+    data, truth = _two_clusters()
+    gate = {"name": "c", "parent": "root", "cluster": {"x": "CD14", "y": "HLA-DR", **body}}
+    applied = _gate(tmp_path, data, [gate])["c"]
+    wanted = truth if target == "a" else ~truth
+    assert applied.flags == ()
+    assert applied.mask[wanted].mean() >= 0.95
+    assert applied.mask[~wanted].mean() <= 0.02
+    assert applied.shape.describe()["shape"] == "polygon"
+
+
+def test_cluster_gate_flags_a_missing_peak(tmp_path):
+    data, _ = _two_clusters()
+    gates = [
+        {"name": "third", "parent": "root", "cluster": {"x": "CD14", "y": "HLA-DR", "pick": 3}},
+        {
+            "name": "far",
+            "parent": "root",
+            "cluster": {"x": "CD14", "y": "HLA-DR", "near": [0.9, 0.9], "within": 0.1},
+        },
+    ]
+    applied = _gate(tmp_path, data, gates)
+    assert applied["third"].events == 0
+    assert applied["third"].flags == ("too_few_peaks(third: 2 found, pick 3)",)
+    assert applied["far"].events == 0 and applied["far"].flags[0].startswith("no_cluster_near(far")
+
+
+def test_cluster_contour_at_the_grid_edge_is_flagged():
+    rng = np.random.default_rng(3)
+    x = np.minimum(rng.normal(0.5, 0.05, 20_000), 0.5)  # piled against a hard edge
+    y = rng.normal(0.5, 0.05, 20_000)
+    p = parse_kind("cluster", {"x": "a", "y": "b"})
+    _, flags = cluster_gate("edge", x, y, len(x), p)
+    assert any(f.startswith("cluster_open(edge") for f in flags)
+
+
+def test_cluster_kde_is_cheap_on_200k_events():
+    rng = np.random.default_rng(4)
+    xy = rng.normal(size=(200_000, 2)).astype(np.float32)
+    p = parse_kind("cluster", {"x": "a", "y": "b"})
+    cluster_gate("warm", xy[:, 0], xy[:, 1], 1_000_000, p)
+    clock = time.perf_counter()
+    grid = kde2d(xy[:, 0], xy[:, 1], 1_000_000)
+    kde = time.perf_counter() - clock
+    clock = time.perf_counter()
+    shape, flags = cluster_gate("c", xy[:, 0], xy[:, 1], 1_000_000, p)
+    whole = time.perf_counter() - clock
+    assert grid.values.shape == (128, 128) and flags == []
+    assert kde < 0.1 and whole < 0.25, (kde, whole)  # measured ~7 ms and ~14 ms
+
+
+# ------------------------------------------------------------------ tail
+
+
+def _tail_data(n=100_000, share=0.005, seed=5):
+    rng = np.random.default_rng(seed)
+    positives = rng.random(n) < share
+    values = np.where(positives, rng.normal(0.7, 0.06, n), rng.normal(0.3, 0.04, n))
+    return {"IFNg": values.astype(np.float32), "CD4": rng.random(n).astype(np.float32)}, positives
+
+
+def test_tail_gate_recalls_a_rare_tail_beyond_the_negative_peak(tmp_path):
+    data, positives = _tail_data()
+    gates = [{"name": "ifng", "parent": "root", "tail": {"marker": "IFNg"}}]
+    applied = _gate(tmp_path, data, gates)["ifng"]
+    assert applied.flags == ()
+    assert applied.mask[positives].mean() >= 0.95
+    assert applied.mask[~positives].mean() <= 0.002
+    cut = applied.shape.minimum[0]
+    assert 0.3 + 2 * 0.04 < cut < 0.6
+
+
+def test_tail_gate_at_a_quantile_of_a_control_gate(tmp_path):
+    data, positives = _tail_data()
+    data["IFNg"][data["CD4"] < 0.2] = np.float32(0.3)  # the control (CD4 < 0.2) is negative
+    gates = [
+        {
+            "name": "control",
+            "parent": "root",
+            "rectangle": {"dims": ["CD4"], "min": [-1], "max": [0.2]},
+        },
+        {
+            "name": "ifng",
+            "parent": "root",
+            "tail": {"marker": "IFNg", "quantile": 0.999, "control": "control"},
+        },
+        {
+            "name": "below",
+            "parent": "root",
+            "tail": {"marker": "IFNg", "side": "below", "quantile": 0.99},
+        },
+    ]
+    applied = _gate(tmp_path, data, gates)
+    control = data["IFNg"][data["CD4"] < 0.2]
+    assert applied["ifng"].shape.minimum[0] == pytest.approx(np.quantile(control, 0.999))
+    below = applied["below"].shape.maximum[0]
+    assert below == pytest.approx(np.quantile(data["IFNg"], 0.01))
+    assert applied["below"].flags == ()
+
+
+def test_tail_gate_flags_too_few_events_in_the_tail(tmp_path):
+    data, _ = _tail_data(n=20_000, share=0.0003)
+    gates = [{"name": "ifng", "parent": "root", "tail": {"marker": "IFNg", "min_events": 50}}]
+    applied = _gate(tmp_path, data, gates)["ifng"]
+    assert any(f.startswith("few_tail_events(ifng") for f in applied.flags), applied.flags
+
+
+# ------------------------------------------------------------------ singlets, height x width
+
+
+def test_singlets_on_height_by_width_remove_doublets(tmp_path):
+    rng = np.random.default_rng(6)
+    n = 50_000
+    doublet = rng.random(n) < 0.08
+    height = rng.normal(0.4, 0.08, n)
+    width = np.where(doublet, rng.normal(0.55, 0.04, n), rng.normal(0.3, 0.015, n))
+    data = {"FSC-H": height.astype(np.float32), "FSC-W": width.astype(np.float32)}
+    gates = [
+        {"name": "singlets", "parent": "root", "singlets": {"height": "FSC-H", "width": "FSC-W"}}
+    ]
+    applied = _gate(tmp_path, data, gates)["singlets"]
+    assert applied.spec.markers == ["FSC-H", "FSC-W"]
+    assert applied.mask[doublet].mean() <= 0.01
+    assert applied.mask[~doublet].mean() >= 0.98
+
+
+# ------------------------------------------------------------------ export: FlowKit agrees
+
+NEW_GATES = [
+    {
+        "name": "hw_singlets",
+        "parent": "non_debris",
+        "singlets": {"height": "FSC-H", "width": "FSC-W"},
+    },
+    {
+        "name": "b_cluster",
+        "parent": "lymphocytes",
+        "cluster": {"x": "CD3", "y": "CD19", "by": "high_y"},
+    },
+    {
+        "name": "mono_cluster",
+        "parent": "leukocytes",
+        "cluster": {"x": "CD14", "y": "SSC-A", "by": "high_x"},
+    },
+    {
+        "name": "fixed_polygon",
+        "parent": "lymphocytes",
+        "polygon": {
+            "dims": ["CD3", "CD19"],
+            "vertices": [[0.0, 0.5], [0.4, 0.5], [0.4, 1.0], [0.0, 1.0]],
+        },
+    },
+    {
+        "name": "fixed_ellipse",
+        "parent": "lymphocytes",
+        "ellipse": {
+            "dims": ["CD16", "CD56"],
+            "center": [0.5, 0.5],
+            "half_axes": [0.3, 0.15],
+            "angle": 20,
+        },
+    },
+    {"name": "cd38_tail", "parent": "t_cells", "tail": {"marker": "CD38"}},
+    {
+        "name": "cd38_q",
+        "parent": "t_cells",
+        "tail": {"marker": "CD38", "quantile": 0.5, "control": "b_cells"},
+    },
+    {"name": "not_t", "parent": "lymphocytes", "boolean": {"not": "t_cells"}},
+    {"name": "b_or_nk", "parent": "lymphocytes", "boolean": {"or": ["b_cells", "nk_cells"]}},
+    {
+        "name": "t_not_tail",
+        "parent": "t_cells",
+        "boolean": {"and": ["cd38_q", {"not": "cd38_tail"}]},
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> dict:
+    from cytotrial.flow.sample_job import run_sample_job
+    from cytotrial.simulate.flow import simulate_sample, write_sample
+
+    out = tmp_path_factory.mktemp("kinds")
+    row = {
+        "sample_id": "PT001_A_C1D1",
+        "patient_id": "PT001",
+        "part": "A",
+        "timepoint": "C1D1",
+        "acquisition_date": "2016-07-14",
+    }
+    fcs = out / "s.fcs"
+    write_sample(simulate_sample(row, 2021, 20_000), fcs, out / "truth")
+    content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+    content["gates"] += NEW_GATES
+    template = out / "template.yaml"
+    template.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    paths = [out / f"s.{k}" for k in ("populations.tsv", "json", "png", "gating.xml")]
+    assert run_sample_job("s", fcs, PANEL, template, {}, *paths) == "ok"
+    with open(paths[0], encoding="utf-8") as handle:
+        ours = {r["gate"]: int(r["events"]) for r in csv.DictReader(handle, delimiter="\t")}
+    warnings.simplefilter("ignore")
+    import flowkit as fk
+
+    results = fk.parse_gating_xml(str(paths[3])).gate_sample(fk.Sample(str(fcs)))
+    theirs = {row.gate_name: int(row["count"]) for _, row in results.report.iterrows()}
+    return {"ours": ours, "theirs": theirs, "png": paths[2], "xml": paths[3]}
+
+
+@pytest.mark.parametrize("name", [g["name"] for g in NEW_GATES])
+def test_flowkit_reapplies_each_new_kind_with_our_counts(exported, name):
+    assert exported["ours"][name] > 0
+    assert exported["theirs"][name] == exported["ours"][name]
+
+
+def test_every_gate_of_the_extended_template_matches_flowkit(exported):
+    assert exported["theirs"] == exported["ours"]
+    text = exported["xml"].read_text(encoding="utf-8")
+    assert text.count("<gating:BooleanGate") == 3
+    assert 'gating:use-as-complement="true"' in text
+    assert exported["png"].stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------ template mistakes
+
+BAD_NEW_KINDS = {
+    "boolean refers to a gate listed below": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"not": "later"}},
+        "gate 'x', key 'boolean.not': 'later' must be a gate listed above "
+        "('later' is listed below 'x': list it first)",
+    ),
+    "boolean operand misspelt": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"or": ["b_cell", "nk_cells"]}},
+        "gate 'x', key 'boolean.or.0': 'b_cell' must be a gate listed above; "
+        "did you mean 'b_cells'?",
+    ),
+    "boolean complement misspelt": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"and": ["b_cells", {"not": "t_cell"}]}},
+        "gate 'x', key 'boolean.and.1.not': 't_cell' must be a gate listed above",
+    ),
+    "boolean on its own parent": (
+        {"name": "x", "parent": "t_cells", "boolean": {"and": ["t_cells", "b_cells"]}},
+        "gate 'x', key 'boolean.and.0': 't_cells' is this gate's parent",
+    ),
+    "boolean with two operations": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"not": "t_cells", "or": ["a", "b"]}},
+        "gate 'x', key 'boolean': give exactly one of and, or, not",
+    ),
+    "boolean and of one gate": (
+        {"name": "x", "parent": "lymphocytes", "boolean": {"and": ["t_cells"]}},
+        "gate 'x', key 'boolean.and': ['t_cells'] is too short",
+    ),
+    "polygon with two vertices": (
+        {
+            "name": "x",
+            "parent": "root",
+            "polygon": {"dims": ["CD3", "CD19"], "vertices": [[0, 0], [1, 1]]},
+        },
+        "gate 'x', key 'polygon.vertices': [[0, 0], [1, 1]] is too short",
+    ),
+    "polygon on an unknown marker": (
+        {
+            "name": "x",
+            "parent": "root",
+            "polygon": {"dims": ["CD3", "HLA-DR"], "vertices": [[0, 0], [1, 1], [1, 0]]},
+        },
+        "gate 'x', key 'polygon.dims.1': marker 'HLA-DR' is not in the panel",
+    ),
+    "ellipse misspelt key": (
+        {
+            "name": "x",
+            "parent": "root",
+            "ellipse": {"dims": ["CD16", "CD56"], "centre": [0, 0], "half_axes": [1, 1]},
+        },
+        "gate 'x', key 'ellipse.centre': unknown key 'centre'; did you mean 'center'?",
+    ),
+    "cluster with pick and near": (
+        {
+            "name": "x",
+            "parent": "root",
+            "cluster": {"x": "CD14", "y": "SSC-A", "pick": 2, "near": [0.7, 0.2]},
+        },
+        "gate 'x', key 'cluster.near': give either pick (with by) or near, not both",
+    ),
+    "cluster order unknown": (
+        {"name": "x", "parent": "root", "cluster": {"x": "CD14", "y": "SSC-A", "by": "highest_x"}},
+        "gate 'x', key 'cluster.by': 'highest_x' is not one of 'height', 'high_x'",
+    ),
+    "cluster marker unknown": (
+        {"name": "x", "parent": "root", "cluster": {"x": "CD41", "y": "SSC-A"}},
+        "gate 'x', key 'cluster.x': marker 'CD41' is not in the panel",
+    ),
+    "tail with fraction and quantile": (
+        {
+            "name": "x",
+            "parent": "t_cells",
+            "tail": {"marker": "CD38", "fraction": 0.01, "quantile": 0.99},
+        },
+        "gate 'x', key 'tail.quantile': give either fraction or quantile, not both",
+    ),
+    "tail control unknown": (
+        {
+            "name": "x",
+            "parent": "t_cells",
+            "tail": {"marker": "CD38", "quantile": 0.99, "control": "fmo"},
+        },
+        "gate 'x', key 'tail.control': 'fmo' must be a gate listed above",
+    ),
+    "singlets with area and width": (
+        {
+            "name": "x",
+            "parent": "root",
+            "singlets": {"area": "FSC-A", "height": "FSC-H", "width": "FSC-W"},
+        },
+        "gate 'x', key 'singlets': give exactly one of area (area x height) or width",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NEW_KINDS))
+def test_new_kind_mistake_names_file_gate_and_key(tmp_path, case):
+    from cytotrial.errors import InputError
+    from cytotrial.panel import read_panel
+
+    entry, expected = BAD_NEW_KINDS[case]
+    content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+    content["gates"] += [entry, {"name": "later", "parent": "root", "threshold": {"marker": "CD3"}}]
+    path = tmp_path / "my_template.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    markers = [c.marker for c in read_panel(PANEL).channels]
+    with pytest.raises(InputError) as caught:
+        read_gating_template(path, markers)
+    message = str(caught.value)
+    assert f"{path}, " in message
+    assert expected in message, message
+
+
+def test_new_kinds_validate_and_parse(tmp_path):
+    from cytotrial.panel import read_panel
+
+    content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
+    content["gates"] += NEW_GATES
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+    template = read_gating_template(path, [c.marker for c in read_panel(PANEL).channels])
+    kinds = {g.name: g.kind for g in template.gates}
+    assert kinds["hw_singlets"] == "singlets" and kinds["t_not_tail"] == "boolean"
+    assert template.gate("b_cluster").markers == ["CD3", "CD19"]
+    assert template.gate("hw_singlets").markers == ["FSC-H", "FSC-W"]
+    assert template.gate("cd38_tail").params["fraction"] == 0.01
+    assert template.gate("t_not_tail").params["refs"] == (("cd38_q", False), ("cd38_tail", True))

@@ -7,31 +7,16 @@ config, stops at the first and names neither line nor ID).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from jsonschema import Draft202012Validator
 
 from cytotrial.errors import InputError
+from cytotrial.schemas import default_schema_dir, load_schema  # noqa: F401 (re-exported)
 
 MAX_REPORTED = 20  # enough to see a pattern, short enough to read
-
-
-def default_schema_dir() -> Path:
-    """config/schemas of the checkout this package was imported from."""
-    return Path(__file__).resolve().parents[2] / "config" / "schemas"
-
-
-def load_schema(name_or_path: str | Path, schema_dir: Path | None = None) -> dict[str, Any]:
-    """Load a schema by file path or by short name ("samples" -> samples.schema.yaml)."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = (schema_dir or default_schema_dir()) / f"{name_or_path}.schema.yaml"
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
 
 
 def row_records(table: pd.DataFrame) -> list[dict[str, Any]]:

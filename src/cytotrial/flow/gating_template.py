@@ -38,6 +38,21 @@ class ThresholdSpec:
     value: float | None = None  # static cut, or fallback when no valley is found
     fallback_sd: float = 4.0
     negative_below: float | None = None  # negative cells peak below this (transformed units)
+    # Expected negative level of a lone peak (guide §1.4): a mode (and SD) in transformed
+    # units, or the marker's lowest peak on another gate's population (a control or an
+    # internal negative); default: the negative peak of the nearest ancestor where the
+    # marker is bimodal.
+    negative_level: float | None = None
+    negative_sd: float | None = None
+    negative_from: str | None = None
+    cut_from: str | None = None  # reuse that (earlier) gate's cut on the same marker
+    # Peak detection (cytotrial.flow.density.peaks) and cut confidence (gating._confidence)
+    min_peak_share: float = 0.001
+    peak_prominence: float = 0.05
+    peak_noise_sds: float = 4.0
+    peak_min_events: int = 30
+    max_valley_depth: float = 0.7
+    max_cut_moved: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,7 @@ def read_gating_template(
     gates: list[GateSpec] = []
     for number, entry in enumerate(entries, start=1):
         gates.append(_parse_gate(entry, f"{where}, gate {number}", {g.name for g in gates}))
+    _check_references(gates, where)
     names = {g.name for g in gates}
     populations = dict(content.get("populations") or {})
     for subset, gate in populations.items():
@@ -204,7 +220,43 @@ def _threshold(body: dict[str, Any], where: str) -> ThresholdSpec:
         None if value is None else float(value),
         float(body.get("fallback_sd", 4.0)),
         None if body.get("negative_below") is None else float(body["negative_below"]),
+        *(
+            None if body.get(k) is None else float(body[k])
+            for k in ("negative_level", "negative_sd")
+        ),
+        *(None if body.get(k) is None else str(body[k]) for k in ("negative_from", "cut_from")),
+        *(float(body.get(k, d)) for k, d in _NUMBERS.items()),
     )
+
+
+_NUMBERS = {  # numeric threshold options and their defaults (ThresholdSpec's order)
+    "min_peak_share": 0.001,
+    "peak_prominence": 0.05,
+    "peak_noise_sds": 4.0,
+    "peak_min_events": 30,
+    "max_valley_depth": 0.7,
+    "max_cut_moved": 0.05,
+}
+
+
+def _check_references(gates: list[GateSpec], where: str) -> None:
+    """cut_from / negative_from name a gate listed above (cut_from: one on the same marker)."""
+    seen: dict[str, GateSpec] = {}
+    for gate in gates:
+        axes = [gate.params["threshold"]] if gate.kind == "threshold" else []
+        axes += [gate.params[a] for a in "xy"] if gate.kind == "quadrant" else []
+        for t in axes:
+            for option in ("cut_from", "negative_from"):
+                name = getattr(t, option)
+                if name is not None and name not in seen:
+                    raise InputError(
+                        f"{where} ({gate.name}): {option} {name!r} is not a gate listed above"
+                    )
+            if t.cut_from is not None and t.marker not in seen[t.cut_from].markers:
+                raise InputError(
+                    f"{where} ({gate.name}): cut_from {t.cut_from!r} has no cut on {t.marker}"
+                )
+        seen[gate.name] = gate
 
 
 def read_imported_template(

@@ -357,7 +357,8 @@ def find_threshold(
     """
     if spec.method == "static":
         return float(spec.value), []
-    cut = _cut(_Profile.of(subsample(values, sample_limit), len(values)), spec, lambda: None)
+    level = None if spec.negative_level is None else (*_template_level(spec), None)
+    cut = _cut(_Profile.of(subsample(values, sample_limit), len(values)), spec, lambda: level)
     return cut.value_for(spec.side), cut.flags_for(spec)
 
 
@@ -458,13 +459,17 @@ def _confidence(profile: _Profile, spec: ThresholdSpec, a: int, b: int, at: int)
     } | {k: v for k, v in spikes.items() if v}
 
 
+def _template_level(spec: ThresholdSpec) -> tuple[float, float | None, str]:
+    return spec.negative_level, spec.negative_sd, "template"
+
+
 def _negative_reference(cache: dict, key: tuple, data: dict, spec: ThresholdSpec):
     """The expected negative level of `spec.marker` for a lone peak in population `key`:
     (mode, SD or None, source, valley or None), from the template, the `negative_from`
     gate's population (its lowest peak), or the nearest ancestor where the marker shows
     two or more peaks (its lowest peak, and the valley above it). None without evidence."""
     if spec.negative_level is not None:
-        return spec.negative_level, spec.negative_sd, "template", None
+        return (*_template_level(spec), None)
     masks, parents = cache["masks"], cache["parents"]
     if spec.negative_from is not None:
         candidates, least = [spec.negative_from], 1

@@ -213,3 +213,17 @@ def test_population_rows_carry_the_flags_of_every_gate_above(tmp_path):
     rows = {r["gate"]: r for r in population_rows("s1", gates, tmpl, data["CD38"], ["sample_flag"])}
     assert "no_positive_peak(CD56)" in rows["activated_nk"]["flags"].split(";")
     assert rows["activated_nk"]["flags"].endswith("sample_flag")
+
+
+def test_saturated_side_scatter_is_not_a_scatter_cloud():
+    """Three side-scatter clouds and 4% of events piled up at the channel maximum: the
+    bands still come from the three clouds (before: a fourth 'peak', mixture fallback)."""
+    from cytotrial.flow.gating import _scatter_bands
+
+    rng = np.random.default_rng(7)
+    clouds = [rng.normal(m, 0.02, k) for m, k in ((0.06, 6000), (0.2, 1500), (0.45, 2500))]
+    y = np.concatenate([*clouds, np.full(400, 1.0)]).astype(np.float32)
+    bands = _scatter_bands(y, 3)
+    assert bands is not None
+    edges, centres = bands
+    assert np.allclose(centres, [0.06, 0.2, 0.45], atol=0.02)

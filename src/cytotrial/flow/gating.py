@@ -3,7 +3,13 @@
 Each gate is resolved against its parent's events (so thresholds and clusters
 adapt to the sample), turned into a concrete shape (see `gates`), and applied.
 Problems become flags on the gate, never exceptions: a gate whose parent is
-empty is empty, a marker with one peak gets a fallback cut and a flag.
+empty is empty. A marker with one peak in the parent is classified negative or
+positive against its expected negative level (template, a reference population, or
+an ancestor where the marker is bimodal; guide §1.4) and a gate takes that peak only
+if it is on the gate's side: a population can be empty (flagged), never the whole
+parent by default. Gates on one parent and marker share one cut. Every valley cut
+carries its confidence (depth, separation, stability under resampling, guide §6),
+and a low one is flagged.
 
 Cost on large files: every gate's shape is applied to all events (a few array
 passes); the statistics that place it are not computed on all of them. Densities,

@@ -229,13 +229,17 @@ def _threshold(body: dict[str, Any], where: str) -> ThresholdSpec:
     )
 
 
-_NUMBERS = {  # numeric threshold options and their defaults (ThresholdSpec's order)
-    "min_peak_share": 0.001,
-    "peak_prominence": 0.05,
-    "peak_noise_sds": 4.0,
-    "peak_min_events": 30,
-    "max_valley_depth": 0.7,
-    "max_cut_moved": 0.05,
+# Numeric threshold options (peak detection, cut confidence), in ThresholdSpec's order.
+_NUMBERS = {
+    name: ThresholdSpec.__dataclass_fields__[name].default
+    for name in (
+        "min_peak_share",
+        "peak_prominence",
+        "peak_noise_sds",
+        "peak_min_events",
+        "max_valley_depth",
+        "max_cut_moved",
+    )
 }
 
 
@@ -252,7 +256,10 @@ def _check_references(gates: list[GateSpec], where: str) -> None:
                     raise InputError(
                         f"{where} ({gate.name}): {option} {name!r} is not a gate listed above"
                     )
-            if t.cut_from is not None and t.marker not in seen[t.cut_from].markers:
+            source = seen.get(t.cut_from) if t.cut_from is not None else None
+            if source is not None and (
+                source.kind not in ("threshold", "quadrant") or t.marker not in source.markers
+            ):
                 raise InputError(
                     f"{where} ({gate.name}): cut_from {t.cut_from!r} has no cut on {t.marker}"
                 )

@@ -104,3 +104,32 @@ def test_hard_demo_samples_are_gated_well_or_flagged(samples, events):
     assert not wrong, f"unflagged populations below F1 0.90 (min {worst:.3f}): {wrong}"
     if events == 20_000:  # the demo's size: nothing should need a flag to be right
         assert min(r["f1"] for r in rows) >= 0.90, [r for r in rows if r["f1"] < 0.90]
+
+
+def test_sample_record_holds_each_cut_with_its_confidence(samples, tmp_path):
+    """The per-sample JSON record: every data-driven cut with depth, separation, shift
+    and moved (or the lone peak's classification), and the flags inherited from above."""
+    import json
+
+    from cytotrial.flow.sample_analysis import analyse_sample
+    from cytotrial.simulate.flow import simulate_sample, write_sample
+
+    panel = read_panel(REPO / "resources/panel.yaml")
+    template = read_gating_template(
+        REPO / "resources/gating/pbmc_cd38.yaml", [c.marker for c in panel.channels]
+    )
+    sample = samples[0]  # the fewest NK cells
+    path = tmp_path / "sample.fcs"
+    write_sample(simulate_sample(sample, DEMO_SEED, 20_000), path, tmp_path / "truth")
+    result = analyse_sample(sample["sample_id"], path, panel, template, keep_plot_data=False)
+    gates = json.loads(json.dumps(result.record(template)))["gates"]
+    (cd3,) = gates["t_cells"]["cuts"]
+    assert cd3["marker"] == "CD3" and cd3["method"] == "valley"
+    assert {"depth", "separation", "shift", "moved", "replicates"} <= set(cd3)
+    assert gates["b_cells"]["cuts"][0]["cut"] == cd3["cut"]  # one shared CD3 cut
+    for name, gate in gates.items():
+        above = gates.get(gate["parent"])
+        if above is not None:
+            assert set(above["flags"] + above["inherited_flags"]) <= set(
+                gate["flags"] + gate["inherited_flags"]
+            ), name

@@ -14,20 +14,37 @@ import numpy as np
 
 BINS = 256
 MIN_SMOOTHING_BINS = 2.0  # floor of the Gaussian kernel SD, in bins
-MIN_PEAK_SHARE = 0.01  # a peak must hold at least this share of the density's mass
-MIN_PROMINENCE = 0.05  # ... and rise this far (share of the highest peak) above its valleys
+# Peak detection (template options of a threshold, see resources/gating/pbmc_cd38.yaml):
+MIN_PEAK_SHARE = 0.001  # min_peak_share: a peak's basin holds at least this share of the mass
+MIN_PROMINENCE = 0.05  # peak_prominence: kept if it rises this far (share of the highest peak)
+NOISE_SDS = 4.0  # peak_noise_sds: ... or this many SDs of the density's sampling noise
+MIN_PEAK_EVENTS = 30  # peak_min_events: ... with at least this many events in its basin
+KERNEL_ROUGHNESS = 1 / (2 * np.sqrt(np.pi))  # R(K) of the Gaussian kernel
 
 
 @dataclass(frozen=True)
 class Density:
-    """Smoothed histogram density on an even grid."""
+    """Smoothed histogram density on an even grid.
+
+    `kernel_sd`: the Gaussian kernel's SD (data units); `n`: the events it was estimated
+    from (both 0 when unknown). Together they give the density's sampling noise.
+    """
 
     centers: np.ndarray
     values: np.ndarray
+    kernel_sd: float = 0.0
+    n: int = 0
 
     @property
     def step(self) -> float:
         return float(self.centers[1] - self.centers[0])
+
+    def noise(self, index: int) -> float:
+        """SD of the density estimate at grid point `index` from sampling alone:
+        sqrt(f R(K) / (n h)) (0 when n or h is unknown)."""
+        if self.n <= 0 or self.kernel_sd <= 0:
+            return 0.0
+        return float(np.sqrt(self.values[index] * KERNEL_ROUGHNESS / (self.n * self.kernel_sd)))
 
 
 def bandwidth(
@@ -66,27 +83,80 @@ def density(
         if not np.isfinite(values.sum()):
             values = values[np.isfinite(values)]
             quartiles = None
-    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    step = (high - low) / bins
     width = bandwidth(values, len(values) if n_events is None else n_events, quartiles)
-    sigma = max(MIN_SMOOTHING_BINS, width / (edges[1] - edges[0]))
+    sigma = max(MIN_SMOOTHING_BINS, width / step) if step > 0 else MIN_SMOOTHING_BINS
+    centers = low + (np.arange(bins) + 0.5) * step
+    return Density(centers, _smoothed(values, low, high, bins, sigma), sigma * step, len(values))
+
+
+def density_like(dens: Density, values: np.ndarray) -> Density:
+    """The density of `values` on `dens`'s grid with its kernel (e.g. a resample's)."""
+    step = dens.step
+    low = float(dens.centers[0]) - step / 2
+    high = float(dens.centers[-1]) + step / 2
+    sigma = dens.kernel_sd / step
+    values_out = _smoothed(values, low, high, len(dens.centers), sigma)
+    return Density(dens.centers, values_out, dens.kernel_sd, len(values))
+
+
+def _smoothed(values: np.ndarray, low: float, high: float, bins: int, sigma: float) -> np.ndarray:
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
     radius = int(4 * sigma)
     offsets = np.arange(-radius, radius + 1)
     kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
     smoothed = np.convolve(counts.astype(np.float64), kernel / kernel.sum(), mode="same")
     total = smoothed.sum()
     step = edges[1] - edges[0]
-    values_out = smoothed / (total * step) if total > 0 else smoothed
-    return Density((edges[:-1] + edges[1:]) / 2, values_out)
+    return smoothed / (total * step) if total > 0 else smoothed
 
 
 def peaks(
-    dens: Density, min_share: float = MIN_PEAK_SHARE, min_prominence: float = MIN_PROMINENCE
+    dens: Density,
+    min_share: float = MIN_PEAK_SHARE,
+    min_prominence: float = MIN_PROMINENCE,
+    noise_sds: float = NOISE_SDS,
+    min_events: int = MIN_PEAK_EVENTS,
 ) -> list[int]:
-    """Indices of local maxima that hold `min_share` of the mass and stand out.
+    """Indices of the local maxima that are populations, not noise (guide §1.2).
 
-    Prominence is topographic: how far a peak rises above the higher of the two
-    lowest points separating it from higher ground on either side.
+    Prominence is topographic: how far a peak rises above the higher of the two lowest
+    points separating it from higher ground on either side (or the grid's end); those
+    two points bound its basin. A peak is kept when its basin holds `min_share` of the
+    mass and it rises `min_prominence` x the highest peak, or (rare populations next
+    to a large one) `noise_sds` x the density's sampling noise at the peak with at
+    least `min_events` events in its basin (needs `dens.n`, `dens.kernel_sd`).
     """
+    y = dens.values
+    if len(y) < 2:
+        return []
+    candidates = [i for i in range(1, len(y) - 1) if y[i] > y[i - 1] and y[i] >= y[i + 1]]
+    if y[0] > y[1]:
+        candidates.insert(0, 0)
+    if y[-1] > y[-2]:
+        candidates.append(len(y) - 1)
+    top = float(y.max())
+    if top <= 0:
+        return []
+    kept = []
+    for index in candidates:
+        prominence, left, right = _prominence(y, index)
+        mass = float(y[left : right + 1].sum() * dens.step)
+        if mass < min_share:
+            continue
+        if prominence >= min_prominence * top or (
+            dens.n
+            and prominence >= noise_sds * dens.noise(index)
+            and mass * dens.n >= min_events
+            and dens.noise(index) > 0
+        ):
+            kept.append(index)
+    return kept
+
+
+def local_peaks(dens: Density, min_share: float = 0.01) -> list[int]:
+    """Local maxima whose basin (downhill to the nearest rise on each side) holds
+    `min_share` of the mass: scatter clouds (large populations, no prominence test)."""
     y = dens.values
     candidates = [i for i in range(1, len(y) - 1) if y[i] > y[i - 1] and y[i] >= y[i + 1]]
     if len(y) > 1 and y[0] > y[1]:
@@ -95,29 +165,41 @@ def peaks(
         candidates.append(len(y) - 1)
     kept = []
     for index in candidates:
-        left, right = _basin(y, index)
+        left = index
+        while left > 0 and y[left - 1] <= y[left]:
+            left -= 1
+        right = index
+        while right < len(y) - 1 and y[right + 1] <= y[right]:
+            right += 1
         if y[left : right + 1].sum() * dens.step >= min_share:
             kept.append(index)
     return kept
 
 
-def _basin(y: np.ndarray, index: int) -> tuple[int, int]:
-    """Walk downhill from a peak to the nearest rise on each side."""
-    left = index
-    while left > 0 and y[left - 1] <= y[left]:
-        left -= 1
-    right = index
-    while right < len(y) - 1 and y[right + 1] <= y[right]:
-        right += 1
-    return left, right
+def _prominence(y: np.ndarray, index: int) -> tuple[float, int, int]:
+    """Prominence of the peak at `index` and its basin (the lowest point on each side
+    before higher ground or the end)."""
+    height = y[index]
+    higher = np.flatnonzero(y[:index] > height)
+    start = higher[-1] + 1 if len(higher) else 0
+    left = start + int(np.argmin(y[start : index + 1]))
+    higher = np.flatnonzero(y[index + 1 :] > height)
+    stop = index + 1 + higher[0] if len(higher) else len(y)
+    right = index + int(np.argmin(y[index:stop]))
+    return float(height - max(y[left], y[right])), left, right
 
 
 def valley_between(dens: Density, first: int, second: int) -> float:
     """Position of the lowest density between two peak indices."""
+    return float(dens.centers[valley_index(dens.values, first, second)])
+
+
+def valley_index(values: np.ndarray, first: int, second: int) -> int:
+    """Grid index of the lowest density between two peak indices (middle of ties)."""
     low, high = sorted((first, second))
-    segment = dens.values[low : high + 1]
+    segment = values[low : high + 1]
     lowest = np.flatnonzero(segment == segment.min())
-    return float(dens.centers[low + lowest[len(lowest) // 2]])
+    return int(low + lowest[len(lowest) // 2])
 
 
 def prominent_pair(dens: Density, found: list[int]) -> tuple[int, int] | None:
@@ -130,6 +212,20 @@ def prominent_pair(dens: Density, found: list[int]) -> tuple[int, int] | None:
             if depth > best_depth:
                 best, best_depth = (a, b), depth
     return best
+
+
+def half_width_sd(dens: Density, index: int, side: str) -> float:
+    """A peak's spread from its half-height width on one side (`below` or `above`):
+    the Gaussian SD with that half width at half maximum (at least one grid step)."""
+    y = dens.values
+    half = y[index] / 2
+    if side == "below":
+        under = np.flatnonzero(y[:index] < half)
+        width = index - under[-1] if len(under) else index
+    else:
+        under = np.flatnonzero(y[index + 1 :] < half)
+        width = under[0] + 1 if len(under) else len(y) - 1 - index
+    return max(float(width), 1.0) * dens.step / 1.1774
 
 
 _DIRECT_SELECTION = 32_768  # below this many values, one np.partition is cheapest

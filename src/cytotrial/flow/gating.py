@@ -3,7 +3,13 @@
 Each gate is resolved against its parent's events (so thresholds and clusters
 adapt to the sample), turned into a concrete shape (see `gates`), and applied.
 Problems become flags on the gate, never exceptions: a gate whose parent is
-empty is empty, a marker with one peak gets a fallback cut and a flag.
+empty is empty. A marker with one peak in the parent is classified negative or
+positive against its expected negative level (template, a reference population, or
+an ancestor where the marker is bimodal; guide §1.4) and a gate takes that peak only
+if it is on the gate's side: a population can be empty (flagged), never the whole
+parent by default. Gates on one parent and marker share one cut. Every valley cut
+carries its confidence (depth, separation, stability under resampling, guide §6),
+and a low one is flagged.
 
 Cost on large files: every gate's shape is applied to all events (a few array
 passes); the statistics that place it are not computed on all of them. Densities,
@@ -24,11 +30,15 @@ import numpy as np
 from cytotrial.flow.density import (
     Density,
     density,
+    density_like,
+    half_width_sd,
+    local_peaks,
     median,
     peaks,
     percentiles,
     prominent_pair,
     valley_between,
+    valley_index,
 )
 from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
 from cytotrial.flow.gate_kinds.boolean import contains
@@ -39,6 +49,9 @@ from cytotrial.flow.mixture import fit_mixture
 
 MIN_EVENTS_TO_ADAPT = 30  # fewer parent events than this: no density can be trusted
 MAX_SAMPLE = 200_000  # densities and robust statistics from at most this many parent events
+REPLICATES = 5  # resamples of the parent per data-driven cut (its stability, see _confidence)
+REPLICATE_EVENTS = 20_000  # events per resample (at most)
+SPIKE_SHARE = 0.001  # ties at the lowest/highest value holding this share are a spike
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class AppliedGate:
     shape: Gate
     mask: np.ndarray  # over all events of the sample
     flags: tuple[str, ...]
+    cuts: tuple[dict, ...] = ()  # each data-driven cut and its confidence (see _confidence)
 
     @property
     def events(self) -> int:
@@ -59,8 +73,10 @@ def gate_events(data: dict[str, np.ndarray], template: GatingTemplate) -> dict[s
     """Resolve and apply every gate of `template`, parents first."""
     n = len(next(iter(data.values())))
     masks = {"root": np.ones(n, dtype=bool)}
-    mixtures: dict[tuple, object] = {}  # one mixture fit serves sibling cluster gates
-    mixtures["masks"] = masks  # issue 15: earlier gates' masks (tail gate's control)
+    # The sample's cache: one mixture fit serves sibling cluster gates, one cut sibling
+    # thresholds; lone peaks look up their ancestors' densities; earlier gates' masks serve
+    # boolean gates and a tail gate's control.
+    mixtures: dict = {"masks": masks, "parents": {g.name: g.parent for g in template.gates}}
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         parent = masks[spec.parent]
@@ -68,8 +84,19 @@ def gate_events(data: dict[str, np.ndarray], template: GatingTemplate) -> dict[s
         mask = contains(shape, data, masks)  # a boolean gate reads earlier gates' masks
         mask &= parent
         masks[spec.name] = mask
-        applied[spec.name] = AppliedGate(spec, shape, mask, tuple(flags))
+        cuts = tuple(mixtures.pop(("cuts", spec.name), ()))
+        applied[spec.name] = AppliedGate(spec, shape, mask, tuple(flags), cuts)
     return applied
+
+
+def lineage_flags(applied: dict[str, AppliedGate], name: str) -> list[str]:
+    """A gate's own flags, then its ancestors' (nearest first): a population is only as
+    sound as every gate above it."""
+    flags: list[str] = []
+    while name in applied:
+        flags += [f for f in applied[name].flags if f not in flags]
+        name = applied[name].spec.parent
+    return flags
 
 
 def apply_gates(
@@ -153,11 +180,11 @@ def resolve(
         return resolve_kind(spec, data, parent, cache.get("masks", {}), values_of)
     if spec.kind == "threshold":
         t = p["threshold"]
-        cut, flags = _cached_threshold(cache, (spec.parent,), parent, data, t)
+        cut, flags = _gate_cut(cache, spec.name, (spec.parent,), parent, data, t)
         return _one_sided((t.marker,), (t.side,), (cut,)), flags
     if spec.kind == "quadrant":
         x, y = p["x"], p["y"]
-        cut_x, flags = _cached_threshold(cache, (spec.parent,), parent, data, x)
+        cut_x, flags = _gate_cut(cache, spec.name, (spec.parent,), parent, data, x)
         key = (spec.parent, x.marker, x.side, cut_x)
         passes_x = cache.get(("mask", key))
         if passes_x is None:
@@ -165,11 +192,11 @@ def resolve(
             passes_x &= parent
             cache["mask", key] = passes_x
         if int(passes_x.sum()) >= MIN_EVENTS_TO_ADAPT:
-            cut_y, flags_y = _cached_threshold(cache, key, passes_x, data, y)
+            cut_y, flags_y = _gate_cut(cache, spec.name, key, passes_x, data, y)
         else:
             # Too few events pass x to place y's cut (e.g. NK cells depleted by
             # daratumumab): place it on the whole parent instead of leaving it empty.
-            cut_y, flags_y = _cached_threshold(cache, (spec.parent,), parent, data, y)
+            cut_y, flags_y = _gate_cut(cache, spec.name, (spec.parent,), parent, data, y)
             flags_y = [*flags_y, f"few_events({x.marker}; {y.marker} cut set on {spec.parent})"]
         return _one_sided((x.marker, y.marker), (x.side, y.side), (cut_x, cut_y)), flags + flags_y
     if spec.kind == "singlets":
@@ -184,16 +211,51 @@ def resolve(
     return RectangleGate(tuple(p["dims"]), tuple(p["min"]), tuple(p["max"])), []
 
 
-def _cached_threshold(
-    cache: dict, key: tuple, mask: np.ndarray, data: dict[str, np.ndarray], spec: ThresholdSpec
+def _gate_cut(
+    cache: dict, gate: str, key: tuple, mask: np.ndarray, data: dict, spec: ThresholdSpec
 ) -> tuple[float, list[str]]:
-    """find_threshold for the population `key` (`mask`); specs share the density."""
+    """The cut one gate applies on `spec.marker` and its flags; the cut (and its
+    confidence) is recorded for the gate's record and for `cut_from`."""
+    if spec.cut_from is not None:
+        cut = cache.get(("cut_of", spec.cut_from, spec.marker))
+        if cut is None:  # the named gate placed no cut on this marker in this sample
+            cut = _Cut(np.inf, "empty", (f"no_cut_to_reuse({spec.marker} of {spec.cut_from})",))
+    else:
+        cut = _cached_cut(cache, key, mask, data, spec)
+    cache["cut_of", gate, spec.marker] = cut
+    value = cut.value_for(spec.side)
+    if cut.record is not None:
+        record = {"marker": spec.marker, "side": spec.side, "cut": round(float(value), 6)}
+        record |= cut.record
+        if f"moved_{spec.side}" in record:
+            record["moved"] = record[f"moved_{spec.side}"]
+        if spec.cut_from is not None:
+            record["cut_from"] = spec.cut_from
+        cache.setdefault(("cuts", gate), []).append(record)
+    return value, cut.flags_for(spec)
+
+
+def _cached_cut(
+    cache: dict, key: tuple, mask: np.ndarray, data: dict[str, np.ndarray], spec: ThresholdSpec
+) -> _Cut:
+    """One cut per population and marker: sibling gates on one parent and marker share
+    the cut the first of them placed (its options decide), so they never overlap nor
+    leave a gap."""
     if spec.method == "static":
-        return float(spec.value), []
-    if ("profile", key, spec.marker) not in cache:
-        values, count = _sample_values(cache, key, mask, spec.marker, data[spec.marker])
-        cache["profile", key, spec.marker] = _Profile.of(values, count)
-    return _cut(cache["profile", key, spec.marker], spec)
+        return _Cut(float(spec.value))
+    if ("cut", key, spec.marker) not in cache:
+        profile = _profile(cache, key, mask, data, spec.marker)
+        cache["cut", key, spec.marker] = _cut(
+            profile, spec, lambda: _negative_reference(cache, key, data, spec)
+        )
+    return cache["cut", key, spec.marker]
+
+
+def _profile(cache: dict, key: tuple, mask: np.ndarray, data: dict, marker: str) -> _Profile:
+    if ("profile", key, marker) not in cache:
+        values, count = _sample_values(cache, key, mask, marker, data[marker])
+        cache["profile", key, marker] = _Profile.of(values, count)
+    return cache["profile", key, marker]
 
 
 def _one_sided(dims: tuple[str, ...], sides: tuple[str, ...], cuts: tuple[float, ...]) -> Gate:
@@ -204,11 +266,20 @@ def _one_sided(dims: tuple[str, ...], sides: tuple[str, ...], cuts: tuple[float,
 
 @dataclass(frozen=True)
 class _Profile:
-    """One marker on one population: its (sub)sample of finite values and their density."""
+    """One marker on one population: its (sub)sample of finite values and their density.
+
+    Events in a spike at the lowest value (the zero spike of mass cytometry, a pile-up
+    at the ADC floor) or at the highest (saturation) are left out of `sample` and the
+    density but stay in the data: the cut is kept above the low spike and at or below
+    the high one (saturated events are on the + side).
+    """
 
     sample: np.ndarray
     count: int  # events of the population (the sample may hold fewer)
     dens: Density | None = None  # None: too few events to adapt
+    low_spike: float | None = None  # value of a spike at the low end (excluded)
+    high_spike: float | None = None  # value of a spike at the high end (excluded)
+    spikes: tuple[float, float] = (0.0, 0.0)  # shares of the sample in each spike
 
     @classmethod
     def of(cls, sample: np.ndarray, count: int) -> _Profile:
@@ -217,10 +288,80 @@ class _Profile:
             count = round(count * len(finite) / max(len(sample), 1))
         if count < MIN_EVENTS_TO_ADAPT or len(finite) < MIN_EVENTS_TO_ADAPT:
             return cls(finite, count)
-        low, q25, q75, high = percentiles(finite, [0.1, 25, 75, 99.9])
+        cleaned, low_spike, high_spike, shares = _without_spikes(finite)
+        if len(cleaned) < MIN_EVENTS_TO_ADAPT:
+            return cls(finite, count)
+        count = max(round(count * len(cleaned) / len(finite)), 1)
+        low, q25, q75, high = percentiles(cleaned, [0.1, 25, 75, 99.9])
         margin = 0.05 * (high - low) + 1e-6
-        dens = density(finite, low - margin, high + margin, n_events=count, quartiles=(q25, q75))
-        return cls(finite, count, dens)
+        dens = density(cleaned, low - margin, high + margin, n_events=count, quartiles=(q25, q75))
+        return cls(cleaned, count, dens, low_spike, high_spike, shares)
+
+    def clamp(self, cut: float) -> float:
+        """Keep the cut above a low spike and at or below a high spike."""
+        if self.high_spike is not None and cut > self.high_spike:
+            cut = self.high_spike
+        if self.low_spike is not None and cut <= self.low_spike:
+            cut = float(np.nextafter(self.low_spike, np.inf))
+        return cut
+
+
+def _without_spikes(values: np.ndarray) -> tuple[np.ndarray, float | None, float | None, tuple]:
+    """`values` without ties at their minimum or maximum that hold SPIKE_SHARE of them
+    (exact zeros of mass cytometry, saturation at the channel maximum)."""
+    spikes: list[float | None] = []
+    shares = []
+    keep = None
+    least = max(5, SPIKE_SHARE * len(values))
+    for end in (values.min(), values.max()):
+        at = values == end
+        tied = int(np.count_nonzero(at))
+        if tied >= least:
+            spikes.append(float(end))
+            keep = ~at if keep is None else keep & ~at
+        else:
+            spikes.append(None)
+        shares.append(round(tied / len(values), 6) if tied >= least else 0.0)
+    cleaned = values if keep is None else values[keep]
+    return cleaned, spikes[0], spikes[1], (shares[0], shares[1])
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A cut on one marker in one population, shared by every gate that uses it.
+
+    `lone`: "" (a valley between two peaks, or static), "negative" / "positive" / "ambiguous"
+    (a single peak, classified against the expected negative level), "empty" (too few
+    events: every gate using it is empty). `flags` hold for every gate using the cut;
+    flags_for adds the side-specific ones. `record`: the numbers for the sample record.
+    """
+
+    value: float
+    lone: str = ""
+    flags: tuple[str, ...] = ()
+    record: dict | None = None
+
+    def value_for(self, side: str) -> float:
+        if self.lone == "empty":
+            return np.inf if side == "above" else -np.inf
+        return self.value
+
+    def flags_for(self, spec: ThresholdSpec) -> list[str]:
+        flags = list(self.flags)
+        record = self.record or {}
+        if record.get("method") == "valley":
+            depth, shift = record["depth"], record["shift"]
+            moved = record[f"moved_{spec.side}"]
+            if depth > spec.max_valley_depth or moved > spec.max_cut_moved:
+                flags.append(
+                    f"low_confidence_cut({spec.marker}: depth {depth:.2f}, shift {shift:.2f}, "
+                    f"moved {moved:.0%})"
+                )
+        if self.lone == "negative" and spec.side == "above":
+            flags.append(f"no_positive_peak({spec.marker})")
+        elif self.lone == "positive" and spec.side == "below":
+            flags.append(f"no_negative_peak({spec.marker})")
+        return flags
 
 
 def find_threshold(
@@ -233,42 +374,217 @@ def find_threshold(
     """
     if spec.method == "static":
         return float(spec.value), []
-    return _cut(_Profile.of(subsample(values, sample_limit), len(values)), spec)
+    level = None if spec.negative_level is None else (*_template_level(spec), None)
+    cut = _cut(_Profile.of(subsample(values, sample_limit), len(values)), spec, lambda: level)
+    return cut.value_for(spec.side), cut.flags_for(spec)
 
 
-def _cut(profile: _Profile, spec: ThresholdSpec) -> tuple[float, list[str]]:
+def _found_peaks(dens: Density, spec: ThresholdSpec) -> list[int]:
+    return peaks(
+        dens, spec.min_peak_share, spec.peak_prominence, spec.peak_noise_sds, spec.peak_min_events
+    )
+
+
+def _cut(profile: _Profile, spec: ThresholdSpec, reference) -> _Cut:
+    """The cut on one marker: the valley between the negative and the positive peak, or,
+    with one peak, beyond it on the side its classification says (see _lone_peak).
+    `reference()`: the expected negative level (mode, SD, source) or None."""
     if profile.dens is None:
         count = profile.count
         if spec.value is not None:
-            return spec.value, [f"too_few_events({spec.marker}: {count}; static cut used)"]
-        empty = np.inf if spec.side == "above" else -np.inf
-        return empty, [f"too_few_events({spec.marker}: {count}; gate left empty)"]
-    dens, sample = profile.dens, profile.sample
-    found = peaks(dens)
+            return _Cut(
+                spec.value, "", (f"too_few_events({spec.marker}: {count}; static cut used)",)
+            )
+        return _Cut(np.inf, "empty", (f"too_few_events({spec.marker}: {count}; gate left empty)",))
+    dens = profile.dens
+    found = _found_peaks(dens, spec)
     centers = dens.centers
+    pair = None
     if spec.negative_below is not None:
         negative = [i for i in found if centers[i] < spec.negative_below]
         positive = [i for i in found if centers[i] >= spec.negative_below]
         if negative and positive:
-            return valley_between(dens, negative[-1], positive[0]), []
-        # One side only: cut beyond it, and flag it if it is not the wanted side.
-        if positive:
-            flags = [f"no_negative_peak({spec.marker})"] if spec.side == "below" else []
-            return _beyond(sample, centers[positive[0]], "below", spec.fallback_sd), flags
-        flags = [f"no_positive_peak({spec.marker})"] if spec.side == "above" else []
-        return _beyond(sample, centers[negative[-1]], "above", spec.fallback_sd), flags
-    if spec.valley == "first":
+            pair = (negative[-1], positive[0])
+        elif found:  # one side only: the template's level classifies the peaks
+            lone = "positive" if positive else "negative"
+            index = positive[0] if positive else negative[-1]
+            record = {"negative_below": spec.negative_below}
+            return _lone_cut(
+                profile, spec, index, lone, record | {"reference_valley": spec.negative_below}
+            )
+    elif spec.valley == "first":
         pair = (found[0], found[1]) if len(found) >= 2 else None
     else:
         pair = prominent_pair(dens, found)
     if pair is not None:
-        return valley_between(dens, *pair), []
+        return _valley_cut(profile, spec, pair, len(found))
     if spec.value is not None:
-        return spec.value, [f"no_valley({spec.marker}; static cut used)"]
-    # One population only: take it as the wanted one and cut beyond its far side.
-    centre = float(centers[found[0]]) if found else float(median(sample))
-    far_side = "below" if spec.side == "above" else "above"
-    return _beyond(sample, centre, far_side, spec.fallback_sd), [f"single_peak({spec.marker})"]
+        return _Cut(spec.value, "", (f"no_valley({spec.marker}; static cut used)",))
+    index = found[0] if found else int(np.argmax(dens.values))
+    return _lone_peak(profile, spec, index, reference())
+
+
+def _valley_cut(
+    profile: _Profile, spec: ThresholdSpec, pair: tuple[int, int], n_peaks: int
+) -> _Cut:
+    dens = profile.dens
+    a, b = sorted(pair)
+    at = valley_index(dens.values, a, b)
+    value = profile.clamp(float(dens.centers[at]))
+    record = {"method": "valley", "peaks": n_peaks} | _confidence(profile, spec, a, b, at)
+    return _Cut(value, "", (), record)
+
+
+def _confidence(profile: _Profile, spec: ThresholdSpec, a: int, b: int, at: int) -> dict:
+    """How much to trust the valley at grid index `at` between peaks `a` < `b` (guide §6).
+
+    depth: density at the cut / the lower of the two peaks (0 = clean gap, 1 = no dip);
+    separation: peak distance in robust SDs of the negative peak (its half-height width
+    on the side away from the positive peak); shift: the largest move of the cut (the
+    lowest density between the same two peaks) over REPLICATES resamples of the parent
+    of at most REPLICATE_EVENTS events, same grid and kernel, in those SDs; moved: the
+    parent's events that largest move carries across the cut, as a share of the smaller
+    side (a cut wandering in an empty gap moves none).
+    """
+    dens = profile.dens
+    y = dens.values
+    sd = half_width_sd(dens, a, "below")
+    depth = float(y[at] / max(min(y[a], y[b]), 1e-300))
+    separation = float((dens.centers[b] - dens.centers[a]) / sd)
+    sample = profile.sample
+    size = min(len(sample), REPLICATE_EVENTS)
+    rng = np.random.default_rng([len(sample), a, b, at])
+    moves = []
+    for _ in range(REPLICATES):
+        replicate = density_like(dens, sample.take(rng.integers(0, len(sample), size)))
+        moves.append(valley_index(replicate.values, a, b))
+    shift = max(abs(m - at) for m in moves) * dens.step / sd
+    mass = np.concatenate([[0.0], np.cumsum(y)]) / max(float(y.sum()), 1e-300)
+    moved = max(abs(mass[m] - mass[at]) for m in moves)  # share of the parent
+    spikes = {"zero_spike": profile.spikes[0], "saturated": profile.spikes[1]}
+    return {
+        "depth": round(depth, 3),
+        "separation": round(separation, 2),
+        "shift": round(float(shift), 3),
+        "moved_below": round(float(moved / max(mass[at], 1e-9)), 4),
+        "moved_above": round(float(moved / max(1 - mass[at], 1e-9)), 4),
+        "replicates": REPLICATES,
+        "replicate_events": size,
+        "negative_mode": round(float(dens.centers[a]), 4),
+        "negative_sd": round(sd, 4),
+        "positive_mode": round(float(dens.centers[b]), 4),
+    } | {k: v for k, v in spikes.items() if v}
+
+
+def _template_level(spec: ThresholdSpec) -> tuple[float, float | None, str]:
+    return spec.negative_level, spec.negative_sd, "template"
+
+
+def _negative_reference(cache: dict, key: tuple, data: dict, spec: ThresholdSpec):
+    """The expected negative level of `spec.marker` for a lone peak in population `key`:
+    (mode, SD or None, source, valley or None), from the template, the `negative_from`
+    gate's population (its lowest peak), or the nearest ancestor where the marker shows
+    two or more peaks (its lowest peak, and the valley above it). None without evidence."""
+    if spec.negative_level is not None:
+        return (*_template_level(spec), None)
+    masks, parents = cache["masks"], cache["parents"]
+    if spec.negative_from is not None:
+        candidates, least = [spec.negative_from], 1
+    else:
+        candidates, least = [], 2
+        name = key[0]  # the population's gate (a quadrant's x-pass: its parent)
+        if len(key) == 1:
+            name = parents.get(name, "root")
+        while name != "root":
+            candidates.append(name)
+            name = parents.get(name, "root")
+    for name in candidates:
+        if name not in masks:
+            continue
+        profile = _profile(cache, (name,), masks[name], data, spec.marker)
+        if profile.dens is None:
+            continue
+        found = _found_peaks(profile.dens, spec)
+        if len(found) >= least:
+            index = found[0]
+            if spec.negative_below is not None:
+                below = [i for i in found if profile.dens.centers[i] < spec.negative_below]
+                index = below[-1] if below else index
+            dens = profile.dens
+            mode = float(dens.centers[index])
+            above = [i for i in found if i > index]
+            valley = valley_between(dens, index, above[0]) if above else None
+            return mode, half_width_sd(dens, index, "below"), name, valley
+    return None
+
+
+def _lone_peak(profile: _Profile, spec: ThresholdSpec, index: int, reference) -> _Cut:
+    """One peak: negative if within 2 SDs of the expected negative level, positive if
+    more than 4 SDs above it or above the reference population's valley, else ambiguous
+    (guide §1.4)."""
+    dens = profile.dens
+    mode = float(dens.centers[index])
+    if reference is None:
+        return _lone_cut(profile, spec, index, "ambiguous", {"negative_reference": None})
+    level, sd, source, valley = reference
+    if sd is None:  # the negative population's spread: the lone peak's own
+        sd = half_width_sd(dens, index, "below")
+    if mode <= level + 2 * sd:
+        lone = "negative"
+    elif mode > level + 4 * sd or (valley is not None and mode > valley):
+        lone = "positive"
+    else:
+        lone = "ambiguous"
+    record = {
+        "negative_level": round(level, 4),
+        "negative_sd": round(sd, 4),
+        "negative_from": source,
+    }
+    if valley is not None:
+        record["reference_valley"] = round(valley, 4)
+    return _lone_cut(profile, spec, index, lone, record)
+
+
+def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, record: dict) -> _Cut:
+    """The cut beyond a lone peak: above a negative one, below a positive one; an
+    ambiguous peak is left out of the gate's population (and flagged)."""
+    mode = float(profile.dens.centers[index])
+    if lone == "ambiguous":
+        side = "above" if spec.side == "above" else "below"
+    else:
+        side = "above" if lone == "negative" else "below"
+    # The peak's spread from its narrower half (the other half may hold another
+    # population's events); no further than the reference population's valley.
+    away = "below" if side == "above" else "above"
+    spread = min(_half_spread(profile.sample, mode, away), _half_spread(profile.sample, mode, side))
+    value = (
+        mode + spec.fallback_sd * spread if side == "above" else mode - spec.fallback_sd * spread
+    )
+    valley = record.get("reference_valley")
+    if valley is not None and lone != "ambiguous":
+        value = min(value, valley) if side == "above" else max(value, valley)
+    value = profile.clamp(value)
+    flags = ()
+    if lone == "ambiguous":
+        where = record.get("negative_from")
+        if where is None and "negative_level" not in record:
+            flags = (f"ambiguous_single_peak({spec.marker}: no negative reference)",)
+        else:
+            flags = (
+                f"ambiguous_single_peak({spec.marker}: mode {mode:.2f}, negative "
+                f"{record['negative_level']:.2f}+-{record['negative_sd']:.2f} from {where})",
+            )
+    full = {"method": "single_peak", "peak": lone, "mode": round(mode, 4)} | record
+    spikes = {"zero_spike": profile.spikes[0], "saturated": profile.spikes[1]}
+    full |= {k: v for k, v in spikes.items() if v}
+    return _Cut(value, lone, flags, full)
+
+
+def _half_spread(values: np.ndarray, centre: float, side: str) -> float:
+    """Robust SD of a peak from the events on one side of its mode (1.4826 x median
+    distance to the mode)."""
+    half = centre - values[values < centre] if side == "below" else values[values > centre] - centre
+    return 1.4826 * float(median(half)) if len(half) else 0.0
 
 
 def _beyond(values: np.ndarray, centre: float, side: str, sds: float) -> float:
@@ -359,9 +675,12 @@ def _scatter_bands(
     count = round(count * len(finite) / max(len(y), 1))
     if len(finite) < MIN_EVENTS_TO_ADAPT:
         return None
+    finite = _without_spikes(finite)[0]  # saturated side scatter: not a cloud
+    if len(finite) < MIN_EVENTS_TO_ADAPT:
+        return None
     low, q25, q75, high = percentiles(finite, [0.1, 25, 75, 99.9])
     dens = density(finite, low, high, n_events=count, quartiles=(q25, q75))
-    found = peaks(dens)
+    found = local_peaks(dens)
     if len(found) != components:
         return None
     cuts = [valley_between(dens, a, b) for a, b in zip(found, found[1:], strict=False)]

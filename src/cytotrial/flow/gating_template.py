@@ -40,6 +40,21 @@ class ThresholdSpec:
     value: float | None = None  # static cut, or fallback when no valley is found
     fallback_sd: float = 4.0
     negative_below: float | None = None  # negative cells peak below this (transformed units)
+    # Expected negative level of a lone peak (guide §1.4): a mode (and SD) in transformed
+    # units, or the marker's lowest peak on another gate's population (a control or an
+    # internal negative); default: the negative peak of the nearest ancestor where the
+    # marker is bimodal.
+    negative_level: float | None = None
+    negative_sd: float | None = None
+    negative_from: str | None = None
+    cut_from: str | None = None  # reuse that (earlier) gate's cut on the same marker
+    # Peak detection (cytotrial.flow.density.peaks) and cut confidence (gating._confidence)
+    min_peak_share: float = 0.001
+    peak_prominence: float = 0.05
+    peak_noise_sds: float = 4.0
+    peak_min_events: int = 30
+    max_valley_depth: float = 0.7
+    max_cut_moved: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -111,10 +126,12 @@ def read_gating_template(
     content = read_yaml(path)
     content = {} if content is None else content
     check_template_document(content, str(path), panel_markers)
+    gates = [_parse_gate(entry) for entry in content["gates"]]
+    _check_references(gates, str(path))
     mfi_marker = (content.get("mfi") or {}).get("marker")
     return GatingTemplate(
         str(content.get("name", Path(path).stem)),
-        tuple(_parse_gate(entry) for entry in content["gates"]),
+        tuple(gates),
         dict(content.get("populations") or {}),
         mfi_marker,
         content.get("leukocyte_gate"),
@@ -163,7 +180,50 @@ def _threshold(body: dict[str, Any]) -> ThresholdSpec:
         None if value is None else float(value),
         float(body.get("fallback_sd", 4.0)),
         None if negative_below is None else float(negative_below),
+        *(
+            None if body.get(k) is None else float(body[k])
+            for k in ("negative_level", "negative_sd")
+        ),
+        *(None if body.get(k) is None else str(body[k]) for k in ("negative_from", "cut_from")),
+        *(float(body.get(k, d)) for k, d in _NUMBERS.items()),
     )
+
+
+# Numeric threshold options (peak detection, cut confidence), in ThresholdSpec's order.
+_NUMBERS = {
+    name: ThresholdSpec.__dataclass_fields__[name].default
+    for name in (
+        "min_peak_share",
+        "peak_prominence",
+        "peak_noise_sds",
+        "peak_min_events",
+        "max_valley_depth",
+        "max_cut_moved",
+    )
+}
+
+
+def _check_references(gates: list[GateSpec], where: str) -> None:
+    """cut_from / negative_from name a gate listed above (cut_from: one on the same marker)."""
+    seen: dict[str, GateSpec] = {}
+    for gate in gates:
+        axes = [gate.params["threshold"]] if gate.kind == "threshold" else []
+        axes += [gate.params[a] for a in "xy"] if gate.kind == "quadrant" else []
+        for t in axes:
+            for option in ("cut_from", "negative_from"):
+                name = getattr(t, option)
+                if name is not None and name not in seen:
+                    raise InputError(
+                        f"{where} ({gate.name}): {option} {name!r} is not a gate listed above"
+                    )
+            source = seen.get(t.cut_from) if t.cut_from is not None else None
+            if source is not None and (
+                source.kind not in ("threshold", "quadrant") or t.marker not in source.markers
+            ):
+                raise InputError(
+                    f"{where} ({gate.name}): cut_from {t.cut_from!r} has no cut on {t.marker}"
+                )
+        seen[gate.name] = gate
 
 
 def read_imported_template(

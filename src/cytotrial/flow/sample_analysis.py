@@ -35,7 +35,7 @@ from cytotrial.fcs.errors import path_free_reason
 from cytotrial.fingerprints import identity
 from cytotrial.flow.compensation import Spillover, channel_rows
 from cytotrial.flow.density import median
-from cytotrial.flow.gating import AppliedGate, gate_events
+from cytotrial.flow.gating import AppliedGate, gate_events, lineage_flags
 from cytotrial.flow.gating_template import GatingTemplate
 from cytotrial.flow.qc import QCResult, QCSettings, all_values_finite, run_qc
 from cytotrial.flow.sample_spillover import choose_spillover
@@ -351,10 +351,7 @@ def _gate_and_measure(
         result.sample_id, applied, template, prepared.mfi_values, result.flags, prepared.events
     )
     result.timings_s["mfi"] = time.perf_counter() - clock
-    result.gates = {
-        name: {"parent": gate.spec.parent, **gate.shape.describe(), "flags": list(gate.flags)}
-        for name, gate in applied.items()
-    }
+    result.gates = {name: _gate_record(name, applied) for name in applied}
     result.status = "ok"
     if keep_plot_data:
         data = prepared.data
@@ -363,6 +360,18 @@ def _gate_and_measure(
 
             data = display_values(data)
         result.plot_data, result.applied = data, applied
+
+
+def _gate_record(name: str, applied: dict[str, AppliedGate]) -> dict[str, Any]:
+    """A gate as applied: shape, own flags, the flags of the gates above it, and each
+    data-driven cut with its confidence."""
+    gate = applied[name]
+    own = list(gate.flags)
+    record = {"parent": gate.spec.parent, **gate.shape.describe(), "flags": own}
+    record["inherited_flags"] = [f for f in lineage_flags(applied, name) if f not in own]
+    if gate.cuts:
+        record["cuts"] = list(gate.cuts)
+    return record
 
 
 def _gate_static(data: dict[str, np.ndarray], template: GatingTemplate) -> dict[str, AppliedGate]:
@@ -429,8 +438,9 @@ def population_rows(
     total: int | None = None,
 ) -> list[dict[str, Any]]:
     """One row per gate: counts, percentages and the MFI (median, untransformed).
-    `sample_flags` (e.g. an uncompensated file) concern every row: each row carries them
-    after its gate's own flags. `total`: the events gated (default len(mfi_values)).
+    A row's flags are its gate's own, then those of the gates above it (a population is
+    flagged when any gate on its path is); `sample_flags` (e.g. an uncompensated file)
+    concern every row and come last. `total`: the events gated (default len(mfi_values)).
     Without an MFI marker (mfi_values None) the MFI cells are empty; without a leukocyte
     gate the "% of leukocytes" cells are."""
     reported = {gate: subset for subset, gate in template.populations.items()}
@@ -458,7 +468,7 @@ def population_rows(
                 "pct_of_leukocytes": _pct(events, leukocytes) if _below(name, template) else "",
                 "mfi_marker": template.mfi_marker or "",
                 "mfi": mfi,
-                "flags": ";".join((*gate.flags, *sample_flags)),
+                "flags": ";".join((*lineage_flags(applied, name), *sample_flags)),
             }
         )
     return rows

@@ -39,7 +39,7 @@ TEMPLATE_CASES = {
         "did you mean 'fallback_sd'?",
     ),
     "misspelt key inside a quadrant axis": (
-        ("y: {marker: CD19, side: above}", "y: {marker: CD19, sid: above}"),
+        ("y: {marker: CD19, side: above", "y: {marker: CD19, sid: above"),
         "gate 'b_cells', key 'quadrant.y.sid': unknown key 'sid'; did you mean 'side'?",
     ),
     "number as text": (
@@ -55,7 +55,7 @@ TEMPLATE_CASES = {
         "key 'leukocytes_gate': unknown key 'leukocytes_gate'; did you mean 'leukocyte_gate'?",
     ),
     "side not allowed": (
-        ("{marker: Viability, side: below}", "{marker: Viability, side: under}"),
+        ("{marker: Viability, side: below", "{marker: Viability, side: under"),
         "gate 'viable', key 'threshold.side': 'under' is not one of 'above', 'below'",
     ),
     "unknown marker": (

@@ -40,29 +40,20 @@ TRUTH_OF_POPULATION = {
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--limit", type=int, default=None, help="first N samples only")
-    parser.add_argument("--seed", type=int, default=2122)
-    parser.add_argument("--json", type=Path, default=None, help="write every score here")
-    args = parser.parse_args()
-
-    from cytotrial.simulate import plan_demo_samples
+def score_samples(plan: list[dict], seed: int, events: int) -> list[dict]:
+    """F1 of each reported population of each planned sample against the simulator's
+    labels, with its lineage flags (its gate's and those of the gates above it)."""
     from cytotrial.simulate.flow import CHANNELS, simulate_sample
     from cytotrial.simulate.flow_populations import POPULATIONS
 
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = plan_demo_samples(args.seed, tmp).to_dict("records")[: args.limit]
     panel = read_panel(REPO / "resources/panel.yaml")
     template = read_gating_template(
         REPO / "resources/gating/pbmc_cd38.yaml", [c.marker for c in panel.channels]
     )
     transforms = [transform_from_spec(c.transform) for c in panel.channels]
     rows = []
-    clock = time.perf_counter()
     for sample in plan:
-        sim = simulate_sample(sample, args.seed, args.events)
+        sim = simulate_sample(sample, seed, events)
         spill = Spillover(sim.spillover_channels, sim.spillover)
         comp = compensate(sim.events, CHANNELS, spill)
         data = {c.marker: transforms[i].apply(comp[:, i]) for i, c in enumerate(panel.channels)}
@@ -83,10 +74,27 @@ def main() -> None:
                     "flags": lineage_flags(gates, gate),
                 }
             )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--limit", type=int, default=None, help="first N samples only")
+    parser.add_argument("--seed", type=int, default=2122)
+    parser.add_argument("--json", type=Path, default=None, help="write every score here")
+    args = parser.parse_args()
+
+    from cytotrial.simulate import plan_demo_samples
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = plan_demo_samples(args.seed, tmp).to_dict("records")[: args.limit]
+    clock = time.perf_counter()
+    rows = score_samples(plan, args.seed, args.events)
     seconds = time.perf_counter() - clock
     print(f"{len(plan)} samples of {args.events:,} events (seed {args.seed}) in {seconds:.0f} s")
     print(f"{'population':14s} {'min':>6s} {'p10':>6s} {'median':>6s} {'<0.90':>6s}")
-    for population in template.populations:
+    for population in TRUTH_OF_POPULATION:
         f1 = np.array([r["f1"] for r in rows if r["population"] == population])
         print(
             f"{population:14s} {f1.min():6.3f} {np.percentile(f1, 10):6.3f} "

@@ -10,25 +10,21 @@ of every gate above it (lineage_flags, as populations.tsv reports them).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from conftest import REPO
 
-from cytotrial.flow.compensation import Spillover, compensate
-from cytotrial.flow.gating import gate_events, lineage_flags
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_gating_truth import score_samples  # noqa: E402 (benchmarks/ on the path)
+
 from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.transforms import transform_from_spec
 from cytotrial.panel import read_panel
 
 DEMO_SEED = 2122
 PER_CRITERION = 4  # samples taken per 'fewest cells of' criterion
-TRUTH_OF_POPULATION = {
-    "monocytes": ("monocyte",),
-    "b_cells": ("b_cell",),
-    "t_cells": ("t_cell",),
-    "nk_cells": ("nk_cd56bright", "nk_cd56dim_cd16pos"),
-    "activated_nk": ("nk_cd56dim_cd16pos",),
-}
 CRITERIA = {  # fewest events of
     "nk": ("nk_cd56bright", "nk_cd56dim_cd16pos"),
     "activated_nk": ("nk_cd56dim_cd16pos",),
@@ -54,39 +50,8 @@ def hard_samples(tmp_dir) -> list[dict]:
 
 
 def score(samples: list[dict], events: int) -> list[dict]:
-    """F1 and lineage flags per sample and reported population."""
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
-    from cytotrial.simulate.flow_populations import POPULATIONS
-
-    panel = read_panel(REPO / "resources/panel.yaml")
-    template = read_gating_template(
-        REPO / "resources/gating/pbmc_cd38.yaml", [c.marker for c in panel.channels]
-    )
-    transforms = [transform_from_spec(c.transform) for c in panel.channels]
-    rows = []
-    for sample in samples:
-        sim = simulate_sample(sample, DEMO_SEED, events)
-        spill = Spillover(sim.spillover_channels, sim.spillover)
-        comp = compensate(sim.events, CHANNELS, spill)
-        data = {c.marker: transforms[i].apply(comp[:, i]) for i, c in enumerate(panel.channels)}
-        gates = gate_events(data, template)
-        labels = np.array(POPULATIONS)[sim.labels]
-        for population, gate in template.populations.items():
-            truth = np.isin(labels, TRUTH_OF_POPULATION[population])
-            mask = gates[gate].mask
-            both = mask.sum() + truth.sum()
-            f1 = 1.0 if both == 0 else 2 * (mask & truth).sum() / both
-            rows.append(
-                {
-                    "sample": sample["sample_id"],
-                    "population": population,
-                    "f1": float(f1),
-                    "gated": int(mask.sum()),
-                    "true": int(truth.sum()),
-                    "flags": lineage_flags(gates, gate),
-                }
-            )
-    return rows
+    """F1 and lineage flags per sample and reported population (the benchmark's scorer)."""
+    return score_samples(samples, DEMO_SEED, events)
 
 
 @pytest.fixture(scope="module")

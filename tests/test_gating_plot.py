@@ -105,3 +105,16 @@ def test_the_per_sample_job_loads_no_heavy_library(fcs_file, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "s.png").stat().st_size > 10_000
+
+
+def test_header_names_flagged_gates(fcs_file):
+    """The header never says 'no flags' alone while a gate below carries one."""
+    import dataclasses
+
+    panel = read_panel(PANEL)
+    template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
+    result = analyse_sample("PT001_A_C1D1", fcs_file, panel, template, QCSettings())
+    assert "gates flagged" not in gating_plot.plot_header(result)  # nothing flagged here
+    gate = result.applied["activated_nk"]
+    result.applied["activated_nk"] = dataclasses.replace(gate, flags=("low_confidence_cut(CD16)",))
+    assert gating_plot.plot_header(result).endswith("gates flagged: activated_nk")

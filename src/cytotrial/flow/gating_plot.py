@@ -64,6 +64,17 @@ def _font(size: int):
     return ImageFont.load_default(size=size)  # Pillow's built-in font: no system fonts needed
 
 
+def plot_header(result: SampleResult) -> str:
+    """The plot's title line: sample, its QC and sample flags, and the gates flagged (the
+    header must not say "no flags" while a panel below shows one)."""
+    flags = (*(result.qc.flags if result.qc else ()), *result.flags)  # sample flags too
+    header = f"{result.sample_id}   QC: {', '.join(flags) or 'no flags'}"
+    flagged = [name for name, gate in (result.applied or {}).items() if gate.flags]
+    if flagged:
+        header += f"   gates flagged: {', '.join(flagged)}"
+    return header
+
+
 def _gate_panels(result: SampleResult, template: GatingTemplate, font):
     from PIL import Image, ImageDraw
 
@@ -71,8 +82,7 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font):
     rows = math.ceil(len(gates) / COLUMNS)
     image = Image.new("RGB", (COLUMNS * CELL_W + GAP, HEADER + rows * CELL_H), "white")
     draw = ImageDraw.Draw(image)
-    flags = (*(result.qc.flags if result.qc else ()), *result.flags)  # sample flags too
-    draw.text((GAP, 6), f"{result.sample_id}   QC: {', '.join(flags) or 'no flags'}", "black", font)
+    draw.text((GAP, 6), plot_header(result), "black", font)
     small = _font(9)
     data, applied = result.plot_data, result.applied
     every = np.ones(len(next(iter(data.values()))), dtype=bool)

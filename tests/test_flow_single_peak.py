@@ -227,3 +227,38 @@ def test_saturated_side_scatter_is_not_a_scatter_cloud():
     assert bands is not None
     edges, centres = bands
     assert np.allclose(centres, [0.06, 0.2, 0.45], atol=0.02)
+
+
+LONE = """
+name: lone
+gates:
+  - name: pos
+    parent: root
+    threshold: {marker: CD11c, side: above}
+  - name: neg
+    parent: root
+    threshold: {marker: CD11c, side: below}
+populations: {pos: pos, neg: neg}
+"""
+
+
+@pytest.mark.parametrize(("mode", "lone"), [(0.2, "negative"), (0.75, "positive")])
+def test_lone_peak_without_any_reference_is_placed_by_the_display_range(tmp_path, mode, lone):
+    """A marker with one peak on the root (no control, no template level, no bimodal
+    ancestor): the weakest evidence, its place on the display (0 -> 0.11, $PnR -> 1.0 on
+    logicle), decides its side, with a flag. Without the range the peak is ambiguous:
+    both gates (which share one cut) are flagged."""
+    path = tmp_path / "lone.yaml"
+    path.write_text(LONE)
+    lone_template = read_gating_template(path)
+    rng = np.random.default_rng(3)
+    data = {"CD11c": rng.normal(mode, 0.04, 20_000).astype(np.float32)}
+
+    without = gate_events(data, lone_template)
+    for name in ("pos", "neg"):
+        assert any("ambiguous_single_peak" in f for f in without[name].flags), name
+
+    gates = gate_events(data, lone_template, {"CD11c": (0.11, 1.0)})
+    taken, other = ("neg", "pos") if lone == "negative" else ("pos", "neg")
+    assert gates[taken].events > 19_000 and gates[other].events < 200
+    assert any(f"taken as {lone}" in f for f in gates[taken].flags)

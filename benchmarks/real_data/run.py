@@ -122,7 +122,7 @@ def score_file(
             values = prepared.mfi_values[index]
             masks = {k: m[index] for k, m in truth.masks.items()}
             label = str(size)
-        applied = gate_events(data, config.template)
+        applied = gate_events(data, config.template, prepared.display_ranges)
         values = np.asarray(values, dtype=np.float64)
         for expert, engine in config.mapping:
             ours, theirs = applied[engine].mask, masks[expert]

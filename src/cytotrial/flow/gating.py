@@ -69,14 +69,26 @@ class AppliedGate:
         return int(np.count_nonzero(self.mask))
 
 
-def gate_events(data: dict[str, np.ndarray], template: GatingTemplate) -> dict[str, AppliedGate]:
-    """Resolve and apply every gate of `template`, parents first."""
+def gate_events(
+    data: dict[str, np.ndarray],
+    template: GatingTemplate,
+    display_ranges: dict[str, tuple[float, float]] | None = None,
+) -> dict[str, AppliedGate]:
+    """Resolve and apply every gate of `template`, parents first.
+
+    `display_ranges`: marker -> the transformed values of 0 and of the channel's top
+    ($PnR), the weakest evidence for a lone peak's side when nothing else gives one.
+    """
     n = len(next(iter(data.values())))
     masks = {"root": np.ones(n, dtype=bool)}
     # The sample's cache: one mixture fit serves sibling cluster gates, one cut sibling
     # thresholds; lone peaks look up their ancestors' densities; earlier gates' masks serve
     # boolean gates and a tail gate's control.
-    mixtures: dict = {"masks": masks, "parents": {g.name: g.parent for g in template.gates}}
+    mixtures: dict = {
+        "masks": masks,
+        "parents": {g.name: g.parent for g in template.gates},
+        "display_ranges": display_ranges or {},
+    }
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         parent = masks[spec.parent]
@@ -480,6 +492,13 @@ def _template_level(spec: ThresholdSpec) -> tuple[float, float | None, str]:
     return spec.negative_level, spec.negative_sd, "template"
 
 
+# A lone peak with no control, template level or bimodal ancestor: classified by its place
+# on the display (flowStats' density1d anchors at 25% and 50% of the range): negative within
+# 2 of its SDs of the 25% point, positive beyond the midpoint of the two anchors, otherwise
+# ambiguous; always flagged, as the weakest evidence.
+DISPLAY_RANGE = "display range"
+
+
 def _negative_reference(cache: dict, key: tuple, data: dict, spec: ThresholdSpec):
     """The expected negative level of `spec.marker` for a lone peak in population `key`:
     (mode, SD or None, source, valley or None), from the template, the `negative_from`
@@ -515,6 +534,10 @@ def _negative_reference(cache: dict, key: tuple, data: dict, spec: ThresholdSpec
             above = [i for i in found if i > index]
             valley = valley_between(dens, index, above[0]) if above else None
             return mode, half_width_sd(dens, index, "below"), name, valley
+    display = cache.get("display_ranges", {}).get(spec.marker)
+    if display is not None:  # the weakest evidence (guide §1.4; flowStats' density1d anchors)
+        low, high = display
+        return low + 0.25 * (high - low), None, DISPLAY_RANGE, low + 0.375 * (high - low)
     return None
 
 
@@ -565,6 +588,8 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
         value = min(value, valley) if side == "above" else max(value, valley)
     value = profile.clamp(value)
     flags = ()
+    if record.get("negative_from") == DISPLAY_RANGE and lone != "ambiguous":
+        flags = (f"single_peak_by_display_range({spec.marker}: mode {mode:.2f} taken as {lone})",)
     if lone == "ambiguous":
         where = record.get("negative_from")
         if where is None and "negative_level" not in record:

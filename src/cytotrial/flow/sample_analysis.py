@@ -148,6 +148,8 @@ class PreparedEvents:
     data: dict[str, Any]  # marker -> transformed values (imported gates: see gatingml_strategy)
     mfi_values: np.ndarray | None  # compensated, untransformed MFI marker values (None: no MFI)
     events: int  # events gated (the root's count)
+    # marker -> transformed (0, $PnR): where a lone peak sits on the display (weakest evidence)
+    display_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def prepare_events(
@@ -195,12 +197,17 @@ def prepare_events(
     result.timings_s["compensate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    data = {}
+    data, display_ranges = {}, {}
+    top_of = dict(zip(present, ranges, strict=True))
     for index in used:
         channel = panel.channels[index]
         if channel.marker not in needed:
             continue
         transform = transform_from_spec(channel.transform, f"panel, {channel.channel}")
+        top = top_of.get(channel.channel, float("inf"))
+        if np.isfinite(top) and top > 0:
+            ends = transform.apply(np.array([0.0, top], dtype=np.float32))
+            display_ranges[channel.marker] = (float(ends[0]), float(ends[1]))
         if exact_logicle and isinstance(transform, Logicle):
             transform = Logicle(transform.T, transform.W, transform.M, transform.A, exact=True)
         row = row_of[channel.channel]
@@ -210,7 +217,7 @@ def prepare_events(
             data[channel.marker] = transform.apply(row, out=row)  # in place
     result.timings_s["transform"] = time.perf_counter() - clock
     mfi_values = row_of[mfi_channel] if mfi_channel is not None else None
-    return PreparedEvents(data, mfi_values, len(events))
+    return PreparedEvents(data, mfi_values, len(events), display_ranges)
 
 
 def _check_channels_and_events(
@@ -343,7 +350,7 @@ def _gate_and_measure(
     if template.strategy is not None:
         applied = _gate_static(prepared.data, template)
     else:
-        applied = gate_events(prepared.data, template)
+        applied = gate_events(prepared.data, template, prepared.display_ranges)
     result.timings_s["gate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

@@ -612,16 +612,6 @@ def _half_spread(values: np.ndarray, centre: float, side: str) -> float:
     return 1.4826 * float(median(half)) if len(half) else 0.0
 
 
-def _beyond(values: np.ndarray, centre: float, side: str, sds: float) -> float:
-    """A cut `sds` robust half-SDs below or above a peak, from that side's own spread."""
-    if side == "below":
-        half = centre - values[values < centre]
-    else:
-        half = values[values > centre] - centre
-    spread = 1.4826 * float(median(half)) if len(half) else 0.0
-    return centre - sds * spread if side == "below" else centre + sds * spread
-
-
 def singlet_wedge(
     area: np.ndarray, height: np.ndarray, p: dict, area_max: float | None = None
 ) -> tuple[Gate, list[str]]:

@@ -210,10 +210,6 @@ TESTS_CAPTION = (
 )
 
 
-def _read_result(path: str | Path) -> pd.DataFrame:
-    return read_tsv(path)
-
-
 # Per-sample inputs of the report rule, besides the flow result tables.
 SAMPLE_INPUTS = ("records", "plots")
 FLOW_TABLES = (
@@ -268,7 +264,7 @@ def flow_status_note(qc: pd.DataFrame) -> str:
 def _flow_section(
     flow: Mapping, figures: Mapping[str, str | Path], qc: pd.DataFrame
 ) -> ReportSection:
-    mfi_tests, count_tests = _read_result(flow["mfi_tests"]), _read_result(flow["count_tests"])
+    mfi_tests, count_tests = read_tsv(flow["mfi_tests"]), read_tsv(flow["count_tests"])
     status = flow_status_note(qc)
     notes = [status] if status else []
     if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
@@ -304,7 +300,7 @@ def _flow_section(
             ),
             ReportTable(
                 "Immune subsets per patient and timepoint",
-                _read_result(flow["flow_populations"]),
+                read_tsv(flow["flow_populations"]),
                 "flow_populations.csv",
                 "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
                 "MFI = median of compensated, untransformed CD38 values of the subset's events.",
@@ -405,8 +401,8 @@ def build_report(
     """
     from cytotrial.report_methods import methods_section
 
-    inventory = _read_result(flow["sample_inventory"])
-    qc = _read_result(flow["sample_qc"])
+    inventory = read_tsv(flow["sample_inventory"])
+    qc = read_tsv(flow["sample_qc"])
     problems = inventory[inventory["problem"].fillna("") != ""]
     overview = ReportSection(
         "Cohort overview",
@@ -414,7 +410,7 @@ def build_report(
         tables=[
             ReportTable(
                 "Flow cytometry samples per part and timepoint",
-                _read_result(flow["samples_per_timepoint"]),
+                read_tsv(flow["samples_per_timepoint"]),
                 "samples_per_timepoint.csv",
                 "Samples in the sample sheet per part x timepoint, distinct patients, files "
                 "whose FCS header could be read, and their median event count.",

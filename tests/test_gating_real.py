@@ -236,15 +236,20 @@ def test_a2004_calibration_transform_round_trip():
 # --- (c) the benchmark runs ------------------------------------------------------------
 
 
-def test_benchmark_writes_documented_columns(tmp_path):
-    shared_path("data", "fcs-corpus", "SofieVG_FlowSOM", "extdata", "68983.fcs")
-    sys.path.insert(0, str(REPO / "benchmarks"))
+def benchmark_table(tmp_path: Path, dataset: str) -> tuple[list[str], list[dict[str, str]]]:
+    """Run `bench_gating_real.py --datasets <dataset>`: the table's header and rows."""
     from bench_gating_real import main
 
-    out = tmp_path / "real.tsv"
-    assert main(["--out", str(out), "--datasets", "68983"]) == 0
+    out = tmp_path / f"{dataset}.tsv"
+    assert main(["--out", str(out), "--datasets", dataset]) == 0
     lines = out.read_text(encoding="utf-8").splitlines()
     header = lines[0].split("\t")
+    return header, [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+
+
+def test_benchmark_writes_documented_columns(tmp_path):
+    shared_path("data", "fcs-corpus", "SofieVG_FlowSOM", "extdata", "68983.fcs")
+    header, rows = benchmark_table(tmp_path, "68983")
     assert header == [
         "dataset",
         "file",
@@ -258,7 +263,6 @@ def test_benchmark_writes_documented_columns(tmp_path):
         "flags",
         "subsample",
     ]
-    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
     assert {r["subsample"] for r in rows} == {"full", "5000"}
     full = [r for r in rows if r["subsample"] == "full"]
     assert {r["population"] for r in full} == {
@@ -279,14 +283,7 @@ def test_benchmark_writes_documented_columns(tmp_path):
 
 def test_benchmark_has_a2004_rows(tmp_path):
     shared_path("data", "fcs-corpus", "RGLab_flowWorkspaceData", "extdata", "A2004Analysis.xml")
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_gating_real import main
-
-    out = tmp_path / "a2004.tsv"
-    assert main(["--out", str(out), "--datasets", "a2004"]) == 0
-    lines = out.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+    _, rows = benchmark_table(tmp_path, "a2004")
     expected = {
         "Live",
         "Live/APC",
@@ -324,7 +321,6 @@ def test_targets_on_full_files(tmp_path):
 
 def test_shared_absent_message(monkeypatch, tmp_path):
     """Without ../shared the benchmark says which data it skipped (and writes nothing)."""
-    sys.path.insert(0, str(REPO / "benchmarks"))
     import bench_gating_real
 
     monkeypatch.setitem(bench_gating_real.SOURCES, "68983", Path(tmp_path / "absent.fcs"))

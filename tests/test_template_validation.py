@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, SCHEMA_DIR
+from test_bad_input import WRITER_KEYWORDS
 
 from cytotrial.errors import InputError
 from cytotrial.flow.aggregate import mfi_column, tidy_populations
@@ -223,7 +224,7 @@ def _renamed_sample(source: Path, folder: Path) -> tuple[Path, Path]:
     from cytotrial.simulate.flow_fcs import spillover_text, write_fcs
 
     data = read_fcs(source, scale=False)
-    keywords = {k: v for k, v in data.keywords.items() if not _layout_keyword(k)}
+    keywords = {k: v for k, v in data.keywords.items() if k not in LAYOUT_KEYWORDS}
     channels, matrix = parse_spillover(data.keywords)
     keep = [i for i, c in enumerate(channels) if c != "APC-H7-A"]
     names = [RENAMED.get(channels[i], channels[i]) for i in keep]
@@ -243,21 +244,8 @@ def _renamed_sample(source: Path, folder: Path) -> tuple[Path, Path]:
     return fcs, panel_path
 
 
-def _layout_keyword(key: str) -> bool:
-    return key in {
-        "$BEGINDATA",
-        "$ENDDATA",
-        "$BEGINANALYSIS",
-        "$ENDANALYSIS",
-        "$BEGINSTEXT",
-        "$ENDSTEXT",
-        "$NEXTDATA",
-        "$TOT",
-        "$PAR",
-        "$BYTEORD",
-        "$DATATYPE",
-        "$MODE",
-    }
+# The file's layout keywords: the writer sets them anew (data offsets, sizes, format).
+LAYOUT_KEYWORDS = WRITER_KEYWORDS | {"$TOT", "$PAR", "$BYTEORD", "$DATATYPE", "$MODE"}
 
 
 def test_export_with_spaces_parentheses_and_commas_in_channel_names(tmp_path, sample_fcs):

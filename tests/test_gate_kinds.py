@@ -230,6 +230,55 @@ def test_tail_gate_flags_too_few_events_in_the_tail(tmp_path):
     assert any(f.startswith("few_tail_events(ifng") for f in applied.flags), applied.flags
 
 
+CD69_TAIL = [{"name": "cd69", "parent": "root", "tail": {"marker": "CD69"}}]
+
+
+def test_tail_gate_starts_from_the_largest_population_not_the_highest_peak(tmp_path):
+    # strong stimulation: 30% positives form a narrow hump higher than the broad negative
+    # peak; the negative peak is the one holding most events, so the cut is the valley
+    rng = np.random.default_rng(7)
+    n = 20_000
+    positives = rng.random(n) < 0.35
+    values = np.where(positives, rng.normal(0.65, 0.02, n), rng.normal(0.35, 0.08, n))
+    data = {"CD69": values.astype(np.float32)}
+    applied = _gate(tmp_path, data, CD69_TAIL)
+    gate = applied["cd69"]
+    assert 0.5 < gate.shape.minimum[0] < 0.62
+    assert gate.mask[positives].mean() >= 0.95 and gate.mask[~positives].mean() <= 0.02
+
+
+def test_tail_gate_cuts_at_a_shoulder_and_flags_it(tmp_path):
+    # 10% positives overlap the negative peak's flank: a shoulder, no valley; the plain
+    # 1% floor would lie beyond most of them
+    rng = np.random.default_rng(8)
+    n = 20_000
+    positives = rng.random(n) < 0.1
+    values = np.where(positives, rng.normal(0.52, 0.05, n), rng.normal(0.4, 0.04, n))
+    data = {"CD69": values.astype(np.float32)}
+    applied = _gate(tmp_path, data, CD69_TAIL)
+    gate = applied["cd69"]
+    assert any(f.startswith("tail_at_shoulder(cd69") for f in gate.flags), gate.flags
+    assert gate.mask[positives].mean() >= 0.5
+    assert gate.mask[~positives].mean() <= 0.02
+
+
+def test_tail_gate_spread_ignores_a_broad_population_below_the_peak(tmp_path):
+    # a broad dim population below the negative peak must not widen the peak's SD (it
+    # would flag a well-placed cut as tail_close_to_peak); a lone Gaussian has no shoulder
+    rng = np.random.default_rng(9)
+    n = 40_000
+    kind = rng.choice(3, n, p=[0.25, 0.745, 0.005])
+    values = np.choose(
+        kind, [rng.normal(0.0, 0.12, n), rng.normal(0.4, 0.04, n), rng.normal(0.75, 0.05, n)]
+    )
+    data = {"CD69": values.astype(np.float32)}
+    applied = _gate(tmp_path, data, CD69_TAIL)
+    gate = applied["cd69"]
+    assert gate.flags == ()
+    assert 0.4 + 2 * 0.04 < gate.shape.minimum[0] < 0.65
+    assert gate.mask[kind == 2].mean() >= 0.9
+
+
 # ------------------------------------------------------------------ singlets, height x width
 
 

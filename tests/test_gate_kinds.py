@@ -159,6 +159,37 @@ def test_cluster_contour_at_the_grid_edge_is_flagged():
     assert any(f.startswith("cluster_open(edge") for f in flags)
 
 
+def test_cluster_density_leaves_out_a_pile_up_at_the_scale_floor():
+    # FACSCalibur-like data: half the events sit at exactly 0 on x (below the log
+    # amplifier's range). That ridge would dwarf a rare compact cluster (2%) below the
+    # peaks' min_height; left out of the density, as 1-D densities leave spikes out
+    rng = np.random.default_rng(12)
+    n = 30_000
+    kind = rng.choice(3, n, p=[0.5, 0.48, 0.02])  # pile, rest, rare cluster
+    x = np.where(kind == 2, rng.normal(0.6, 0.03, n), np.abs(rng.normal(0.1, 0.08, n)))
+    x[kind == 0] = 0.0
+    y = np.where(kind == 2, rng.normal(0.1, 0.02, n), np.abs(rng.normal(0.2, 0.03, n)))
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    shape, flags = cluster_gate("rare", x, y, n, p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[kind == 2].mean() > 0.9 and inside[kind != 2].mean() < 0.01, flags
+
+
+def test_cluster_flags_a_target_that_flips_on_resampling():
+    # two mirror-image blobs: "the highest peak" is a coin toss between resamples, so
+    # the gate's events are not stable (issue 15 item 3); a clear target is not flagged
+    rng = np.random.default_rng(11)
+    n = 4000
+    left, height = rng.normal(0.3, 0.05, n), rng.normal(0.5, 0.05, n)
+    x, y = np.concatenate([left, 1 - left]), np.concatenate([height, height])
+    tie = parse_kind("cluster", {"x": "a", "y": "b"})
+    _, flags = cluster_gate("tie", x, y, len(x), tie)
+    assert any(f.startswith("unstable_cluster(tie") for f in flags), flags
+    right = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    shape, flags = cluster_gate("right", x, y, len(x), right)
+    assert flags == [] and shape.contains({"a": x, "b": y})[n:].mean() > 0.95
+
+
 def test_cluster_kde_is_cheap_on_200k_events():
     rng = np.random.default_rng(4)
     xy = rng.normal(size=(200_000, 2)).astype(np.float32)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cytotrial.flow.density import Density, density, peaks, percentiles
+from cytotrial.flow.density import Density, density, half_width_sd, peaks, percentiles
 from cytotrial.flow.gates import RectangleGate
 
 MIN_EVENTS = 30
@@ -66,16 +66,6 @@ def _shoulder(v: np.ndarray, path: np.ndarray, stop: int) -> int | None:
     return None
 
 
-def _half_width(v: np.ndarray, centres: np.ndarray, peak: int, step: int) -> float:
-    """Distance from the peak to where the density first falls to half its height (or
-    rises again) walking by `step` (+1/-1), plus one bin. SD = half-width / 1.1774 for a
-    Gaussian."""
-    k = peak
-    while 0 <= k + step < len(v) and v[k + step] > v[peak] / 2 and v[k + step] <= v[k]:
-        k += step
-    return abs(float(centres[k] - centres[peak])) + abs(float(centres[1] - centres[0]))
-
-
 def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float, list[str]]:
     """The cut (transformed units) and flags; `values` may subsample `count` events."""
     above = p["side"] == "above"
@@ -119,7 +109,7 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     centre = float(centres[peak])
     # the narrower half: a neighbouring population (the positives, or another
     # negative one) only ever widens a half
-    spread = min(_half_width(v, centres, peak, -1), _half_width(v, centres, peak, 1)) / 1.1774
+    spread = min(half_width_sd(dens, peak, "below"), half_width_sd(dens, peak, "above"))
     if abs(cut - centre) < 2 * spread:
         flags.append(f"tail_close_to_peak({name}: cut within 2 SD of the negative peak)")
     return cut, flags

@@ -185,6 +185,10 @@ def test_cluster_flags_a_target_that_flips_on_resampling():
     tie = parse_kind("cluster", {"x": "a", "y": "b"})
     _, flags = cluster_gate("tie", x, y, len(x), tie)
     assert any(f.startswith("unstable_cluster(tie") for f in flags), flags
+    # the share is over the events of either cluster: a flip to the mirror blob is 100%
+    # (counted over the first cluster alone it read 200%)
+    moved = [int(f.split(": ")[1].split("%")[0]) for f in flags if f.startswith("unstable")]
+    assert 0 < moved[0] <= 100, flags
     right = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
     shape, flags = cluster_gate("right", x, y, len(x), right)
     assert flags == [] and shape.contains({"a": x, "b": y})[n:].mean() > 0.95

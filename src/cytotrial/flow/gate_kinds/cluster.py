@@ -15,7 +15,8 @@
    (inside pushed just above it, other cells just below), one closed contour, CCW.
 Membership is then point-in-polygon on every event, as Gating-ML/FlowKit apply it.
 6. Stability: steps 2-4 again on REPLICATES bootstrap resamples (same grid and kernel);
-   a cluster whose events change side by more than MAX_MOVED is flagged unstable_cluster.
+   a cluster whose events change side by more than MAX_MOVED (of the events in the cluster
+   or its resampled copy) is flagged unstable_cluster.
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ def contour_polygon(grid: Grid, region: np.ndarray, level: float) -> np.ndarray:
 
 
 REPLICATES = 5  # bootstrap resamples of the sample for the stability (as for cuts)
-MAX_MOVED = 0.05  # share of the cluster's events that may change side over the resamples
+MAX_MOVED = 0.05  # share of the events in either cluster that may change side on a resample
 
 
 def cluster_gate(
@@ -298,8 +299,8 @@ def cluster_gate(
 
     Stability (guide §6): the cluster is found again on REPLICATES bootstrap resamples of
     the sample (same size, grid and kernel: the same noise as the sample's own density);
-    when more than MAX_MOVED of its events change side in any of them, it is flagged
-    unstable_cluster."""
+    when more than MAX_MOVED of the events in it or in its resampled copy change side in
+    any of them, it is flagged unstable_cluster."""
     dims = tuple(p["dims"])
     empty = PolygonGate(dims, EMPTY)
     x, y, count = _without_spikes(x, y, count)
@@ -311,18 +312,19 @@ def cluster_gate(
         return empty, flags
     moved = _moved(grid, x, y, p, region)
     if moved > MAX_MOVED:
-        flags.append(f"unstable_cluster({name}: {moved:.0%} of its events move on resampling)")
+        text = f"{moved:.0%} of its events change side on resampling"
+        flags.append(f"unstable_cluster({name}: {text})")
     polygon = PolygonGate(dims, tuple((float(a), float(b)) for a, b in vertices))
     return polygon, flags
 
 
 def _moved(grid: Grid, x: np.ndarray, y: np.ndarray, p: dict, region: np.ndarray) -> float:
-    """The largest share of the cluster's events (the sample's, counted per grid cell:
-    cheap, and exact to a cell) whose cell leaves or joins the cluster's region when the
-    cluster is found on a resample instead."""
+    """The largest share of events (the sample's, counted per grid cell: cheap, and exact
+    to a cell) whose cell leaves or joins the cluster's region when the cluster is found
+    on a resample instead, over the events of either region (a Jaccard distance: 0 = the
+    same cluster, 1 = disjoint; never above 1 however small the first cluster was)."""
     counts = _bin_counts(grid, x, y)
-    total = max(float(counts[region].sum()), 1.0)
-    rng = np.random.default_rng([len(x), int(total)])
+    rng = np.random.default_rng([len(x), int(counts[region].sum())])
     share = (counts / max(counts.sum(), 1)).ravel()
     worst = 0.0
     for _ in range(REPLICATES):
@@ -331,7 +333,8 @@ def _moved(grid: Grid, x: np.ndarray, y: np.ndarray, p: dict, region: np.ndarray
         _, again, _ = _cluster("", _kde_of_counts(grid, again_counts), p, outline=False)
         if again is None:
             return 1.0
-        worst = max(worst, float(counts[again != region].sum()) / total)
+        either = max(float(counts[again | region].sum()), 1.0)
+        worst = max(worst, float(counts[again != region].sum()) / either)
     return worst
 
 

@@ -230,6 +230,42 @@ def test_tail_gate_flags_too_few_events_in_the_tail(tmp_path):
     assert any(f.startswith("few_tail_events(ifng") for f in applied.flags), applied.flags
 
 
+def _shoulder_data(n=50_000, share=0.1, seed=7):
+    """Negatives N(0.3, 0.04) and 10% positives declining slowly from the flank's end
+    (0.38 + exponential, scale 0.12): stimulated TNFa's shoulder, no valley."""
+    rng = np.random.default_rng(seed)
+    positives = rng.random(n) < share
+    values = np.where(positives, 0.38 + rng.exponential(0.12, n), rng.normal(0.3, 0.04, n))
+    return {"TNFa": values.astype(np.float32)}, positives
+
+
+def test_tail_gate_cuts_where_the_negative_flank_levels_off(tmp_path):
+    data, positives = _shoulder_data()
+    gates = [
+        {"name": "tnfa", "parent": "root", "tail": {"marker": "TNFa"}},
+        {"name": "tnfa_floor_only", "parent": "root", "tail": {"marker": "TNFa", "shoulder": 0}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    shoulder, floor = applied["tnfa"], applied["tnfa_floor_only"]
+    # The shoulder starts at ~9% of the peak's density: the 1% floor alone lies far out
+    # on it (~11% of the positives); the shoulder rule stops where the flank levels off.
+    assert floor.mask[positives].mean() < 0.15
+    assert shoulder.mask[positives].mean() > 2 * floor.mask[positives].mean()
+    assert shoulder.mask[~positives].mean() <= 0.002
+    assert 0.3 + 2 * 0.04 < shoulder.shape.minimum[0] < floor.shape.minimum[0]
+
+
+def test_tail_gate_shoulder_leaves_a_gaussian_negative_cut_alone(tmp_path):
+    data, _ = _tail_data()
+    gates = [
+        {"name": "a", "parent": "root", "tail": {"marker": "IFNg"}},
+        {"name": "b", "parent": "root", "tail": {"marker": "IFNg", "shoulder": 0}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    # on a clean negative flank the 1% floor comes first: the shoulder rule changes nothing
+    assert applied["a"].shape.minimum[0] == applied["b"].shape.minimum[0]
+
+
 # ------------------------------------------------------------------ singlets, height x width
 
 

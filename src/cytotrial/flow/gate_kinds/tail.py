@@ -3,7 +3,14 @@
 One-sided cut on one marker, from the parent's events (or a control gate's):
 * fraction (default 0.01): from the highest (negative) peak of the marker's density,
   walk to the far side (`side`) until the density falls below `fraction` of the peak's
-  height; a valley met first (a small positive hump) takes the cut instead.
+  height; a valley met first (a small positive hump) takes the cut instead, and so does
+  a shoulder met first: past the steepest descent, the point where the density's descent
+  per grid step drops below `shoulder` (default 0.02) x that steepest descent, i.e. the
+  negative peak's flank has ended and a plateau of positives begins (SEB-stimulated
+  TNFa: 5-10% positives with no valley). On a Gaussian flank that point (~3.4 SDs) lies
+  beyond the 1% floor (3.03 SDs), so only a plateau above the floor moves the cut
+  (0.05 would stop at ~3.05 SDs and, on 20,000 events, in the flank's noise at 2.8).
+  shoulder: 0 turns it off.
 * quantile q: the q-th quantile (side above; 1 - q for side below) of the events.
 Flags: tail_not_reached (the density never falls: no cut on the grid, gate empty),
 tail_close_to_peak (cut within 2 robust SDs of the negative peak: too many positives),
@@ -42,8 +49,14 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     floor = p["fraction"] * v[peak]
     path = np.arange(peak, len(v)) if above else np.arange(peak, -1, -1)
     cut, flags = None, []
+    steepest = 0.0  # the largest descent per step so far on the walk
     for k in range(1, len(path)):
         here, before = path[k], path[k - 1]
+        descent = v[before] - v[here]
+        if descent < steepest and descent < p.get("shoulder", 0.0) * steepest:
+            cut = float(centres[before])  # the flank has levelled off: a shoulder
+            break
+        steepest = max(steepest, descent)
         if v[here] < floor:
             t = (v[before] - floor) / (v[before] - v[here])
             cut = float(centres[before] + t * (centres[here] - centres[before]))

@@ -266,6 +266,20 @@ def test_tail_gate_shoulder_leaves_a_gaussian_negative_cut_alone(tmp_path):
     assert applied["a"].shape.minimum[0] == applied["b"].shape.minimum[0]
 
 
+def test_boolean_gate_carries_its_operands_flags(tmp_path):
+    data, _ = _tail_data(n=20_000, share=0.0003)
+    gates = [
+        {"name": "ifng", "parent": "root", "tail": {"marker": "IFNg", "min_events": 50}},
+        {"name": "not_ifng", "parent": "root", "boolean": {"not": "ifng"}},
+        {"name": "both", "parent": "root", "boolean": {"and": ["ifng", {"not": "ifng"}]}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    assert any(f.startswith("few_tail_events(ifng") for f in applied["ifng"].flags)
+    for name in ("not_ifng", "both"):
+        flags = applied[name].flags
+        assert sum(f.startswith("few_tail_events(ifng") for f in flags) == 1, (name, flags)
+
+
 # ------------------------------------------------------------------ singlets, height x width
 
 

@@ -266,6 +266,30 @@ def test_tail_gate_shoulder_leaves_a_gaussian_negative_cut_alone(tmp_path):
     assert applied["a"].shape.minimum[0] == applied["b"].shape.minimum[0]
 
 
+def test_tail_close_to_peak_reads_the_tail_side_of_a_skewed_negative_peak(tmp_path):
+    # A split-normal negative peak at 0.3: SD 0.12 below (logicle-stretched negatives),
+    # 0.03 above; 0.5% positives at 0.7.
+    rng = np.random.default_rng(11)
+    n = 50_000
+    below = rng.random(n) < 0.5
+    values = 0.3 + np.where(below, -np.abs(rng.normal(0, 0.12, n)), np.abs(rng.normal(0, 0.03, n)))
+    positives = rng.random(n) < 0.005
+    values = np.where(positives, rng.normal(0.7, 0.05, n), values)
+    data = {"TNFa": values.astype(np.float32)}
+    gates = [
+        {"name": "clear", "parent": "root", "tail": {"marker": "TNFa"}},
+        {"name": "in_body", "parent": "root", "tail": {"marker": "TNFa", "fraction": 0.5}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    clear, in_body = applied["clear"], applied["in_body"]
+    # the 1% cut lies ~3 SDs of the narrow upper flank above the mode: clear of the body
+    assert clear.shape.minimum[0] > 0.3 + 2.5 * 0.03
+    assert not any(f.startswith("tail_close_to_peak") for f in clear.flags), clear.flags
+    assert clear.mask[positives].mean() >= 0.95
+    # at half the peak's height the cut is in the body: flagged
+    assert any(f.startswith("tail_close_to_peak(in_body") for f in in_body.flags)
+
+
 def test_boolean_gate_carries_its_operands_flags(tmp_path):
     data, _ = _tail_data(n=20_000, share=0.0003)
     gates = [

@@ -13,7 +13,8 @@ One-sided cut on one marker, from the parent's events (or a control gate's):
   shoulder: 0 turns it off.
 * quantile q: the q-th quantile (side above; 1 - q for side below) of the events.
 Flags: tail_not_reached (the density never falls: no cut on the grid, gate empty),
-tail_close_to_peak (cut within 2 robust SDs of the negative peak: too many positives),
+tail_close_to_peak (cut within 2 SDs of the negative peak, from its half-height width on
+the tail's side: the cut is in the peak's body, too many positives),
 few_tail_events (fewer than `min_events` events beyond the cut), few_control_events
 (quantile: n x (1 - q) < 20), too_few_events.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cytotrial.flow.density import density, median, percentiles
+from cytotrial.flow.density import density, half_width_sd, percentiles
 from cytotrial.flow.gates import RectangleGate
 
 MIN_EVENTS = 30
@@ -68,8 +69,11 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
         cut = float(centres[path[-1]])
         flags.append(f"tail_not_reached({name}: density stays above {p['fraction']} of the peak)")
     centre = float(centres[peak])
-    near_side = values[values < centre] if above else values[values > centre]
-    spread = 1.4826 * float(median(np.abs(near_side - centre))) if len(near_side) else 0.0
+    # The negative peak's spread on the tail's side, from its half-height width: the far
+    # side of a logicle-transformed negative peak is often much wider (the negatives'
+    # stretch) and would call a cut well clear of the peak's body "close"; positives
+    # below half the peak's height do not move the half-height point.
+    spread = half_width_sd(dens, peak, p["side"])
     if abs(cut - centre) < 2 * spread:
         flags.append(f"tail_close_to_peak({name}: cut within 2 SD of the negative peak)")
     return cut, flags

@@ -290,6 +290,23 @@ def test_tail_close_to_peak_reads_the_tail_side_of_a_skewed_negative_peak(tmp_pa
     assert any(f.startswith("tail_close_to_peak(in_body") for f in in_body.flags)
 
 
+def test_tail_gate_ignores_a_dip_in_the_negative_peaks_top(tmp_path):
+    # A broad negative peak with a shallow dip in its top (two close halves, 0.26 and
+    # 0.34, SD 0.03), 0.5% positives at 0.75: the dip is above half the peak's height,
+    # no positive hump; the cut belongs at the end of the flank, not in the dip (~0.31).
+    rng = np.random.default_rng(3)
+    n = 50_000
+    values = np.where(rng.random(n) < 0.55, rng.normal(0.26, 0.03, n), rng.normal(0.34, 0.03, n))
+    positives = rng.random(n) < 0.005
+    values = np.where(positives, rng.normal(0.75, 0.04, n), values)
+    data = {"IFNg": values.astype(np.float32)}
+    applied = _gate(tmp_path, data, [{"name": "t", "parent": "root", "tail": {"marker": "IFNg"}}])
+    gate = applied["t"]
+    assert gate.shape.minimum[0] > 0.40
+    assert gate.mask[positives].mean() >= 0.95
+    assert gate.mask[~positives].mean() <= 0.01
+
+
 def test_boolean_gate_carries_its_operands_flags(tmp_path):
     data, _ = _tail_data(n=20_000, share=0.0003)
     gates = [

@@ -307,6 +307,32 @@ def test_tail_gate_ignores_a_dip_in_the_negative_peaks_top(tmp_path):
     assert gate.mask[~positives].mean() <= 0.01
 
 
+def test_tail_gate_flags_a_cut_that_resampling_moves():
+    from cytotrial.flow.gate_kinds.tail import tail_gate
+
+    p = {"marker": "x", "side": "above", "fraction": 0.01, "quantile": None}
+    p |= {"shoulder": 0.0, "min_events": 20}
+
+    def flagged(values: np.ndarray) -> bool:
+        _, flags = tail_gate("t", values, len(values), p, values, len(values))
+        return any(f.startswith("unstable_tail_cut(t") for f in flags)
+
+    unstable, stable = 0, 0
+    for seed in range(1, 9):
+        rng = np.random.default_rng(seed)
+        n = 20_000
+        # 8% positives spread flat over 0.4-0.8, ~2x the 1% floor: nothing marks where
+        # the negatives end, so each resample stops at another dip of the plateau
+        flat = rng.random(n) < 0.08
+        values = np.where(flat, rng.uniform(0.4, 0.8, n), rng.normal(0.3, 0.04, n))
+        unstable += flagged(values.astype(np.float32))
+        # 0.5% positives in a separate hump: a clean cut at the end of the flank
+        hump = rng.random(n) < 0.005
+        values = np.where(hump, rng.normal(0.7, 0.06, n), rng.normal(0.3, 0.04, n))
+        stable += flagged(values.astype(np.float32))
+    assert unstable >= 3 and stable == 0, (unstable, stable)
+
+
 def test_boolean_gate_carries_its_operands_flags(tmp_path):
     data, _ = _tail_data(n=20_000, share=0.0003)
     gates = [

@@ -16,7 +16,9 @@ One-sided cut on one marker, from the parent's events (or a control gate's):
 Flags: tail_not_reached (the density never falls: no cut on the grid, gate empty),
 tail_close_to_peak (cut within 2 SDs of the negative peak, from its half-height width on
 the tail's side: the cut is in the peak's body, too many positives),
-few_tail_events (fewer than `min_events` events beyond the cut), few_control_events
+few_tail_events (fewer than `min_events` events beyond the cut), unstable_tail_cut
+(fraction cuts with enough events: resampling moves the cut across more events than
+max(5%, 3 Poisson SDs) of those beyond it), few_control_events
 (quantile: n x (1 - q) < 20), too_few_events.
 """
 
@@ -28,6 +30,9 @@ from cytotrial.flow.density import density, half_width_sd, percentiles
 from cytotrial.flow.gates import RectangleGate
 
 MIN_EVENTS = 30
+REPLICATES = 5  # resamples per cut (as gating.REPLICATES, for the threshold cuts)
+REPLICATE_EVENTS = 20_000  # events per resample (at most)
+MOVED_SHARE = 0.05  # as the threshold cuts' max_cut_moved default
 
 
 def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float, list[str]]:
@@ -84,6 +89,33 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     return cut, flags
 
 
+def unstable_tail(
+    name: str, values: np.ndarray, count: int, p: dict, cut: float, events: np.ndarray
+) -> str | None:
+    """A flag when the cut is less stable than the tail's own count (guide §6: stability
+    of a cut when the parent is resampled): the cut is placed again on REPLICATES
+    resamples of `values` (at most REPLICATE_EVENTS each, same kernel width); the largest
+    number of `events` the moves carry across the cut is compared with the events beyond
+    it, N: more than max(MOVED_SHARE x N, 3 sqrt(N)) (three Poisson SDs of N, the noise a
+    tail count has anyway) means the cut, not only the count, is uncertain."""
+    above = p["side"] == "above"
+    beyond = int(np.count_nonzero(events >= cut if above else events < cut))
+    rng = np.random.default_rng([len(values), beyond])
+    size = min(len(values), REPLICATE_EVENTS)
+    moved = 0
+    for _ in range(REPLICATES):
+        again, _flags = tail_cut(name, values.take(rng.integers(0, len(values), size)), count, p)
+        if np.isfinite(again):
+            low, high = min(cut, again), max(cut, again)
+            moved = max(moved, int(np.count_nonzero((events >= low) & (events < high))))
+    if moved > max(MOVED_SHARE * beyond, 3 * np.sqrt(beyond)):
+        return (
+            f"unstable_tail_cut({name}: resampling moves {moved} events across the cut, "
+            f"{beyond} beyond it)"
+        )
+    return None
+
+
 def tail_gate(
     name: str, values: np.ndarray, count: int, p: dict, parent_values: np.ndarray, parent_count: int
 ) -> tuple[RectangleGate, list[str]]:
@@ -97,6 +129,10 @@ def tail_gate(
         expected = round(beyond * parent_count / len(finite))
         if expected < p["min_events"]:
             flags.append(f"few_tail_events({name}: {expected} < {p['min_events']})")
+        elif p["quantile"] is None and len(values) >= MIN_EVENTS:
+            unstable = unstable_tail(name, values[np.isfinite(values)], count, p, cut, finite)
+            if unstable is not None:
+                flags.append(unstable)
     marker = p["marker"]
     if above:
         return RectangleGate((marker,), (cut,), (None,)), flags

@@ -106,3 +106,36 @@ def test_tiny_polygon_far_from_zero_falls_back_to_the_exact_test():
     x, y = (v.astype(np.float32) for v in _events(vertices, rng, 20_000))
     expected = fu_gating.points_in_polygon(vertices, np.column_stack([x, y]).astype(float))
     assert np.array_equal(points_in_polygon(vertices, x, y), expected)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.001, 0.1, 0.24, 0.26, 1.0])
+def test_shapes_on_a_small_parent_test_only_its_events_with_the_same_result(share):
+    from cytotrial.flow.gates import EllipseGate, PolygonGate
+    from cytotrial.flow.gating import SUBSET_SHARE, member
+
+    rng = np.random.default_rng(10)
+    n = 100_000
+    data = {d: rng.uniform(0, 1, n).astype(np.float32) for d in ("a", "b")}
+    parent = rng.random(n) < share
+    shapes = [
+        PolygonGate(("a", "b"), tuple(map(tuple, _star(6, 0.5, (0.5, 0.5), 0.4)))),
+        PolygonGate(("b", "a"), ((0.1, 0.1), (0.9, 0.2), (0.5, 0.8))),
+        EllipseGate(("a", "b"), (0.5, 0.4), ((0.04, 0.01), (0.01, 0.02)), 1.0),
+    ]
+    tested = []
+    for shape in shapes:
+        kept = type(shape).contains
+
+        def spy(self, values, kept=kept):
+            tested.append(len(next(iter(values.values()))))
+            return kept(self, values)
+
+        type(shape).contains = spy
+        try:
+            ours = member(shape, data, {}, parent)
+        finally:
+            type(shape).contains = kept
+        assert np.array_equal(ours, shape.contains(data) & parent)
+    small = parent.sum() < SUBSET_SHARE * n
+    expected = (parent.sum() if parent.any() else None) if small else n
+    assert all(t == expected for t in tested) if expected else tested == []

@@ -98,8 +98,7 @@ def gate_events(
         clock = time.perf_counter()
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
-        mask = contains(shape, data, masks)  # a boolean gate reads earlier gates' masks
-        mask &= parent
+        mask = member(shape, data, masks, parent)  # a boolean gate reads earlier masks
         masks[spec.name] = mask
         cuts = tuple(mixtures.pop(("cuts", spec.name), ()))
         applied[spec.name] = AppliedGate(spec, shape, mask, tuple(flags), cuts)
@@ -125,11 +124,29 @@ def apply_gates(
     n = len(next(iter(data.values())))
     masks = {"root": np.ones(n, dtype=bool)}
     for spec in template.gates:
-        mask = contains(shapes[spec.name], data, masks)
-        mask &= masks[spec.parent]
-        masks[spec.name] = mask
+        masks[spec.name] = member(shapes[spec.name], data, masks, masks[spec.parent])
     del masks["root"]
     return masks
+
+
+SUBSET_SHARE = 0.25  # polygons/ellipses on a parent smaller than this share: its events only
+
+
+def member(shape, data: dict[str, np.ndarray], masks: dict, parent: np.ndarray) -> np.ndarray:
+    """The events of `parent` inside `shape`. A polygon or ellipse (~10 array passes
+    per event) is tested on the parent's events only when they are few: the same
+    membership, element by element, without testing the rest of the file."""
+    if isinstance(shape, PolygonGate | EllipseGate):
+        count = int(np.count_nonzero(parent))
+        if count < SUBSET_SHARE * len(parent):
+            index = np.flatnonzero(parent)
+            mask = np.zeros(len(parent), dtype=bool)
+            if count:
+                mask[index] = shape.contains({d: data[d].take(index) for d in shape.dims})
+            return mask
+    mask = contains(shape, data, masks)
+    mask &= parent
+    return mask
 
 
 def subsample(values: np.ndarray, limit: int | None = None) -> np.ndarray:

@@ -90,10 +90,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench_flow_") as tmp:
         for n in args.events:
             path = _write_file(Path(tmp), n)
+            timed = _time_runs(path, n, panel, templates, args.repeat)
             for name, template in templates.items():
                 print(f"\ntemplate {name}")
-                row = _measure(path, n, panel, template, args, Path(tmp))
-                row["template"] = name
+                row = {**timed[name], "template": name}
+                row["kinds"] = _kind_times(path, panel, template, args.repeat)
+                _check(row, path, panel, template, args, Path(tmp))
                 identical &= row["identical"]
                 results.append(row)
             path.unlink()
@@ -115,31 +117,50 @@ def _write_file(tmp: Path, n: int) -> Path:
     return path
 
 
-def _measure(path: Path, n: int, panel: Panel, template: GatingTemplate, args, tmp: Path) -> dict:
-    row: dict = {"events": n, "size_mb": path.stat().st_size / 1e6, "load_before": _load()}
-    analyse_sample("warm-up", path, panel, template, keep_plot_data=False)  # tables, caches
-    runs: list[dict[str, float]] = []
-    raw, sha = [], []
-    for _ in range(args.repeat):
+def _time_runs(
+    path: Path, n: int, panel: Panel, templates: dict[str, GatingTemplate], repeat: int
+) -> dict[str, dict]:
+    """Read-to-MFI times per template, the templates interleaved run by run (a load
+    change on the shared machine then hits every template alike): wall and CPU time
+    of this process, and the 1-minute load average at each run."""
+    rows: dict[str, dict] = {}
+    for name, template in templates.items():
+        analyse_sample("warm-up", path, panel, template, keep_plot_data=False)  # tables
+        rows[name] = {"events": n, "size_mb": path.stat().st_size / 1e6, "load_before": _load()}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in templates}
+    raw, sha, loads = [], [], []
+    for _ in range(repeat):
         clock = time.perf_counter()
         np.fromfile(path, dtype=np.uint8)
         raw.append(time.perf_counter() - clock)
-        result = analyse_sample(SAMPLE["sample_id"], path, panel, template, keep_plot_data=False)
-        if result.status != "ok":
-            sys.exit(f"analysis failed: {result.reason}")
-        runs.append(result.timings_s)
+        for name, template in templates.items():
+            cpu = time.process_time()
+            result = analyse_sample(
+                SAMPLE["sample_id"], path, panel, template, keep_plot_data=False
+            )
+            cpu = time.process_time() - cpu
+            if result.status != "ok":
+                sys.exit(f"analysis failed ({name}): {result.reason}")
+            runs[name].append({**result.timings_s, "cpu": cpu})
         clock = time.perf_counter()
         sha256_of_file(path)
         sha.append(time.perf_counter() - clock)
-    for stage in STAGES:
-        row[stage] = statistics.median(r[stage] for r in runs)
-    row["total"] = statistics.median(sum(r[s] for s in STAGES) for r in runs)
-    row["total_min"] = min(sum(r[s] for s in STAGES) for r in runs)
-    row["fromfile"] = statistics.median(raw)
-    row["sha256"] = statistics.median(sha)
-    row["kinds"] = _kind_times(path, panel, template, args.repeat)
-    row["load_after"] = _load()
+        loads.append(_load()[0])
+    for name, row in rows.items():
+        for stage in STAGES:
+            row[stage] = statistics.median(r[stage] for r in runs[name])
+        row["total"] = statistics.median(sum(r[s] for s in STAGES) for r in runs[name])
+        row["total_min"] = min(sum(r[s] for s in STAGES) for r in runs[name])
+        row["cpu"] = statistics.median(r["cpu"] for r in runs[name])
+        row["fromfile"] = statistics.median(raw)
+        row["sha256"] = statistics.median(sha)
+        row["load_runs"] = statistics.median(loads)
+        row["load_after"] = _load()
+    return rows
 
+
+def _check(row: dict, path: Path, panel: Panel, template: GatingTemplate, args, tmp: Path) -> None:
+    """Membership checks (LUT vs exact logicle, ours vs FlowKit) and FlowKit's time."""
     # Adaptive analysis: lookup table vs exact logicle (same gates, same membership?)
     result = analyse_sample("lut", path, panel, template)
     exact = analyse_sample("exact", path, panel, template, exact_logicle=True)
@@ -162,14 +183,14 @@ def _measure(path: Path, n: int, panel: Panel, template: GatingTemplate, args, t
         repeat = args.flowkit_repeat or args.repeat
         xml = tmp / f"{path.stem}.gating.xml"
         write_gatingml(strategy_from_applied(result.applied, panel, result.spillover), xml)
-        fk_masks, fk_times = _flowkit(path, xml, shapes, repeat)
+        fk_masks, fk_times, fk_cpus = _flowkit(path, xml, shapes, repeat)
         row["flowkit"] = statistics.median(fk_times)
+        row["flowkit_cpu"] = statistics.median(fk_cpus)
         row["flowkit_vs_exact"] = {
             name: int(np.count_nonzero(fk_masks[name] != masks_exact[name])) for name in shapes
         }
         row["identical"] &= not any(row["flowkit_vs_exact"].values())
     _print_membership(row, shapes)
-    return row
 
 
 def _static_masks(
@@ -211,16 +232,17 @@ def _flowkit(path: Path, xml: Path, shapes: dict, repeat: int):
 
     strategy = fk.parse_gating_xml(str(xml))
     ids = {name: xml_id(name, set()) for name in shapes}  # the export's gate ids
-    times = []
+    times, cpus = [], []
     for _ in range(repeat):
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         sample = fk.Sample(str(path))
         results = strategy.gate_sample(sample)
         times.append(time.perf_counter() - clock)
+        cpus.append(time.process_time() - cpu)
     masks = {
         name: np.asarray(results.get_gate_membership(ids[name]), dtype=bool) for name in shapes
     }
-    return masks, times
+    return masks, times, cpus
 
 
 def _print_membership(row: dict, shapes: dict) -> None:
@@ -239,8 +261,8 @@ def _print_table(results: list[dict]) -> None:
     ms = 1000.0
     print("\nPer-file time, median of runs, ms (ours: read to MFI on one core)")
     head = [
-        "template", "events", "MB", *STAGES, "total", "fromfile", "read/raw", "sha256", "FlowKit",
-        "FK/ours", "identical", "load",
+        "template", "events", "MB", *STAGES, "total", "cpu", "fromfile", "read/raw", "sha256",
+        "FlowKit", "FK cpu", "FK/ours", "FK/ours cpu", "identical", "load (before/runs/after)",
     ]  # fmt: skip
     print(" | ".join(head))
     for r in results:
@@ -251,13 +273,16 @@ def _print_table(results: list[dict]) -> None:
             f"{r['size_mb']:.0f}",
             *(f"{r[s] * ms:.1f}" for s in STAGES),
             f"{r['total'] * ms:.0f}",
+            f"{r['cpu'] * ms:.0f}",
             f"{r['fromfile'] * ms:.1f}",
             f"{r['read'] / r['fromfile']:.2f}x",
             f"{r['sha256'] * ms:.0f}",
             "-" if flowkit is None else f"{flowkit * ms:.0f}",
+            "-" if flowkit is None else f"{r['flowkit_cpu'] * ms:.0f}",
             "-" if flowkit is None else f"{flowkit / r['total']:.1f}x",
+            "-" if flowkit is None else f"{r['flowkit_cpu'] / r['cpu']:.1f}x",
             "yes" if r["identical"] else "NO",
-            f"{r['load_before'][0]:.2f}/{r['load_after'][0]:.2f}",
+            f"{r['load_before'][0]:.2f}/{r['load_runs']:.2f}/{r['load_after'][0]:.2f}",
         ]
         print(" | ".join(cells))
     for r in results:
@@ -266,6 +291,14 @@ def _print_table(results: list[dict]) -> None:
             f"{r['template']}, {r['events']:,} events: {per_million * ms:.0f} ms per 1M events "
             f"read to MFI (fastest run {r['total_min'] * ms:.0f} ms)"
         )
+    first = {r["events"]: r for r in reversed(results)}  # the first template of each size
+    for r in results:
+        if r is not first[r["events"]]:
+            base = first[r["events"]]
+            print(
+                f"{r['template']} / {base['template']} at {r['events']:,} events (interleaved "
+                f"runs): wall {r['total'] / base['total']:.2f}x, cpu {r['cpu'] / base['cpu']:.2f}x"
+            )
 
 
 def _print_kinds(results: list[dict]) -> None:

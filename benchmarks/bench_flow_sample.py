@@ -8,7 +8,8 @@ to a temporary directory. Each template is timed on it: the default one (thresho
 quadrants, area/height singlets, scatter clusters) and an example using the gate kinds
 of issue 15 (2-D density clusters on scatter and on markers, a tail, boolean and/or/not,
 a fixed polygon and ellipse, height x width singlets). Then, each a median over
---repeat runs in this process:
+--repeat runs in this process (the templates' runs interleaved, so that a change of
+load on a shared machine hits each alike):
 
 * ours: `analyse_sample` split into read / QC / compensate / transform / gate / MFI
   (total = read to MFI; the file's SHA-256, recorded for provenance, is listed apart),
@@ -24,6 +25,11 @@ a fixed polygon and ellipse, height x width singlets). Then, each a median over
   parameters, linear scatter), read with `flowkit.parse_gating_xml` (not timed).
   Our engine applies the same fixed gates with exact logicle (flowutils) and with
   the lookup table; membership of every gate is compared event by event.
+
+`cpu` is this process's CPU time (time.process_time: every thread, e.g. BLAS helpers)
+for the whole `analyse_sample` call (so with the SHA-256) and for FlowKit's Sample +
+gate_sample: on a loaded machine, wall times grow with the wait for a core, CPU
+times much less. The fastest runs are printed too.
 
 Also printed: whether the whole adaptive analysis gives the same membership with the
 lookup table as with exact logicle, the import cost of the per-sample job, and the
@@ -185,6 +191,7 @@ def _check(row: dict, path: Path, panel: Panel, template: GatingTemplate, args, 
         write_gatingml(strategy_from_applied(result.applied, panel, result.spillover), xml)
         fk_masks, fk_times, fk_cpus = _flowkit(path, xml, shapes, repeat)
         row["flowkit"] = statistics.median(fk_times)
+        row["flowkit_min"] = min(fk_times)
         row["flowkit_cpu"] = statistics.median(fk_cpus)
         row["flowkit_vs_exact"] = {
             name: int(np.count_nonzero(fk_masks[name] != masks_exact[name])) for name in shapes
@@ -290,6 +297,12 @@ def _print_table(results: list[dict]) -> None:
         print(
             f"{r['template']}, {r['events']:,} events: {per_million * ms:.0f} ms per 1M events "
             f"read to MFI (fastest run {r['total_min'] * ms:.0f} ms)"
+            + (
+                f"; FlowKit fastest {r['flowkit_min'] * ms:.0f} ms, "
+                f"{r['flowkit_min'] / r['total_min']:.1f}x ours fastest"
+                if "flowkit_min" in r
+                else ""
+            )
         )
     first = {r["events"]: r for r in reversed(results)}  # the first template of each size
     for r in results:

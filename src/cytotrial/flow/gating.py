@@ -42,7 +42,7 @@ from cytotrial.flow.density import (
     valley_index,
 )
 from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
-from cytotrial.flow.gate_kinds.boolean import contains
+from cytotrial.flow.gate_kinds.boolean import BooleanGate, contains
 from cytotrial.flow.gate_kinds.resolve import resolve_kind
 from cytotrial.flow.gates import EllipseGate, Gate, PolygonGate, RectangleGate
 from cytotrial.flow.gating_template import GateSpec, GatingTemplate, ThresholdSpec
@@ -132,7 +132,9 @@ def apply_gates(
 SUBSET_SHARE = 0.25  # polygons/ellipses on a parent smaller than this share: its events only
 
 
-def member(shape, data: dict[str, np.ndarray], masks: dict, parent: np.ndarray) -> np.ndarray:
+def member(
+    shape: Gate | BooleanGate, data: dict[str, np.ndarray], masks: dict, parent: np.ndarray
+) -> np.ndarray:
     """The events of `parent` inside `shape`. A polygon or ellipse (~10 array passes
     per event) is tested on the parent's events only when they are few: the same
     membership, element by element, without testing the rest of the file."""

@@ -9,7 +9,6 @@ for every new kind.
 from __future__ import annotations
 
 import csv
-import time
 import warnings
 
 import numpy as np
@@ -194,19 +193,16 @@ def test_cluster_flags_a_target_that_flips_on_resampling():
     assert flags == [] and shape.contains({"a": x, "b": y})[n:].mean() > 0.95
 
 
-def test_cluster_kde_is_cheap_on_200k_events():
+def test_cluster_on_200k_events_uses_one_128_grid():
+    # speed lives in benchmarks/bench_flow_sample.py (per gate kind); here the shape of
+    # the work: a fixed 128 x 128 grid, whatever the number of events
     rng = np.random.default_rng(4)
     xy = rng.normal(size=(200_000, 2)).astype(np.float32)
     p = parse_kind("cluster", {"x": "a", "y": "b"})
-    cluster_gate("warm", xy[:, 0], xy[:, 1], 1_000_000, p)
-    clock = time.perf_counter()
     grid = kde2d(xy[:, 0], xy[:, 1], 1_000_000)
-    kde = time.perf_counter() - clock
-    clock = time.perf_counter()
     shape, flags = cluster_gate("c", xy[:, 0], xy[:, 1], 1_000_000, p)
-    whole = time.perf_counter() - clock
     assert grid.values.shape == (128, 128) and flags == []
-    assert kde < 0.1 and whole < 0.25, (kde, whole)  # measured ~7 ms and ~14 ms
+    assert shape.contains({"a": xy[:, 0], "b": xy[:, 1]}).mean() > 0.8
 
 
 # ------------------------------------------------------------------ tail

@@ -10,7 +10,6 @@ of the simulator's own numpy calibration.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -704,16 +703,6 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path: Path) -> None:
     assert plan_flow_samples(simulate_clinical(7), 7).equals(
         plan_flow_samples(simulate_clinical(7), 7)
     )
-
-
-def test_fast_enough_for_parse_time() -> None:
-    simulate_clinical(1)  # imports and caches warmed up
-    best = float("inf")
-    for seed in (2021, 3, 11):
-        start = time.perf_counter()
-        plan_flow_samples(simulate_clinical(seed), seed)
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0, f"simulate_clinical + plan_flow_samples took {best:.2f} s"
 
 
 def test_in_memory_tables_match_files(trial: Callable) -> None:

@@ -159,6 +159,21 @@ def test_cluster_contour_at_the_grid_edge_is_flagged():
     assert any(f.startswith("cluster_open(edge") for f in flags)
 
 
+def test_tight_cluster_at_the_top_of_its_parent_is_not_open():
+    """A small, tight cluster that is the brightest population of its parent ends just
+    inside the last events; the kernel (as wide as the parent's spread asks) smears it
+    past them. Not piled at the edge, so not flagged (68983's TCRgd-bright T cells)."""
+    rng = np.random.default_rng(6)
+    bulk = rng.normal([0.5, 0.2], [0.06, 0.12], size=(20_000, 2))
+    tight = rng.normal([0.35, 0.7], [0.03, 0.015], size=(2_500, 2))
+    x, y = np.vstack([bulk, tight]).T
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_y"})
+    shape, flags = cluster_gate("top", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[20_000:].mean() >= 0.95 and inside[:20_000].mean() <= 0.01
+    assert flags == []
+
+
 def test_cluster_kde_is_cheap_on_200k_events():
     rng = np.random.default_rng(4)
     xy = rng.normal(size=(200_000, 2)).astype(np.float32)

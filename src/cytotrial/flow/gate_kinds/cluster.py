@@ -304,7 +304,7 @@ def cluster_gate(
     region = _fill_holes(_grow(seed, (grid.values >= level) & ~foreign))
     vertices = contour_polygon(grid, region, level)
     flags = []
-    if _open(grid, region, grid.values[chosen]):
+    if _open(grid, region, grid.values[chosen], (x, y)):
         flags.append(f"cluster_open({name}: dense at the edge of the events' range)")
     if len(vertices) < 3:
         return empty, [*flags, f"no_cluster({name})"]
@@ -315,16 +315,42 @@ def cluster_gate(
 OPEN_DENSITY = 0.25  # of the peak: a cluster this dense at the events' range is cut there
 
 
-def _open(grid: Grid, region: np.ndarray, height: float) -> bool:
-    """The region is still dense (>= OPEN_DENSITY x its peak) where the events end (their
-    0.05th/99.95th percentiles on either axis): events piled at the edge of the scale,
-    so the contour is cut by the data's edge rather than closed by the density."""
+def _open(
+    grid: Grid, region: np.ndarray, height: float, events: tuple[np.ndarray, np.ndarray]
+) -> bool:
+    """The region is still dense where the events end (their 0.05th/99.95th percentiles
+    on either axis): events piled at the edge of the scale, so the contour is cut by the
+    data's edge rather than closed by the density. Dense means both the smoothed density
+    (>= OPEN_DENSITY x the peak) and the region's own events: the edge's grid line holds
+    >= OPEN_DENSITY x the region's fullest line on that axis. The kernel alone is not
+    enough: it spreads a bright cluster that ends steeply just inside the last events
+    (a TCRgd-bright or CD11c-bright blob at the top of its parent) past where they end."""
     x_low, x_high, y_low, y_high = grid.data_box
     dense = region & (grid.values >= OPEN_DENSITY * height)
+    if not dense.any():
+        return False
+    counts = _region_counts(grid, region, events)
     for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
+        lines = counts.sum(axis=1 - axis)  # the region's events per grid line of this axis
         for edge in (low, high):
             index = min(int(np.searchsorted(centres, edge)), len(centres) - 1)
             line = dense[index] if axis == 0 else dense[:, index]
-            if line.any():
+            if line.any() and lines[index] >= OPEN_DENSITY * lines.max():
                 return True
     return False
+
+
+def _region_counts(
+    grid: Grid, region: np.ndarray, events: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Events per grid cell (nearest centre), zero outside the region."""
+    size_x, size_y = region.shape
+    index = []
+    for centres, values, size in ((grid.x, events[0], size_x), (grid.y, events[1], size_y)):
+        step = centres[1] - centres[0]
+        found = np.floor((values - (centres[0] - step / 2)) / step)
+        index.append(np.clip(np.nan_to_num(found, nan=-1), -1, size).astype(np.intp))
+    ix, iy = index
+    kept = (ix >= 0) & (ix < size_x) & (iy >= 0) & (iy < size_y)
+    counts = np.bincount(ix[kept] * size_y + iy[kept], minlength=size_x * size_y)
+    return counts.reshape(size_x, size_y) * region

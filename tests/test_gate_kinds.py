@@ -174,6 +174,39 @@ def test_tight_cluster_at_the_top_of_its_parent_is_not_open():
     assert flags == []
 
 
+def _flat_and_big(seed, n_flat=500, centres=((0.3, 0.7),), width=0.3):
+    """A big round blob and one or more small blobs with a flat top (uniform in x)."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.normal([0.5, 0.2], [0.05, 0.05], size=(3000, 2))]
+    for cx, cy in centres:
+        flat_x = rng.uniform(cx - width / 2, cx + width / 2, n_flat)
+        parts.append(np.column_stack([flat_x, rng.normal(cy, 0.03, n_flat)]))
+    return np.vstack(parts).T
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_noise_does_not_split_a_small_flat_cluster(seed):
+    """On a small parent, sampling noise makes several local maxima on one flat-topped
+    blob; a ranked pick (the highest on y) must take the whole blob, not one piece."""
+    x, y = _flat_and_big(seed)
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_y"})
+    shape, _ = cluster_gate("flat", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[3000:].mean() >= 0.95 and inside[:3000].mean() <= 0.01
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_small_separate_clusters_stay_apart(seed):
+    """The noise rule merges only dips within the sampling noise: two small blobs with
+    an empty gap between them remain two clusters."""
+    x, y = _flat_and_big(seed, n_flat=300, centres=((0.15, 0.7), (0.55, 0.7)), width=0.1)
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "low_x"})
+    shape, _ = cluster_gate("left", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[3000:3300].mean() >= 0.95 and inside[3300:].mean() <= 0.01
+    assert inside[:3000].mean() <= 0.01
+
+
 def test_cluster_kde_is_cheap_on_200k_events():
     rng = np.random.default_rng(4)
     xy = rng.normal(size=(200_000, 2)).astype(np.float32)

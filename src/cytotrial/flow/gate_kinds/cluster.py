@@ -5,7 +5,9 @@
    (robust spread x n^(-1/6) x adjust, n the parent's full count), applied as a
    separable convolution (shifted sums: no BLAS, whose threads cost more than the sums).
 2. Peaks: grid cells higher than their 8 neighbours and at least `min_height` x the
-   highest peak.
+   highest peak. A peak joins a higher neighbour (merge_shallow) when the saddle between
+   their basins is >= MERGE_SADDLE x its height or its rise above that saddle is within
+   NOISE_SDS SDs of the KDE's sampling noise (one blob split by noise on a small parent).
 3. The target peak: the one nearest `near` (a location fixed before seeing data), or
    the `pick`-th by `by` (height, or position: high_x, low_x, high_y, low_y).
 4. Region: the 4-connected cells around the peak whose density is >= `level` x the
@@ -57,6 +59,7 @@ class Grid:
     y: np.ndarray
     values: np.ndarray
     data_box: tuple[float, float, float, float] = (-np.inf, np.inf, -np.inf, np.inf)
+    scale: float | None = None  # events-weight per unit of values (None: unknown)
 
 
 def kde2d(
@@ -87,7 +90,8 @@ def kde2d(
     values = _smooth(values, widths[1] / step_y, axis=1)
     centres_x = x0 + (np.arange(size) + 0.5) * step_x
     centres_y = y0 + (np.arange(size) + 0.5) * step_y
-    return Grid(centres_x, centres_y, values / max(values.max(), 1e-300), tuple(box))
+    top = max(float(values.max()), 1e-300)
+    return Grid(centres_x, centres_y, values / top, tuple(box), top)
 
 
 def _smooth(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
@@ -137,6 +141,10 @@ def basins(values: np.ndarray) -> np.ndarray:
 
 
 MERGE_SADDLE = 0.8  # a peak whose saddle to a higher one is >= this x its height joins it
+# ... or whose rise above that saddle is within this many SDs of the density's sampling
+# noise (the 1-D peak finder's peak_noise_sds default): on small parents, noise splits
+# one blob into several local maxima and a ranked pick would take one of the pieces.
+NOISE_SDS = 4.0
 
 
 def basin_labels(values: np.ndarray, found: list[tuple[int, int]]) -> np.ndarray:
@@ -149,10 +157,16 @@ def basin_labels(values: np.ndarray, found: list[tuple[int, int]]) -> np.ndarray
 
 
 def merge_shallow(
-    values: np.ndarray, found: list[tuple[int, int]], label: np.ndarray
+    values: np.ndarray, found: list[tuple[int, int]], label: np.ndarray, scale: float | None = None
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Join each peak to a higher neighbour when the saddle between their basins is at
-    least MERGE_SADDLE x its height (bumps of one population); relabels the basins."""
+    least MERGE_SADDLE x its height (bumps of one population) or, with `scale` (events
+    per unit of `values`), when it rises less than NOISE_SDS sampling SDs above that
+    saddle (noise); relabels the basins.
+
+    Noise: a grid value is a sum of events weighted by unnormalised Gaussian kernels
+    (weight 1 at the centre), so for a locally even density its variance is the events'
+    expected weight x sum(w^2) / sum(w) = half its value (in event units), per value."""
     count = len(found)
     if count < 2:
         return found, label
@@ -170,14 +184,28 @@ def merge_shallow(
     owner = list(range(count))
     for q in range(count - 1, 0, -1):
         p = int(np.argmax(saddle[q, :q]))
-        if saddle[q, p] >= MERGE_SADDLE * height[q]:
+        if saddle[q, p] >= MERGE_SADDLE * height[q] or _within_noise(
+            height[q], saddle[q, p], scale
+        ):
             owner[q] = p
+            # q's basin is now p's: p's saddles to the others are the higher of the two
+            # (a peak beside q but not beside p may still join p through q's basin)
+            saddle[p] = np.maximum(saddle[p], saddle[q])
+            saddle[:, p] = saddle[p]
     for q in range(count):  # owners are higher, so earlier: already resolved
         owner[q] = owner[owner[q]]
     kept = sorted(set(owner))
     index = {peak: k for k, peak in enumerate(kept)}
     lookup = np.array([index[owner[q]] for q in range(count)] + [-1])
     return [found[k] for k in kept], lookup[label]
+
+
+def _within_noise(height: float, saddle: float, scale: float | None) -> bool:
+    """The rise from `saddle` to `height` is under NOISE_SDS SDs of their sampling noise."""
+    if scale is None:
+        return False
+    rise = (height - saddle) * scale
+    return bool(rise < NOISE_SDS * np.sqrt(max(height + saddle, 0.0) * scale / 2))
 
 
 def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -277,7 +305,7 @@ def cluster_gate(
     if not found:
         return empty, [f"no_cluster({name})"]
     label = basin_labels(grid.values, found)
-    found, label = merge_shallow(grid.values, found, label)
+    found, label = merge_shallow(grid.values, found, label, grid.scale)
     if p["near"] is not None:
         target = np.asarray(p["near"])
         where = np.array([(grid.x[i], grid.y[j]) for i, j in found])

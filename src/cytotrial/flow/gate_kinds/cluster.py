@@ -360,8 +360,10 @@ def _open(
     counts = _region_counts(grid, region, events)
     for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
         lines = counts.sum(axis=1 - axis)  # the region's events per grid line of this axis
+        step = centres[1] - centres[0]
         for edge in (low, high):
-            index = min(int(np.searchsorted(centres, edge)), len(centres) - 1)
+            # the grid line (bin) holding the edge
+            index = int(np.clip((edge - centres[0]) / step + 0.5, 0, len(centres) - 1))
             line = dense[index] if axis == 0 else dense[:, index]
             if line.any() and lines[index] >= OPEN_DENSITY * lines.max():
                 return True

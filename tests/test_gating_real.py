@@ -301,6 +301,21 @@ def test_benchmark_has_a2004_rows(tmp_path):
     assert int(full["Live/APC/mDC"]["expert_events"]) == 449  # the FlowKit truth, full file
 
 
+def test_cytoexplorer_low_scores_carry_flags(tmp_path):
+    """Every cytoexplorer population the engine gets wrong says so (target 3), on the
+    full files and the subsamples; the CD69+ tail gates say why (issue 15 item 2)."""
+    shared_path("data", "real-gated", "cytoexplorer_mouse_activation", "labels")
+    _, rows = benchmark_table(tmp_path, "cytoexplorer")
+    assert {r["subsample"] for r in rows} == {"full", "5000"}
+    low = [r for r in rows if int(r["expert_events"]) >= 100 and float(r["f1"]) < 0.85]
+    assert low, "the known gaps (dendritic cells, CD69+) are gone: update this test"
+    assert [r for r in low if not r["flags"]] == []
+    tails = ("few_tail_events", "tail_close_to_peak", "tail_at_shoulder", "tail_not_reached")
+    for r in low:
+        if r["population"].startswith("CD69+"):
+            assert any(t in r["flags"] for t in tails), (r["file"], r["population"], r["flags"])
+
+
 # --- (d) issue 15's targets ------------------------------------------------------------
 
 

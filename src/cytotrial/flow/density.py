@@ -20,6 +20,43 @@ MIN_PROMINENCE = 0.05  # peak_prominence: kept if it rises this far (share of th
 NOISE_SDS = 4.0  # peak_noise_sds: ... or this many SDs of the density's sampling noise
 MIN_PEAK_EVENTS = 30  # peak_min_events: ... with at least this many events in its basin
 KERNEL_ROUGHNESS = 1 / (2 * np.sqrt(np.pi))  # R(K) of the Gaussian kernel
+SPIKE_SHARE = 0.001  # ties at the lowest/highest value holding this share are a spike
+
+
+def spike_mask(values: np.ndarray) -> np.ndarray | None:
+    """Events tied at the minimum or maximum of `values` when the ties hold SPIKE_SHARE
+    of them (at least 5): the zero spike of mass cytometry, a pile-up at an ADC's floor,
+    saturation. None when there is no spike. `values` must be finite."""
+    if len(values) == 0:
+        return None
+    least = max(5, SPIKE_SHARE * len(values))
+    spike = None
+    for end in (values.min(), values.max()):
+        at = values == end
+        if np.count_nonzero(at) >= least:
+            spike = at if spike is None else spike | at
+    return spike
+
+
+def without_spikes(values: np.ndarray) -> tuple[np.ndarray, float | None, float | None, tuple]:
+    """`values` without ties at their minimum or maximum that hold SPIKE_SHARE of them
+    (exact zeros of mass cytometry, saturation at the channel maximum); the low and
+    high spike values (None: no spike) and the shares of each."""
+    least = max(5, SPIKE_SHARE * len(values))
+    spikes: list[float | None] = []
+    shares = []
+    keep = None
+    for end in (values.min(), values.max()):
+        at = values == end
+        tied = int(np.count_nonzero(at))
+        if tied >= least:
+            spikes.append(float(end))
+            keep = ~at if keep is None else keep & ~at
+        else:
+            spikes.append(None)
+        shares.append(round(tied / len(values), 6) if tied >= least else 0.0)
+    cleaned = values if keep is None else values[keep]
+    return cleaned, spikes[0], spikes[1], (shares[0], shares[1])
 
 
 @dataclass(frozen=True)

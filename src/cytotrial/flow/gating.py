@@ -39,6 +39,7 @@ from cytotrial.flow.density import (
     prominent_pair,
     valley_between,
     valley_index,
+    without_spikes,
 )
 from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
 from cytotrial.flow.gate_kinds.boolean import contains
@@ -51,7 +52,6 @@ MIN_EVENTS_TO_ADAPT = 30  # fewer parent events than this: no density can be tru
 MAX_SAMPLE = 200_000  # densities and robust statistics from at most this many parent events
 REPLICATES = 5  # resamples of the parent per data-driven cut (its stability, see _confidence)
 REPLICATE_EVENTS = 20_000  # events per resample (at most)
-SPIKE_SHARE = 0.001  # ties at the lowest/highest value holding this share are a spike
 
 
 @dataclass(frozen=True)
@@ -300,7 +300,7 @@ class _Profile:
             count = round(count * len(finite) / max(len(sample), 1))
         if count < MIN_EVENTS_TO_ADAPT or len(finite) < MIN_EVENTS_TO_ADAPT:
             return cls(finite, count)
-        cleaned, low_spike, high_spike, shares = _without_spikes(finite)
+        cleaned, low_spike, high_spike, shares = without_spikes(finite)
         if len(cleaned) < MIN_EVENTS_TO_ADAPT:
             return cls(finite, count)
         count = max(round(count * len(cleaned) / len(finite)), 1)
@@ -316,26 +316,6 @@ class _Profile:
         if self.low_spike is not None and cut <= self.low_spike:
             cut = float(np.nextafter(self.low_spike, np.inf))
         return cut
-
-
-def _without_spikes(values: np.ndarray) -> tuple[np.ndarray, float | None, float | None, tuple]:
-    """`values` without ties at their minimum or maximum that hold SPIKE_SHARE of them
-    (exact zeros of mass cytometry, saturation at the channel maximum)."""
-    spikes: list[float | None] = []
-    shares = []
-    keep = None
-    least = max(5, SPIKE_SHARE * len(values))
-    for end in (values.min(), values.max()):
-        at = values == end
-        tied = int(np.count_nonzero(at))
-        if tied >= least:
-            spikes.append(float(end))
-            keep = ~at if keep is None else keep & ~at
-        else:
-            spikes.append(None)
-        shares.append(round(tied / len(values), 6) if tied >= least else 0.0)
-    cleaned = values if keep is None else values[keep]
-    return cleaned, spikes[0], spikes[1], (shares[0], shares[1])
 
 
 @dataclass(frozen=True)
@@ -690,7 +670,7 @@ def _scatter_bands(
     count = round(count * len(finite) / max(len(y), 1))
     if len(finite) < MIN_EVENTS_TO_ADAPT:
         return None
-    finite = _without_spikes(finite)[0]  # saturated side scatter: not a cloud
+    finite = without_spikes(finite)[0]  # saturated side scatter: not a cloud
     if len(finite) < MIN_EVENTS_TO_ADAPT:
         return None
     low, q25, q75, high = percentiles(finite, [0.1, 25, 75, 99.9])

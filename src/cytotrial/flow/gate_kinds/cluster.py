@@ -1,7 +1,8 @@
 """2-D density-contour cluster gate (gating-methods guide §3.2), numpy only.
 
 1. A binned KDE on a G x G grid (default 128) over the parent's events (a subsample of
-   at most MAX_SAMPLE): per-axis Gaussian kernels of the 2-D Scott width
+   at most MAX_SAMPLE; events in a spike of either dimension left out): per-axis
+   Gaussian kernels of the 2-D Scott width
    (robust spread x n^(-1/6) x adjust, n the parent's full count), applied as a
    separable convolution (shifted sums: no BLAS, whose threads cost more than the sums).
 2. Peaks: grid cells higher than their 8 neighbours and at least `min_height` x the
@@ -15,6 +16,9 @@
 5. Polygon: marching squares on the density at that level, restricted to the region
    (inside pushed just above it, other cells just below), one closed contour, CCW.
 Membership is then point-in-polygon on every event, as Gating-ML/FlowKit apply it.
+6. Stability: steps 2-4 again on REPLICATES bootstrap resamples (same grid and kernel);
+   a cluster whose events change side by more than MAX_MOVED (of the events in the cluster
+   or its resampled copy) is flagged unstable_cluster.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cytotrial.flow.density import percentiles
+from cytotrial.flow.density import percentiles, spike_mask
 from cytotrial.flow.gates import PolygonGate
 
 MIN_EVENTS = 30
@@ -59,6 +63,7 @@ class Grid:
     y: np.ndarray
     values: np.ndarray
     data_box: tuple[float, float, float, float] = (-np.inf, np.inf, -np.inf, np.inf)
+    widths: tuple[float, float] = (0.0, 0.0)  # kernel SDs (data units) of x and y
     scale: float | None = None  # events-weight per unit of values (None: unknown)
 
 
@@ -83,15 +88,33 @@ def kde2d(
         widths.append(width)
     (x0, x1), (y0, y1) = axes
     step_x, step_y = (x1 - x0) / size, (y1 - y0) / size
-    ix = np.clip(((x - x0) / step_x).astype(np.intp), 0, size - 1)
-    iy = np.clip(((y - y0) / step_y).astype(np.intp), 0, size - 1)
-    counts = np.bincount(ix * size + iy, minlength=size * size).reshape(size, size)
-    values = _smooth(counts.astype(np.float64), widths[0] / step_x, axis=0)
-    values = _smooth(values, widths[1] / step_y, axis=1)
     centres_x = x0 + (np.arange(size) + 0.5) * step_x
     centres_y = y0 + (np.arange(size) + 0.5) * step_y
+    shell = Grid(centres_x, centres_y, np.zeros((size, size)), tuple(box), tuple(widths))
+    return kde_like(shell, x, y)
+
+
+def _bin_counts(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Events per grid cell (events beyond the grid in its edge cells)."""
+    size = len(grid.x)
+    step_x, step_y = grid.x[1] - grid.x[0], grid.y[1] - grid.y[0]
+    x0, y0 = grid.x[0] - step_x / 2, grid.y[0] - step_y / 2
+    ix = np.clip(((x - x0) / step_x).astype(np.intp), 0, size - 1)
+    iy = np.clip(((y - y0) / step_y).astype(np.intp), 0, size - 1)
+    return np.bincount(ix * size + iy, minlength=size * size).reshape(size, size)
+
+
+def kde_like(grid: Grid, x: np.ndarray, y: np.ndarray) -> Grid:
+    """The KDE of (x, y) on `grid`'s bins with its kernel."""
+    return _kde_of_counts(grid, _bin_counts(grid, x, y))
+
+
+def _kde_of_counts(grid: Grid, counts: np.ndarray) -> Grid:
+    step_x, step_y = grid.x[1] - grid.x[0], grid.y[1] - grid.y[0]
+    values = _smooth(counts.astype(np.float64), grid.widths[0] / step_x, axis=0)
+    values = _smooth(values, grid.widths[1] / step_y, axis=1)
     top = max(float(values.max()), 1e-300)
-    return Grid(centres_x, centres_y, values / top, tuple(box), top)
+    return Grid(grid.x, grid.y, values / top, grid.data_box, grid.widths, top)
 
 
 def _smooth(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
@@ -292,18 +315,64 @@ def contour_polygon(grid: Grid, region: np.ndarray, level: float) -> np.ndarray:
     return vertices
 
 
+REPLICATES = 5  # bootstrap resamples of the sample for the stability (as for cuts)
+MAX_MOVED = 0.05  # share of the events in either cluster that may change side on a resample
+
+
 def cluster_gate(
     name: str, x: np.ndarray, y: np.ndarray, count: int, p: dict
 ) -> tuple[PolygonGate, list[str]]:
-    """The cluster polygon of one parent's events (x, y: its subsample, count: its size)."""
+    """The cluster polygon of one parent's events (x, y: its subsample, count: its size).
+
+    Stability (guide §6): the cluster is found again on REPLICATES bootstrap resamples of
+    the sample (same size, grid and kernel: the same noise as the sample's own density);
+    when more than MAX_MOVED of the events in it or in its resampled copy change side in
+    any of them, it is flagged unstable_cluster."""
     dims = tuple(p["dims"])
     empty = PolygonGate(dims, EMPTY)
+    x, y, count = _without_spikes(x, y, count)
     grid = kde2d(x, y, count, p["grid"], p["adjust"])
     if grid is None:
         return empty, [f"too_few_events({name}: {count})"]
+    vertices, region, flags = _cluster(name, grid, p, events=(x, y))
+    if vertices is None:
+        return empty, flags
+    moved = _moved(grid, x, y, p, region)
+    if moved > MAX_MOVED:
+        text = f"{moved:.0%} of its events change side on resampling"
+        flags.append(f"unstable_cluster({name}: {text})")
+    polygon = PolygonGate(dims, tuple((float(a), float(b)) for a, b in vertices))
+    return polygon, flags
+
+
+def _moved(grid: Grid, x: np.ndarray, y: np.ndarray, p: dict, region: np.ndarray) -> float:
+    """The largest share of events (the sample's, counted per grid cell: cheap, and exact
+    to a cell) whose cell leaves or joins the cluster's region when the cluster is found
+    on a resample instead, over the events of either region (a Jaccard distance: 0 = the
+    same cluster, 1 = disjoint; never above 1 however small the first cluster was)."""
+    counts = _bin_counts(grid, x, y)
+    rng = np.random.default_rng([len(x), int(counts[region].sum())])
+    share = (counts / max(counts.sum(), 1)).ravel()
+    worst = 0.0
+    for _ in range(REPLICATES):
+        # a bootstrap resample's cell counts are multinomial: no need to draw events
+        again_counts = rng.multinomial(len(x), share).reshape(counts.shape)
+        _, again, _ = _cluster("", _kde_of_counts(grid, again_counts), p, outline=False)
+        if again is None:
+            return 1.0
+        either = max(float(counts[again | region].sum()), 1.0)
+        worst = max(worst, float(counts[again != region].sum()) / either)
+    return worst
+
+
+def _cluster(
+    name: str, grid: Grid, p: dict, outline: bool = True, events: tuple | None = None
+) -> tuple:
+    """The cluster's polygon vertices on `grid` and its region of grid cells (both None:
+    no cluster), and flags. outline=False: the region only (vertices empty)."""
     found = grid_peaks(grid, p["min_height"])
     if not found:
-        return empty, [f"no_cluster({name})"]
+        return None, None, [f"no_cluster({name})"]
     label = basin_labels(grid.values, found)
     found, label = merge_shallow(grid.values, found, label, grid.scale)
     if p["near"] is not None:
@@ -312,7 +381,8 @@ def cluster_gate(
         distance = np.hypot(*(where - target).T)
         chosen = found[int(np.argmin(distance))]
         if p["within"] is not None and distance.min() > p["within"]:
-            return empty, [f"no_cluster_near({name}: nearest peak {distance.min():.3g} away)"]
+            text = f"no_cluster_near({name}: nearest peak {distance.min():.3g} away)"
+            return None, None, [text]
     else:
         order = {
             "height": lambda c: -grid.values[c],
@@ -323,29 +393,46 @@ def cluster_gate(
         }[p["by"]]
         ranked = sorted(found, key=order)
         if p["pick"] > len(ranked):
-            return empty, [f"too_few_peaks({name}: {len(ranked)} found, pick {p['pick']})"]
+            return None, None, [f"too_few_peaks({name}: {len(ranked)} found, pick {p['pick']})"]
         chosen = ranked[p["pick"] - 1]
     level = p["level"] * grid.values[chosen]
     foreign = (label >= 0) & (label != found.index(chosen))
     seed = np.zeros_like(foreign)
     seed[chosen] = True
     region = _fill_holes(_grow(seed, (grid.values >= level) & ~foreign))
+    if not outline:
+        return np.empty((0, 2)), region, []
     vertices = contour_polygon(grid, region, level)
     flags = []
-    if _open(grid, region, grid.values[chosen], (x, y)):
+    if _open(grid, region, grid.values[chosen], events):
         flags.append(f"cluster_open({name}: dense at the edge of the events' range)")
     if len(vertices) < 3:
-        return empty, [*flags, f"no_cluster({name})"]
-    polygon = PolygonGate(dims, tuple((float(a), float(b)) for a, b in vertices))
-    return polygon, flags
+        return None, None, [*flags, f"no_cluster({name})"]
+    return vertices, region, flags
+
+
+def _without_spikes(x: np.ndarray, y: np.ndarray, count: int) -> tuple:
+    """(x, y, count) without the events in a spike of either dimension (ties at its
+    lowest or highest value: a pile-up at an ADC's floor, the zero spike of mass
+    cytometry, saturation), as the 1-D densities leave them out: a spike is a ridge of
+    the 2-D density along the edge that would make peaks of its own. The events stay in
+    the data: the polygon decides their membership like any other's."""
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.all():
+        x, y = x[finite], y[finite]
+        count = round(count * len(x) / max(len(finite), 1))
+    spike_x, spike_y = spike_mask(x), spike_mask(y)
+    if spike_x is None and spike_y is None:
+        return x, y, count
+    spike = spike_x if spike_y is None else spike_y if spike_x is None else spike_x | spike_y
+    kept = ~spike
+    return x[kept], y[kept], round(count * np.count_nonzero(kept) / len(kept))
 
 
 OPEN_DENSITY = 0.25  # of the peak: a cluster this dense at the events' range is cut there
 
 
-def _open(
-    grid: Grid, region: np.ndarray, height: float, events: tuple[np.ndarray, np.ndarray]
-) -> bool:
+def _open(grid: Grid, region: np.ndarray, height: float, events: tuple | None = None) -> bool:
     """The region is still dense where the events end (their 0.05th/99.95th percentiles
     on either axis): events piled at the edge of the scale, so the contour is cut by the
     data's edge rather than closed by the density. Dense means both the smoothed density
@@ -357,15 +444,20 @@ def _open(
     dense = region & (grid.values >= OPEN_DENSITY * height)
     if not dense.any():
         return False
-    counts = _region_counts(grid, region, events)
+    # without the events at hand (None), the smoothed density decides alone
+    counts = None if events is None else _region_counts(grid, region, events)
     for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
-        lines = counts.sum(axis=1 - axis)  # the region's events per grid line of this axis
         step = centres[1] - centres[0]
         for edge in (low, high):
             # the grid line (bin) holding the edge
             index = int(np.clip((edge - centres[0]) / step + 0.5, 0, len(centres) - 1))
             line = dense[index] if axis == 0 else dense[:, index]
-            if line.any() and lines[index] >= OPEN_DENSITY * lines.max():
+            if not line.any():
+                continue
+            if counts is None:
+                return True
+            lines = counts.sum(axis=1 - axis)  # the region's events per line of this axis
+            if lines[index] >= OPEN_DENSITY * lines.max():
                 return True
     return False
 

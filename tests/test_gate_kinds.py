@@ -362,6 +362,123 @@ def test_tail_gate_spread_ignores_a_broad_population_below_the_peak(tmp_path):
     assert gate.mask[kind == 2].mean() >= 0.9
 
 
+def _shoulder_data(n=50_000, share=0.1, seed=7):
+    """Negatives N(0.3, 0.04) and 10% positives declining slowly from the flank's end
+    (0.38 + exponential, scale 0.12): stimulated TNFa's shoulder, no valley."""
+    rng = np.random.default_rng(seed)
+    positives = rng.random(n) < share
+    values = np.where(positives, 0.38 + rng.exponential(0.12, n), rng.normal(0.3, 0.04, n))
+    return {"TNFa": values.astype(np.float32)}, positives
+
+
+def test_tail_gate_cuts_where_the_negative_flank_levels_off(tmp_path):
+    data, positives = _shoulder_data()
+    gates = [
+        {"name": "tnfa", "parent": "root", "tail": {"marker": "TNFa"}},
+        {"name": "tnfa_floor_only", "parent": "root", "tail": {"marker": "TNFa", "shoulder": 0}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    shoulder, floor = applied["tnfa"], applied["tnfa_floor_only"]
+    # The shoulder starts at ~9% of the peak's density: the 1% floor alone lies far out
+    # on it (~11% of the positives); the shoulder rule stops where the flank levels off.
+    assert floor.mask[positives].mean() < 0.15
+    assert shoulder.mask[positives].mean() > 2 * floor.mask[positives].mean()
+    assert shoulder.mask[~positives].mean() <= 0.002
+    assert 0.3 + 2 * 0.04 < shoulder.shape.minimum[0] < floor.shape.minimum[0]
+
+
+def test_tail_gate_shoulder_leaves_a_gaussian_negative_cut_alone(tmp_path):
+    data, _ = _tail_data()
+    gates = [
+        {"name": "a", "parent": "root", "tail": {"marker": "IFNg"}},
+        {"name": "b", "parent": "root", "tail": {"marker": "IFNg", "shoulder": 0}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    # on a clean negative flank the 1% floor comes first: the shoulder rule changes nothing
+    assert applied["a"].shape.minimum[0] == applied["b"].shape.minimum[0]
+
+
+def test_tail_close_to_peak_reads_the_tail_side_of_a_skewed_negative_peak(tmp_path):
+    # A split-normal negative peak at 0.3: SD 0.12 below (logicle-stretched negatives),
+    # 0.03 above; 0.5% positives at 0.7.
+    rng = np.random.default_rng(11)
+    n = 50_000
+    below = rng.random(n) < 0.5
+    values = 0.3 + np.where(below, -np.abs(rng.normal(0, 0.12, n)), np.abs(rng.normal(0, 0.03, n)))
+    positives = rng.random(n) < 0.005
+    values = np.where(positives, rng.normal(0.7, 0.05, n), values)
+    data = {"TNFa": values.astype(np.float32)}
+    gates = [
+        {"name": "clear", "parent": "root", "tail": {"marker": "TNFa"}},
+        {"name": "in_body", "parent": "root", "tail": {"marker": "TNFa", "fraction": 0.5}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    clear, in_body = applied["clear"], applied["in_body"]
+    # the 1% cut lies ~3 SDs of the narrow upper flank above the mode: clear of the body
+    assert clear.shape.minimum[0] > 0.3 + 2.5 * 0.03
+    assert not any(f.startswith("tail_close_to_peak") for f in clear.flags), clear.flags
+    assert clear.mask[positives].mean() >= 0.95
+    # at half the peak's height the cut is in the body: flagged
+    assert any(f.startswith("tail_close_to_peak(in_body") for f in in_body.flags)
+
+
+def test_tail_gate_ignores_a_dip_in_the_negative_peaks_top(tmp_path):
+    # A broad negative peak with a shallow dip in its top (two close halves, 0.26 and
+    # 0.34, SD 0.03), 0.5% positives at 0.75: the dip is above half the peak's height,
+    # no positive hump; the cut belongs at the end of the flank, not in the dip (~0.31).
+    rng = np.random.default_rng(3)
+    n = 50_000
+    values = np.where(rng.random(n) < 0.55, rng.normal(0.26, 0.03, n), rng.normal(0.34, 0.03, n))
+    positives = rng.random(n) < 0.005
+    values = np.where(positives, rng.normal(0.75, 0.04, n), values)
+    data = {"IFNg": values.astype(np.float32)}
+    applied = _gate(tmp_path, data, [{"name": "t", "parent": "root", "tail": {"marker": "IFNg"}}])
+    gate = applied["t"]
+    assert gate.shape.minimum[0] > 0.40
+    assert gate.mask[positives].mean() >= 0.95
+    assert gate.mask[~positives].mean() <= 0.01
+
+
+def test_tail_gate_flags_a_cut_that_resampling_moves():
+    from cytotrial.flow.gate_kinds.tail import tail_gate
+
+    p = {"marker": "x", "side": "above", "fraction": 0.01, "quantile": None}
+    p |= {"shoulder": 0.0, "min_events": 20}
+
+    def flagged(values: np.ndarray) -> bool:
+        _, flags = tail_gate("t", values, len(values), p, values, len(values))
+        return any(f.startswith("unstable_tail_cut(t") for f in flags)
+
+    unstable, stable = 0, 0
+    for seed in range(1, 9):
+        rng = np.random.default_rng(seed)
+        n = 20_000
+        # 8% positives spread flat over 0.4-0.8, ~2x the 1% floor: nothing marks where
+        # the negatives end, so each resample stops at another dip of the plateau
+        flat = rng.random(n) < 0.08
+        values = np.where(flat, rng.uniform(0.4, 0.8, n), rng.normal(0.3, 0.04, n))
+        unstable += flagged(values.astype(np.float32))
+        # 0.5% positives in a separate hump: a clean cut at the end of the flank
+        hump = rng.random(n) < 0.005
+        values = np.where(hump, rng.normal(0.7, 0.06, n), rng.normal(0.3, 0.04, n))
+        stable += flagged(values.astype(np.float32))
+    assert unstable >= 3 and stable == 0, (unstable, stable)
+
+
+def test_boolean_gate_carries_its_operands_flags(tmp_path):
+    data, _ = _tail_data(n=20_000, share=0.0003)
+    gates = [
+        {"name": "ifng", "parent": "root", "tail": {"marker": "IFNg", "min_events": 50}},
+        {"name": "not_ifng", "parent": "root", "boolean": {"not": "ifng"}},
+        {"name": "both", "parent": "root", "boolean": {"and": ["ifng", {"not": "ifng"}]}},
+    ]
+    applied = _gate(tmp_path, data, gates)
+    assert any(f.startswith("few_tail_events(ifng") for f in applied["ifng"].flags)
+    for name in ("not_ifng", "both"):
+        flags = applied[name].flags
+        assert sum(f.startswith("few_tail_events(ifng") for f in flags) == 1, (name, flags)
+
+
 # ------------------------------------------------------------------ singlets, height x width
 
 

@@ -316,6 +316,28 @@ def test_cytoexplorer_low_scores_carry_flags(tmp_path):
             assert any(t in r["flags"] for t in tails), (r["file"], r["population"], r["flags"])
 
 
+def test_aurora_rows(tmp_path):
+    """The Aurora template: the logicle width from the files' negatives keeps the live
+    peak whole (W 0.5 split it: Live F1 0.15-0.35), and the tail gates find the SEB
+    files' TNFa+ shoulder (a 1% floor alone kept 4-6 of ~590 events)."""
+    shared_path("data", "real-gated", "aurora_human_tcells", "FlowJoWSP_OpenedCopy.wsp")
+    _, rows = benchmark_table(tmp_path, "aurora")
+    full = [r for r in rows if r["subsample"] == "full"]
+    assert len({r["file"] for r in full}) == 6
+    assert {r["subsample"] for r in rows} == {"full", "5000"}
+
+    def f1(population: str) -> dict[str, float]:
+        return {r["file"]: float(r["f1"]) for r in full if r["population"] == population}
+
+    root = "Scatter/Singlets/Live"
+    assert min(f1("Scatter/Singlets").values()) >= 0.99
+    assert min(f1(root).values()) >= 0.98
+    assert min(f1(f"{root}/Tcells/CD4+").values()) >= 0.94
+    assert min(f1(f"{root}/Tcells/CD8+").values()) >= 0.89
+    shoulder = f1(f"{root}/Tcells/CD4+/TNFa+IFNg-")
+    assert min(v for k, v in shoulder.items() if "SEB" in k) >= 0.65, shoulder
+
+
 # --- (d) issue 15's targets ------------------------------------------------------------
 
 

@@ -54,3 +54,22 @@ def test_transform_from_spec_and_errors():
         InputError, match="panel.yaml, channel APC-A: unknown key 'Q' for the logicle transform"
     ):
         transform_from_spec({"type": "logicle", "T": 1, "Q": 1}, "panel.yaml, channel APC-A")
+
+
+def test_parks_width_and_the_width_note():
+    from cytotrial.flow.transforms import parks_width, width_note
+
+    rng = np.random.default_rng(2)
+    # unstained events with a spread of 1,000 (22-bit spectral data): 5th percentile of
+    # the negatives ~ -1,960, so W = (5.7 - log10(4194304 / 1960)) / 2 ~ 1.19
+    values = rng.normal(0, 1000, 200_000).astype(np.float32)
+    wanted = parks_width(values, 4194304, 5.7)
+    r = np.percentile(values[values < 0], 5)
+    assert wanted == pytest.approx((5.7 - np.log10(4194304 / abs(r))) / 2, abs=0.02)
+    assert 1.1 < wanted < 1.3
+    note = width_note("BV650-A", Logicle(T=4194304, W=0.5, M=5.7), values)
+    assert note is not None and "BV650-A" in note and "W 0.5" in note
+    assert width_note("BV650-A", Logicle(T=4194304, W=1.0, M=5.7), values) is None
+    # no negatives to judge by: nothing said
+    assert parks_width(np.abs(values), 4194304, 5.7) is None
+    assert width_note("x", Logicle(T=4194304, W=0.5, M=5.7), np.abs(values)) is None

@@ -93,12 +93,25 @@ def gate_events(
     for spec in template.gates:
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
+        if spec.kind == "boolean":
+            flags = [*flags, *_operand_flags(applied, spec)]
         mask = contains(shape, data, masks)  # a boolean gate reads earlier gates' masks
         mask &= parent
         masks[spec.name] = mask
         cuts = tuple(mixtures.pop(("cuts", spec.name), ()))
         applied[spec.name] = AppliedGate(spec, shape, mask, tuple(flags), cuts)
     return applied
+
+
+def _operand_flags(applied: dict[str, AppliedGate], spec: GateSpec) -> list[str]:
+    """A boolean gate is only as sound as its operands: their flags (and their ancestors')
+    that its own parent's lineage does not already carry (issue 15 item 3: flags carry
+    to every population built from a flagged gate)."""
+    inherited = set(lineage_flags(applied, spec.parent))
+    flags: list[str] = []
+    for name, _negated in spec.params["refs"]:
+        flags += [f for f in lineage_flags(applied, name) if f not in inherited and f not in flags]
+    return flags
 
 
 def lineage_flags(applied: dict[str, AppliedGate], name: str) -> list[str]:

@@ -40,7 +40,7 @@ from cytotrial.flow.gating_template import GatingTemplate
 from cytotrial.flow.qc import QCResult, QCSettings, all_values_finite, run_qc
 from cytotrial.flow.sample_spillover import choose_spillover
 from cytotrial.flow.stains import check_stains
-from cytotrial.flow.transforms import Logicle, transform_from_spec
+from cytotrial.flow.transforms import Logicle, transform_from_spec, width_note
 from cytotrial.panel import Panel
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,10 @@ def prepare_events(
         if exact_logicle and isinstance(transform, Logicle):
             transform = Logicle(transform.T, transform.W, transform.M, transform.A, exact=True)
         row = row_of[channel.channel]
+        if isinstance(transform, Logicle):
+            note = width_note(channel.channel, transform, row)
+            if note is not None:
+                result.notes.append(note)
         if channel.channel == mfi_channel or (exact_logicle and isinstance(transform, Logicle)):
             data[channel.marker] = transform.apply(row)
         else:

@@ -248,3 +248,36 @@ def transform_from_spec(spec: dict[str, Any] | None, where: str = "panel") -> Tr
     if kind == "asinh":
         return Asinh(**values)
     return Linear(**values)
+
+
+# A logicle width this much below the data's (Parks et al. 2006, section "Choosing
+# W") stretches the negatives so far that an unstained population splits in two.
+WIDTH_SHORTFALL = 0.25
+_WIDTH_SAMPLE = 20_000  # values looked at per channel (a strided subsample)
+
+
+def parks_width(values: np.ndarray, top: float, decades: float) -> float | None:
+    """The logicle W the data's negatives call for: (M - log10(T / |r|)) / 2 (T `top`,
+    M `decades`) with r the 5th percentile of the negative values (Parks et al. 2006);
+    None without negatives."""
+    values = np.asarray(values)
+    if len(values) > _WIDTH_SAMPLE:
+        values = values[:: len(values) // _WIDTH_SAMPLE]
+    negative = values[values < 0]
+    if len(negative) < 20:  # too few negatives to say how far they reach
+        return None
+    r = float(np.percentile(negative, 5))
+    return max(0.0, (decades - math.log10(top / abs(r))) / 2)
+
+
+def width_note(channel: str, transform: Logicle, values: np.ndarray) -> str | None:
+    """A note for the sample record when the panel's logicle W is well below the width the
+    channel's negatives need (the unstained population would show as two humps)."""
+    wanted = parks_width(values, transform.T, transform.M)
+    if wanted is None or wanted - WIDTH_SHORTFALL <= transform.W:
+        return None
+    return (
+        f"logicle W {transform.W:g} on {channel} is below the {wanted:.2f} its negatives "
+        f"call for (Parks et al. 2006: (M - log10(T/|r|))/2, r their 5th percentile): "
+        f"negative populations may split into two humps; raise W in the panel"
+    )

@@ -57,6 +57,7 @@ def parse_kind(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
             "quantile": None if quantile is None else float(quantile),
             "control": body.get("control"),
             "min_events": int(body.get("min_events", 20)),
+            "shoulder": float(body.get("shoulder", 0.02)),
         }
     raise ValueError(f"not a new gate kind: {kind}")
 

@@ -3,16 +3,26 @@
 One-sided cut on one marker, from the parent's events (or a control gate's):
 * fraction (default 0.01): from the negative peak of the marker's density, walk to the
   far side (`side`) until the density falls below `fraction` of the peak's height; a
-  valley met first (a small positive hump) or a shoulder (the fall flattens, then
-  steepens again: positives without a valley of their own) takes the cut instead.
-  The negative peak is the significant peak (density.peaks) whose basin holds the most
-  events: a tail gate's positives are a minority, yet in a strongly stimulated sample
-  their hump can be higher (narrower) than the negative one.
+  valley met first (a small positive hump) or a shoulder takes the cut instead. Two
+  kinds of shoulder, both positives without a valley of their own: the flank levels off
+  (past the steepest descent, the descent per grid step drops below `shoulder`, default
+  0.02, x that steepest descent: a plateau of positives, e.g. SEB-stimulated TNFa with
+  5-10% positives; on a Gaussian flank that point, ~3.4 SDs, lies beyond the 1% floor,
+  3.03 SDs, so only a plateau above the floor moves the cut), or, nearer the peak, the
+  fall flattens and then steepens again (flowDensity's trackSlope idea); shoulder: 0
+  turns both off. Valleys and shoulders count only below half the peak's height (the
+  noise of the peak's top is neither). The negative peak is the significant peak
+  (density.peaks) whose basin holds the most events: a tail gate's positives are a
+  minority, yet in a strongly stimulated sample their hump can be higher (narrower)
+  than the negative one.
 * quantile q: the q-th quantile (side above; 1 - q for side below) of the events.
 Flags: tail_not_reached (the density never falls: no cut on the grid, gate empty),
 tail_at_shoulder (the cut is at a shoulder: positives with no valley of their own),
-tail_close_to_peak (cut within 2 robust SDs of the negative peak: too many positives),
-few_tail_events (fewer than `min_events` events beyond the cut), few_control_events
+tail_close_to_peak (cut within 2 robust SDs of the negative peak, from the narrower of
+its half-height widths: the cut is in the peak's body, too many positives),
+few_tail_events (fewer than `min_events` events beyond the cut), unstable_tail_cut
+(fraction cuts with enough events: resampling moves the cut across more events than
+max(5%, 3 Poisson SDs) of those beyond it), few_control_events
 (quantile: n x (1 - q) < 20), too_few_events.
 """
 
@@ -24,6 +34,9 @@ from cytotrial.flow.density import Density, density, half_width_sd, peaks, perce
 from cytotrial.flow.gates import RectangleGate
 
 MIN_EVENTS = 30
+REPLICATES = 5  # resamples per cut (as gating.REPLICATES, for the threshold cuts)
+REPLICATE_EVENTS = 20_000  # events per resample (at most)
+MOVED_SHARE = 0.05  # as the threshold cuts' max_cut_moved default
 # A shoulder (flowDensity's trackSlope idea, guide §1.4): after the steepest fall beyond
 # the negative peak, the fall flattens to a local minimum of |f'| below SHOULDER_SLOPE x
 # the steepest fall where the density is below SHOULDER_HEIGHT x the peak (trackSlope's
@@ -87,22 +100,37 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     floor = p["fraction"] * v[peak]
     path = np.arange(peak, len(v)) if above else np.arange(peak, -1, -1)
     cut, flags, stop = None, [], len(path) - 1
+    steepest = 0.0  # the largest descent per step so far on the walk
     for k in range(1, len(path)):
         here, before = path[k], path[k - 1]
+        descent = v[before] - v[here]
+        # Valleys and shoulders count only on the flank, below half the peak's height: a
+        # dip in the peak's noisy top is not a positive hump (5 resamples of a 10,000-event
+        # file put a "valley" 0.01 above the mode in 2 of 5).
+        flank = v[here] < 0.5 * v[peak]
+        if flank and descent < steepest and descent < p.get("shoulder", 0.0) * steepest:
+            cut = float(centres[before])  # the flank has levelled off: a shoulder
+            flags.append(f"tail_at_shoulder({name}: positives without a valley)")
+            stop = k - 1
+            break
+        steepest = max(steepest, descent)
         if v[here] < floor:
             t = (v[before] - floor) / (v[before] - v[here])
             cut = float(centres[before] + t * (centres[here] - centres[before]))
             stop = k
             break
-        if k + 1 < len(path) and v[path[k + 1]] > v[here]:  # a valley before the floor
+        if flank and k + 1 < len(path) and v[path[k + 1]] > v[here]:  # a valley first
             cut = float(centres[here])
             stop = -1
             break
-    if cut is not None and stop > 0:
+    if cut is not None and stop > 0 and p.get("shoulder", 0.0) > 0:
+        # a flattening that steepens again before the cut (trackSlope) is a shoulder
+        # nearer the negatives than the levelled-off flank or the floor: it wins
         k = _shoulder(v, path, stop)
         if k is not None:  # no valley separates the positives: a less certain cut
             cut = float(centres[path[k]])
-            flags.append(f"tail_at_shoulder({name}: positives without a valley)")
+            if not flags:
+                flags.append(f"tail_at_shoulder({name}: positives without a valley)")
     if cut is None:
         cut = float(centres[path[-1]])
         flags.append(f"tail_not_reached({name}: density stays above {p['fraction']} of the peak)")
@@ -113,6 +141,33 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     if abs(cut - centre) < 2 * spread:
         flags.append(f"tail_close_to_peak({name}: cut within 2 SD of the negative peak)")
     return cut, flags
+
+
+def unstable_tail(
+    name: str, values: np.ndarray, count: int, p: dict, cut: float, events: np.ndarray
+) -> str | None:
+    """A flag when the cut is less stable than the tail's own count (guide §6: stability
+    of a cut when the parent is resampled): the cut is placed again on REPLICATES
+    resamples of `values` (at most REPLICATE_EVENTS each, same kernel width); the largest
+    number of `events` the moves carry across the cut is compared with the events beyond
+    it, N: more than max(MOVED_SHARE x N, 3 sqrt(N)) (three Poisson SDs of N, the noise a
+    tail count has anyway) means the cut, not only the count, is uncertain."""
+    above = p["side"] == "above"
+    beyond = int(np.count_nonzero(events >= cut if above else events < cut))
+    rng = np.random.default_rng([len(values), beyond])
+    size = min(len(values), REPLICATE_EVENTS)
+    moved = 0
+    for _ in range(REPLICATES):
+        again, _flags = tail_cut(name, values.take(rng.integers(0, len(values), size)), count, p)
+        if np.isfinite(again):
+            low, high = min(cut, again), max(cut, again)
+            moved = max(moved, int(np.count_nonzero((events >= low) & (events < high))))
+    if moved > max(MOVED_SHARE * beyond, 3 * np.sqrt(beyond)):
+        return (
+            f"unstable_tail_cut({name}: resampling moves {moved} events across the cut, "
+            f"{beyond} beyond it)"
+        )
+    return None
 
 
 def tail_gate(
@@ -128,6 +183,10 @@ def tail_gate(
         expected = round(beyond * parent_count / len(finite))
         if expected < p["min_events"]:
             flags.append(f"few_tail_events({name}: {expected} < {p['min_events']})")
+        elif p["quantile"] is None and len(values) >= MIN_EVENTS:
+            unstable = unstable_tail(name, values[np.isfinite(values)], count, p, cut, finite)
+            if unstable is not None:
+                flags.append(unstable)
     marker = p["marker"]
     if above:
         return RectangleGate((marker,), (cut,), (None,)), flags

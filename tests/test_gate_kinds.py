@@ -195,6 +195,23 @@ def test_noise_does_not_split_a_small_flat_cluster(seed):
     assert inside[3000:].mean() >= 0.95 and inside[:3000].mean() <= 0.01
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_sparse_neighbour_within_noise_is_not_absorbed(seed):
+    """A few CD4- CD8- T cells beside the CD4+ cluster on a 500-event parent: their dip
+    is within the sampling noise, but they are far lower than the CD4+ peak, not a piece
+    of its plateau, so the CD4+ cluster does not take them (cytoexplorer, 5,000 events)."""
+    rng = np.random.default_rng(seed)
+    cd8 = rng.normal([0.13, 0.67], [0.08, 0.03], size=(250, 2))
+    cd4 = rng.normal([0.56, 0.26], [0.02, 0.06], size=(220, 2))
+    dn = rng.normal([0.11, 0.26], [0.04, 0.04], size=(30, 2))
+    scattered = np.column_stack([rng.uniform(0.05, 0.55, 80), rng.uniform(0.1, 0.45, 80)])
+    x, y = np.vstack([cd8, cd4, dn, scattered]).T
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    shape, _ = cluster_gate("cd4", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[250:470].mean() >= 0.9 and inside[470:500].mean() <= 0.05
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_two_small_separate_clusters_stay_apart(seed):
     """The noise rule merges only dips within the sampling noise: two small blobs with

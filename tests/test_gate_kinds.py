@@ -159,6 +159,20 @@ def test_cluster_contour_at_the_grid_edge_is_flagged():
     assert any(f.startswith("cluster_open(edge") for f in flags)
 
 
+def test_cluster_cut_by_a_pile_at_the_scale_floor_is_open():
+    """A cluster with a tenth of its events below the instrument's floor: those sit at
+    exactly 0 (a spike, left out of the density, so the density just above the floor is
+    thin), yet the contour is cut there (FlowCAP-I's CD4+ cells at CD8 = 0)."""
+    rng = np.random.default_rng(7)
+    floor = np.maximum(rng.normal(0.09, 0.04, 3000), 0.0)
+    floor[rng.random(3000) < 0.1] = 0.0
+    x = np.r_[rng.normal(0.5, 0.05, 3000), rng.normal(0.2, 0.05, 3000)]
+    y = np.r_[floor, rng.normal(0.6, 0.05, 3000)]
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    _, flags = cluster_gate("floor", x, y, len(x), p)
+    assert any(f.startswith("cluster_open(floor") for f in flags), flags
+
+
 def test_tight_cluster_at_the_top_of_its_parent_is_not_open():
     """A small, tight cluster that is the brightest population of its parent ends just
     inside the last events; the kernel (as wide as the parent's spread asks) smears it

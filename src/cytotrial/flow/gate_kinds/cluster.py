@@ -342,11 +342,12 @@ def cluster_gate(
     any of them, it is flagged unstable_cluster."""
     dims = tuple(p["dims"])
     empty = PolygonGate(dims, EMPTY)
+    raw = (x, y)  # with any spike: a pile at the scale's end is what cluster_open looks for
     x, y, count = _without_spikes(x, y, count)
     grid = kde2d(x, y, count, p["grid"], p["adjust"])
     if grid is None:
         return empty, [f"too_few_events({name}: {count})"]
-    vertices, region, flags = _cluster(name, grid, p, events=(x, y))
+    vertices, region, flags = _cluster(name, grid, p, events=raw)
     if vertices is None:
         return empty, flags
     moved = _moved(grid, x, y, p, region)
@@ -445,46 +446,33 @@ OPEN_DENSITY = 0.25  # of the peak: a cluster this dense at the events' range is
 
 
 def _open(grid: Grid, region: np.ndarray, height: float, events: tuple | None = None) -> bool:
-    """The region is still dense where the events end (their 0.05th/99.95th percentiles
-    on either axis): events piled at the edge of the scale, so the contour is cut by the
-    data's edge rather than closed by the density. Dense means both the smoothed density
-    (>= OPEN_DENSITY x the peak) and the region's own events: the edge's grid line holds
-    >= OPEN_DENSITY x the region's fullest line on that axis. The kernel alone is not
-    enough: it spreads a bright cluster that ends steeply just inside the last events
-    (a TCRgd-bright or CD11c-bright blob at the top of its parent) past where they end."""
+    """The cluster is cut by where the events end (their 0.05th/99.95th percentiles on
+    either axis) rather than closed by the density: the grid line holding such an edge
+    still crosses the region, and the events there are many. Many: those of the edge
+    line within the region's span plus every event beyond it in that span (a pile at the
+    scale's end, left out of the density as a spike, counts) hold >= OPEN_DENSITY x the
+    region's fullest line. Events, not the smoothed density: the kernel spreads a bright
+    cluster that ends steeply just inside the last events (a TCRgd-bright or CD11c-bright
+    blob at the top of its parent) past where they end, and a spike is not in the
+    density at all. events=None: the density alone (>= OPEN_DENSITY x the peak there)."""
     x_low, x_high, y_low, y_high = grid.data_box
-    dense = region & (grid.values >= OPEN_DENSITY * height)
-    if not dense.any():
-        return False
-    # without the events at hand (None), the smoothed density decides alone
-    counts = None if events is None else _region_counts(grid, region, events)
+    counts = None if events is None else _bin_counts(grid, *events)  # beyond: edge cells
     for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
         step = centres[1] - centres[0]
-        for edge in (low, high):
+        for edge, outward in ((low, False), (high, True)):
             # the grid line (bin) holding the edge
             index = int(np.clip((edge - centres[0]) / step + 0.5, 0, len(centres) - 1))
-            line = dense[index] if axis == 0 else dense[:, index]
-            if not line.any():
+            span = region[index] if axis == 0 else region[:, index]
+            if not span.any():
                 continue
             if counts is None:
-                return True
-            lines = counts.sum(axis=1 - axis)  # the region's events per line of this axis
-            if lines[index] >= OPEN_DENSITY * lines.max():
+                values = grid.values[index] if axis == 0 else grid.values[:, index]
+                if (values[span] >= OPEN_DENSITY * height).any():
+                    return True
+                continue
+            fullest = (counts * region).sum(axis=1 - axis).max()
+            lines = slice(index, None) if outward else slice(0, index + 1)
+            block = counts[lines][:, span] if axis == 0 else counts[:, lines][span]
+            if block.sum() >= OPEN_DENSITY * fullest:
                 return True
     return False
-
-
-def _region_counts(
-    grid: Grid, region: np.ndarray, events: tuple[np.ndarray, np.ndarray]
-) -> np.ndarray:
-    """Events per grid cell (nearest centre), zero outside the region."""
-    size_x, size_y = region.shape
-    index = []
-    for centres, values, size in ((grid.x, events[0], size_x), (grid.y, events[1], size_y)):
-        step = centres[1] - centres[0]
-        found = np.floor((values - (centres[0] - step / 2)) / step)
-        index.append(np.clip(np.nan_to_num(found, nan=-1), -1, size).astype(np.intp))
-    ix, iy = index
-    kept = (ix >= 0) & (ix < size_x) & (iy >= 0) & (iy < size_y)
-    counts = np.bincount(ix[kept] * size_y + iy[kept], minlength=size_x * size_y)
-    return counts.reshape(size_x, size_y) * region

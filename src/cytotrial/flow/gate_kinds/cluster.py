@@ -7,8 +7,9 @@
    separable convolution (shifted sums: no BLAS, whose threads cost more than the sums).
 2. Peaks: grid cells higher than their 8 neighbours and at least `min_height` x the
    highest peak. A peak joins a higher neighbour (merge_shallow) when the saddle between
-   their basins is >= MERGE_SADDLE x its height or its rise above that saddle is within
-   NOISE_SDS SDs of the KDE's sampling noise (one blob split by noise on a small parent).
+   their basins is >= MERGE_SADDLE x its height or, being >= NOISE_PEER x the neighbour's
+   height, it rises within NOISE_SDS SDs of the KDE's sampling noise above that saddle
+   (one blob split by noise on a small parent).
 3. The target peak: the one nearest `near` (a location fixed before seeing data), or
    the `pick`-th by `by` (height, or position: high_x, low_x, high_y, low_y).
 4. Region: the 4-connected cells around the peak whose density is >= `level` x the

@@ -453,21 +453,41 @@ def test_tail_close_to_peak_reads_the_tail_side_of_a_skewed_negative_peak(tmp_pa
     assert any(f.startswith("tail_close_to_peak(in_body") for f in in_body.flags)
 
 
-def test_tail_gate_ignores_a_dip_in_the_negative_peaks_top(tmp_path):
-    # A broad negative peak with a shallow dip in its top (two close halves, 0.26 and
-    # 0.34, SD 0.03), 0.5% positives at 0.75: the dip is above half the peak's height,
-    # no positive hump; the cut belongs at the end of the flank, not in the dip (~0.31).
-    rng = np.random.default_rng(3)
-    n = 50_000
-    values = np.where(rng.random(n) < 0.55, rng.normal(0.26, 0.03, n), rng.normal(0.34, 0.03, n))
-    positives = rng.random(n) < 0.005
-    values = np.where(positives, rng.normal(0.75, 0.04, n), values)
-    data = {"IFNg": values.astype(np.float32)}
-    applied = _gate(tmp_path, data, [{"name": "t", "parent": "root", "tail": {"marker": "IFNg"}}])
-    gate = applied["t"]
-    assert gate.shape.minimum[0] > 0.40
-    assert gate.mask[positives].mean() >= 0.95
-    assert gate.mask[~positives].mean() <= 0.01
+def test_tail_gate_ignores_dips_in_the_negative_peaks_top():
+    # A flat-topped negative peak (uniform 0.2-0.4, blurred) on 10,000 events has 2-3
+    # noise dips in its top; 0.5% positives at 0.75. A dip is no positive hump: the cut
+    # belongs at the end of the flank (~0.43), and where the peak finder does take a
+    # noise bump for a population, the cut in the peak's body is flagged.
+    from cytotrial.flow.gate_kinds.tail import tail_cut
+
+    p = {"marker": "x", "side": "above", "fraction": 0.01, "quantile": None}
+    p |= {"shoulder": 0.02, "min_events": 20}
+    at_flank_end = 0
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        n = 10_000
+        values = rng.uniform(0.2, 0.4, n) + rng.normal(0, 0.012, n)
+        values = np.where(rng.random(n) < 0.005, rng.normal(0.75, 0.04, n), values)
+        cut, flags = tail_cut("t", values.astype(np.float32), n, p)
+        if 0.42 < cut < 0.5:
+            at_flank_end += 1
+        else:
+            assert any(f.startswith("tail_close_to_peak(t") for f in flags), (seed, cut)
+    assert at_flank_end >= 6, at_flank_end
+
+
+def test_tail_gate_takes_a_high_valley_before_a_large_positive_population(tmp_path):
+    # 40% activated cells form their own peak next to the negatives (CD69 on stimulated
+    # CD4 T cells): the valley between is above half the negative peak's height, yet it
+    # leads to a significant peak, so it takes the cut (the floor lies beyond them all)
+    rng = np.random.default_rng(12)
+    n = 20_000
+    positives = rng.random(n) < 0.4
+    values = np.where(positives, rng.normal(0.62, 0.04, n), rng.normal(0.46, 0.06, n))
+    data = {"CD69": values.astype(np.float32)}
+    gate = _gate(tmp_path, data, CD69_TAIL)["cd69"]
+    assert 0.5 < gate.shape.minimum[0] < 0.6, gate.shape.minimum
+    assert gate.mask[positives].mean() >= 0.85 and gate.mask[~positives].mean() <= 0.1
 
 
 def test_tail_gate_flags_a_cut_that_resampling_moves():

@@ -11,7 +11,8 @@ One-sided cut on one marker, from the parent's events (or a control gate's):
   3.03 SDs, so only a plateau above the floor moves the cut), or, nearer the peak, the
   fall flattens and then steepens again (flowDensity's trackSlope idea); shoulder: 0
   turns both off. Valleys and shoulders count only below half the peak's height (the
-  noise of the peak's top is neither). The negative peak is the significant peak
+  noise of the peak's top is neither), except a valley that leads to a significant peak
+  (density.peaks): a large positive population. The negative peak is the significant peak
   (density.peaks) whose basin holds the most events: a tail gate's positives are a
   minority, yet in a strongly stimulated sample their hump can be higher (narrower)
   than the negative one.
@@ -61,6 +62,17 @@ def negative_peak(dens: Density) -> int:
     return found[int(np.argmax(mass))]
 
 
+def _separates(v: np.ndarray, path: np.ndarray, k: int, significant: set[int]) -> bool:
+    """Whether the local minimum at path[k], above half the negative peak's height, still
+    separates a population: the rise after it ends at a significant peak (density.peaks:
+    a hump of 40% CD69+ cells), while a dip in the noise of the negative peak's top leads
+    to no peak of its own."""
+    top = k
+    while top + 1 < len(path) and v[path[top + 1]] >= v[path[top]]:
+        top += 1
+    return int(path[top]) in significant
+
+
 def _shoulder(v: np.ndarray, path: np.ndarray, stop: int) -> int | None:
     """Position on `path` (before `stop`) of a shoulder: the least steep point after the
     steepest fall, when the fall steepens SHOULDER_STEEPENS x again before `stop`."""
@@ -96,6 +108,7 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     margin = 0.1 * (high - low) + 1e-6
     dens = density(values, low - margin, high + margin, n_events=count, quartiles=(q25, q75))
     v, centres = dens.values, dens.centers
+    significant = set(peaks(dens))
     peak = negative_peak(dens)
     floor = p["fraction"] * v[peak]
     path = np.arange(peak, len(v)) if above else np.arange(peak, -1, -1)
@@ -119,7 +132,8 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
             cut = float(centres[before] + t * (centres[here] - centres[before]))
             stop = k
             break
-        if flank and k + 1 < len(path) and v[path[k + 1]] > v[here]:  # a valley first
+        rising = k + 1 < len(path) and v[path[k + 1]] > v[here]
+        if rising and (flank or _separates(v, path, k, significant)):  # a valley first
             cut = float(centres[here])
             stop = -1
             break

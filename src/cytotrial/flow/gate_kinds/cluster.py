@@ -343,7 +343,8 @@ def cluster_gate(
     any of them, it is flagged unstable_cluster."""
     dims = tuple(p["dims"])
     empty = PolygonGate(dims, EMPTY)
-    raw = (x, y)  # with any spike: a pile at the scale's end is what cluster_open looks for
+    finite = np.isfinite(x) & np.isfinite(y)
+    raw = (x[finite], y[finite])  # spikes kept: a pile at the scale's end cuts a cluster
     x, y, count = _without_spikes(x, y, count)
     grid = kde2d(x, y, count, p["grid"], p["adjust"])
     if grid is None:

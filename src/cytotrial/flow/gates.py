@@ -11,7 +11,11 @@ Membership is FlowKit's (Gating-ML) by construction, fast on float32 data:
   that lies near the boundary; events clearly inside or outside a convex polygon are
   settled by a table of horizontal strips (per strip, the x range that is inside for
   every y of the strip, and the range that is inside for some y), about 10 array
-  passes per polygon instead of one test per event and edge.
+  passes per polygon instead of one test per event and edge. Other polygons (the
+  contours of 2-D cluster gates are rarely convex) use a grid of cells over the
+  polygon's box instead: a cell that no edge comes near is wholly inside or outside
+  (the even-odd parity of its centre, flowutils' rule), events in the other cells get
+  the exact test.
 """
 
 from __future__ import annotations
@@ -153,9 +157,11 @@ def points_in_polygon(vertices, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     x, y = np.asarray(x), np.asarray(y)
     v = np.asarray(vertices, dtype=np.float64).reshape(-1, 2)
-    table = _strip_table(tuple(map(tuple, v.tolist())), x.dtype.str, y.dtype.str)
+    key = (tuple(map(tuple, v.tolist())), x.dtype.str, y.dtype.str)
+    table = _strip_table(*key)
     if table is None:
-        return _winding_in_box(v, x, y)
+        cells = _cell_table(*key)
+        return _winding_in_box(v, x, y) if cells is None else _in_cells(v, x, y, cells)
     y_low, per_strip, bounds = table
     offset = y_low * per_strip
     last = len(bounds) - 1
@@ -219,6 +225,95 @@ def _winding_in_box(v: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if len(index):
         inside[index] = _winding(v, x[index], y[index])
     return inside
+
+
+CELLS = 256  # cells per axis of the grid over a non-convex polygon's box
+_CELL_MARGIN = 3  # empty cells around the box: the outermost cells are always outside
+_OUTSIDE, _INSIDE, _NEAR = 0, 1, 2
+
+
+def _in_cells(v: np.ndarray, x: np.ndarray, y: np.ndarray, cells: tuple) -> np.ndarray:
+    """Membership from the cell table; events in cells near an edge get the exact test."""
+    (x0, y0), (scale_x, scale_y), table = cells
+    last = CELLS - 1
+    inside = np.empty(len(x), dtype=bool)
+    uncertain = []
+    for start in range(0, len(x), _CHUNK):
+        xs, ys = x[start : start + _CHUNK], y[start : start + _CHUNK]
+        column = np.multiply(np.subtract(xs, x0), scale_x)
+        np.fmin(np.fmax(column, 0, out=column), last, out=column)  # NaN, beyond: outside
+        row = np.multiply(np.subtract(ys, y0), scale_y)
+        np.fmin(np.fmax(row, 0, out=row), last, out=row)
+        index = column.astype(np.intp)
+        index *= CELLS
+        index += row.astype(np.intp)
+        kind = np.take(table, index, mode="wrap")
+        np.equal(kind, _INSIDE, out=inside[start : start + len(xs)])
+        near = np.flatnonzero(kind == _NEAR)
+        if len(near):
+            uncertain.append(start + near)
+    if uncertain:
+        index = np.concatenate(uncertain)
+        inside[index] = _winding(v, x[index], y[index])
+    return inside
+
+
+@lru_cache(maxsize=64)
+def _cell_table(vertices: tuple, x_dtype: str, y_dtype: str):
+    """A CELLS x CELLS grid over the polygon's box (plus _CELL_MARGIN cells a side): per
+    cell (flat index column * CELLS + row) _INSIDE, _OUTSIDE, or _NEAR when an edge
+    passes within two cells of it. An event's cell is computed in its dtype; None when
+    that rounding could reach a quarter cell (the exact test then does everything).
+    """
+    v = np.asarray(vertices, dtype=np.float64).reshape(-1, 2)
+    if len(v) < 3 or not np.all(np.isfinite(v)):
+        return None
+    low, high = v.min(axis=0), v.max(axis=0)
+    step = np.maximum(high - low, 1e-12 * (np.abs(low) + np.abs(high)) + 1e-300)
+    step = step / (CELLS - 2 * _CELL_MARGIN)
+    origin = low - _CELL_MARGIN * step
+    for dtype, axis in ((x_dtype, 0), (y_dtype, 1)):
+        kind = np.dtype(dtype)
+        eps = np.finfo(kind if kind.kind == "f" else np.float64).eps
+        reach = abs(origin[axis]) + abs(high[axis]) + CELLS * step[axis]
+        if 16 * eps * reach / step[axis] > 0.25:
+            return None
+    # Edges: points every quarter cell or closer mark their cells; any point of an edge
+    # lies within a cell of a mark, and the dilation by two keeps every cell next to an
+    # edge-crossed cell (an event's cell may be off by one through rounding) _NEAR.
+    near = np.zeros((CELLS, CELLS), dtype=bool)
+    start, end = v, np.roll(v, -1, axis=0)
+    for a, b in zip(start, end, strict=True):
+        count = int(np.ceil(4 * np.max(np.abs(b - a) / step))) + 1
+        t = np.linspace(0.0, 1.0, count + 1)[:, None]
+        cell = np.floor((a + t * (b - a) - origin) / step).astype(np.intp)
+        cell = np.clip(cell, 0, CELLS - 1)
+        near[cell[:, 0], cell[:, 1]] = True
+    for _ in range(2):
+        grown = near.copy()
+        grown[1:] |= near[:-1]
+        grown[:-1] |= near[1:]
+        grown[:, 1:] |= grown[:, :-1]
+        grown[:, :-1] |= grown[:, 1:].copy()
+        near = grown
+    # Even-odd parity of each cell centre: crossings of the edges with each row's centre
+    # line (half-open in y, so a vertex on the line counts once) left of the centre.
+    centre_y = origin[1] + (np.arange(CELLS) + 0.5) * step[1]
+    ya, yb = start[:, 1], end[:, 1]
+    lo, hi = np.minimum(ya, yb), np.maximum(ya, yb)
+    crosses = (centre_y[:, None] >= lo) & (centre_y[:, None] < hi)
+    rows, edges = np.nonzero(crosses)
+    fraction = (centre_y[rows] - ya[edges]) / (yb[edges] - ya[edges])
+    cross_x = start[edges, 0] + fraction * (end[edges, 0] - start[edges, 0])
+    first = np.floor((cross_x - origin[0]) / step[0] - 0.5).astype(np.intp) + 1
+    parity = np.zeros((CELLS + 1, CELLS), dtype=np.int64)  # [first column right of it, row]
+    np.add.at(parity, (np.clip(first, 0, CELLS), rows), 1)
+    inside = (np.cumsum(parity, axis=0)[:CELLS] % 2).astype(bool)
+    table = np.where(near, _NEAR, np.where(inside, _INSIDE, _OUTSIDE)).astype(np.uint8)
+    x_kind = np.dtype(x_dtype).type if np.dtype(x_dtype).kind == "f" else np.float64
+    y_kind = np.dtype(y_dtype).type if np.dtype(y_dtype).kind == "f" else np.float64
+    offsets = (x_kind(origin[0]), y_kind(origin[1]))
+    return offsets, (x_kind(1 / step[0]), y_kind(1 / step[1])), table.ravel()
 
 
 @lru_cache(maxsize=64)

@@ -245,19 +245,32 @@ def _within_noise(height: float, saddle: float, scale: float | None) -> bool:
 
 
 def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """The 4-connected component of `allowed` containing `seed`."""
+    """The 4-connected component of `allowed` containing `seed`.
+
+    Whole runs of allowed cells are filled at once, along rows then columns, until
+    nothing changes: a few passes (one per turn of the component's paths), where
+    growing one cell per pass would take as many passes as the component is long.
+    """
     region = seed & allowed
     count = np.count_nonzero(region)
     while True:
-        for _ in range(4):  # a few dilations between checks
-            region[1:] |= region[:-1] & allowed[1:]
-            region[:-1] |= region[1:] & allowed[:-1]
-            region[:, 1:] |= region[:, :-1] & allowed[:, 1:]
-            region[:, :-1] |= region[:, 1:] & allowed[:, :-1]
+        region = _fill_runs(region, allowed)
+        region = _fill_runs(region.T, allowed.T).T
         grown = np.count_nonzero(region)
         if grown == count:
             return region
         count = grown
+
+
+def _fill_runs(region: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Every run of `allowed` along the last axis that holds a cell of `region`
+    (region within allowed)."""
+    starts = allowed.copy()
+    starts[:, 1:] &= ~allowed[:, :-1]  # a run starts where the cell before is not allowed
+    run = np.cumsum(starts.ravel())  # run number of each allowed cell
+    hit = np.zeros(int(run[-1]) + 1, dtype=bool) if run.size else np.zeros(1, dtype=bool)
+    hit[run[region.ravel()]] = True
+    return (allowed.ravel() & hit[run]).reshape(allowed.shape)
 
 
 def _fill_holes(region: np.ndarray) -> np.ndarray:

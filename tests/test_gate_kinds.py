@@ -158,6 +158,85 @@ def test_cluster_contour_at_the_grid_edge_is_flagged():
     assert any(f.startswith("cluster_open(edge") for f in flags)
 
 
+def test_cluster_cut_by_a_pile_at_the_scale_floor_is_open():
+    """A cluster with a tenth of its events below the instrument's floor: those sit at
+    exactly 0 (a spike, left out of the density, so the density just above the floor is
+    thin), yet the contour is cut there (FlowCAP-I's CD4+ cells at CD8 = 0)."""
+    rng = np.random.default_rng(7)
+    floor = np.maximum(rng.normal(0.09, 0.04, 3000), 0.0)
+    floor[rng.random(3000) < 0.1] = 0.0
+    x = np.r_[rng.normal(0.5, 0.05, 3000), rng.normal(0.2, 0.05, 3000)]
+    y = np.r_[floor, rng.normal(0.6, 0.05, 3000)]
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    _, flags = cluster_gate("floor", x, y, len(x), p)
+    assert any(f.startswith("cluster_open(floor") for f in flags), flags
+
+
+def test_tight_cluster_at_the_top_of_its_parent_is_not_open():
+    """A small, tight cluster that is the brightest population of its parent ends just
+    inside the last events; the kernel (as wide as the parent's spread asks) smears it
+    past them. Not piled at the edge, so not flagged (68983's TCRgd-bright T cells)."""
+    rng = np.random.default_rng(6)
+    bulk = rng.normal([0.5, 0.2], [0.06, 0.12], size=(20_000, 2))
+    tight = rng.normal([0.35, 0.7], [0.03, 0.015], size=(2_500, 2))
+    x, y = np.vstack([bulk, tight]).T
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_y"})
+    shape, flags = cluster_gate("top", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[20_000:].mean() >= 0.95 and inside[:20_000].mean() <= 0.01
+    assert flags == []
+
+
+def _flat_and_big(seed, n_flat=500, centres=((0.3, 0.7),), width=0.3):
+    """A big round blob and one or more small blobs with a flat top (uniform in x)."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.normal([0.5, 0.2], [0.05, 0.05], size=(3000, 2))]
+    for cx, cy in centres:
+        flat_x = rng.uniform(cx - width / 2, cx + width / 2, n_flat)
+        parts.append(np.column_stack([flat_x, rng.normal(cy, 0.03, n_flat)]))
+    return np.vstack(parts).T
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_noise_does_not_split_a_small_flat_cluster(seed):
+    """On a small parent, sampling noise makes several local maxima on one flat-topped
+    blob; a ranked pick (the highest on y) must take the whole blob, not one piece."""
+    x, y = _flat_and_big(seed)
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_y"})
+    shape, _ = cluster_gate("flat", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[3000:].mean() >= 0.95 and inside[:3000].mean() <= 0.01
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_sparse_neighbour_within_noise_is_not_absorbed(seed):
+    """A few CD4- CD8- T cells beside the CD4+ cluster on a 500-event parent: their dip
+    is within the sampling noise, but they are far lower than the CD4+ peak, not a piece
+    of its plateau, so the CD4+ cluster does not take them (cytoexplorer, 5,000 events)."""
+    rng = np.random.default_rng(seed)
+    cd8 = rng.normal([0.13, 0.67], [0.08, 0.03], size=(250, 2))
+    cd4 = rng.normal([0.56, 0.26], [0.02, 0.06], size=(220, 2))
+    dn = rng.normal([0.11, 0.26], [0.04, 0.04], size=(30, 2))
+    scattered = np.column_stack([rng.uniform(0.05, 0.55, 80), rng.uniform(0.1, 0.45, 80)])
+    x, y = np.vstack([cd8, cd4, dn, scattered]).T
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    shape, _ = cluster_gate("cd4", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[250:470].mean() >= 0.9 and inside[470:500].mean() <= 0.05
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_two_small_separate_clusters_stay_apart(seed):
+    """The noise rule merges only dips within the sampling noise: two small blobs with
+    an empty gap between them remain two clusters."""
+    x, y = _flat_and_big(seed, n_flat=300, centres=((0.15, 0.7), (0.55, 0.7)), width=0.1)
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "low_x"})
+    shape, _ = cluster_gate("left", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[3000:3300].mean() >= 0.95 and inside[3300:].mean() <= 0.01
+    assert inside[:3000].mean() <= 0.01
+
+
 def test_cluster_density_leaves_out_a_pile_up_at_the_scale_floor():
     # FACSCalibur-like data: half the events sit at exactly 0 on x (below the log
     # amplifier's range). That ridge would dwarf a rare compact cluster (2%) below the

@@ -191,6 +191,9 @@ def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_pat
     populations, record_path = tmp_path / "S1.populations.tsv", tmp_path / "S1.json"
     write_populations(result, populations)
     write_record(record, record_path)
+    per_sample = pd.read_csv(populations, sep="\t")
+    assert set(per_sample["status"]) == {"flagged"}  # each gate's row, as in populations.tsv
+    assert all(flag in why.split("; ") for why in per_sample["status_reason"])
     sheet = pd.DataFrame(
         [{"sample_id": "S1", "patient_id": "P1", "part": "A", "timepoint": "C1D1", "batch": 1}]
     )

@@ -128,7 +128,7 @@ def compare_timepoints(
                 "n_pairs": len(pairs),
                 "unpaired_patients": len(unpaired),
                 **_left_out_columns(
-                    left_out, used, part, population, (before, after), value, len(pairs)
+                    left_out, tidy, part, population, (before, after), value, len(pairs)
                 ),
                 "populations_used": used_label(include_flagged),
             }
@@ -159,27 +159,29 @@ def compare_timepoints(
 
 def _left_out_columns(
     left_out: pd.DataFrame,
-    used: pd.DataFrame,
+    tidy: pd.DataFrame,
     part: str,
     population: str,
     timepoints: tuple[str, str],
     value: str,
     n_pairs: int,
 ) -> dict:
-    """How many values of the two timepoints were left out, and why; the pairs that cost
-    (patients with a value, used or left out, at both timepoints, minus the pairs tested)."""
+    """How many populations of the two timepoints were left out, and why; the pairs that
+    cost (patients with a value of any status, or a failed sample, at both timepoints,
+    minus the pairs tested)."""
     here = left_out[
         (left_out["part"] == part)
         & (left_out["population"] == population)
         & left_out["timepoint"].isin(timepoints)
     ]
-    kept = used[
-        (used["part"] == part)
-        & (used["population"] == population)
-        & used["timepoint"].isin(timepoints)
-        & used[value].notna()
+    valued = tidy[
+        (tidy["part"] == part)
+        & (tidy["population"] == population)
+        & tidy["timepoint"].isin(timepoints)
+        & tidy[value].notna()
     ]
-    seen = pd.concat([kept[["patient_id", "timepoint"]], here[["patient_id", "timepoint"]]])
+    failed = here[here["status"] == FAILED]
+    seen = pd.concat([valued[["patient_id", "timepoint"]], failed[["patient_id", "timepoint"]]])
     possible = int((seen.drop_duplicates().groupby("patient_id").size() == 2).sum())
     listed = "; ".join(
         f"{r.sample_id} ({r.status}: {r.why})"

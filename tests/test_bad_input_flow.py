@@ -27,6 +27,7 @@ from conftest import REPO
 from test_bad_input import FlowSetup, rewrite
 
 from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.population_status import split_flags
 from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
 from cytotrial.flow.sample_outputs import write_populations, write_record
 from cytotrial.panel import read_panel
@@ -193,7 +194,7 @@ def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_pat
     write_record(record, record_path)
     per_sample = pd.read_csv(populations, sep="\t")
     assert set(per_sample["status"]) == {"flagged"}  # each gate's row, as in populations.tsv
-    assert all(flag in why.split("; ") for why in per_sample["status_reason"])
+    assert all(flag in split_flags(why) for why in per_sample["status_reason"])
     sheet = pd.DataFrame(
         [{"sample_id": "S1", "patient_id": "P1", "part": "A", "timepoint": "C1D1", "batch": 1}]
     )
@@ -214,7 +215,7 @@ def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_pat
         flag in text.split(";") for text in tidy["gate_flags"]
     )
     assert set(tidy["status"]) == {"flagged"}
-    assert all(flag in why.split("; ") for why in tidy["status_reason"])
+    assert all(flag in split_flags(why) for why in tidy["status_reason"])
 
 
 def test_no_spillover_matrix_is_flagged(flow, tmp_path):

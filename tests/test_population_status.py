@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO
 
 from cytotrial.flow.comparisons import compare_timepoints, left_out_values, sensitivity_table
-from cytotrial.flow.population_status import population_status
+from cytotrial.flow.population_status import population_status, split_flags
 from cytotrial.flow.statistics_job import flow_statistics_job
 from cytotrial.report import FIGURES
 from cytotrial.results import write_tsv
@@ -37,10 +37,18 @@ def test_status_definition():
     assert population_status("ok", "", "no_spillover_matrix(x)", "low_event_count(900<1000);"
                              "no_spillover_matrix(x)") == (
         "flagged",
-        "no_spillover_matrix(x); low_event_count(900<1000)",
+        "no_spillover_matrix(x);low_event_count(900<1000)",
     )  # fmt: skip
     # a failed Gating-ML export concerns a file, not the values
     assert population_status("ok", "", "", "gatingml_not_exported") == ("ok", "")
+
+
+def test_flags_split_only_between_flags():
+    text = "few_events(CD16; CD56 cut set on nk_cells);single_peak(CD19); ;single_peak(CD19)"
+    assert split_flags(text) == ["few_events(CD16; CD56 cut set on nk_cells)", "single_peak(CD19)"]
+    assert split_flags(float("nan")) == [] and split_flags("") == []
+    status, why = population_status("ok", "", text, "low_event_count(900<1000)")
+    assert split_flags(why) == [*split_flags(text), "low_event_count(900<1000)"]
 
 
 def cohort(n: int = 8, shift: float = 100.0) -> pd.DataFrame:

@@ -31,11 +31,19 @@ NOT_BEARING = ("gatingml_not_exported",)
 
 
 def split_flags(text: object) -> list[str]:
-    """The flags of a ';'-joined cell ("" / NaN: none), stripped, in order, each once."""
+    """The flags of a ';'-joined cell ("" / NaN: none), stripped, in order, each once. A
+    ';' inside a flag's parentheses ("few_events(CD16; CD56 cut set on nk_cells)") is
+    part of that flag."""
     if not isinstance(text, str):
         return []
-    flags = [flag.strip() for flag in text.split(";")]
-    return list(dict.fromkeys(flag for flag in flags if flag))
+    flags, depth, start = [], 0, 0
+    for at, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth <= 0:
+            flags.append(text[start:at])
+            start = at + 1
+    flags.append(text[start:])
+    return list(dict.fromkeys(flag.strip() for flag in flags if flag.strip()))
 
 
 def _bearing(flags: Iterable[str]) -> list[str]:
@@ -53,8 +61,8 @@ def population_status(
         return FAILED, f"sample {sample_status}: {sample_reason}".rstrip(": ")
     flags = _bearing(split_flags(gate_flags))
     flags += [f for f in _bearing(split_flags(qc_flags)) if f not in flags]
-    if flags:
-        return FLAGGED, "; ".join(flags)
+    if flags:  # joined as the flags columns are (split_flags reads it back)
+        return FLAGGED, ";".join(flags)
     return OK, ""
 
 

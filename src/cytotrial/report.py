@@ -265,9 +265,10 @@ def left_out_note(tests: pd.DataFrame, sensitivity: pd.DataFrame, what: str) -> 
     failed = int(tests["left_out_failed"].fillna(0).sum())
     pairs = int(tests["pairs_left_out"].fillna(0).sum())
     note = (
-        f"{what}: populations used: {used.iloc[0] if len(used) else 'none'}; over the "
-        f"{len(tests)} tests, {flagged} flagged and {failed} failed value(s) left out "
-        f"({pairs} pair(s)), each listed in the table's left_out column."
+        f"{what}: populations used: {used.iloc[0] if len(used) else 'none'}; the {len(tests)} "
+        f"tests left out {flagged} flagged and {failed} failed value(s) and {pairs} pair(s) "
+        "(summed over the tests: a value counts in each test that would use it), each "
+        "listed in the table's left_out column."
     )
     here = sensitivity[sensitivity["value"].isin(tests["value"])]
     changed = here[here["significance_changes"].astype(str).str.lower() == "true"]
@@ -281,6 +282,22 @@ def left_out_note(tests: pd.DataFrame, sensitivity: pd.DataFrame, what: str) -> 
     else:
         note += " Adding the flagged populations changes no test's P <= 0.05 conclusion."
     return [note]
+
+
+def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: int) -> str:
+    """How many populations are ok, flagged (by subset) and failed ('' without any)."""
+    failed = int((qc["status"] != "ok").sum()) * populations
+    if tidy.empty and not failed:
+        return ""
+    counts = tidy["status"].value_counts()
+    by_subset = tidy[tidy["status"] == "flagged"].groupby("population", sort=False).size()
+    detail = ", ".join(f"{name} {n}" for name, n in by_subset.items())
+    return (
+        f"Population status: {counts.get('ok', 0)} ok, {counts.get('flagged', 0)} flagged"
+        + (f" ({detail})" if detail else "")
+        + f", {failed} failed (every subset of a sample that could not be analysed); "
+        "status and status_reason per row in the populations table."
+    )
 
 
 def flow_status_note(qc: pd.DataFrame) -> str:
@@ -313,6 +330,9 @@ def _flow_section(
     if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
         notes += untested_comparisons_note(mfi_tests, "CD38 MFI")
         notes += untested_comparisons_note(count_tests, "Counts")
+        tidy = read_tsv(flow["flow_populations"])
+        status_note = population_status_note(tidy, qc, tidy["population"].nunique())
+        notes += [status_note] if status_note else []
         notes += left_out_note(mfi_tests, sensitivity, "CD38 MFI")
         notes += left_out_note(count_tests, sensitivity, "Counts")
     return ReportSection(

@@ -108,6 +108,10 @@ def test_aggregates_and_statistics_use_the_good_samples(uninterrupted, trial):
     tests = pd.read_csv(uninterrupted / "results/flow/cd38_mfi_tests.tsv", sep="\t")
     row = tests[(tests["part"] == "A") & (tests["population"] == "t_cells")].iloc[0]
     assert expected >= 2 and row["n_pairs"] == expected
+    # The failed samples' populations are failed, and each test counts them as left out.
+    assert set(qc.loc[sorted(BROKEN), "status_t_cells"]) == {"failed"}
+    assert row["left_out_failed"] == len(BROKEN)
+    assert all(sample in row["left_out"] for sample in BROKEN)
 
 
 def test_report_lists_the_failures_and_is_otherwise_complete(uninterrupted):

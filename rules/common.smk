@@ -199,4 +199,6 @@ localrules:
     clinical_all,
     flow_sample_inventory,
     flow_aggregate,
+    flow_flowjo_workspace,
+    flowjo_workspaces,
     report,

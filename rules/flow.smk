@@ -1,7 +1,6 @@
 # Flow branch: per-sample FCS processing and cross-sample summaries.
 from cytotrial.flow.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
 from cytotrial.flow.gatingml_import import population_map_path
-from cytotrial.flow.flowjo_export import batch_file_stems
 
 # A Gating-ML 2.0 (.xml) or FlowJo (.wsp) template is imported once (FlowKit) into our
 # own JSON; every job that needs the template reads that instead.
@@ -189,23 +188,6 @@ rule flow_statistics:
 # each sample with its own final gates, spillover and transforms. Not in the default
 # target: `snakemake --cores 2 flowjo_workspaces`. A batch's workspace reruns only when
 # one of its samples' outputs changes; failed samples are left out and listed in its log.
-FLOWJO_STEMS = batch_file_stems(samples["batch"].astype(str).tolist())  # batch -> stem
-FLOWJO_BATCH_OF_STEM = {stem: batch for batch, stem in FLOWJO_STEMS.items()}
-
-
-def flowjo_batch_samples(wildcards):
-    """The batch's sample IDs, in sample-sheet order."""
-    batch = FLOWJO_BATCH_OF_STEM[wildcards.stem]
-    return samples.loc[samples["batch"].astype(str) == batch, "sample_id"].tolist()
-
-
-def flowjo_batch_files(kind):
-    return lambda wildcards: [
-        f"results/flow/samples/{sample}.{kind}"
-        for sample in flowjo_batch_samples(wildcards)
-    ]
-
-
 rule flow_flowjo_workspace:
     input:
         gatingml=flowjo_batch_files("gating.xml"),
@@ -221,11 +203,7 @@ rule flow_flowjo_workspace:
         "../envs/flow.yaml"
     params:
         batch=lambda wildcards: FLOWJO_BATCH_OF_STEM[wildcards.stem],
-        # the sheet's pseudonymous columns only (no FCS path): they become FlowJo keywords
-        samples=lambda wildcards: samples.loc[
-            samples["sample_id"].isin(flowjo_batch_samples(wildcards)),
-            ["sample_id", "patient_id", "part", "timepoint", "batch"],
-        ].to_dict("records"),
+        samples=flowjo_batch_records,
     script:
         "../scripts/flow_flowjo_workspace.py"
 

@@ -146,14 +146,14 @@ def _ellipse_band(workspace, sample_id) -> int:
     """Events of the ellipse's parent inside the ellipse xor inside its polygon."""
     from matplotlib.path import Path as MplPath
 
-    from cytotrial.flow.flowjo_job import read_sample_gates
+    from cytotrial.flow.gatingml_read import read_exported_gatingml
     from cytotrial.flow.gatingml_strategy import (
         dimension_values,
         gate_static,
         read_events_float64,
     )
 
-    strategy = read_sample_gates(workspace["files"][sample_id]["xml"])
+    strategy = read_exported_gatingml(workspace["files"][sample_id]["xml"])
     gate = next(g for g in strategy.gates if g.name == "fixed_ellipse")
     fcs = workspace["dir"] / "review" / "fcs" / f"{sample_id}.fcs"
     data = dimension_values(strategy, read_events_float64(fcs))
@@ -233,10 +233,10 @@ def test_a_gate_flowjo_cannot_hold_leaves_the_sample_out_with_the_reason(workspa
     """A ratio dimension (imported Gating-ML) has no FlowJo form: the sample is left out,
     the others stay."""
     from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
-    from cytotrial.flow.flowjo_job import read_sample_gates
+    from cytotrial.flow.gatingml_read import read_exported_gatingml
     from cytotrial.flow.gatingml_strategy import Dimension, StaticGate, StaticStrategy
 
-    good = read_sample_gates(workspace["files"]["PT001_A_C1D1"]["xml"])
+    good = read_exported_gatingml(workspace["files"]["PT001_A_C1D1"]["xml"])
     ratio = StaticGate(
         "r", "root", "rectangle", (Dimension("ratio1", ratio=True),), {"min": [0.0], "max": [1.0]}
     )
@@ -246,3 +246,51 @@ def test_a_gate_flowjo_cannot_hold_leaves_the_sample_out_with_the_reason(workspa
     assert notes == ["S2: left out of the workspace: gate r: a ratio dimension has no FlowJo form"]
     parsed = _flowkit().parse_wsp(str(tmp_path / "w.wsp"))
     assert list(parsed["samples"]) == ["S1.fcs"]
+
+
+@pytest.mark.parametrize("sample_id", sorted(SAMPLES))
+def test_our_reader_of_the_export_agrees_with_flowkits(workspace, sample_id):
+    """The job reads the per-sample Gating-ML without FlowKit (fast); FlowKit's parser
+    (the import path) gives the same gates, transforms and matrix."""
+    from cytotrial.flow.gatingml_import import load_strategy
+    from cytotrial.flow.gatingml_read import read_exported_gatingml
+
+    path = workspace["files"][sample_id]["xml"]
+    ours, (theirs, _) = read_exported_gatingml(path), load_strategy(path)
+    assert {g.name: g for g in ours.gates} == {g.name: g for g in theirs.gates}
+    assert ours.transforms == theirs.transforms
+    assert ours.matrices.keys() == theirs.matrices.keys()
+    for key, matrix in ours.matrices.items():
+        assert matrix.detectors == theirs.matrices[key].detectors
+        assert matrix.fluorochromes == theirs.matrices[key].fluorochromes
+        np.testing.assert_array_equal(matrix.values, theirs.matrices[key].values)
+
+
+def test_reader_names_a_file_it_cannot_read(tmp_path):
+    from cytotrial.flow.gatingml_read import read_exported_gatingml
+
+    path = tmp_path / "odd.xml"
+    path.write_text(
+        '<gating:Gating-ML xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating">'
+        '<gating:QuadrantGate gating:id="q"/></gating:Gating-ML>'
+    )
+    with pytest.raises(InputError, match=r"odd\.xml: element 'QuadrantGate' is not one"):
+        read_exported_gatingml(path)
+
+
+def test_an_ok_sample_whose_export_holds_no_gates_is_left_out_with_why(workspace, tmp_path):
+    """A sample gated fine whose gates have no Gating-ML form (the export file says why)
+    is listed, not written as a sample without gates."""
+    from cytotrial.flow.gatingml_export import write_gatingml
+    from cytotrial.flow.gatingml_strategy import StaticStrategy
+
+    files = workspace["files"]["PT001_A_C1D1"]
+    empty = tmp_path / "empty.xml"
+    write_gatingml(StaticStrategy(()), empty, "no Gating-ML export: a complemented gate")
+    row = {"sample_id": "PT001_A_C1D1", "patient_id": "PT001", "batch": "x"}
+    notes = flowjo_workspace_job(
+        [row], [empty], [files["populations.tsv"]], [files["json"]], "x", tmp_path / "w.wsp"
+    )
+    assert notes == [
+        "PT001_A_C1D1: left out of the workspace: no Gating-ML export: a complemented gate"
+    ]

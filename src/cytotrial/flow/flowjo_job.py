@@ -12,45 +12,14 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from cytotrial.errors import InputError
 from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
-from cytotrial.flow.gatingml_export import DATATYPES, GATING
-from cytotrial.flow.gatingml_strategy import StaticStrategy
+from cytotrial.flow.gatingml_read import export_comment, read_exported_gatingml
 
 log = logging.getLogger(__name__)
-
-
-def read_sample_gates(path: str | Path) -> StaticStrategy:
-    """Our Gating-ML export as a StaticStrategy, with the original gate names (the file's
-    ids replace characters an xs:ID cannot hold; the name is in the gate's custom_info)."""
-    from cytotrial.flow.gatingml_import import load_strategy
-
-    strategy, _ = load_strategy(path)
-    names = {}
-    for element in ET.parse(path).getroot():
-        info = element.find(f"{{{DATATYPES}}}custom_info")
-        gate_id = element.get(f"{{{GATING}}}id")
-        if gate_id is not None and info is not None and info.text:
-            names[gate_id] = info.text
-    if not names:
-        return strategy
-
-    def name(key: str) -> str:
-        return names.get(key, key)
-
-    gates = []
-    for gate in strategy.gates:
-        params = gate.params
-        if gate.kind == "boolean":
-            params = {**params, "refs": [[name(r), c] for r, c in params["refs"]]}
-        parent = gate.parent if gate.parent == "root" else name(gate.parent)
-        gates.append(replace(gate, name=name(gate.name), parent=parent, params=params))
-    return replace(strategy, gates=tuple(gates))
 
 
 def read_counts(path: str | Path) -> dict[str, int]:
@@ -87,9 +56,13 @@ def flowjo_workspace_job(
             counts["root"] = int(events)
         keywords = {k: "" if v is None else str(v) for k, v in row.items() if k != "fcs"}
         try:
-            strategy = read_sample_gates(xml)
+            strategy = read_exported_gatingml(xml)
         except InputError as exc:
             notes.append(f"{sample_id}: left out of the workspace: {exc}")
+            continue
+        if not strategy.gates:  # e.g. an imported gating with no Gating-ML form
+            reason = export_comment(xml) or "no gates"
+            notes.append(f"{sample_id}: left out of the workspace: {reason}")
             continue
         members.append(WorkspaceSample(sample_id, strategy, counts, keywords))
     notes += write_workspace(members, output, f"batch {batch}")

@@ -294,3 +294,69 @@ def test_an_ok_sample_whose_export_holds_no_gates_is_left_out_with_why(workspace
     assert notes == [
         "PT001_A_C1D1: left out of the workspace: no Gating-ML export: a complemented gate"
     ]
+
+
+def test_a_channel_in_two_transforms_leaves_the_sample_out(tmp_path):
+    from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
+    from cytotrial.flow.gatingml_strategy import Dimension, StaticGate, StaticStrategy
+
+    transforms = {"lin": {"type": "flin", "T": 262144.0, "A": 0.0}}
+    transforms["asinh"] = {"type": "fasinh", "T": 150 * np.sinh(1.0), "M": 1 / np.log(10), "A": 0.0}
+    gates = tuple(
+        StaticGate(
+            name,
+            "root",
+            "rectangle",
+            (Dimension("FSC-A", transform=key),),
+            {"min": [0.1], "max": [None]},
+        )
+        for name, key in (("a", "lin"), ("b", "asinh"))
+    )
+    notes = write_workspace(
+        [WorkspaceSample("S1", StaticStrategy(gates, transforms))], tmp_path / "w.wsp", "x"
+    )
+    assert notes == ["S1: left out of the workspace: gate b: FSC-A is drawn in two transforms"]
+    one = StaticStrategy(gates[1:], transforms)  # asinh alone is fine
+    assert write_workspace([WorkspaceSample("S1", one)], tmp_path / "w.wsp", "x") == []
+    text = (tmp_path / "w.wsp").read_text()
+    assert "transforms:fasinh" in text and 'data-type:name="FSC-A"' in text
+
+
+def test_asinh_and_untransformed_dimensions_keep_their_events(workspace, tmp_path):
+    """Panels may use asinh (FlowJo's ArcSinh) or no transform: a polygon, a rectangle and
+    a complemented rectangle in those units, written to a workspace and gated by FlowKit,
+    hold the events our static gating gives on the same file."""
+    from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
+    from cytotrial.flow.gatingml_strategy import (
+        Dimension,
+        StaticGate,
+        StaticStrategy,
+        dimension_values,
+        gate_static,
+        read_events_float64,
+    )
+
+    transforms = {
+        "asinh": {"type": "fasinh", "T": 150 * np.sinh(1.0), "M": 1 / np.log(10), "A": 0.0}
+    }
+    fsc, pe = Dimension("FSC-A"), Dimension("PE-A", transform="asinh")
+    vertices = [[30000.0, 1.0], [150000.0, 2.0], [150000.0, 7.0], [30000.0, 6.0]]
+    gates = (
+        StaticGate("poly", "root", "polygon", (fsc, pe), {"vertices": vertices}),
+        StaticGate("bright", "poly", "rectangle", (pe,), {"min": [4.0], "max": [None]}),
+        StaticGate(
+            "dim", "poly", "rectangle", (pe,), {"min": [4.0], "max": [None], "complement": True}
+        ),
+    )
+    strategy = StaticStrategy(gates, transforms)
+    fcs = workspace["dir"] / "review" / "fcs" / "PT001_A_C1D1.fcs"
+    masks = gate_static(strategy, dimension_values(strategy, read_events_float64(fcs)))
+    ours = {name: int(np.count_nonzero(mask)) for name, mask in masks.items()}
+    assert min(ours.values()) > 100 and ours["bright"] + ours["dim"] == ours["poly"]
+    (tmp_path / "fcs").mkdir()
+    (tmp_path / "fcs" / "S1.fcs").symlink_to(fcs)
+    assert write_workspace([WorkspaceSample("S1", strategy)], tmp_path / "w.wsp", "x") == []
+    read_back = _flowkit().Workspace(str(tmp_path / "w.wsp"), find_fcs_files_from_wsp=True)
+    read_back.analyze_samples(use_mp=False)
+    report = read_back.get_gating_results("S1.fcs").report
+    assert {row.gate_name: int(row["count"]) for _, row in report.iterrows()} == ours

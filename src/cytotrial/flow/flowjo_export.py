@@ -176,8 +176,12 @@ class _SampleWriter:
         name = dim.channel
         if dim.compensation != UNCOMPENSATED:
             name = COMP_PREFIX + name
-        if name in self.parameters and self.parameters[name] != dim.transform:
-            raise ExportError(f"gate {gate.name}: {name} is drawn in two transforms")
+        # one transform per channel: FlowKit looks Comp-X's transform up under X too
+        others = {
+            t for n, t in self.parameters.items() if n.removeprefix(COMP_PREFIX) == dim.channel
+        }
+        if others - {dim.transform}:
+            raise ExportError(f"gate {gate.name}: {dim.channel} is drawn in two transforms")
         if dim.transform is not None:
             kind = self.strategy.transforms[dim.transform]["type"]
             if kind not in ("flin", "logicle", "fasinh"):

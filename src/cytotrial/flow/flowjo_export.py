@@ -285,7 +285,7 @@ class _SampleWriter:
                 element = ET.SubElement(subpops, "Population", self._node_attributes(gate.name))
                 gate_el = ET.SubElement(element, "Gate", self._ids(parent_id))
                 gate_id = gate_el.get(_g("id"))
-                self._shape(gate_el, gate, gate_id, parent_id)
+                self._shape(gate_el, gate)
             self._subpopulations(element, gate.name, gate_id, (*path, gate.name))
 
     def _node_attributes(self, name: str, count: int | None = None) -> dict[str, str]:
@@ -333,14 +333,14 @@ class _SampleWriter:
             path.insert(0, self.gates[path[0]].parent)
         return path
 
-    def _shape(self, gate_el: ET.Element, gate: StaticGate, gate_id, parent_id) -> None:
+    def _shape(self, gate_el: ET.Element, gate: StaticGate) -> None:
+        """The shape inside a FlowJo <Gate> (which holds the ids, as FlowJo writes it)."""
         p = gate.params
         names = [self._parameter(gate, d) for d in gate.dims]
         specs = [self._spec(d) for d in gate.dims]
         inside = "0" if p.get("complement") else "1"
-        ids = {_g("id"): gate_id, **({_g("parent_id"): parent_id} if parent_id else {})}
         if gate.kind == "rectangle":
-            attrs = {"eventsInside": inside, "percentX": "0", "percentY": "0", **ids}
+            attrs = {"eventsInside": inside, "percentX": "0", "percentY": "0"}
             element = ET.SubElement(gate_el, _g("RectangleGate"), attrs)
             for name, spec, low, high in zip(names, specs, p["min"], p["max"], strict=True):
                 bounds = {}
@@ -358,7 +358,7 @@ class _SampleWriter:
         else:
             raise ExportError(f"gate {gate.name}: {gate.kind} has no FlowJo form")
         raw = np.column_stack([_inverse(s, vertices[:, i]) for i, s in enumerate(specs)])
-        attrs = {"eventsInside": inside, "quadID": "-1", "gateResolution": "256", **ids}
+        attrs = {"eventsInside": inside, "quadID": "-1", "gateResolution": "256"}
         element = ET.SubElement(gate_el, _g("PolygonGate"), attrs)
         for name in names:
             dim_el = ET.SubElement(element, _g("dimension"))

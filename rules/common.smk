@@ -13,6 +13,7 @@ runpy.run_path(str(Path(workflow.basedir) / "scripts" / "_bootstrap.py"))
 
 from cytotrial.errors import InputError
 from cytotrial.fingerprints import Sha256Cache, sha256_of_files
+from cytotrial.flow.flowjo_export import batch_file_stems
 from cytotrial.flow.template_checks import check_flow_inputs
 from cytotrial.input_checks import check_config, check_config_files, check_trial_inputs
 from cytotrial.input_checks import check_distinct_fcs_content, normalise_config
@@ -150,6 +151,33 @@ def all_fcs_files():
     return samples["fcs"].tolist()
 
 
+# FlowJo review workspaces (rules/flow.smk): one per batch of the sheet, named by a
+# file-safe form of the batch (two batches with the same name stop the run here).
+FLOWJO_STEMS = batch_file_stems(samples["batch"].astype(str).tolist())  # batch -> stem
+FLOWJO_BATCH_OF_STEM = {stem: batch for batch, stem in FLOWJO_STEMS.items()}
+
+
+def flowjo_batch_samples(wildcards):
+    """The batch's sample IDs, in sample-sheet order."""
+    batch = FLOWJO_BATCH_OF_STEM[wildcards.stem]
+    return samples.loc[samples["batch"].astype(str) == batch, "sample_id"].tolist()
+
+
+def flowjo_batch_files(kind):
+    """Input function: one per-sample output kind of the batch's samples."""
+    return lambda wildcards: [
+        f"results/flow/samples/{sample}.{kind}"
+        for sample in flowjo_batch_samples(wildcards)
+    ]
+
+
+def flowjo_batch_records(wildcards):
+    """The sheet's pseudonymous columns of the batch's samples (no FCS path): FlowJo keywords."""
+    members = samples["sample_id"].isin(flowjo_batch_samples(wildcards))
+    columns = ["sample_id", "patient_id", "part", "timepoint", "batch"]
+    return samples.loc[members, columns].to_dict("records")
+
+
 def sample_records(with_counts=False):
     """The sheet as plain records, for aggregate rules (adding a sample reruns them)."""
     columns = ["sample_id", "patient_id", "part", "timepoint", "batch", "fcs"]
@@ -199,4 +227,6 @@ localrules:
     clinical_all,
     flow_sample_inventory,
     flow_aggregate,
+    flow_flowjo_workspace,
+    flowjo_workspaces,
     report,

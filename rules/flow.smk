@@ -215,3 +215,32 @@ rule flow_statistics:
         include_flagged=config["flow"]["statistics"]["include_flagged"],
     script:
         "../scripts/flow_statistics.py"
+
+
+# FlowJo review (README, "Review in FlowJo"): one workspace per batch of the sample sheet,
+# each sample with its own final gates, spillover and transforms. Not in the default
+# target: `snakemake --cores 2 flowjo_workspaces`. A batch's workspace reruns only when
+# one of its samples' outputs changes; failed samples are left out and listed in its log.
+rule flow_flowjo_workspace:
+    input:
+        gatingml=flowjo_batch_files("gating.xml"),
+        populations=flowjo_batch_files("populations.tsv"),
+        records=flowjo_batch_files("json"),
+    output:
+        workspace="results/flow/flowjo/{stem}.wsp",
+    log:
+        "logs/flow/flowjo/{stem}.log",
+    wildcard_constraints:
+        stem="batch_[A-Za-z0-9._-]+",
+    conda:
+        "../envs/flow.yaml"
+    params:
+        batch=lambda wildcards: FLOWJO_BATCH_OF_STEM[wildcards.stem],
+        samples=flowjo_batch_records,
+    script:
+        "../scripts/flow_flowjo_workspace.py"
+
+
+rule flowjo_workspaces:
+    input:
+        expand("results/flow/flowjo/{stem}.wsp", stem=sorted(FLOWJO_STEMS.values())),

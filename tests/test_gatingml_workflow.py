@@ -119,3 +119,40 @@ def test_flowjo_workspace_template_runs_in_the_workflow(adaptive, tmp_path):
     template = _use_template(workflow, tmp_path / "lab.wsp", "lab.wsp")
     _snakemake(workflow, samples, template)
     _check_imported_run(workflow, samples, expected)
+
+
+def test_flowjo_workspaces_rule_writes_one_workspace_per_batch(adaptive):
+    """`snakemake flowjo_workspaces` after gating: one .wsp per batch of the sheet, which
+    FlowKit gates (FCS files relinked by sample ID next to it) to each sample's counts."""
+    import pandas as pd
+
+    from cytotrial.flow.flowjo_export import batch_file_stem
+
+    workflow, samples, _ = adaptive
+    config = ["sample_sheet=trial/samples.tsv", "clinical_dir=trial/clinical"]
+    result = run(
+        [*SNAKEMAKE, "--cores", "2", "--config", *config, "--", "flowjo_workspaces"],
+        workflow,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-6000:]
+    assert "flow_analyse_sample" not in result.stderr, "gating reran for the workspaces"
+    sheet = pd.read_csv(workflow / "trial/samples.tsv", sep="\t", dtype=str)
+    warnings.simplefilter("ignore")
+    import flowkit as fk
+
+    for batch, members in sheet.groupby("batch"):
+        wsp = workflow / "results/flow/flowjo" / f"{batch_file_stem(batch)}.wsp"
+        log = (workflow / "logs/flow/flowjo" / f"{batch_file_stem(batch)}.log").read_text()
+        assert f"FlowJo workspace with {len(members)} samples, 0 left out" in log
+        review = workflow / "review" / batch_file_stem(batch)
+        (review / "fcs").mkdir(parents=True)
+        shutil.copy(wsp, review / wsp.name)
+        for row in members.to_dict("records"):
+            (review / "fcs" / f"{row['sample_id']}.fcs").symlink_to(workflow / row["fcs"])
+        workspace = fk.Workspace(str(review / wsp.name), find_fcs_files_from_wsp=True)
+        workspace.analyze_samples(use_mp=False)
+        for sample in members["sample_id"]:
+            report = workspace.get_gating_results(f"{sample}.fcs").report
+            theirs = {row.gate_name: int(row["count"]) for _, row in report.iterrows()}
+            assert theirs == _counts(workflow, sample)

@@ -225,6 +225,16 @@ def test_small_groups_are_not_assessed():
     assert set(flagged(smaller)["sample_id"]) == {"P00_B_C1D1"}
 
 
+def test_samples_without_a_batch_are_not_assessed_in_a_batch():
+    samples = sheet().assign(batch="")
+    gates, records = build(samples, cut=lambda s: 0.75 if s["sample_id"] == "P03_B_C1D3" else 0.45)
+    table = cohort_qc_table(samples, gates, records, SETTINGS)
+    batch = table[table["group"] == "batch"]
+    assert (batch["flag"] == "not_assessed").all()
+    assert (batch["note"] == "no batch in the sample sheet").all()
+    assert set(flagged(table)["group"]) == {"cohort"}
+
+
 def test_missing_settings_and_no_samples():
     with pytest.raises(ValueError, match="flow.cohort_qc: missing setting"):
         cohort_qc_table(sheet(), *build(sheet()), {"z_limit": 3.5})

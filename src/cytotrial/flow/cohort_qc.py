@@ -113,8 +113,8 @@ def frequency_values(gates: pd.DataFrame) -> pd.DataFrame:
 
 
 def _group_ids(values: pd.DataFrame, group: str) -> pd.Series:
-    if group == "patient":
-        return values["patient_id"].astype(str) + " part " + values["part"].astype(str)
+    if group == "patient":  # both parts: a cut is technical, treatment does not move it
+        return values["patient_id"].astype(str)
     if group == "batch":
         return values["batch"].fillna("").astype(str)
     if group == "cohort" and values["kind"].iloc[0] == "frequency":
@@ -145,8 +145,9 @@ def _floor(rows: pd.DataFrame, centre: float, settings: Mapping) -> np.ndarray:
 
 def _scored(values: pd.DataFrame) -> pd.Series:
     """What a z-score is taken of: a cut as is; a % of parent on the logit scale (shares
-    vary by factors, not by points: a patient with 3 times the cohort's NK share is not
-    an outlier, 99.6% of leukocytes against 99.9% is not 4 points from anything)."""
+    vary between people by factors, not by points: 3 times the cohort's NK share is 24
+    points at 12% and 2 at 1%; on the percent scale the common share's right tail would
+    flag and the rare one's never)."""
     if values["kind"].iloc[0] == "cut":
         return values["value"].astype(float)
     return pd.Series(logit_percent(values["value"], values["parent_events"]), index=values.index)
@@ -190,6 +191,10 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
             shown = rows["value"].to_numpy(float)
             rows["group_median"] = float(np.median(shown))
             rows["group_min"], rows["group_max"] = shown.min(), shown.max()
+            if group == "batch" and group_id[0] == "":
+                rows["flag"], rows["note"] = NOT_ASSESSED, "no batch in the sample sheet"
+                out.append(rows)
+                continue
             if len(rows) < settings["min_group_size"]:
                 rows["flag"] = NOT_ASSESSED
                 rows["note"] = f"group of {len(rows)} < {settings['min_group_size']} samples"

@@ -274,3 +274,16 @@ def test_flags_make_the_population_flagged_in_populations_and_sample_qc(tmp_path
     row = qc.set_index("sample_id").loc[bad]
     assert row["status_t_cells"] == "flagged" and "cohort_jump" in row["cohort_flags"]
     assert (qc.set_index("sample_id").drop(bad)["status_t_cells"] == "ok").all()
+
+
+def test_methods_say_the_cohort_qc_settings_as_run():
+    from test_report import default_config
+
+    from cytotrial.report_methods import methods_section
+
+    config = default_config()  # config.yaml names no cohort_qc: the schema's defaults
+    text = " ".join(methods_section(config).paragraphs)
+    assert "|z| > 3.5 flagged" in text and "10-fold and 20 points" in text
+    config["flow"]["cohort_qc"] = {"z_limit": 4.0}
+    text = " ".join(methods_section(config).paragraphs)
+    assert "|z| > 4.0 flagged" in text and "fewer than 8 samples" in text

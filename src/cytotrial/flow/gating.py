@@ -24,6 +24,7 @@ a threshold lands within about one density bin of where all events put it
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,8 +76,13 @@ def gate_events(
     template: GatingTemplate,
     display_ranges: dict[str, tuple[float, float]] | None = None,
     timings: dict[str, float] | None = None,
+    pooled: Mapping[str, Mapping[str, dict]] | None = None,
 ) -> dict[str, AppliedGate]:
     """Resolve and apply every gate of `template`, parents first.
+
+    `pooled` (issue 16): gate -> marker -> a cut placed on its group's pooled events
+    (cytotrial.flow.pooling, `cut_as_dict`); those gates apply it instead of placing
+    their own.
 
     `display_ranges`: marker -> the transformed values of 0 and of the channel's top
     ($PnR), the weakest evidence for a lone peak's side when nothing else gives one.
@@ -92,12 +98,15 @@ def gate_events(
         "masks": masks,
         "parents": {g.name: g.parent for g in template.gates},
         "display_ranges": display_ranges or {},
+        "pooled": pooled or {},
     }
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         clock = time.perf_counter()
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
+        if spec.pool and spec.name not in mixtures["pooled"]:  # never silently its own
+            flags = [*flags, f"cut_not_pooled({spec.pool}: the sample's own cut)"]
         if spec.kind == "boolean":
             flags = [*flags, *_operand_flags(applied, spec)]
         mask = member(shape, data, masks, parent)  # a boolean gate reads earlier masks
@@ -267,7 +276,11 @@ def _gate_cut(
 ) -> tuple[float, list[str]]:
     """The cut one gate applies on `spec.marker` and its flags; the cut (and its
     confidence) is recorded for the gate's record and for `cut_from`."""
-    if spec.cut_from is not None:
+    pooled = cache.get("pooled", {}).get(gate, {}).get(spec.marker)
+    if pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
+        cut = cut_from_dict(pooled)
+        cache.setdefault(("cut", key, spec.marker), cut)
+    elif spec.cut_from is not None:
         cut = cache.get(("cut_of", spec.cut_from, spec.marker))
         if cut is None:  # the named gate placed no cut on this marker in this sample
             cut = _Cut(np.inf, "empty", (f"no_cut_to_reuse({spec.marker} of {spec.cut_from})",))
@@ -393,6 +406,20 @@ class _Cut:
         elif self.lone == "positive" and spec.side == "below":
             flags.append(f"no_negative_peak({spec.marker})")
         return flags
+
+
+def cut_as_dict(cut: _Cut) -> dict:
+    """A cut as JSON (a pooled group cut, cytotrial.flow.pooling): value (None: none, the
+    gate is empty), lone-peak class, flags and the record of how it was placed."""
+    value = float(cut.value) if np.isfinite(cut.value) else None
+    return {"value": value, "lone": cut.lone, "flags": list(cut.flags), "record": cut.record}
+
+
+def cut_from_dict(content: Mapping) -> _Cut:
+    """The cut `cut_as_dict` wrote."""
+    value = content["value"]
+    value = np.inf if value is None else float(value)
+    return _Cut(value, content["lone"], tuple(content["flags"]), content.get("record"))
 
 
 def find_threshold(

@@ -1,6 +1,8 @@
 # Flow branch: per-sample FCS processing and cross-sample summaries.
 from cytotrial.flow.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
 from cytotrial.flow.gatingml_import import population_map_path
+from cytotrial.flow.pool_groups import GROUP_PATTERN, applied_of, sample_groups
+from cytotrial.flow.pool_groups import template_pool
 
 # A Gating-ML 2.0 (.xml) or FlowJo (.wsp) template is imported once (FlowKit) into our
 # own JSON; every job that needs the template reads that instead.
@@ -12,6 +14,45 @@ GATING_TEMPLATE = (
     if IMPORTED_GATING
     else config["gating_template"]
 )
+
+# Pooled gates (issue 16): the template's `pool` groups the samples (patient, batch or
+# timepoint); None: every gate is placed per sample, no group job runs.
+POOL = template_pool(config["gating_template"])
+SHEET_NAME = config["sample_sheet"] or "the demo's sample plan"
+GROUP_OF = sample_groups(sample_records(), POOL, SHEET_NAME) if POOL else {}
+POOLED_CUTS = "results/flow/pooled/{pool}/{group}.json"
+
+
+wildcard_constraints:
+    pool="patient|batch|timepoint",
+    group=GROUP_PATTERN,
+
+
+def members_of_group(wildcards):
+    """The group's samples (id, FCS file), in sheet order: a new member reruns the group."""
+    return [
+        {"sample_id": s, "fcs": FCS_OF_SAMPLE[s]}
+        for s in SAMPLE_IDS
+        if GROUP_OF.get(s) == wildcards.group
+    ]
+
+
+def pooled_cuts_dependency(wildcards):
+    """The sample's group job must have run in this run before its job is built: the
+    checkpoint's get() defers the job until then; the job then depends on the group's
+    cuts only through the `pooled` param, never the file's time stamp."""
+    if POOL:
+        checkpoints.flow_pool_group.get(pool=POOL, group=GROUP_OF[wildcards.sample])
+    return []
+
+
+def pooled_cuts_param(wildcards):
+    """The applied cuts of the sample's group (compact JSON; "" without pooled gates).
+    They change only when a cut moved more than the template's tolerance, so only then
+    do the members rerun (Snakemake's params trigger)."""
+    if not POOL:
+        return ""
+    return applied_of(POOLED_CUTS.format(pool=POOL, group=GROUP_OF[wildcards.sample]))
 
 
 rule flow_sample_inventory:
@@ -57,6 +98,37 @@ rule flow_import_gating:
         "../scripts/flow_import_gating.py"
 
 
+# One job per group of a template with pooled gates (issue 16, cytotrial.flow.pooling):
+# the group's cuts on its members' pooled events. A checkpoint: the members' jobs read
+# its applied cuts as a param once it has run (see pooled_cuts_param). The applied cuts
+# kept for the next run's tolerance check (`state`) are the job's own bookkeeping.
+checkpoint flow_pool_group:
+    input:
+        fcs=lambda wildcards: [m["fcs"] for m in members_of_group(wildcards)],
+        panel=config["panel"],
+        template=GATING_TEMPLATE,
+        spillover=panel_spillover_matrix(),
+    output:
+        cuts=POOLED_CUTS,
+    log:
+        "logs/flow/pool_group/{pool}/{group}.log",
+    benchmark:
+        "results/benchmarks/flow_pool_group/{pool}/{group}.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        runtime=10,
+    params:
+        members=members_of_group,
+        state="results/flow/pooled/{pool}/{group}.applied.json",
+        qc=config["flow"]["qc"],
+        fcs_sha256=lambda wildcards: [
+            sha256_of_sample(m["sample_id"]) for m in members_of_group(wildcards)
+        ],
+    script:
+        "../scripts/flow_pool_group.py"
+
+
 # One job per FCS file. Its inputs are the file, the panel and the gating template;
 # its params come from config and the file's SHA-256 (changed bytes rerun the sample even
 # when the file's mtime is older: a swap with mv, a restored backup), so adding samples
@@ -67,6 +139,7 @@ rule flow_analyse_sample:
         panel=config["panel"],
         template=GATING_TEMPLATE,
         spillover=panel_spillover_matrix(),
+        pooled=pooled_cuts_dependency,
     output:
         populations="results/flow/samples/{sample}.populations.tsv",
         record="results/flow/samples/{sample}.json",
@@ -89,6 +162,7 @@ rule flow_analyse_sample:
     params:
         qc=config["flow"]["qc"],
         fcs_sha256=fcs_sha256,
+        pooled=pooled_cuts_param,
     script:
         "../scripts/flow_analyse_sample.py"
 

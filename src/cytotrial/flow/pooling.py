@@ -40,15 +40,6 @@ from cytotrial.panel import Panel
 
 log = logging.getLogger(__name__)
 
-# template `pool` -> the sample sheet column whose value names the group
-POOL_COLUMNS = {"patient": "patient_id", "batch": "batch", "timepoint": "timepoint"}
-
-
-def group_of(record: Mapping[str, Any], pool: str) -> str:
-    """The group a sample (a sheet row) belongs to under `pool`."""
-    return str(record[POOL_COLUMNS[pool]])
-
-
 def member_events(
     sample_id: str,
     fcs: str | Path,
@@ -218,12 +209,3 @@ def run_pool_job(
         content["largest_move"],
         "replaced" if content["replaced"] else "kept",
     )
-
-
-def applied_of(path: str | Path) -> str:
-    """The applied cuts of a group file as compact JSON (the members' Snakemake param;
-    "" before the group's job has run)."""
-    path = Path(path)
-    if not path.exists():
-        return ""
-    return json.dumps(json.loads(path.read_text())["applied"], sort_keys=True)

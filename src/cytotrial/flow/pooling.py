@@ -40,6 +40,7 @@ from cytotrial.panel import Panel
 
 log = logging.getLogger(__name__)
 
+
 def member_events(
     sample_id: str,
     fcs: str | Path,

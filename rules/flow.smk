@@ -2,7 +2,7 @@
 from cytotrial.flow.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
 from cytotrial.flow.gatingml_import import population_map_path
 from cytotrial.flow.pool_groups import GROUP_PATTERN, applied_of, sample_groups
-from cytotrial.flow.pool_groups import template_pool
+from cytotrial.flow.pool_groups import template_control_gates, template_pool
 
 # A Gating-ML 2.0 (.xml) or FlowJo (.wsp) template is imported once (FlowKit) into our
 # own JSON; every job that needs the template reads that instead.
@@ -53,6 +53,41 @@ def pooled_cuts_param(wildcards):
     if not POOL:
         return ""
     return applied_of(POOLED_CUTS.format(pool=POOL, group=GROUP_OF[wildcards.sample]))
+
+
+# Batch controls (issue 16): a template gate with negative_control takes a lone peak's
+# negative level from its batch's control file (config flow.controls_sheet).
+CONTROL_GATES = template_control_gates(config["gating_template"])
+CONTROLS_SHEET = config["flow"].get("controls_sheet", "")
+if CONTROL_GATES and not CONTROLS_SHEET:
+    raise InputError(
+        f"{config['gating_template']}: gate(s) {', '.join(CONTROL_GATES)} use "
+        "negative_control; name the batch control files in config flow.controls_sheet"
+    )
+CONTROL_ROWS = {}  # batch -> its controls sheet rows
+BATCH_OF = dict(zip(samples["sample_id"], samples["batch"].astype(str)))
+if CONTROL_GATES:
+    from cytotrial.flow.controls import read_controls_sheet
+    from cytotrial.panel import read_panel
+
+    for row in read_controls_sheet(
+        CONTROLS_SHEET,
+        [c.marker for c in read_panel(config["panel"]).channels],
+        sorted(set(BATCH_OF.values())),
+    ):
+        CONTROL_ROWS.setdefault(row["batch"], []).append(row)
+    sample_groups(sample_records(), "batch", SHEET_NAME)  # batch names become file names
+
+
+def batch_controls(wildcards):
+    """The sample's batch's control levels (a file input: new controls rerun the batch)."""
+    if not CONTROL_GATES:
+        return []
+    return [f"results/flow/controls/{BATCH_OF[wildcards.sample]}.json"]
+
+
+wildcard_constraints:
+    batch=GROUP_PATTERN,
 
 
 rule flow_sample_inventory:
@@ -129,6 +164,27 @@ checkpoint flow_pool_group:
         "../scripts/flow_pool_group.py"
 
 
+# One job per batch of a template with negative_control (issue 16,
+# cytotrial.flow.controls): the negative levels the batch's control files show.
+rule flow_batch_controls:
+    input:
+        fcs=lambda wildcards: [r["fcs"] for r in CONTROL_ROWS.get(wildcards.batch, [])],
+        panel=config["panel"],
+        template=GATING_TEMPLATE,
+        spillover=panel_spillover_matrix(),
+    output:
+        levels="results/flow/controls/{batch}.json",
+    log:
+        "logs/flow/batch_controls/{batch}.log",
+    conda:
+        "../envs/flow.yaml"
+    params:
+        rows=lambda wildcards: CONTROL_ROWS.get(wildcards.batch, []),
+        qc=config["flow"]["qc"],
+    script:
+        "../scripts/flow_batch_controls.py"
+
+
 # One job per FCS file. Its inputs are the file, the panel and the gating template;
 # its params come from config and the file's SHA-256 (changed bytes rerun the sample even
 # when the file's mtime is older: a swap with mv, a restored backup), so adding samples
@@ -140,6 +196,7 @@ rule flow_analyse_sample:
         template=GATING_TEMPLATE,
         spillover=panel_spillover_matrix(),
         pooled=pooled_cuts_dependency,
+        controls=batch_controls,
     output:
         populations="results/flow/samples/{sample}.populations.tsv",
         record="results/flow/samples/{sample}.json",

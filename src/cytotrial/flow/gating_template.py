@@ -55,6 +55,8 @@ class ThresholdSpec:
     peak_min_events: int = 30
     max_valley_depth: float = 0.7
     max_cut_moved: float = 0.05
+    # issue 16: the negative level from this gate's events in the batch's control file
+    negative_control: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ def _threshold(body: dict[str, Any]) -> ThresholdSpec:
         ),
         *(None if body.get(k) is None else str(body[k]) for k in ("negative_from", "cut_from")),
         *(float(body.get(k, d)) for k, d in _NUMBERS.items()),
+        negative_control=body.get("negative_control"),
     )
 
 
@@ -218,13 +221,14 @@ _NUMBERS = {
 
 
 def _check_references(gates: list[GateSpec], where: str) -> None:
-    """cut_from / negative_from name a gate listed above (cut_from: one on the same marker)."""
+    """cut_from / negative_from / negative_control name a gate listed above (cut_from:
+    one with a cut on the same marker)."""
     seen: dict[str, GateSpec] = {}
     for gate in gates:
         axes = [gate.params["threshold"]] if gate.kind == "threshold" else []
         axes += [gate.params[a] for a in "xy"] if gate.kind == "quadrant" else []
         for t in axes:
-            for option in ("cut_from", "negative_from"):
+            for option in ("cut_from", "negative_from", "negative_control"):
                 name = getattr(t, option)
                 if name is not None and name not in seen:
                     raise InputError(

@@ -1,7 +1,9 @@
-"""Which samples pool their cuts together (issue 16): cheap, for the workflow's parse.
+"""Which samples pool their cuts, which use batch controls (issue 16): cheap, for the
+workflow's parse.
 
-rules/common.smk reads the template's `pool` and groups the sample sheet with these
-functions at parse time (no numpy); cytotrial.flow.pooling does the work in the jobs.
+rules/flow.smk reads the template's `pool` and `negative_control` and groups the sample
+sheet with these functions at parse time (no numpy); cytotrial.flow.pooling and
+cytotrial.flow.controls do the work in the jobs.
 """
 
 from __future__ import annotations
@@ -30,6 +32,22 @@ def template_pool(path: str | Path) -> str | None:
     content = read_yaml(path) or {}
     pools = [g.get("pool") for g in content.get("gates") or [] if isinstance(g, dict)]
     return next((p for p in pools if p), None)
+
+
+def template_control_gates(path: str | Path) -> list[str]:
+    """The gates of a YAML template with a `negative_control` (on a threshold or a
+    quadrant axis); [] for imported templates."""
+    if Path(path).suffix.lower() not in (".yaml", ".yml"):
+        return []
+    content = read_yaml(path) or {}
+    names = []
+    for gate in content.get("gates") or []:
+        if not isinstance(gate, dict):
+            continue
+        axes = [gate.get("threshold")] + [(gate.get("quadrant") or {}).get(a) for a in "xy"]
+        if any(isinstance(a, dict) and a.get("negative_control") for a in axes):
+            names.append(str(gate.get("name")))
+    return names
 
 
 def group_of(record: Mapping[str, Any], pool: str) -> str:

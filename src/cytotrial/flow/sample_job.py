@@ -31,12 +31,14 @@ def run_sample_job(
     gatingml_out: str | Path | None = None,
     planned_sha256: str = "",
     pooled: dict[str, dict[str, dict]] | None = None,
+    controls: dict[str, dict[str, dict]] | None = None,
 ) -> str:
     """Analyse one sample; a failed sample still writes all outputs (its failure record).
 
     `planned_sha256`: the file's SHA-256 when the run was planned (the job's param);
     the record holds the SHA-256 of the bytes read, whatever it is. `pooled`: the
-    applied cuts of the sample's group (issue 16, cytotrial.flow.pooling), if any.
+    applied cuts of the sample's group (issue 16, cytotrial.flow.pooling), if any;
+    `controls`: its batch controls' negative levels (cytotrial.flow.controls), if any.
     """
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
@@ -45,7 +47,9 @@ def run_sample_job(
         max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
         max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
     )
-    result = analyse_sample(sample_id, fcs_path, panel, template, settings, pooled=pooled)
+    result = analyse_sample(
+        sample_id, fcs_path, panel, template, settings, pooled=pooled, controls=controls
+    )
     if planned_sha256 and result.file_sha256 and result.file_sha256 != planned_sha256:
         # Snakemake recorded the planned value: the next run sees the change and reruns.
         log.warning(

@@ -103,6 +103,12 @@ def pool_problems(content: Mapping[str, Any], source: str) -> list[str]:
             text = "pool is for threshold and quadrant gates (their cuts are pooled)"
             problems.append(problem(source, label, ["pool"], text))
         for axis in axes:
+            if axis.get("negative_control") is not None:
+                text = (
+                    f"{axis['marker']} has negative_control: a group may span batches, "
+                    "each with its own control; drop pool, or negative_control"
+                )
+                problems.append(problem(source, label, ["pool"], text))
             if axis.get("method") == "static" or axis.get("cut_from") is not None:
                 text = (
                     f"a pooled cut is placed on the group's events; {axis['marker']} has "

@@ -22,16 +22,8 @@ def main(smk) -> None:
         smk.output.gatingml,
         planned_sha256=smk.params.fcs_sha256,
         pooled=json.loads(smk.params.pooled) if smk.params.pooled else None,
-        controls=_levels(smk.input.controls),
+        controls_file=smk.input.controls[0] if smk.input.controls else None,
     )
-
-
-def _levels(paths) -> dict | None:
-    """The batch controls' negative levels (issue 16), when the template uses them."""
-    if not paths:
-        return None
-    with open(paths[0], encoding="utf-8") as handle:
-        return json.load(handle)["levels"]
 
 
 if "snakemake" in globals():

@@ -3,6 +3,7 @@ the gates as Gating-ML 2.0)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -31,14 +32,14 @@ def run_sample_job(
     gatingml_out: str | Path | None = None,
     planned_sha256: str = "",
     pooled: dict[str, dict[str, dict]] | None = None,
-    controls: dict[str, dict[str, dict]] | None = None,
+    controls_file: str | Path | None = None,
 ) -> str:
     """Analyse one sample; a failed sample still writes all outputs (its failure record).
 
     `planned_sha256`: the file's SHA-256 when the run was planned (the job's param);
     the record holds the SHA-256 of the bytes read, whatever it is. `pooled`: the
     applied cuts of the sample's group (issue 16, cytotrial.flow.pooling), if any;
-    `controls`: its batch controls' negative levels (cytotrial.flow.controls), if any.
+    `controls_file`: its batch controls' negative levels (cytotrial.flow.controls), if any.
     """
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
@@ -47,6 +48,9 @@ def run_sample_job(
         max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
         max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
     )
+    controls = None
+    if controls_file is not None:
+        controls = json.loads(Path(controls_file).read_text(encoding="utf-8"))["levels"]
     result = analyse_sample(
         sample_id, fcs_path, panel, template, settings, pooled=pooled, controls=controls
     )

@@ -269,6 +269,11 @@ rule flow_statistics:
             caption="../report/flow_tests.rst",
             category="Flow cytometry",
         ),
+        sensitivity=report(
+            "results/flow/sensitivity_tests.tsv",
+            caption="../report/sensitivity_tests.rst",
+            category="Flow cytometry",
+        ),
         mfi_A_png=report(
             "results/flow/figures/cd38_mfi_part_A.png",
             caption="../report/figure4.rst",
@@ -311,5 +316,6 @@ rule flow_statistics:
         "../envs/flow.yaml"
     params:
         comparisons=config["flow"]["comparisons"],
+        include_flagged=config["flow"]["statistics"]["include_flagged"],
     script:
         "../scripts/flow_statistics.py"

@@ -11,6 +11,7 @@ rule report:
         sample_qc="results/flow/sample_qc.tsv",
         mfi_tests="results/flow/cd38_mfi_tests.tsv",
         count_tests="results/flow/cell_count_tests.tsv",
+        sensitivity_tests="results/flow/sensitivity_tests.tsv",
         mfi_A="results/flow/figures/cd38_mfi_part_A.png",
         mfi_B="results/flow/figures/cd38_mfi_part_B.png",
         counts_A="results/flow/figures/cell_counts_part_A.png",

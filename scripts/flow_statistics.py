@@ -17,6 +17,8 @@ def main(smk) -> None:
         smk.output.count_tests,
         figures,
         sample_qc_tsv=smk.input.sample_qc,
+        include_flagged=smk.params.include_flagged,
+        sensitivity_out=smk.output.sensitivity,
     )
 
 

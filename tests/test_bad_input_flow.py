@@ -27,6 +27,7 @@ from conftest import REPO
 from test_bad_input import FlowSetup, rewrite
 
 from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.population_status import split_flags
 from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
 from cytotrial.flow.sample_outputs import write_populations, write_record
 from cytotrial.panel import read_panel
@@ -191,20 +192,30 @@ def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_pat
     populations, record_path = tmp_path / "S1.populations.tsv", tmp_path / "S1.json"
     write_populations(result, populations)
     write_record(record, record_path)
+    per_sample = pd.read_csv(populations, sep="\t")
+    assert set(per_sample["status"]) == {"flagged"}  # each gate's row, as in populations.tsv
+    assert all(flag in split_flags(why) for why in per_sample["status_reason"])
     sheet = pd.DataFrame(
         [{"sample_id": "S1", "patient_id": "P1", "part": "A", "timepoint": "C1D1", "batch": 1}]
     )
+    gates = [gate.name for gate in flow.template.gates]
     qc = sample_qc_table(
-        sheet, {"S1": record}, {"S1": populations}, [gate.name for gate in flow.template.gates]
+        sheet, {"S1": record}, {"S1": populations}, gates, flow.template.populations
     )
     assert flag in qc.loc[0, "qc_flags"].split(";")
     assert _is_flagged(qc).tolist() == [True]
+    # ... and every reported population's status is flagged, so the statistics leave it out
+    assert {qc.loc[0, f"status_{p}"] for p in flow.template.populations} == {"flagged"}
     sheet["leukocytes_per_ul"] = 5000.0
     subsets = list(flow.template.populations)
-    tidy = tidy_populations(sheet, {"S1": populations}, subsets, flow.template.mfi_marker)
+    tidy = tidy_populations(
+        sheet, {"S1": populations}, subsets, flow.template.mfi_marker, {"S1": qc.loc[0, "qc_flags"]}
+    )
     assert len(tidy) == len(subsets) > 3 and all(
         flag in text.split(";") for text in tidy["gate_flags"]
     )
+    assert set(tidy["status"]) == {"flagged"}
+    assert all(flag in split_flags(why) for why in tidy["status_reason"])
 
 
 def test_no_spillover_matrix_is_flagged(flow, tmp_path):

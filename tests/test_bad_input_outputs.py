@@ -165,6 +165,8 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         flow_dir / "cell_count_tests.tsv",
         figures,
         sample_qc_tsv=flow_dir / "sample_qc.tsv",
+        include_flagged=False,
+        sensitivity_out=flow_dir / "sensitivity_tests.tsv",
     )
     tables = {
         "samples_per_timepoint": flow_dir / "samples_per_timepoint.tsv",
@@ -173,6 +175,7 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         "sample_qc": flow_dir / "sample_qc.tsv",
         "mfi_tests": flow_dir / "cd38_mfi_tests.tsv",
         "count_tests": flow_dir / "cell_count_tests.tsv",
+        "sensitivity_tests": flow_dir / "sensitivity_tests.tsv",
     }
     build_report(
         [],
@@ -239,6 +242,7 @@ FLOW_OUTPUTS = (
     "sample_qc.tsv",
     "cd38_mfi_tests.tsv",
     "cell_count_tests.tsv",
+    "sensitivity_tests.tsv",
 )
 
 

@@ -206,3 +206,33 @@ def test_paired_tests_reproduce_the_papers_findings(demo, table, findings):
                 f"{row.median_after:.0f}"
             )
     assert not wrong, "\n".join(wrong)
+
+
+def test_statistics_use_ok_populations_and_count_what_they_left_out(demo):
+    """Default config: flagged populations leave the tests; each row counts them, the
+    sensitivity table holds each test with them, the report shows it."""
+    tidy = pd.read_csv(demo / "results/flow/populations.tsv", sep="\t")
+    assert set(tidy["status"]) <= {"ok", "flagged"}
+    assert (tidy["status"] == "flagged").eq(tidy["status_reason"].notna()).all()
+    sensitivity = pd.read_csv(demo / "results/flow/sensitivity_tests.tsv", sep="\t")
+    for table in ("cd38_mfi_tests.tsv", "cell_count_tests.tsv"):
+        tests = pd.read_csv(demo / f"results/flow/{table}", sep="\t")
+        assert set(tests["populations_used"]) == {"ok only (flagged left out)"}
+        for row in tests.itertuples():
+            here = tidy[
+                (tidy["part"] == row.part)
+                & (tidy["population"] == row.population)
+                & tidy["timepoint"].isin([row.before, row.after])
+            ]
+            assert row.left_out_flagged == (here["status"] == "flagged").sum()
+            assert row.left_out_failed == 0  # every demo sample is analysed
+        merged = tests.merge(sensitivity, on=["value", "part", "population", "before", "after"])
+        assert len(merged) == len(tests)
+        assert (merged["n_pairs"] == merged["n_pairs_ok"]).all()
+        assert (
+            (merged["n_pairs_with_flagged"] - merged["n_pairs_ok"])
+            .eq(merged["pairs_left_out"])
+            .all()
+        )
+    html = (demo / "results/report/cytotrial_report.html").read_text()
+    assert "Sensitivity: paired tests with and without flagged populations" in html

@@ -107,7 +107,20 @@ def test_aggregates_and_statistics_use_the_good_samples(uninterrupted, trial):
     expected = (part_a.groupby("patient_id")["timepoint"].nunique() == 2).sum()
     tests = pd.read_csv(uninterrupted / "results/flow/cd38_mfi_tests.tsv", sep="\t")
     row = tests[(tests["part"] == "A") & (tests["population"] == "t_cells")].iloc[0]
-    assert expected >= 2 and row["n_pairs"] == expected
+    # Pairs of ok populations are tested; those with a flagged population (most, at 2,000
+    # events per file) are counted as left out; with them, every good patient pairs.
+    assert expected >= 2 and row["n_pairs"] + row["pairs_left_out"] == expected
+    sensitivity = pd.read_csv(uninterrupted / "results/flow/sensitivity_tests.tsv", sep="\t")
+    both = sensitivity[
+        (sensitivity["value"] == row["value"])
+        & (sensitivity["part"] == "A")
+        & (sensitivity["population"] == "t_cells")
+    ].iloc[0]
+    assert both["n_pairs_with_flagged"] == expected and both["n_pairs_ok"] == row["n_pairs"]
+    # The failed samples' populations are failed, and each test counts them as left out.
+    assert set(qc.loc[sorted(BROKEN), "status_t_cells"]) == {"failed"}
+    assert row["left_out_failed"] == len(BROKEN)
+    assert all(sample in row["left_out"] for sample in BROKEN)
 
 
 def test_report_lists_the_failures_and_is_otherwise_complete(uninterrupted):

@@ -369,6 +369,8 @@ def test_statistics_and_methods_without_leukocyte_gate_and_mfi(tmp_path, sample_
         tmp_path / "counts.tsv",
         figures,
         sample_qc_tsv=tmp_path / "qc.tsv",
+        include_flagged=False,
+        sensitivity_out=tmp_path / "sensitivity.tsv",
     )
     mfi = pd.read_csv(tmp_path / "mfi.tsv", sep="\t")
     counts = pd.read_csv(tmp_path / "counts.tsv", sep="\t")

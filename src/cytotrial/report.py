@@ -196,7 +196,12 @@ def render_report(
 FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paired")
 PAIRED_CAPTION = (
     "One line per patient with both samples (red: rose, blue: fell); n pairs and the "
-    "Wilcoxon matched-pairs P per panel."
+    "Wilcoxon matched-pairs P per panel, and the values of its two timepoints left out."
+)
+USED_CAPTION = (
+    " Populations used: see each figure's title (config flow.statistics.include_flagged); "
+    "each panel counts the values left out (flagged: a flag on the population's gates or "
+    "sample; failed: the sample could not be analysed)."
 )
 FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
@@ -206,7 +211,15 @@ FIGURE4_CAPTION = (
 )
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
-    "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism."
+    "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
+    "populations_used says which populations form the pairs; left_out_flagged / "
+    "left_out_failed count the values of the two timepoints left out, pairs_left_out the "
+    "pairs that cost, left_out lists each with its reason."
+)
+SENSITIVITY_CAPTION = (
+    "Each paired test on ok populations only beside the same test with the flagged "
+    "populations added; significance_changes: P <= 0.05 in one and not the other (a test "
+    "not run counts as not significant)."
 )
 
 
@@ -219,6 +232,7 @@ FLOW_TABLES = (
     "sample_qc",
     "mfi_tests",
     "count_tests",
+    "sensitivity_tests",
 )
 
 
@@ -239,6 +253,51 @@ def untested_comparisons_note(tests: pd.DataFrame, what: str) -> list[str]:
         {f"part {r.part} {r.before} vs {r.after} ({r.note})" for r in untested.itertuples()}
     )
     return [f"{what}: {len(untested)} comparison(s) without a test: " + "; ".join(items) + "."]
+
+
+def left_out_note(tests: pd.DataFrame, sensitivity: pd.DataFrame, what: str) -> list[str]:
+    """How many values the tests left out and why, and which conclusions the flagged
+    populations would change (from the sensitivity table)."""
+    if tests.empty or "left_out_flagged" not in tests or tests["p_value"].isna().all():
+        return []
+    used = tests["populations_used"].dropna()
+    flagged = int(tests["left_out_flagged"].fillna(0).sum())
+    failed = int(tests["left_out_failed"].fillna(0).sum())
+    pairs = int(tests["pairs_left_out"].fillna(0).sum())
+    note = (
+        f"{what}: populations used: {used.iloc[0] if len(used) else 'none'}; the {len(tests)} "
+        f"tests left out {flagged} flagged and {failed} failed value(s) and {pairs} pair(s) "
+        "(summed over the tests: a value counts in each test that would use it), each "
+        "listed in the table's left_out column."
+    )
+    here = sensitivity[sensitivity["value"].isin(tests["value"])]
+    changed = here[here["significance_changes"].astype(str).str.lower() == "true"]
+    if len(changed):
+        items = "; ".join(
+            f"part {r.part} {r.population} {r.before} vs {r.after} (P {r.p_value_ok:.2g} "
+            f"ok only, {r.p_value_with_flagged:.2g} with flagged)"
+            for r in changed.itertuples()
+        )
+        note += f" Adding the flagged populations changes P <= 0.05 for: {items}."
+    else:
+        note += " Adding the flagged populations changes no test's P <= 0.05 conclusion."
+    return [note]
+
+
+def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: int) -> str:
+    """How many populations are ok, flagged (by subset) and failed ('' without any)."""
+    failed = int((qc["status"] != "ok").sum()) * populations
+    if tidy.empty and not failed:
+        return ""
+    counts = tidy["status"].value_counts()
+    by_subset = tidy[tidy["status"] == "flagged"].groupby("population", sort=False).size()
+    detail = ", ".join(f"{name} {n}" for name, n in by_subset.items())
+    return (
+        f"Population status: {counts.get('ok', 0)} ok, {counts.get('flagged', 0)} flagged"
+        + (f" ({detail})" if detail else "")
+        + f", {failed} failed (every subset of a sample that could not be analysed); "
+        "status and status_reason per row in the populations table."
+    )
 
 
 def flow_status_note(qc: pd.DataFrame) -> str:
@@ -265,21 +324,31 @@ def _flow_section(
     flow: Mapping, figures: Mapping[str, str | Path], qc: pd.DataFrame
 ) -> ReportSection:
     mfi_tests, count_tests = read_tsv(flow["mfi_tests"]), read_tsv(flow["count_tests"])
+    sensitivity = read_tsv(flow["sensitivity_tests"])
     status = flow_status_note(qc)
     notes = [status] if status else []
     if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
         notes += untested_comparisons_note(mfi_tests, "CD38 MFI")
         notes += untested_comparisons_note(count_tests, "Counts")
+        tidy = read_tsv(flow["flow_populations"])
+        status_note = population_status_note(tidy, qc, tidy["population"].nunique())
+        notes += [status_note] if status_note else []
+        notes += left_out_note(mfi_tests, sensitivity, "CD38 MFI")
+        notes += left_out_note(count_tests, sensitivity, "Counts")
     return ReportSection(
         "Flow cytometry",
         "flow",
         notes=notes,
         figures=[
-            ReportFigure(f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION)
+            ReportFigure(
+                f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION + USED_CAPTION
+            )
             for part in ("A", "B")
         ]
         + [
-            ReportFigure(f"Absolute counts, part {part}", figures[f"counts_{part}"])
+            ReportFigure(
+                f"Absolute counts, part {part}", figures[f"counts_{part}"], USED_CAPTION.strip()
+            )
             for part in ("A", "B")
         ]
         + [
@@ -299,11 +368,19 @@ def _flow_section(
                 TESTS_CAPTION,
             ),
             ReportTable(
+                "Sensitivity: paired tests with and without flagged populations",
+                sensitivity,
+                "sensitivity_tests.csv",
+                SENSITIVITY_CAPTION,
+            ),
+            ReportTable(
                 "Immune subsets per patient and timepoint",
                 read_tsv(flow["flow_populations"]),
                 "flow_populations.csv",
                 "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
-                "MFI = median of compensated, untransformed CD38 values of the subset's events.",
+                "MFI = median of compensated, untransformed CD38 values of the subset's events. "
+                "status: flagged when the subset's gates or its sample carry a flag "
+                "(status_reason), else ok.",
             ),
         ],
     )

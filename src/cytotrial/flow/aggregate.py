@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.flow.population_status import FAILED, population_status
 from cytotrial.flow.sample_analysis import POPULATION_COLUMNS
 from cytotrial.flow.sample_outputs import read_record
 from cytotrial.results import read_tsv
@@ -44,12 +45,15 @@ def tidy_populations(
     population_files: Mapping[str, str | Path],
     populations: list[str],
     mfi_marker: str | None,
+    qc_flags: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Reported populations of every analysed sample, with sheet fields and absolute counts.
 
     No sample, or none analysed, gives the table's header only (the MFI column named
     after the template's marker, as with samples). A template without an MFI marker
-    gives no MFI column; one without a leukocyte gate, empty absolute counts.
+    gives no MFI column; one without a leukocyte gate, empty absolute counts. Each row
+    has the sample's QC flags (`qc_flags`, by sample ID) and its status (ok / flagged,
+    population_status; failed samples have no rows: sample_qc.tsv lists them).
     """
     frames = []
     for path in population_files.values():
@@ -70,6 +74,13 @@ def tidy_populations(
     else:  # no MFI marker: no MFI column, rather than one of empty cells under no name
         tidy = tidy.drop(columns="mfi")
     tidy = tidy.rename(columns={"flags": "gate_flags"})
+    tidy["qc_flags"] = tidy["sample_id"].map(dict(qc_flags or {})).fillna("")
+    status = [
+        population_status("ok", "", gate, qc)
+        for gate, qc in zip(tidy["gate_flags"], tidy["qc_flags"], strict=True)
+    ]
+    tidy["status"] = [s for s, _ in status]
+    tidy["status_reason"] = [why for _, why in status]
     # Float already when there are rows (a no-op then); an empty merge leaves object columns.
     numbers = tidy[["leukocytes_per_ul", "pct_of_leukocytes"]].astype(float)
     tidy["cells_per_ul"] = (
@@ -86,12 +97,17 @@ def sample_qc_table(
     records: Mapping[str, dict],
     population_files: Mapping[str, str | Path],
     gates: list[str],
+    populations: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per sample (MultiQC-style general statistics): status, QC, % per gate.
+    """One row per sample (MultiQC-style general statistics): status, QC, a status per
+    reported population, % per gate.
 
-    The columns are QC_COLUMNS and a pct_<gate> per gate of the template, so the header is
-    the same whether samples succeeded, all failed (no % at all) or there are none.
+    The columns are QC_COLUMNS, a status_<population> per reported population
+    (`populations`: name -> gate; ok / flagged / failed, population_status) and a
+    pct_<gate> per gate of the template, so the header is the same whether samples
+    succeeded, all failed (no % at all) or there are none.
     """
+    populations = dict(populations or {})
     rows = []
     for sample in samples.to_dict("records"):
         sample_id = sample["sample_id"]
@@ -112,10 +128,19 @@ def sample_qc_table(
             gate_flags="; ".join(gate_flags),
         )
         table = read_tsv(population_files[sample_id])
+        flags_of = dict(zip(table["gate"], table["flags"], strict=True))
+        for population, gate in populations.items():
+            status, _ = population_status(
+                record["status"], row["reason"], flags_of.get(gate, ""), row["qc_flags"]
+            )
+            if status != FAILED and gate not in flags_of:  # analysed, yet no row: a bug
+                raise ValueError(f"{sample_id}: no row for gate {gate!r} ({population})")
+            row[f"status_{population}"] = status
         for gate, pct in zip(table["gate"], table["pct_of_parent"], strict=True):
             row[f"pct_{gate}"] = pct
         rows.append(row)
-    columns = [*QC_COLUMNS, *(f"pct_{gate}" for gate in gates)]
+    columns = [*QC_COLUMNS, *(f"status_{p}" for p in populations)]
+    columns += [f"pct_{gate}" for gate in gates]
     columns += list(dict.fromkeys(k for row in rows for k in row if k not in columns))
     return pd.DataFrame(rows, columns=columns)
 
@@ -137,10 +162,14 @@ def aggregate_job(
     records = {Path(p).name.split(".")[0]: read_record(p) for p in record_files}
     template = read_gating_template(template_path)
     analysed = {s: p for s, p in by_sample.items() if records[s]["status"] == "ok"}
-    tidy = tidy_populations(samples, analysed, list(template.populations), template.mfi_marker)
+    qc_flags = {s: (r.get("qc") or {}).get("qc_flags", "") for s, r in records.items()}
+    tidy = tidy_populations(
+        samples, analysed, list(template.populations), template.mfi_marker, qc_flags
+    )
     write_tsv(tidy, populations_out)
     gates = [gate.name for gate in template.gates]
-    write_tsv(sample_qc_table(samples, records, by_sample, gates), sample_qc_out)
+    qc = sample_qc_table(samples, records, by_sample, gates, template.populations)
+    write_tsv(qc, sample_qc_out)
 
 
 def no_flow_results(qc: pd.DataFrame) -> str | None:

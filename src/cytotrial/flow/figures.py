@@ -1,6 +1,8 @@
 """Figure 4 style dot plots: one dot per patient per timepoint, median and IQR,
 the median printed per timepoint, grey lines joining a patient's samples, and
-brackets with Wilcoxon stars for the configured comparisons."""
+brackets with Wilcoxon stars for the configured comparisons. Each panel says how many
+values the statistics left out (flagged or failed populations, population_status), and
+each figure which populations it uses."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.atomic import atomic_path
+from cytotrial.flow.population_status import left_out_summary
 from cytotrial.stats.paired import prism_quartiles
 
 TIMEPOINTS = {"A": ["C1D1", "C2D1"], "B": ["C1D1", "C1D3", "C2D3", "EOT"]}
@@ -31,8 +34,13 @@ def dot_plot(
     value: str,
     y_label: str,
     title: str,
+    *,
+    left_out: pd.DataFrame,
+    used: str,
 ):
-    """The figure for one part: a panel per population."""
+    """The figure for one part: a panel per population. `tidy` holds the values used;
+    `left_out` (comparisons.left_out_values) those left out, counted under each panel's
+    title; `used` says which populations the figure uses (population_status.used_label)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -45,9 +53,18 @@ def dot_plot(
         here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
         _panel(ax, here, timepoints, value)
         _brackets(ax, tests, part, population, timepoints)
-        ax.set_title(LABELS.get(population, population), fontsize=9, pad=14)
+        gone = left_out[
+            (left_out["part"] == part)
+            & (left_out["population"] == population)
+            & left_out["timepoint"].isin(timepoints)
+        ]
+        ax.set_title(
+            f"{LABELS.get(population, population)}\nleft out: {left_out_summary(gone)}",
+            fontsize=8,
+            pad=14,
+        )
         ax.set_ylabel(y_label if ax is axes[0] else "", fontsize=8)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"{title}\npopulations: {used}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -59,9 +76,13 @@ def paired_plot(
     value: str,
     y_label: str,
     title: str,
+    *,
+    used: str,
 ):
     """Paired line plots: a row per comparison, a panel per population; one line per
-    patient with both samples, red where the value rose, blue where it fell."""
+    patient with both samples, red where the value rose, blue where it fell. Each panel
+    says how many values of its two timepoints the test left out (from `tests`); `used`
+    which populations the figure uses."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,7 +90,7 @@ def paired_plot(
 
     comparisons = tests[["part", "before", "after"]].drop_duplicates().to_records(index=False)
     rows, cols = max(len(comparisons), 1), len(populations)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.0 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows), squeeze=False)
     for (part, before, after), row_axes in zip(comparisons, axes, strict=False):
         for ax, population in zip(row_axes, populations, strict=True):
             here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
@@ -99,14 +120,30 @@ def paired_plot(
             p = match["p_value"].iloc[0] if len(match) else float("nan")
             stars = match["stars"].iloc[0] if len(match) else ""
             label = f"n={len(wide)}, P={p:.2g} {stars}" if p == p else f"n={len(wide)}"
-            ax.set_title(f"{LABELS.get(population, population)}\n{label}", fontsize=7)
+            gone = _left_out_of_test(match)
+            ax.set_title(
+                f"{LABELS.get(population, population)}\n{label}\nleft out: {gone}", fontsize=7
+            )
             ax.set_xticks([0, 1], [f"{part} {before}", f"{part} {after}"], fontsize=6)
             ax.tick_params(axis="y", labelsize=6)
             ax.set_xlim(-0.3, 1.3)
         row_axes[0].set_ylabel(y_label, fontsize=7)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"{title}; populations: {used}", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _left_out_of_test(match: pd.DataFrame) -> str:
+    """'2 flagged, 1 failed' (or 'none') from a test row's left_out_* counts."""
+    if match.empty:
+        return "none"
+    row = match.iloc[0]
+    counts = [
+        f"{int(row[f'left_out_{status}'])} {status}"
+        for status in ("flagged", "failed")
+        if pd.notna(row.get(f"left_out_{status}")) and int(row[f"left_out_{status}"])
+    ]
+    return ", ".join(counts) or "none"
 
 
 def message_figure(message: str, title: str):

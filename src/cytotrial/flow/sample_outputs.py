@@ -8,17 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from cytotrial.atomic import atomic_path
+from cytotrial.flow.population_status import population_status
 from cytotrial.flow.sample_analysis import POPULATION_COLUMNS, SampleResult
+
+# After the gate's values: its status (population_status: the row's flags and the
+# sample's QC flags; sample_qc.tsv and populations.tsv say the same).
+STATUS_COLUMNS = ("status", "status_reason")
 
 
 def write_populations(result: SampleResult, path: str | Path) -> None:
-    """One row per gate; a failed sample writes the header only."""
+    """One row per gate with its status; a failed sample writes the header only."""
+    qc_flags = (result.record().get("qc") or {}).get("qc_flags", "")
+    rows = []
+    for row in result.rows:
+        status = population_status(result.status, result.reason, row["flags"], qc_flags)
+        rows.append(row | dict(zip(STATUS_COLUMNS, status, strict=True)))
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(
-            handle, fieldnames=POPULATION_COLUMNS, delimiter="\t", lineterminator="\n"
+            handle,
+            fieldnames=(*POPULATION_COLUMNS, *STATUS_COLUMNS),
+            delimiter="\t",
+            lineterminator="\n",
         )
         writer.writeheader()
-        writer.writerows(result.rows)
+        writer.writerows(rows)
 
 
 def write_record(record: dict[str, Any], path: str | Path) -> None:

@@ -46,6 +46,15 @@ def pooled_cuts_dependency(wildcards):
     return []
 
 
+def all_pooled_cuts():
+    """Every group's cuts file: the aggregate's inputs, so that the group jobs run even
+    when every member's outputs exist (a template switched to pooled gates, a deleted
+    results/flow/pooled): a member's first DAG pass waits for its checkpoint and checks
+    nothing else, so without this the members would never be checked again."""
+    groups = sorted(set(GROUP_OF.values()))
+    return [POOLED_CUTS.format(pool=POOL, group=group) for group in groups]
+
+
 def pooled_cuts_param(wildcards):
     """The applied cuts of the sample's group (compact JSON; "" without pooled gates).
     They change only when a cut moved more than the template's tolerance, so only then
@@ -231,6 +240,7 @@ rule flow_aggregate:
         ),
         records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
         template=GATING_TEMPLATE,
+        pooled=all_pooled_cuts(),
     output:
         populations=report(
             "results/flow/populations.tsv",

@@ -6,6 +6,7 @@ The group's job is a Snakemake checkpoint: a dry run cannot know whether the gro
 cut will move, so it lists the group's job and every member (an upper bound); the real
 run reruns the group's job, the new sample and the aggregate, and the other members only
 when the group's cut moved more than the template's tolerance (tolerance 0: always).
+Switching a finished run to pooled gates reruns every member.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from small_trial import simulate_small_trial
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
-# two small workflow runs of ~17 s each
+# small workflow runs, ~17 s and ~25 s
 pytestmark = pytest.mark.slow
 
 TEMPLATE = "resources/gating/pbmc_cd38_pooled.yaml"
@@ -142,8 +143,21 @@ def test_one_new_sample_reruns_its_group_job_itself_and_the_aggregate(data):
     assert len(old) >= 3
 
 
-def test_with_tolerance_zero_a_moved_cut_reruns_every_member(data):
-    trial, sheet = start(data, "zero_tolerance", 0)
+def test_switching_to_pooled_gates_reruns_all_then_tolerance_zero_reruns_members(data):
+    """A finished run with the default template switched to pooled gates: every member
+    reruns with its group's cuts (their first DAG pass waits for the group's checkpoint,
+    which the aggregate needs). Then, with tolerance 0, a new sample reruns every member."""
+    base, sheet = data
+    trial = PooledTrial(copy_workflow(base / "switch"), (base / "data/clinical").resolve(), 0)
+    pooled_template = trial.template
+    trial.template = "resources/gating/pbmc_cd38.yaml"
+    sheet.iloc[:-1].to_csv(trial.workflow / "samples.tsv", sep="\t", index=False)
+    trial.snakemake()
+    trial.template = pooled_template
+    ran = jobs_in(trial.snakemake())
+    assert ran == GROUP_JOB | sample_jobs(sheet["sample_id"].iloc[:-1]) | AGGREGATE
+    check_members_apply_the_groups_cuts(trial, sheet.iloc[:-1])
+
     sheet.to_csv(trial.workflow / "samples.tsv", sep="\t", index=False)
     ran = jobs_in(trial.snakemake())
     group = trial.group()

@@ -203,6 +203,8 @@ def provenance_files():
     if IMPORTED_GATING:  # defined in flow.smk, parsed before any rule asks
         files["gating subset map"] = str(population_map_path(config["gating_template"]))
     files.update({"spillover matrix": path for path in panel_spillover_matrix()})
+    if config["flow"].get("controls_sheet"):  # issue 16: batch control files
+        files["controls sheet"] = config["flow"]["controls_sheet"]
     files.update(
         {f"clinical table {name}": path for name, path in clinical_tables().items()}
     )

@@ -203,6 +203,8 @@ def provenance_files():
     if IMPORTED_GATING:  # defined in flow.smk, parsed before any rule asks
         files["gating subset map"] = str(population_map_path(config["gating_template"]))
     files.update({"spillover matrix": path for path in panel_spillover_matrix()})
+    if config["flow"].get("controls_sheet"):  # issue 16: batch control files
+        files["controls sheet"] = config["flow"]["controls_sheet"]
     files.update(
         {f"clinical table {name}": path for name, path in clinical_tables().items()}
     )
@@ -230,3 +232,48 @@ localrules:
     flow_flowjo_workspace,
     flowjo_workspaces,
     report,
+
+
+# Pooled gates and batch controls (rules/flow.smk defines POOL, GROUP_OF, POOLED_CUTS,
+# CONTROL_GATES and BATCH_OF; these functions read them when the rules call them).
+def members_of_group(wildcards):
+    """The group's samples (id, FCS file), in sheet order: a new member reruns the group."""
+    return [
+        {"sample_id": s, "fcs": FCS_OF_SAMPLE[s]}
+        for s in SAMPLE_IDS
+        if GROUP_OF.get(s) == wildcards.group
+    ]
+
+
+def pooled_cuts_dependency(wildcards):
+    """The sample's group job must have run in this run before its job is built: the
+    checkpoint's get() defers the job until then; the job then depends on the group's
+    cuts only through the `pooled` param, never the file's time stamp."""
+    if POOL:
+        checkpoints.flow_pool_group.get(pool=POOL, group=GROUP_OF[wildcards.sample])
+    return []
+
+
+def all_pooled_cuts():
+    """Every group's cuts file: the aggregate's inputs, so that the group jobs run even
+    when every member's outputs exist (a template switched to pooled gates, a deleted
+    results/flow/pooled): a member's first DAG pass waits for its checkpoint and checks
+    nothing else, so without this the members would never be checked again."""
+    groups = sorted(set(GROUP_OF.values()))
+    return [POOLED_CUTS.format(pool=POOL, group=group) for group in groups]
+
+
+def pooled_cuts_param(wildcards):
+    """The applied cuts of the sample's group (compact JSON; "" without pooled gates).
+    They change only when a cut moved more than the template's tolerance, so only then
+    do the members rerun (Snakemake's params trigger)."""
+    if not POOL:
+        return ""
+    return applied_of(POOLED_CUTS.format(pool=POOL, group=GROUP_OF[wildcards.sample]))
+
+
+def batch_controls(wildcards):
+    """The sample's batch's control levels (a file input: new controls rerun the batch)."""
+    if not CONTROL_GATES:
+        return []
+    return [f"results/flow/controls/{BATCH_OF[wildcards.sample]}.json"]

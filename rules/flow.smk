@@ -1,6 +1,8 @@
 # Flow branch: per-sample FCS processing and cross-sample summaries.
 from cytotrial.flow.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
 from cytotrial.flow.gatingml_import import population_map_path
+from cytotrial.flow.pool_groups import GROUP_PATTERN, applied_of, sample_groups
+from cytotrial.flow.pool_groups import template_control_gates, template_pool
 
 # A Gating-ML 2.0 (.xml) or FlowJo (.wsp) template is imported once (FlowKit) into our
 # own JSON; every job that needs the template reads that instead.
@@ -12,6 +14,48 @@ GATING_TEMPLATE = (
     if IMPORTED_GATING
     else config["gating_template"]
 )
+
+# Pooled gates (issue 16): the template's `pool` groups the samples (patient, batch or
+# timepoint); None: every gate is placed per sample, no group job runs.
+POOL = template_pool(config["gating_template"])
+SHEET_NAME = config["sample_sheet"] or "the demo's sample plan"
+GROUP_OF = sample_groups(sample_records(), POOL, SHEET_NAME) if POOL else {}
+POOLED_CUTS = "results/flow/pooled/{pool}/{group}.json"
+
+
+wildcard_constraints:
+    pool="patient|batch|timepoint",
+    group=GROUP_PATTERN,
+
+
+# Batch controls (issue 16): a template gate with negative_control takes a lone peak's
+# negative level from its batch's control file (config flow.controls_sheet).
+CONTROL_GATES = template_control_gates(config["gating_template"])
+CONTROLS_SHEET = config["flow"].get("controls_sheet", "")
+if CONTROL_GATES and not CONTROLS_SHEET:
+    raise InputError(
+        f"{config['gating_template']}: gate(s) {', '.join(CONTROL_GATES)} use "
+        "negative_control; name the batch control files in config flow.controls_sheet"
+    )
+CONTROL_ROWS = {}  # batch -> its controls sheet rows
+BATCH_OF = dict(zip(samples["sample_id"], samples["batch"].astype(str)))
+if CONTROL_GATES:
+    from cytotrial.flow.controls import read_controls_sheet
+    from cytotrial.panel import read_panel
+
+    for row in read_controls_sheet(
+        CONTROLS_SHEET,
+        [c.marker for c in read_panel(config["panel"]).channels],
+        sorted(set(BATCH_OF.values())),
+    ):
+        CONTROL_ROWS.setdefault(row["batch"], []).append(row)
+    sample_groups(
+        sample_records(), "batch", SHEET_NAME
+    )  # batch names become file names
+
+
+wildcard_constraints:
+    batch=GROUP_PATTERN,
 
 
 rule flow_sample_inventory:
@@ -57,6 +101,58 @@ rule flow_import_gating:
         "../scripts/flow_import_gating.py"
 
 
+# One job per group of a template with pooled gates (issue 16, cytotrial.flow.pooling):
+# the group's cuts on its members' pooled events. A checkpoint: the members' jobs read
+# its applied cuts as a param once it has run (see pooled_cuts_param). The applied cuts
+# kept for the next run's tolerance check (`state`) are the job's own bookkeeping.
+checkpoint flow_pool_group:
+    input:
+        fcs=lambda wildcards: [m["fcs"] for m in members_of_group(wildcards)],
+        panel=config["panel"],
+        template=GATING_TEMPLATE,
+        spillover=panel_spillover_matrix(),
+    output:
+        cuts=POOLED_CUTS,
+    log:
+        "logs/flow/pool_group/{pool}/{group}.log",
+    benchmark:
+        "results/benchmarks/flow_pool_group/{pool}/{group}.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        runtime=10,
+    params:
+        members=members_of_group,
+        state="results/flow/pooled/{pool}/{group}.applied.json",
+        qc=config["flow"]["qc"],
+        fcs_sha256=lambda wildcards: [
+            sha256_of_sample(m["sample_id"]) for m in members_of_group(wildcards)
+        ],
+    script:
+        "../scripts/flow_pool_group.py"
+
+
+# One job per batch of a template with negative_control (issue 16,
+# cytotrial.flow.controls): the negative levels the batch's control files show.
+rule flow_batch_controls:
+    input:
+        fcs=lambda wildcards: [r["fcs"] for r in CONTROL_ROWS.get(wildcards.batch, [])],
+        panel=config["panel"],
+        template=GATING_TEMPLATE,
+        spillover=panel_spillover_matrix(),
+    output:
+        levels="results/flow/controls/{batch}.json",
+    log:
+        "logs/flow/batch_controls/{batch}.log",
+    conda:
+        "../envs/flow.yaml"
+    params:
+        rows=lambda wildcards: CONTROL_ROWS.get(wildcards.batch, []),
+        qc=config["flow"]["qc"],
+    script:
+        "../scripts/flow_batch_controls.py"
+
+
 # One job per FCS file. Its inputs are the file, the panel and the gating template;
 # its params come from config and the file's SHA-256 (changed bytes rerun the sample even
 # when the file's mtime is older: a swap with mv, a restored backup), so adding samples
@@ -67,6 +163,8 @@ rule flow_analyse_sample:
         panel=config["panel"],
         template=GATING_TEMPLATE,
         spillover=panel_spillover_matrix(),
+        pooled=pooled_cuts_dependency,
+        controls=batch_controls,
     output:
         populations="results/flow/samples/{sample}.populations.tsv",
         record="results/flow/samples/{sample}.json",
@@ -89,6 +187,7 @@ rule flow_analyse_sample:
     params:
         qc=config["flow"]["qc"],
         fcs_sha256=fcs_sha256,
+        pooled=pooled_cuts_param,
     script:
         "../scripts/flow_analyse_sample.py"
 
@@ -127,6 +226,7 @@ rule flow_aggregate:
         records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
         template=GATING_TEMPLATE,
         cohort_qc="results/flow/cohort_qc.tsv",
+        pooled=all_pooled_cuts(),
     output:
         populations=report(
             "results/flow/populations.tsv",

@@ -1,5 +1,7 @@
 """Snakemake adapter: analyse one FCS file (read, QC, compensate, gate, MFI, export gates)."""
 
+import json
+
 import _bootstrap  # noqa: F401
 
 from cytotrial.flow.sample_job import run_sample_job
@@ -19,6 +21,8 @@ def main(smk) -> None:
         smk.output.plot,
         smk.output.gatingml,
         planned_sha256=smk.params.fcs_sha256,
+        pooled=json.loads(smk.params.pooled) if smk.params.pooled else None,
+        controls_file=smk.input.controls[0] if smk.input.controls else None,
     )
 
 

@@ -384,6 +384,7 @@ CONFIG_PATHS = (
     (("panel",), "file", "the panel file (YAML)"),
     (("gating_template",), "file", "the gating template (YAML)"),
     (("clinical", "ae_table_rows"), "file", "the adverse-event table layout (YAML)"),
+    (("flow", "controls_sheet"), "file", "the tab-separated controls sheet"),
 )
 
 

@@ -24,6 +24,7 @@ a threshold lands within about one density bin of where all events put it
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,8 +76,16 @@ def gate_events(
     template: GatingTemplate,
     display_ranges: dict[str, tuple[float, float]] | None = None,
     timings: dict[str, float] | None = None,
+    pooled: Mapping[str, Mapping[str, dict]] | None = None,
+    controls: Mapping[str, Mapping[str, dict]] | None = None,
 ) -> dict[str, AppliedGate]:
     """Resolve and apply every gate of `template`, parents first.
+
+    `pooled` (issue 16): gate -> marker -> a cut placed on its group's pooled events
+    (cytotrial.flow.pooling, `cut_as_dict`); those gates apply it instead of placing
+    their own. `controls` (issue 16): control gate -> marker -> the negative level
+    (mode, sd, valley, source) its batch control file shows (cytotrial.flow.controls),
+    for `negative_control`.
 
     `display_ranges`: marker -> the transformed values of 0 and of the channel's top
     ($PnR), the weakest evidence for a lone peak's side when nothing else gives one.
@@ -92,12 +101,17 @@ def gate_events(
         "masks": masks,
         "parents": {g.name: g.parent for g in template.gates},
         "display_ranges": display_ranges or {},
+        "pooled": pooled or {},
+        "controls": controls or {},
     }
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         clock = time.perf_counter()
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
+        if spec.pool and spec.name not in mixtures["pooled"]:  # never silently its own
+            flags = [*flags, f"cut_not_pooled({spec.pool}: the sample's own cut)"]
+        flags = [*flags, *_missing_controls(spec, mixtures["controls"])]
         if spec.kind == "boolean":
             flags = [*flags, *_operand_flags(applied, spec)]
         mask = member(shape, data, masks, parent)  # a boolean gate reads earlier masks
@@ -107,6 +121,23 @@ def gate_events(
         if timings is not None:
             timings[spec.name] = time.perf_counter() - clock
     return applied
+
+
+def _axes(spec: GateSpec) -> list[ThresholdSpec]:
+    if spec.kind == "threshold":
+        return [spec.params["threshold"]]
+    return [spec.params[a] for a in "xy"] if spec.kind == "quadrant" else []
+
+
+def _missing_controls(spec: GateSpec, controls: Mapping) -> list[str]:
+    """A `negative_control` whose batch control gave no level: flagged, the lone-peak
+    rules fall back to negative_from or the ancestors."""
+    return [
+        f"no_batch_control({t.marker} on {t.negative_control})"
+        for t in _axes(spec)
+        if t.negative_control is not None
+        and (controls.get(t.negative_control, {}).get(t.marker) or {}).get("mode") is None
+    ]
 
 
 def _operand_flags(applied: dict[str, AppliedGate], spec: GateSpec) -> list[str]:
@@ -267,7 +298,11 @@ def _gate_cut(
 ) -> tuple[float, list[str]]:
     """The cut one gate applies on `spec.marker` and its flags; the cut (and its
     confidence) is recorded for the gate's record and for `cut_from`."""
-    if spec.cut_from is not None:
+    pooled = cache.get("pooled", {}).get(gate, {}).get(spec.marker)
+    if pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
+        cut = cut_from_dict(pooled)
+        cache.setdefault(("cut", key, spec.marker), cut)
+    elif spec.cut_from is not None:
         cut = cache.get(("cut_of", spec.cut_from, spec.marker))
         if cut is None:  # the named gate placed no cut on this marker in this sample
             cut = _Cut(np.inf, "empty", (f"no_cut_to_reuse({spec.marker} of {spec.cut_from})",))
@@ -393,6 +428,20 @@ class _Cut:
         elif self.lone == "positive" and spec.side == "below":
             flags.append(f"no_negative_peak({spec.marker})")
         return flags
+
+
+def cut_as_dict(cut: _Cut) -> dict:
+    """A cut as JSON (a pooled group cut, cytotrial.flow.pooling): value (None: none, the
+    gate is empty), lone-peak class, flags and the record of how it was placed."""
+    value = float(cut.value) if np.isfinite(cut.value) else None
+    return {"value": value, "lone": cut.lone, "flags": list(cut.flags), "record": cut.record}
+
+
+def cut_from_dict(content: Mapping) -> _Cut:
+    """The cut `cut_as_dict` wrote."""
+    value = content["value"]
+    value = np.inf if value is None else float(value)
+    return _Cut(value, content["lone"], tuple(content["flags"]), content.get("record"))
 
 
 def find_threshold(
@@ -525,6 +574,10 @@ def _negative_reference(cache: dict, key: tuple, data: dict, spec: ThresholdSpec
     two or more peaks (its lowest peak, and the valley above it). None without evidence."""
     if spec.negative_level is not None:
         return (*_template_level(spec), None)
+    if spec.negative_control is not None:
+        level = cache.get("controls", {}).get(spec.negative_control, {}).get(spec.marker)
+        if level and level.get("mode") is not None:
+            return level["mode"], level["sd"], level["source"], level.get("valley")
     masks, parents = cache["masks"], cache["parents"]
     if spec.negative_from is not None:
         candidates, least = [spec.negative_from], 1
@@ -558,6 +611,28 @@ def _negative_reference(cache: dict, key: tuple, data: dict, spec: ThresholdSpec
         low, high = display
         return low + 0.25 * (high - low), None, DISPLAY_RANGE, low + 0.375 * (high - low)
     return None
+
+
+def negative_level_of(values: np.ndarray, spec: ThresholdSpec) -> dict | None:
+    """The negative level a control shows on `spec.marker` (issue 16): its lowest peak
+    (below `negative_below` if given), that peak's SD (its lower half-width) and the valley
+    above it if there is a higher peak; None without a peak (too few events)."""
+    profile = _Profile.of(subsample(values), len(values))
+    if profile.dens is None:
+        return None
+    dens = profile.dens
+    found = _found_peaks(dens, spec) or [int(np.argmax(dens.values))]
+    index = found[0]
+    if spec.negative_below is not None:
+        below = [i for i in found if dens.centers[i] < spec.negative_below]
+        index = below[-1] if below else index
+    above = [i for i in found if i > index]
+    return {
+        "mode": round(float(dens.centers[index]), 4),
+        "sd": round(half_width_sd(dens, index, "below"), 4),
+        "valley": round(valley_between(dens, index, above[0]), 4) if above else None,
+        "events": profile.count,
+    }
 
 
 def _lone_peak(profile: _Profile, spec: ThresholdSpec, index: int, reference) -> _Cut:

@@ -55,6 +55,8 @@ class ThresholdSpec:
     peak_min_events: int = 30
     max_valley_depth: float = 0.7
     max_cut_moved: float = 0.05
+    # issue 16: the negative level from this gate's events in the batch's control file
+    negative_control: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class GateSpec:
     parent: str
     kind: str
     params: dict[str, Any]
+    pool: str | None = None  # patient | batch | timepoint: the cut is the group's (issue 16)
 
     @property
     def markers(self) -> list[str]:
@@ -94,6 +97,14 @@ class GatingTemplate:
     leukocyte_gate: str | None  # a gate or "root"; None: no "% of leukocytes", no counts/uL
     strategy: StaticStrategy | None = None  # imported fixed gates (kind "static")
     source: str = ""  # the Gating-ML / FlowJo file an imported template came from
+    # issue 16: events each member gives its group's pooled cut; how far a cut moves
+    # before the members read it (the schema's defaults)
+    pooling: tuple[int, float] = (50000, 0.01)
+
+    @property
+    def pool(self) -> str | None:
+        """The sample-sheet grouping of the pooled gates (one per template), or None."""
+        return next((g.pool for g in self.gates if g.pool), None)
 
     def gate(self, name: str) -> GateSpec:
         return next(g for g in self.gates if g.name == name)
@@ -129,12 +140,17 @@ def read_gating_template(
     gates = [_parse_gate(entry) for entry in content["gates"]]
     _check_references(gates, str(path))
     mfi_marker = (content.get("mfi") or {}).get("marker")
+    pooling = content.get("pooling") or {}
     return GatingTemplate(
         str(content.get("name", Path(path).stem)),
         tuple(gates),
         dict(content.get("populations") or {}),
         mfi_marker,
         content.get("leukocyte_gate"),
+        pooling=(
+            int(pooling.get("events_per_member", 50000)),
+            float(pooling.get("tolerance", 0.01)),
+        ),
     )
 
 
@@ -166,7 +182,7 @@ def _parse_gate(entry: dict[str, Any]) -> GateSpec:
         params = parse_kind(kind, body)
     else:
         params = {k: body[k] for k in ("dims", "min", "max")}
-    return GateSpec(str(entry["name"]), str(entry["parent"]), kind, params)
+    return GateSpec(str(entry["name"]), str(entry["parent"]), kind, params, entry.get("pool"))
 
 
 def _threshold(body: dict[str, Any]) -> ThresholdSpec:
@@ -186,6 +202,7 @@ def _threshold(body: dict[str, Any]) -> ThresholdSpec:
         ),
         *(None if body.get(k) is None else str(body[k]) for k in ("negative_from", "cut_from")),
         *(float(body.get(k, d)) for k, d in _NUMBERS.items()),
+        negative_control=body.get("negative_control"),
     )
 
 
@@ -204,13 +221,14 @@ _NUMBERS = {
 
 
 def _check_references(gates: list[GateSpec], where: str) -> None:
-    """cut_from / negative_from name a gate listed above (cut_from: one on the same marker)."""
+    """cut_from / negative_from / negative_control name a gate listed above (cut_from:
+    one with a cut on the same marker)."""
     seen: dict[str, GateSpec] = {}
     for gate in gates:
         axes = [gate.params["threshold"]] if gate.kind == "threshold" else []
         axes += [gate.params[a] for a in "xy"] if gate.kind == "quadrant" else []
         for t in axes:
-            for option in ("cut_from", "negative_from"):
+            for option in ("cut_from", "negative_from", "negative_control"):
                 name = getattr(t, option)
                 if name is not None and name not in seen:
                     raise InputError(

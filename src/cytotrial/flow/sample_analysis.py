@@ -114,8 +114,15 @@ def analyse_sample(
     qc_settings: QCSettings | None = None,
     keep_plot_data: bool = True,
     exact_logicle: bool = False,
+    pooled: Mapping[str, Mapping[str, dict]] | None = None,
+    controls: Mapping[str, Mapping[str, dict]] | None = None,
 ) -> SampleResult:
-    """Analyse one FCS file; failures become a result with a reason."""
+    """Analyse one FCS file; failures become a result with a reason.
+
+    `pooled`: the cuts of the sample's group for its pooled gates (issue 16; see
+    cytotrial.flow.pooling), applied instead of the sample's own. `controls`: the negative
+    levels of the sample's batch controls (cytotrial.flow.controls).
+    """
     result = SampleResult(sample_id, "failed")
     try:
         # One open file for the hash and the events: the record's SHA-256 is of the bytes
@@ -129,7 +136,7 @@ def analyse_sample(
                 prepared = prepare_events(result, fcs, panel, template, qc_settings, exact_logicle)
             if identity(os.fstat(fcs.handle.fileno())) != before:
                 raise InputError(CHANGED_WHILE_READ)
-        _gate_and_measure(result, prepared, template, keep_plot_data)
+        _gate_and_measure(result, prepared, template, keep_plot_data, pooled, controls)
     except InputError as exc:  # bad input: the message already says what is wrong
         result.status = result.status if result.status == "panel_mismatch" else "failed"
         result.reason = result.reason or path_free_reason(exc)
@@ -349,12 +356,16 @@ def _gate_and_measure(
     prepared: PreparedEvents,
     template: GatingTemplate,
     keep_plot_data: bool,
+    pooled: Mapping[str, Mapping[str, dict]] | None = None,
+    controls: Mapping[str, Mapping[str, dict]] | None = None,
 ) -> None:
     clock = time.perf_counter()
     if template.strategy is not None:
         applied = _gate_static(prepared.data, template)
     else:
-        applied = gate_events(prepared.data, template, prepared.display_ranges)
+        applied = gate_events(
+            prepared.data, template, prepared.display_ranges, pooled=pooled, controls=controls
+        )
     result.timings_s["gate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

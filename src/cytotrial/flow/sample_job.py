@@ -3,6 +3,7 @@ the gates as Gating-ML 2.0)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -30,11 +31,15 @@ def run_sample_job(
     plot_out: str | Path,
     gatingml_out: str | Path | None = None,
     planned_sha256: str = "",
+    pooled: dict[str, dict[str, dict]] | None = None,
+    controls_file: str | Path | None = None,
 ) -> str:
     """Analyse one sample; a failed sample still writes all outputs (its failure record).
 
     `planned_sha256`: the file's SHA-256 when the run was planned (the job's param);
-    the record holds the SHA-256 of the bytes read, whatever it is.
+    the record holds the SHA-256 of the bytes read, whatever it is. `pooled`: the
+    applied cuts of the sample's group (issue 16, cytotrial.flow.pooling), if any;
+    `controls_file`: its batch controls' negative levels (cytotrial.flow.controls), if any.
     """
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
@@ -43,7 +48,12 @@ def run_sample_job(
         max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
         max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
     )
-    result = analyse_sample(sample_id, fcs_path, panel, template, settings)
+    controls = None
+    if controls_file is not None:
+        controls = json.loads(Path(controls_file).read_text(encoding="utf-8"))["levels"]
+    result = analyse_sample(
+        sample_id, fcs_path, panel, template, settings, pooled=pooled, controls=controls
+    )
     if planned_sha256 and result.file_sha256 and result.file_sha256 != planned_sha256:
         # Snakemake recorded the planned value: the next run sees the change and reruns.
         log.warning(

@@ -75,12 +75,50 @@ def _cross_check(content: dict, source: str, panel_markers: list[str] | None) ->
             problems.append(problem(source, label, ["rectangle"], text))
         problems += kind_problems(entry, source, label, earlier, everything)  # issue 15
         earlier.append(name)
+    problems += pool_problems(content, source)
     problems += population_problems(content, everything, source)
     marker = (content.get("mfi") or {}).get("marker")
     if marker is not None and panel_markers is not None and marker not in panel_markers:
         problems.append(
             problem(source, "", ["mfi", "marker"], _not_in_panel(marker, panel_markers))
         )
+    return problems
+
+
+def pool_problems(content: Mapping[str, Any], source: str) -> list[str]:
+    """`pool` (issue 16): only on data-driven cuts of threshold and quadrant gates (a
+    pooled cut is a value every member applies), and one pool per template (each
+    sample belongs to one group, whose job places all its pooled cuts)."""
+    problems: list[str] = []
+    pools: dict[str, str] = {}
+    for index, entry in enumerate(content["gates"]):
+        pool = entry.get("pool")
+        if pool is None:
+            continue
+        label = gate_label(content, index)
+        pools.setdefault(pool, str(entry["name"]))
+        axes = [entry["threshold"]] if "threshold" in entry else []
+        axes += [entry["quadrant"][a] for a in "xy"] if "quadrant" in entry else []
+        if not axes:
+            text = "pool is for threshold and quadrant gates (their cuts are pooled)"
+            problems.append(problem(source, label, ["pool"], text))
+        for axis in axes:
+            if axis.get("negative_control") is not None:
+                text = (
+                    f"{axis['marker']} has negative_control: a group may span batches, "
+                    "each with its own control; drop pool, or negative_control"
+                )
+                problems.append(problem(source, label, ["pool"], text))
+            if axis.get("method") == "static" or axis.get("cut_from") is not None:
+                text = (
+                    f"a pooled cut is placed on the group's events; {axis['marker']} has "
+                    "method: static or cut_from: drop pool, or those"
+                )
+                problems.append(problem(source, label, ["pool"], text))
+    if len(pools) > 1:
+        named = ", ".join(f"{p} (gate {g!r} first)" for p, g in pools.items())
+        text = f"gates pool by more than one group: {named}; use one pool per template"
+        problems.append(problem(source, "", ["gates"], text))
     return problems
 
 

@@ -192,6 +192,32 @@ rule flow_analyse_sample:
         "../scripts/flow_analyse_sample.py"
 
 
+# Once every sample is gated: each cut and % of parent against its groups (patient,
+# batch, cohort) and each patient's timepoint jumps. The aggregate reads its table, so
+# populations.tsv and sample_qc.tsv hold each population's final status.
+rule flow_cohort_qc:
+    input:
+        populations=collect(
+            "results/flow/samples/{sample}.populations.tsv", sample=SAMPLE_IDS
+        ),
+        records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
+    output:
+        cohort_qc=report(
+            "results/flow/cohort_qc.tsv",
+            caption="../report/cohort_qc.rst",
+            category="Gating QC",
+        ),
+    log:
+        "logs/flow/cohort_qc.log",
+    conda:
+        "../envs/flow.yaml"
+    params:
+        samples=sample_records(),
+        settings=config["flow"]["cohort_qc"],
+    script:
+        "../scripts/flow_cohort_qc.py"
+
+
 rule flow_aggregate:
     input:
         populations=collect(
@@ -199,6 +225,7 @@ rule flow_aggregate:
         ),
         records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
         template=GATING_TEMPLATE,
+        cohort_qc="results/flow/cohort_qc.tsv",
         pooled=all_pooled_cuts(),
     output:
         populations=report(

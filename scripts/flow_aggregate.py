@@ -15,6 +15,7 @@ def main(smk) -> None:
         smk.input.template,
         smk.output.populations,
         smk.output.sample_qc,
+        cohort_qc_tsv=smk.input.cohort_qc,
     )
 
 

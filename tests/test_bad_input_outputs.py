@@ -36,6 +36,7 @@ from test_report import default_config
 from cytotrial.cohort import sample_inventory, samples_per_timepoint
 from cytotrial.fcs import FcsError, read_fcs
 from cytotrial.flow.aggregate import aggregate_job
+from cytotrial.flow.cohort_qc import cohort_qc_job, default_settings
 from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.flow.sample_job import run_sample_job
 from cytotrial.flow.statistics_job import flow_statistics_job
@@ -144,6 +145,13 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         populations.append(f"{out}.populations.tsv")
         record_files.append(f"{out}.json")
         plots[sample_id] = flow_dir / "plots" / f"{sample_id}.gating.png"
+    cohort_qc_job(
+        records,
+        populations,
+        record_files,
+        default_settings(),
+        flow_dir / "cohort_qc.tsv",
+    )
     aggregate_job(
         records,
         populations,
@@ -151,6 +159,7 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         TEMPLATE,
         flow_dir / "populations.tsv",
         flow_dir / "sample_qc.tsv",
+        cohort_qc_tsv=flow_dir / "cohort_qc.tsv",
     )
     figures = {
         f"{name}_{kind}": str(flow_dir / "figures" / f"{name}.{kind}")
@@ -173,6 +182,7 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         "sample_inventory": flow_dir / "sample_inventory.tsv",
         "flow_populations": flow_dir / "populations.tsv",
         "sample_qc": flow_dir / "sample_qc.tsv",
+        "cohort_qc": flow_dir / "cohort_qc.tsv",
         "mfi_tests": flow_dir / "cd38_mfi_tests.tsv",
         "count_tests": flow_dir / "cell_count_tests.tsv",
         "sensitivity_tests": flow_dir / "sensitivity_tests.tsv",

@@ -33,7 +33,9 @@ from cytotrial.simulate.flow import simulate_sample, write_sample
 
 PATIENTS = ["PT001", "PT002"]
 SPARE_PATIENT = "PT003"  # its files are never in the sheet: other content to restore
-AGGREGATES = jobs("flow_sample_inventory", "flow_aggregate", "flow_statistics", "report", "all")
+AGGREGATES = jobs(
+    "flow_sample_inventory", "flow_cohort_qc", "flow_aggregate", "flow_statistics", "report", "all"
+)
 
 
 def sha256(path: Path) -> str:

@@ -79,5 +79,6 @@ def test_batch_controls_set_levels_flag_batches_without_and_rerun_only_their_bat
     planned = jobs_in(snakemake("--dry-run"))
     members = sheet["sample_id"][batches == first]
     assert planned == (
-        {("flow_batch_controls", f"batch={first}"), ("flow_aggregate", "")} | sample_jobs(members)
+        {("flow_batch_controls", f"batch={first}"), ("flow_cohort_qc", ""), ("flow_aggregate", "")}
+        | sample_jobs(members)
     )

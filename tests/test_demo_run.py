@@ -236,3 +236,30 @@ def test_statistics_use_ok_populations_and_count_what_they_left_out(demo):
         )
     html = (demo / "results/report/cytotrial_report.html").read_text()
     assert "Sensitivity: paired tests with and without flagged populations" in html
+
+
+def test_cohort_qc_flags_under_2_percent_of_good_populations(demo):
+    """Every demo population whose count is within 10% of the simulator's truth is good;
+    the cohort QC flags (cohort_flags, status flagged) fewer than 2% of them, and every
+    flag reaches the population's status."""
+    tidy = pd.read_csv(demo / "results/flow/populations.tsv", sep="\t")
+    qc = pd.read_csv(demo / "results/flow/cohort_qc.tsv", sep="\t")
+    assert {"outlier", "ok", "not_assessed"} <= set(qc["flag"])
+    flagged = tidy["cohort_flags"].fillna("") != ""
+    assert (tidy.loc[flagged, "status"] == "flagged").all()
+    assert tidy.loc[flagged, "status_reason"].str.contains("cohort_").all()
+    truth = {}
+    for path in (demo / "results/demo/truth").glob("*.truth.tsv"):
+        table = pd.read_csv(path, sep="\t").set_index("population")["events"]
+        truth[path.name.split(".")[0]] = table
+    expected = [
+        truth[s][TRUTH_ROW_OF_POPULATION[p]]
+        for s, p in zip(tidy["sample_id"], tidy["population"], strict=True)
+    ]
+    good = (tidy["events"] / np.array(expected, float) - 1).abs() <= 0.10
+    share = (flagged & good).sum() / good.sum()
+    print(
+        f"cohort QC: {flagged.sum()} of {len(tidy)} populations flagged; "
+        f"{(flagged & good).sum()} of {good.sum()} good ones ({share:.2%})"
+    )
+    assert share < 0.02, f"{(flagged & good).sum()} of {good.sum()} good populations flagged"

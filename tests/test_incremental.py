@@ -143,7 +143,7 @@ def test_d_gating_template_edit_reruns_every_gating_job(trial):
         template.write_text(text.replace("width_mad: 4}", "width_mad: 4.5}"))
         planned = trial.planned_jobs()
     expected = sample_jobs(trial.sheet["sample_id"]) | jobs(
-        "flow_aggregate", "flow_statistics", "report", "all"
+        "flow_cohort_qc", "flow_aggregate", "flow_statistics", "report", "all"
     )
     assert planned == expected
     assert trial.planned_jobs() == set()
@@ -173,7 +173,12 @@ def test_b_new_samples_rerun_only_their_jobs_and_the_aggregates(trial):
     trial.write_sheet(pd.concat([before, trial.late], ignore_index=True))
 
     expected = sample_jobs(trial.late["sample_id"]) | jobs(
-        "flow_sample_inventory", "flow_aggregate", "flow_statistics", "report", "all"
+        "flow_sample_inventory",
+        "flow_cohort_qc",
+        "flow_aggregate",
+        "flow_statistics",
+        "report",
+        "all",
     )
     assert len(trial.late) >= 2
     assert trial.planned_jobs() == expected

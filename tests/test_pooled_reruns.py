@@ -101,7 +101,7 @@ def sample_jobs(samples) -> set[tuple[str, str]]:
 
 
 GROUP_JOB = {("flow_pool_group", "pool=patient, group=PT001")}
-AGGREGATE = {("flow_aggregate", "")}
+AGGREGATE = {("flow_cohort_qc", ""), ("flow_aggregate", "")}
 
 
 def applied_value(group: dict, gate: str, marker: str) -> float:

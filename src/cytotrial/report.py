@@ -20,6 +20,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.atomic import write_text_atomic
+from cytotrial.flow.population_status import split_flags
 from cytotrial.results import read_tsv
 
 REPORTED_PACKAGES = (
@@ -230,6 +231,7 @@ FLOW_TABLES = (
     "sample_inventory",
     "flow_populations",
     "sample_qc",
+    "cohort_qc",
     "mfi_tests",
     "count_tests",
     "sensitivity_tests",
@@ -387,11 +389,56 @@ def _flow_section(
 
 
 def _is_flagged(qc: pd.DataFrame) -> pd.Series:
-    return (
-        (qc["status"] != "ok")
-        | (qc["qc_flags"].fillna("") != "")
-        | (qc["gate_flags"].fillna("") != "")
+    flags = ("qc_flags", "gate_flags", "cohort_flags")
+    flagged = qc["status"] != "ok"
+    for column in (c for c in flags if c in qc):
+        flagged |= qc[column].fillna("") != ""
+    return flagged
+
+
+# What the report shows of each cohort-QC flag (cohort_qc.tsv has every row).
+COHORT_QC_SHOWN = [
+    "sample_id",
+    "kind",
+    "gate",
+    "marker",
+    "group",
+    "group_id",
+    "group_n",
+    "value",
+    "group_median",
+    "group_min",
+    "group_max",
+    "z",
+    "flag",
+    "note",
+]
+
+
+def cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, list[str]]:
+    """The cohort-QC outliers and jumps (shown first in the gating QC), and a note
+    counting them and the values not assessed."""
+    flags = cohort_qc[cohort_qc["flag"].isin(["outlier", "jump"])]
+    table = ReportTable(
+        "Cohort QC: outliers and timepoint jumps",
+        flags.reindex(columns=COHORT_QC_SHOWN),
+        "cohort_qc_flags.csv",
+        "Each data-driven cut and % of parent against its patient, batch and cohort (robust "
+        "z, |z| above flow.cohort_qc.z_limit: outlier; % of parent on the logit scale), and "
+        "a patient's % of parent between consecutive timepoints (jump). value, group_median "
+        "and the group's range are in the value's units; each flag makes the population and "
+        "those below it flagged (populations.tsv status_reason). Every row, flagged or not: "
+        "results/flow/cohort_qc.tsv.",
+        link_column="sample_id" if link else None,
+        link_prefix="plot-",
     )
+    unassessed = cohort_qc[cohort_qc["flag"] == "not_assessed"]
+    note = (
+        f"Cohort QC: {len(flags)} flag(s) in {flags['sample_id'].nunique()} sample(s); "
+        f"{len(unassessed)} of {len(cohort_qc)} comparisons not assessed "
+        "(groups below flow.cohort_qc.min_group_size, or no spread)."
+    )
+    return table, [note]
 
 
 # `report.gating_plots: auto` embeds every audit plot up to this many samples (~25 kB
@@ -408,11 +455,18 @@ def plots_to_embed(setting: str, samples: int) -> str:
 
 
 def _gating_sections(
-    qc: pd.DataFrame, plots: Mapping[str, str | Path], which_plots: str
+    qc: pd.DataFrame,
+    plots: Mapping[str, str | Path],
+    which_plots: str,
+    cohort_qc: pd.DataFrame | None = None,
 ) -> list[ReportSection]:
-    """General statistics (one row per sample), problem samples, and the audit plots."""
+    """Cohort-QC outliers first, then general statistics (one row per sample), problem
+    samples (those with cohort-QC flags first), and the audit plots."""
     failed = qc[qc["status"] != "ok"]
     flagged = qc[_is_flagged(qc)]
+    if "cohort_flags" in flagged:  # the cohort QC's samples first, in sheet order
+        first = flagged["cohort_flags"].fillna("") != ""
+        flagged = pd.concat([flagged[first], flagged[~first]])
     embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
     gallery = [
         ReportFigure(f"Gating of {sample}", plots[sample], anchor=f"plot-{sample}", compact=True)
@@ -423,6 +477,8 @@ def _gating_sections(
     overview = qc.assign(
         gate_flags=qc["gate_flags"].fillna("").map(lambda text: text.count(";") + bool(text))
     )
+    if "cohort_flags" in qc:
+        overview["cohort_flags"] = qc["cohort_flags"].map(lambda text: len(split_flags(text)))
     statistics = ReportTable(
         "General statistics",
         overview,
@@ -432,9 +488,11 @@ def _gating_sections(
         link_column="sample_id" if which_plots == "all" else None,
         link_prefix="plot-",
     )
+    problem_columns = ["sample_id", "status", "reason", "qc_flags", "gate_flags"]
+    problem_columns += [c for c in ("cohort_flags",) if c in flagged]
     problems = ReportTable(
         "Failed or flagged samples",
-        flagged[["sample_id", "status", "reason", "qc_flags", "gate_flags"]],
+        flagged[problem_columns],
         "flagged_samples.csv",
         "Failed samples are left out of every flow table; flagged samples are kept, with "
         "their flags.",
@@ -455,8 +513,13 @@ def _gating_sections(
         f"problems, or auto with more than {AUTO_ALL_PLOTS_MAX} samples).",
         "none": "Audit plots are not embedded (config report.gating_plots: none).",
     }[which_plots] + " Full-resolution plots: results/flow/plots/."
+    tables = [statistics, problems]
+    if cohort_qc is not None:
+        outliers, cohort_note = cohort_qc_table(cohort_qc, link=which_plots != "none")
+        tables.insert(0, outliers)
+        notes = cohort_note + notes
     return [
-        ReportSection("Gating QC", "gating-qc", tables=[statistics, problems], notes=notes),
+        ReportSection("Gating QC", "gating-qc", tables=tables, notes=notes),
         ReportSection("Gating plots", "gating-plots", figures=gallery, paragraphs=[plot_note]),
     ]
 
@@ -515,7 +578,7 @@ def build_report(
         overview,
         *clinical[1:],
         _flow_section(flow, figures, qc),
-        *_gating_sections(qc, plots, which_plots),
+        *_gating_sections(qc, plots, which_plots, read_tsv(flow["cohort_qc"])),
         samples,
         methods_section(config),
     ]

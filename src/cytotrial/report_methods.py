@@ -94,6 +94,22 @@ def _qc_paragraph(qc: Mapping) -> str:
     )
 
 
+def _cohort_qc_paragraph(settings: Mapping) -> str:
+    from cytotrial.flow.cohort_qc import default_settings
+
+    s = {**default_settings(), **settings}  # the schema's defaults where the config is silent
+    return (
+        "Cohort QC: each data-driven cut was compared with the patient's, the batch's and the "
+        "cohort's, each % of parent (logit) with the batch's and the cohort's at the same part "
+        f"and timepoint, by a robust z (1.4826 MAD; |z| > {s['z_limit']} flagged; groups of "
+        f"fewer than {s['min_group_size']} samples not assessed; cut scale at least "
+        f"{s['cut_floor_sd_neg']} negative-peak SDs); a % of parent changing more than "
+        f"{s['jump_fold']}-fold and {s['jump_points']} points between a patient's consecutive "
+        "timepoints was flagged for review. Flagged populations are left out of the tests "
+        "unless configured otherwise."
+    )
+
+
 def _comparisons_paragraph(comparisons: list[Mapping]) -> str:
     pairs = "; ".join(f"part {c['part']} {c['before']} vs {c['after']}" for c in comparisons)
     return (
@@ -131,6 +147,7 @@ def methods_section(config: Mapping) -> ReportSection:
         _panel_paragraph(config["panel"]),
         _gating_paragraph(config["gating_template"]),
         _qc_paragraph(flow["qc"]),
+        _cohort_qc_paragraph(flow.get("cohort_qc", {})),
         _comparisons_paragraph(flow["comparisons"]),
         *_clinical_paragraphs(config),
         "Software and versions are listed under Provenance.",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.flow.population_status import FAILED, population_status
+from cytotrial.flow.population_status import FAILED, population_status, split_flags
 from cytotrial.flow.sample_analysis import POPULATION_COLUMNS
 from cytotrial.flow.sample_outputs import read_record
 from cytotrial.results import read_tsv
@@ -32,6 +32,7 @@ QC_COLUMNS = [
     "unstable_time_fraction",
     "qc_flags",
     "gate_flags",
+    "cohort_flags",
 ]
 
 
@@ -46,14 +47,16 @@ def tidy_populations(
     populations: list[str],
     mfi_marker: str | None,
     qc_flags: Mapping[str, str] | None = None,
+    cohort_flags: Mapping[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """Reported populations of every analysed sample, with sheet fields and absolute counts.
 
     No sample, or none analysed, gives the table's header only (the MFI column named
     after the template's marker, as with samples). A template without an MFI marker
     gives no MFI column; one without a leukocyte gate, empty absolute counts. Each row
-    has the sample's QC flags (`qc_flags`, by sample ID) and its status (ok / flagged,
-    population_status; failed samples have no rows: sample_qc.tsv lists them).
+    has the sample's QC flags (`qc_flags`, by sample ID), the cohort QC's flags of its gate
+    and the gates above (`cohort_flags`, by (sample ID, gate)) and its status (ok /
+    flagged, population_status; failed samples have no rows: sample_qc.tsv lists them).
     """
     frames = []
     for path in population_files.values():
@@ -75,9 +78,15 @@ def tidy_populations(
         tidy = tidy.drop(columns="mfi")
     tidy = tidy.rename(columns={"flags": "gate_flags"})
     tidy["qc_flags"] = tidy["sample_id"].map(dict(qc_flags or {})).fillna("")
+    cohort_flags = dict(cohort_flags or {})
+    tidy["cohort_flags"] = [
+        cohort_flags.get((s, g), "") for s, g in zip(tidy["sample_id"], tidy["gate"], strict=True)
+    ]
     status = [
-        population_status("ok", "", gate, qc)
-        for gate, qc in zip(tidy["gate_flags"], tidy["qc_flags"], strict=True)
+        population_status("ok", "", gate, qc, cohort)
+        for gate, qc, cohort in zip(
+            tidy["gate_flags"], tidy["qc_flags"], tidy["cohort_flags"], strict=True
+        )
     ]
     tidy["status"] = [s for s, _ in status]
     tidy["status_reason"] = [why for _, why in status]
@@ -98,9 +107,13 @@ def sample_qc_table(
     population_files: Mapping[str, str | Path],
     gates: list[str],
     populations: Mapping[str, str] | None = None,
+    cohort_flags: Mapping[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """One row per sample (MultiQC-style general statistics): status, QC, a status per
     reported population, % per gate.
+
+    `cohort_flags` (by sample ID and gate, cohort_qc.population_flags) enter each
+    population's status; the cohort_flags column lists the sample's own cohort-QC flags.
 
     The columns are QC_COLUMNS, a status_<population> per reported population
     (`populations`: name -> gate; ok / flagged / failed, population_status) and a
@@ -108,6 +121,7 @@ def sample_qc_table(
     succeeded, all failed (no % at all) or there are none.
     """
     populations = dict(populations or {})
+    cohort_flags = dict(cohort_flags or {})
     rows = []
     for sample in samples.to_dict("records"):
         sample_id = sample["sample_id"]
@@ -126,12 +140,24 @@ def sample_qc_table(
             unstable_time_fraction=qc.get("unstable_time_fraction"),
             qc_flags=qc.get("qc_flags", ""),
             gate_flags="; ".join(gate_flags),
+            cohort_flags=";".join(
+                dict.fromkeys(
+                    flag
+                    for (s, _), text in cohort_flags.items()
+                    if s == sample_id
+                    for flag in split_flags(text)
+                )
+            ),
         )
         table = read_tsv(population_files[sample_id])
         flags_of = dict(zip(table["gate"], table["flags"], strict=True))
         for population, gate in populations.items():
             status, _ = population_status(
-                record["status"], row["reason"], flags_of.get(gate, ""), row["qc_flags"]
+                record["status"],
+                row["reason"],
+                flags_of.get(gate, ""),
+                row["qc_flags"],
+                cohort_flags.get((sample_id, gate), ""),
             )
             if status != FAILED and gate not in flags_of:  # analysed, yet no row: a bug
                 raise ValueError(f"{sample_id}: no row for gate {gate!r} ({population})")
@@ -152,8 +178,11 @@ def aggregate_job(
     template_path: str | Path,
     populations_out: str | Path,
     sample_qc_out: str | Path,
+    cohort_qc_tsv: str | Path | None = None,
 ) -> None:
-    """The aggregate rule: both tables from the per-sample outputs."""
+    """The aggregate rule: both tables from the per-sample outputs, each population's
+    status including the cohort QC's flags (`cohort_qc_tsv`, rule flow_cohort_qc)."""
+    from cytotrial.flow.cohort_qc import population_flags, stacked_gates
     from cytotrial.flow.gating_template import read_gating_template
     from cytotrial.results import write_tsv
 
@@ -163,12 +192,22 @@ def aggregate_job(
     template = read_gating_template(template_path)
     analysed = {s: p for s, p in by_sample.items() if records[s]["status"] == "ok"}
     qc_flags = {s: (r.get("qc") or {}).get("qc_flags", "") for s, r in records.items()}
+    cohort_flags = (
+        population_flags(read_tsv(cohort_qc_tsv), stacked_gates(list(by_sample.values()), records))
+        if cohort_qc_tsv
+        else {}
+    )
     tidy = tidy_populations(
-        samples, analysed, list(template.populations), template.mfi_marker, qc_flags
+        samples,
+        analysed,
+        list(template.populations),
+        template.mfi_marker,
+        qc_flags,
+        cohort_flags,
     )
     write_tsv(tidy, populations_out)
     gates = [gate.name for gate in template.gates]
-    qc = sample_qc_table(samples, records, by_sample, gates, template.populations)
+    qc = sample_qc_table(samples, records, by_sample, gates, template.populations, cohort_flags)
     write_tsv(qc, sample_qc_out)
 
 

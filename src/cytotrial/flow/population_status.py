@@ -10,7 +10,8 @@ One definition, used by every table, test and figure:
   (too few events, saturation, non-finite values and an unstable flow rate change
   counts and MFIs alike; an uncompensated file or an unnamed stain changes what each
   marker measures), except those in NOT_BEARING, which concern an output file and not
-  the values.
+  the values. Or the cohort QC flags the population's gate or a gate above it
+  (cohort_qc.py: a cut or frequency far from its batch or cohort, a timepoint jump).
 - ok: otherwise.
 
 The statistics use ok populations and, when the config says so
@@ -51,16 +52,24 @@ def _bearing(flags: Iterable[str]) -> list[str]:
 
 
 def population_status(
-    sample_status: str, sample_reason: str, gate_flags: object, qc_flags: object
+    sample_status: str,
+    sample_reason: str,
+    gate_flags: object,
+    qc_flags: object,
+    cohort_flags: object = "",
 ) -> tuple[str, str]:
     """(status, why) of one population of one sample; `why` is "" when ok.
 
     `gate_flags`: the population's row flags (its gate's and its ancestors'); `qc_flags`:
-    the sample's QC flags (sample_qc.tsv), both ';'-joined."""
+    the sample's QC flags (sample_qc.tsv); `cohort_flags`: the cohort QC's flags of its gate
+    and the gates above (cohort_qc.population_flags), all ';'-joined. The per-sample
+    tables, written before the cohort QC, have no cohort flags: populations.tsv and
+    sample_qc.tsv hold the final status."""
     if sample_status != "ok":
         return FAILED, f"sample {sample_status}: {sample_reason}".rstrip(": ")
     flags = _bearing(split_flags(gate_flags))
     flags += [f for f in _bearing(split_flags(qc_flags)) if f not in flags]
+    flags += [f for f in split_flags(cohort_flags) if f not in flags]
     if flags:  # joined as the flags columns are (split_flags reads it back)
         return FLAGGED, ";".join(flags)
     return OK, ""

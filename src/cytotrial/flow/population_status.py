@@ -21,8 +21,10 @@ The statistics use ok populations and, when the config says so
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
+    import pandas as pd
 
 OK, FLAGGED, FAILED = "ok", "flagged", "failed"
 STATUSES = (OK, FLAGGED, FAILED)

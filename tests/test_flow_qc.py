@@ -49,3 +49,12 @@ def test_no_time_channel_means_no_flow_rate_metric():
     result = run_qc(clean_events()[:, :2], CHANNELS[:2], RANGES[:2], None)
     assert result.unstable_fraction is None
     assert result.as_row()["unstable_time_fraction"] is None
+
+
+def test_qc_settings_from_the_config_section():
+    # the per-sample, pool and control jobs build their thresholds the same way: the
+    # config's values where given, the class defaults otherwise, other keys ignored
+    settings = QCSettings.from_config({"min_events": 250, "cohort": "ignored"})
+    assert settings.min_events == 250
+    assert settings.max_saturated_fraction == QCSettings().max_saturated_fraction
+    assert QCSettings.from_config({}) == QCSettings()

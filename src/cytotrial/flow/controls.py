@@ -168,11 +168,7 @@ def run_controls_job(
 
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
-    settings = QCSettings(
-        min_events=qc.get("min_events", 1000),
-        max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
-        max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
-    )
+    settings = QCSettings.from_config(qc)
     levels = control_levels(rows, panel, template, settings)
     content = {"batch": batch, "controls": [r["control_id"] for r in rows], "levels": levels}
     write_text_atomic(out, json.dumps(content, indent=1, sort_keys=True))

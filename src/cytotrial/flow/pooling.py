@@ -167,11 +167,7 @@ def run_pool_job(
 
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
-    settings = QCSettings(
-        min_events=qc.get("min_events", 1000),
-        max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
-        max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
-    )
+    settings = QCSettings.from_config(qc)
     limit, tolerance = template.pooling
     prepared, left_out = {}, {}
     for member in members:

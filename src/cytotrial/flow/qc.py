@@ -8,8 +8,9 @@ a metric and, past its threshold, a flag that travels with the sample's results.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,13 @@ class QCSettings:
     flow_rate_bins: int = 100
     flow_rate_z: float = 5.0
     max_unstable_fraction: float = 0.05
+
+    @classmethod
+    def from_config(cls, qc: Mapping[str, Any]) -> QCSettings:
+        """From the config's flow.qc section (its keys the schema's; a key it lacks keeps
+        this class's default)."""
+        keys = ("min_events", "max_saturated_fraction", "max_unstable_fraction")
+        return cls(**{key: qc[key] for key in keys if key in qc})
 
 
 @dataclass(frozen=True)

@@ -43,11 +43,7 @@ def run_sample_job(
     """
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
-    settings = QCSettings(
-        min_events=qc.get("min_events", 1000),
-        max_saturated_fraction=qc.get("max_saturated_fraction", 0.05),
-        max_unstable_fraction=qc.get("max_unstable_fraction", 0.05),
-    )
+    settings = QCSettings.from_config(qc)
     controls = None
     if controls_file is not None:
         controls = json.loads(Path(controls_file).read_text(encoding="utf-8"))["levels"]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -39,6 +40,7 @@ import numpy as np
 
 from cytotrial.atomic import atomic_path
 from cytotrial.errors import InputError
+from cytotrial.flow.gatingml_export import DATATYPES, GATING, TRANSFORMS, qualified
 from cytotrial.flow.gatingml_strategy import (
     UNCOMPENSATED,
     Dimension,
@@ -46,9 +48,6 @@ from cytotrial.flow.gatingml_strategy import (
     StaticStrategy,
 )
 
-GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
-TRANSFORMS = "http://www.isac-net.org/std/Gating-ML/v2.0/transformations"
-DATATYPES = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
 COMP_PREFIX = "Comp-"
 FCS_FOLDER = "fcs"  # the URI folder, relative to the workspace
 # 256 points: the polygon's edge is within 1 - cos(pi/256) = 7.5e-5 of a half-axis
@@ -76,16 +75,7 @@ class WorkspaceSample:
     keywords: dict[str, str] = field(default_factory=dict)
 
 
-def _g(tag: str) -> str:
-    return f"{{{GATING}}}{tag}"
-
-
-def _t(tag: str) -> str:
-    return f"{{{TRANSFORMS}}}{tag}"
-
-
-def _d(tag: str) -> str:
-    return f"{{{DATATYPES}}}{tag}"
+_g, _t, _d = (partial(qualified, space) for space in (GATING, TRANSFORMS, DATATYPES))
 
 
 def batch_file_stem(batch: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,12 @@ ET.register_namespace("transforms", TRANSFORMS)
 ET.register_namespace("data-type", DATATYPES)
 
 
-def _g(tag: str) -> str:
-    return f"{{{GATING}}}{tag}"
+def qualified(namespace: str, tag: str) -> str:
+    """An ElementTree name: '{namespace}tag'."""
+    return f"{{{namespace}}}{tag}"
 
 
-def _t(tag: str) -> str:
-    return f"{{{TRANSFORMS}}}{tag}"
-
-
-def _d(tag: str) -> str:
-    return f"{{{DATATYPES}}}{tag}"
+_g, _t, _d = (partial(qualified, space) for space in (GATING, TRANSFORMS, DATATYPES))
 
 
 def _number(value: float) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from cytotrial.errors import InputError
 from cytotrial.flow.gatingml_export import DATATYPES, GATE_ELEMENTS, GATING, TRANSFORMS
+from cytotrial.flow.gatingml_export import qualified as _q
 from cytotrial.flow.gatingml_strategy import (
     UNCOMPENSATED,
     Dimension,
@@ -28,10 +29,6 @@ from cytotrial.flow.gatingml_strategy import (
 
 KINDS = {element: kind for kind, element in GATE_ELEMENTS.items()}
 PARAMETERS = {"flin": "TA", "flog": "TM", "fasinh": "TMA", "hyperlog": "TWMA", "logicle": "TWMA"}
-
-
-def _q(namespace: str, tag: str) -> str:
-    return f"{{{namespace}}}{tag}"
 
 
 def _float(text: str | None, where: str) -> float:

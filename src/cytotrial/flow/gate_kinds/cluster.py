@@ -66,6 +66,7 @@ class Grid:
     data_box: tuple[float, float, float, float] = (-np.inf, np.inf, -np.inf, np.inf)
     widths: tuple[float, float] = (0.0, 0.0)  # kernel SDs (data units) of x and y
     scale: float | None = None  # events-weight per unit of values (None: unknown)
+    counts: np.ndarray | None = None  # the binned events it was smoothed from
 
 
 def kde2d(
@@ -115,7 +116,7 @@ def _kde_of_counts(grid: Grid, counts: np.ndarray) -> Grid:
     values = _smooth(counts.astype(np.float64), grid.widths[0] / step_x, axis=0)
     values = _smooth(values, grid.widths[1] / step_y, axis=1)
     top = max(float(values.max()), 1e-300)
-    return Grid(grid.x, grid.y, values / top, grid.data_box, grid.widths, top)
+    return Grid(grid.x, grid.y, values / top, grid.data_box, grid.widths, top, counts)
 
 
 def _smooth(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
@@ -148,19 +149,28 @@ def grid_peaks(grid: Grid, min_height: float = 0.05) -> list[tuple[int, int]]:
 
 
 def basins(values: np.ndarray) -> np.ndarray:
-    """Flat index of the local maximum each cell's steepest ascent ends at."""
+    """Flat index of the local maximum each cell's steepest ascent ends at.
+
+    Each cell points to its highest neighbour (itself when none is higher; ties: the
+    first in (itself, *_NEIGHBOURS) order, as an argmax would), then pointers jump to
+    their pointer's pointer until nothing moves. A running comparison over the 8
+    neighbours rather than an argmax over their stack: ~4x faster on a 128 x 128 grid,
+    and the stability resamples run this 5 times per cluster gate."""
     size_x, size_y = values.shape
     padded = np.pad(values, 1, constant_values=-np.inf)
-    offsets = [(0, 0), *_NEIGHBOURS]
-    stack = np.stack(
-        [padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y] for dx, dy in offsets]
-    )
-    best = np.argmax(stack, axis=0)  # 0 (the cell itself) wins ties: maxima point to themselves
-    shift = np.array(offsets)[best]
-    i, j = np.indices(values.shape)
-    pointer = ((i + shift[..., 0]) * size_y + (j + shift[..., 1])).ravel()
+    cell = np.arange(values.size).reshape(values.shape)
+    pointer, best = cell, values
+    for dx, dy in _NEIGHBOURS:
+        neighbour = padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y]
+        higher = neighbour > best  # strictly: an earlier offset keeps a tie
+        pointer = np.where(higher, cell + (dx * size_y + dy), pointer)
+        best = np.maximum(best, neighbour)
+    pointer = pointer.ravel()
     for _ in range(int(np.ceil(np.log2(pointer.size))) + 1):
-        pointer = pointer[pointer]
+        jumped = pointer[pointer]
+        if np.array_equal(jumped, pointer):  # every cell at its maximum: a fixpoint
+            break
+        pointer = jumped
     return pointer.reshape(values.shape)
 
 
@@ -250,27 +260,33 @@ def _grow(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     Whole runs of allowed cells are filled at once, along rows then columns, until
     nothing changes: a few passes (one per turn of the component's paths), where
     growing one cell per pass would take as many passes as the component is long.
+    The runs are numbered once per call (they depend on `allowed` only), not per pass.
     """
-    region = seed & allowed
+    shape = allowed.shape
+    if not allowed.size:
+        return seed & allowed
+    flat = allowed.ravel()
+    rows = _run_numbers(allowed)
+    columns = _run_numbers(allowed.T).reshape(shape[::-1]).T.ravel()  # in row-major order
+    region = (seed & allowed).ravel()
     count = np.count_nonzero(region)
     while True:
-        region = _fill_runs(region, allowed)
-        region = _fill_runs(region.T, allowed.T).T
+        for run in (rows, columns):
+            hit = np.zeros(int(run[-1]) + 1, dtype=bool)
+            hit[run[region]] = True
+            region = flat & hit[run]
         grown = np.count_nonzero(region)
         if grown == count:
-            return region
+            return region.reshape(shape)
         count = grown
 
 
-def _fill_runs(region: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Every run of `allowed` along the last axis that holds a cell of `region`
-    (region within allowed)."""
+def _run_numbers(allowed: np.ndarray) -> np.ndarray:
+    """Per cell (flattened), the number of the run of `allowed` along the last axis it
+    is in (meaningful for allowed cells only)."""
     starts = allowed.copy()
     starts[:, 1:] &= ~allowed[:, :-1]  # a run starts where the cell before is not allowed
-    run = np.cumsum(starts.ravel())  # run number of each allowed cell
-    hit = np.zeros(int(run[-1]) + 1, dtype=bool) if run.size else np.zeros(1, dtype=bool)
-    hit[run[region.ravel()]] = True
-    return (allowed.ravel() & hit[run]).reshape(allowed.shape)
+    return np.cumsum(starts.ravel())
 
 
 def _fill_holes(region: np.ndarray) -> np.ndarray:
@@ -365,7 +381,7 @@ def cluster_gate(
     vertices, region, flags = _cluster(name, grid, p, events=raw)
     if vertices is None:
         return empty, flags
-    moved = _moved(grid, x, y, p, region)
+    moved = _moved(grid, p, region)
     if moved > MAX_MOVED:
         text = f"{moved:.0%} of its events change side on resampling"
         flags.append(f"unstable_cluster({name}: {text})")
@@ -373,18 +389,20 @@ def cluster_gate(
     return polygon, flags
 
 
-def _moved(grid: Grid, x: np.ndarray, y: np.ndarray, p: dict, region: np.ndarray) -> float:
+def _moved(grid: Grid, p: dict, region: np.ndarray) -> float:
     """The largest share of events (the sample's, counted per grid cell: cheap, and exact
     to a cell) whose cell leaves or joins the cluster's region when the cluster is found
     on a resample instead, over the events of either region (a Jaccard distance: 0 = the
-    same cluster, 1 = disjoint; never above 1 however small the first cluster was)."""
-    counts = _bin_counts(grid, x, y)
-    rng = np.random.default_rng([len(x), int(counts[region].sum())])
-    share = (counts / max(counts.sum(), 1)).ravel()
+    same cluster, 1 = disjoint; never above 1 however small the first cluster was).
+    `grid`: the sample's density, with its cell counts (every event is in a cell)."""
+    counts = grid.counts
+    events = int(counts.sum())
+    rng = np.random.default_rng([events, int(counts[region].sum())])
+    share = (counts / max(events, 1)).ravel()
     worst = 0.0
     for _ in range(REPLICATES):
         # a bootstrap resample's cell counts are multinomial: no need to draw events
-        again_counts = rng.multinomial(len(x), share).reshape(counts.shape)
+        again_counts = rng.multinomial(events, share).reshape(counts.shape)
         _, again, _ = _cluster("", _kde_of_counts(grid, again_counts), p, outline=False)
         if again is None:
             return 1.0

@@ -262,3 +262,35 @@ def test_lone_peak_without_any_reference_is_placed_by_the_display_range(tmp_path
     taken, other = ("neg", "pos") if lone == "negative" else ("pos", "neg")
     assert gates[taken].events > 19_000 and gates[other].events < 200
     assert any(f"taken as {lone}" in f for f in gates[taken].flags)
+
+
+@pytest.mark.parametrize(
+    ("depth", "position", "flagged"),
+    [(0.67, 0.27, True), (0.67, 0.45, False), (0.3, 0.2, False), (0.55, 0.29, True)],
+)
+def test_shallow_valley_near_the_negative_peak_is_flagged(depth, position, flagged):
+    """valley_near_negative: a shallow valley (depth > 0.5) within 30% of the way from the
+    negative peak to the positive one is the negatives' flank (gating.NEAR_NEGATIVE), as
+    on the demo's PT058_B_C2D3 at 5,000 events (CD19: depth 0.67, 27% of the way, B cells
+    F1 0.88); a deep valley, or one farther from the negatives, is not flagged."""
+    from cytotrial.flow.gating import _Cut
+
+    record = {"method": "valley", "depth": depth, "shift": 0.1, "moved_above": 0.0}
+    record |= {"moved_below": 0.0, "valley_position": position}
+    flags = _Cut(0.2, "", (), record).flags_for(spec())
+    assert any(f.startswith("valley_near_negative(M: depth") for f in flags) == flagged, flags
+
+
+def test_valley_position_runs_from_the_negative_to_the_positive_peak():
+    """85% negatives and 15% positives of equal spread: the mixture's minimum lies nearer
+    the smaller (positive) peak, more than half the way from the negative one."""
+    rng = np.random.default_rng(9)
+    values = np.concatenate([rng.normal(0, 0.05, 17_000), rng.normal(0.5, 0.05, 3_000)])
+    from cytotrial.flow.gating_template import GateSpec, GatingTemplate
+
+    gate = GateSpec("g", "root", "threshold", {"threshold": spec()})
+    template = GatingTemplate("t", (gate,), {}, "M", "g")
+    applied = gate_events({"M": values.astype(np.float32)}, template)["g"]
+    (record,) = applied.cuts
+    assert 0.5 < record["valley_position"] < 1
+    assert not any(f.startswith("valley_near_negative") for f in applied.flags)

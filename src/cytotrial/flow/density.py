@@ -167,16 +167,19 @@ def peaks(
     y = dens.values
     if len(y) < 2:
         return []
-    candidates = [i for i in range(1, len(y) - 1) if y[i] > y[i - 1] and y[i] >= y[i + 1]]
-    if y[0] > y[1]:
-        candidates.insert(0, 0)
-    if y[-1] > y[-2]:
-        candidates.append(len(y) - 1)
+    candidates = _local_maxima(y)
     top = float(y.max())
     if top <= 0:
         return []
+    # A peak rises at most its own height above its basin (a density is >= 0): one lower
+    # than both bars below cannot pass, and noise makes many such maxima in the tails
+    # (skipping them spares their prominence, a scan of the grid each).
+    floor = min_prominence * top if float(y.min()) >= 0 else -np.inf
     kept = []
     for index in candidates:
+        height = float(y[index])
+        if height < floor and not (dens.n and height >= noise_sds * dens.noise(index)):
+            continue
         prominence, left, right = _prominence(y, index)
         mass = float(y[left : right + 1].sum() * dens.step)
         if mass < min_share:
@@ -195,11 +198,7 @@ def local_peaks(dens: Density, min_share: float = 0.01) -> list[int]:
     """Local maxima whose basin (downhill to the nearest rise on each side) holds
     `min_share` of the mass: scatter clouds (large populations, no prominence test)."""
     y = dens.values
-    candidates = [i for i in range(1, len(y) - 1) if y[i] > y[i - 1] and y[i] >= y[i + 1]]
-    if len(y) > 1 and y[0] > y[1]:
-        candidates.insert(0, 0)
-    if len(y) > 1 and y[-1] > y[-2]:
-        candidates.append(len(y) - 1)
+    candidates = _local_maxima(y) if len(y) > 1 else []
     kept = []
     for index in candidates:
         left = index
@@ -211,6 +210,13 @@ def local_peaks(dens: Density, min_share: float = 0.01) -> list[int]:
         if y[left : right + 1].sum() * dens.step >= min_share:
             kept.append(index)
     return kept
+
+
+def _local_maxima(y: np.ndarray) -> list[int]:
+    """Indices above the point before and at least the point after (an end: above its
+    one neighbour), in order; len(y) >= 2."""
+    inner = np.flatnonzero((y[1:-1] > y[:-2]) & (y[1:-1] >= y[2:])) + 1
+    return [0] * bool(y[0] > y[1]) + inner.tolist() + [len(y) - 1] * bool(y[-1] > y[-2])
 
 
 def _prominence(y: np.ndarray, index: int) -> tuple[float, int, int]:

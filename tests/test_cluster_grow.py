@@ -60,3 +60,26 @@ def test_run_filling_follows_a_spiral_and_fills_holes():
     ring[2:7, 2:7] = True
     ring[4, 4] = False  # a hole
     assert _fill_holes(ring).sum() == 25
+
+
+def _fill_holes_over_the_grid(region: np.ndarray) -> np.ndarray:
+    padded = np.pad(region, 1, constant_values=False)
+    seed = np.zeros_like(padded)
+    seed[0, :] = seed[-1, :] = seed[:, 0] = seed[:, -1] = True
+    return ~_grow_cell_by_cell(seed, ~padded)[1:-1, 1:-1]
+
+
+def test_filling_holes_within_the_bounding_box_fills_the_same_cells():
+    """_fill_holes grows the outside only around the region's bounding box: the same
+    cells as growing it over the whole grid, for random masks and holed blobs."""
+    rng = np.random.default_rng(11)
+    for k in range(400):
+        shape = tuple(int(s) for s in rng.integers(1, 40, 2))
+        region = rng.random(shape) < rng.random()
+        if k % 2:  # a blob with holes, anywhere on the grid (touching its edges too)
+            i, j = np.indices(shape)
+            centre = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
+            disc = (i - centre[0]) ** 2 + (j - centre[1]) ** 2 < rng.uniform(4, 300)
+            region = disc & (rng.random(shape) < 0.85)
+        assert np.array_equal(_fill_holes(region), _fill_holes_over_the_grid(region)), k
+    assert not _fill_holes(np.zeros((5, 5), dtype=bool)).any()

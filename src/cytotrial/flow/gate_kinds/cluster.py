@@ -290,12 +290,22 @@ def _run_numbers(allowed: np.ndarray) -> np.ndarray:
 
 
 def _fill_holes(region: np.ndarray) -> np.ndarray:
-    """Region plus every cell not 4-connected to the border outside it."""
-    padded = np.pad(region, 1, constant_values=False)
+    """Region plus every cell not 4-connected to the border outside it.
+
+    Only the region's bounding box can hold a hole: every cell beyond it is outside and
+    reaches the border, so the outside is grown from a frame one cell around the box
+    (a path out of a hole leaves the box through that frame) - the same cells as growing
+    it over the whole grid, on a cluster's few hundred cells rather than the grid's."""
+    rows, columns = np.flatnonzero(region.any(axis=1)), np.flatnonzero(region.any(axis=0))
+    if not len(rows):
+        return region.copy()
+    box = (slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1))
+    padded = np.pad(region[box], 1, constant_values=False)
     seed = np.zeros_like(padded)
     seed[0, :] = seed[-1, :] = seed[:, 0] = seed[:, -1] = True
-    outside = _grow(seed, ~padded)
-    return ~outside[1:-1, 1:-1]
+    filled = region.copy()
+    filled[box] = ~_grow(seed, ~padded)[1:-1, 1:-1]
+    return filled
 
 
 def contour_polygon(grid: Grid, region: np.ndarray, level: float) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Kaplan-Meier, medians/quantiles with CIs, survival at times, reverse-KM follow-up.
 
-Golden values: R 4.2.2 / survival 3.5.3 on lung, veteran, aml (../shared/data/survival-reference).
+Golden values: R 4.2.2 / survival 3.5.3 on lung, veteran, aml (tests/data/r-reference,
+copied from ../shared/data/survival-reference).
 Hand-checked values: the Freireich 6-MP data (gehan) for the SPSS symmetric median CI.
 """
 

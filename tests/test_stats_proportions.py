@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from conftest import shared_path
+from conftest import R_REFERENCE
 
 from cytotrial.errors import InputError
 from cytotrial.stats.proportions import (
@@ -24,7 +24,7 @@ REL = dict(rel=1e-6, abs=1e-12)
 
 
 def binomial_reference() -> dict:
-    return json.loads(shared_path("data", "survival-reference", "binomial.json").read_text())
+    return json.loads((R_REFERENCE / "binomial.json").read_text())
 
 
 def test_clopper_pearson_matches_r_binom_test():

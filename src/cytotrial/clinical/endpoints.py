@@ -114,8 +114,3 @@ def _one(pid, endpoint, rec, origin_col, event_cols, cutoff) -> list | None:
             )
     months = (end - origin).days / DAYS_PER_MONTH
     return [pid, endpoint, origin, end, event, months, status]
-
-
-def endpoint_arrays(table: pd.DataFrame, endpoint: str) -> pd.DataFrame:
-    """The rows of one endpoint, indexed by patient_id (columns months, event, ...)."""
-    return table[table["endpoint"] == endpoint].set_index("patient_id")

@@ -27,11 +27,6 @@ TEXT_COLUMNS = ("serum_ife", "urine_ife", "dira", "bm_clonal", "new_lesion")
 LAB_COLUMNS = ("patient_id", "date", *NUMERIC_COLUMNS, *TEXT_COLUMNS)
 
 
-def lab_values_path(clinical_dir: str | Path) -> Path:
-    """Where a trial's lab values are looked for."""
-    return Path(clinical_dir) / LAB_VALUES_FILE
-
-
 def read_lab_values(
     path: str | Path, schema_dir: Path | None = None, patient_ids: set[str] | None = None
 ) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.figures_common import save_figure
-from cytotrial.clinical.flow_diagram import check_flow, consort_boxes, draw_flow_diagram
+from cytotrial.clinical.figures.common import save_figure
+from cytotrial.clinical.figures.patient_flow import check_flow, consort_boxes, draw_flow_diagram
 
 CUTOFF = pd.Timestamp("2020-10-01")
 

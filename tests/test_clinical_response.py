@@ -7,7 +7,7 @@ import pytest
 
 from cytotrial.clinical.formatting import count_percent, percent
 from cytotrial.clinical.population import NOT_GROUPED, response_groups, rp2d_patients
-from cytotrial.clinical.response import (
+from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
     primary_endpoint_table,

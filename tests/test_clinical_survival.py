@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.figures_common import save_figure
-from cytotrial.clinical.figures_km import km_figure, km_ticks, number_at_risk, p_words
+from cytotrial.clinical.figures.common import save_figure
+from cytotrial.clinical.figures.km import km_figure, km_ticks, number_at_risk, p_words
 from cytotrial.clinical.population import NOT_GROUPED
 from cytotrial.clinical.settings import ClinicalSettings
-from cytotrial.clinical.survival import median_row, survival_tables
+from cytotrial.clinical.survival.analysis import median_row, survival_tables
 from cytotrial.stats.kaplan_meier import kaplan_meier, median_survival
 
 SETTINGS = ClinicalSettings.from_config({}, "2020-10-01")

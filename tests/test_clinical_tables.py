@@ -7,16 +7,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.adverse_events import (
+from cytotrial.clinical.tables.adverse_events import (
     adverse_event_table,
     display_table,
     footnote_table,
     read_layout,
 )
-from cytotrial.clinical.baseline_table import baseline_cells, baseline_table
-from cytotrial.clinical.dose_escalation import dose_escalation_table, mtd_text, three_plus_three
-from cytotrial.clinical.subsequent_therapy import display_table as table3_display
-from cytotrial.clinical.subsequent_therapy import subsequent_therapy, summary_sentence
+from cytotrial.clinical.tables.baseline import baseline_cells, baseline_table
+from cytotrial.clinical.tables.dose_escalation import (
+    dose_escalation_table,
+    mtd_text,
+    three_plus_three,
+)
+from cytotrial.clinical.tables.subsequent_therapy import display_table as table3_display
+from cytotrial.clinical.tables.subsequent_therapy import subsequent_therapy, summary_sentence
 from cytotrial.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-CONCORDANCE_COLUMNS = ["patient_id", "part", "item", "reported", "derived", "agree"]
-SUMMARY_COLUMNS = ["item", "compared", "agree", "disagree", "agreement_pct"]
-ITEMS = ("best_response", "progression_date", "part_b_entry_reason")
+__all__ = [
+    "concordance",
+    "concordance_summary",
+    "effective_tables",
+]
+
+_CONCORDANCE_COLUMNS = ["patient_id", "part", "item", "reported", "derived", "agree"]
+_SUMMARY_COLUMNS = ["item", "compared", "agree", "disagree", "agreement_pct"]
+_ITEMS = ("best_response", "progression_date", "part_b_entry_reason")
 _PROGRESSION = {"A": "part_a_progression", "B": "part_b_progression"}
 
 
@@ -26,7 +32,7 @@ def _text(value) -> str:
 def concordance(
     responses: pd.DataFrame, dates: pd.DataFrame, patients: pd.DataFrame, best: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per derived patient/part and item (columns CONCORDANCE_COLUMNS).
+    """One row per derived patient/part and item (columns _CONCORDANCE_COLUMNS).
 
     Empty on both sides (no progression, no part B) agrees; part B entry reasons are compared
     for patients registered in part B only.
@@ -43,7 +49,7 @@ def concordance(
         if r.part == "A" and pd.notna(d.at[r.patient_id, "part_b_registration"]):
             rows.append([*key, "part_b_entry_reason", _text(reasons.get(r.patient_id)),
                          _text(r.part_b_eligibility)])  # fmt: skip
-    table = pd.DataFrame(rows, columns=CONCORDANCE_COLUMNS[:-1])
+    table = pd.DataFrame(rows, columns=_CONCORDANCE_COLUMNS[:-1])
     table["agree"] = table["reported"] == table["derived"]
     return table
 
@@ -51,12 +57,12 @@ def concordance(
 def concordance_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per item: compared, agreeing, disagreeing and % agreement."""
     rows = []
-    for item in ITEMS:
+    for item in _ITEMS:
         part = table[table["item"] == item]
         n, agree = len(part), int(part["agree"].sum())
         pct = round(100.0 * agree / n, 1) if n else float("nan")
         rows.append([item, n, agree, n - agree, pct])
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
 
 
 def effective_tables(

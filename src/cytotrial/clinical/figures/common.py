@@ -6,8 +6,15 @@ from pathlib import Path
 
 from cytotrial.atomic import atomic_path
 
+__all__ = [
+    "SINGLE_CURVE",
+    "palette",
+    "pyplot",
+    "save_figure",
+]
+
 # ggplot2's default hue palette (survminer's look) for 1-5 groups.
-GGPLOT_HUES = {
+_GGPLOT_HUES = {
     1: ["#F8766D"],
     2: ["#F8766D", "#00BFC4"],
     3: ["#F8766D", "#00BA38", "#619CFF"],
@@ -19,8 +26,8 @@ SINGLE_CURVE = "#1F4E79"
 
 def palette(n: int) -> list[str]:
     """n distinct colours (ggplot hues up to 5, then matplotlib's tab10)."""
-    if n in GGPLOT_HUES:
-        return list(GGPLOT_HUES[n])
+    if n in _GGPLOT_HUES:
+        return list(_GGPLOT_HUES[n])
     import matplotlib
 
     return [matplotlib.colors.to_hex(matplotlib.colormaps["tab10"](i % 10)) for i in range(n)]

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.endpoints import DAYS_PER_MONTH
-from cytotrial.clinical.figures_common import pyplot
+from cytotrial.clinical.figures.common import pyplot
 from cytotrial.clinical.settings import RESPONSE_ORDER
+from cytotrial.clinical.survival.endpoints import DAYS_PER_MONTH
 
-RESPONSE_COLORS = {
+__all__ = [
+    "response_bar_chart",
+    "swimmer_plot",
+]
+
+_RESPONSE_COLORS = {
     "sCR": "#08306B",
     "CR": "#2171B5",
     "VGPR": "#4292C6",
@@ -19,7 +24,7 @@ RESPONSE_COLORS = {
     "PD": "#CB181D",
     "NE": "#FFFFFF",
 }
-POPULATION_COLORS = ("#9E9E9E", "#1F4E79")
+_POPULATION_COLORS = ("#9E9E9E", "#1F4E79")
 
 
 def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
@@ -42,7 +47,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
             here["percent"].fillna(0),
             width * 0.95,
             label=label,
-            color=POPULATION_COLORS[k % 2],
+            color=_POPULATION_COLORS[k % 2],
             edgecolor="#333333",
             linewidth=0.5,
         )
@@ -121,7 +126,7 @@ def swimmer_plot(dates: pd.DataFrame, responses: pd.DataFrame, rp2d_ids: list[st
             end_b[pid] - start_b[pid],
             left=start_b[pid],
             height=0.7,
-            color=RESPONSE_COLORS.get(best_b[pid], "#FFFFFF"),
+            color=_RESPONSE_COLORS.get(best_b[pid], "#FFFFFF"),
             edgecolor="#555555",
             linewidth=0.4,
         )
@@ -166,7 +171,7 @@ def swimmer_plot(dates: pd.DataFrame, responses: pd.DataFrame, rp2d_ids: list[st
     handles = (
         [Patch(color="#D9D9D9", label="Part A (daratumumab)")]
         + [
-            Patch(facecolor=RESPONSE_COLORS[r], edgecolor="#555555", label=f"Part B: {r}")
+            Patch(facecolor=_RESPONSE_COLORS[r], edgecolor="#555555", label=f"Part B: {r}")
             for r in present
         ]
         + handles

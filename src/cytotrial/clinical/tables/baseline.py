@@ -23,16 +23,22 @@ import pandas as pd
 from cytotrial.clinical.formatting import count_percent
 from cytotrial.errors import InputError
 
-COLUMNS = (
+__all__ = [
+    "baseline_cells",
+    "baseline_table",
+    "Cell",
+]
+
+_COLUMNS = (
     ("A", "Part A"),
     ("B1", "Part B phase 1"),
     ("B2", "Part B phase 2"),
 )
-IMIDS = ("thalidomide", "lenalidomide", "pomalidomide")
-PIS = ("bortezomib", "carfilzomib", "ixazomib")
-ANTIBODIES = ("daratumumab", "elotuzumab", "durvalumab")
-CD38_ANTIBODIES = ("daratumumab",)
-CYTOGENETICS = (
+_IMIDS = ("thalidomide", "lenalidomide", "pomalidomide")
+_PIS = ("bortezomib", "carfilzomib", "ixazomib")
+_ANTIBODIES = ("daratumumab", "elotuzumab", "durvalumab")
+_CD38_ANTIBODIES = ("daratumumab",)
+_CYTOGENETICS = (
     ("t(4;14)", "t_4_14"),
     ("t(14;16)", "t_14_16"),
     ("t(14;20)", "t_14_20"),
@@ -42,7 +48,7 @@ CYTOGENETICS = (
     ("del(13q)", "del_13q"),
 )
 # label, column, decimals
-LABS = (
+_LABS = (
     ("Absolute neutrophil count, ×10⁹/L", "neutrophils_1e9_per_l", 2),
     ("Hemoglobin level, mmol/L", "hemoglobin_mmol_per_l", 1),
     ("Platelet count, ×10⁹/L", "platelets_1e9_per_l", 0),
@@ -83,7 +89,7 @@ class Cell:
         return body
 
 
-def table1_columns(patients: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _table1_columns(patients: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Baseline rows of each Table 1 column, with patients.csv joined."""
     base = baseline.merge(patients, on="patient_id", how="left", validate="many_to_one")
     cohorts = patients.set_index("patient_id")["part_b_cohort"]
@@ -195,17 +201,17 @@ def _row_specs() -> list[tuple[str, str, object, object]]:
     count(
         tx,
         "Double-class refractory (IMiD + PI), n (%)",
-        lambda r: _refractory(r, IMIDS) & _refractory(r, PIS),
+        lambda r: _refractory(r, _IMIDS) & _refractory(r, _PIS),
     )
     count(
         tx,
         "Triple-class refractory (IMiD + PI + CD38 antibody), n (%)",
-        lambda r: _refractory(r, IMIDS) & _refractory(r, PIS) & _refractory(r, CD38_ANTIBODIES),
+        lambda r: _refractory(r, _IMIDS) & _refractory(r, _PIS) & _refractory(r, _CD38_ANTIBODIES),
     )
     for section, drugs in (
-        ("Prior IMiD, n (%)", IMIDS),
-        ("Prior PI, n (%)", PIS),
-        ("Prior monoclonal antibody, n (%)", ANTIBODIES),
+        ("Prior IMiD, n (%)", _IMIDS),
+        ("Prior PI, n (%)", _PIS),
+        ("Prior monoclonal antibody, n (%)", _ANTIBODIES),
     ):
         for drug in drugs:
             name = drug.capitalize()
@@ -216,7 +222,7 @@ def _row_specs() -> list[tuple[str, str, object, object]]:
         count(iss, stage, lambda r, s=stage: r["iss"] == s)
     count(iss, "Unknown", lambda r: ~r["iss"].isin(["I", "II", "III"]))
     cg = "Cytogenetic abnormalities, n (%)"
-    for label, column in CYTOGENETICS:
+    for label, column in _CYTOGENETICS:
         count(cg, label, lambda r, c=column: r[c] == "yes")
         specs.append((cg, f"{label}, unknown", lambda r, c=column: _count(r, _unknown(r[c])),
                       _unknown_beyond_not_available(column)))  # fmt: skip
@@ -225,7 +231,7 @@ def _row_specs() -> list[tuple[str, str, object, object]]:
     count(risk, "Standard-risk", lambda r: r["cytogenetic_risk"] == "standard")
     count(risk, "Not available", lambda r: r["cytogenetic_risk"] == "not_available")
     labs = "Laboratory values at baseline, median (range)"
-    for label, column, decimals in LABS:
+    for label, column, decimals in _LABS:
         summary(labs, label, column, decimals)
     return specs
 
@@ -234,12 +240,12 @@ def baseline_cells(
     patients: pd.DataFrame, baseline: pd.DataFrame
 ) -> list[tuple[str, str, dict[str, Cell]]]:
     """Every shown row of Table 1 as (section, label, {column key: Cell})."""
-    columns = table1_columns(patients, baseline)
+    columns = _table1_columns(patients, baseline)
     out = []
     for section, label, make, shown in _row_specs():
-        cells = {key: make(columns[key]) for key, _ in COLUMNS}
+        cells = {key: make(columns[key]) for key, _ in _COLUMNS}
         if callable(shown):
-            show = any(shown(columns[key]) for key, _ in COLUMNS)
+            show = any(shown(columns[key]) for key, _ in _COLUMNS)
         else:
             show = shown or any((c.n or 0) > 0 for c in cells.values())
         if show:
@@ -249,11 +255,11 @@ def baseline_cells(
 
 def baseline_table(patients: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
     """Table 1 as text: section, characteristic, one column per part ("n (%)", "median (range)")."""
-    columns = table1_columns(patients, baseline)
-    headers = {key: f"{label} (n={len(columns[key])})" for key, label in COLUMNS}
+    columns = _table1_columns(patients, baseline)
+    headers = {key: f"{label} (n={len(columns[key])})" for key, label in _COLUMNS}
     rows = []
     for section, label, cells in baseline_cells(patients, baseline):
         row = {"section": section, "characteristic": label}
-        row.update({headers[key]: cells[key].text() for key, _ in COLUMNS})
+        row.update({headers[key]: cells[key].text() for key, _ in _COLUMNS})
         rows.append(row)
     return pd.DataFrame(rows, columns=["section", "characteristic", *headers.values()])

@@ -20,6 +20,16 @@ import pandas as pd
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "DAYS_PER_MONTH",
+    "ENDPOINTS",
+    "FOLLOWUP_ENDPOINT",
+    "ENDPOINT_LABELS",
+    "slug",
+    "from_slug",
+    "derive_endpoints",
+]
+
 DAYS_PER_MONTH = 30.4375
 ENDPOINTS = ("PFS-B", "OS-B", "PFS-AB", "OS-AB")
 FOLLOWUP_ENDPOINT = "OS-A"
@@ -39,7 +49,7 @@ _DEFINITIONS = {
     "OS-A": ("part_a_start", ("death",)),
 }
 _EVENT_NAMES = {"part_b_progression": "progression", "death": "death"}
-COLUMNS = ["patient_id", "endpoint", "origin", "end", "event", "months", "status"]
+_COLUMNS = ["patient_id", "endpoint", "origin", "end", "event", "months", "status"]
 
 
 def slug(endpoint: str) -> str:
@@ -82,7 +92,7 @@ def derive_endpoints(
         who = d if endpoint == FOLLOWUP_ENDPOINT else d[part_b]
         for pid, rec in who.iterrows():
             rows.append(_one(str(pid), endpoint, rec, origin_col, event_cols, cutoff))
-    table = pd.DataFrame([r for r in rows if r is not None], columns=COLUMNS)
+    table = pd.DataFrame([r for r in rows if r is not None], columns=_COLUMNS)
     table["event"] = table["event"].astype(int)
     return table
 

@@ -1,6 +1,6 @@
 """Confirmation, best overall response, progression date and part B eligibility (guide 1.4).
 
-* A response (sCR..MR) is confirmed by the next assessment: the confirmed level is the worse
+* A response (sCR..MR) is confirmed by the next assessment: the confirmed level is the _worse
   of the two; if the next one is SD, PD, NE or missing, the level is SD (admiralonco's table).
   SD needs no confirmation.
 * PD is confirmed by a second consecutive PD, by imaging (new lesion, plasmacytoma growth), or
@@ -18,19 +18,28 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cytotrial.clinical.imwg_response import RESPONSES, Assessment
-from cytotrial.clinical.imwg_settings import ImwgSettings
+from cytotrial.clinical.imwg.assessment import RESPONSES, Assessment
+from cytotrial.clinical.imwg.settings import ImwgSettings
 
-ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+__all__ = [
+    "AT_LEAST_PR",
+    "PartResult",
+    "confirm",
+    "best_overall_response",
+    "part_b_eligibility",
+    "Confirmed",
+]
+
+_ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
 AT_LEAST_PR = ("sCR", "CR", "VGPR", "PR")
 
 
-def better(a: str, b: str) -> str:
-    return a if ORDER.index(a) <= ORDER.index(b) else b
+def _better(a: str, b: str) -> str:
+    return a if _ORDER.index(a) <= _ORDER.index(b) else b
 
 
-def worse(a: str, b: str) -> str:
-    return a if ORDER.index(a) >= ORDER.index(b) else b
+def _worse(a: str, b: str) -> str:
+    return a if _ORDER.index(a) >= _ORDER.index(b) else b
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ def confirm(
     for i, a in enumerate(assessments):
         nxt = assessments[i + 1].category if i + 1 < len(assessments) else None
         if a.category in RESPONSES:
-            out.append(Confirmed(worse(a.category, nxt) if nxt in RESPONSES else "SD"))
+            out.append(Confirmed(_worse(a.category, nxt) if nxt in RESPONSES else "SD"))
         elif a.category == "PD":
             out.append(_confirm_pd(a, nxt, death, s))
         else:
@@ -94,8 +103,8 @@ def best_overall_response(
     upto = len(confirmed) if stop is None else stop + 1
     best, best_raw = "NE", "NE"
     for a, c in zip(assessments[:upto], confirmed[:upto], strict=True):
-        best = better(best, c.level)
-        best_raw = better(best_raw, a.category)
+        best = _better(best, c.level)
+        best_raw = _better(best_raw, a.category)
     when = None
     if best in RESPONSES:
         when = next(a.date for a, c in zip(assessments, confirmed, strict=True) if c.level == best)

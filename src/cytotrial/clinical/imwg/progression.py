@@ -16,14 +16,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cytotrial.clinical.imwg_baseline import Disease, missing
+from cytotrial.clinical.imwg.baseline import Disease, missing
 
-SERUM_PD_MIN_G_L = 5.0
-SERUM_PD_HIGH_NADIR_G_L = 50.0  # from a nadir this high, +10 g/L alone is PD (Kumar 2016)
-SERUM_PD_HIGH_NADIR_MIN_G_L = 10.0
-URINE_PD_MIN_MG = 200.0
-FLC_PD_MIN_MG_L = 100.0  # strictly more than this
-BM_PD_MIN_POINTS = 10.0
+__all__ = [
+    "running_nadir",
+    "progression_markers",
+]
+
+_SERUM_PD_MIN_G_L = 5.0
+_SERUM_PD_HIGH_NADIR_G_L = 50.0  # from a nadir this high, +10 g/L alone is PD (Kumar 2016)
+_SERUM_PD_HIGH_NADIR_MIN_G_L = 10.0
+_URINE_PD_MIN_MG = 200.0
+_FLC_PD_MIN_MG_L = 100.0  # strictly more than this
+_BM_PD_MIN_POINTS = 10.0
 
 
 def running_nadir(history: Sequence[float], confirmed: bool) -> float:
@@ -51,13 +56,13 @@ def _increase_is_pd(value: float, nadir: float, min_abs: float, strict: bool = F
     return rise >= 0.25 * nadir and absolute
 
 
-def serum_is_pd(value: float, nadir: float) -> bool:
+def _serum_is_pd(value: float, nadir: float) -> bool:
     """+25% and +5 g/L from the nadir; from a nadir >= 50 g/L, +10 g/L suffices."""
     if missing(value) or missing(nadir):
         return False
-    if nadir >= SERUM_PD_HIGH_NADIR_G_L and value - nadir >= SERUM_PD_HIGH_NADIR_MIN_G_L:
+    if nadir >= _SERUM_PD_HIGH_NADIR_G_L and value - nadir >= _SERUM_PD_HIGH_NADIR_MIN_G_L:
         return True
-    return _increase_is_pd(value, nadir, SERUM_PD_MIN_G_L)
+    return _increase_is_pd(value, nadir, _SERUM_PD_MIN_G_L)
 
 
 def progression_markers(d: Disease, new_lesion: str | None, x: dict, nadir: dict) -> list[str]:
@@ -65,16 +70,16 @@ def progression_markers(d: Disease, new_lesion: str | None, x: dict, nadir: dict
     serum, urine, dflc, bm, spd; dFLC counts only without measurable serum/urine, marrow only
     with nothing else measurable (Kumar 2016)."""
     found = []
-    if serum_is_pd(x["serum"], nadir["serum"]):
+    if _serum_is_pd(x["serum"], nadir["serum"]):
         found.append("serum")
-    if _increase_is_pd(x["urine"], nadir["urine"], URINE_PD_MIN_MG):
+    if _increase_is_pd(x["urine"], nadir["urine"], _URINE_PD_MIN_MG):
         found.append("urine")
     if not (d.serum or d.urine) and _increase_is_pd(
-        x["dflc"], nadir["dflc"], FLC_PD_MIN_MG_L, strict=True
+        x["dflc"], nadir["dflc"], _FLC_PD_MIN_MG_L, strict=True
     ):
         found.append("flc")
     bm_only = not (d.serum or d.urine or d.flc)
-    if bm_only and _rise(x["bm"], nadir["bm"]) >= BM_PD_MIN_POINTS:
+    if bm_only and _rise(x["bm"], nadir["bm"]) >= _BM_PD_MIN_POINTS:
         found.append("bone_marrow")
     if new_lesion == "yes":
         found.append("new_lesion")

@@ -23,13 +23,23 @@ from cytotrial.stats.proportions import (
     single_stage_design,
 )
 
+__all__ = [
+    "populations",
+    "response_categories",
+    "response_rates",
+    "evaluate_primary_endpoint",
+    "primary_endpoint_table",
+    "Population",
+    "PrimaryEndpointResult",
+]
+
 # Rate -> (label, responses that count).
-RATES = {
+_RATES = {
     "ORR": ("Overall response rate (>= PR)", ("sCR", "CR", "VGPR", "PR")),
     "CBR": ("Clinical benefit rate (>= MR)", ("sCR", "CR", "VGPR", "PR", "MR")),
     "DCR": ("Disease control rate (>= SD)", ("sCR", "CR", "VGPR", "PR", "MR", "SD")),
 }
-RESPONSE_LABELS = {
+_RESPONSE_LABELS = {
     "sCR": "Stringent complete response (sCR)",
     "CR": "Complete response (CR)",
     "VGPR": "Very good partial response (VGPR)",
@@ -82,7 +92,7 @@ def response_categories(pops: list[Population]) -> pd.DataFrame:
                     "population": pop.key,
                     "population_label": pop.label,
                     "category": category,
-                    "category_label": RESPONSE_LABELS[category],
+                    "category_label": _RESPONSE_LABELS[category],
                     "n": x,
                     "N": pop.n,
                     "percent": 100 * x / pop.n if pop.n else float("nan"),
@@ -96,7 +106,7 @@ def response_rates(pops: list[Population], confidence: float = 0.95) -> pd.DataF
     """ORR, CBR, DCR per population with exact Clopper-Pearson CIs (NaN when N = 0)."""
     rows = []
     for pop in pops:
-        for key, (label, counted) in RATES.items():
+        for key, (label, counted) in _RATES.items():
             x = int(pop.responses.isin(counted).sum())
             ci = clopper_pearson(x, pop.n, confidence)
             rows.append(
@@ -133,7 +143,7 @@ def evaluate_primary_endpoint(
     """ORR at the RP2D against the configured threshold and design (exact binomial)."""
     s = settings.primary
     pop = next(p for p in pops if p.key == "B_RP2D")
-    x = int(pop.responses.isin(RATES["ORR"][1]).sum())
+    x = int(pop.responses.isin(_RATES["ORR"][1]).sum())
     result = primary_endpoint(x, pop.n, s.p0, s.alpha_one_sided, s.orr_threshold)
     return PrimaryEndpointResult(
         result=result,
@@ -143,7 +153,7 @@ def evaluate_primary_endpoint(
     )
 
 
-def short_verdict(r: PrimaryEndpoint) -> str:
+def _short_verdict(r: PrimaryEndpoint) -> str:
     """'met', 'not met', or 'met under one reading only' (test vs point estimate)."""
     if r.met_by_test and r.met_by_point_estimate:
         return "met"
@@ -172,7 +182,7 @@ def primary_endpoint_table(pe: PrimaryEndpointResult) -> pd.DataFrame:
             "Met by the point estimate (ORR >= threshold)",
             "yes" if r.met_by_point_estimate else "no",
         ),
-        ("Verdict", f"Primary endpoint {short_verdict(r)}."),
+        ("Verdict", f"Primary endpoint {_short_verdict(r)}."),
         ("Verdict in words", r.verdict),
         (
             "Exact single-stage design (A'Hern)",

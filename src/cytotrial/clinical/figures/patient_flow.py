@@ -12,23 +12,29 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cytotrial.clinical.figures_common import pyplot
+from cytotrial.clinical.figures.common import pyplot
 from cytotrial.cohort import check_flow_sums, patient_flow
 
-ENTRY_REASONS = {
+__all__ = [
+    "consort_boxes",
+    "check_flow",
+    "draw_flow_diagram",
+]
+
+_ENTRY_REASONS = {
     "pd_in_cycle1": "PD during cycle 1",
     "below_mr_after_cycle2": "< MR after cycle 2",
     "below_pr_after_cycle3": "< PR after cycle 3",
     "pd_after_response": "PD after initial response (>= PR)",
 }
-END_REASONS = {
+_END_REASONS = {
     "progression": "progressive disease",
     "death": "death",
     "adverse_event": "adverse event",
     "withdrawal": "withdrawal",
     "other": "other reason",
 }
-COLUMNS = ["box", "label", "n", "parent", "equals"]
+_COLUMNS = ["box", "label", "n", "parent", "equals"]
 
 
 def _box(box: str, label: str, n: int, parent: str = "", equals: str = "") -> dict:
@@ -40,14 +46,14 @@ def consort_boxes(
 ) -> pd.DataFrame:
     """All flow boxes (columns box, label, n, parent, equals), checked."""
     base = patient_flow(patients, rp2d_mg_m2).assign(equals="")
-    rows = base[COLUMNS].to_dict("records")
+    rows = base[_COLUMNS].to_dict("records")
     in_b = patients[patients["part_b_cohort"] != "none"]
     rows.append(_box("part_b_entry", "Reason for part B entry", len(in_b), equals="part_b"))
     reasons = in_b["part_b_entry_reason"].fillna("not recorded")
-    for reason in [*ENTRY_REASONS, *sorted(set(reasons) - set(ENTRY_REASONS))]:
+    for reason in [*_ENTRY_REASONS, *sorted(set(reasons) - set(_ENTRY_REASONS))]:
         n = int((reasons == reason).sum())
         if n:
-            label = ENTRY_REASONS.get(reason, reason.replace("_", " "))
+            label = _ENTRY_REASONS.get(reason, reason.replace("_", " "))
             rows.append(_box(f"part_b_entry:{reason}", label, n, "part_b_entry"))
     at_rp2d = in_b[in_b["atra_dose_mg_m2"] == rp2d_mg_m2]
     dose = f"{rp2d_mg_m2:g}"
@@ -58,7 +64,7 @@ def consort_boxes(
         n = int((at_rp2d["part_b_cohort"] == cohort).sum())
         rows.append(_box(f"rp2d:{cohort}", label, n, "rp2d", equals))
     rows += _status_boxes(at_rp2d["patient_id"].tolist(), dates, cutoff)
-    table = pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=_COLUMNS)
     check_flow(table)
     return table
 
@@ -75,10 +81,10 @@ def _status_boxes(ids: list[str], dates: pd.DataFrame, cutoff) -> list[dict]:
         _box("rp2d_status:discontinued", "discontinued", int(stopped.sum()), "rp2d_status"),
     ]
     reasons = d.loc[stopped, "part_b_end_reason"].fillna("not recorded")
-    for reason in [*END_REASONS, *sorted(set(reasons) - set(END_REASONS))]:
+    for reason in [*_END_REASONS, *sorted(set(reasons) - set(_END_REASONS))]:
         n = int((reasons == reason).sum())
         if n:
-            label = END_REASONS.get(reason, reason.replace("_", " "))
+            label = _END_REASONS.get(reason, reason.replace("_", " "))
             rows.append(_box(f"discontinued:{reason}", label, n, "rp2d_status:discontinued"))
     return rows
 

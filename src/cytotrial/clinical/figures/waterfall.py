@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cytotrial.clinical.figures_common import pyplot
+from cytotrial.clinical.figures.common import pyplot
+
+__all__ = [
+    "CAP_PCT",
+    "waterfall_data",
+    "waterfall_figure",
+]
 
 CAP_PCT = 100.0
-REFERENCE_LINES = ((-25, "MR"), (-50, "PR"), (-90, "VGPR"), (25, "PD"))
-RESPONSE_COLOURS = {
+_REFERENCE_LINES = ((-25, "MR"), (-50, "PR"), (-90, "VGPR"), (25, "PD"))
+_RESPONSE_COLOURS = {
     "sCR": "#084594", "CR": "#2171B5", "VGPR": "#4292C6", "PR": "#6BAED6", "MR": "#9ECAE1",
     "SD": "#BDBDBD", "PD": "#D7301F", "NE": "#FFFFFF",
 }  # fmt: skip
-PART_TITLES = {"A": "Part A (daratumumab)", "B": "Part B (daratumumab + ATRA)"}
+_PART_TITLES = {"A": "Part A (daratumumab)", "B": "Part B (daratumumab + ATRA)"}
 
 
 def waterfall_data(best: pd.DataFrame, part: str) -> pd.DataFrame:
@@ -38,19 +44,19 @@ def waterfall_figure(best: pd.DataFrame):
         ax.set_axis_off()
         return fig
     for ax, part in zip(axes[:, 0], parts, strict=True):
-        _panel(ax, waterfall_data(best, part), PART_TITLES[part])
+        _panel(ax, waterfall_data(best, part), _PART_TITLES[part])
     fig.tight_layout()
     return fig
 
 
 def _panel(ax, data: pd.DataFrame, title: str) -> None:
     x = range(len(data))
-    colours = [RESPONSE_COLOURS.get(r, "#FFFFFF") for r in data["best_response"]]
+    colours = [_RESPONSE_COLOURS.get(r, "#FFFFFF") for r in data["best_response"]]
     ax.bar(x, data["shown_pct"], color=colours, edgecolor="#404040", linewidth=0.5, width=0.8)
     for i, capped in enumerate(data["capped"]):
         if capped:
             ax.plot(i, CAP_PCT + 4, marker="^", color="#404040", markersize=5)
-    for y, label in REFERENCE_LINES:
+    for y, label in _REFERENCE_LINES:
         ax.axhline(y, color="#707070", linewidth=0.7, linestyle="--")
         ax.text(len(data) - 0.4, y + 1, f" {label} ({y:+d}%)", va="bottom", fontsize=7)
     ax.axhline(0, color="black", linewidth=0.8)
@@ -59,14 +65,14 @@ def _panel(ax, data: pd.DataFrame, title: str) -> None:
     ax.set_xticks([])
     ax.set_ylabel("Best change from baseline (%)")
     ax.set_title(f"{title}: n = {len(data)}", fontsize=10)
-    present = [r for r in RESPONSE_COLOURS if r in set(data["best_response"])]
-    handles = [plt_patch(RESPONSE_COLOURS[r]) for r in present]
+    present = [r for r in _RESPONSE_COLOURS if r in set(data["best_response"])]
+    handles = [_plt_patch(_RESPONSE_COLOURS[r]) for r in present]
     ax.legend(handles, present, title="Best response", fontsize=7, title_fontsize=7,
               loc="upper right", ncol=1 if len(present) < 5 else 2, frameon=False)  # fmt: skip
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def plt_patch(colour: str):
+def _plt_patch(colour: str):
     from matplotlib.patches import Patch
 
     return Patch(facecolor=colour, edgecolor="#404040", linewidth=0.5)

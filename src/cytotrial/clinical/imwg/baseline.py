@@ -13,8 +13,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cytotrial.clinical.imwg_settings import ImwgSettings
-from cytotrial.clinical.lab_values import NUMERIC_COLUMNS
+from cytotrial.clinical.imwg.lab_values import NUMERIC_COLUMNS
+from cytotrial.clinical.imwg.settings import ImwgSettings
+
+__all__ = [
+    "Disease",
+    "missing",
+    "part_baseline",
+    "dflc",
+    "measurable_disease",
+]
 
 SERUM, URINE, KAPPA, LAMBDA, BMPC, SPD = NUMERIC_COLUMNS
 

@@ -15,18 +15,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cytotrial.clinical.imwg_baseline import measurable_disease, part_baseline
-from cytotrial.clinical.imwg_confirmation import (
+from cytotrial.clinical.imwg.assessment import Assessment, PartAssessor
+from cytotrial.clinical.imwg.baseline import measurable_disease, part_baseline
+from cytotrial.clinical.imwg.confirmation import (
     PartResult,
     best_overall_response,
     part_b_eligibility,
 )
-from cytotrial.clinical.imwg_response import Assessment, PartAssessor
-from cytotrial.clinical.imwg_settings import ImwgSettings
+from cytotrial.clinical.imwg.settings import ImwgSettings
 
-ASSESSMENT_COLUMNS = ["patient_id", "part", "date", "category", "reasons", "pd_markers",
+__all__ = [
+    "PartWindow",
+    "assess_part",
+    "derived_windows",
+    "derive_responses",
+    "ImwgResult",
+]
+
+_ASSESSMENT_COLUMNS = ["patient_id", "part", "date", "category", "reasons", "pd_markers",
                       "change_pct"]  # fmt: skip
-BEST_COLUMNS = [
+_BEST_COLUMNS = [
     "patient_id", "part", "response_marker", "best_response", "response_date",
     "best_unconfirmed", "progression_date", "pd_confirmed_by", "best_change_pct",
     "n_assessments", "part_b_eligibility", "eligible_from",
@@ -35,7 +43,7 @@ BEST_COLUMNS = [
 
 @dataclass(frozen=True)
 class ImwgResult:
-    """The engine's two tables (columns ASSESSMENT_COLUMNS and BEST_COLUMNS)."""
+    """The engine's two tables (columns _ASSESSMENT_COLUMNS and _BEST_COLUMNS)."""
 
     assessments: pd.DataFrame
     best: pd.DataFrame
@@ -48,7 +56,7 @@ class PartWindow:
     end: pd.Timestamp | None  # exclusive; None = open
 
 
-def part_windows(dates_row: pd.Series, therapy_starts: list[pd.Timestamp]) -> list[PartWindow]:
+def _part_windows(dates_row: pd.Series, therapy_starts: list[pd.Timestamp]) -> list[PartWindow]:
     """Part A (and B if registered) with the date each ends (new treatment)."""
     a_start, b_reg = dates_row["part_a_start"], dates_row["part_b_registration"]
 
@@ -84,7 +92,7 @@ def derived_windows(
     starts = therapies.groupby("patient_id")["start_date"].apply(list).to_dict()
     for pid, rows in labs.groupby("patient_id", sort=True):
         pid = str(pid)
-        for window in part_windows(d.loc[pid], starts.get(pid, [])):
+        for window in _part_windows(d.loc[pid], starts.get(pid, [])):
             if window.end is not None and not (rows["date"] < window.end).any():
                 continue
             if window.part == "B" and not (rows["date"] >= window.start).any():
@@ -114,8 +122,8 @@ def derive_responses(
         rows_a += [_assessment_row(pid, window.part, a) for a in assessments]
         rows_b.append(_best_row(pid, window.part, marker, assessments, result, eligibility))
     return ImwgResult(
-        pd.DataFrame(rows_a, columns=ASSESSMENT_COLUMNS),
-        pd.DataFrame(rows_b, columns=BEST_COLUMNS),
+        pd.DataFrame(rows_a, columns=_ASSESSMENT_COLUMNS),
+        pd.DataFrame(rows_b, columns=_BEST_COLUMNS),
     )
 
 

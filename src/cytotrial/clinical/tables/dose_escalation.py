@@ -17,6 +17,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+__all__ = [
+    "three_plus_three",
+    "dose_escalation_table",
+    "mtd_text",
+]
+
 
 def three_plus_three(evaluable: int, dlts: int, top: bool) -> str:
     """The 3+3 decision for one level (see the module docstring)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cytotrial.clinical.imwg_baseline import (
+from cytotrial.clinical.imwg.baseline import (
     BMPC,
     KAPPA,
     LAMBDA,
@@ -31,17 +31,23 @@ from cytotrial.clinical.imwg_baseline import (
     dflc,
     missing,
 )
-from cytotrial.clinical.imwg_progression import progression_markers, running_nadir
-from cytotrial.clinical.imwg_settings import ImwgSettings
-from cytotrial.clinical.lab_values import TEXT_COLUMNS
+from cytotrial.clinical.imwg.lab_values import TEXT_COLUMNS
+from cytotrial.clinical.imwg.progression import progression_markers, running_nadir
+from cytotrial.clinical.imwg.settings import ImwgSettings
+
+__all__ = [
+    "RESPONSES",
+    "Assessment",
+    "PartAssessor",
+]
 
 RESPONSES = ("sCR", "CR", "VGPR", "PR", "MR")
 # Levels reached by a single marker (higher = deeper); 5 = not detectable (CR candidate).
 _SD, _MR, _PR, _VGPR, _UNDETECTABLE = 1, 2, 3, 4, 5
 _LEVEL_NAMES = {_SD: "SD", _MR: "MR", _PR: "PR", _VGPR: "VGPR"}
-URINE_VGPR_BELOW_MG = 100.0
-URINE_PR_BELOW_MG = 200.0
-BM_CR_BELOW_PCT = 5.0
+_URINE_VGPR_BELOW_MG = 100.0
+_URINE_PR_BELOW_MG = 200.0
+_BM_CR_BELOW_PCT = 5.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class Assessment:
         return any(m in ("new_lesion", "plasmacytoma") for m in self.pd_markers)
 
 
-def pct_decrease(base: float, value: float) -> float:
+def _pct_decrease(base: float, value: float) -> float:
     """100 * (B - x) / B, on unrounded values."""
     return 100.0 * (base - value) / base
 
@@ -118,7 +124,7 @@ class PartAssessor:
         value = x["dflc"] if marker == "flc" else x[marker] if marker else math.nan
         if missing(base) or missing(value) or base <= 0:
             return math.nan
-        return -pct_decrease(base, value)
+        return -_pct_decrease(base, value)
 
     # --- response levels ---------------------------------------------------------------
 
@@ -145,12 +151,12 @@ class PartAssessor:
             return self._flc_level(x["dflc"], row)
         return (
             _UNDETECTABLE
-            if x["bm"] < BM_CR_BELOW_PCT
-            else (_PR if pct_decrease(self.base[BMPC], x["bm"]) >= 50 else _SD)
+            if x["bm"] < _BM_CR_BELOW_PCT
+            else (_PR if _pct_decrease(self.base[BMPC], x["bm"]) >= 50 else _SD)
         )
 
     def _flc_level(self, value: float, row: pd.Series) -> int:
-        drop = pct_decrease(self.base_dflc, value)
+        drop = _pct_decrease(self.base_dflc, value)
         if drop > 90:
             return _UNDETECTABLE if self._ratio_normal(row) else _VGPR
         if drop >= 50:
@@ -162,12 +168,16 @@ class PartAssessor:
     def _caps(self, x: dict) -> list[int]:
         """Non-response markers that still limit the level: urine >= 100, plasmacytoma."""
         caps = []
-        if not self.disease.urine and not missing(x["urine"]) and x["urine"] >= URINE_VGPR_BELOW_MG:
+        if (
+            not self.disease.urine
+            and not missing(x["urine"])
+            and x["urine"] >= _URINE_VGPR_BELOW_MG
+        ):
             caps.append(_PR)
         if self.disease.plasmacytoma:
             spd = self.last_spd  # imaging carried forward until repeated
             if spd > 0:
-                drop = pct_decrease(self.base[SPD], spd)
+                drop = _pct_decrease(self.base[SPD], spd)
                 caps.append(_VGPR if drop >= 50 else _MR if drop >= 25 else _SD)
         return caps
 
@@ -189,7 +199,7 @@ class PartAssessor:
             return "VGPR", ["no_ife_at_suspected_cr"]
         if marrow is None:
             return "VGPR", ["no_bm_at_suspected_cr"]
-        if marrow[BMPC] >= BM_CR_BELOW_PCT:
+        if marrow[BMPC] >= _BM_CR_BELOW_PCT:
             return "VGPR", []
         ratio_normal = self._ratio_normal(row)
         if ratio_normal is None:
@@ -205,17 +215,17 @@ class PartAssessor:
 def _serum_level(base: float, value: float) -> int:
     if value == 0:
         return _UNDETECTABLE
-    drop = pct_decrease(base, value)
+    drop = _pct_decrease(base, value)
     return _VGPR if drop >= 90 else _PR if drop >= 50 else _MR if drop >= 25 else _SD
 
 
 def _urine_level(base: float, value: float) -> int:
     if value == 0:
         return _UNDETECTABLE
-    if value < URINE_VGPR_BELOW_MG:
+    if value < _URINE_VGPR_BELOW_MG:
         return _VGPR
-    drop = pct_decrease(base, value)
-    if drop >= 90 or value < URINE_PR_BELOW_MG:
+    drop = _pct_decrease(base, value)
+    if drop >= 90 or value < _URINE_PR_BELOW_MG:
         return _PR
     return _MR if drop >= 50 else _SD
 

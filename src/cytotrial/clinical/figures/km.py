@@ -13,13 +13,20 @@ import math
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.endpoints import ENDPOINT_LABELS
-from cytotrial.clinical.figures_common import SINGLE_CURVE, palette, pyplot
+from cytotrial.clinical.figures.common import SINGLE_CURVE, palette, pyplot
 from cytotrial.clinical.population import NOT_GROUPED
 from cytotrial.clinical.settings import ClinicalSettings
-from cytotrial.clinical.survival import ALL, median_row
+from cytotrial.clinical.survival.analysis import ALL, median_row
+from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS
 from cytotrial.stats.kaplan_meier import kaplan_meier
 from cytotrial.stats.logrank import format_p, logrank, pairwise_logrank
+
+__all__ = [
+    "km_ticks",
+    "number_at_risk",
+    "p_words",
+    "km_figure",
+]
 
 
 def km_ticks(max_time: float, step: float) -> np.ndarray:

@@ -28,13 +28,24 @@ import yaml
 from cytotrial.clinical.formatting import count_percent, percent
 from cytotrial.errors import InputError
 
-GRADE_CLASSES = (("grade_2", (2,)), ("grade_3_4", (3, 4)), ("grade_5", (5,)))
-GRADE_LABELS = {"grade_2": "Grade 2", "grade_3_4": "Grade 3-4", "grade_5": "Grade 5"}
-UNMAPPED_COLUMNS = ["term", "part", "patients", "episodes"]
+__all__ = [
+    "normalise_term",
+    "read_layout",
+    "adverse_event_table",
+    "display_table",
+    "footnote_table",
+    "AELayout",
+    "AERow",
+    "AETable",
+]
+
+_GRADE_CLASSES = (("grade_2", (2,)), ("grade_3_4", (3, 4)), ("grade_5", (5,)))
+_GRADE_LABELS = {"grade_2": "Grade 2", "grade_3_4": "Grade 3-4", "grade_5": "Grade 5"}
+_UNMAPPED_COLUMNS = ["term", "part", "patients", "episodes"]
 # British -> American spelling of words in CTCAE terms (CTCAE v4.03 is American English).
 # A table of whole words, not blind ae->e / oe->e rules: 'aerobic', 'toe' or
 # 'phaeochromocytoma' stay as they are.
-SPELLING_VARIANTS = {
+_SPELLING_VARIANTS = {
     "anaemia": "anemia",
     "oedema": "edema",
     "lymphoedema": "lymphedema",
@@ -76,9 +87,9 @@ _WORD = re.compile(r"[a-z]+")
 
 def normalise_term(term: str) -> str:
     """The form terms are matched in: lower case, a hyphen as a space, runs of spaces as
-    one, no spaces at the ends, British spellings (SPELLING_VARIANTS) as American."""
+    one, no spaces at the ends, British spellings (_SPELLING_VARIANTS) as American."""
     text = " ".join(str(term).lower().replace("-", " ").split())
-    return _WORD.sub(lambda word: SPELLING_VARIANTS.get(word[0], word[0]), text)
+    return _WORD.sub(lambda word: _SPELLING_VARIANTS.get(word[0], word[0]), text)
 
 
 @dataclass(frozen=True)
@@ -143,7 +154,7 @@ class AETable:
 
     counts: pd.DataFrame  # row, section, part, n_patients, grade_2, grade_3_4, grade_5, any_grade
     footnotes: pd.DataFrame  # footnote, part, n, N, text
-    unmapped_terms: pd.DataFrame  # UNMAPPED_COLUMNS: term, part, patients, episodes
+    unmapped_terms: pd.DataFrame  # _UNMAPPED_COLUMNS: term, part, patients, episodes
     denominators: dict[str, int]
 
 
@@ -160,7 +171,7 @@ def _in_scope(
     return table[keep]
 
 
-def worst_grades(ae: pd.DataFrame, layout: AELayout) -> pd.DataFrame:
+def _worst_grades(ae: pd.DataFrame, layout: AELayout) -> pd.DataFrame:
     """Worst grade per part, row and patient (events of unmapped terms are listed apart:
     ``unmapped_terms``)."""
     mapped = ae.assign(row=layout.row_of(ae["term"])).dropna(subset=["row"])
@@ -176,7 +187,7 @@ def adverse_event_table(
 ) -> AETable:
     """Count Table 2 for the given populations ({"A": ids, "B": ids})."""
     ae = _in_scope(adverse_events, populations, cutoff, "onset_date")
-    worst = worst_grades(ae, layout)
+    worst = _worst_grades(ae, layout)
     denominators = {part: len(ids) for part, ids in populations.items()}
     counts = []
     for spec in layout.rows:
@@ -188,7 +199,7 @@ def adverse_event_table(
                 "part": part,
                 "N": denominators[part],
             }
-            for key, values in GRADE_CLASSES:
+            for key, values in _GRADE_CLASSES:
                 record[key] = int(grades.isin(values).sum())
             record["any_grade"] = int(len(grades))
             counts.append(record)
@@ -204,7 +215,7 @@ def unmapped_terms(ae: pd.DataFrame, layout: AELayout) -> pd.DataFrame:
         .agg(patients=("patient_id", "nunique"), episodes=("patient_id", "size"))
         .reset_index()
     )
-    return table.reindex(columns=UNMAPPED_COLUMNS)
+    return table.reindex(columns=_UNMAPPED_COLUMNS)
 
 
 def _pct_text(n: int, total: int) -> str:
@@ -249,7 +260,7 @@ def _detail_notes(ae, layout, row, populations) -> list[dict]:
     events = events[events["grade"] == worst]
     out = []
     for part in populations:
-        for key, grades in GRADE_CLASSES:
+        for key, grades in _GRADE_CLASSES:
             here = events[(events["part"] == part) & events["grade"].isin(grades)]
             if here.empty:
                 continue
@@ -264,7 +275,7 @@ def _detail_notes(ae, layout, row, populations) -> list[dict]:
             text = ", ".join(f"{d} (n = {k})" for d, k in per.items())
             out.append(
                 {
-                    "footnote": f"{row}, {GRADE_LABELS[key].lower()}",
+                    "footnote": f"{row}, {_GRADE_LABELS[key].lower()}",
                     "key": row,
                     "part": part,
                     "n": int(here["patient_id"].nunique()),
@@ -282,14 +293,14 @@ def display_table(table: AETable, part_labels: Mapping[str, str]) -> pd.DataFram
     """
     counts = table.counts
     show_5 = counts["grade_5"].sum() > 0
-    classes = [k for k, _ in GRADE_CLASSES if k != "grade_5" or show_5]
+    classes = [k for k, _ in _GRADE_CLASSES if k != "grade_5" or show_5]
     records = []
     for (row, section), block in counts.groupby(["row", "section"], sort=False):
         record = {"section": section, "adverse event": row}
         for _, r in block.iterrows():
             label = f"{part_labels.get(r.part, r.part)} (n={r.N})"
             for key in classes:
-                record[f"{label} {GRADE_LABELS[key]} n (%)"] = _pct_text(int(r[key]), int(r.N))
+                record[f"{label} {_GRADE_LABELS[key]} n (%)"] = _pct_text(int(r[key]), int(r.N))
         records.append(record)
     return pd.DataFrame(records)
 

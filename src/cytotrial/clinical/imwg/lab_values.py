@@ -14,7 +14,16 @@ from cytotrial.errors import InputError
 from cytotrial.tables import check_unique, parse_dates, read_table
 from cytotrial.validation import load_schema, validate_rows
 
-LAB_VALUES_FILE = "lab_values.csv"
+__all__ = [
+    "NUMERIC_COLUMNS",
+    "TEXT_COLUMNS",
+    "LAB_COLUMNS",
+    "read_lab_values",
+    "labs_up_to",
+    "empty_lab_values",
+]
+
+_LAB_VALUES_FILE = "lab_values.csv"
 NUMERIC_COLUMNS = (
     "serum_m_protein_g_l",
     "urine_m_protein_mg_24h",

@@ -14,7 +14,14 @@ import pandas as pd
 
 from cytotrial.clinical.formatting import count_percent, percent
 
-CLASS_ORDER = (
+__all__ = [
+    "subsequent_therapy",
+    "display_table",
+    "summary_sentence",
+    "SubsequentTherapy",
+]
+
+_CLASS_ORDER = (
     "IMiD-based",
     "CELMoD-based",
     "PI-based",
@@ -36,7 +43,7 @@ class SubsequentTherapy:
 
 
 def _class_rank(value: str) -> int:
-    return CLASS_ORDER.index(value) if value in CLASS_ORDER else len(CLASS_ORDER)
+    return _CLASS_ORDER.index(value) if value in _CLASS_ORDER else len(_CLASS_ORDER)
 
 
 def subsequent_therapy(

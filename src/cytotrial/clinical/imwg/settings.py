@@ -11,6 +11,10 @@ from dataclasses import dataclass, fields
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "ImwgSettings",
+]
+
 
 @dataclass(frozen=True)
 class ImwgSettings:

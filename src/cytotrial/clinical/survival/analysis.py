@@ -22,11 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.endpoints import (
-    ENDPOINTS,
-    FOLLOWUP_ENDPOINT,
-    derive_endpoints,
-)
 from cytotrial.clinical.population import (
     NOT_GROUPED,
     best_response,
@@ -34,6 +29,11 @@ from cytotrial.clinical.population import (
     rp2d_patients,
 )
 from cytotrial.clinical.settings import MEDIAN_CI_METHODS, ClinicalSettings
+from cytotrial.clinical.survival.endpoints import (
+    ENDPOINTS,
+    FOLLOWUP_ENDPOINT,
+    derive_endpoints,
+)
 from cytotrial.stats.cox import hazard_ratio
 from cytotrial.stats.kaplan_meier import (
     kaplan_meier,
@@ -42,6 +42,14 @@ from cytotrial.stats.kaplan_meier import (
     survival_at,
 )
 from cytotrial.stats.logrank import format_p, logrank, pairwise_logrank
+
+__all__ = [
+    "ALL",
+    "endpoint_table",
+    "median_row",
+    "survival_tables",
+    "SurvivalTables",
+]
 
 ALL = "All"
 # S(t) bands: SPSS prints S(t) with its Greenwood SE only; S +- 1.96 SE is R's "plain".
@@ -163,7 +171,7 @@ def survival_tables(endpoints: pd.DataFrame, settings: ClinicalSettings) -> Surv
         logrank=pd.DataFrame(tests),
         hazard_ratios=pd.DataFrame(hrs),
         at_times=at_table,
-        followup=followup_table(endpoints),
+        followup=_followup_table(endpoints),
     )
 
 
@@ -237,7 +245,7 @@ def _hazard_rows(frame: pd.DataFrame, endpoint: str, labels: list[str], referenc
     return rows
 
 
-def followup_table(endpoints: pd.DataFrame) -> pd.DataFrame:
+def _followup_table(endpoints: pd.DataFrame) -> pd.DataFrame:
     """Median follow-up by reverse Kaplan-Meier (deaths censored, censoring the 'event')."""
     specs = [
         ("all enrolled", FOLLOWUP_ENDPOINT, "start of part A"),

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.figures.common import save_figure
 from cytotrial.clinical.figures.km import km_figure, km_ticks, number_at_risk, p_words
 from cytotrial.clinical.population import NOT_GROUPED
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.analysis import median_row, survival_tables
+from cytotrial.results import save_figure
 from cytotrial.stats.kaplan_meier import kaplan_meier, median_survival
 
 SETTINGS = ClinicalSettings.from_config({}, "2020-10-01")
@@ -121,10 +121,10 @@ def test_km_figures_draw_with_an_empty_group(tmp_path):
     assert ">=PR (n=3, 2 events)" in texts and "No patients: SD/MR, NE" in title
     risk_labels = [t.get_text() for t in fig.axes[1].texts]
     assert risk_labels[:2] == ["3", "2"]  # >=PR at risk at 0 and 6 months
-    save_figure(fig, tmp_path / "km.png", tmp_path / "km.svg")
+    save_figure(fig, tmp_path / "km.png", tmp_path / "km.svg", tight=True)
     assert (tmp_path / "km.png").stat().st_size > 1000 and (tmp_path / "km.svg").is_file()
     fig = km_figure(frame.iloc[0:0], "OS-B", False, SETTINGS)  # nobody at all
-    save_figure(fig, tmp_path / "empty.png", tmp_path / "empty.svg")
+    save_figure(fig, tmp_path / "empty.png", tmp_path / "empty.svg", tight=True)
 
 
 def test_no_patients_at_all_gives_notes():

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.atomic import atomic_path
-from cytotrial.clinical.figures.common import save_figure
 from cytotrial.clinical.figures.patient_flow import consort_boxes, draw_flow_diagram
 from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
@@ -34,7 +33,7 @@ from cytotrial.clinical.tables import adverse_events as ae_mod
 from cytotrial.clinical.tables import subsequent_therapy as st_mod
 from cytotrial.clinical.tables.baseline import baseline_table
 from cytotrial.clinical.tables.dose_escalation import dose_escalation_table, mtd_text
-from cytotrial.results import read_tsv, write_tsv
+from cytotrial.results import read_tsv, save_figure, write_tsv
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_files
 
 __all__ = [
@@ -82,7 +81,7 @@ def patient_flow_job(
     tables = _read(table_paths)
     boxes = consort_boxes(tables["patients"], tables["dates"], s.rp2d_atra_mg_m2, s.cutoff)
     write_tsv(boxes, out["table"])
-    save_figure(draw_flow_diagram(boxes, s.rp2d_atra_mg_m2), out["png"], out["svg"])
+    save_figure(draw_flow_diagram(boxes, s.rp2d_atra_mg_m2), out["png"], out["svg"], tight=True)
     log.info("patient flow: %d boxes, all sums checked", len(boxes))
     return boxes
 
@@ -112,7 +111,7 @@ def response_job(table_paths: _Paths, clinical: Mapping, cutoff_date: str, out: 
     write_tsv(categories, out["categories"])
     write_tsv(rates, out["rates"])
     write_tsv(primary_endpoint_table(primary), out["primary_endpoint"])
-    save_figure(response_bar_chart(categories, rates), out["png"], out["svg"])
+    save_figure(response_bar_chart(categories, rates), out["png"], out["svg"], tight=True)
     log.info("primary endpoint: %s", primary.result.verdict)
 
 
@@ -145,7 +144,7 @@ def km_figure_job(
     s = _settings(clinical, cutoff_date)
     endpoint = from_slug(endpoint_slug)
     fig = km_figure(_read_endpoints(endpoints_tsv), endpoint, stratum == "by_response", s)
-    save_figure(fig, png, svg)
+    save_figure(fig, png, svg, tight=True)
 
 
 def baseline_table_job(table_paths: _Paths, out_tsv: str) -> None:
@@ -235,7 +234,7 @@ def imwg_job(
     write_tsv(_dates_as_text(result.best), out["best"])
     write_tsv(agreement, out["concordance"])
     write_tsv(summary, out["concordance_summary"])
-    save_figure(waterfall_figure(result.best), out["png"], out["svg"])
+    save_figure(waterfall_figure(result.best), out["png"], out["svg"], tight=True)
     if "effective_responses" in out:
         responses, dates = effective_tables(tables["responses"], tables["dates"], result.best)
         _write_csv(responses, out["effective_responses"])
@@ -271,4 +270,5 @@ def swimmer_job(
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     ids = rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2)
-    save_figure(swimmer_plot(tables["dates"], tables["responses"], ids, s.cutoff), png, svg)
+    figure = swimmer_plot(tables["dates"], tables["responses"], ids, s.cutoff)
+    save_figure(figure, png, svg, tight=True)

@@ -1,6 +1,7 @@
 """The clinical figures (PNG + SVG); matplotlib is imported only when one is drawn.
 
-* ``common``: the palette and ``save_figure`` (both formats, atomically).
+* ``common``: headless matplotlib and the palette (``cytotrial.results.save_figure``
+  writes every figure).
 * ``km``: Kaplan-Meier plots with numbers at risk and log-rank P.
 * ``response``: response bars and the part B swimmer plot.
 * ``waterfall``: best change in the measurable marker per patient.

@@ -1,16 +1,11 @@
-"""Shared figure helpers: headless matplotlib, the ggplot palette, atomic PNG + SVG output."""
+"""Shared figure helpers: headless matplotlib and the palette (results.save_figure saves)."""
 
 from __future__ import annotations
-
-from pathlib import Path
-
-from cytotrial.atomic import atomic_path
 
 __all__ = [
     "SINGLE_CURVE",
     "palette",
     "pyplot",
-    "save_figure",
 ]
 
 # ggplot2's default hue palette (survminer's look) for 1-5 groups.
@@ -41,13 +36,3 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def save_figure(fig, png: str | Path, svg: str | Path, dpi: int = 150) -> None:
-    """PNG and SVG of one figure, each written atomically; SVG without a date (reproducible)."""
-    plt = pyplot()
-    for path, kind in ((png, "png"), (svg, "svg")):
-        with atomic_path(path) as tmp:
-            metadata = {"Date": None} if kind == "svg" else {}
-            fig.savefig(tmp, format=kind, dpi=dpi, metadata=metadata, bbox_inches="tight")
-    plt.close(fig)

@@ -91,7 +91,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
     clinical = dict(config.get("clinical") or {})
     get = inputs.get
     return [
-        _flow_section(get),
+        _patient_flow_section(get),
         _baseline_section(get),
         _efficacy_section(get, clinical),
         imwg_section(get, _read),
@@ -101,7 +101,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
     ]
 
 
-def _flow_section(get) -> ReportSection:
+def _patient_flow_section(get) -> ReportSection:
     notes: list[str] = []
     figures = _figure(
         "Patient flow (CONSORT)",

@@ -47,7 +47,6 @@ def test_success_replaces_output_and_leaves_nothing_else(tmp_path):
     assert list(target.parent.iterdir()) == [target]
 
 
-
 @pytest.mark.parametrize("tight", [False, True])
 def test_save_figure_writes_the_same_bytes_twice(tmp_path, tight):
     """PNG and SVG are reproducible: a rerun of a figure job rewrites identical files

@@ -84,6 +84,30 @@ def test_empty_group_and_group_without_events_are_notes_not_errors():
     assert list(at.months) == [6, 12, 24] and not at.estimable.any()  # after the last time
 
 
+def test_pairwise_logrank_p_values_adjusted_per_endpoint():
+    frame = cohort(
+        {
+            ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
+            "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
+            "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
+        }
+    )
+    tests = survival_tables(frame, SETTINGS).logrank
+    pfs = tests[tests.endpoint == "PFS-B"].set_index("comparison")
+    assert math.isnan(pfs.loc["overall", "p_holm"]) and pfs.loc["overall", "p_bh_text"] == ""
+    # two comparisons made (NE has no patients: left out of the family, stays missing)
+    p1, p2 = pfs.loc[">=PR vs PD", "p_value"], pfs.loc["SD/MR vs PD", "p_value"]
+    low, high = sorted((p1, p2))
+    holm = {low: min(1, 2 * low), high: max(min(1, 2 * low), high)}
+    bh = {low: min(2 * low, high), high: high}
+    for comparison, p in ((">=PR vs PD", p1), ("SD/MR vs PD", p2)):
+        assert pfs.loc[comparison, "p_holm"] == pytest.approx(holm[p])
+        assert pfs.loc[comparison, "p_bh"] == pytest.approx(bh[p])
+        assert pfs.loc[comparison, "p_value"] <= pfs.loc[comparison, "p_bh"]
+        assert pfs.loc[comparison, "p_bh"] <= pfs.loc[comparison, "p_holm"]
+    assert math.isnan(pfs.loc["NE vs PD", "p_holm"]) and pfs.loc["NE vs PD", "p_holm_text"] == "NA"
+
+
 def test_not_grouped_patients_count_overall_but_in_no_subgroup():
     frame = cohort(
         {">=PR": [(5.0, 1), (7.0, 1)], "PD": [(1.0, 1), (2.0, 1)], NOT_GROUPED: [(4.0, 1)]}

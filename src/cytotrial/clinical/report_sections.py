@@ -302,7 +302,9 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         _read(get("clinical_survival_logrank")),
         "survival_logrank.csv",
         "Two-sided log-rank overall and each group against the reference group "
-        "(SPSS pairwise over strata, unadjusted).",
+        "(SPSS pairwise over strata): P unadjusted as in the paper; p_holm and p_bh "
+        "adjust each endpoint's pairwise tests for multiplicity (Holm: family-wise "
+        "error; Benjamini-Hochberg: false discovery rate).",
         notes,
     )
     tables += _table(

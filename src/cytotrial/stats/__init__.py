@@ -3,6 +3,7 @@
 * ``kaplan_meier``: KM curve, Greenwood SE, medians/quantiles with CIs (R survfit rules and
   SPSS's symmetric CI), survival at fixed times, reverse-KM median follow-up.
 * ``logrank``: log-rank test (R survdiff) overall and SPSS "pairwise over strata".
+* ``multiplicity``: Holm and Benjamini-Hochberg adjusted P values (R ``p.adjust``).
 * ``cox``: hazard ratios (lifelines CoxPHFitter, Efron ties, checked against R coxph).
 * ``proportions``: Clopper-Pearson CIs, exact binomial tests, A'Hern single-stage design,
   primary-endpoint verdict.
@@ -32,6 +33,7 @@ from cytotrial.stats.logrank import (
     logrank,
     pairwise_logrank,
 )
+from cytotrial.stats.multiplicity import benjamini_hochberg, holm
 from cytotrial.stats.paired import (
     Quartiles,
     WilcoxonResult,
@@ -66,6 +68,7 @@ __all__ = [
     "Quartiles",
     "SingleStageDesign",
     "WilcoxonResult",
+    "benjamini_hochberg",
     "binomial_p_at_least",
     "binomial_p_at_most",
     "binomial_p_two_sided",
@@ -74,6 +77,7 @@ __all__ = [
     "design_at_n",
     "format_p",
     "hazard_ratio",
+    "holm",
     "kaplan_meier",
     "logrank",
     "median_followup",

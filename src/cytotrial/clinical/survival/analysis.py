@@ -7,7 +7,7 @@ with ``months``, ``event`` and ``group``. Output tables:
   median and CI side by side (SPSS symmetric with its SE and raw lower limit; R's log, log-log
   and plain Brookmeyer-Crowley), SPSS lower limits cut at 0 flagged;
 * log-rank: overall across the groups with patients, and each group against the reference
-  group (SPSS "pairwise over strata", unadjusted);
+  group (SPSS "pairwise over strata"), with Holm and Benjamini-Hochberg adjusted P values;
 * Cox hazard ratios (Efron ties) of each group against the reference;
 * S(t) at the configured times; median follow-up by reverse Kaplan-Meier.
 
@@ -42,6 +42,7 @@ from cytotrial.stats.kaplan_meier import (
     survival_at,
 )
 from cytotrial.stats.logrank import format_p, logrank, pairwise_logrank
+from cytotrial.stats.multiplicity import benjamini_hochberg, holm
 
 __all__ = [
     "ALL",
@@ -183,7 +184,12 @@ def _logrank_rows(frame: pd.DataFrame, endpoint: str, labels: list[str], referen
         _test_row(endpoint, "overall", " vs ".join(present), "", overall, len(frame), int(e.sum()))
     ]
     pairs = pairwise_logrank(t, e, g.to_numpy(object), reference=reference, levels=labels)
-    for pair in pairs:
+    # The pairwise tests of one endpoint are one family: Holm (family-wise error) and
+    # Benjamini-Hochberg (false discovery rate), comparisons not made left out (R p.adjust).
+    family = [pair.result.p_value for pair in pairs]
+    adjusted = zip(holm(family), benjamini_hochberg(family), strict=True)
+    rows[0] |= {"p_holm": math.nan, "p_holm_text": "", "p_bh": math.nan, "p_bh_text": ""}
+    for pair, (p_holm, p_bh) in zip(pairs, adjusted, strict=True):
         m = (g == pair.group1) | (g == pair.group2)
         rows.append(
             _test_row(
@@ -195,6 +201,12 @@ def _logrank_rows(frame: pd.DataFrame, endpoint: str, labels: list[str], referen
                 int(m.sum()),
                 int(e[m.to_numpy()].sum()),
             )
+            | {
+                "p_holm": p_holm,
+                "p_holm_text": format_p(p_holm),
+                "p_bh": p_bh,
+                "p_bh_text": format_p(p_bh),
+            }
         )
     return rows
 

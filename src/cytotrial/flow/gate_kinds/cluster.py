@@ -364,10 +364,13 @@ def cluster_gate(
     grid = kde2d(x, y, count, p["grid"], p["adjust"])
     if grid is None:
         return empty, [f"too_few_events({name}: {count})"]
-    vertices, region, flags = _cluster(name, grid, p, events=raw)
+    used: dict = {}
+    vertices, region, flags = _cluster(name, grid, p, events=raw, used=used)
     if vertices is None:
         return empty, flags
-    moved = _moved(grid, x, y, p, region)
+    # the resamples redraw the cluster at the sample's contour fraction (not a descent of
+    # their own): the stability of this gate, at the cost of one region each
+    moved = _moved(grid, x, y, p | used, region)
     if moved > MAX_MOVED:
         text = f"{moved:.0%} of its events change side on resampling"
         flags.append(f"unstable_cluster({name}: {text})")
@@ -396,10 +399,16 @@ def _moved(grid: Grid, x: np.ndarray, y: np.ndarray, p: dict, region: np.ndarray
 
 
 def _cluster(
-    name: str, grid: Grid, p: dict, outline: bool = True, events: tuple | None = None
+    name: str,
+    grid: Grid,
+    p: dict,
+    outline: bool = True,
+    events: tuple | None = None,
+    used: dict | None = None,
 ) -> tuple:
     """The cluster's polygon vertices on `grid` and its region of grid cells (both None:
-    no cluster), and flags. outline=False: the region only (vertices empty)."""
+    no cluster), and flags. outline=False: the region only (vertices empty). `used`
+    receives the contour's fraction of the peak ({"level": f})."""
     found = grid_peaks(grid, p["min_height"])
     if not found:
         return None, None, [f"no_cluster({name})"]
@@ -433,6 +442,8 @@ def _cluster(
     else:
         level = p["level"] * grid.values[chosen]
         region = _fill_holes(_grow(seed, (grid.values >= level) & ~foreign))
+    if used is not None:
+        used["level"] = float(level / grid.values[chosen])
     if not outline:
         return np.empty((0, 2)), region, []
     vertices = contour_polygon(grid, region, level)
@@ -475,14 +486,15 @@ def descend_level(
     allowed_share = -np.diff(fractions**TAIL_POWER) / (1 - LEVEL_START**TAIL_POWER)
     kept_region, start_mass, mass = None, 0.0, 0.0
     for k, fraction in enumerate(fractions):
-        region = _fill_holes(_grow(seed, (values >= fraction * height) & ~foreign))
+        # holes (rare around one peak) are filled in the region returned only: cheaper
+        region = _grow(seed, (values >= fraction * height) & ~foreign)
         grown = float(values[region].sum())
         if k == 0:
             start_mass = max(grown, 1e-300)
         elif grown - mass > allowed_share[k - 1] * start_mass:
-            return float(fractions[k - 1] * height), kept_region
+            return float(fractions[k - 1] * height), _fill_holes(kept_region)
         kept_region, mass = region, grown
-    return float(fractions[-1] * height), kept_region
+    return float(fractions[-1] * height), _fill_holes(kept_region)
 
 
 def _without_spikes(x: np.ndarray, y: np.ndarray, count: int) -> tuple:

@@ -191,7 +191,8 @@ def _efficacy_section(get, clinical: Mapping) -> ReportSection:
         primary,
         "primary_endpoint.csv",
         "ORR at the RP2D against the configured threshold, the exact one-sided "
-        "binomial test against p0 and the exact single-stage design.",
+        "binomial test against p0, the exact single-stage design and the protocol's "
+        "sample size (normal approximation with arcsine transformation).",
         notes,
     )
     figures = _figure(

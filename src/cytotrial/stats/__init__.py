@@ -5,7 +5,8 @@
 * ``logrank``: log-rank test (R survdiff) overall and SPSS "pairwise over strata".
 * ``multiplicity``: Holm and Benjamini-Hochberg adjusted P values (R ``p.adjust``).
 * ``cox``: hazard ratios (lifelines CoxPHFitter, Efron ties, checked against R coxph).
-* ``proportions``: Clopper-Pearson CIs, exact binomial tests, A'Hern single-stage design,
+* ``proportions``: Clopper-Pearson CIs, exact binomial tests, A'Hern single-stage design
+  (and the arcsine normal-approximation sample size),
   primary-endpoint verdict.
 * ``paired``: Wilcoxon matched pairs (GraphPad Prism exact-with-ties and R wilcox.test), stars,
   Prism quartiles.
@@ -45,6 +46,7 @@ from cytotrial.stats.proportions import (
     PrimaryEndpoint,
     ProportionCI,
     SingleStageDesign,
+    arcsine_sample_size,
     binomial_p_at_least,
     binomial_p_at_most,
     binomial_p_two_sided,
@@ -68,6 +70,7 @@ __all__ = [
     "Quartiles",
     "SingleStageDesign",
     "WilcoxonResult",
+    "arcsine_sample_size",
     "benjamini_hochberg",
     "binomial_p_at_least",
     "binomial_p_at_most",

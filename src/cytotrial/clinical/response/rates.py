@@ -7,6 +7,7 @@ NE (not evaluable), and NE counts as a non-responder in every rate (intention to
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,6 +18,7 @@ from cytotrial.clinical.settings import RESPONSE_ORDER, ClinicalSettings
 from cytotrial.stats.proportions import (
     PrimaryEndpoint,
     SingleStageDesign,
+    arcsine_sample_size,
     clopper_pearson,
     design_at_n,
     primary_endpoint,
@@ -135,6 +137,8 @@ class PrimaryEndpointResult:
     design: SingleStageDesign  # the exact design for p0, p1, alpha, power
     at_planned_n: SingleStageDesign  # operating characteristics at the protocol's n
     at_observed_n: SingleStageDesign  # ... and at the n actually treated
+    arcsine_n: float  # the protocol's calculation: normal approximation, arcsine, unrounded
+    planned_n: int  # the protocol's n (config clinical.primary_endpoint.planned_n)
 
 
 def evaluate_primary_endpoint(
@@ -150,6 +154,8 @@ def evaluate_primary_endpoint(
         design=single_stage_design(s.p0, s.p1, s.alpha_one_sided, s.power),
         at_planned_n=design_at_n(s.planned_n, s.p0, s.p1, s.alpha_one_sided),
         at_observed_n=design_at_n(pop.n, s.p0, s.p1, s.alpha_one_sided),
+        arcsine_n=arcsine_sample_size(s.p0, s.p1, s.alpha_one_sided, s.power),
+        planned_n=s.planned_n,
     )
 
 
@@ -191,12 +197,31 @@ def primary_endpoint_table(pe: PrimaryEndpointResult) -> pd.DataFrame:
             f"(actual alpha {d.alpha_actual:.4f}, power {d.power_actual:.3f})",
         ),
         (
+            "Normal approximation with arcsine transformation (the protocol's method)",
+            _arcsine_text(pe, d),
+        ),
+        (
             f"Design at the protocol's n = {pe.at_planned_n.n}",
             _at_n_text(pe.at_planned_n),
         ),
         (f"Design at the treated n = {pe.at_observed_n.n}", _at_n_text(pe.at_observed_n)),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _arcsine_text(pe: PrimaryEndpointResult, d: SingleStageDesign) -> str:
+    n = pe.arcsine_n
+    nearest, up = round(n), math.ceil(n)
+    agrees = (
+        f"the protocol's n = {pe.planned_n}"
+        if nearest == pe.planned_n
+        else f"not the protocol's n = {pe.planned_n}"
+    )
+    return (
+        f"p0 {d.p0:g}, p1 {d.p1:g}, one-sided alpha {d.alpha_one_sided:g}, power "
+        f"{d.power_target:g}: n = {n:.1f}, to the nearest integer {nearest} ({agrees}; "
+        f"rounded up {up}); the exact design above needs n = {d.n}"
+    )
 
 
 def _r_text(r: int, n: int) -> str:

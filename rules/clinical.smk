@@ -295,6 +295,9 @@ rule clinical_baseline_table:
         "logs/clinical/table1_baseline.log",
     conda:
         "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
     script:
         "../scripts/clinical_baseline_table.py"
 

@@ -158,3 +158,7 @@ KM_MEDIANS: dict[str, dict[str, float]] = {
     "OS-AB": {"all": 28.2, ">=PR": 36.4, "SD/MR": 21.8, "PD": 19.5},
 }
 MEDIAN_FOLLOW_UP = 43
+# The text (Results, part B): "32/44 (73%) triple-class refractory at part B entry"; the
+# paper's Table 1 has no column for the 44 patients treated at the RP2D.
+RP2D_N = 44
+TRIPLE_CLASS_REFRACTORY_RP2D = 32

@@ -232,7 +232,7 @@ def test_every_population_problem_is_listed_at_once(demo_clinical, tmp_path):
 
 def table1(folder: Path) -> pd.DataFrame:
     tables = read_clinical_tables(folder, SCHEMA_DIR)
-    return baseline_table(tables["patients"], tables["baseline"]).set_index(
+    return baseline_table(tables["patients"], tables["baseline"], 45).set_index(
         ["section", "characteristic"]
     )
 
@@ -311,7 +311,7 @@ def every_analysis(paths: dict[str, Path], labs: pd.DataFrame) -> dict[str, pd.D
     survival_tables(endpoint_table(t, s), s)
     pops = populations(t["patients"], t["responses"], s)
     response_categories(pops), response_rates(pops), evaluate_primary_endpoint(pops, s)
-    baseline_table(t["patients"], t["baseline"])
+    baseline_table(t["patients"], t["baseline"], 45)
     dose_escalation_table(t["patients"], s.dose_levels_mg_m2, s.rp2d_atra_mg_m2)
     rp2d = rp2d_patients(t["patients"], s.rp2d_atra_mg_m2)
     pop = {"A": t["patients"]["patient_id"].tolist(), "B": rp2d}

@@ -113,7 +113,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     job.swimmer_job(
         tables, CLINICAL, CUTOFF, out["clinical_swimmer_png"], fig / "swimmer_part_b.svg"
     )
-    job.baseline_table_job(tables, out["clinical_table1"])
+    job.baseline_table_job(tables, CLINICAL, CUTOFF, out["clinical_table1"])
     job.adverse_events_job(
         tables,
         REPO / CLINICAL["ae_table_rows"],
@@ -201,17 +201,20 @@ TABLE1_MEDIAN_ROWS = {
 
 def test_table1_every_count_and_median(demo):
     t1 = result(demo, "clinical_table1").set_index(["section", "characteristic"])
-    columns = list(t1.columns)
+    columns = list(t1.columns)[:3]  # the paper's; ours adds the RP2D population
     assert columns == ["Part A (n=63)", "Part B phase 1 (n=14)", "Part B phase 2 (n=36)"]
+    rp2d = t1[f"Part B at RP2D (n={paper.RP2D_N})"]
+    triple = rp2d.loc[TABLE1_ROWS["Triple-class refractory, n (%)†"]]
+    assert count(triple) == paper.TRIPLE_CLASS_REFRACTORY_RP2D
     assert set(TABLE1_ROWS) == set(paper.TABLE1_COUNTS)
     for label, expected in paper.TABLE1_COUNTS.items():
         got = tuple(count(t1.loc[TABLE1_ROWS[label], c]) for c in columns)
         assert got == expected, label
     for drug, expected in paper.TABLE1_DRUGS.items():
-        section = t1.xs(f"{drug}, exposed", level="characteristic")
+        section = t1.xs(f"{drug}, exposed", level="characteristic")[columns]
         exposed = tuple(count(v) for v in section.iloc[0])
         refractory = tuple(
-            count(v) for v in t1.xs(f"{drug}, refractory", level="characteristic").iloc[0]
+            count(v) for v in t1.xs(f"{drug}, refractory", level="characteristic")[columns].iloc[0]
         )
         assert tuple(zip(exposed, refractory, strict=True)) == expected, drug
     medians = t1.droplevel("section")

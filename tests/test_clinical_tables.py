@@ -50,6 +50,7 @@ def baseline_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
             "heavy_chain": ["IgG", "IgA", "light_chain_only"],
             "light_chain": ["kappa", "lambda", "kappa"],
             "part_b_cohort": ["phase2", "none", "phase1"],
+            "atra_dose_mg_m2": [45.0, None, 30.0],  # c: phase 1 below the RP2D
             "cytogenetic_risk": ["high", "standard", "not_available"],
             **{
                 c: ["yes", "no", "unknown"]
@@ -84,7 +85,7 @@ def baseline_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_table1_counts_medians_and_unknown_rows():
     patients, base = baseline_inputs()
-    cells = {(section, label): c for section, label, c in baseline_cells(patients, base)}
+    cells = {(section, label): c for section, label, c in baseline_cells(patients, base, 45)}
     age = cells[("Age", "Median age, y (range)")]
     assert (age["A"].median, age["A"].low, age["A"].high) == (65, 64, 75)
     assert cells[("Age", "65 to <75, n (%)")]["A"].n == 1
@@ -98,18 +99,22 @@ def test_table1_counts_medians_and_unknown_rows():
         ].n
         == 1
     )
-    table = baseline_table(patients, base)
+    table = baseline_table(patients, base, 45)
     assert list(table.columns) == [
         "section",
         "characteristic",
         "Part A (n=3)",
         "Part B phase 1 (n=1)",
         "Part B phase 2 (n=1)",
+        "Part B at RP2D (n=1)",  # a (phase 2); c was treated at 30 mg/m2
     ]
     row = table.set_index("characteristic")
     assert row.loc["Female", "Part A (n=3)"] == "1 (33.3)"
     assert row.loc["Female", "Part B phase 2 (n=1)"] == "1 (100)"
     assert row.loc["Female", "Part B phase 1 (n=1)"] == "0"
+    assert row.loc["Female", "Part B at RP2D (n=1)"] == "1 (100)"
+    # the RP2D column reads the part B (entry) rows: a's part B age is 65
+    assert row.loc["Median age, y (range)", "Part B at RP2D (n=1)"] == "65 (65-65)"
     assert row.loc["Bone marrow plasma cells in biopsy, %", "Part A (n=3)"] == "50 (50-50) [n=1]"
     assert row.loc["Bone marrow plasma cells in biopsy, %", "Part B phase 1 (n=1)"] == "NA"
     assert row.loc["Time since start first treatment, median years (range)", "Part A (n=3)"] == (
@@ -120,7 +125,7 @@ def test_table1_counts_medians_and_unknown_rows():
 def test_table1_needs_a_part_b_row_for_part_b_patients():
     patients, base = baseline_inputs()
     with pytest.raises(InputError, match="no part B row for phase1 patient"):
-        baseline_table(patients, base[~((base.patient_id == "c") & (base.part == "B"))])
+        baseline_table(patients, base[~((base.patient_id == "c") & (base.part == "B"))], 45)
 
 
 # --- Table 2 ------------------------------------------------------------------------------

@@ -147,10 +147,13 @@ def km_figure_job(
     save_figure(fig, png, svg, tight=True)
 
 
-def baseline_table_job(table_paths: _Paths, out_tsv: str) -> None:
-    """Table 1 (text cells, the paper's rows)."""
+def baseline_table_job(
+    table_paths: _Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
+) -> None:
+    """Table 1 (text cells, the paper's rows; a column for the RP2D population)."""
+    s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
-    write_tsv(baseline_table(tables["patients"], tables["baseline"]), out_tsv)
+    write_tsv(baseline_table(tables["patients"], tables["baseline"], s.rp2d_atra_mg_m2), out_tsv)
 
 
 def adverse_events_job(

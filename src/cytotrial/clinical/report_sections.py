@@ -129,7 +129,9 @@ def _baseline_section(get) -> ReportSection:
         _read(get("clinical_table1")),
         "table1_baseline.csv",
         "n (%) or median (range). Part A: all enrolled, part A baseline; part B "
-        "columns: part B baseline. Exposed includes refractory.",
+        "columns: part B baseline. Part B at RP2D: the efficacy population (phase 1 at "
+        "the RP2D and phase 2) at part B entry, a column the paper's Table 1 does not have "
+        "(its text quotes it). Exposed includes refractory.",
         notes,
     )
     dose = _read(get("clinical_dose_escalation"))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cytotrial.clinical.formatting import count_percent
+from cytotrial.clinical.population import rp2d_patients
 from cytotrial.errors import InputError
 
 __all__ = [
@@ -33,6 +34,9 @@ _COLUMNS = (
     ("A", "Part A"),
     ("B1", "Part B phase 1"),
     ("B2", "Part B phase 2"),
+    # the efficacy population (phase 1 at the RP2D + phase 2), at part B entry: the paper's
+    # text quotes it (32/44 triple-class refractory) though its Table 1 has no such column
+    ("RP2D", "Part B at RP2D"),
 )
 _IMIDS = ("thalidomide", "lenalidomide", "pomalidomide")
 _PIS = ("bortezomib", "carfilzomib", "ixazomib")
@@ -89,7 +93,9 @@ class Cell:
         return body
 
 
-def _table1_columns(patients: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _table1_columns(
+    patients: pd.DataFrame, baseline: pd.DataFrame, rp2d_mg_m2: float
+) -> dict[str, pd.DataFrame]:
     """Baseline rows of each Table 1 column, with patients.csv joined."""
     base = baseline.merge(patients, on="patient_id", how="left", validate="many_to_one")
     cohorts = patients.set_index("patient_id")["part_b_cohort"]
@@ -106,6 +112,8 @@ def _table1_columns(patients: pd.DataFrame, baseline: pd.DataFrame) -> dict[str,
                 f"baseline.csv: no part B row for {cohort} patient(s) {', '.join(missing[:5])}"
             )
         out[key] = rows
+    part_b = base[base["part"] == "B"]
+    out["RP2D"] = part_b[part_b["patient_id"].isin(rp2d_patients(patients, rp2d_mg_m2))]
     return out
 
 
@@ -237,10 +245,10 @@ def _row_specs() -> list[tuple[str, str, object, object]]:
 
 
 def baseline_cells(
-    patients: pd.DataFrame, baseline: pd.DataFrame
+    patients: pd.DataFrame, baseline: pd.DataFrame, rp2d_mg_m2: float
 ) -> list[tuple[str, str, dict[str, Cell]]]:
     """Every shown row of Table 1 as (section, label, {column key: Cell})."""
-    columns = _table1_columns(patients, baseline)
+    columns = _table1_columns(patients, baseline, rp2d_mg_m2)
     out = []
     for section, label, make, shown in _row_specs():
         cells = {key: make(columns[key]) for key, _ in _COLUMNS}
@@ -253,12 +261,15 @@ def baseline_cells(
     return out
 
 
-def baseline_table(patients: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 as text: section, characteristic, one column per part ("n (%)", "median (range)")."""
-    columns = _table1_columns(patients, baseline)
+def baseline_table(
+    patients: pd.DataFrame, baseline: pd.DataFrame, rp2d_mg_m2: float
+) -> pd.DataFrame:
+    """Table 1 as text: section, characteristic, one column per part and one for the RP2D
+    population ("n (%)", "median (range)")."""
+    columns = _table1_columns(patients, baseline, rp2d_mg_m2)
     headers = {key: f"{label} (n={len(columns[key])})" for key, label in _COLUMNS}
     rows = []
-    for section, label, cells in baseline_cells(patients, baseline):
+    for section, label, cells in baseline_cells(patients, baseline, rp2d_mg_m2):
         row = {"section": section, "characteristic": label}
         row.update({headers[key]: cells[key].text() for key, _ in _COLUMNS})
         rows.append(row)

@@ -143,6 +143,12 @@ TABLE3: dict[str, int] = {
     "Carfilzomib-dexamethasone": 1,
     "Elotuzumab-pomalidomide-dexamethasone": 1,
 }
+# The text: "An IMiD-containing regimen without a PI ... (26 patients [68%]; mostly
+# pomalidomide-based [24 patients [63%])" - counted across Table 3's classes.
+TABLE3_ACROSS = {
+    "IMiD-containing regimen without a PI": 26,
+    "Pomalidomide-containing regimen": 24,
+}
 TABLE3_CLASSES = {
     "IMiD-based": 25,
     "CELMoD-based": 10,

@@ -272,8 +272,10 @@ def test_table3_first_subsequent_therapy(demo):
     assert header.endswith("(n = 38)")
     first = t3[
         ~t3["regimen"].str.endswith("regimen (total)")
-        & ~t3["regimen class"].str.startswith("Later")
+        & ~t3["regimen class"].str.startswith(("Later", "Across"))
     ]
+    across = t3[t3["regimen class"].str.startswith("Across")].set_index("regimen")[header]
+    assert across.map(count).to_dict() == paper.TABLE3_ACROSS
     assert {r: count(v) for r, v in zip(first.regimen, first[header], strict=True)} == paper.TABLE3
     totals = t3[t3["regimen"].str.endswith("regimen (total)")]
     got = {c: count(v) for c, v in zip(totals["regimen class"], totals[header], strict=True)}

@@ -19,8 +19,12 @@ from cytotrial.clinical.tables.dose_escalation import (
     mtd_text,
     three_plus_three,
 )
+from cytotrial.clinical.tables.subsequent_therapy import (
+    derived_counts,
+    subsequent_therapy,
+    summary_sentence,
+)
 from cytotrial.clinical.tables.subsequent_therapy import display_table as table3_display
-from cytotrial.clinical.tables.subsequent_therapy import subsequent_therapy, summary_sentence
 from cytotrial.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -273,6 +277,39 @@ def test_table3_first_line_grouped_by_class_with_later_lines():
     assert shown.set_index("regimen").loc["Pom-dex", header] == "2 (67)"
     assert shown.iloc[-1]["regimen"] == "bispecific antibody"
     assert summary_sentence(result).startswith("3 of the 3")
+    # abbreviations name no drug: listed, not counted as IMiD-free regimens
+    across = shown[shown["regimen class"].str.startswith("Across classes")]
+    assert across[header].tolist()[:2] == ["0 (0)", "0 (0)"]
+    assert across["regimen"].iloc[-1].endswith("no drug name recognised in Pom-dex")
+
+
+def test_table3_cross_class_counts_read_the_regimens_drugs():
+    regimens = {
+        "Pomalidomide-dexamethasone": "IMiD-based",
+        "Elotuzumab-pomalidomide-dexamethasone": "IMiD + monoclonal antibody",
+        "Lenalidomide + bortezomib ± dexamethasone": "PI-based",  # has a PI: not counted
+        "Iberdomide ± dexamethasone": "CELMoD-based",  # a CELMoD, not an IMiD
+        "lenalidomide/cyclophosphamide/prednisone": "IMiD-based",
+    }
+    therapies = pd.DataFrame(
+        {
+            "patient_id": list("abcde"),
+            "line": [1] * 5,
+            "regimen": list(regimens),
+            "regimen_class": list(regimens.values()),
+            "start_date": pd.to_datetime(["2018-01-01"] * 5),
+        }
+    )
+    dates = pd.DataFrame(
+        {"patient_id": list("abcde"), "part_b_end_of_treatment": pd.to_datetime(["2017-12-01"] * 5)}
+    )
+    result = subsequent_therapy(therapies, dates, list("abcde"), CUTOFF)
+    rows, unrecognised = derived_counts(result)
+    assert rows == [
+        ("IMiD-containing regimen without a PI", 3),
+        ("Pomalidomide-containing regimen", 2),
+    ]
+    assert unrecognised == []
 
 
 def test_table3_empty():

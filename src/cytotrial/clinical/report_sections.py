@@ -404,7 +404,9 @@ def _therapy_section(get) -> ReportSection:
         "Table 3. First subsequent therapy",
         table3,
         "table3_subsequent_therapy.csv",
-        "RP2D population; n (%) of the patients with a first subsequent line.",
+        "RP2D population; n (%) of the patients with a first subsequent line. 'Across "
+        "classes' rows count first lines by the drugs their regimen names hold (the "
+        "paper's text: IMiD-containing without a PI; pomalidomide-containing).",
         notes,
     )
     return ReportSection("Subsequent therapy", "clinical-therapy", tables, notes)

@@ -4,10 +4,15 @@ Denominator: RP2D patients with a first subsequent line (line 1) started on or b
 cut-off (the paper: 38 of the 42 who discontinued). Regimens are grouped by class in the order
 of the schema's regimen_class (the paper's), most frequent first within a class. Later lines
 (line >= 2) are summarised apart: patients per regimen class in any later line.
+
+The paper's text also counts first lines across classes ("an IMiD-containing regimen without a
+PI ... 26 patients; mostly pomalidomide-based, 24"): ``derived_counts`` reads the drugs from
+the regimen names (words split at '-', '+', '±', '/', ',' and spaces) for those two rows.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,6 +23,7 @@ __all__ = [
     "subsequent_therapy",
     "display_table",
     "summary_sentence",
+    "derived_counts",
     "SubsequentTherapy",
 ]
 
@@ -30,6 +36,23 @@ _CLASS_ORDER = (
     "CAR T-cell",
     "other",
 )
+
+
+_IMIDS = {"thalidomide", "lenalidomide", "pomalidomide"}
+_PIS = {"bortezomib", "carfilzomib", "ixazomib"}
+# Other drug names a regimen may hold; a first-line regimen with no word from any of these
+# sets (an abbreviation such as "Pom-dex") is listed, not silently counted as IMiD-free.
+_OTHER_DRUGS = {
+    "dexamethasone", "prednisone", "prednisolone", "cyclophosphamide", "melphalan",
+    "bendamustine", "doxorubicin", "cisplatin", "etoposide", "vincristine", "iberdomide",
+    "mezigdomide", "daratumumab", "isatuximab", "elotuzumab", "belantamab", "selinexor",
+    "venetoclax", "panobinostat", "teclistamab", "elranatamab", "talquetamab", "idecabtagene",
+    "ciltacabtagene", "melflufen",
+}  # fmt: skip
+
+
+def _drugs(regimen: str) -> set[str]:
+    return {word for word in re.split(r"[-+±/,\s]+", regimen.lower()) if word}
 
 
 @dataclass(frozen=True)
@@ -69,6 +92,21 @@ def subsequent_therapy(
     return SubsequentTherapy(counts, later.reset_index(drop=True), discontinued, n)
 
 
+def derived_counts(result: SubsequentTherapy) -> tuple[list[tuple[str, int]], list[str]]:
+    """The text's cross-class counts of first subsequent lines, (label, patients) rows, and
+    the first-line regimens in which no drug name was recognised (not counted in the rows)."""
+    first = result.first_line
+    drugs = first["regimen"].map(_drugs)
+    known = drugs.map(lambda d: bool(d & (_IMIDS | _PIS | _OTHER_DRUGS)))
+    imid_no_pi = drugs.map(lambda d: bool(d & _IMIDS) and not d & _PIS)
+    pomalidomide = drugs.map(lambda d: "pomalidomide" in d)
+    rows = [
+        ("IMiD-containing regimen without a PI", int(first.loc[imid_no_pi, "n"].sum())),
+        ("Pomalidomide-containing regimen", int(first.loc[pomalidomide, "n"].sum())),
+    ]
+    return rows, sorted(first.loc[~known, "regimen"].unique())
+
+
 def display_table(result: SubsequentTherapy) -> pd.DataFrame:
     """Table 3 as text: class heading rows ('n (%)' of the class) and regimen rows."""
     n = result.treated
@@ -87,6 +125,19 @@ def display_table(result: SubsequentTherapy) -> pd.DataFrame:
             rows.append(
                 {"regimen class": klass, "regimen": r.regimen, header: count_percent(int(r.n), n)}
             )
+    derived, unrecognised = derived_counts(result) if n else ([], [])
+    across = "Across classes (from the regimens' drugs)"
+    for label, count in derived:
+        rows.append({"regimen class": across, "regimen": label, header: count_percent(count, n)})
+    if unrecognised:
+        rows.append(
+            {
+                "regimen class": across,
+                "regimen": "not counted above: no drug name recognised in "
+                + ", ".join(unrecognised),
+                header: "",
+            }
+        )
     for r in result.later_lines.itertuples():
         rows.append(
             {

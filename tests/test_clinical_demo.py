@@ -96,7 +96,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {
             key: out[f"clinical_survival_{key}"]
             for key in ("medians", "logrank", "hazard_ratios", "at_times", "followup")
-        },
+        }
+        | {"forest_png": out["clinical_forest_png"], "forest_svg": fig / "cox_forest.svg"},
     )
     for endpoint in ("pfs_b", "os_b", "pfs_ab", "os_ab"):
         for stratum in ("all", "by_response"):
@@ -363,7 +364,8 @@ def test_figures_and_report_sections(demo, tmp_path):
     ]
     assert any("100% concordance" in note for note in sections[3].notes)
     survival = sections[4]
-    assert len(survival.figures) == 8
+    assert len(survival.figures) == 9  # 8 Kaplan-Meier plots and the Cox forest plot
+    assert survival.figures[-1].title.startswith("Hazard ratios")
     assert any("No patients in group(s) NE" in note for note in survival.notes)
     assert any("not met" in note for note in sections[2].notes)
     render_report(sections, CONFIG, tmp_path / "report.html")

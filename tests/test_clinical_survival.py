@@ -157,3 +157,27 @@ def test_no_patients_at_all_gives_notes():
     assert (result.medians["note"] == "no patients").all()
     assert result.logrank["p_value"].isna().all()
     assert (result.followup["note"] == "no observations").all()
+
+
+def test_forest_plot_has_a_row_per_comparison_and_says_why_one_is_missing():
+    from cytotrial.clinical.figures.forest import forest_figure
+
+    frame = cohort(
+        {
+            ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
+            "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
+            "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
+        }
+    )
+    hrs = survival_tables(frame, SETTINGS).hazard_ratios
+    fig = forest_figure(hrs)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(hrs) + hrs["endpoint"].nunique()  # a heading per endpoint
+    assert "   \u2265PR (n=5)" in labels and "PFS-B (vs PD, n=4)" in labels
+    texts = [t.get_text() for t in ax.texts]
+    assert sum(t.startswith("not estimable: no patients") for t in texts) == 4  # NE, each endpoint
+    estimated = hrs.dropna(subset=["hr"])
+    assert sum(" P " in t for t in texts) == len(estimated)
+    assert ax.get_xscale() == "log"
+    fig.clf()

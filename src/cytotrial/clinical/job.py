@@ -118,12 +118,18 @@ def response_job(table_paths: _Paths, clinical: Mapping, cutoff_date: str, out: 
 def survival_job(endpoints_tsv: str, clinical: Mapping, cutoff_date: str, out: _Paths) -> None:
     """Medians (all CI methods), log-rank, hazard ratios, S(t), follow-up.
 
-    out: medians, logrank, hazard_ratios, at_times, followup.
+    out: medians, logrank, hazard_ratios, at_times, followup; forest_png, forest_svg (the
+    hazard ratios as a forest plot).
     """
+    from cytotrial.clinical.figures.forest import forest_figure
+
     s = _settings(clinical, cutoff_date)
     result = survival_tables(_read_endpoints(endpoints_tsv), s)
     for key in ("medians", "logrank", "hazard_ratios", "at_times", "followup"):
         write_tsv(getattr(result, key), out[key])
+    save_figure(
+        forest_figure(result.hazard_ratios), out["forest_png"], out["forest_svg"], tight=True
+    )
     log.info("survival: %d median rows, CI method %s", len(result.medians), s.median_ci)
 
 

@@ -47,6 +47,7 @@ REPORT_INPUTS: dict[str, str] = {
     "clinical_primary_endpoint": f"{_OUT}/primary_endpoint.tsv",
     "clinical_response_png": f"{_OUT}/figures/response.png",
     "clinical_swimmer_png": f"{_OUT}/figures/swimmer_part_b.png",
+    "clinical_forest_png": f"{_OUT}/figures/cox_forest.png",
     "clinical_survival_medians": f"{_OUT}/survival_medians.tsv",
     "clinical_survival_logrank": f"{_OUT}/survival_logrank.tsv",
     "clinical_survival_hazard_ratios": f"{_OUT}/survival_hazard_ratios.tsv",
@@ -308,6 +309,13 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         "(SPSS pairwise over strata): P unadjusted as in the paper; p_holm and p_bh "
         "adjust each endpoint's pairwise tests for multiplicity (Holm: family-wise "
         "error; Benjamini-Hochberg: false discovery rate).",
+        notes,
+    )
+    figures += _figure(
+        "Hazard ratios by part A best response (forest plot)",
+        get("clinical_forest_png"),
+        "Cox proportional hazards, Efron ties: each group against the reference group "
+        "with Wald 95% CI, log scale; rows that cannot be estimated say why.",
         notes,
     )
     tables += _table(

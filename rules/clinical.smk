@@ -41,7 +41,7 @@ CLINICAL_TABLE_NAMES = [
     "response_concordance",
     "response_concordance_summary",
 ]
-CLINICAL_FIGURE_NAMES = ["patient_flow", "response", "swimmer_part_b", "waterfall"] + [
+CLINICAL_FIGURE_NAMES = ["patient_flow", "response", "swimmer_part_b", "waterfall", "cox_forest"] + [
     f"km_{e}_{s}" for e in KM_ENDPOINTS for s in KM_STRATA
 ]
 CLINICAL_OUTPUTS = [f"{CLINICAL_OUT}/{t}.tsv" for t in CLINICAL_TABLE_NAMES] + [
@@ -222,6 +222,13 @@ rule clinical_survival:
             category="Clinical",
             subcategory="Survival",
         ),
+        forest_png=report(
+            f"{CLINICAL_OUT}/figures/cox_forest.png",
+            caption="../report/clinical_survival_tests.rst",
+            category="Clinical",
+            subcategory="Survival",
+        ),
+        forest_svg=f"{CLINICAL_OUT}/figures/cox_forest.svg",
     log:
         "logs/clinical/survival.log",
     conda:
@@ -295,6 +302,9 @@ rule clinical_baseline_table:
         "logs/clinical/table1_baseline.log",
     conda:
         "../envs/clinical.yaml"
+    params:
+        clinical=config["clinical"],
+        cutoff=config["cutoff_date"],
     script:
         "../scripts/clinical_baseline_table.py"
 

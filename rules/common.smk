@@ -115,6 +115,11 @@ def sha256_of_sample(sample):
     return job_step_sha256_cache().sha256(FCS_OF_SAMPLE[sample])
 
 
+def sha256_of_file(path):
+    """The SHA-256 of an FCS file outside the sample sheet (a batch control file)."""
+    return job_step_sha256_cache().sha256(path)
+
+
 def all_fcs_sha256(wildcards):
     """Every sample's FCS SHA-256, in sheet order (the inventory reads every file)."""
     return [sha256_of_sample(sample) for sample in SAMPLE_IDS]

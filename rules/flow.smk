@@ -149,6 +149,10 @@ rule flow_batch_controls:
     params:
         rows=lambda wildcards: CONTROL_ROWS.get(wildcards.batch, []),
         qc=config["flow"]["qc"],
+        # a control file whose bytes changed (even under an older mtime) reruns its batch
+        fcs_sha256=lambda wildcards: [
+            sha256_of_file(row["fcs"]) for row in CONTROL_ROWS.get(wildcards.batch, [])
+        ],
     script:
         "../scripts/flow_batch_controls.py"
 

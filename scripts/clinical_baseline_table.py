@@ -10,7 +10,7 @@ from cytotrial.tables import CLINICAL_TABLES
 def main(smk) -> None:
     log_to_file(smk.log[0])
     tables = {name: smk.input[name] for name in CLINICAL_TABLES}
-    baseline_table_job(tables, smk.output[0])
+    baseline_table_job(tables, smk.params.clinical, smk.params.cutoff, smk.output[0])
 
 
 if "snakemake" in globals():

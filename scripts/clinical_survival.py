@@ -8,7 +8,8 @@ from cytotrial.logs import log_to_file
 
 def main(smk) -> None:
     log_to_file(smk.log[0])
-    keys = ("medians", "logrank", "hazard_ratios", "at_times", "followup")
+    keys = ("medians", "logrank", "hazard_ratios", "at_times", "followup", "forest_png")
+    keys += ("forest_svg",)
     outputs = {key: smk.output[key] for key in keys}
     survival_job(smk.input.endpoints, smk.params.clinical, smk.params.cutoff, outputs)
 

@@ -9,6 +9,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SCHEMA_DIR = REPO / "config" / "schemas"
+# R's golden values for the statistics tests, copied with their provenance (README there)
+R_REFERENCE = REPO / "tests" / "data" / "r-reference"
 
 
 def shared_path(*parts: str) -> Path:

@@ -143,6 +143,12 @@ TABLE3: dict[str, int] = {
     "Carfilzomib-dexamethasone": 1,
     "Elotuzumab-pomalidomide-dexamethasone": 1,
 }
+# The text: "An IMiD-containing regimen without a PI ... (26 patients [68%]; mostly
+# pomalidomide-based [24 patients [63%])" - counted across Table 3's classes.
+TABLE3_ACROSS = {
+    "IMiD-containing regimen without a PI": 26,
+    "Pomalidomide-containing regimen": 24,
+}
 TABLE3_CLASSES = {
     "IMiD-based": 25,
     "CELMoD-based": 10,
@@ -158,3 +164,7 @@ KM_MEDIANS: dict[str, dict[str, float]] = {
     "OS-AB": {"all": 28.2, ">=PR": 36.4, "SD/MR": 21.8, "PD": 19.5},
 }
 MEDIAN_FOLLOW_UP = 43
+# The text (Results, part B): "32/44 (73%) triple-class refractory at part B entry"; the
+# paper's Table 1 has no column for the 44 patients treated at the RP2D.
+RP2D_N = 44
+TRIPLE_CLASS_REFRACTORY_RP2D = 32

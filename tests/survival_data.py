@@ -1,7 +1,7 @@
 """Survival test data shared by the statistics tests.
 
 Freireich et al. 1963 (the gehan data): remission times in weeks, event 1 = relapse;
-and the R survival 3.5 reference values in ../shared/data/survival-reference.
+and the R survival 3.5 reference values in tests/data/r-reference.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from conftest import shared_path
+from conftest import R_REFERENCE
 
 MP6_TIME = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
 MP6_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
@@ -21,9 +21,9 @@ FREIREICH_GROUP = ["6-MP"] * 21 + ["placebo"] * 21
 
 
 def reference(name: str):
-    """The R JSON for a data set, its data, and (time, event) arrays (skips without ../shared)."""
-    ref = json.loads(shared_path("data", "survival-reference", f"{name}.json").read_text())
-    data = pd.read_csv(shared_path("data", "survival-reference", ref["data_file"]))
+    """The R JSON for a data set, its data, and (time, event) arrays."""
+    ref = json.loads((R_REFERENCE / f"{name}.json").read_text())
+    data = pd.read_csv(R_REFERENCE / ref["data_file"])
     event_value = 2 if name == "lung" else 1  # lung: status 1 = censored, 2 = dead
     time = data[ref["time_column"]].to_numpy(float)
     event = (data[ref["status_column"]] == event_value).to_numpy()

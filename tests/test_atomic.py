@@ -45,3 +45,27 @@ def test_success_replaces_output_and_leaves_nothing_else(tmp_path):
     write_text_atomic(target, "new\n")
     assert target.read_text() == "new\n"
     assert list(target.parent.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("tight", [False, True])
+def test_save_figure_writes_the_same_bytes_twice(tmp_path, tight):
+    """PNG and SVG are reproducible: a rerun of a figure job rewrites identical files
+    (matplotlib draws SVG element ids at random unless salted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cytotrial.results import save_figure
+
+    written = []
+    for run in ("first", "second"):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1, 2], [1, 0, 1], marker="o")  # markers and clip paths get ids
+        ax.set_title("CD38")
+        png, svg = tmp_path / f"{run}.png", tmp_path / f"{run}.svg"
+        save_figure(fig, png, svg, tight=tight)
+        assert not plt.fignum_exists(fig.number)  # closed after saving
+        written.append((png.read_bytes(), svg.read_bytes()))
+    assert b"clip-path" in written[0][1]
+    assert written[0] == written[1]

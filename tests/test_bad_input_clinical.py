@@ -23,24 +23,24 @@ import test_bad_input as catalogue
 from conftest import REPO, SCHEMA_DIR
 from test_bad_input import CUTOFF, broken_clinical
 
-from cytotrial.clinical import adverse_events as ae_mod
-from cytotrial.clinical import subsequent_therapy as st_mod
-from cytotrial.clinical.baseline_table import baseline_table
-from cytotrial.clinical.concordance import concordance, effective_tables
-from cytotrial.clinical.dose_escalation import dose_escalation_table
-from cytotrial.clinical.flow_diagram import consort_boxes
-from cytotrial.clinical.imwg_engine import derive_responses
+from cytotrial.clinical.figures.patient_flow import consort_boxes
+from cytotrial.clinical.imwg.concordance import concordance, effective_tables
+from cytotrial.clinical.imwg.engine import derive_responses
+from cytotrial.clinical.imwg.lab_values import read_lab_values
 from cytotrial.clinical.job import AE_PART_LABELS
-from cytotrial.clinical.lab_values import read_lab_values
 from cytotrial.clinical.population import rp2d_patients
-from cytotrial.clinical.response import (
+from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
     response_categories,
     response_rates,
 )
 from cytotrial.clinical.settings import ClinicalSettings
-from cytotrial.clinical.survival import endpoint_table, survival_tables
+from cytotrial.clinical.survival.analysis import endpoint_table, survival_tables
+from cytotrial.clinical.tables import adverse_events as ae_mod
+from cytotrial.clinical.tables import subsequent_therapy as st_mod
+from cytotrial.clinical.tables.baseline import baseline_table
+from cytotrial.clinical.tables.dose_escalation import dose_escalation_table
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_trial_inputs
 from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
@@ -232,7 +232,7 @@ def test_every_population_problem_is_listed_at_once(demo_clinical, tmp_path):
 
 def table1(folder: Path) -> pd.DataFrame:
     tables = read_clinical_tables(folder, SCHEMA_DIR)
-    return baseline_table(tables["patients"], tables["baseline"]).set_index(
+    return baseline_table(tables["patients"], tables["baseline"], 45).set_index(
         ["section", "characteristic"]
     )
 
@@ -311,7 +311,7 @@ def every_analysis(paths: dict[str, Path], labs: pd.DataFrame) -> dict[str, pd.D
     survival_tables(endpoint_table(t, s), s)
     pops = populations(t["patients"], t["responses"], s)
     response_categories(pops), response_rates(pops), evaluate_primary_endpoint(pops, s)
-    baseline_table(t["patients"], t["baseline"])
+    baseline_table(t["patients"], t["baseline"], 45)
     dose_escalation_table(t["patients"], s.dose_levels_mg_m2, s.rp2d_atra_mg_m2)
     rp2d = rp2d_patients(t["patients"], s.rp2d_atra_mg_m2)
     pop = {"A": t["patients"]["patient_id"].tolist(), "B": rp2d}
@@ -419,7 +419,7 @@ def test_adverse_event_spellings_count_in_their_row(demo_clinical, demo_ae, tmp_
 
 
 def test_spelling_variants_do_not_merge_real_terms():
-    from cytotrial.clinical.adverse_events import normalise_term
+    from cytotrial.clinical.tables.adverse_events import normalise_term
 
     assert normalise_term(" Anaemia ") == normalise_term("anemia")
     assert normalise_term("Oedema limbs") == normalise_term("Edema limbs")

@@ -73,9 +73,11 @@ def test_batch_controls_set_levels_flag_batches_without_and_rerun_only_their_bat
     none = json.loads((workflow / f"results/flow/controls/{other[0]}.json").read_text())
     assert none["levels"]["lymphocytes"]["CD19"]["mode"] is None
 
-    # the control file replaced: its batch's job and members rerun, no other sample
+    # the control file replaced under an OLDER mtime (a restored backup, `cp -p`): the
+    # file's SHA-256 is a param, so its batch's job and members rerun, no other sample
+    before = control.stat()
     shutil.copyfile(sheet["fcs"].iloc[-2], control)
-    os.utime(control)
+    os.utime(control, ns=(before.st_atime_ns, before.st_mtime_ns - 3_600 * 10**9))
     planned = jobs_in(snakemake("--dry-run"))
     members = sheet["sample_id"][batches == first]
     assert planned == (

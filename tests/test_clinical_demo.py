@@ -96,7 +96,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         {
             key: out[f"clinical_survival_{key}"]
             for key in ("medians", "logrank", "hazard_ratios", "at_times", "followup")
-        },
+        }
+        | {"forest_png": out["clinical_forest_png"], "forest_svg": fig / "cox_forest.svg"},
     )
     for endpoint in ("pfs_b", "os_b", "pfs_ab", "os_ab"):
         for stratum in ("all", "by_response"):
@@ -113,7 +114,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     job.swimmer_job(
         tables, CLINICAL, CUTOFF, out["clinical_swimmer_png"], fig / "swimmer_part_b.svg"
     )
-    job.baseline_table_job(tables, out["clinical_table1"])
+    job.baseline_table_job(tables, CLINICAL, CUTOFF, out["clinical_table1"])
     job.adverse_events_job(
         tables,
         REPO / CLINICAL["ae_table_rows"],
@@ -201,17 +202,20 @@ TABLE1_MEDIAN_ROWS = {
 
 def test_table1_every_count_and_median(demo):
     t1 = result(demo, "clinical_table1").set_index(["section", "characteristic"])
-    columns = list(t1.columns)
+    columns = list(t1.columns)[:3]  # the paper's; ours adds the RP2D population
     assert columns == ["Part A (n=63)", "Part B phase 1 (n=14)", "Part B phase 2 (n=36)"]
+    rp2d = t1[f"Part B at RP2D (n={paper.RP2D_N})"]
+    triple = rp2d.loc[TABLE1_ROWS["Triple-class refractory, n (%)†"]]
+    assert count(triple) == paper.TRIPLE_CLASS_REFRACTORY_RP2D
     assert set(TABLE1_ROWS) == set(paper.TABLE1_COUNTS)
     for label, expected in paper.TABLE1_COUNTS.items():
         got = tuple(count(t1.loc[TABLE1_ROWS[label], c]) for c in columns)
         assert got == expected, label
     for drug, expected in paper.TABLE1_DRUGS.items():
-        section = t1.xs(f"{drug}, exposed", level="characteristic")
+        section = t1.xs(f"{drug}, exposed", level="characteristic")[columns]
         exposed = tuple(count(v) for v in section.iloc[0])
         refractory = tuple(
-            count(v) for v in t1.xs(f"{drug}, refractory", level="characteristic").iloc[0]
+            count(v) for v in t1.xs(f"{drug}, refractory", level="characteristic")[columns].iloc[0]
         )
         assert tuple(zip(exposed, refractory, strict=True)) == expected, drug
     medians = t1.droplevel("section")
@@ -269,8 +273,10 @@ def test_table3_first_subsequent_therapy(demo):
     assert header.endswith("(n = 38)")
     first = t3[
         ~t3["regimen"].str.endswith("regimen (total)")
-        & ~t3["regimen class"].str.startswith("Later")
+        & ~t3["regimen class"].str.startswith(("Later", "Across"))
     ]
+    across = t3[t3["regimen class"].str.startswith("Across")].set_index("regimen")[header]
+    assert across.map(count).to_dict() == paper.TABLE3_ACROSS
     assert {r: count(v) for r, v in zip(first.regimen, first[header], strict=True)} == paper.TABLE3
     totals = t3[t3["regimen"].str.endswith("regimen (total)")]
     got = {c: count(v) for c, v in zip(totals["regimen class"], totals[header], strict=True)}
@@ -358,7 +364,8 @@ def test_figures_and_report_sections(demo, tmp_path):
     ]
     assert any("100% concordance" in note for note in sections[3].notes)
     survival = sections[4]
-    assert len(survival.figures) == 8
+    assert len(survival.figures) == 9  # 8 Kaplan-Meier plots and the Cox forest plot
+    assert survival.figures[-1].title.startswith("Hazard ratios")
     assert any("No patients in group(s) NE" in note for note in survival.notes)
     assert any("not met" in note for note in sections[2].notes)
     render_report(sections, CONFIG, tmp_path / "report.html")

@@ -1,11 +1,11 @@
-"""PFS/OS times and events from dates and the cut-off (cytotrial.clinical.endpoints)."""
+"""PFS/OS times and events from dates and the cut-off (cytotrial.clinical.survival.endpoints)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.endpoints import (
+from cytotrial.clinical.survival.endpoints import (
     DAYS_PER_MONTH,
     derive_endpoints,
     from_slug,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.figures_common import save_figure
-from cytotrial.clinical.flow_diagram import check_flow, consort_boxes, draw_flow_diagram
+from cytotrial.clinical.figures.patient_flow import check_flow, consort_boxes, draw_flow_diagram
+from cytotrial.results import save_figure
 
 CUTOFF = pd.Timestamp("2020-10-01")
 
@@ -80,5 +80,5 @@ def test_diagram_is_drawn(tmp_path):
     fig = draw_flow_diagram(consort_boxes(patients, dates, 45, CUTOFF), 45)
     text = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "Enrolled in part A" in text and "n = 5" in text and "Reason for part B entry" in text
-    save_figure(fig, tmp_path / "flow.png", tmp_path / "flow.svg")
+    save_figure(fig, tmp_path / "flow.png", tmp_path / "flow.svg", tight=True)
     assert (tmp_path / "flow.png").stat().st_size > 1000

@@ -7,7 +7,7 @@ import pytest
 
 from cytotrial.clinical.formatting import count_percent, percent
 from cytotrial.clinical.population import NOT_GROUPED, response_groups, rp2d_patients
-from cytotrial.clinical.response import (
+from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
     primary_endpoint_table,
@@ -89,6 +89,21 @@ def test_primary_endpoint_not_met_with_2_of_44_and_design_check():
     assert (result.design.n, result.design.r) == (43, 4)  # guide section 2
     assert result.at_planned_n.r == 4 and result.at_planned_n.power_actual == pytest.approx(
         0.870, abs=1e-3
+    )
+
+
+def test_protocol_sample_size_by_arcsine_beside_the_exact_design():
+    """The paper: 40 patients for power 0.90 at two-sided alpha 0.05 (p0 2%, p1 15%), which is
+    the arcsine normal approximation; the exact binomial design needs 43."""
+    result, table = primary(2, 44)
+    assert result.arcsine_n == pytest.approx(40.14, abs=0.01)
+    row = table["Normal approximation with arcsine transformation (the protocol's method)"]
+    assert "n = 40.1" in row and "the protocol's n = 40" in row and "rounded up 41" in row
+    assert "exact design above needs n = 43" in row
+    _, other = primary(2, 44, planned_n=36)
+    assert (
+        "not the protocol's n = 36"
+        in other["Normal approximation with arcsine transformation (the protocol's method)"]
     )
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.figures_common import save_figure
-from cytotrial.clinical.figures_km import km_figure, km_ticks, number_at_risk, p_words
+from cytotrial.clinical.figures.km import km_figure, km_ticks, number_at_risk, p_words
 from cytotrial.clinical.population import NOT_GROUPED
 from cytotrial.clinical.settings import ClinicalSettings
-from cytotrial.clinical.survival import median_row, survival_tables
+from cytotrial.clinical.survival.analysis import median_row, survival_tables
+from cytotrial.results import save_figure
 from cytotrial.stats.kaplan_meier import kaplan_meier, median_survival
 
 SETTINGS = ClinicalSettings.from_config({}, "2020-10-01")
@@ -84,6 +84,30 @@ def test_empty_group_and_group_without_events_are_notes_not_errors():
     assert list(at.months) == [6, 12, 24] and not at.estimable.any()  # after the last time
 
 
+def test_pairwise_logrank_p_values_adjusted_per_endpoint():
+    frame = cohort(
+        {
+            ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
+            "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
+            "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
+        }
+    )
+    tests = survival_tables(frame, SETTINGS).logrank
+    pfs = tests[tests.endpoint == "PFS-B"].set_index("comparison")
+    assert math.isnan(pfs.loc["overall", "p_holm"]) and pfs.loc["overall", "p_bh_text"] == ""
+    # two comparisons made (NE has no patients: left out of the family, stays missing)
+    p1, p2 = pfs.loc[">=PR vs PD", "p_value"], pfs.loc["SD/MR vs PD", "p_value"]
+    low, high = sorted((p1, p2))
+    holm = {low: min(1, 2 * low), high: max(min(1, 2 * low), high)}
+    bh = {low: min(2 * low, high), high: high}
+    for comparison, p in ((">=PR vs PD", p1), ("SD/MR vs PD", p2)):
+        assert pfs.loc[comparison, "p_holm"] == pytest.approx(holm[p])
+        assert pfs.loc[comparison, "p_bh"] == pytest.approx(bh[p])
+        assert pfs.loc[comparison, "p_value"] <= pfs.loc[comparison, "p_bh"]
+        assert pfs.loc[comparison, "p_bh"] <= pfs.loc[comparison, "p_holm"]
+    assert math.isnan(pfs.loc["NE vs PD", "p_holm"]) and pfs.loc["NE vs PD", "p_holm_text"] == "NA"
+
+
 def test_not_grouped_patients_count_overall_but_in_no_subgroup():
     frame = cohort(
         {">=PR": [(5.0, 1), (7.0, 1)], "PD": [(1.0, 1), (2.0, 1)], NOT_GROUPED: [(4.0, 1)]}
@@ -121,10 +145,10 @@ def test_km_figures_draw_with_an_empty_group(tmp_path):
     assert ">=PR (n=3, 2 events)" in texts and "No patients: SD/MR, NE" in title
     risk_labels = [t.get_text() for t in fig.axes[1].texts]
     assert risk_labels[:2] == ["3", "2"]  # >=PR at risk at 0 and 6 months
-    save_figure(fig, tmp_path / "km.png", tmp_path / "km.svg")
+    save_figure(fig, tmp_path / "km.png", tmp_path / "km.svg", tight=True)
     assert (tmp_path / "km.png").stat().st_size > 1000 and (tmp_path / "km.svg").is_file()
     fig = km_figure(frame.iloc[0:0], "OS-B", False, SETTINGS)  # nobody at all
-    save_figure(fig, tmp_path / "empty.png", tmp_path / "empty.svg")
+    save_figure(fig, tmp_path / "empty.png", tmp_path / "empty.svg", tight=True)
 
 
 def test_no_patients_at_all_gives_notes():
@@ -133,3 +157,27 @@ def test_no_patients_at_all_gives_notes():
     assert (result.medians["note"] == "no patients").all()
     assert result.logrank["p_value"].isna().all()
     assert (result.followup["note"] == "no observations").all()
+
+
+def test_forest_plot_has_a_row_per_comparison_and_says_why_one_is_missing():
+    from cytotrial.clinical.figures.forest import forest_figure
+
+    frame = cohort(
+        {
+            ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
+            "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
+            "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
+        }
+    )
+    hrs = survival_tables(frame, SETTINGS).hazard_ratios
+    fig = forest_figure(hrs)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(hrs) + hrs["endpoint"].nunique()  # a heading per endpoint
+    assert "   \u2265PR (n=5)" in labels and "PFS-B (vs PD, n=4)" in labels
+    texts = [t.get_text() for t in ax.texts]
+    assert sum(t.startswith("not estimable: no patients") for t in texts) == 4  # NE, each endpoint
+    estimated = hrs.dropna(subset=["hr"])
+    assert sum(" P " in t for t in texts) == len(estimated)
+    assert ax.get_xscale() == "log"
+    fig.clf()

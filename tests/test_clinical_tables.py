@@ -7,16 +7,24 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cytotrial.clinical.adverse_events import (
+from cytotrial.clinical.tables.adverse_events import (
     adverse_event_table,
     display_table,
     footnote_table,
     read_layout,
 )
-from cytotrial.clinical.baseline_table import baseline_cells, baseline_table
-from cytotrial.clinical.dose_escalation import dose_escalation_table, mtd_text, three_plus_three
-from cytotrial.clinical.subsequent_therapy import display_table as table3_display
-from cytotrial.clinical.subsequent_therapy import subsequent_therapy, summary_sentence
+from cytotrial.clinical.tables.baseline import baseline_cells, baseline_table
+from cytotrial.clinical.tables.dose_escalation import (
+    dose_escalation_table,
+    mtd_text,
+    three_plus_three,
+)
+from cytotrial.clinical.tables.subsequent_therapy import (
+    derived_counts,
+    subsequent_therapy,
+    summary_sentence,
+)
+from cytotrial.clinical.tables.subsequent_therapy import display_table as table3_display
 from cytotrial.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +54,7 @@ def baseline_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
             "heavy_chain": ["IgG", "IgA", "light_chain_only"],
             "light_chain": ["kappa", "lambda", "kappa"],
             "part_b_cohort": ["phase2", "none", "phase1"],
+            "atra_dose_mg_m2": [45.0, None, 30.0],  # c: phase 1 below the RP2D
             "cytogenetic_risk": ["high", "standard", "not_available"],
             **{
                 c: ["yes", "no", "unknown"]
@@ -80,7 +89,7 @@ def baseline_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_table1_counts_medians_and_unknown_rows():
     patients, base = baseline_inputs()
-    cells = {(section, label): c for section, label, c in baseline_cells(patients, base)}
+    cells = {(section, label): c for section, label, c in baseline_cells(patients, base, 45)}
     age = cells[("Age", "Median age, y (range)")]
     assert (age["A"].median, age["A"].low, age["A"].high) == (65, 64, 75)
     assert cells[("Age", "65 to <75, n (%)")]["A"].n == 1
@@ -94,18 +103,22 @@ def test_table1_counts_medians_and_unknown_rows():
         ].n
         == 1
     )
-    table = baseline_table(patients, base)
+    table = baseline_table(patients, base, 45)
     assert list(table.columns) == [
         "section",
         "characteristic",
         "Part A (n=3)",
         "Part B phase 1 (n=1)",
         "Part B phase 2 (n=1)",
+        "Part B at RP2D (n=1)",  # a (phase 2); c was treated at 30 mg/m2
     ]
     row = table.set_index("characteristic")
     assert row.loc["Female", "Part A (n=3)"] == "1 (33.3)"
     assert row.loc["Female", "Part B phase 2 (n=1)"] == "1 (100)"
     assert row.loc["Female", "Part B phase 1 (n=1)"] == "0"
+    assert row.loc["Female", "Part B at RP2D (n=1)"] == "1 (100)"
+    # the RP2D column reads the part B (entry) rows: a's part B age is 65
+    assert row.loc["Median age, y (range)", "Part B at RP2D (n=1)"] == "65 (65-65)"
     assert row.loc["Bone marrow plasma cells in biopsy, %", "Part A (n=3)"] == "50 (50-50) [n=1]"
     assert row.loc["Bone marrow plasma cells in biopsy, %", "Part B phase 1 (n=1)"] == "NA"
     assert row.loc["Time since start first treatment, median years (range)", "Part A (n=3)"] == (
@@ -116,7 +129,7 @@ def test_table1_counts_medians_and_unknown_rows():
 def test_table1_needs_a_part_b_row_for_part_b_patients():
     patients, base = baseline_inputs()
     with pytest.raises(InputError, match="no part B row for phase1 patient"):
-        baseline_table(patients, base[~((base.patient_id == "c") & (base.part == "B"))])
+        baseline_table(patients, base[~((base.patient_id == "c") & (base.part == "B"))], 45)
 
 
 # --- Table 2 ------------------------------------------------------------------------------
@@ -264,6 +277,39 @@ def test_table3_first_line_grouped_by_class_with_later_lines():
     assert shown.set_index("regimen").loc["Pom-dex", header] == "2 (67)"
     assert shown.iloc[-1]["regimen"] == "bispecific antibody"
     assert summary_sentence(result).startswith("3 of the 3")
+    # abbreviations name no drug: listed, not counted as IMiD-free regimens
+    across = shown[shown["regimen class"].str.startswith("Across classes")]
+    assert across[header].tolist()[:2] == ["0 (0)", "0 (0)"]
+    assert across["regimen"].iloc[-1].endswith("no drug name recognised in Pom-dex")
+
+
+def test_table3_cross_class_counts_read_the_regimens_drugs():
+    regimens = {
+        "Pomalidomide-dexamethasone": "IMiD-based",
+        "Elotuzumab-pomalidomide-dexamethasone": "IMiD + monoclonal antibody",
+        "Lenalidomide + bortezomib ± dexamethasone": "PI-based",  # has a PI: not counted
+        "Iberdomide ± dexamethasone": "CELMoD-based",  # a CELMoD, not an IMiD
+        "lenalidomide/cyclophosphamide/prednisone": "IMiD-based",
+    }
+    therapies = pd.DataFrame(
+        {
+            "patient_id": list("abcde"),
+            "line": [1] * 5,
+            "regimen": list(regimens),
+            "regimen_class": list(regimens.values()),
+            "start_date": pd.to_datetime(["2018-01-01"] * 5),
+        }
+    )
+    dates = pd.DataFrame(
+        {"patient_id": list("abcde"), "part_b_end_of_treatment": pd.to_datetime(["2017-12-01"] * 5)}
+    )
+    result = subsequent_therapy(therapies, dates, list("abcde"), CUTOFF)
+    rows, unrecognised = derived_counts(result)
+    assert rows == [
+        ("IMiD-containing regimen without a PI", 3),
+        ("Pomalidomide-containing regimen", 2),
+    ]
+    assert unrecognised == []
 
 
 def test_table3_empty():

@@ -12,7 +12,12 @@ import pytest
 from cytotrial.errors import InputError
 from cytotrial.flow.density import density, peaks
 from cytotrial.flow.gating import find_threshold, gate_events, lineage_flags
-from cytotrial.flow.gating_template import ThresholdSpec, read_gating_template
+from cytotrial.flow.gating_template import (
+    GateSpec,
+    GatingTemplate,
+    ThresholdSpec,
+    read_gating_template,
+)
 from cytotrial.flow.sample_analysis import population_rows
 
 TEMPLATE = """
@@ -294,3 +299,30 @@ def test_valley_position_runs_from_the_negative_to_the_positive_peak():
     (record,) = applied.cuts
     assert 0.5 < record["valley_position"] < 1
     assert not any(f.startswith("valley_near_negative") for f in applied.flags)
+
+
+def test_lower_peaks_side_is_flagged_at_the_guides_valley_ratio():
+    """A valley at 0.6 x the lower peak (below the 0.7 limit, stable on resampling): the
+    gate on the lower peak's side (a small population running into a large one's smear,
+    aurora's CD4-CD8- T cells) is flagged at the guide's 0.5; the higher peak's side,
+    against which the same valley is shallow, is not."""
+    from cytotrial.flow.gating import _Cut
+
+    record = {"method": "valley", "depth": 0.6, "shift": 0.05, "lower_side": "below"}
+    cut = _Cut(0.45, "", (), record | {"moved_below": 0.01, "moved_above": 0.002})
+    below = spec(side="below")
+    assert any(f.startswith("low_confidence_cut(M: depth 0.60") for f in cut.flags_for(below))
+    assert cut.flags_for(spec(side="above")) == []
+    shallow = _Cut(0.45, "", (), cut.record | {"depth": 0.45})
+    assert shallow.flags_for(below) == []
+
+
+def test_the_cut_record_names_the_lower_peaks_side():
+    rng = np.random.default_rng(4)
+    values = np.concatenate([rng.normal(0.2, 0.04, 2_000), rng.normal(0.7, 0.04, 18_000)])
+    low = GateSpec("low", "root", "threshold", {"threshold": spec(side="below")})
+    high = GateSpec("high", "root", "threshold", {"threshold": spec()})
+    data = {"M": values.astype(np.float32)}
+    applied = gate_events(data, GatingTemplate("t", (low, high), {}, "M", "low"))
+    assert applied["low"].cuts[0]["lower_side"] == "below"
+    assert applied["low"].flags == () and applied["high"].flags == ()

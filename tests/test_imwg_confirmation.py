@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from imwg_helpers import IMWG, START, bor, categories, day, labs, serum
 
-from cytotrial.clinical.imwg_confirmation import confirm, part_b_eligibility
-from cytotrial.clinical.imwg_response import Assessment
+from cytotrial.clinical.imwg.assessment import Assessment
+from cytotrial.clinical.imwg.confirmation import confirm, part_b_eligibility
 
 
 def fake(*cats: str) -> list[Assessment]:
@@ -82,7 +82,7 @@ def test_best_response_stops_at_confirmed_pd():
 
 
 def test_part_b_has_its_own_baseline_and_nadir():
-    from cytotrial.clinical.imwg_engine import PartWindow, assess_part
+    from cytotrial.clinical.imwg.engine import PartWindow, assess_part
 
     table = serum(20, 5, 12, 13, 12, 6, 6)  # part A PR then PD; part B starts at day 112 (12)
     a, _ = assess_part(table, PartWindow("A", START, day(112)), IMWG, False)
@@ -92,7 +92,7 @@ def test_part_b_has_its_own_baseline_and_nadir():
 
 
 def test_assessments_after_a_new_therapy_are_not_used():
-    from cytotrial.clinical.imwg_engine import PartWindow, assess_part
+    from cytotrial.clinical.imwg.engine import PartWindow, assess_part
 
     table = serum(40, 30, 10, 10)
     a, _ = assess_part(table, PartWindow("A", START, day(56)), IMWG, False)

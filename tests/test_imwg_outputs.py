@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from conftest import SCHEMA_DIR
 
-from cytotrial.clinical.concordance import concordance, effective_tables
-from cytotrial.clinical.figures_waterfall import CAP_PCT, waterfall_data
+from cytotrial.clinical.figures.waterfall import CAP_PCT, waterfall_data
+from cytotrial.clinical.imwg.concordance import concordance, effective_tables
+from cytotrial.clinical.imwg.lab_values import read_lab_values
 from cytotrial.clinical.job import imwg_job
-from cytotrial.clinical.lab_values import read_lab_values
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section, reason_counts
 from cytotrial.clinical.report_sections import REPORT_INPUTS, _read
 from cytotrial.errors import InputError
@@ -209,7 +209,7 @@ def test_imwg_settings_defaults_equal_the_config_schema():
 
     import yaml
 
-    from cytotrial.clinical.imwg_settings import ImwgSettings
+    from cytotrial.clinical.imwg.settings import ImwgSettings
 
     schema = yaml.safe_load((SCHEMA_DIR / "config.schema.yaml").read_text())
     imwg = schema["properties"]["clinical"]["properties"]["imwg"]["properties"]

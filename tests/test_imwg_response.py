@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from imwg_helpers import IMWG, TRIAL, categories, cats, labs, serum
 
-from cytotrial.clinical.imwg_settings import ImwgSettings
+from cytotrial.clinical.imwg.settings import ImwgSettings
 
 # --- measurable disease ---------------------------------------------------------------
 

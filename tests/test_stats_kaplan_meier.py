@@ -1,6 +1,7 @@
 """Kaplan-Meier, medians/quantiles with CIs, survival at times, reverse-KM follow-up.
 
-Golden values: R 4.2.2 / survival 3.5.3 on lung, veteran, aml (../shared/data/survival-reference).
+Golden values: R 4.2.2 / survival 3.5.3 on lung, veteran, aml (tests/data/r-reference,
+copied from ../shared/data/survival-reference).
 Hand-checked values: the Freireich 6-MP data (gehan) for the SPSS symmetric median CI.
 """
 
@@ -278,6 +279,23 @@ def test_survival_at_before_first_time_and_at_censoring():
     assert table.surv.tolist()[:4] == [1.0, 0.75, 0.75, 0.375]
     assert table.n_risk.tolist()[:4] == [4, 3, 2, 1]
     assert table.estimable.tolist() == [True, True, True, True, False]
+
+
+@pytest.mark.parametrize("conf_type", CONF_TYPES)
+def test_ci_before_the_first_time_is_one_to_one_as_r(conf_type):
+    """R ``summary(survfit(...), times = 1)`` before the first observed time: surv, lower and
+    upper come from the curve's start row, 1, 1, 1 (also for log-log)."""
+    km = kaplan_meier([2, 4, 6, 8], [1, 0, 1, 0])
+    row = survival_at(km, [1], conf_type).iloc[0]
+    assert (row.surv, row.std_err, row.lower, row.upper) == (1.0, 0.0, 1.0, 1.0)
+    # a time after a censoring but before the first event: S = 1 at an observed row, where
+    # R's log-log band is NA (log(-log 1)) and the others are 1 to 1
+    late = survival_at(kaplan_meier([2, 4, 6], [0, 1, 1]), [3], conf_type).iloc[0]
+    assert late.surv == 1.0
+    if conf_type == "log-log":
+        assert math.isnan(late.lower) and math.isnan(late.upper)
+    else:
+        assert (late.lower, late.upper) == (1.0, 1.0)
 
 
 def test_event_coding_is_checked():

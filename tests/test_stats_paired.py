@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_path
+from conftest import R_REFERENCE
 from scipy import stats
 
 from cytotrial.errors import InputError
@@ -49,10 +49,10 @@ def brute_force_p(d: np.ndarray, zero_method: str = "wilcox") -> float:
 def test_r_wilcox_test_golden_values():
     """R: ``wilcox.test(x, y, paired = TRUE, exact = ..., correct = ..., alternative = a)`` for
     5 data sets x 4 configurations x 3 alternatives: V, p, exact used, correction used."""
-    ref = json.loads(shared_path("data", "survival-reference", "wilcoxon.json").read_text())
+    ref = json.loads((R_REFERENCE / "wilcoxon.json").read_text())
     checked = 0
     for ds in ref["datasets"]:
-        data = pd.read_csv(shared_path("data", "survival-reference", ds["file"]))
+        data = pd.read_csv(R_REFERENCE / ds["file"])
         for config, kwargs in R_CONFIGS.items():
             for r_alt, alternative in R_ALTERNATIVES.items():
                 want = ds["results"][config][r_alt]

@@ -6,10 +6,11 @@ import json
 import math
 
 import pytest
-from conftest import shared_path
+from conftest import R_REFERENCE
 
 from cytotrial.errors import InputError
 from cytotrial.stats.proportions import (
+    arcsine_sample_size,
     binomial_p_at_least,
     binomial_p_at_most,
     binomial_p_two_sided,
@@ -24,7 +25,7 @@ REL = dict(rel=1e-6, abs=1e-12)
 
 
 def binomial_reference() -> dict:
-    return json.loads(shared_path("data", "survival-reference", "binomial.json").read_text())
+    return json.loads((R_REFERENCE / "binomial.json").read_text())
 
 
 def test_clopper_pearson_matches_r_binom_test():
@@ -133,3 +134,19 @@ def test_edge_cases():
         primary_endpoint(0, 0, 0.02, 0.025, 0.15)
     with pytest.raises(InputError, match="must exceed"):
         single_stage_design(0.2, 0.1, 0.05, 0.8)
+
+
+def test_arcsine_sample_size_against_a_hand_computation():
+    """n = ((z_.975 + z_.90) / (2 (asin sqrt .15 - asin sqrt .02)))^2 with the normal quantiles
+    from the standard library (independent of scipy)."""
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.90)
+    h = 2 * (math.asin(math.sqrt(0.15)) - math.asin(math.sqrt(0.02)))
+    assert arcsine_sample_size(0.02, 0.15, 0.025, 0.90) == pytest.approx((z / h) ** 2, rel=1e-9)
+    assert round(arcsine_sample_size(0.02, 0.15, 0.025, 0.90)) == 40  # the protocol's n
+    # p0 = 0 is allowed (an expected ORR of 0%): asin(0) = 0
+    h0 = 2 * math.asin(math.sqrt(0.15))
+    assert arcsine_sample_size(0.0, 0.15, 0.025, 0.90) == pytest.approx((z / h0) ** 2, rel=1e-9)
+    with pytest.raises(InputError, match="must exceed"):
+        arcsine_sample_size(0.2, 0.15, 0.025, 0.90)

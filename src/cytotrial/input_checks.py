@@ -304,8 +304,8 @@ def check_analysis_populations(
     cutoff = pd.Timestamp(cutoff_date)
     derived: set[tuple[str, str]] = set()
     if "lab_values" in tables:  # lazy: the engine is only needed with lab values
-        from cytotrial.clinical.imwg_engine import derived_windows
-        from cytotrial.clinical.lab_values import labs_up_to
+        from cytotrial.clinical.imwg.engine import derived_windows
+        from cytotrial.clinical.imwg.lab_values import labs_up_to
 
         labs = labs_up_to(tables["lab_values"], cutoff)
         windows = derived_windows(tables["dates"], tables["subsequent_therapies"], labs)

@@ -130,7 +130,9 @@ def _clinical_paragraphs(config: Mapping) -> list[str]:
         f"Primary endpoint: overall response rate (>= PR) with an exact (Clopper-Pearson) 95% "
         f"CI, judged against {design['orr_threshold']:.0%}; exact single-stage design with "
         f"p0 = {design['p0']}, p1 = {design['p1']}, one-sided alpha {design['alpha_one_sided']}"
-        f", power {design['power']:.0%}, planned n = {design['planned_n']}.",
+        f", power {design['power']:.0%}, planned n = {design['planned_n']} (the protocol's "
+        "normal approximation with arcsine transformation; both sizes are in the primary "
+        "endpoint table).",
         "Progression-free and overall survival by Kaplan-Meier, censored at the last contact "
         f"or the cut-off; medians with 95% CI by {MEDIAN_CI_TEXT[clinical['median_ci']]}; "
         f"survival probabilities at {clinical['survival_times_months']} months. Subgroups by "

@@ -1,4 +1,4 @@
-"""Writing result tables: tab-separated, stable formatting, atomic."""
+"""Writing result tables (tab-separated, stable formatting) and figures (PNG + SVG), atomically."""
 
 from __future__ import annotations
 
@@ -30,3 +30,22 @@ def read_tsv(path: str | Path, text_columns: Iterable[str] = ()) -> pd.DataFrame
         keep_default_na=False,
         na_values=[""],
     )
+
+
+def save_figure(fig, png: str | Path, svg: str | Path, *, tight: bool = False) -> None:
+    """A matplotlib figure as PNG (150 dpi) and SVG, each written atomically, then closed.
+
+    The SVG is reproducible: no date, and element ids from a fixed salt (matplotlib draws
+    them at random otherwise), so a rerun writes the same bytes. `tight` crops to the
+    drawn content (bbox_inches="tight").
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    extra = {"bbox_inches": "tight"} if tight else {}
+    with matplotlib.rc_context({"svg.hashsalt": "cytotrial"}):
+        for path, kind in ((png, "png"), (svg, "svg")):
+            with atomic_path(path) as tmp:
+                metadata = {"Date": None} if kind == "svg" else {}
+                fig.savefig(tmp, format=kind, dpi=150, metadata=metadata, **extra)
+    plt.close(fig)

@@ -324,7 +324,7 @@ def read_clinical_tables(
     )
     labs = clinical_dir / f"{OPTIONAL_CLINICAL_TABLES[0]}.csv"
     if labs.is_file():  # optional: serial lab values for the IMWG response engine
-        from cytotrial.clinical.lab_values import read_lab_values
+        from cytotrial.clinical.imwg.lab_values import read_lab_values
 
         ids = set(tables["patients"]["patient_id"])
         tables["lab_values"] = read_lab_values(labs, schema_dir, patient_ids=ids)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+__all__ = [
+    "percent",
+    "count_percent",
+]
+
 
 def percent(n: int, total: int, digits: int = 0) -> str:
     """100 n / total with ``digits`` decimals, halves rounded up (Python's round() would give

@@ -14,18 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.atomic import atomic_path
-from cytotrial.clinical import adverse_events as ae_mod
-from cytotrial.clinical import subsequent_therapy as st_mod
-from cytotrial.clinical.baseline_table import baseline_table
-from cytotrial.clinical.concordance import concordance, concordance_summary, effective_tables
-from cytotrial.clinical.dose_escalation import dose_escalation_table, mtd_text
-from cytotrial.clinical.endpoints import from_slug
-from cytotrial.clinical.figures_common import save_figure
-from cytotrial.clinical.flow_diagram import consort_boxes, draw_flow_diagram
-from cytotrial.clinical.imwg_engine import derive_responses
-from cytotrial.clinical.lab_values import empty_lab_values, labs_up_to, read_lab_values
+from cytotrial.clinical.figures.patient_flow import consort_boxes, draw_flow_diagram
+from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
+from cytotrial.clinical.imwg.engine import derive_responses
+from cytotrial.clinical.imwg.lab_values import empty_lab_values, labs_up_to, read_lab_values
 from cytotrial.clinical.population import rp2d_patients
-from cytotrial.clinical.response import (
+from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
     primary_endpoint_table,
@@ -33,17 +27,37 @@ from cytotrial.clinical.response import (
     response_rates,
 )
 from cytotrial.clinical.settings import ClinicalSettings
-from cytotrial.clinical.survival import endpoint_table, survival_tables
-from cytotrial.results import read_tsv, write_tsv
+from cytotrial.clinical.survival.analysis import endpoint_table, survival_tables
+from cytotrial.clinical.survival.endpoints import from_slug
+from cytotrial.clinical.tables import adverse_events as ae_mod
+from cytotrial.clinical.tables import subsequent_therapy as st_mod
+from cytotrial.clinical.tables.baseline import baseline_table
+from cytotrial.clinical.tables.dose_escalation import dose_escalation_table, mtd_text
+from cytotrial.results import read_tsv, save_figure, write_tsv
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_files
 
+__all__ = [
+    "AE_PART_LABELS",
+    "patient_flow_job",
+    "endpoints_job",
+    "response_job",
+    "survival_job",
+    "km_figure_job",
+    "baseline_table_job",
+    "adverse_events_job",
+    "subsequent_therapy_job",
+    "dose_escalation_job",
+    "imwg_job",
+    "swimmer_job",
+]
+
 log = logging.getLogger(__name__)
-Paths = Mapping[str, str | Path]
-STRATA = ("all", "by_response")
+_Paths = Mapping[str, str | Path]
+_STRATA = ("all", "by_response")
 AE_PART_LABELS = {"A": "Part A", "B": "Part B at RP2D"}
 
 
-def _read(table_paths: Paths) -> dict[str, pd.DataFrame]:
+def _read(table_paths: _Paths) -> dict[str, pd.DataFrame]:
     return read_clinical_files({name: table_paths[name] for name in CLINICAL_TABLES})
 
 
@@ -51,7 +65,7 @@ def _settings(clinical: Mapping | None, cutoff_date: str) -> ClinicalSettings:
     return ClinicalSettings.from_config(clinical, cutoff_date)
 
 
-def read_endpoints(path: str | Path) -> pd.DataFrame:
+def _read_endpoints(path: str | Path) -> pd.DataFrame:
     """endpoints.tsv back with its types (IDs and group labels as text, dates parsed)."""
     table = read_tsv(path, ["part_a_response"])
     for column in ("origin", "end"):
@@ -60,19 +74,19 @@ def read_endpoints(path: str | Path) -> pd.DataFrame:
 
 
 def patient_flow_job(
-    table_paths: Paths, clinical: Mapping, cutoff_date: str, out: Paths
+    table_paths: _Paths, clinical: Mapping, cutoff_date: str, out: _Paths
 ) -> pd.DataFrame:
     """patient_flow.tsv (CONSORT boxes, checked) and the diagram (out: table, png, svg)."""
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     boxes = consort_boxes(tables["patients"], tables["dates"], s.rp2d_atra_mg_m2, s.cutoff)
     write_tsv(boxes, out["table"])
-    save_figure(draw_flow_diagram(boxes, s.rp2d_atra_mg_m2), out["png"], out["svg"])
+    save_figure(draw_flow_diagram(boxes, s.rp2d_atra_mg_m2), out["png"], out["svg"], tight=True)
     log.info("patient flow: %d boxes, all sums checked", len(boxes))
     return boxes
 
 
-def endpoints_job(table_paths: Paths, clinical: Mapping, cutoff_date: str, out_tsv: str) -> None:
+def endpoints_job(table_paths: _Paths, clinical: Mapping, cutoff_date: str, out_tsv: str) -> None:
     """endpoints.tsv: per-patient times and events (RP2D endpoints, OS-A for everyone)."""
     s = _settings(clinical, cutoff_date)
     table = endpoint_table(_read(table_paths), s)
@@ -82,12 +96,12 @@ def endpoints_job(table_paths: Paths, clinical: Mapping, cutoff_date: str, out_t
         log.info("%s: %d patients, %d events", endpoint, row["size"], row["sum"])
 
 
-def response_job(table_paths: Paths, clinical: Mapping, cutoff_date: str, out: Paths) -> None:
+def response_job(table_paths: _Paths, clinical: Mapping, cutoff_date: str, out: _Paths) -> None:
     """Response categories, rates, primary endpoint and the bar chart.
 
     out: categories, rates, primary_endpoint, png, svg.
     """
-    from cytotrial.clinical.figures_response import response_bar_chart
+    from cytotrial.clinical.figures.response import response_bar_chart
 
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
@@ -97,19 +111,25 @@ def response_job(table_paths: Paths, clinical: Mapping, cutoff_date: str, out: P
     write_tsv(categories, out["categories"])
     write_tsv(rates, out["rates"])
     write_tsv(primary_endpoint_table(primary), out["primary_endpoint"])
-    save_figure(response_bar_chart(categories, rates), out["png"], out["svg"])
+    save_figure(response_bar_chart(categories, rates), out["png"], out["svg"], tight=True)
     log.info("primary endpoint: %s", primary.result.verdict)
 
 
-def survival_job(endpoints_tsv: str, clinical: Mapping, cutoff_date: str, out: Paths) -> None:
+def survival_job(endpoints_tsv: str, clinical: Mapping, cutoff_date: str, out: _Paths) -> None:
     """Medians (all CI methods), log-rank, hazard ratios, S(t), follow-up.
 
-    out: medians, logrank, hazard_ratios, at_times, followup.
+    out: medians, logrank, hazard_ratios, at_times, followup; forest_png, forest_svg (the
+    hazard ratios as a forest plot).
     """
+    from cytotrial.clinical.figures.forest import forest_figure
+
     s = _settings(clinical, cutoff_date)
-    result = survival_tables(read_endpoints(endpoints_tsv), s)
+    result = survival_tables(_read_endpoints(endpoints_tsv), s)
     for key in ("medians", "logrank", "hazard_ratios", "at_times", "followup"):
         write_tsv(getattr(result, key), out[key])
+    save_figure(
+        forest_figure(result.hazard_ratios), out["forest_png"], out["forest_svg"], tight=True
+    )
     log.info("survival: %d median rows, CI method %s", len(result.medians), s.median_ci)
 
 
@@ -123,24 +143,27 @@ def km_figure_job(
     svg: str,
 ) -> None:
     """One Kaplan-Meier figure: ``stratum`` is "all" or "by_response"."""
-    from cytotrial.clinical.figures_km import km_figure
+    from cytotrial.clinical.figures.km import km_figure
 
-    if stratum not in STRATA:
-        raise ValueError(f"stratum must be one of {STRATA}, got {stratum!r}")
+    if stratum not in _STRATA:
+        raise ValueError(f"stratum must be one of {_STRATA}, got {stratum!r}")
     s = _settings(clinical, cutoff_date)
     endpoint = from_slug(endpoint_slug)
-    fig = km_figure(read_endpoints(endpoints_tsv), endpoint, stratum == "by_response", s)
-    save_figure(fig, png, svg)
+    fig = km_figure(_read_endpoints(endpoints_tsv), endpoint, stratum == "by_response", s)
+    save_figure(fig, png, svg, tight=True)
 
 
-def baseline_table_job(table_paths: Paths, out_tsv: str) -> None:
-    """Table 1 (text cells, the paper's rows)."""
+def baseline_table_job(
+    table_paths: _Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
+) -> None:
+    """Table 1 (text cells, the paper's rows; a column for the RP2D population)."""
+    s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
-    write_tsv(baseline_table(tables["patients"], tables["baseline"]), out_tsv)
+    write_tsv(baseline_table(tables["patients"], tables["baseline"], s.rp2d_atra_mg_m2), out_tsv)
 
 
 def adverse_events_job(
-    table_paths: Paths, layout_path: str, clinical: Mapping, cutoff_date: str, out: Paths
+    table_paths: _Paths, layout_path: str, clinical: Mapping, cutoff_date: str, out: _Paths
 ) -> None:
     """Table 2, its footnotes and the terms it has no row for (out: table, footnotes,
     unmapped)."""
@@ -162,7 +185,7 @@ def adverse_events_job(
 
 
 def subsequent_therapy_job(
-    table_paths: Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
+    table_paths: _Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
 ) -> None:
     """Table 3: first subsequent therapy of the RP2D population (+ later lines)."""
     s = _settings(clinical, cutoff_date)
@@ -176,7 +199,7 @@ def subsequent_therapy_job(
 
 
 def dose_escalation_job(
-    table_paths: Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
+    table_paths: _Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
 ) -> None:
     """The phase 1 (3+3) table of part B."""
     s = _settings(clinical, cutoff_date)
@@ -187,11 +210,11 @@ def dose_escalation_job(
 
 
 def imwg_job(
-    table_paths: Paths,
+    table_paths: _Paths,
     lab_values: str | Path | None,
     clinical: Mapping,
     cutoff_date: str,
-    out: Paths,
+    out: _Paths,
 ) -> None:
     """IMWG responses from lab values: assessments, best responses, concordance with the
     reported values, the waterfall plot and the effective responses/dates.
@@ -201,7 +224,7 @@ def imwg_job(
     Lab rows dated after the cut-off are ignored. Without lab values every table is empty
     (headers only) and the effective tables are the reported ones.
     """
-    from cytotrial.clinical.figures_waterfall import waterfall_figure
+    from cytotrial.clinical.figures.waterfall import waterfall_figure
 
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
@@ -220,11 +243,11 @@ def imwg_job(
     write_tsv(_dates_as_text(result.best), out["best"])
     write_tsv(agreement, out["concordance"])
     write_tsv(summary, out["concordance_summary"])
-    save_figure(waterfall_figure(result.best), out["png"], out["svg"])
+    save_figure(waterfall_figure(result.best), out["png"], out["svg"], tight=True)
     if "effective_responses" in out:
         responses, dates = effective_tables(tables["responses"], tables["dates"], result.best)
-        write_csv(responses, out["effective_responses"])
-        write_csv(dates, out["effective_dates"])
+        _write_csv(responses, out["effective_responses"])
+        _write_csv(dates, out["effective_dates"])
     log.info(
         "IMWG engine: %d assessments, %d patient-parts; %d of %d comparisons agree",
         len(result.assessments), len(result.best), int(agreement["agree"].sum()), len(agreement),
@@ -241,19 +264,20 @@ def _dates_as_text(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> None:
+def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
     """An input-style CSV (comma-separated, YYYY-MM-DD, empty = missing), written atomically."""
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d")
 
 
 def swimmer_job(
-    table_paths: Paths, clinical: Mapping, cutoff_date: str, png: str, svg: str
+    table_paths: _Paths, clinical: Mapping, cutoff_date: str, png: str, svg: str
 ) -> None:
     """Swimmer plot of the RP2D population."""
-    from cytotrial.clinical.figures_response import swimmer_plot
+    from cytotrial.clinical.figures.response import swimmer_plot
 
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     ids = rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2)
-    save_figure(swimmer_plot(tables["dates"], tables["responses"], ids, s.cutoff), png, svg)
+    figure = swimmer_plot(tables["dates"], tables["responses"], ids, s.cutoff)
+    save_figure(figure, png, svg, tight=True)

@@ -6,6 +6,13 @@ import pandas as pd
 
 from cytotrial.clinical.settings import ClinicalSettings
 
+__all__ = [
+    "NOT_GROUPED",
+    "rp2d_patients",
+    "best_response",
+    "response_groups",
+]
+
 NOT_GROUPED = "not grouped"
 
 

@@ -9,18 +9,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.clinical.imwg_confirmation import AT_LEAST_PR
+from cytotrial.clinical.imwg.confirmation import AT_LEAST_PR
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
 
-OUT = "results/clinical"
+__all__ = [
+    "IMWG_REPORT_INPUTS",
+    "reason_counts",
+    "imwg_section",
+]
+
+_OUT = "results/clinical"
 IMWG_REPORT_INPUTS: dict[str, str] = {
-    "clinical_imwg_assessments": f"{OUT}/imwg_assessments.tsv",
-    "clinical_imwg_best": f"{OUT}/imwg_best_response.tsv",
-    "clinical_imwg_concordance": f"{OUT}/response_concordance.tsv",
-    "clinical_imwg_concordance_summary": f"{OUT}/response_concordance_summary.tsv",
-    "clinical_waterfall_png": f"{OUT}/figures/waterfall.png",
+    "clinical_imwg_assessments": f"{_OUT}/imwg_assessments.tsv",
+    "clinical_imwg_best": f"{_OUT}/imwg_best_response.tsv",
+    "clinical_imwg_concordance": f"{_OUT}/response_concordance.tsv",
+    "clinical_imwg_concordance_summary": f"{_OUT}/response_concordance_summary.tsv",
+    "clinical_waterfall_png": f"{_OUT}/figures/waterfall.png",
 }
-ITEM_LABELS = {
+_ITEM_LABELS = {
     "best_response": "Best overall response",
     "progression_date": "Progression date",
     "part_b_entry_reason": "Part B entry reason",
@@ -38,7 +44,7 @@ def reason_counts(assessments: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["reason", "part"], kind="stable").reset_index(drop=True)
 
 
-def responder_counts(best: pd.DataFrame) -> pd.DataFrame:
+def _responder_counts(best: pd.DataFrame) -> pd.DataFrame:
     """Per part: patients, responders (>= PR) confirmed, and including unconfirmed responses
     (the sensitivity count: a last-visit response without a confirming sample)."""
     rows = []
@@ -75,13 +81,13 @@ def imwg_section(
     summary = read(get("clinical_imwg_concordance_summary"))
     tables = []
     if len(summary):
-        shown = summary.assign(item=summary["item"].map(ITEM_LABELS).fillna(summary["item"]))
+        shown = summary.assign(item=summary["item"].map(_ITEM_LABELS).fillna(summary["item"]))
         tables.append(ReportTable(
             "Derived versus reported", shown, "response_concordance_summary.csv",
             "Per item: patient-parts compared, agreeing, disagreeing, % agreement.",
         ))  # fmt: skip
     tables.append(ReportTable(
-        "Responders from lab values", responder_counts(best), "imwg_responders.csv",
+        "Responders from lab values", _responder_counts(best), "imwg_responders.csv",
         "Derived best response >= PR per part: confirmed (two consecutive assessments; "
         "primary) and including a last-visit response without a confirming sample "
         "(sensitivity count). Part B here: every part B patient, not only the RP2D.",

@@ -20,41 +20,47 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.clinical.dose_escalation import mtd_text
-from cytotrial.clinical.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
+from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
+from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
 from cytotrial.results import read_tsv
 
-OUT = "results/clinical"
-KM_FIGURES = {
-    f"clinical_km_{slug(e)}_{stratum}": f"{OUT}/figures/km_{slug(e)}_{stratum}.png"
+__all__ = [
+    "REPORT_INPUTS",
+    "clinical_sections",
+]
+
+_OUT = "results/clinical"
+_KM_FIGURES = {
+    f"clinical_km_{slug(e)}_{stratum}": f"{_OUT}/figures/km_{slug(e)}_{stratum}.png"
     for stratum in ("all", "by_response")
     for e in ENDPOINTS
 }
 REPORT_INPUTS: dict[str, str] = {
-    "clinical_patient_flow": f"{OUT}/patient_flow.tsv",
-    "clinical_flow_png": f"{OUT}/figures/patient_flow.png",
-    "clinical_table1": f"{OUT}/table1_baseline.tsv",
-    "clinical_dose_escalation": f"{OUT}/dose_escalation.tsv",
-    "clinical_response_categories": f"{OUT}/response_categories.tsv",
-    "clinical_response_rates": f"{OUT}/response_rates.tsv",
-    "clinical_primary_endpoint": f"{OUT}/primary_endpoint.tsv",
-    "clinical_response_png": f"{OUT}/figures/response.png",
-    "clinical_swimmer_png": f"{OUT}/figures/swimmer_part_b.png",
-    "clinical_survival_medians": f"{OUT}/survival_medians.tsv",
-    "clinical_survival_logrank": f"{OUT}/survival_logrank.tsv",
-    "clinical_survival_hazard_ratios": f"{OUT}/survival_hazard_ratios.tsv",
-    "clinical_survival_at_times": f"{OUT}/survival_at_times.tsv",
-    "clinical_survival_followup": f"{OUT}/survival_followup.tsv",
-    **KM_FIGURES,
-    "clinical_table2": f"{OUT}/table2_adverse_events.tsv",
-    "clinical_table2_footnotes": f"{OUT}/table2_footnotes.tsv",
-    "clinical_table2_unmapped": f"{OUT}/table2_unmapped_terms.tsv",
-    "clinical_table3": f"{OUT}/table3_subsequent_therapy.tsv",
+    "clinical_patient_flow": f"{_OUT}/patient_flow.tsv",
+    "clinical_flow_png": f"{_OUT}/figures/patient_flow.png",
+    "clinical_table1": f"{_OUT}/table1_baseline.tsv",
+    "clinical_dose_escalation": f"{_OUT}/dose_escalation.tsv",
+    "clinical_response_categories": f"{_OUT}/response_categories.tsv",
+    "clinical_response_rates": f"{_OUT}/response_rates.tsv",
+    "clinical_primary_endpoint": f"{_OUT}/primary_endpoint.tsv",
+    "clinical_response_png": f"{_OUT}/figures/response.png",
+    "clinical_swimmer_png": f"{_OUT}/figures/swimmer_part_b.png",
+    "clinical_forest_png": f"{_OUT}/figures/cox_forest.png",
+    "clinical_survival_medians": f"{_OUT}/survival_medians.tsv",
+    "clinical_survival_logrank": f"{_OUT}/survival_logrank.tsv",
+    "clinical_survival_hazard_ratios": f"{_OUT}/survival_hazard_ratios.tsv",
+    "clinical_survival_at_times": f"{_OUT}/survival_at_times.tsv",
+    "clinical_survival_followup": f"{_OUT}/survival_followup.tsv",
+    **_KM_FIGURES,
+    "clinical_table2": f"{_OUT}/table2_adverse_events.tsv",
+    "clinical_table2_footnotes": f"{_OUT}/table2_footnotes.tsv",
+    "clinical_table2_unmapped": f"{_OUT}/table2_unmapped_terms.tsv",
+    "clinical_table3": f"{_OUT}/table3_subsequent_therapy.tsv",
     **IMWG_REPORT_INPUTS,
 }
-METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
+_METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
 
 def _read(path: str | Path | None) -> pd.DataFrame:
@@ -86,7 +92,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
     clinical = dict(config.get("clinical") or {})
     get = inputs.get
     return [
-        _flow_section(get),
+        _patient_flow_section(get),
         _baseline_section(get),
         _efficacy_section(get, clinical),
         imwg_section(get, _read),
@@ -96,7 +102,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
     ]
 
 
-def _flow_section(get) -> ReportSection:
+def _patient_flow_section(get) -> ReportSection:
     notes: list[str] = []
     figures = _figure(
         "Patient flow (CONSORT)",
@@ -124,7 +130,9 @@ def _baseline_section(get) -> ReportSection:
         _read(get("clinical_table1")),
         "table1_baseline.csv",
         "n (%) or median (range). Part A: all enrolled, part A baseline; part B "
-        "columns: part B baseline. Exposed includes refractory.",
+        "columns: part B baseline. Part B at RP2D: the efficacy population (phase 1 at "
+        "the RP2D and phase 2) at part B entry, a column the paper's Table 1 does not have "
+        "(its text quotes it). Exposed includes refractory.",
         notes,
     )
     dose = _read(get("clinical_dose_escalation"))
@@ -143,7 +151,7 @@ def _baseline_section(get) -> ReportSection:
     )
 
 
-def response_display(categories: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
+def _response_display(categories: pd.DataFrame, rates: pd.DataFrame) -> pd.DataFrame:
     """Response categories and rates as one text table, a column per population."""
     if categories.empty:
         return pd.DataFrame()
@@ -174,7 +182,7 @@ def _efficacy_section(get, clinical: Mapping) -> ReportSection:
     rates = _read(get("clinical_response_rates"))
     tables = _table(
         "Best overall response",
-        response_display(categories, rates),
+        _response_display(categories, rates),
         "response.csv",
         "IMWG best overall response (MR and SD per EBMT/IMWG), n (%); ORR >= PR, "
         "CBR >= MR, DCR >= SD with exact Clopper-Pearson 95% CIs; NE counts as a "
@@ -186,7 +194,8 @@ def _efficacy_section(get, clinical: Mapping) -> ReportSection:
         primary,
         "primary_endpoint.csv",
         "ORR at the RP2D against the configured threshold, the exact one-sided "
-        "binomial test against p0 and the exact single-stage design.",
+        "binomial test against p0, the exact single-stage design and the protocol's "
+        "sample size (normal approximation with arcsine transformation).",
         notes,
     )
     figures = _figure(
@@ -220,7 +229,7 @@ def _ci_text(row: pd.Series, method: str) -> str:
     return f"{f(median)} ({f(lower)}-{f(upper)})"
 
 
-def medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
+def _medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
     """n, events and the median (95% CI) by every method, the configured one first."""
     if medians.empty:
         return pd.DataFrame()
@@ -233,7 +242,7 @@ def medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
             "events": int(r["events"]),
             f"median (95% CI), {method}": r["median_ci"] if int(r["n"]) else "no patients",
         }
-        for key, label in METHODS:
+        for key, label in _METHODS:
             row[label] = _ci_text(r, key) if int(r["n"]) else ""
         rows.append(row)
     return pd.DataFrame(rows)
@@ -286,7 +295,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
             )
     tables = _table(
         "Kaplan-Meier medians (months)",
-        medians_display(medians, method),
+        _medians_display(medians, method),
         "survival_medians.csv",
         f"Median (95% CI) by the configured method ({method}) and by every "
         "method; NR = not reached.",
@@ -297,7 +306,16 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         _read(get("clinical_survival_logrank")),
         "survival_logrank.csv",
         "Two-sided log-rank overall and each group against the reference group "
-        "(SPSS pairwise over strata, unadjusted).",
+        "(SPSS pairwise over strata): P unadjusted as in the paper; p_holm and p_bh "
+        "adjust each endpoint's pairwise tests for multiplicity (Holm: family-wise "
+        "error; Benjamini-Hochberg: false discovery rate).",
+        notes,
+    )
+    figures += _figure(
+        "Hazard ratios by part A best response (forest plot)",
+        get("clinical_forest_png"),
+        "Cox proportional hazards, Efron ties: each group against the reference group "
+        "with Wald 95% CI, log scale; rows that cannot be estimated say why.",
         notes,
     )
     tables += _table(
@@ -394,7 +412,9 @@ def _therapy_section(get) -> ReportSection:
         "Table 3. First subsequent therapy",
         table3,
         "table3_subsequent_therapy.csv",
-        "RP2D population; n (%) of the patients with a first subsequent line.",
+        "RP2D population; n (%) of the patients with a first subsequent line. 'Across "
+        "classes' rows count first lines by the drugs their regimen names hold (the "
+        "paper's text: IMiD-containing without a PI; pomalidomide-containing).",
         notes,
     )
     return ReportSection("Subsequent therapy", "clinical-therapy", tables, notes)

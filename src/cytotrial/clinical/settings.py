@@ -11,8 +11,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from cytotrial.clinical.imwg_settings import ImwgSettings
+from cytotrial.clinical.imwg.settings import ImwgSettings
 from cytotrial.errors import InputError
+
+__all__ = [
+    "RESPONSE_ORDER",
+    "MEDIAN_CI_METHODS",
+    "ClinicalSettings",
+    "PrimaryEndpointSettings",
+]
 
 RESPONSE_ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
 MEDIAN_CI_METHODS = ("spss", "log", "log-log", "plain")

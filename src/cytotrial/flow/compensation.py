@@ -5,11 +5,11 @@ column = detector). So true = acquired @ inv(S). A precomputed inverse and one
 matrix product is 14x faster than solving per event and differs by < 1e-10
 (performance anchors guide).
 
-`compensate` returns a float32 copy of the whole events matrix; `compensate_columns`
-is the fast path of the per-sample analysis: it reads the spillover channels
-straight from the (events, channels) matrix (a strided view, no copy) and writes
-them compensated, channel-major ((k, n), each channel one contiguous float32 row),
-the layout the per-channel transforms, gates and medians want.
+`compensate` returns a float32 copy of the whole events matrix; `channel_rows` is
+the fast path of the per-sample analysis: it reads the channels it needs straight
+from the (events, channels) matrix and writes them (the spillover channels
+compensated) channel-major ((k, n), each channel one contiguous float32 row), the
+layout the per-channel transforms, gates and medians want.
 """
 
 from __future__ import annotations
@@ -62,20 +62,6 @@ def compensate(events: np.ndarray, channels: Sequence[str], spillover: Spillover
 def compensation_matrix(spillover: Spillover) -> np.ndarray:
     """inv(S) in float32 (computed in float64): compensated = acquired @ inv(S)."""
     return np.linalg.inv(spillover.matrix.astype(np.float64)).astype(np.float32)
-
-
-def compensate_columns(
-    events: np.ndarray,
-    columns: Sequence[int],
-    spillover: Spillover,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
-    """The spillover channels of `events` (n, p), compensated, as a (k, n) float32 array.
-
-    `columns` are the positions of spillover.channels (in that order) in `events`.
-    Row j of the result is spillover.channels[j].
-    """
-    return channel_rows(events, columns, spillover, columns, out)
 
 
 def channel_rows(

@@ -7,12 +7,10 @@ each figure which populations it uses."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
 from cytotrial.flow.population_status import left_out_summary
 from cytotrial.stats.paired import prism_quartiles
 
@@ -233,13 +231,3 @@ def _brackets(ax, tests: pd.DataFrame, part: str, population: str, timepoints: l
         )
         ax.text((x1 + x2) / 2, level, row.stars, ha="center", va="bottom", fontsize=7)
     ax.set_ylim(low, level + step)
-
-
-def save_figure(fig, png: str | Path, svg: str | Path) -> None:
-    """PNG and SVG of the same figure, each written atomically."""
-    import matplotlib.pyplot as plt
-
-    for path, kind in ((png, "png"), (svg, "svg")):
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=kind, dpi=150, metadata={"Date": None} if kind == "svg" else {})
-    plt.close(fig)

@@ -405,6 +405,15 @@ class _Profile:
         return cut
 
 
+# The valley ratio above which the guide (§6) flags a cut for review, applied to the
+# gate on the lower peak's side: depth is the density at the cut over that peak's height,
+# so it measures how far that side's population runs into the valley (a small population
+# beside a smear of a large one), and that side's count moves most, relative to its size,
+# with the cut. The higher peak's side keeps `max_valley_depth` (default 0.7): the same
+# valley is shallower against its own peak.
+MINOR_DEPTH = 0.5
+
+
 @dataclass(frozen=True)
 class _Cut:
     """A cut on one marker in one population, shared by every gate that uses it.
@@ -431,7 +440,10 @@ class _Cut:
         if record.get("method") == "valley":
             depth, shift = record["depth"], record["shift"]
             moved = record[f"moved_{spec.side}"]
-            if depth > spec.max_valley_depth or moved > spec.max_cut_moved:
+            limit = spec.max_valley_depth
+            if record.get("lower_side") == spec.side:  # the lower peak's side: see MINOR_DEPTH
+                limit = min(limit, MINOR_DEPTH)
+            if depth > limit or moved > spec.max_cut_moved:
                 flags.append(
                     f"low_confidence_cut({spec.marker}: depth {depth:.2f}, shift {shift:.2f}, "
                     f"moved {moved:.0%})"
@@ -564,6 +576,7 @@ def _confidence(profile: _Profile, spec: ThresholdSpec, a: int, b: int, at: int)
     spikes = {"zero_spike": profile.spikes[0], "saturated": profile.spikes[1]}
     return {
         "depth": round(depth, 3),
+        "lower_side": "below" if y[a] < y[b] else "above",
         "separation": round(separation, 2),
         "shift": round(float(shift), 3),
         "moved_below": round(float(moved / max(mass[at], 1e-9)), 4),

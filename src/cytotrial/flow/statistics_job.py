@@ -13,10 +13,10 @@ from cytotrial.flow.comparisons import (
     sensitivity_table,
     untested,
 )
-from cytotrial.flow.figures import dot_plot, message_figure, paired_plot, save_figure
+from cytotrial.flow.figures import dot_plot, message_figure, paired_plot
 from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.flow.population_status import included_statuses, used_label
-from cytotrial.results import read_tsv, write_tsv
+from cytotrial.results import read_tsv, save_figure, write_tsv
 
 NO_MFI = "not tested: the gating template names no MFI marker"
 NO_LEUKOCYTE_GATE = "not tested: the gating template names no leukocyte gate (no counts per uL)"

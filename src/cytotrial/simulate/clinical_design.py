@@ -168,9 +168,3 @@ def design_values(rng: np.random.Generator, spec: NumericSpec, n: int) -> np.nda
     lows = _draw_side(rng, spec, [*below, (mid_lo, a, x)], spec.lo if spec.lo < a else None)
     highs = _draw_side(rng, spec, [(b, mid_hi, z), *above], spec.hi if spec.hi > b else None)
     return rng.permutation(np.concatenate([lows, [a, b], highs]))
-
-
-def median_range(values: np.ndarray) -> tuple[float, float, float]:
-    """(median, min, max) of values, the way Table 1 reports them."""
-    v = np.asarray(values, dtype=float)
-    return float(np.median(v)), float(v.min()), float(v.max())

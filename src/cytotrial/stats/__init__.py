@@ -3,8 +3,10 @@
 * ``kaplan_meier``: KM curve, Greenwood SE, medians/quantiles with CIs (R survfit rules and
   SPSS's symmetric CI), survival at fixed times, reverse-KM median follow-up.
 * ``logrank``: log-rank test (R survdiff) overall and SPSS "pairwise over strata".
+* ``multiplicity``: Holm and Benjamini-Hochberg adjusted P values (R ``p.adjust``).
 * ``cox``: hazard ratios (lifelines CoxPHFitter, Efron ties, checked against R coxph).
-* ``proportions``: Clopper-Pearson CIs, exact binomial tests, A'Hern single-stage design,
+* ``proportions``: Clopper-Pearson CIs, exact binomial tests, A'Hern single-stage design
+  (and the arcsine normal-approximation sample size),
   primary-endpoint verdict.
 * ``paired``: Wilcoxon matched pairs (GraphPad Prism exact-with-ties and R wilcox.test), stars,
   Prism quartiles.
@@ -32,6 +34,7 @@ from cytotrial.stats.logrank import (
     logrank,
     pairwise_logrank,
 )
+from cytotrial.stats.multiplicity import benjamini_hochberg, holm
 from cytotrial.stats.paired import (
     Quartiles,
     WilcoxonResult,
@@ -43,6 +46,7 @@ from cytotrial.stats.proportions import (
     PrimaryEndpoint,
     ProportionCI,
     SingleStageDesign,
+    arcsine_sample_size,
     binomial_p_at_least,
     binomial_p_at_most,
     binomial_p_two_sided,
@@ -66,6 +70,8 @@ __all__ = [
     "Quartiles",
     "SingleStageDesign",
     "WilcoxonResult",
+    "arcsine_sample_size",
+    "benjamini_hochberg",
     "binomial_p_at_least",
     "binomial_p_at_most",
     "binomial_p_two_sided",
@@ -74,6 +80,7 @@ __all__ = [
     "design_at_n",
     "format_p",
     "hazard_ratio",
+    "holm",
     "kaplan_meier",
     "logrank",
     "median_followup",

@@ -396,7 +396,8 @@ def survival_at(
 
     Columns: ``time, estimable, n_risk, surv, std_err, lower, upper``. A time after the last
     observed time is not estimable (R drops it; here the row stays with NaN values). Before the
-    first observed time S = 1 with SE 0. ``n_risk`` = number with T >= t.
+    first observed time S = 1 with SE 0 and CI 1 to 1 for every conf_type (R's start row;
+    log-log is NA at later rows where S is still 1, as in R). ``n_risk`` = number with T >= t.
     """
     _check_conf_type(conf_type)
     lower_band, upper_band = confidence_band(km, conf_type, alpha)
@@ -409,9 +410,8 @@ def survival_at(
         k = int(np.searchsorted(km.time, t, side="right")) - 1
         at_or_after = int(np.searchsorted(km.time, t, side="left"))
         n_risk = float(km.n_risk[at_or_after]) if at_or_after < km.time.size else 0.0
-        if k < 0:
-            one = 1.0 if conf_type != "log-log" else NAN
-            rows.append((t, True, n_risk, 1.0, 0.0, one, one))
+        if k < 0:  # R summary.survfit: the curve's start row, S = lower = upper = 1
+            rows.append((t, True, n_risk, 1.0, 0.0, 1.0, 1.0))
             continue
         rows.append(
             (

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scipy import stats
@@ -171,6 +172,25 @@ def single_stage_design(
                 n, d.r, p0, p1, alpha_one_sided, d.alpha_actual, power, d.power_actual
             )
     raise InputError(f"no design with n <= {n_max} reaches power {power}")
+
+
+def arcsine_sample_size(p0: float, p1: float, alpha_one_sided: float, power: float) -> float:
+    """n of a one-sample test of p0 against p1 by the normal approximation with the arcsine
+    (variance-stabilising) transformation, unrounded:
+    ``n = ((z_{1-alpha_1} + z_{power}) / (2 (asin(sqrt(p1)) - asin(sqrt(p0)))))^2``
+    (Machin et al., Sample Size Tables for Clinical Studies, one-sample proportion).
+
+    The trial protocol's n = 40 (p0 0.02, p1 0.15, two-sided alpha 0.05, power 0.90): 40.1.
+    """
+    _check_prob("p0", p0)
+    _check_prob("p1", p1)
+    _check_prob("power", power, open_interval=True)
+    _check_prob("alpha_one_sided", alpha_one_sided, open_interval=True)
+    if p1 <= p0:
+        raise InputError(f"p1 ({p1}) must exceed p0 ({p0})")
+    z = stats.norm.ppf(1 - alpha_one_sided) + stats.norm.ppf(power)
+    effect = 2 * (math.asin(math.sqrt(p1)) - math.asin(math.sqrt(p0)))
+    return float((z / effect) ** 2)
 
 
 def _pct(v: float, digits: int = 1) -> str:

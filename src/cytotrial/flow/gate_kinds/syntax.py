@@ -40,7 +40,8 @@ def parse_kind(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
             "by": body.get("by", "height"),
             "near": None if near is None else (float(near[0]), float(near[1])),
             "within": None if within is None else float(within),
-            "level": float(body.get("level", 0.05)),
+            # None: descend from 5% to 1% of the peak along the cluster's own flank
+            "level": None if body.get("level") is None else float(body["level"]),
             "min_height": float(body.get("min_height", 0.05)),
             "grid": int(body.get("grid", 128)),
             "adjust": float(body.get("adjust", 1.0)),

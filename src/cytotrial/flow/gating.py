@@ -46,6 +46,7 @@ from cytotrial.flow.density import (
 from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
 from cytotrial.flow.gate_kinds.boolean import BooleanGate, contains
 from cytotrial.flow.gate_kinds.resolve import resolve_kind
+from cytotrial.flow.gate_kinds.tail import MOVED_SHARE, shoulder_uncertain_events
 from cytotrial.flow.gates import EllipseGate, Gate, PolygonGate, RectangleGate
 from cytotrial.flow.gating_template import GateSpec, GatingTemplate, ThresholdSpec
 from cytotrial.flow.mixture import fit_mixture
@@ -113,7 +114,7 @@ def gate_events(
             flags = [*flags, f"cut_not_pooled({spec.pool}: the sample's own cut)"]
         flags = [*flags, *_missing_controls(spec, mixtures["controls"])]
         if spec.kind == "boolean":
-            flags = [*flags, *_operand_flags(applied, spec)]
+            flags = [*flags, *_operand_flags(applied, spec, data, mixtures)]
         mask = member(shape, data, masks, parent)  # a boolean gate reads earlier masks
         masks[spec.name] = mask
         cuts = tuple(mixtures.pop(("cuts", spec.name), ()))
@@ -140,15 +141,60 @@ def _missing_controls(spec: GateSpec, controls: Mapping) -> list[str]:
     ]
 
 
-def _operand_flags(applied: dict[str, AppliedGate], spec: GateSpec) -> list[str]:
+def _operand_flags(
+    applied: dict[str, AppliedGate],
+    spec: GateSpec,
+    data: Mapping[str, np.ndarray] | None = None,
+    cache: dict | None = None,
+) -> list[str]:
     """A boolean gate is only as sound as its operands: their flags (and their ancestors')
     that its own parent's lineage does not already carry (issue 15 item 3: flags carry
-    to every population built from a flagged gate)."""
+    to every population built from a flagged gate). One exception, measured per sample:
+    the complement (NOT, same parent) of a tail gate cut at a shoulder does not carry
+    tail_at_shoulder when the events whose side of that cut is uncertain are at most
+    MOVED_SHARE of the complement (the share a resampled threshold cut may move before it
+    is flagged): the doubt is the positives' size, and it cannot move the complement by
+    more than that share."""
     inherited = set(lineage_flags(applied, spec.parent))
     flags: list[str] = []
     for name, _negated in spec.params["refs"]:
-        flags += [f for f in lineage_flags(applied, name) if f not in inherited and f not in flags]
+        carried = lineage_flags(applied, name)
+        if spec.params["op"] == "not" and data is not None and cache is not None:
+            carried = [
+                f for f in carried if not _immaterial_shoulder(applied, spec, name, f, data, cache)
+            ]
+        flags += [f for f in carried if f not in inherited and f not in flags]
     return flags
+
+
+def _immaterial_shoulder(
+    applied: dict[str, AppliedGate],
+    spec: GateSpec,
+    name: str,
+    flag: str,
+    data: Mapping[str, np.ndarray],
+    cache: dict,
+) -> bool:
+    """Whether `flag`, the tail gate `name`'s own tail_at_shoulder, leaves NOT `name`
+    (gate `spec`, same parent) sound: see _operand_flags."""
+    tail = applied[name]
+    p = tail.spec.params
+    if (
+        not flag.startswith("tail_at_shoulder(")
+        or flag not in tail.flags
+        or tail.spec.kind != "tail"
+        or tail.spec.parent != spec.parent
+        or p.get("control") is not None
+    ):
+        return False
+    parent = cache["masks"][spec.parent]
+    values, count = _sample_values(cache, (spec.parent,), parent, p["marker"], data[p["marker"]])
+    above = p["side"] == "above"
+    cut = tail.shape.minimum[0] if above else tail.shape.maximum[0]
+    if cut is None:
+        return False
+    uncertain = shoulder_uncertain_events(values, count, p["side"], float(cut))
+    return uncertain <= MOVED_SHARE * (count - tail.events)
 
 
 def lineage_flags(applied: dict[str, AppliedGate], name: str) -> list[str]:

@@ -21,6 +21,7 @@ from cytotrial.flow.review import (
     corrections_param,
     decisions_table,
     read_review,
+    sharing_gates,
 )
 from cytotrial.report import review_tables
 
@@ -311,3 +312,28 @@ def test_exclude_wins_and_correct_says_so():
     assert statuses == sorted(statuses, key=["flagged", "excluded", "failed"].index)
     assert statuses[-1] == "failed" and "excluded" in statuses
     assert to_review.link_column == "sample_id" and len(decided.frame) == 3
+
+
+def test_siblings_sharing_a_corrected_cut_say_so():
+    corrected = decision("PT001_A_C2D1", "t_cells", "correct", 1, CD3=0.5)
+    cd3 = {"marker": "CD3", "cut": 0.5, "method": "corrected"}
+    records = {
+        "PT001_A_C2D1": {
+            "gates": {
+                "t_cells": {"parent": "lymphocytes", "cuts": [cd3]},
+                "b_cells": {"parent": "lymphocytes", "cuts": [cd3, {"marker": "CD19"}]},
+                "nk_cells": {"parent": "lymphocytes", "cuts": [{"marker": "CD3", "cut": 0.4}]},
+                "activated_nk": {"parent": "nk_cells", "cuts": [cd3 | {"marker": "CD16"}]},
+            }
+        }
+    }
+    shared = sharing_gates([corrected], records)
+    assert shared == {("PT001_A_C2D1", "b_cells"): corrected}
+    out, hits = apply_decisions(tidy_rows(), [corrected], PARENTS, OWN, shared)
+    row = out[out["sample_id"] == "PT001_A_C2D1"].set_index("population")
+    assert row.loc["b_cells", "review"] == (
+        "corrected by AB 2026-11-30: looked at the plot (cut shared with gate t_cells)"
+    )
+    # the correction vouches for the corrected gate, not for its sibling's other flags
+    assert row.loc["b_cells", "status_reason"] == tidy_rows().loc[5, "status_reason"]
+    assert hits[1] == ["t_cells", "b_cells"]

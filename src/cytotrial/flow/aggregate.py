@@ -234,7 +234,7 @@ def reviewed(
     """populations.tsv with the reviewer's decisions applied (review.apply_decisions), and
     the decisions table. Each gate's own flags: its record's and the cohort QC's."""
     from cytotrial.flow.cohort_qc import own_flags
-    from cytotrial.flow.review import apply_decisions, decisions_table
+    from cytotrial.flow.review import apply_decisions, decisions_table, sharing_gates
 
     own: dict[tuple[str, str], list[str]] = {}
     for sample, record in records.items():
@@ -244,7 +244,8 @@ def reviewed(
         for key, flags in own_flags(cohort_table).items():
             own.setdefault(key, []).extend(flags)
     parents = {gate.name: gate.parent for gate in template.gates}
-    tidy, hits = apply_decisions(tidy, decisions, parents, own)
+    shared = sharing_gates(decisions, records)
+    tidy, hits = apply_decisions(tidy, decisions, parents, own, shared)
     analysed = [s for s, r in records.items() if r["status"] == "ok"]
     return tidy, decisions_table(decisions, hits, analysed)
 

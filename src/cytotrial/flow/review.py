@@ -263,11 +263,14 @@ def apply_decisions(
     decisions: Sequence[Decision],
     parents: Mapping[str, str],
     own_flags: Mapping[tuple[str, str], Sequence[str]],
+    shared: Mapping[tuple[str, str], Decision] | None = None,
 ) -> tuple[pd.DataFrame, dict[int, list[str]]]:
     """populations.tsv rows with each decision applied to its gate's population and those
     below it (`parents`: gate -> parent; `own_flags`: (sample, gate) -> the gate's own
     engine and cohort-QC flags), with a `review` column (the decisions bearing on the row);
-    and decision index -> the populations it bears on.
+    and decision index -> the populations it bears on. `shared`: (sample, gate) -> the
+    correction whose cut that gate shares (a sibling on the same parent and marker): named
+    in its rows' review, its flags untouched.
 
     A row under an exclude is `excluded`. Otherwise the own flags of accepted and corrected
     gates on its path are dropped from its flags (kept when a gate on the path that was not
@@ -278,17 +281,20 @@ def apply_decisions(
     tidy = tidy.copy()
     tidy["review"] = ""
     by_pair = {(d.sample, d.gate): d for d in decisions}
+    shared = {k: d for k, d in (shared or {}).items() if k not in by_pair}
     hits: dict[int, list[str]] = {d.index: [] for d in decisions}
     for at, row in tidy.iterrows():
         sample = str(row["sample_id"])
         path = _path(row["gate"], parents)
         bearing = [(g, by_pair[sample, g]) for g in path if (sample, g) in by_pair]
-        if not bearing or row["status"] not in (OK, FLAGGED):  # never revives a failed value
-            continue
-        for _, decision in bearing:
+        following = [shared[sample, g] for g in path if (sample, g) in shared]
+        if not (bearing or following) or row["status"] not in (OK, FLAGGED):
+            continue  # a decision never revives a failed value
+        for decision in [d for _, d in bearing] + following:
             hits[decision.index].append(row["population"])
         notes = [d.note + ("" if g == row["gate"] else f" (gate {g})") for g, d in bearing]
-        tidy.at[at, "review"] = "; ".join(notes)
+        shares = [f"{d.note} (cut shared with gate {d.gate})" for d in following]
+        tidy.at[at, "review"] = "; ".join(notes + shares)
         excluded = [n for n, (_, d) in zip(notes, bearing, strict=True) if d.decision == EXCLUDE]
         if excluded:
             tidy.at[at, "status"], tidy.at[at, "status_reason"] = EXCLUDED, "; ".join(excluded)
@@ -299,9 +305,28 @@ def apply_decisions(
         left = [f for f in split_flags(row["status_reason"]) if f not in cleared or f in kept]
         if left:
             tidy.at[at, "status"], tidy.at[at, "status_reason"] = FLAGGED, ";".join(left)
-        else:
+        elif notes:
             tidy.at[at, "status"], tidy.at[at, "status_reason"] = OK, "; ".join(notes)
     return tidy, hits
+
+
+def sharing_gates(
+    decisions: Iterable[Decision], records: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, str], Decision]:
+    """(sample, gate) -> the correction whose cut the gate applied without being named in
+    it: a sibling on the corrected gate's parent with a corrected cut on one of its
+    markers (the sample records say which cuts were the reviewer's)."""
+    found = {}
+    for d in decisions:
+        gates = (records.get(d.sample) or {}).get("gates") or {}
+        parent = (gates.get(d.gate) or {}).get("parent")
+        for name, applied in gates.items():
+            corrected = {
+                c.get("marker") for c in applied.get("cuts") or [] if c.get("method") == "corrected"
+            }
+            if name != d.gate and applied.get("parent") == parent and corrected & set(d.cuts):
+                found[d.sample, name] = d
+    return found
 
 
 def _path(gate: str, parents: Mapping[str, str]) -> list[str]:

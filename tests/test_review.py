@@ -136,6 +136,19 @@ def test_review_errors_name_file_entry_and_key(tmp_path, text, message):
     assert "gating_review.yaml" in str(caught.value)
 
 
+def test_the_readme_example_is_a_valid_review_file(tmp_path):
+    import re
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"```yaml\n(# config/gating_review.yaml.*?)```", readme, re.S)
+    assert block, "README: the review file example"
+    path = tmp_path / "gating_review.yaml"
+    path.write_text(block.group(1))
+    samples = ["PT001_A_C1D1", "PT004_B_EOT", "PT002_A_C2D1"]
+    decisions = read_review(path, samples, GATES, today=TODAY)
+    assert [d.decision for d in decisions] == ["accept", "exclude", "correct"]
+
+
 def test_an_imported_templates_gates_take_no_correction(tmp_path):
     text = ENTRY.replace("accept", "correct") + "date: 2026-11-30, reason: x, x: 0.3}"
     with pytest.raises(InputError, match="an imported template's gates are fixed"):

@@ -15,7 +15,11 @@ import json
 
 import pandas as pd
 import pytest
-from test_incremental import jobs, sample_jobs, trial  # noqa: F401 (the module fixture)
+from test_incremental import edited, jobs, sample_jobs, trial  # noqa: F401 (the module fixture)
+from test_workflow import SNAKEMAKE, run
+
+from cytotrial.flow.cohort_qc import own_flags
+from cytotrial.flow.population_status import split_flags
 
 pytestmark = pytest.mark.slow
 
@@ -39,11 +43,19 @@ def use_review(workflow, text: str) -> None:
 def test_review_decisions_rerun_only_what_they_change(trial):  # noqa: F811
     results = trial.workflow / "results/flow"
     before = pd.read_csv(results / "populations.tsv", sep="\t")
-    flagged = before[before["status"] == "flagged"]
-    assert len(flagged), "the small trial must have a flagged population to accept"
-    # accept: a flagged population's gate; exclude: another sample's lymphocytes; correct:
-    # a third sample's T-cell cut (moved up from where the engine placed it)
-    accepted = flagged.iloc[0]
+    # accept: the gate of a cohort-QC flag (a reviewer who looked at its plot), and the
+    # populations whose only flags are that gate's own: they must turn ok
+    flags = own_flags(pd.read_csv(results / "cohort_qc.tsv", sep="\t"))
+    assert flags, "the small trial must have a cohort-QC flag to accept"
+    (accepted_sample, accepted_gate), own = next(iter(flags.items()))
+    mine = before[(before["sample_id"] == accepted_sample) & (before["status"] == "flagged")]
+    cleared = [
+        p
+        for p, why in zip(mine["population"], mine["status_reason"], strict=True)
+        if set(split_flags(why)) <= set(own)
+    ]
+    assert cleared, "a population flagged only by the accepted gate"
+    accepted = {"sample_id": accepted_sample, "gate": accepted_gate}
     others = [s for s in trial.sheet["sample_id"] if s != accepted["sample_id"]]
     excluded, corrected = others[0], others[1]
     record = json.loads((results / f"samples/{corrected}.json").read_text())
@@ -63,16 +75,10 @@ def test_review_decisions_rerun_only_what_they_change(trial):  # noqa: F811
     trial.snakemake()
     after = pd.read_csv(results / "populations.tsv", sep="\t")
     row = after.set_index(["sample_id", "population"])
-    # the accepted gate's own flags are gone from its population (the cohort QC reran on
-    # the corrected sample, so compare with the accepted gate's own flags only)
     note = "accepted by AB 2026-11-30: seen on the audit plot"
-    mine = row.loc[(accepted["sample_id"], accepted["population"])]
-    assert note in mine["review"]
-    gate_flags = record_flags(results, accepted["sample_id"], accepted["gate"])
-    left = str(mine["status_reason"]) if mine["status"] == "flagged" else ""
-    assert not any(flag in left.split(";") for flag in gate_flags)
-    if mine["status"] == "ok":
-        assert mine["status_reason"] == note
+    for population in cleared:
+        mine = row.loc[(accepted_sample, population)]
+        assert mine["status"] == "ok" and mine["status_reason"].startswith(note), population
     # every lymphocyte subset of the excluded sample is excluded; its monocytes are not
     for population in ("t_cells", "b_cells", "nk_cells", "activated_nk"):
         assert row.loc[(excluded, population), "status"] == "excluded"
@@ -82,8 +88,12 @@ def test_review_decisions_rerun_only_what_they_change(trial):  # noqa: F811
     applied = record["gates"]["t_cells"]["cuts"][0]
     assert applied["method"] == "corrected" and applied["cut"] == pytest.approx(cut)
     assert row.loc[(corrected, "t_cells"), "review"].startswith("corrected by AB 2026-11-30")
+    # its siblings below the same CD3 cut follow it, and say so
+    for sibling in ("b_cells", "nk_cells"):
+        assert row.loc[(corrected, sibling), "review"].endswith("(cut shared with gate t_cells)")
     qc = pd.read_csv(results / "sample_qc.tsv", sep="\t").set_index("sample_id")
     assert qc.loc[excluded, "status_t_cells"] == "excluded"
+    assert qc.loc[accepted_sample, f"status_{cleared[0]}"] == "ok"
     decided = pd.read_csv(results / "review_decisions.tsv", sep="\t")
     assert decided["decision"].tolist() == ["accept", "exclude", "correct"]
     assert set(decided.loc[1, "applied"].split(", ")) == {
@@ -99,6 +109,15 @@ def test_review_decisions_rerun_only_what_they_change(trial):  # noqa: F811
     assert trial.planned_jobs() == set()
 
 
-def record_flags(results, sample: str, gate: str) -> list[str]:
-    record = json.loads((results / f"samples/{sample}.json").read_text())
-    return list(record["gates"][gate]["flags"])
+def test_a_bad_review_file_stops_the_run_before_any_job(trial):  # noqa: F811
+    review = trial.workflow / REVIEW
+    if not review.exists():
+        use_review(trial.workflow, "")
+    with edited(review):
+        review.write_text(entry("PT001_A_C1D2", "nk_cell", "accept"))
+        result = run([*SNAKEMAKE, "--cores", "2", *trial.config, "--dry-run"], trial.workflow)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "gating_review.yaml, decision 1 (sample 'PT001_A_C1D2', gate 'nk_cell')" in output
+    assert "did you mean 'PT001_A_C1D1'?" in output and "did you mean 'nk_cells'?" in output
+    assert "rule flow_" not in output  # no job was planned

@@ -495,7 +495,7 @@ def review_tables(
             link_prefix="plot-",
         )
     ]
-    if decisions is not None:
+    if decisions is not None and not decisions.empty:  # none without a review file
         tables.append(
             ReportTable(
                 "Reviewer decisions",

@@ -350,3 +350,11 @@ def test_siblings_sharing_a_corrected_cut_say_so():
     # the correction vouches for the corrected gate, not for its sibling's other flags
     assert row.loc["b_cells", "status_reason"] == tidy_rows().loc[5, "status_reason"]
     assert hits[1] == ["t_cells", "b_cells"]
+
+
+def test_the_audit_plot_names_a_corrected_cut():
+    from cytotrial.flow.gating_plot import corrected_note
+
+    cuts = [{"marker": "CD3", "cut": 0.6, "method": "corrected"}, {"marker": "CD19", "cut": 0.4}]
+    assert corrected_note(cuts) == "  (corrected: CD3 0.6)"
+    assert corrected_note(cuts[1:]) == ""

@@ -387,7 +387,8 @@ def _flow_section(
                 "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
                 "MFI = median of compensated, untransformed CD38 values of the subset's events. "
                 "status: flagged when the subset's gates or its sample carry a flag "
-                "(status_reason), else ok.",
+                "(status_reason), excluded by a reviewer, else ok; review: the reviewer's "
+                "decisions bearing on the row (config flow.review).",
             ),
         ],
     )

@@ -210,6 +210,8 @@ def provenance_files():
     files.update({"spillover matrix": path for path in panel_spillover_matrix()})
     if config["flow"].get("controls_sheet"):  # issue 16: batch control files
         files["controls sheet"] = config["flow"]["controls_sheet"]
+    if config["flow"].get("review"):  # issue 16: a reviewer's decisions
+        files["gating review"] = config["flow"]["review"]
     files.update(
         {f"clinical table {name}": path for name, path in clinical_tables().items()}
     )

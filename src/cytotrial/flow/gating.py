@@ -79,6 +79,7 @@ def gate_events(
     timings: dict[str, float] | None = None,
     pooled: Mapping[str, Mapping[str, dict]] | None = None,
     controls: Mapping[str, Mapping[str, dict]] | None = None,
+    corrected: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, AppliedGate]:
     """Resolve and apply every gate of `template`, parents first.
 
@@ -86,7 +87,9 @@ def gate_events(
     (cytotrial.flow.pooling, `cut_as_dict`); those gates apply it instead of placing
     their own. `controls` (issue 16): control gate -> marker -> the negative level
     (mode, sd, valley, source) its batch control file shows (cytotrial.flow.controls),
-    for `negative_control`.
+    for `negative_control`. `corrected` (issue 16, a reviewer's correction,
+    cytotrial.flow.review): gate -> marker -> the cut to apply (transformed units) instead
+    of placing one; siblings sharing that cut (same parent and marker) share it.
 
     `display_ranges`: marker -> the transformed values of 0 and of the channel's top
     ($PnR), the weakest evidence for a lone peak's side when nothing else gives one.
@@ -104,13 +107,16 @@ def gate_events(
         "display_ranges": display_ranges or {},
         "pooled": pooled or {},
         "controls": controls or {},
+        "corrected": corrected or {},
     }
+    _seed_corrections(template, mixtures)
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         clock = time.perf_counter()
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
-        if spec.pool and spec.name not in mixtures["pooled"]:  # never silently its own
+        own_cut = spec.name in mixtures["pooled"] or spec.name in mixtures["corrected"]
+        if spec.pool and not own_cut:  # never silently its own
             flags = [*flags, f"cut_not_pooled({spec.pool}: the sample's own cut)"]
         flags = [*flags, *_missing_controls(spec, mixtures["controls"])]
         if spec.kind == "boolean":
@@ -122,6 +128,22 @@ def gate_events(
         if timings is not None:
             timings[spec.name] = time.perf_counter() - clock
     return applied
+
+
+def _seed_corrections(template: GatingTemplate, cache: dict) -> None:
+    """A corrected cut on a parent's marker is the cut every gate on that parent and
+    marker shares (as siblings share a placed cut), whichever of them comes first: the
+    cuts placed on the whole parent (a threshold's, a quadrant's x)."""
+    for spec in template.gates:
+        fixed = cache["corrected"].get(spec.name, {})
+        if spec.kind in ("threshold", "quadrant"):
+            axis = spec.params["threshold" if spec.kind == "threshold" else "x"]
+            if axis.marker in fixed:
+                cache["corrected", (spec.parent,), axis.marker] = _corrected_cut(fixed[axis.marker])
+
+
+def _corrected_cut(value: float) -> _Cut:
+    return _Cut(float(value), record={"method": "corrected"})
 
 
 def _axes(spec: GateSpec) -> list[ThresholdSpec]:
@@ -299,6 +321,12 @@ def resolve(
     """
     p = spec.params
     cache = mixtures
+    fixed = cache.get("corrected", {}).get(spec.name, {})
+    if spec.kind == "tail" and p["marker"] in fixed:  # a reviewer's cut (issue 16)
+        cut = float(fixed[p["marker"]])
+        record = {"marker": p["marker"], "side": p["side"], "cut": cut, "method": "corrected"}
+        cache.setdefault(("cuts", spec.name), []).append(record)
+        return _one_sided((p["marker"],), (p["side"],), (cut,)), []
     # issue 15: the new gate kinds (cytotrial.flow.gate_kinds), singlets on height x width
     if spec.kind in NEW_KINDS or (spec.kind == "singlets" and p.get("width")):
 
@@ -345,7 +373,13 @@ def _gate_cut(
     """The cut one gate applies on `spec.marker` and its flags; the cut (and its
     confidence) is recorded for the gate's record and for `cut_from`."""
     pooled = cache.get("pooled", {}).get(gate, {}).get(spec.marker)
-    if pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
+    own = cache.get("corrected", {}).get(gate, {}).get(spec.marker)
+    if own is not None:  # a reviewer's cut (issue 16, review.py): later siblings share it
+        cut = _corrected_cut(own)
+        cache["corrected", key, spec.marker] = cut
+    elif ("corrected", key, spec.marker) in cache:  # a sibling's corrected cut
+        cut = cache["corrected", key, spec.marker]
+    elif pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
         cut = cut_from_dict(pooled)
         cache.setdefault(("cut", key, spec.marker), cut)
     elif spec.cut_from is not None:

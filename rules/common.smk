@@ -284,3 +284,12 @@ def batch_controls(wildcards):
     if not CONTROL_GATES:
         return []
     return [f"results/flow/controls/{BATCH_OF[wildcards.sample]}.json"]
+
+
+def review_param(wildcards):
+    """The sample's own corrected cuts (compact JSON, "" without any): only a change of
+    them reruns its job; accept / exclude and the reasons are the aggregate's.
+    DECISIONS: the review file as rules/flow.smk read it at parse time."""
+    from cytotrial.flow.review import corrections_param
+
+    return corrections_param(DECISIONS, wildcards.sample)

@@ -32,14 +32,6 @@ if REVIEW:
     DECISIONS = read_review(REVIEW, SAMPLE_IDS, REVIEW_GATES)
 
 
-def review_param(wildcards):
-    """The sample's own corrected cuts (compact JSON, "" without any): only a change of
-    them reruns its job; accept / exclude and the reasons are the aggregate's."""
-    from cytotrial.flow.review import corrections_param
-
-    return corrections_param(DECISIONS, wildcards.sample)
-
-
 # Pooled gates (issue 16): the template's `pool` groups the samples (patient, batch or
 # timepoint); None: every gate is placed per sample, no group job runs.
 POOL = template_pool(config["gating_template"])

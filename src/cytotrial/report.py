@@ -225,8 +225,6 @@ SENSITIVITY_CAPTION = (
 )
 
 
-# Per-sample inputs of the report rule, besides the flow result tables.
-SAMPLE_INPUTS = ("records", "plots")
 FLOW_TABLES = (
     "samples_per_timepoint",
     "sample_inventory",

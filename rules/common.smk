@@ -210,6 +210,8 @@ def provenance_files():
     files.update({"spillover matrix": path for path in panel_spillover_matrix()})
     if config["flow"].get("controls_sheet"):  # issue 16: batch control files
         files["controls sheet"] = config["flow"]["controls_sheet"]
+    if config["flow"].get("review"):  # issue 16: a reviewer's decisions
+        files["gating review"] = config["flow"]["review"]
     files.update(
         {f"clinical table {name}": path for name, path in clinical_tables().items()}
     )
@@ -282,3 +284,12 @@ def batch_controls(wildcards):
     if not CONTROL_GATES:
         return []
     return [f"results/flow/controls/{BATCH_OF[wildcards.sample]}.json"]
+
+
+def review_param(wildcards):
+    """The sample's own corrected cuts (compact JSON, "" without any): only a change of
+    them reruns its job; accept / exclude and the reasons are the aggregate's.
+    DECISIONS: the review file as rules/flow.smk read it at parse time."""
+    from cytotrial.flow.review import corrections_param
+
+    return corrections_param(DECISIONS, wildcards.sample)

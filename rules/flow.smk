@@ -15,6 +15,23 @@ GATING_TEMPLATE = (
     else config["gating_template"]
 )
 
+# A reviewer's decisions (issue 16, config flow.review; cytotrial.flow.review), checked
+# here before any job: samples of the sheet, gates of the template (an imported
+# template's gate names: in the aggregate job, which reads its JSON).
+REVIEW = config["flow"].get("review", "")
+DECISIONS = []
+if REVIEW:
+    from cytotrial.flow.gating_template import read_gating_template
+    from cytotrial.flow.review import read_review
+
+    REVIEW_GATES = (
+        None
+        if IMPORTED_GATING
+        else {g.name: g for g in read_gating_template(config["gating_template"]).gates}
+    )
+    DECISIONS = read_review(REVIEW, SAMPLE_IDS, REVIEW_GATES)
+
+
 # Pooled gates (issue 16): the template's `pool` groups the samples (patient, batch or
 # timepoint); None: every gate is placed per sample, no group job runs.
 POOL = template_pool(config["gating_template"])
@@ -192,6 +209,7 @@ rule flow_analyse_sample:
         qc=config["flow"]["qc"],
         fcs_sha256=fcs_sha256,
         pooled=pooled_cuts_param,
+        review=review_param,
     script:
         "../scripts/flow_analyse_sample.py"
 
@@ -231,6 +249,7 @@ rule flow_aggregate:
         template=GATING_TEMPLATE,
         cohort_qc="results/flow/cohort_qc.tsv",
         pooled=all_pooled_cuts(),
+        review=[REVIEW] if REVIEW else [],
     output:
         populations=report(
             "results/flow/populations.tsv",
@@ -242,6 +261,7 @@ rule flow_aggregate:
             caption="../report/sample_qc.rst",
             category="Gating QC",
         ),
+        decisions="results/flow/review_decisions.tsv",
     log:
         "logs/flow/aggregate.log",
     conda:

@@ -10,6 +10,7 @@ rule report:
         flow_populations="results/flow/populations.tsv",
         sample_qc="results/flow/sample_qc.tsv",
         cohort_qc="results/flow/cohort_qc.tsv",
+        review_decisions="results/flow/review_decisions.tsv",
         mfi_tests="results/flow/cd38_mfi_tests.tsv",
         count_tests="results/flow/cell_count_tests.tsv",
         sensitivity_tests="results/flow/sensitivity_tests.tsv",

@@ -16,6 +16,8 @@ def main(smk) -> None:
         smk.output.populations,
         smk.output.sample_qc,
         cohort_qc_tsv=smk.input.cohort_qc,
+        review=smk.input.review[0] if smk.input.review else None,
+        decisions_out=smk.output.decisions,
     )
 
 

@@ -23,6 +23,7 @@ def main(smk) -> None:
         planned_sha256=smk.params.fcs_sha256,
         pooled=json.loads(smk.params.pooled) if smk.params.pooled else None,
         controls_file=smk.input.controls[0] if smk.input.controls else None,
+        corrected=json.loads(smk.params.review) if smk.params.review else None,
     )
 
 

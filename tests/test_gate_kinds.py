@@ -18,6 +18,7 @@ from conftest import REPO
 
 from cytotrial.flow.gate_kinds.cluster import cluster_gate, kde2d
 from cytotrial.flow.gate_kinds.syntax import parse_kind
+from cytotrial.flow.gate_kinds.tail import shoulder_uncertain_events, tail_cut
 from cytotrial.flow.gating import gate_events
 from cytotrial.flow.gating_template import read_gating_template
 
@@ -524,6 +525,43 @@ def test_boolean_gate_carries_its_operands_flags(tmp_path):
     for name in ("not_ifng", "both"):
         flags = applied[name].flags
         assert sum(f.startswith("few_tail_events(ifng") for f in flags) == 1, (name, flags)
+
+
+def test_shoulder_uncertain_events_bounds_the_events_on_the_wrong_side():
+    # the estimate of events on the wrong side of a shoulder cut (negatives beyond it,
+    # positives below it) errs high, never low, over shoulder sizes and shapes
+    for share, scale in ((0.02, 0.12), (0.05, 0.12), (0.1, 0.12), (0.1, 0.2)):
+        rng = np.random.default_rng(7)
+        n = 50_000
+        positives = rng.random(n) < share
+        values = np.where(positives, 0.38 + rng.exponential(scale, n), rng.normal(0.3, 0.04, n))
+        values = values.astype(np.float32)
+        p = {"side": "above", "fraction": 0.01, "quantile": None, "shoulder": 0.02}
+        cut, flags = tail_cut("t", values, n, p)
+        assert any(f.startswith("tail_at_shoulder(") for f in flags), (share, scale, flags)
+        wrong = np.count_nonzero((values >= cut) != positives)
+        estimate = shoulder_uncertain_events(values, n, "above", cut)
+        assert wrong <= estimate <= 3 * wrong, (share, scale, wrong, estimate)
+
+
+def test_not_of_a_shoulder_tail_carries_the_flag_only_when_it_matters(tmp_path):
+    # NOT tnfa (same parent) is the negatives: a shoulder cut over 2% positives can move
+    # them by ~1%, no flag; over 10% positives by ~7% (> MOVED_SHARE), flagged as before.
+    # The tail gate itself, and an AND with the complement, keep the flag either way.
+    gates = [
+        {"name": "tnfa", "parent": "root", "tail": {"marker": "TNFa"}},
+        {"name": "not_tnfa", "parent": "root", "boolean": {"not": "tnfa"}},
+        {"name": "and_not", "parent": "root", "boolean": {"and": ["tnfa", {"not": "tnfa"}]}},
+    ]
+    for share, carried in ((0.02, False), (0.1, True)):
+        data, _ = _shoulder_data(share=share)
+        applied = _gate(tmp_path, data, gates)
+        shoulder = {
+            name: any(f.startswith("tail_at_shoulder(tnfa") for f in gate.flags)
+            for name, gate in applied.items()
+        }
+        assert shoulder["tnfa"] and shoulder["and_not"], share
+        assert shoulder["not_tnfa"] == carried, (share, applied["not_tnfa"].flags)
 
 
 # ------------------------------------------------------------------ singlets, height x width

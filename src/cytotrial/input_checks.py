@@ -385,6 +385,7 @@ CONFIG_PATHS = (
     (("gating_template",), "file", "the gating template (YAML)"),
     (("clinical", "ae_table_rows"), "file", "the adverse-event table layout (YAML)"),
     (("flow", "controls_sheet"), "file", "the tab-separated controls sheet"),
+    (("flow", "review"), "file", "the review file of gating decisions (YAML)"),
 )
 
 

@@ -202,7 +202,8 @@ PAIRED_CAPTION = (
 USED_CAPTION = (
     " Populations used: see each figure's title (config flow.statistics.include_flagged); "
     "each panel counts the values left out (flagged: a flag on the population's gates or "
-    "sample; failed: the sample could not be analysed)."
+    "sample; failed: the sample could not be analysed; excluded: by a reviewer, config "
+    "flow.review)."
 )
 FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
@@ -214,8 +215,8 @@ TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
     "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
     "populations_used says which populations form the pairs; left_out_flagged / "
-    "left_out_failed count the values of the two timepoints left out, pairs_left_out the "
-    "pairs that cost, left_out lists each with its reason."
+    "left_out_failed / left_out_excluded count the values of the two timepoints left out, "
+    "pairs_left_out the pairs that cost, left_out lists each with its reason."
 )
 SENSITIVITY_CAPTION = (
     "Each paired test on ok populations only beside the same test with the flagged "
@@ -224,8 +225,6 @@ SENSITIVITY_CAPTION = (
 )
 
 
-# Per-sample inputs of the report rule, besides the flow result tables.
-SAMPLE_INPUTS = ("records", "plots")
 FLOW_TABLES = (
     "samples_per_timepoint",
     "sample_inventory",
@@ -235,6 +234,7 @@ FLOW_TABLES = (
     "mfi_tests",
     "count_tests",
     "sensitivity_tests",
+    "review_decisions",
 )
 
 
@@ -265,10 +265,12 @@ def left_out_note(tests: pd.DataFrame, sensitivity: pd.DataFrame, what: str) -> 
     used = tests["populations_used"].dropna()
     flagged = int(tests["left_out_flagged"].fillna(0).sum())
     failed = int(tests["left_out_failed"].fillna(0).sum())
+    excluded = int(tests.get("left_out_excluded", pd.Series(dtype=float)).fillna(0).sum())
     pairs = int(tests["pairs_left_out"].fillna(0).sum())
     note = (
         f"{what}: populations used: {used.iloc[0] if len(used) else 'none'}; the {len(tests)} "
-        f"tests left out {flagged} flagged and {failed} failed value(s) and {pairs} pair(s) "
+        f"tests left out {flagged} flagged, {failed} failed and {excluded} excluded value(s) "
+        f"and {pairs} pair(s) "
         "(summed over the tests: a value counts in each test that would use it), each "
         "listed in the table's left_out column."
     )
@@ -297,8 +299,9 @@ def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: in
     return (
         f"Population status: {counts.get('ok', 0)} ok, {counts.get('flagged', 0)} flagged"
         + (f" ({detail})" if detail else "")
-        + f", {failed} failed (every subset of a sample that could not be analysed); "
-        "status and status_reason per row in the populations table."
+        + f", {failed} failed (every subset of a sample that could not be analysed)"
+        + (f", {counts['excluded']} excluded by a reviewer" if counts.get("excluded") else "")
+        + "; status and status_reason per row in the populations table."
     )
 
 
@@ -382,7 +385,8 @@ def _flow_section(
                 "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
                 "MFI = median of compensated, untransformed CD38 values of the subset's events. "
                 "status: flagged when the subset's gates or its sample carry a flag "
-                "(status_reason), else ok.",
+                "(status_reason), excluded by a reviewer, else ok; review: the reviewer's "
+                "decisions bearing on the row (config flow.review).",
             ),
         ],
     )
@@ -454,14 +458,70 @@ def plots_to_embed(setting: str, samples: int) -> str:
     return setting
 
 
+# Statuses in the order the review table lists them: what a reviewer must look at first.
+REVIEW_ORDER = {"flagged": 0, "excluded": 1, "failed": 2}
+REVIEW_COLUMNS = ["sample_id", "population", "gate", "status", "status_reason", "review"]
+
+
+def review_tables(
+    tidy: pd.DataFrame, qc: pd.DataFrame, decisions: pd.DataFrame | None, link: bool
+) -> list[ReportTable]:
+    """The populations to review (flagged, then excluded, then failed: each with its
+    reason and a link to its sample's audit plot), and the reviewer's decisions."""
+    rows = tidy[tidy["status"].isin(list(REVIEW_ORDER))].reindex(columns=REVIEW_COLUMNS)
+    failed = qc[qc["status"] != "ok"]
+    failed_rows = pd.DataFrame(
+        {
+            "sample_id": failed["sample_id"],
+            "population": "(every population)",
+            "status": "failed",
+            "status_reason": failed["status"] + ": " + failed["reason"].fillna(""),
+        }
+    ).reindex(columns=REVIEW_COLUMNS)
+    frames = [f for f in (rows, failed_rows) if not f.empty]
+    shown = pd.concat(frames, ignore_index=True) if frames else rows
+    shown = shown.sort_values("status", key=lambda c: c.map(REVIEW_ORDER), kind="stable")
+    tables = [
+        ReportTable(
+            "Populations to review: flagged, excluded, failed",
+            shown.fillna(""),
+            "populations_to_review.csv",
+            "Each flagged population with its flags (status_reason), then those a reviewer "
+            "excluded and those of samples that could not be analysed. A sample ID links to "
+            "its audit plot. Decide in the review file (config flow.review; README "
+            "'Reviewing flagged gates'): accept, exclude, or correct the gate's cut.",
+            link_column="sample_id" if link else None,
+            link_prefix="plot-",
+        )
+    ]
+    if decisions is not None and not decisions.empty:  # none without a review file
+        tables.append(
+            ReportTable(
+                "Reviewer decisions",
+                decisions.fillna(""),
+                "review_decisions.csv",
+                "One row per decision of the review file (config flow.review): accept (the "
+                "gate's own flags no longer count), exclude (left out of the statistics), "
+                "correct (the sample gated again with the cut given, transformed units); "
+                "applied: the reported populations it bears on.",
+                link_column="sample_id" if link else None,
+                link_prefix="plot-",
+            )
+        )
+    return tables
+
+
 def _gating_sections(
     qc: pd.DataFrame,
     plots: Mapping[str, str | Path],
     which_plots: str,
     cohort_qc: pd.DataFrame | None = None,
+    tidy: pd.DataFrame | None = None,
+    decisions: pd.DataFrame | None = None,
 ) -> list[ReportSection]:
-    """Cohort-QC outliers first, then general statistics (one row per sample), problem
-    samples (those with cohort-QC flags first), and the audit plots."""
+    """The populations to review and the reviewer's decisions first, then cohort-QC
+    outliers, general statistics (one row per sample), problem samples (those with
+    cohort-QC flags first), and the audit plots."""
     failed = qc[qc["status"] != "ok"]
     flagged = qc[_is_flagged(qc)]
     if "cohort_flags" in flagged:  # the cohort QC's samples first, in sheet order
@@ -518,6 +578,8 @@ def _gating_sections(
         outliers, cohort_note = cohort_qc_table(cohort_qc, link=which_plots != "none")
         tables.insert(0, outliers)
         notes = cohort_note + notes
+    if tidy is not None:
+        tables = review_tables(tidy, qc, decisions, link=which_plots != "none") + tables
     return [
         ReportSection("Gating QC", "gating-qc", tables=tables, notes=notes),
         ReportSection("Gating plots", "gating-plots", figures=gallery, paragraphs=[plot_note]),
@@ -578,7 +640,14 @@ def build_report(
         overview,
         *clinical[1:],
         _flow_section(flow, figures, qc),
-        *_gating_sections(qc, plots, which_plots, read_tsv(flow["cohort_qc"])),
+        *_gating_sections(
+            qc,
+            plots,
+            which_plots,
+            read_tsv(flow["cohort_qc"]),
+            read_tsv(flow["flow_populations"]),
+            read_tsv(flow["review_decisions"]) if flow.get("review_decisions") else None,
+        ),
         samples,
         methods_section(config),
     ]

@@ -179,22 +179,30 @@ def aggregate_job(
     populations_out: str | Path,
     sample_qc_out: str | Path,
     cohort_qc_tsv: str | Path | None = None,
+    review: str | Path | None = None,
+    decisions_out: str | Path | None = None,
 ) -> None:
     """The aggregate rule: both tables from the per-sample outputs, each population's
-    status including the cohort QC's flags (`cohort_qc_tsv`, rule flow_cohort_qc)."""
+    status including the cohort QC's flags (`cohort_qc_tsv`, rule flow_cohort_qc) and a
+    reviewer's decisions (`review`, config flow.review; listed in `decisions_out`)."""
     from cytotrial.flow.cohort_qc import population_flags, stacked_gates
     from cytotrial.flow.gating_template import read_gating_template
+    from cytotrial.flow.review import DECISION_COLUMNS, read_review
     from cytotrial.results import write_tsv
 
     samples = pd.DataFrame(sample_records)
     by_sample = {Path(p).name.split(".")[0]: p for p in population_files}
     records = {Path(p).name.split(".")[0]: read_record(p) for p in record_files}
     template = read_gating_template(template_path)
+    # Checked at parse time too; here also an imported template's gate names.
+    gates = {gate.name: gate for gate in template.gates}
+    decisions = read_review(review, list(by_sample), gates) if review else []
     analysed = {s: p for s, p in by_sample.items() if records[s]["status"] == "ok"}
     qc_flags = {s: (r.get("qc") or {}).get("qc_flags", "") for s, r in records.items()}
+    cohort_table = read_tsv(cohort_qc_tsv) if cohort_qc_tsv else None
     cohort_flags = (
-        population_flags(read_tsv(cohort_qc_tsv), stacked_gates(list(by_sample.values()), records))
-        if cohort_qc_tsv
+        population_flags(cohort_table, stacked_gates(list(by_sample.values()), records))
+        if cohort_table is not None
         else {}
     )
     tidy = tidy_populations(
@@ -205,10 +213,59 @@ def aggregate_job(
         qc_flags,
         cohort_flags,
     )
+    tidy, decided = reviewed(tidy, decisions, template, records, cohort_table)
     write_tsv(tidy, populations_out)
-    gates = [gate.name for gate in template.gates]
-    qc = sample_qc_table(samples, records, by_sample, gates, template.populations, cohort_flags)
-    write_tsv(qc, sample_qc_out)
+    gate_names = [gate.name for gate in template.gates]
+    qc = sample_qc_table(
+        samples, records, by_sample, gate_names, template.populations, cohort_flags
+    )
+    write_tsv(with_reviewed_statuses(qc, tidy, template.populations), sample_qc_out)
+    if decisions_out is not None:
+        write_tsv(decided if decisions else pd.DataFrame(columns=DECISION_COLUMNS), decisions_out)
+
+
+def reviewed(
+    tidy: pd.DataFrame,
+    decisions: list,
+    template,
+    records: Mapping[str, dict],
+    cohort_table: pd.DataFrame | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """populations.tsv with the reviewer's decisions applied (review.apply_decisions), and
+    the decisions table. Each gate's own flags: its record's and the cohort QC's."""
+    from cytotrial.flow.cohort_qc import own_flags
+    from cytotrial.flow.review import apply_decisions, decisions_table, sharing_gates
+
+    own: dict[tuple[str, str], list[str]] = {}
+    for sample, record in records.items():
+        for gate, applied in (record.get("gates") or {}).items():
+            own[sample, gate] = list(applied.get("flags") or [])
+    if cohort_table is not None:
+        for key, flags in own_flags(cohort_table).items():
+            own.setdefault(key, []).extend(flags)
+    parents = {gate.name: gate.parent for gate in template.gates}
+    shared = sharing_gates(decisions, records)
+    tidy, hits = apply_decisions(tidy, decisions, parents, own, shared)
+    analysed = [s for s, r in records.items() if r["status"] == "ok"]
+    return tidy, decisions_table(decisions, hits, analysed)
+
+
+def with_reviewed_statuses(
+    qc: pd.DataFrame, tidy: pd.DataFrame, populations: Mapping[str, str]
+) -> pd.DataFrame:
+    """sample_qc.tsv's status_<population> as populations.tsv has them after review."""
+    status = {
+        (str(s), p): v
+        for s, p, v in zip(tidy["sample_id"], tidy["population"], tidy["status"], strict=True)
+    }
+    qc = qc.copy()
+    for population in populations:
+        column = f"status_{population}"
+        qc[column] = [
+            status.get((str(s), population), old)
+            for s, old in zip(qc["sample_id"], qc[column], strict=True)
+        ]
+    return qc
 
 
 def no_flow_results(qc: pd.DataFrame) -> str | None:

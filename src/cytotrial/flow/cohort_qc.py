@@ -74,8 +74,9 @@ def default_settings() -> dict[str, float]:
 
 
 def cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFrame:
-    """One row per sample x gate x marker of every data-driven cut in the analysed
-    samples' records (`records`: sample ID -> record), with its negative-peak SD."""
+    """One row per sample x gate x marker of every data-driven cut (not a reviewer's
+    correction) in the analysed samples' records (`records`: sample ID -> record), with
+    its negative-peak SD."""
     rows = []
     for sample_id in samples["sample_id"]:
         record = records[sample_id]
@@ -84,6 +85,8 @@ def cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFra
         for gate, applied in (record.get("gates") or {}).items():
             for cut in applied.get("cuts") or []:
                 if cut.get("cut") is None:  # an open side: nothing was computed
+                    continue
+                if cut.get("method") == "corrected":  # a reviewer's cut, not the data's
                     continue
                 rows.append(
                     {
@@ -312,12 +315,18 @@ def flag_text(row: Mapping) -> str:
     )
 
 
-def population_flags(qc: pd.DataFrame, gates: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """';'-joined cohort-QC flags per (sample, gate): the gate's own and its ancestors'
-    (`gates`: the per-sample tables stacked, for each gate's parent)."""
+def own_flags(qc: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
+    """Each (sample, gate)'s own cohort-QC flags, as population statuses name them."""
     own: dict[tuple[str, str], list[str]] = {}
     for row in qc[qc["flag"].isin([OUTLIER, JUMP])].to_dict("records"):
         own.setdefault((str(row["sample_id"]), row["gate"]), []).append(flag_text(row))
+    return own
+
+
+def population_flags(qc: pd.DataFrame, gates: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """';'-joined cohort-QC flags per (sample, gate): the gate's own and its ancestors'
+    (`gates`: the per-sample tables stacked, for each gate's parent)."""
+    own = own_flags(qc)
     parent_of = {
         (str(s), g): p
         for s, g, p in zip(gates["sample_id"], gates["gate"], gates["parent"], strict=True)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.flow.population_status import (
+    EXCLUDED,
     FAILED,
     FLAGGED,
     included_statuses,
@@ -48,6 +49,7 @@ COLUMNS = [
     "populations_used",
     "left_out_flagged",
     "left_out_failed",
+    "left_out_excluded",
     "pairs_left_out",
     "left_out",
 ]
@@ -190,6 +192,7 @@ def _left_out_columns(
     return {
         "left_out_flagged": int((here["status"] == FLAGGED).sum()),
         "left_out_failed": int((here["status"] == FAILED).sum()),
+        "left_out_excluded": int((here["status"] == EXCLUDED).sum()),
         "pairs_left_out": possible - n_pairs,
         "left_out": listed,
     }

@@ -132,13 +132,13 @@ def paired_plot(
 
 
 def _left_out_of_test(match: pd.DataFrame) -> str:
-    """'2 flagged, 1 failed' (or 'none') from a test row's left_out_* counts."""
+    """'2 flagged, 1 failed, 1 excluded' (or 'none') from a test row's left_out_* counts."""
     if match.empty:
         return "none"
     row = match.iloc[0]
     counts = [
         f"{int(row[f'left_out_{status}'])} {status}"
-        for status in ("flagged", "failed")
+        for status in ("flagged", "failed", "excluded")
         if pd.notna(row.get(f"left_out_{status}")) and int(row[f"left_out_{status}"])
     ]
     return ", ".join(counts) or "none"

@@ -46,6 +46,7 @@ from cytotrial.flow.density import (
 from cytotrial.flow.gate_kinds import KINDS as NEW_KINDS
 from cytotrial.flow.gate_kinds.boolean import BooleanGate, contains
 from cytotrial.flow.gate_kinds.resolve import resolve_kind
+from cytotrial.flow.gate_kinds.tail import MOVED_SHARE, shoulder_uncertain_events
 from cytotrial.flow.gates import EllipseGate, Gate, PolygonGate, RectangleGate
 from cytotrial.flow.gating_template import GateSpec, GatingTemplate, ThresholdSpec
 from cytotrial.flow.mixture import fit_mixture
@@ -91,6 +92,7 @@ def gate_events(
     timings: dict[str, float] | None = None,
     pooled: Mapping[str, Mapping[str, dict]] | None = None,
     controls: Mapping[str, Mapping[str, dict]] | None = None,
+    corrected: Mapping[str, Mapping[str, float]] | None = None,
 ) -> dict[str, AppliedGate]:
     """Resolve and apply every gate of `template`, parents first.
 
@@ -98,7 +100,9 @@ def gate_events(
     (cytotrial.flow.pooling, `cut_as_dict`); those gates apply it instead of placing
     their own. `controls` (issue 16): control gate -> marker -> the negative level
     (mode, sd, valley, source) its batch control file shows (cytotrial.flow.controls),
-    for `negative_control`.
+    for `negative_control`. `corrected` (issue 16, a reviewer's correction,
+    cytotrial.flow.review): gate -> marker -> the cut to apply (transformed units) instead
+    of placing one; siblings sharing that cut (same parent and marker) share it.
 
     `display_ranges`: marker -> the transformed values of 0 and of the channel's top
     ($PnR), the weakest evidence for a lone peak's side when nothing else gives one.
@@ -116,17 +120,20 @@ def gate_events(
         "display_ranges": display_ranges or {},
         "pooled": pooled or {},
         "controls": controls or {},
+        "corrected": corrected or {},
     }
+    _seed_corrections(template, mixtures)
     applied: dict[str, AppliedGate] = {}
     for spec in template.gates:
         clock = time.perf_counter()
         parent = masks[spec.parent]
         shape, flags = resolve(spec, data, parent, mixtures)
-        if spec.pool and spec.name not in mixtures["pooled"]:  # never silently its own
+        own_cut = spec.name in mixtures["pooled"] or spec.name in mixtures["corrected"]
+        if spec.pool and not own_cut:  # never silently its own
             flags = [*flags, f"cut_not_pooled({spec.pool}: the sample's own cut)"]
         flags = [*flags, *_missing_controls(spec, mixtures["controls"])]
         if spec.kind == "boolean":
-            flags = [*flags, *_operand_flags(applied, spec)]
+            flags = [*flags, *_operand_flags(applied, spec, data, mixtures)]
         mask = member(shape, data, masks, parent)  # a boolean gate reads earlier masks
         masks[spec.name] = mask
         cuts = tuple(mixtures.pop(("cuts", spec.name), ()))
@@ -134,6 +141,22 @@ def gate_events(
         if timings is not None:
             timings[spec.name] = time.perf_counter() - clock
     return applied
+
+
+def _seed_corrections(template: GatingTemplate, cache: dict) -> None:
+    """A corrected cut on a parent's marker is the cut every gate on that parent and
+    marker shares (as siblings share a placed cut), whichever of them comes first: the
+    cuts placed on the whole parent (a threshold's, a quadrant's x)."""
+    for spec in template.gates:
+        fixed = cache["corrected"].get(spec.name, {})
+        if spec.kind in ("threshold", "quadrant"):
+            axis = spec.params["threshold" if spec.kind == "threshold" else "x"]
+            if axis.marker in fixed:
+                cache["corrected", (spec.parent,), axis.marker] = _corrected_cut(fixed[axis.marker])
+
+
+def _corrected_cut(value: float) -> _Cut:
+    return _Cut(float(value), record={"method": "corrected"})
 
 
 def _axes(spec: GateSpec) -> list[ThresholdSpec]:
@@ -153,15 +176,60 @@ def _missing_controls(spec: GateSpec, controls: Mapping) -> list[str]:
     ]
 
 
-def _operand_flags(applied: dict[str, AppliedGate], spec: GateSpec) -> list[str]:
+def _operand_flags(
+    applied: dict[str, AppliedGate],
+    spec: GateSpec,
+    data: Mapping[str, np.ndarray] | None = None,
+    cache: dict | None = None,
+) -> list[str]:
     """A boolean gate is only as sound as its operands: their flags (and their ancestors')
     that its own parent's lineage does not already carry (issue 15 item 3: flags carry
-    to every population built from a flagged gate)."""
+    to every population built from a flagged gate). One exception, measured per sample:
+    the complement (NOT, same parent) of a tail gate cut at a shoulder does not carry
+    tail_at_shoulder when the events whose side of that cut is uncertain are at most
+    MOVED_SHARE of the complement (the share a resampled threshold cut may move before it
+    is flagged): the doubt is the positives' size, and it cannot move the complement by
+    more than that share."""
     inherited = set(lineage_flags(applied, spec.parent))
     flags: list[str] = []
     for name, _negated in spec.params["refs"]:
-        flags += [f for f in lineage_flags(applied, name) if f not in inherited and f not in flags]
+        carried = lineage_flags(applied, name)
+        if spec.params["op"] == "not" and data is not None and cache is not None:
+            carried = [
+                f for f in carried if not _immaterial_shoulder(applied, spec, name, f, data, cache)
+            ]
+        flags += [f for f in carried if f not in inherited and f not in flags]
     return flags
+
+
+def _immaterial_shoulder(
+    applied: dict[str, AppliedGate],
+    spec: GateSpec,
+    name: str,
+    flag: str,
+    data: Mapping[str, np.ndarray],
+    cache: dict,
+) -> bool:
+    """Whether `flag`, the tail gate `name`'s own tail_at_shoulder, leaves NOT `name`
+    (gate `spec`, same parent) sound: see _operand_flags."""
+    tail = applied[name]
+    p = tail.spec.params
+    if (
+        not flag.startswith("tail_at_shoulder(")
+        or flag not in tail.flags
+        or tail.spec.kind != "tail"
+        or tail.spec.parent != spec.parent
+        or p.get("control") is not None
+    ):
+        return False
+    parent = cache["masks"][spec.parent]
+    values, count = _sample_values(cache, (spec.parent,), parent, p["marker"], data[p["marker"]])
+    above = p["side"] == "above"
+    cut = tail.shape.minimum[0] if above else tail.shape.maximum[0]
+    if cut is None:
+        return False
+    uncertain = shoulder_uncertain_events(values, count, p["side"], float(cut))
+    return uncertain <= MOVED_SHARE * (count - tail.events)
 
 
 def lineage_flags(applied: dict[str, AppliedGate], name: str) -> list[str]:
@@ -266,6 +334,12 @@ def resolve(
     """
     p = spec.params
     cache = mixtures
+    fixed = cache.get("corrected", {}).get(spec.name, {})
+    if spec.kind == "tail" and p["marker"] in fixed:  # a reviewer's cut (issue 16)
+        cut = float(fixed[p["marker"]])
+        record = {"marker": p["marker"], "side": p["side"], "cut": cut, "method": "corrected"}
+        cache.setdefault(("cuts", spec.name), []).append(record)
+        return _one_sided((p["marker"],), (p["side"],), (cut,)), []
     # issue 15: the new gate kinds (cytotrial.flow.gate_kinds), singlets on height x width
     if spec.kind in NEW_KINDS or (spec.kind == "singlets" and p.get("width")):
 
@@ -312,7 +386,13 @@ def _gate_cut(
     """The cut one gate applies on `spec.marker` and its flags; the cut (and its
     confidence) is recorded for the gate's record and for `cut_from`."""
     pooled = cache.get("pooled", {}).get(gate, {}).get(spec.marker)
-    if pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
+    own = cache.get("corrected", {}).get(gate, {}).get(spec.marker)
+    if own is not None:  # a reviewer's cut (issue 16, review.py): later siblings share it
+        cut = _corrected_cut(own)
+        cache["corrected", key, spec.marker] = cut
+    elif ("corrected", key, spec.marker) in cache:  # a sibling's corrected cut
+        cut = cache["corrected", key, spec.marker]
+    elif pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
         cut = cut_from_dict(pooled)
         cache.setdefault(("cut", key, spec.marker), cut)
     elif spec.cut_from is not None:

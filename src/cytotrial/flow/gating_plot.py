@@ -75,6 +75,13 @@ def plot_header(result: SampleResult) -> str:
     return header
 
 
+def corrected_note(cuts) -> str:
+    """'  (corrected: CD3 0.6)' for a gate with a reviewer's cut (config flow.review), so
+    the audit plot says the line is not the engine's; '' otherwise."""
+    fixed = [f"{c['marker']} {c['cut']:g}" for c in cuts if c.get("method") == "corrected"]
+    return f"  (corrected: {', '.join(fixed)})" if fixed else ""
+
+
 def _gate_panels(result: SampleResult, template: GatingTemplate, font):
     from PIL import Image, ImageDraw
 
@@ -96,7 +103,7 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font):
             index = index[:: math.ceil(len(index) / MAX_POINTS)]
         parent_n = int(parent.sum())
         share = 100 * gate.events / parent_n if parent_n else 0.0
-        draw.text((x0, y0 + 2), spec.name, "black", font)
+        draw.text((x0, y0 + 2), spec.name + corrected_note(gate.cuts), "black", font)
         draw.text((x0, y0 + 15), f"{gate.events:,} = {share:.1f}% of {spec.parent}", "black", small)
         dims = spec.markers
         if not dims:  # an imported boolean gate: nothing to draw on

@@ -1,4 +1,4 @@
-"""Each population's status for the statistics: ok, flagged or failed.
+"""Each population's status for the statistics: ok, flagged, failed or excluded.
 
 One definition, used by every table, test and figure:
 
@@ -13,6 +13,12 @@ One definition, used by every table, test and figure:
   the values. Or the cohort QC flags the population's gate or a gate above it
   (cohort_qc.py: a cut or frequency far from its batch or cohort, a timepoint jump).
 - ok: otherwise.
+- excluded: a reviewer excluded the population's gate or a gate above it (config
+  flow.review; cytotrial.flow.review). Its own status, not `failed`: the value exists and
+  stays in the table for the record, and it was a person's decision, not a failed
+  analysis; the statistics leave it out whatever include_flagged says. A reviewer's
+  accept or correction turns a flagged population ok (its status_reason then says who
+  decided, when and why).
 
 The statistics use ok populations and, when the config says so
 (flow.statistics.include_flagged), flagged ones too; a failed population has no value.
@@ -26,8 +32,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd
 
-OK, FLAGGED, FAILED = "ok", "flagged", "failed"
-STATUSES = (OK, FLAGGED, FAILED)
+OK, FLAGGED, FAILED, EXCLUDED = "ok", "flagged", "failed", "excluded"
+STATUSES = (OK, FLAGGED, FAILED, EXCLUDED)
 # Sample flags that say nothing about the values: the per-sample Gating-ML export
 # could not be written (the gates themselves were applied as usual).
 NOT_BEARING = ("gatingml_not_exported",)
@@ -88,8 +94,8 @@ def used_label(include_flagged: bool) -> str:
 
 
 def left_out_summary(left_out: pd.DataFrame) -> str:
-    """'2 flagged, 1 failed' (or 'none') for rows with a `status` column."""
+    """'2 flagged, 1 failed, 1 excluded' (or 'none') for rows with a `status` column."""
     if left_out.empty:
         return "none"
     counts = left_out["status"].value_counts()
-    return ", ".join(f"{counts[s]} {s}" for s in (FLAGGED, FAILED) if s in counts)
+    return ", ".join(f"{counts[s]} {s}" for s in (FLAGGED, FAILED, EXCLUDED) if s in counts)

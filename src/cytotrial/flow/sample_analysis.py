@@ -116,12 +116,14 @@ def analyse_sample(
     exact_logicle: bool = False,
     pooled: Mapping[str, Mapping[str, dict]] | None = None,
     controls: Mapping[str, Mapping[str, dict]] | None = None,
+    corrected: Mapping[str, Mapping[str, float]] | None = None,
 ) -> SampleResult:
     """Analyse one FCS file; failures become a result with a reason.
 
     `pooled`: the cuts of the sample's group for its pooled gates (issue 16; see
     cytotrial.flow.pooling), applied instead of the sample's own. `controls`: the negative
-    levels of the sample's batch controls (cytotrial.flow.controls).
+    levels of the sample's batch controls (cytotrial.flow.controls). `corrected`: a
+    reviewer's cuts for this sample (gate -> marker -> cut; cytotrial.flow.review).
     """
     result = SampleResult(sample_id, "failed")
     try:
@@ -136,7 +138,7 @@ def analyse_sample(
                 prepared = prepare_events(result, fcs, panel, template, qc_settings, exact_logicle)
             if identity(os.fstat(fcs.handle.fileno())) != before:
                 raise InputError(CHANGED_WHILE_READ)
-        _gate_and_measure(result, prepared, template, keep_plot_data, pooled, controls)
+        _gate_and_measure(result, prepared, template, keep_plot_data, pooled, controls, corrected)
     except InputError as exc:  # bad input: the message already says what is wrong
         result.status = result.status if result.status == "panel_mismatch" else "failed"
         result.reason = result.reason or path_free_reason(exc)
@@ -358,13 +360,19 @@ def _gate_and_measure(
     keep_plot_data: bool,
     pooled: Mapping[str, Mapping[str, dict]] | None = None,
     controls: Mapping[str, Mapping[str, dict]] | None = None,
+    corrected: Mapping[str, Mapping[str, float]] | None = None,
 ) -> None:
     clock = time.perf_counter()
     if template.strategy is not None:
         applied = _gate_static(prepared.data, template)
     else:
         applied = gate_events(
-            prepared.data, template, prepared.display_ranges, pooled=pooled, controls=controls
+            prepared.data,
+            template,
+            prepared.display_ranges,
+            pooled=pooled,
+            controls=controls,
+            corrected=corrected,
         )
     result.timings_s["gate"] = time.perf_counter() - clock
 

@@ -33,13 +33,15 @@ def run_sample_job(
     planned_sha256: str = "",
     pooled: dict[str, dict[str, dict]] | None = None,
     controls_file: str | Path | None = None,
+    corrected: dict[str, dict[str, float]] | None = None,
 ) -> str:
     """Analyse one sample; a failed sample still writes all outputs (its failure record).
 
     `planned_sha256`: the file's SHA-256 when the run was planned (the job's param);
     the record holds the SHA-256 of the bytes read, whatever it is. `pooled`: the
     applied cuts of the sample's group (issue 16, cytotrial.flow.pooling), if any;
-    `controls_file`: its batch controls' negative levels (cytotrial.flow.controls), if any.
+    `controls_file`: its batch controls' negative levels (cytotrial.flow.controls), if any;
+    `corrected`: a reviewer's cuts for this sample (cytotrial.flow.review), if any.
     """
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
@@ -48,7 +50,14 @@ def run_sample_job(
     if controls_file is not None:
         controls = json.loads(Path(controls_file).read_text(encoding="utf-8"))["levels"]
     result = analyse_sample(
-        sample_id, fcs_path, panel, template, settings, pooled=pooled, controls=controls
+        sample_id,
+        fcs_path,
+        panel,
+        template,
+        settings,
+        pooled=pooled,
+        controls=controls,
+        corrected=corrected,
     )
     if planned_sha256 and result.file_sha256 and result.file_sha256 != planned_sha256:
         # Snakemake recorded the planned value: the next run sees the change and reruns.

@@ -104,9 +104,7 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
         if count * (1 - q) < 20:
             flags.append(f"few_control_events({name}: {count} x (1 - {q}) < 20)")
         return cut, flags
-    low, q25, q75, high = percentiles(values, [0.01, 25, 75, 99.99])
-    margin = 0.1 * (high - low) + 1e-6
-    dens = density(values, low - margin, high + margin, n_events=count, quartiles=(q25, q75))
+    dens = _tail_density(values, count)
     v, centres = dens.values, dens.centers
     significant = set(peaks(dens))
     peak = negative_peak(dens)
@@ -155,6 +153,51 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     if abs(cut - centre) < 2 * spread:
         flags.append(f"tail_close_to_peak({name}: cut within 2 SD of the negative peak)")
     return cut, flags
+
+
+def _tail_density(values: np.ndarray, count: int) -> Density:
+    low, q25, q75, high = percentiles(values, [0.01, 25, 75, 99.99])
+    margin = 0.1 * (high - low) + 1e-6
+    return density(values, low - margin, high + margin, n_events=count, quartiles=(q25, q75))
+
+
+def shoulder_uncertain_events(values: np.ndarray, count: int, side: str, cut: float) -> float:
+    """How many of `count` events may lie on the wrong side of a tail cut placed at a
+    shoulder (no valley: the negatives' flank and the positives overlap there).
+
+    The negative peak is modelled as a Gaussian at its mode with the narrower half-height
+    SD (the side a neighbour does not widen); the estimate is the model's events beyond
+    the cut (negatives taken as positive) plus the density's excess over the model
+    between the peak and the cut (positives left with the negatives). A skewed negative
+    peak only adds excess, so the estimate errs high. `values` may subsample `count`.
+    """
+    values = values[np.isfinite(values)]
+    if len(values) < MIN_EVENTS or not np.isfinite(cut):
+        return float(count)  # nothing to model: all events are in doubt
+    dens = _tail_density(values, count)
+    v, centres = dens.values, dens.centers
+    peak = negative_peak(dens)
+    spread = min(_half_width(v, peak, -1), _half_width(v, peak, 1)) * dens.step / 1.1774
+    model = v[peak] * np.exp(-0.5 * ((centres - centres[peak]) / spread) ** 2)
+    above = side == "above"
+    beyond = centres >= cut if above else centres < cut
+    inside = (centres > centres[peak]) & ~beyond if above else (centres < centres[peak]) & ~beyond
+    share = (model[beyond].sum() + np.clip(v - model, 0.0, None)[inside].sum()) / v.sum()
+    return float(share * count)
+
+
+def _half_width(v: np.ndarray, peak: int, direction: int) -> float:
+    """Grid steps from `peak` to where `v` falls to half its height, interpolated between
+    grid points (half_width_sd's whole steps overstate a narrow peak's SD by up to a
+    step, which on its flank, 2-3 SDs out, outweighs a small shoulder)."""
+    half = v[peak] / 2
+    k = peak
+    while 0 <= k + direction < len(v) and v[k + direction] >= half:
+        k += direction
+    if not 0 <= k + direction < len(v):
+        return float(abs(k - peak)) or 1.0
+    fall = (v[k] - half) / (v[k] - v[k + direction])
+    return max(abs(k - peak) + float(fall), 0.5)
 
 
 def unstable_tail(

@@ -84,14 +84,16 @@ def test_empty_group_and_group_without_events_are_notes_not_errors():
     assert list(at.months) == [6, 12, 24] and not at.estimable.any()  # after the last time
 
 
+# three response groups with events in each (NE has no patients)
+THREE_GROUPS = {
+    ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
+    "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
+    "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
+}
+
+
 def test_pairwise_logrank_p_values_adjusted_per_endpoint():
-    frame = cohort(
-        {
-            ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
-            "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
-            "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
-        }
-    )
+    frame = cohort(THREE_GROUPS)
     tests = survival_tables(frame, SETTINGS).logrank
     pfs = tests[tests.endpoint == "PFS-B"].set_index("comparison")
     assert math.isnan(pfs.loc["overall", "p_holm"]) and pfs.loc["overall", "p_bh_text"] == ""
@@ -162,13 +164,7 @@ def test_no_patients_at_all_gives_notes():
 def test_forest_plot_has_a_row_per_comparison_and_says_why_one_is_missing():
     from cytotrial.clinical.figures.forest import forest_figure
 
-    frame = cohort(
-        {
-            ">=PR": [(9.0, 1), (12.0, 1), (15.0, 0), (20.0, 1), (24.0, 0)],
-            "SD/MR": [(4.0, 1), (6.0, 1), (7.0, 1), (11.0, 0)],
-            "PD": [(1.0, 1), (2.0, 1), (2.5, 1), (3.0, 1)],
-        }
-    )
+    frame = cohort(THREE_GROUPS)
     hrs = survival_tables(frame, SETTINGS).hazard_ratios
     fig = forest_figure(hrs)
     ax = fig.axes[0]

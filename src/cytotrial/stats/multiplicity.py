@@ -18,34 +18,28 @@ import numpy as np
 __all__ = ["benjamini_hochberg", "holm"]
 
 
-def _valid(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray]:
+def _ordered(p_values: Iterable[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(output filled with NaN, the valid P values' positions sorted by P, all P values)."""
     p = np.asarray(list(p_values), dtype=float)
     if np.any((p < 0) | (p > 1)):
         raise ValueError(f"P values must lie in [0, 1]: {p.tolist()}")
-    return p, np.flatnonzero(~np.isnan(p))
+    valid = np.flatnonzero(~np.isnan(p))
+    return np.full(p.shape, np.nan), valid[np.argsort(p[valid], kind="stable")], p
 
 
 def holm(p_values: Iterable[float]) -> np.ndarray:
     """Holm-adjusted P values, in the input's order (R: ``p.adjust(p, "holm")``)."""
-    p, valid = _valid(p_values)
-    out = np.full(p.shape, np.nan)
-    m = valid.size
-    if m == 0:
-        return out
-    order = valid[np.argsort(p[valid], kind="stable")]
+    out, order, p = _ordered(p_values)
+    m = order.size
     scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    out[order] = np.maximum.accumulate(scaled)
+    out[order] = np.maximum.accumulate(scaled) if m else scaled
     return out
 
 
 def benjamini_hochberg(p_values: Iterable[float]) -> np.ndarray:
     """Benjamini-Hochberg adjusted P values, in the input's order (R: ``p.adjust(p, "BH")``)."""
-    p, valid = _valid(p_values)
-    out = np.full(p.shape, np.nan)
-    m = valid.size
-    if m == 0:
-        return out
-    order = valid[np.argsort(p[valid], kind="stable")]
+    out, order, p = _ordered(p_values)
+    m = order.size
     scaled = np.minimum(1.0, m / np.arange(1, m + 1) * p[order])
-    out[order] = np.minimum.accumulate(scaled[::-1])[::-1]
+    out[order] = np.minimum.accumulate(scaled[::-1])[::-1] if m else scaled
     return out

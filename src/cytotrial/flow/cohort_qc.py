@@ -15,6 +15,13 @@ Hoaglin's modified z; guide gating-methods.md §5.5), flagged when |z| > `z_limi
   floor = the binomial SD of a % of parent at the group's median with this sample's parent
   count, 100 * sqrt(p (1 - p) / n): the spread counting alone would give.
 
+An instrument change between batches (a detector voltage step) moves every cut of a batch
+together, and data-driven gates follow it: so a cut's cohort z is taken of the cut less its
+batch's median (plus the median of the batch medians) when the batch has at least
+`min_group_size` cuts, and each such batch's median cut is compared once with the other
+batches' (`batch_shifts`: rows with group "batches", flag batch_shift, no sample; they flag
+no population, the reviewer looks at the batch).
+
 A group smaller than `min_group_size` is not assessed (the row says so). Timepoint jumps:
 between consecutive timepoints of one patient in one part (tables.TIMEPOINTS order), a
 frequency changing more than `jump_fold`-fold *and* by more than `jump_points` percentage
@@ -38,6 +45,9 @@ from cytotrial.tables import TIMEPOINTS
 
 MAD_SCALE = 1.4826  # MAD of a normal sample x this = its SD
 OUTLIER, OK, NOT_ASSESSED, JUMP = "outlier", "ok", "not_assessed", "jump"
+BATCH_SHIFT = "batch_shift"  # a batch's median cut far from the other batches' (a batch row)
+FLAGS = (OUTLIER, JUMP, BATCH_SHIFT)  # what a reviewer must look at
+MIN_BATCHES = 3  # batch medians needed for a centre that a shifted batch cannot pull
 QC_COLUMNS = [
     "sample_id",
     "patient_id",
@@ -178,13 +188,16 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
         residual = scored - scored.groupby([_group_ids(values, "cohort"), *node]).transform(
             "median"
         )
-        reference = _mad_scale(residual, node)
     else:
-        residual, reference = scored, _mad_scale(scored, node)
+        residual = batch_adjusted(values, scored, settings)
+    reference = _mad_scale(residual, node)
+    # Which comparison takes the residual: a frequency's batch z (therapy removed), a cut's
+    # cohort z (its batch's instrument shift removed; batch_shifts reports that shift once).
+    residual_group = "batch" if kind == "frequency" else "cohort"
     out = []
     for group in GROUPS[kind]:
         ids = _group_ids(values, group)
-        x_all = residual if kind == "frequency" and group == "batch" else scored
+        x_all = residual if group == residual_group else scored
         floor_of_group = reference if (group, kind) != ("cohort", "cut") else reference * 0
         for group_id, rows in values.groupby([ids, *node], sort=False, dropna=False):
             rows = rows.assign(group=group, group_id=group_id[0], group_n=len(rows))
@@ -211,9 +224,88 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
             rows["flag"] = np.where(
                 np.isnan(z), NOT_ASSESSED, np.where(np.abs(z) > settings["z_limit"], OUTLIER, OK)
             )
-            rows["note"] = np.where(np.isnan(z), "no spread in the group and no floor", "")
+            note = ""
+            if group == residual_group and kind == "cut" and (x != scored.loc[rows.index]).any():
+                note = "z of the cut less its batch's shift (batch rows: group batches)"
+            rows["note"] = np.where(np.isnan(z), "no spread in the group and no floor", note)
             out.append(rows)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=QC_COLUMNS)
+
+
+def _assessable_batches(values: pd.DataFrame, settings: Mapping) -> pd.Series:
+    """Per row: whether its batch has at least `min_group_size` values of its gate and
+    marker (a batch median of fewer is too unstable to take as the batch's level)."""
+    batch = values["batch"].fillna("").astype(str)
+    size = batch.groupby([batch, values["gate"], values["marker"]]).transform("size")
+    return (batch != "") & (size >= settings["min_group_size"])
+
+
+def batch_adjusted(values: pd.DataFrame, scored: pd.Series, settings: Mapping) -> pd.Series:
+    """Each cut less its batch's median plus the median of the batch medians (its gate and
+    marker), for batches of at least `min_group_size` cuts; other cuts as they are.
+
+    An instrument change between batches (a detector voltage step) moves every cut of the
+    batch together; data-driven gates follow it. Compared with the raw cohort, every
+    sample of such a batch would be an outlier although each was gated right; the batch is
+    reported once instead (batch_shifts), and a sample is an outlier in the cohort only
+    for what sets it apart from its own batch. A batch below `min_group_size` cannot give
+    a stable level, so its cuts are compared as they are."""
+    node = [values["gate"], values["marker"]]
+    assessable = _assessable_batches(values, settings)
+    batch = values["batch"].fillna("").astype(str)
+    medians = scored.groupby([batch, *node]).transform("median")
+    keys = values[["gate", "marker"]].assign(batch=batch, median=medians)[assessable]
+    centre = keys.drop_duplicates(["batch", "gate", "marker"]).groupby(["gate", "marker"])[
+        "median"
+    ].median()
+    centre_of_row = pd.Series(
+        [centre.get((g, m), np.nan) for g, m in zip(values["gate"], values["marker"], strict=True)],
+        index=values.index,
+    )
+    return scored.where(~assessable, scored - medians + centre_of_row)
+
+
+def batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+    """One row per batch of at least `min_group_size` cuts and per gate x marker: the
+    batch's median cut against the median of all such batches' medians, scale = 1.4826 MAD
+    of the batch medians, at least `cut_floor_sd_neg` x the marker's median sigma_neg;
+    |z| > `z_limit` is a batch_shift (an instrument change the gates may or may not have
+    followed: the reviewer looks at the batch's plots). Fewer than MIN_BATCHES such
+    batches: not assessed. The rows carry no sample_id and flag no population."""
+    cuts = cuts[_assessable_batches(cuts, settings)]
+    out = []
+    for (gate, marker), rows in cuts.groupby(["gate", "marker"], sort=False):
+        per_batch = rows.groupby("batch")["value"].agg(["median", "size"])
+        medians = per_batch["median"].to_numpy(float)
+        centre = float(np.median(medians))
+        sd_neg = pd.to_numeric(rows["sd_neg"], errors="coerce").dropna()
+        floor = settings["cut_floor_sd_neg"] * (float(sd_neg.median()) if len(sd_neg) else 0.0)
+        scale = max(MAD_SCALE * float(np.median(np.abs(medians - centre))), floor)
+        for batch, (median, size) in per_batch.iterrows():
+            row = {
+                "sample_id": None,  # a batch row: no sample (empty in the TSV)
+                "batch": batch,
+                "kind": "cut",
+                "gate": gate,
+                "marker": marker,
+                "group": "batches",
+                "group_id": f"{len(per_batch)} batches of >= {settings['min_group_size']} samples",
+                "group_n": len(per_batch),
+                "value": median,
+                "group_median": centre,
+                "group_min": medians.min(),
+                "group_max": medians.max(),
+                "scale": scale,
+                "note": f"median cut of the batch's {int(size)} samples",
+            }
+            if len(per_batch) < MIN_BATCHES or scale <= 0:
+                why = f"{len(per_batch)} < {MIN_BATCHES} batches" if scale > 0 else "no spread"
+                out.append(row | {"z": np.nan, "flag": NOT_ASSESSED, "note": why})
+                continue
+            z = (median - centre) / scale
+            flag = BATCH_SHIFT if abs(z) > settings["z_limit"] else OK
+            out.append(row | {"z": z, "flag": flag})
+    return pd.DataFrame(out, columns=QC_COLUMNS)
 
 
 def timepoint_jumps(frequencies: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
@@ -283,12 +375,13 @@ def cohort_qc_table(
     frequencies = sheet.merge(frequency_values(gates), on="sample_id")
     frequencies = frequencies.assign(kind="frequency", marker="")
     parts = [robust_z(v, settings) for v in (cuts, frequencies) if not v.empty]
+    parts.append(batch_shifts(cuts, settings))
     parts.append(timepoint_jumps(frequencies, settings))
     parts = [p for p in parts if not p.empty]
     if not parts:  # no analysed sample: the header only
         return pd.DataFrame(columns=QC_COLUMNS)
     table = pd.concat(parts, ignore_index=True).reindex(columns=QC_COLUMNS)
-    flagged = table["flag"].isin([OUTLIER, JUMP])
+    flagged = table["flag"].isin(FLAGS)
     # Flags first, so the table opens on what a reviewer must look at.
     table = table.assign(_flagged=~flagged).sort_values(
         ["_flagged", "sample_id", "kind", "gate", "marker", "group"], kind="stable"

@@ -255,9 +255,11 @@ def batch_adjusted(values: pd.DataFrame, scored: pd.Series, settings: Mapping) -
     batch = values["batch"].fillna("").astype(str)
     medians = scored.groupby([batch, *node]).transform("median")
     keys = values[["gate", "marker"]].assign(batch=batch, median=medians)[assessable]
-    centre = keys.drop_duplicates(["batch", "gate", "marker"]).groupby(["gate", "marker"])[
-        "median"
-    ].median()
+    centre = (
+        keys.drop_duplicates(["batch", "gate", "marker"])
+        .groupby(["gate", "marker"])["median"]
+        .median()
+    )
     centre_of_row = pd.Series(
         [centre.get((g, m), np.nan) for g, m in zip(values["gate"], values["marker"], strict=True)],
         index=values.index,

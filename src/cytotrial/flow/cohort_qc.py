@@ -16,11 +16,11 @@ Hoaglin's modified z; guide gating-methods.md §5.5), flagged when |z| > `z_limi
   count, 100 * sqrt(p (1 - p) / n): the spread counting alone would give.
 
 An instrument change between batches (a detector voltage step) moves every cut of a batch
-together, and data-driven gates follow it: so a cut's cohort z is taken of the cut less its
-batch's median (plus the median of the batch medians) when the batch has at least
-`min_group_size` cuts, and each such batch's median cut is compared once with the other
-batches' (`batch_shifts`: rows with group "batches", flag batch_shift, no sample; they flag
-no population, the reviewer looks at the batch).
+together, and data-driven gates follow it: so each batch of at least `min_group_size` cuts
+has its median cut compared once with the other batches' (`batch_shifts`: rows with group
+"batches", flag batch_shift, no sample; they flag no population, the reviewer looks at the
+batch), and in a batch so flagged a cut's cohort z is taken of the cut less its batch's
+shift (what sets the sample apart from its own batch).
 
 A group smaller than `min_group_size` is not assessed (the row says so). Timepoint jumps:
 between consecutive timepoints of one patient in one part (tables.TIMEPOINTS order), a
@@ -169,7 +169,9 @@ def _mad_scale(x: pd.Series, by: list[pd.Series]) -> pd.Series:
     return MAD_SCALE * centred.abs().groupby(by).transform("median")
 
 
-def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+def robust_z(
+    values: pd.DataFrame, settings: Mapping, shifted: frozenset[tuple[str, str, str]] = frozenset()
+) -> pd.DataFrame:
     """QC rows of one kind of value ('cut' or 'frequency', column `kind`) against each of
     its groups: value, the group's n, median, range, scale, z and flag.
 
@@ -179,7 +181,8 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     few samples' MAD is often small by chance; guide §5.5 says below 8 values use the
     cohort's): the scale is at least the cohort's MAD of the value (a cut) or of the
     frequency's residual from its part x timepoint median (the spread within a timepoint,
-    pooled over the cohort).
+    pooled over the cohort). `shifted`: the (batch, gate, marker) of cuts whose batch level
+    is a batch_shift (batch_shifts); their cohort z is of the cut less that shift.
     """
     kind = values["kind"].iloc[0]
     scored = _scored(values)
@@ -189,8 +192,10 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
             "median"
         )
     else:
-        residual = batch_adjusted(values, scored, settings)
-    reference = _mad_scale(residual, node)
+        residual = batch_adjusted(values, scored, shifted)
+    # The cohort's spread: of a frequency's residual; of a cut as measured (a batch shift
+    # taken out of a few batches must not narrow the yardstick of all the others).
+    reference = _mad_scale(residual if kind == "frequency" else scored, node)
     # Which comparison takes the residual: a frequency's batch z (therapy removed), a cut's
     # cohort z (its batch's instrument shift removed; batch_shifts reports that shift once).
     residual_group = "batch" if kind == "frequency" else "cohort"
@@ -198,7 +203,7 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     for group in GROUPS[kind]:
         ids = _group_ids(values, group)
         x_all = residual if group == residual_group else scored
-        floor_of_group = reference if (group, kind) != ("cohort", "cut") else reference * 0
+        floor_of_group = reference
         for group_id, rows in values.groupby([ids, *node], sort=False, dropna=False):
             rows = rows.assign(group=group, group_id=group_id[0], group_n=len(rows))
             shown = rows["value"].to_numpy(float)
@@ -224,9 +229,11 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
             rows["flag"] = np.where(
                 np.isnan(z), NOT_ASSESSED, np.where(np.abs(z) > settings["z_limit"], OUTLIER, OK)
             )
-            note = ""
-            if group == residual_group and kind == "cut" and (x != scored.loc[rows.index]).any():
-                note = "z of the cut less its batch's shift (batch rows: group batches)"
+            note = np.where(
+                x != scored.loc[rows.index].to_numpy(float),
+                "z of the cut less its batch's batch_shift (group batches)",
+                "",
+            )
             rows["note"] = np.where(np.isnan(z), "no spread in the group and no floor", note)
             out.append(rows)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=QC_COLUMNS)
@@ -240,40 +247,39 @@ def _assessable_batches(values: pd.DataFrame, settings: Mapping) -> pd.Series:
     return (batch != "") & (size >= settings["min_group_size"])
 
 
-def batch_adjusted(values: pd.DataFrame, scored: pd.Series, settings: Mapping) -> pd.Series:
-    """Each cut less its batch's median plus the median of the batch medians (its gate and
-    marker), for batches of at least `min_group_size` cuts; other cuts as they are.
+def batch_adjusted(
+    values: pd.DataFrame, scored: pd.Series, shifted: frozenset[tuple[str, str, str]]
+) -> pd.Series:
+    """Each cut of a `shifted` (batch, gate, marker) less its batch's median plus the median
+    cut of the other samples of its gate and marker; other cuts as they are.
 
     An instrument change between batches (a detector voltage step) moves every cut of the
     batch together; data-driven gates follow it. Compared with the raw cohort, every
-    sample of such a batch would be an outlier although each was gated right; the batch is
-    reported once instead (batch_shifts), and a sample is an outlier in the cohort only
-    for what sets it apart from its own batch. A batch below `min_group_size` cannot give
-    a stable level, so its cuts are compared as they are."""
-    node = [values["gate"], values["marker"]]
-    assessable = _assessable_batches(values, settings)
+    sample of such a batch would be an outlier although each was gated right: the batch
+    is reported once instead (batch_shifts), and a sample of it is an outlier in the
+    cohort only for what sets it apart from its own batch."""
     batch = values["batch"].fillna("").astype(str)
+    key = pd.Series(
+        list(zip(batch, values["gate"], values["marker"], strict=True)), index=values.index
+    )
+    moved = key.isin(shifted)
+    if not moved.any():
+        return scored
+    node = [values["gate"], values["marker"]]
     medians = scored.groupby([batch, *node]).transform("median")
-    keys = values[["gate", "marker"]].assign(batch=batch, median=medians)[assessable]
-    centre = (
-        keys.drop_duplicates(["batch", "gate", "marker"])
-        .groupby(["gate", "marker"])["median"]
-        .median()
-    )
-    centre_of_row = pd.Series(
-        [centre.get((g, m), np.nan) for g, m in zip(values["gate"], values["marker"], strict=True)],
-        index=values.index,
-    )
-    return scored.where(~assessable, scored - medians + centre_of_row)
+    others = scored.where(~moved).groupby(node).transform("median")
+    return scored.where(~moved, scored - medians + others)
 
 
 def batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     """One row per batch of at least `min_group_size` cuts and per gate x marker: the
     batch's median cut against the median of all such batches' medians, scale = 1.4826 MAD
-    of the batch medians, at least `cut_floor_sd_neg` x the marker's median sigma_neg;
-    |z| > `z_limit` is a batch_shift (an instrument change the gates may or may not have
-    followed: the reviewer looks at the batch's plots). Fewer than MIN_BATCHES such
-    batches: not assessed. The rows carry no sample_id and flag no population."""
+    of the batch medians (the usual day-to-day drift), at least `cut_floor_sd_neg` x the
+    marker's median sigma_neg / sqrt(the batch's size) (a single cut's floor, for a median
+    of that many independent cuts); |z| > `z_limit` is a batch_shift (an instrument change
+    the gates may or may not have followed: the reviewer looks at the batch's plots).
+    Fewer than MIN_BATCHES such batches: not assessed. The rows carry no sample_id and
+    flag no population."""
     cuts = cuts[_assessable_batches(cuts, settings)]
     out = []
     for (gate, marker), rows in cuts.groupby(["gate", "marker"], sort=False):
@@ -282,8 +288,9 @@ def batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
         centre = float(np.median(medians))
         sd_neg = pd.to_numeric(rows["sd_neg"], errors="coerce").dropna()
         floor = settings["cut_floor_sd_neg"] * (float(sd_neg.median()) if len(sd_neg) else 0.0)
-        scale = max(MAD_SCALE * float(np.median(np.abs(medians - centre))), floor)
+        mad = MAD_SCALE * float(np.median(np.abs(medians - centre)))
         for batch, (median, size) in per_batch.iterrows():
+            scale = max(mad, floor / np.sqrt(size))
             row = {
                 "sample_id": None,  # a batch row: no sample (empty in the TSV)
                 "batch": batch,
@@ -376,8 +383,19 @@ def cohort_qc_table(
     cuts["sd_neg"] = sd_neg.fillna(sd_neg.groupby(cuts["marker"]).transform("median"))
     frequencies = sheet.merge(frequency_values(gates), on="sample_id")
     frequencies = frequencies.assign(kind="frequency", marker="")
-    parts = [robust_z(v, settings) for v in (cuts, frequencies) if not v.empty]
-    parts.append(batch_shifts(cuts, settings))
+    shifts = batch_shifts(cuts, settings)
+    flagged_batches = shifts[shifts["flag"] == BATCH_SHIFT]
+    shifted = frozenset(
+        zip(
+            flagged_batches["batch"],
+            flagged_batches["gate"],
+            flagged_batches["marker"],
+            strict=True,
+        )
+    )
+    parts = [robust_z(cuts, settings, shifted)] if not cuts.empty else []
+    parts += [robust_z(frequencies, settings)] if not frequencies.empty else []
+    parts.append(shifts)
     parts.append(timepoint_jumps(frequencies, settings))
     parts = [p for p in parts if not p.empty]
     if not parts:  # no analysed sample: the header only

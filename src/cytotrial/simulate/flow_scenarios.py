@@ -1,7 +1,8 @@
 """What real trials have, planted in the demo and recorded in its truth (truth/scenarios.tsv).
 
 - failed acquisitions, as EXTRA files at part A C1D1 of patients who have no part A sample
-  (so no paired comparison can use them, whatever the pipeline makes of them):
+  (so no paired comparison can use them, whatever the pipeline makes of them; one per such
+  patient, in EXTRA_FILES order, so a seed with fewer than 4 of them plants fewer):
   `failed_clog` (the sample line clogs after 30% of the events: no event for 45 s, then
   the flow creeps on at 15% of its rate) and `failed_debris` (a clotted sample: 80% of the
   events are debris and 12% pile up at the top of FSC-A and SSC-A);

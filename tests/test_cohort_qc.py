@@ -173,6 +173,12 @@ def test_an_instrument_shift_of_a_batch_is_one_batch_flag_not_a_flag_per_sample(
     batches = table[(table["group"] == "batches") & (table["gate"] == "t_cells")]
     assert set(batches["batch"]) == {"b0", "b1", "b2"}
     assert set(batches.loc[batches["batch"] != "b2", "flag"]) == {"ok"}
+    # the batch's samples are compared with the cohort less the batch's shift, and say so
+    cohort = table[(table["group"] == "cohort") & (table["kind"] == "cut")]
+    in_b2 = cohort["batch"] == "b2"
+    assert (cohort.loc[in_b2 & (cohort["gate"] == "t_cells"), "note"].str.contains("less")).all()
+    assert not cohort.loc[~in_b2, "note"].fillna("").str.contains("less").any()
+    assert not table.loc[table["kind"] == "frequency", "note"].fillna("").str.contains("less").any()
     # a sample off its own (shifted) batch is still an outlier against batch and cohort
     bad = samples.loc[samples["batch"] == "b2", "sample_id"].iloc[0]
     records[bad]["gates"]["t_cells"]["cuts"][0]["cut"] = 0.75

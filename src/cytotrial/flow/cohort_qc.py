@@ -230,7 +230,7 @@ def robust_z(
                 np.isnan(z), NOT_ASSESSED, np.where(np.abs(z) > settings["z_limit"], OUTLIER, OK)
             )
             note = np.where(
-                x != scored.loc[rows.index].to_numpy(float),
+                (kind == "cut") & (x != scored.loc[rows.index].to_numpy(float)),
                 "z of the cut less its batch's batch_shift (group batches)",
                 "",
             )

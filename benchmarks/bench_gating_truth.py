@@ -85,10 +85,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write every score here")
     args = parser.parse_args()
 
-    from cytotrial.simulate import plan_demo_samples
+    from cytotrial.simulate import plan_demo_trial
 
     with tempfile.TemporaryDirectory() as tmp:
-        plan = plan_demo_samples(args.seed, tmp).to_dict("records")[: args.limit]
+        trial = plan_demo_trial(args.seed, tmp)
+    # The demo's files as simulated (instrument-change batch and T-cell collapse included),
+    # but not the planted failed and too-small acquisitions: no truth worth gating.
+    gateable = ~trial["scenario"].isin(["failed_clog", "failed_debris", "too_small"])
+    plan = trial[gateable].to_dict("records")[: args.limit]
     clock = time.perf_counter()
     rows = score_samples(plan, args.seed, args.events)
     seconds = time.perf_counter() - clock

@@ -84,7 +84,7 @@ def build(samples, t_pct=None, cut=None, sd_neg=0.1, events=20_000, seed=0):
 
 
 def flagged(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["flag"].isin(["outlier", "jump"])]
+    return table[table["flag"].isin(["outlier", "jump", "batch_shift"])]
 
 
 def test_the_schema_declares_every_setting_and_these_tests_use_its_defaults():
@@ -103,7 +103,10 @@ def test_a_clean_cohort_flags_nothing_and_every_group_is_reported():
     assert flagged(table).empty
     # every cut against patient, batch and cohort; every % of parent against batch, cohort
     cut_rows = table[table["kind"] == "cut"]
-    assert set(cut_rows["group"]) == {"patient", "batch", "cohort"}
+    assert set(cut_rows["group"]) == {"patient", "batch", "cohort", "batches"}
+    # 2 batches of 18 cuts: too few for a level of batches (each batch's row says so)
+    batches = cut_rows[(cut_rows["group"] == "batches") & (cut_rows["gate"] == "t_cells")]
+    assert len(batches) == 2 and (batches["flag"] == "not_assessed").all()
     freq = table[table["kind"] == "frequency"]
     assert set(freq["group"]) == {"batch", "cohort"}
     assert set(freq.loc[freq["group"] == "cohort", "group_id"]) == {
@@ -150,12 +153,58 @@ def test_the_cut_floor_keeps_a_tight_group_from_flagging_noise():
     assert bad in set(flagged(cohort_qc_table(samples, gates, records, no_floor))["sample_id"])
 
 
-def test_an_instrument_shift_of_a_batch_is_flagged_by_the_cohort_not_the_batch():
+def test_an_instrument_shift_of_a_batch_is_one_batch_flag_not_a_flag_per_sample():
     samples = sheet(n_patients=18, batches=3)  # 18 samples per batch
-    gates, records = build(samples, cut=lambda s: 0.60 if s["batch"] == "b2" else 0.45)
+    rng = np.random.default_rng(5)
+    gates, records = build(
+        samples,
+        cut=lambda s: (0.60 if s["batch"] == "b2" else 0.45) + 0.005 * rng.standard_normal(),
+    )
+    table = cohort_qc_table(samples, gates, records, SETTINGS)
+    hits = flagged(table)
+    # the batch's median cut, once, against the other batches'; no sample is flagged
+    assert list(hits["flag"]) == ["batch_shift"] and list(hits["batch"]) == ["b2"]
+    row = hits.iloc[0]
+    assert (row["group"], row["gate"], row["marker"]) == ("batches", "t_cells", "CD3")
+    assert pd.isna(row["sample_id"])
+    assert row["value"] == pytest.approx(0.60, abs=0.01) and row["z"] > 3.5
+    assert row["group_median"] == pytest.approx(0.45, abs=0.01)
+    assert not population_flags(table, gates)  # a batch row flags no population
+    batches = table[(table["group"] == "batches") & (table["gate"] == "t_cells")]
+    assert set(batches["batch"]) == {"b0", "b1", "b2"}
+    assert set(batches.loc[batches["batch"] != "b2", "flag"]) == {"ok"}
+    # the batch's samples are compared with the cohort less the batch's shift, and say so
+    cohort = table[(table["group"] == "cohort") & (table["kind"] == "cut")]
+    in_b2 = cohort["batch"] == "b2"
+    assert (cohort.loc[in_b2 & (cohort["gate"] == "t_cells"), "note"].str.contains("less")).all()
+    assert not cohort.loc[~in_b2, "note"].fillna("").str.contains("less").any()
+    assert not table.loc[table["kind"] == "frequency", "note"].fillna("").str.contains("less").any()
+    # a sample off its own (shifted) batch is still an outlier against batch and cohort
+    bad = samples.loc[samples["batch"] == "b2", "sample_id"].iloc[0]
+    records[bad]["gates"]["t_cells"]["cuts"][0]["cut"] = 0.75
     hits = flagged(cohort_qc_table(samples, gates, records, SETTINGS))
-    assert set(hits["sample_id"]) == set(samples.loc[samples["batch"] == "b2", "sample_id"])
-    assert set(hits["group"]) == {"cohort"}
+    assert set(hits.loc[hits["flag"] == "outlier", "sample_id"]) == {bad}
+    assert {"batch", "cohort"} <= set(hits.loc[hits["flag"] == "outlier", "group"])
+
+
+def test_a_shifted_batch_too_small_for_a_level_flags_its_samples_in_the_cohort():
+    samples = sheet(n_patients=18, batches=3)
+    small = ["P02_B_C1D1", "P02_B_C1D3", "P05_B_C1D1"]  # 3 samples: batch b9 (< 8)
+    samples.loc[samples["sample_id"].isin(small), "batch"] = "b9"
+    gates, records = build(samples, cut=lambda s: 0.60 if s["batch"] == "b9" else 0.45)
+    table = cohort_qc_table(samples, gates, records, SETTINGS)
+    hits = flagged(table)
+    assert set(hits["sample_id"]) == set(small) and set(hits["group"]) == {"cohort"}
+    assert "b9" not in set(table.loc[table["group"] == "batches", "batch"])
+
+
+def test_batch_levels_need_three_batches():
+    samples = sheet(n_patients=16, batches=2)  # 2 batches of 24
+    gates, records = build(samples, cut=lambda s: 0.60 if s["batch"] == "b1" else 0.45)
+    table = cohort_qc_table(samples, gates, records, SETTINGS)
+    batches = table[(table["group"] == "batches") & (table["gate"] == "t_cells")]
+    assert len(batches) == 2 and (batches["flag"] == "not_assessed").all()
+    assert batches["note"].str.contains("2 < 3 batches").all()
 
 
 def test_frequencies_are_compared_within_a_timepoint_so_therapy_is_not_flagged():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import yaml
 from conftest import REPO
 
-from cytotrial.simulate import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED, plan_demo_samples
+from cytotrial.simulate import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED, plan_demo_trial
 from cytotrial.simulate.flow_findings import matching_seed
 
 
@@ -21,5 +21,7 @@ def test_config_and_code_agree_on_the_demo_defaults():
 
 
 def test_default_seed_reproduces_every_flow_finding():
-    plan = plan_demo_samples(DEFAULT_SEED, "results/demo")
+    """With the planted scenarios (the T-cell collapse enters its pairs' counts)."""
+    plan = plan_demo_trial(DEFAULT_SEED, "results/demo")
+    assert (plan["scenario"] == "t_cell_collapse").sum() == 1
     assert matching_seed(plan, DEFAULT_SEED, DEFAULT_EVENTS_PER_FILE, tries=1) == DEFAULT_SEED

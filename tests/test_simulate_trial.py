@@ -35,11 +35,18 @@ def test_cli_writes_the_trial_and_same_seed_gives_same_bytes(tmp_path):
     first = subprocess.run(
         [*command, "--out", str(tmp_path / "a")], capture_output=True, text=True, check=True
     )
-    assert "wrote 63 patients and 267 FCS files (200 events each)" in first.stdout
+    # the paper's 267 samples plus the planted failed and too-small files (truth/scenarios.tsv;
+    # one per patient without a part A sample, up to 4: seed 7 has 3 such patients)
+    scenarios = pd.read_csv(tmp_path / "a/truth/scenarios.tsv", sep="\t")
+    extra = scenarios["scenario"].isin(["failed_clog", "failed_debris", "too_small"]).sum()
+    files = 267 + extra
+    assert extra == 3
+    assert f"wrote 63 patients and {files} FCS files (200 events each" in first.stdout
+    assert f"{len(scenarios)} scenario files listed" in first.stdout
     subprocess.run([*command, "--out", str(tmp_path / "b")], check=True, capture_output=True)
     a, b = digest_tree(tmp_path / "a"), digest_tree(tmp_path / "b")
-    assert len([p for p in a if p.startswith("fcs/")]) == 267
-    assert len([p for p in a if p.startswith("truth/") and p.endswith(".truth.tsv")]) == 267
+    assert len([p for p in a if p.startswith("fcs/")]) == files
+    assert len([p for p in a if p.startswith("truth/") and p.endswith(".truth.tsv")]) == files
     assert {p for p in a if p.startswith("clinical/")} == {
         f"clinical/{t}.csv" for t in (*CLINICAL_TABLES, *OPTIONAL_CLINICAL_TABLES)
     }

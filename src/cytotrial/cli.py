@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
             summary = simulate_trial(args.out, args.seed, args.events_per_file, args.threads)
             print(
                 f"wrote {summary.patients} patients and {summary.samples} FCS files "
-                f"({summary.events_per_file} events each) to {summary.out_dir}"
+                f"({summary.events_per_file} events each, fewer in the too-small ones; "
+                f"{summary.scenario_samples} scenario files listed in truth/scenarios.tsv) "
+                f"to {summary.out_dir}"
             )
     except InputError as exc:
         logging.getLogger("cytotrial").error("%s", exc)

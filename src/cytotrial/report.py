@@ -403,6 +403,7 @@ def _is_flagged(qc: pd.DataFrame) -> pd.Series:
 # What the report shows of each cohort-QC flag (cohort_qc.tsv has every row).
 COHORT_QC_SHOWN = [
     "sample_id",
+    "batch",
     "kind",
     "gate",
     "marker",
@@ -422,14 +423,16 @@ COHORT_QC_SHOWN = [
 def cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, list[str]]:
     """The cohort-QC outliers and jumps (shown first in the gating QC), and a note
     counting them and the values not assessed."""
-    flags = cohort_qc[cohort_qc["flag"].isin(["outlier", "jump"])]
+    flags = cohort_qc[cohort_qc["flag"].isin(["outlier", "jump", "batch_shift"])]
     table = ReportTable(
-        "Cohort QC: outliers and timepoint jumps",
+        "Cohort QC: outliers, timepoint jumps and batch shifts",
         flags.reindex(columns=COHORT_QC_SHOWN),
         "cohort_qc_flags.csv",
         "Each data-driven cut and % of parent against its patient, batch and cohort (robust "
         "z, |z| above flow.cohort_qc.z_limit: outlier; % of parent on the logit scale), and "
-        "a patient's % of parent between consecutive timepoints (jump). value, group_median "
+        "a patient's % of parent between consecutive timepoints (jump); a batch's median cut "
+        "against the other batches' (batch_shift: an instrument change; no sample ID, it "
+        "flags no population: look at the batch's plots). value, group_median "
         "and the group's range are in the value's units; each flag makes the population and "
         "those below it flagged (populations.tsv status_reason). Every row, flagged or not: "
         "results/flow/cohort_qc.tsv.",
@@ -438,7 +441,8 @@ def cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, l
     )
     unassessed = cohort_qc[cohort_qc["flag"] == "not_assessed"]
     note = (
-        f"Cohort QC: {len(flags)} flag(s) in {flags['sample_id'].nunique()} sample(s); "
+        f"Cohort QC: {len(flags)} flag(s) in {flags['sample_id'].nunique()} sample(s) and "
+        f"{flags['batch'].where(flags['sample_id'].isna()).nunique()} batch(es); "
         f"{len(unassessed)} of {len(cohort_qc)} comparisons not assessed "
         "(groups below flow.cohort_qc.min_group_size, or no spread)."
     )

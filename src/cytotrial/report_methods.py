@@ -100,7 +100,8 @@ def _cohort_qc_paragraph(settings: Mapping) -> str:
     s = {**default_settings(), **settings}  # the schema's defaults where the config is silent
     return (
         "Cohort QC: each data-driven cut was compared with the patient's, the batch's and the "
-        "cohort's, each % of parent (logit) with the batch's and the cohort's at the same part "
+        "cohort's (the cohort's less its batch's shift, each batch's median cut with the other "
+        "batches'), each % of parent (logit) with the batch's and the cohort's at the same part "
         f"and timepoint, by a robust z (1.4826 MAD; |z| > {s['z_limit']} flagged; groups of "
         f"fewer than {s['min_group_size']} samples not assessed; cut scale at least "
         f"{s['cut_floor_sd_neg']} negative-peak SDs); a % of parent changing more than "

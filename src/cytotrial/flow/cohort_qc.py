@@ -15,6 +15,13 @@ Hoaglin's modified z; guide gating-methods.md §5.5), flagged when |z| > `z_limi
   floor = the binomial SD of a % of parent at the group's median with this sample's parent
   count, 100 * sqrt(p (1 - p) / n): the spread counting alone would give.
 
+An instrument change between batches (a detector voltage step) moves every cut of a batch
+together, and data-driven gates follow it: so each batch of at least `min_group_size` cuts
+has its median cut compared once with the other batches' (`batch_shifts`: rows with group
+"batches", flag batch_shift, no sample; they flag no population, the reviewer looks at the
+batch), and in a batch so flagged a cut's cohort z is taken of the cut less its batch's
+shift (what sets the sample apart from its own batch).
+
 A group smaller than `min_group_size` is not assessed (the row says so). Timepoint jumps:
 between consecutive timepoints of one patient in one part (tables.TIMEPOINTS order), a
 frequency changing more than `jump_fold`-fold *and* by more than `jump_points` percentage
@@ -38,6 +45,9 @@ from cytotrial.tables import TIMEPOINTS
 
 MAD_SCALE = 1.4826  # MAD of a normal sample x this = its SD
 OUTLIER, OK, NOT_ASSESSED, JUMP = "outlier", "ok", "not_assessed", "jump"
+BATCH_SHIFT = "batch_shift"  # a batch's median cut far from the other batches' (a batch row)
+FLAGS = (OUTLIER, JUMP, BATCH_SHIFT)  # what a reviewer must look at
+MIN_BATCHES = 3  # batch medians needed for a centre that a shifted batch cannot pull
 QC_COLUMNS = [
     "sample_id",
     "patient_id",
@@ -162,7 +172,9 @@ def _mad_scale(x: pd.Series, by: list[pd.Series]) -> pd.Series:
     return MAD_SCALE * centred.abs().groupby(by).transform("median")
 
 
-def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+def robust_z(
+    values: pd.DataFrame, settings: Mapping, shifted: frozenset[tuple[str, str, str]] = frozenset()
+) -> pd.DataFrame:
     """QC rows of one kind of value ('cut' or 'frequency', column `kind`) against each of
     its groups: value, the group's n, median, range, scale, z and flag.
 
@@ -172,7 +184,8 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     few samples' MAD is often small by chance; guide §5.5 says below 8 values use the
     cohort's): the scale is at least the cohort's MAD of the value (a cut) or of the
     frequency's residual from its part x timepoint median (the spread within a timepoint,
-    pooled over the cohort).
+    pooled over the cohort). `shifted`: the (batch, gate, marker) of cuts whose batch level
+    is a batch_shift (batch_shifts); their cohort z is of the cut less that shift.
     """
     kind = values["kind"].iloc[0]
     scored = _scored(values)
@@ -181,14 +194,19 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
         residual = scored - scored.groupby([_group_ids(values, "cohort"), *node]).transform(
             "median"
         )
-        reference = _mad_scale(residual, node)
     else:
-        residual, reference = scored, _mad_scale(scored, node)
+        residual = batch_adjusted(values, scored, shifted)
+    # The cohort's spread: of a frequency's residual; of a cut as measured (a batch shift
+    # taken out of a few batches must not narrow the yardstick of all the others).
+    reference = _mad_scale(residual if kind == "frequency" else scored, node)
+    # Which comparison takes the residual: a frequency's batch z (therapy removed), a cut's
+    # cohort z (its batch's instrument shift removed; batch_shifts reports that shift once).
+    residual_group = "batch" if kind == "frequency" else "cohort"
     out = []
     for group in GROUPS[kind]:
         ids = _group_ids(values, group)
-        x_all = residual if kind == "frequency" and group == "batch" else scored
-        floor_of_group = reference if (group, kind) != ("cohort", "cut") else reference * 0
+        x_all = residual if group == residual_group else scored
+        floor_of_group = reference
         for group_id, rows in values.groupby([ids, *node], sort=False, dropna=False):
             rows = rows.assign(group=group, group_id=group_id[0], group_n=len(rows))
             shown = rows["value"].to_numpy(float)
@@ -214,9 +232,92 @@ def robust_z(values: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
             rows["flag"] = np.where(
                 np.isnan(z), NOT_ASSESSED, np.where(np.abs(z) > settings["z_limit"], OUTLIER, OK)
             )
-            rows["note"] = np.where(np.isnan(z), "no spread in the group and no floor", "")
+            note = np.where(
+                (kind == "cut") & (x != scored.loc[rows.index].to_numpy(float)),
+                "z of the cut less its batch's batch_shift (group batches)",
+                "",
+            )
+            rows["note"] = np.where(np.isnan(z), "no spread in the group and no floor", note)
             out.append(rows)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=QC_COLUMNS)
+
+
+def _assessable_batches(values: pd.DataFrame, settings: Mapping) -> pd.Series:
+    """Per row: whether its batch has at least `min_group_size` values of its gate and
+    marker (a batch median of fewer is too unstable to take as the batch's level)."""
+    batch = values["batch"].fillna("").astype(str)
+    size = batch.groupby([batch, values["gate"], values["marker"]]).transform("size")
+    return (batch != "") & (size >= settings["min_group_size"])
+
+
+def batch_adjusted(
+    values: pd.DataFrame, scored: pd.Series, shifted: frozenset[tuple[str, str, str]]
+) -> pd.Series:
+    """Each cut of a `shifted` (batch, gate, marker) less its batch's median plus the median
+    cut of the other samples of its gate and marker; other cuts as they are.
+
+    An instrument change between batches (a detector voltage step) moves every cut of the
+    batch together; data-driven gates follow it. Compared with the raw cohort, every
+    sample of such a batch would be an outlier although each was gated right: the batch
+    is reported once instead (batch_shifts), and a sample of it is an outlier in the
+    cohort only for what sets it apart from its own batch."""
+    batch = values["batch"].fillna("").astype(str)
+    key = pd.Series(
+        list(zip(batch, values["gate"], values["marker"], strict=True)), index=values.index
+    )
+    moved = key.isin(shifted)
+    if not moved.any():
+        return scored
+    node = [values["gate"], values["marker"]]
+    medians = scored.groupby([batch, *node]).transform("median")
+    others = scored.where(~moved).groupby(node).transform("median")
+    return scored.where(~moved, scored - medians + others)
+
+
+def batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+    """One row per batch of at least `min_group_size` cuts and per gate x marker: the
+    batch's median cut against the median of all such batches' medians, scale = 1.4826 MAD
+    of the batch medians (the usual day-to-day drift), at least `cut_floor_sd_neg` x the
+    marker's median sigma_neg / sqrt(the batch's size) (a single cut's floor, for a median
+    of that many independent cuts); |z| > `z_limit` is a batch_shift (an instrument change
+    the gates may or may not have followed: the reviewer looks at the batch's plots).
+    Fewer than MIN_BATCHES such batches: not assessed. The rows carry no sample_id and
+    flag no population."""
+    cuts = cuts[_assessable_batches(cuts, settings)]
+    out = []
+    for (gate, marker), rows in cuts.groupby(["gate", "marker"], sort=False):
+        per_batch = rows.groupby("batch")["value"].agg(["median", "size"])
+        medians = per_batch["median"].to_numpy(float)
+        centre = float(np.median(medians))
+        sd_neg = pd.to_numeric(rows["sd_neg"], errors="coerce").dropna()
+        floor = settings["cut_floor_sd_neg"] * (float(sd_neg.median()) if len(sd_neg) else 0.0)
+        mad = MAD_SCALE * float(np.median(np.abs(medians - centre)))
+        for batch, (median, size) in per_batch.iterrows():
+            scale = max(mad, floor / np.sqrt(size))
+            row = {
+                "sample_id": None,  # a batch row: no sample (empty in the TSV)
+                "batch": batch,
+                "kind": "cut",
+                "gate": gate,
+                "marker": marker,
+                "group": "batches",
+                "group_id": f"{len(per_batch)} batches of >= {settings['min_group_size']} samples",
+                "group_n": len(per_batch),
+                "value": median,
+                "group_median": centre,
+                "group_min": medians.min(),
+                "group_max": medians.max(),
+                "scale": scale,
+                "note": f"median cut of the batch's {int(size)} samples",
+            }
+            if len(per_batch) < MIN_BATCHES or scale <= 0:
+                why = f"{len(per_batch)} < {MIN_BATCHES} batches" if scale > 0 else "no spread"
+                out.append(row | {"z": np.nan, "flag": NOT_ASSESSED, "note": why})
+                continue
+            z = (median - centre) / scale
+            flag = BATCH_SHIFT if abs(z) > settings["z_limit"] else OK
+            out.append(row | {"z": z, "flag": flag})
+    return pd.DataFrame(out, columns=QC_COLUMNS)
 
 
 def timepoint_jumps(frequencies: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
@@ -285,13 +386,25 @@ def cohort_qc_table(
     cuts["sd_neg"] = sd_neg.fillna(sd_neg.groupby(cuts["marker"]).transform("median"))
     frequencies = sheet.merge(frequency_values(gates), on="sample_id")
     frequencies = frequencies.assign(kind="frequency", marker="")
-    parts = [robust_z(v, settings) for v in (cuts, frequencies) if not v.empty]
+    shifts = batch_shifts(cuts, settings)
+    flagged_batches = shifts[shifts["flag"] == BATCH_SHIFT]
+    shifted = frozenset(
+        zip(
+            flagged_batches["batch"],
+            flagged_batches["gate"],
+            flagged_batches["marker"],
+            strict=True,
+        )
+    )
+    parts = [robust_z(cuts, settings, shifted)] if not cuts.empty else []
+    parts += [robust_z(frequencies, settings)] if not frequencies.empty else []
+    parts.append(shifts)
     parts.append(timepoint_jumps(frequencies, settings))
     parts = [p for p in parts if not p.empty]
     if not parts:  # no analysed sample: the header only
         return pd.DataFrame(columns=QC_COLUMNS)
     table = pd.concat(parts, ignore_index=True).reindex(columns=QC_COLUMNS)
-    flagged = table["flag"].isin([OUTLIER, JUMP])
+    flagged = table["flag"].isin(FLAGS)
     # Flags first, so the table opens on what a reviewer must look at.
     table = table.assign(_flagged=~flagged).sort_values(
         ["_flagged", "sample_id", "kind", "gate", "marker", "group"], kind="stable"

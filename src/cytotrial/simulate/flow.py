@@ -39,6 +39,7 @@ from cytotrial.simulate.flow_populations import (
     event_probabilities,
     event_rng,
 )
+from cytotrial.simulate.flow_scenarios import apply_faults, events_of, gain_step
 
 __all__ = [
     "CHANNELS",
@@ -121,12 +122,14 @@ def simulate_sample(sample: Mapping[str, object], seed: int, events: int) -> Sim
     """Simulate one FCS acquisition with exactly `events` events.
 
     `sample` needs sample_id, patient_id, part, timepoint, acquisition_date (YYYY-MM-DD)
-    and batch (derived from the date when missing); other keys are ignored.
+    and batch (derived from the date when missing); optional scenario, scenario_events and
+    instrument_step (flow_scenarios) plant a demo scenario; other keys are ignored.
     """
     if events < 1:
         raise ValueError(f"events must be >= 1, got {events}")
+    events = events_of(sample, events)  # a too-small scenario file has its own count
     sample_id = str(sample["sample_id"])
-    drift = batch_drift(_batch_of(sample), seed)
+    drift = batch_drift(_batch_of(sample), seed, gain_step(sample))
     rng = event_rng(sample, seed)
     cells = synthesize(
         rng,
@@ -143,6 +146,7 @@ def simulate_sample(sample: Mapping[str, object], seed: int, events: int) -> Sim
     data[:, : len(SCATTER_CHANNELS)] = cells.scatter
     data[:, len(SCATTER_CHANNELS) : -1] = raw_fluor
     data[:, -1] = time
+    duration = apply_faults(sample, seed, data, CHANNELS) or duration  # failed acquisitions
 
     keywords = build_keywords(
         sample_id=sample_id,

@@ -15,6 +15,7 @@ as it does on a real instrument without bead normalisation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,11 +63,17 @@ class BatchDrift:
     spillover: np.ndarray  # the session's spillover matrix (as written to $SPILLOVER)
 
 
-def batch_drift(batch: str, seed: int) -> BatchDrift:
-    """Deterministic instrument drift of a batch (same batch name and seed, same drift)."""
+def batch_drift(batch: str, seed: int, step: Mapping[str, float] | None = None) -> BatchDrift:
+    """Deterministic instrument drift of a batch (same batch name and seed, same drift).
+
+    `step`: detector -> signal multiplier on top of the drift (a voltage change, e.g. the
+    instrument-change scenario); the session's spillover follows it, as its controls would.
+    """
     rng = rng_for(seed, STREAM_BATCH, batch)
     log_gain = np.clip(rng.normal(0.0, DRIFT_SD, len(FLUOR_CHANNELS)), -DRIFT_MAX, DRIFT_MAX)
     gains = np.exp(log_gain)
+    for channel, factor in (step or {}).items():
+        gains[FLUOR_CHANNELS.index(channel)] *= factor
     fsc_factor, ssc_factor = np.exp(rng.normal(0.0, SCATTER_DRIFT_SD, 2))
     spill = SPILLOVER_REFERENCE * gains[np.newaxis, :] / gains[:, np.newaxis]
     spill = np.round(spill, SPILLOVER_DECIMALS)

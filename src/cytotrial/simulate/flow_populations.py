@@ -267,6 +267,11 @@ COUNT_EFFECT: dict[tuple[str, str], dict[str, float]] = {
     ("B", "EOT"): _effect(_ON_ATRA),
 }
 
+# Scenario samples (flow_scenarios): count multipliers on top of the treatment effects.
+SCENARIO_COUNT_EFFECT: dict[str, dict[str, float]] = {"t_cell_collapse": {"t_cell": 0.03}}
+# A clotted sample's debris share of all events (instead of NON_LEUKOCYTE_SHARE's draw).
+SCENARIO_DEBRIS_SHARE: dict[str, float] = {"failed_debris": 0.8}
+
 # Non-leukocyte events per file: uniform ranges of their share of all events.
 NON_LEUKOCYTE_SHARE = {"debris": (0.015, 0.05), "doublet": (0.015, 0.04), "dead": (0.01, 0.04)}
 ANALYSER_CV = 0.03  # haematology analyser's leukocyte count error
@@ -307,7 +312,8 @@ def counts_per_ul(sample: Mapping[str, object], seed: int) -> np.ndarray:
         rng_for(seed, STREAM_SAMPLE_COUNT, str(sample["sample_id"])), COUNT_SAMPLE_SD
     )
     effect = COUNT_EFFECT[_key(sample)]
-    base = np.array([COUNT_PER_UL[p] * effect[p] for p in LEUKOCYTES])
+    scenario = SCENARIO_COUNT_EFFECT.get(str(sample.get("scenario") or ""), {})
+    base = np.array([COUNT_PER_UL[p] * effect[p] * scenario.get(p, 1.0) for p in LEUKOCYTES])
     return base * np.exp(patient + noise)
 
 
@@ -331,6 +337,9 @@ def event_probabilities(sample: Mapping[str, object], seed: int) -> np.ndarray:
     """Probability of each label (POPULATIONS order) for one event of this sample's file."""
     rng = rng_for(seed, STREAM_SAMPLE_DEBRIS, str(sample["sample_id"]))
     shares = {p: rng.uniform(lo, hi) for p, (lo, hi) in NON_LEUKOCYTE_SHARE.items()}
+    debris = SCENARIO_DEBRIS_SHARE.get(str(sample.get("scenario") or ""))
+    if debris is not None:  # a clotted sample
+        shares["debris"] = debris
     leuk = counts_per_ul(sample, seed)
     probs = np.zeros(len(POPULATIONS))
     for name, share in shares.items():

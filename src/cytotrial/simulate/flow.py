@@ -23,7 +23,12 @@ import pandas as pd
 from cytotrial.atomic import atomic_path
 from cytotrial.simulate.flow_events import TIMESTEP, acquisition_time, synthesize
 from cytotrial.simulate.flow_fcs import build_keywords, write_fcs
-from cytotrial.simulate.flow_instrument import batch_drift, detect_fluorescence
+from cytotrial.simulate.flow_instrument import (
+    assign_batches,
+    batch_drift,
+    batch_name,
+    detect_fluorescence,
+)
 from cytotrial.simulate.flow_populations import (
     CD38_COL,
     FLUOR_CHANNELS,
@@ -88,16 +93,6 @@ class SimulatedSample:
     truth: pd.DataFrame  # TRUTH_COLUMNS, one row per population + AGGREGATES rows
     true_signal: np.ndarray = field(repr=False)  # float32 (n, 8): biology, pre drift/spill
     prespill: np.ndarray = field(repr=False)  # float32 (n, 8): what exact compensation gives
-
-
-def batch_name(acquisition_date: str) -> str:
-    """One batch per calendar month of acquisition: '2016-07-14' -> 'B2016-07'."""
-    return f"B{str(acquisition_date)[:7]}"
-
-
-def assign_batches(samples: pd.DataFrame) -> pd.Series:
-    """Acquisition batch per sample (one per calendar month of `acquisition_date`)."""
-    return samples["acquisition_date"].astype(str).map(batch_name).rename("batch")
 
 
 def leukocytes_per_ul(samples: pd.DataFrame, seed: int) -> pd.Series:

@@ -19,8 +19,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from cytotrial.simulate.flow_populations import FLUOR_CHANNELS, rng_for
+
+
+def batch_name(acquisition_date: str) -> str:
+    """One batch per calendar month of acquisition: '2016-07-14' -> 'B2016-07'."""
+    return f"B{str(acquisition_date)[:7]}"
+
+
+def assign_batches(samples: pd.DataFrame) -> pd.Series:
+    """Acquisition batch per sample (one per calendar month of `acquisition_date`)."""
+    return samples["acquisition_date"].astype(str).map(batch_name).rename("batch")
+
 
 STREAM_BATCH = 31
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from cytotrial.simulate.flow_instrument import assign_batches
 from cytotrial.simulate.flow_populations import rng_for
 
 STREAM_SCENARIOS = 61
@@ -79,8 +80,6 @@ def add_scenarios(
     """`plan` (sample_id, patient_id, part, timepoint, acquisition_date, batch) with the
     extra files appended and columns `scenario` ("" for none) and `scenario_events` (0:
     the run's events per file); sorted by sample_id. `part_a_start`: patient -> date."""
-    from cytotrial.simulate.flow import assign_batches
-
     rng = rng_for(seed, STREAM_SCENARIOS, "scenarios")
     plan = plan.assign(scenario="", scenario_events=0)
     without_a = sorted(set(part_a_start) - set(plan.loc[plan["part"] == "A", "patient_id"]))

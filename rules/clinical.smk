@@ -41,9 +41,13 @@ CLINICAL_TABLE_NAMES = [
     "response_concordance",
     "response_concordance_summary",
 ]
-CLINICAL_FIGURE_NAMES = ["patient_flow", "response", "swimmer_part_b", "waterfall", "cox_forest"] + [
-    f"km_{e}_{s}" for e in KM_ENDPOINTS for s in KM_STRATA
-]
+CLINICAL_FIGURE_NAMES = [
+    "patient_flow",
+    "response",
+    "swimmer_part_b",
+    "waterfall",
+    "cox_forest",
+] + [f"km_{e}_{s}" for e in KM_ENDPOINTS for s in KM_STRATA]
 CLINICAL_OUTPUTS = [f"{CLINICAL_OUT}/{t}.tsv" for t in CLINICAL_TABLE_NAMES] + [
     f"{CLINICAL_OUT}/figures/{f}.{ext}"
     for f in CLINICAL_FIGURE_NAMES

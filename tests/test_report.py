@@ -36,6 +36,17 @@ def test_report_points_nowhere_outside_the_file(tmp_path):
     assert all(t.startswith(("#", "data:")) for t in targets), targets
 
 
+def test_an_empty_link_cell_is_no_link(tmp_path):
+    """A cohort-QC batch_shift row has no sample: its cell must not point at '#plot-'."""
+    frame = pd.DataFrame({"sample_id": ["S1", ""], "z": [4.1, 7.0]})
+    table = ReportTable("T", frame, "t.csv", "", "sample_id", "plot-")
+    out = tmp_path / "report.html"
+    render_report([ReportSection("S", "s", tables=[table])], {}, out)
+    html = out.read_text()
+    assert 'href="#plot-S1"' in html
+    assert 'href="#plot-"' not in html
+
+
 def default_config() -> dict:
     """config/config.yaml with its resource paths made absolute."""
     import yaml

@@ -125,8 +125,10 @@ def all_fcs_sha256(wildcards):
     return [sha256_of_sample(sample) for sample in SAMPLE_IDS]
 
 
+@functools.cache
 def panel_spillover_matrix():
-    """The spillover matrix file named in the panel, if any (an input: changing it reruns)."""
+    """The spillover matrix file named in the panel, if any (an input: changing it reruns).
+    Cached: several rules ask, and reading and checking the panel costs ~0.09 s."""
     from cytotrial.panel import read_panel
 
     matrix = read_panel(config["panel"]).spillover_matrix

@@ -19,4 +19,6 @@ def load_schema(name_or_path: str | Path, schema_dir: Path | None = None) -> dic
     if not path.suffix:
         path = (schema_dir or default_schema_dir()) / f"{name_or_path}.schema.yaml"
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        # libyaml's loader where PyYAML has it: our own schema files, read many times at
+        # Snakemake parse time (the pure-Python loader cost ~0.3 s there)
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -13,7 +13,9 @@ The Snakemake scripts call only ``cytotrial.clinical.job`` (one function per rul
 * ``report_sections``, ``report_imwg``: the clinical report sections in the paper's order
   (they move to the report package in the package restructure, issue 17).
 
-Importing this package is cheap: matplotlib and lifelines are imported where used.
+Importing this package is cheap: matplotlib and lifelines are imported where used, and the
+subpackages import none of their modules (the report rule imports ``report_sections`` at
+Snakemake parse time; pulling in the statistics, and so scipy, cost 1.6 s there).
 """
 
 __all__ = [

@@ -10,18 +10,13 @@
 * ``concordance``: derived against reported responses, and the tables the analyses use.
 """
 
-from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
-from cytotrial.clinical.imwg.engine import derive_responses
-from cytotrial.clinical.imwg.lab_values import empty_lab_values, labs_up_to, read_lab_values
-from cytotrial.clinical.imwg.settings import ImwgSettings
-
 __all__ = [
-    "ImwgSettings",
+    "lab_values",
+    "settings",
+    "baseline",
+    "assessment",
+    "progression",
+    "confirmation",
+    "engine",
     "concordance",
-    "concordance_summary",
-    "derive_responses",
-    "effective_tables",
-    "empty_lab_values",
-    "labs_up_to",
-    "read_lab_values",
 ]

@@ -4,18 +4,4 @@
   endpoint against the trial's exact single-stage design.
 """
 
-from cytotrial.clinical.response.rates import (
-    evaluate_primary_endpoint,
-    populations,
-    primary_endpoint_table,
-    response_categories,
-    response_rates,
-)
-
-__all__ = [
-    "evaluate_primary_endpoint",
-    "populations",
-    "primary_endpoint_table",
-    "response_categories",
-    "response_rates",
-]
+__all__ = ["rates"]

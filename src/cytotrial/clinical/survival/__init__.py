@@ -5,6 +5,4 @@
 * ``analysis``: medians with every CI method, log-rank, hazard ratios, S(t), follow-up.
 """
 
-from cytotrial.clinical.survival.analysis import endpoint_table, survival_tables
-
-__all__ = ["endpoint_table", "survival_tables"]
+__all__ = ["endpoints", "analysis"]

@@ -8,7 +8,4 @@ therapy) and the 3+3 dose-escalation table.
 * ``dose_escalation``: the 3+3 table and the MTD sentence.
 """
 
-from cytotrial.clinical.tables.baseline import baseline_table
-from cytotrial.clinical.tables.dose_escalation import dose_escalation_table, mtd_text
-
-__all__ = ["baseline_table", "dose_escalation_table", "mtd_text"]
+__all__ = ["baseline", "adverse_events", "subsequent_therapy", "dose_escalation"]

@@ -430,18 +430,24 @@ def check_config(
     raise_problems(problems, "the config")
 
 
+def past_date_problem(value: str, today: dt.date, expected: str) -> str | None:
+    """A YYYY-MM-DD text that is no real date (2020-02-30) or lies after `today` (a typing
+    error: nothing recorded can be dated later than now); `expected` says what was meant."""
+    try:
+        date = dt.date.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not a real date (expected YYYY-MM-DD)"
+    if date > today:
+        return f"{value} is after today ({today.isoformat()}); expected {expected}"
+    return None
+
+
 def cutoff_problems(cutoff_date: str, today: dt.date) -> list[str]:
     """The schema checks the YYYY-MM-DD form; here 2020-02-30 and a future date."""
-    try:
-        cutoff = dt.date.fromisoformat(cutoff_date)
-    except ValueError:
-        return [f"config cutoff_date: {cutoff_date!r} is not a real date (expected YYYY-MM-DD)"]
-    if cutoff > today:  # data cannot have been frozen later than now: a typing error
-        return [
-            f"config cutoff_date: {cutoff_date} is after today ({today.isoformat()}); "
-            "expected the date the data were frozen, on or before today"
-        ]
-    return []
+    found = past_date_problem(
+        cutoff_date, today, "the date the data were frozen, on or before today"
+    )
+    return [f"config cutoff_date: {found}"] if found else []
 
 
 def part_timepoints(schema_dir: Path | None = None) -> dict[str, list[str]]:

@@ -37,6 +37,7 @@ from cytotrial.document_checks import (
     schema_problems,
 )
 from cytotrial.errors import InputError
+from cytotrial.input_checks import past_date_problem
 
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd
@@ -184,14 +185,9 @@ def _entry_problems(
     if gates is not None and gate not in gates:
         text = f"{gate!r} is not a gate of the gating template{did_you_mean(gate, gates)}"
         found.append((["gate"], text))
-    try:
-        date = dt.date.fromisoformat(entry["date"])
-    except ValueError:
-        found.append((["date"], f"{entry['date']!r} is not a real date (expected YYYY-MM-DD)"))
-    else:
-        if date > today:
-            text = f"{entry['date']} is after today ({today.isoformat()}); expected the day decided"
-            found.append((["date"], text))
+    date_problem = past_date_problem(entry["date"], today, "the day decided")
+    if date_problem:
+        found.append((["date"], date_problem))
     given = [key for key in ("value", "x", "y") if key in entry]
     if entry["decision"] == CORRECT and not given:
         text = (

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cytotrial.flow.compensation import Spillover, compensate
-from cytotrial.flow.gating import gate_events, lineage_flags
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.transforms import transform_from_spec
+from cytotrial.flow.gating.engine import gate_events, lineage_flags
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.compensation import Spillover, compensate
+from cytotrial.flow.prepare.transforms import transform_from_spec
 from cytotrial.panel import read_panel
 
 REPO = Path(__file__).resolve().parents[1]

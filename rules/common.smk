@@ -13,8 +13,8 @@ runpy.run_path(str(Path(workflow.basedir) / "scripts" / "_bootstrap.py"))
 
 from cytotrial.errors import InputError
 from cytotrial.fingerprints import Sha256Cache, sha256_of_files
-from cytotrial.flow.flowjo_export import batch_file_stems
-from cytotrial.flow.template_checks import check_flow_inputs
+from cytotrial.flow.interop.flowjo_export import batch_file_stems
+from cytotrial.flow.gating.inputs import check_flow_inputs
 from cytotrial.input_checks import check_config, check_config_files, check_trial_inputs
 from cytotrial.input_checks import check_distinct_fcs_content, normalise_config
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
@@ -292,6 +292,6 @@ def review_param(wildcards):
     """The sample's own corrected cuts (compact JSON, "" without any): only a change of
     them reruns its job; accept / exclude and the reasons are the aggregate's.
     DECISIONS: the review file as rules/flow.smk read it at parse time."""
-    from cytotrial.flow.review import corrections_param
+    from cytotrial.flow.sample.review import corrections_param
 
     return corrections_param(DECISIONS, wildcards.sample)

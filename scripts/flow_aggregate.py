@@ -2,7 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.aggregate import aggregate_job
+from cytotrial.flow.cohort.aggregate import aggregate_job
 from cytotrial.logs import log_to_file
 
 

@@ -1,9 +1,9 @@
 """Snakemake adapter: a batch's control files' negative levels (issue 16;
-cytotrial.flow.controls)."""
+cytotrial.flow.sample.controls)."""
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.controls import run_controls_job
+from cytotrial.flow.sample.controls import run_controls_job
 from cytotrial.logs import log_to_file
 
 

@@ -2,7 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.cohort_qc import cohort_qc_job
+from cytotrial.flow.cohort.qc import cohort_qc_job
 from cytotrial.logs import log_to_file
 
 

@@ -2,7 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.flowjo_job import flowjo_workspace_job
+from cytotrial.flow.interop.flowjo_job import flowjo_workspace_job
 from cytotrial.logs import log_to_file
 
 

@@ -2,7 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.gatingml_import import run_import_job
+from cytotrial.flow.interop.gatingml_import import run_import_job
 from cytotrial.logs import log_to_file
 
 

@@ -2,7 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.statistics_job import flow_statistics_job
+from cytotrial.flow.cohort.job import flow_statistics_job
 from cytotrial.logs import log_to_file
 
 

@@ -36,8 +36,8 @@ from test_workflow import SNAKEMAKE, copy_workflow, run
 
 from cytotrial.errors import InputError
 from cytotrial.fcs import FcsError, read_fcs
-from cytotrial.flow.gating_template import GatingTemplate, read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
+from cytotrial.flow.gating.template import GatingTemplate, read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.input_checks import (
     check_config_files,
     check_cutoff,

@@ -26,10 +26,10 @@ import yaml
 from conftest import REPO
 from test_bad_input import FlowSetup, rewrite
 
-from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
-from cytotrial.flow.population_status import split_flags
-from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
-from cytotrial.flow.sample_outputs import write_populations, write_record
+from cytotrial.flow.cohort.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
+from cytotrial.flow.sample.outputs import write_populations, write_record
+from cytotrial.flow.sample.status import split_flags
 from cytotrial.panel import read_panel
 from cytotrial.simulate.flow_fcs import spillover_text
 
@@ -148,7 +148,7 @@ def test_gatingml_export_carries_the_full_matrix(flow, extra_channel_file, tmp_p
     warnings.simplefilter("ignore")
     import flowkit as fk
 
-    from cytotrial.flow.gatingml_export import write_sample_gatingml
+    from cytotrial.flow.interop.gatingml_export import write_sample_gatingml
 
     path, spill9, names = extra_channel_file
     result = analyse(flow, path)

@@ -35,11 +35,11 @@ from test_report import default_config
 
 from cytotrial.cohort import sample_inventory, samples_per_timepoint
 from cytotrial.fcs import FcsError, read_fcs
-from cytotrial.flow.aggregate import aggregate_job
-from cytotrial.flow.cohort_qc import cohort_qc_job, default_settings
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_job import run_sample_job
-from cytotrial.flow.statistics_job import flow_statistics_job
+from cytotrial.flow.cohort.aggregate import aggregate_job
+from cytotrial.flow.cohort.job import flow_statistics_job
+from cytotrial.flow.cohort.qc import cohort_qc_job, default_settings
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.job import run_sample_job
 from cytotrial.panel import read_panel
 from cytotrial.report import FIGURES, ReportTable, build_report
 from cytotrial.results import write_tsv
@@ -416,7 +416,7 @@ def test_failure_reason_names_no_path(flow, tmp_path, caplog, how):
 
 def test_vanished_file_reason_names_no_path(flow, tmp_path):
     path = identifying_path(tmp_path, "S1")  # listed in the sheet, gone when the job runs
-    from cytotrial.flow.sample_analysis import analyse_sample
+    from cytotrial.flow.sample.analysis import analyse_sample
 
     result = analyse_sample("S1", path, flow.panel, flow.template, keep_plot_data=False)
     assert result.status == "failed"
@@ -435,7 +435,7 @@ def test_inventory_problem_names_no_path(flow, tmp_path, how):
 
 
 def test_imported_gating_spillover_error_names_no_file(flow, tmp_path):
-    from cytotrial.flow.gatingml_strategy import read_events_float64
+    from cytotrial.flow.interop.gatingml_strategy import read_events_float64
 
     path = rewrite(flow, identifying_path(tmp_path, "S1"), flow.events, SPILLOVER="2,A,B,x")
     with pytest.raises(FcsError) as error:

@@ -25,8 +25,8 @@ from test_incremental import jobs, parse_jobs, sample_jobs
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.panel import read_panel
 from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
 from cytotrial.simulate.flow import simulate_sample, write_sample

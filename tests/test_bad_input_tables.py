@@ -442,9 +442,9 @@ def test_statistics_reads_patient_na_as_a_patient(tmp_path):
     became missing and its pairs vanished from the Wilcoxon tests."""
     import numpy as np
 
-    from cytotrial.flow.aggregate import mfi_column
-    from cytotrial.flow.gating_template import read_gating_template
-    from cytotrial.flow.statistics_job import read_populations
+    from cytotrial.flow.cohort.aggregate import mfi_column
+    from cytotrial.flow.cohort.job import read_populations
+    from cytotrial.flow.gating.template import read_gating_template
 
     template = read_gating_template(REPO / "resources" / "gating" / "pbmc_cd38.yaml")
     rows = [
@@ -660,7 +660,7 @@ def test_too_long_ids_are_refused(tmp_path):
 def test_spillover_matrix_goes_through_the_same_reader(tmp_path):
     """The panel's spillover CSV: decoded like every table, and line numbers are file
     lines (blank lines used to be dropped before counting)."""
-    from cytotrial.flow.compensation import read_spillover_csv
+    from cytotrial.flow.prepare.compensation import read_spillover_csv
 
     path = tmp_path / "matrix.csv"
     path.write_bytes("FITC-A,PE-A\nFITC-A,1,0.2\nPE-A,0.05,1 µ\n".encode("latin-1"))

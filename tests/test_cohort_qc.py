@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
-from cytotrial.flow.cohort_qc import (
+from cytotrial.flow.cohort.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.cohort.qc import (
     SETTINGS as KEYS,
 )
-from cytotrial.flow.cohort_qc import (
+from cytotrial.flow.cohort.qc import (
     cohort_qc_table,
     default_settings,
     logit_percent,

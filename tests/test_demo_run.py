@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 from test_workflow import SNAKEMAKE, run
 
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.panel import read_panel
 
 pytestmark = pytest.mark.slow

@@ -17,15 +17,15 @@ import pytest
 from conftest import REPO
 from flowutils import gating as fu_gating
 
-import cytotrial.flow.gating as gating
-from cytotrial.flow.compensation import Spillover, channel_rows, compensate
-from cytotrial.flow.density import BINS, median, order_statistics, percentiles
-from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate, points_in_polygon
-from cytotrial.flow.gating import apply_gates, clip_polygon_y, gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.qc import _saturated_count, time_histogram
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.flow.transforms import transform_from_spec
+import cytotrial.flow.gating.engine as gating
+from cytotrial.flow.gating.density import BINS, median, order_statistics, percentiles
+from cytotrial.flow.gating.engine import apply_gates, clip_polygon_y, gate_events
+from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate, points_in_polygon
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.compensation import Spillover, channel_rows, compensate
+from cytotrial.flow.prepare.qc import _saturated_count, time_histogram
+from cytotrial.flow.prepare.transforms import transform_from_spec
+from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.panel import read_panel
 
 SAMPLE = {

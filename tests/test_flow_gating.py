@@ -7,10 +7,10 @@ import pytest
 from conftest import REPO
 
 from cytotrial.errors import InputError
-from cytotrial.flow.compensation import Spillover, compensate
-from cytotrial.flow.gating import clip_polygon_y, gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.transforms import transform_from_spec
+from cytotrial.flow.gating.engine import clip_polygon_y, gate_events
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.compensation import Spillover, compensate
+from cytotrial.flow.prepare.transforms import transform_from_spec
 from cytotrial.panel import read_panel
 
 # Gate -> the ground-truth populations it should hold.

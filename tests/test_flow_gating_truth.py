@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_gating_truth import score_samples  # noqa: E402 (benchmarks/ on the path)
 
-from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.panel import read_panel
 
 DEMO_SEED = 2122
@@ -92,7 +92,7 @@ def test_sample_record_holds_each_cut_with_its_confidence(samples, tmp_path):
     and moved (or the lone peak's classification), and the flags inherited from above."""
     import json
 
-    from cytotrial.flow.sample_analysis import analyse_sample
+    from cytotrial.flow.sample.analysis import analyse_sample
     from cytotrial.simulate.flow import simulate_sample, write_sample
 
     panel = read_panel(REPO / "resources/panel.yaml")

@@ -16,11 +16,11 @@ import pytest
 from conftest import REPO
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.gatingml_export import write_sample_gatingml
-from cytotrial.flow.gatingml_import import import_gating, population_map_path
-from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
-from cytotrial.flow.sample_job import run_sample_job
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.interop.gatingml_export import write_sample_gatingml
+from cytotrial.flow.interop.gatingml_import import import_gating, population_map_path
+from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
+from cytotrial.flow.sample.job import run_sample_job
 from cytotrial.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"

@@ -126,7 +126,7 @@ def test_flowjo_workspaces_rule_writes_one_workspace_per_batch(adaptive):
     FlowKit gates (FCS files relinked by sample ID next to it) to each sample's counts."""
     import pandas as pd
 
-    from cytotrial.flow.flowjo_export import batch_file_stem
+    from cytotrial.flow.interop.flowjo_export import batch_file_stem
 
     workflow, samples, _ = adaptive
     # the tests above gated this workflow with imported templates: gate it with the

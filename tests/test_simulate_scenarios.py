@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.flow.qc import run_qc
+from cytotrial.flow.prepare.qc import run_qc
 from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples, plan_demo_trial
 from cytotrial.simulate.flow import CHANNELS, simulate_sample
 from cytotrial.simulate.flow_instrument import batch_drift

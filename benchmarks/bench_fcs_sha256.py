@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def write_files(folder: Path, count: int, events: int) -> list[str]:
-    from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+    from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
     folder.mkdir(parents=True, exist_ok=True)
     row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
@@ -82,8 +82,8 @@ def bench_dry_run(paths: list[str], work: Path) -> None:
     import pandas as pd
     from test_workflow import copy_workflow
 
-    from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.clinical.trial import simulate_clinical
+    from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
     workflow = copy_workflow(work / "wf") if not (work / "wf").exists() else work / "wf"
     clinical = work / "clinical_base"

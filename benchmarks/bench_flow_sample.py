@@ -3,7 +3,7 @@
     python benchmarks/bench_flow_sample.py [--events 100000 1000000 5000000] [--repeat 5]
         [--templates resources/gating/pbmc_cd38.yaml resources/gating/pbmc_new_kinds.yaml]
 
-For each size, one simulated PBMC file (cytotrial.simulate.flow, seed 2021) is written
+For each size, one simulated PBMC file (cytotrial.simulate.flow.sample, seed 2021) is written
 to a temporary directory. Each template is timed on it: the default one (thresholds,
 quadrants, area/height singlets, scatter clusters) and an example using the gate kinds
 of issue 15 (2-D density clusters on scatter and on markers, a tail, boolean and/or/not,
@@ -113,7 +113,7 @@ def main() -> int:
 
 
 def _write_file(tmp: Path, n: int) -> Path:
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     clock = time.perf_counter()
     sim = simulate_sample(SAMPLE, 2021, n)

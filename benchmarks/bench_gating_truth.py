@@ -43,8 +43,8 @@ TRUTH_OF_POPULATION = {
 def score_samples(plan: list[dict], seed: int, events: int) -> list[dict]:
     """F1 of each reported population of each planned sample against the simulator's
     labels, with its lineage flags (its gate's and those of the gates above it)."""
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
-    from cytotrial.simulate.flow_populations import POPULATIONS
+    from cytotrial.simulate.flow.populations import POPULATIONS
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     panel = read_panel(REPO / "resources/panel.yaml")
     template = read_gating_template(
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write every score here")
     args = parser.parse_args()
 
-    from cytotrial.simulate import plan_demo_trial
+    from cytotrial.simulate.trial import plan_demo_trial
 
     with tempfile.TemporaryDirectory() as tmp:
         trial = plan_demo_trial(args.seed, tmp)

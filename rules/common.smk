@@ -39,7 +39,7 @@ DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""
 # (below); see fcs_sha256().
 FCS_SHA256 = None
 if DEMO:
-    from cytotrial.simulate import plan_demo_samples
+    from cytotrial.simulate.trial import plan_demo_samples
 
     # The plan is a pure function of the seed; the files themselves are written
     # by the rule simulate_demo_trial (nothing is written at parse time).
@@ -149,7 +149,8 @@ def analyse_mem_mb(wildcards):
 
 def demo_fcs_mb():
     """Size of one simulated FCS file: events x 14 float32 channels
-    (cytotrial.simulate.flow.CHANNELS; not imported here, to keep parsing cheap)."""
+    (cytotrial.simulate.flow.sample.CHANNELS; not imported here, to keep parsing cheap).
+    """
     return config["demo"]["events_per_file"] * 14 * 4 / 1e6
 
 

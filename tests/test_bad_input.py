@@ -46,10 +46,10 @@ from cytotrial.input_checks import (
     check_trial_inputs,
 )
 from cytotrial.panel import Panel, read_panel
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.simulate.clinical import simulate_clinical
-from cytotrial.simulate.flow import simulate_sample, write_sample
-from cytotrial.simulate.flow_fcs import write_fcs
+from cytotrial.simulate.clinical.trial import simulate_clinical
+from cytotrial.simulate.flow.fcs import write_fcs
+from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
 
 CONFIG_SCHEMA = str(SCHEMA_DIR / "config.schema.yaml")

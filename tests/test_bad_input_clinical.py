@@ -43,7 +43,7 @@ from cytotrial.clinical.tables.baseline import baseline_table
 from cytotrial.clinical.tables.dose_escalation import dose_escalation_table
 from cytotrial.errors import InputError
 from cytotrial.input_checks import check_trial_inputs
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_files, read_clinical_tables
 from cytotrial.validation import load_schema, property_default
 

@@ -43,7 +43,7 @@ from cytotrial.flow.sample.job import run_sample_job
 from cytotrial.panel import read_panel
 from cytotrial.report import FIGURES, ReportTable, build_report
 from cytotrial.results import write_tsv
-from cytotrial.simulate import DEFAULT_SEED
+from cytotrial.simulate.trial import DEFAULT_SEED
 from cytotrial.tables import SAMPLE_COLUMNS, read_sample_sheet
 
 PANEL = REPO / "resources/panel.yaml"
@@ -337,7 +337,7 @@ def test_workflow_with_a_header_only_sample_sheet(tmp_path):
     Expected: the run succeeds; every flow table is written with its header, every figure
     says 'No FCS samples in the sample sheet', and so does the report's flow section;
     the clinical sections are complete."""
-    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.clinical.trial import simulate_clinical
 
     simulate_clinical(DEFAULT_SEED).write(tmp_path / "clinical")
     sheet = pd.DataFrame(columns=list(SAMPLE_COLUMNS[:6]))

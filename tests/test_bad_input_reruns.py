@@ -28,8 +28,8 @@ from cytotrial.errors import InputError
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.panel import read_panel
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.simulate.flow import simulate_sample, write_sample
+from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
 PATIENTS = ["PT001", "PT002"]
 SPARE_PATIENT = "PT003"  # its files are never in the sheet: other content to restore

@@ -51,7 +51,7 @@ def template(panel):
 
 @pytest.fixture(scope="module")
 def fcs_100k(tmp_path_factory):
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     folder = tmp_path_factory.mktemp("fast_path")
     path = folder / "sample.fcs"
@@ -152,7 +152,7 @@ def test_rectangle_comparisons_on_float32_are_exact():
 
 def test_subsampled_density_thresholds_match_full_density(panel, template, monkeypatch):
     """1M events: every threshold within ~one density bin of the all-events threshold."""
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     sim = simulate_sample(SAMPLE, 2021, 1_000_000)
     comp = compensate(sim.events, CHANNELS, Spillover(sim.spillover_channels, sim.spillover))

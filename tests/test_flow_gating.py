@@ -40,8 +40,8 @@ SAMPLES = [
 
 
 def gate_simulated(sample, events=20_000):
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
-    from cytotrial.simulate.flow_populations import POPULATIONS
+    from cytotrial.simulate.flow.populations import POPULATIONS
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     sample_id, part, timepoint, date = sample
     sim = simulate_sample(

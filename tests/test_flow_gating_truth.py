@@ -35,8 +35,8 @@ CRITERIA = {  # fewest events of
 
 
 def hard_samples(tmp_dir) -> list[dict]:
-    from cytotrial.simulate import plan_demo_samples
-    from cytotrial.simulate.flow_populations import LABEL, event_probabilities
+    from cytotrial.simulate.flow.populations import LABEL, event_probabilities
+    from cytotrial.simulate.trial import plan_demo_samples
 
     plan = plan_demo_samples(DEMO_SEED, tmp_dir).to_dict("records")
     probabilities = [event_probabilities(s, DEMO_SEED) for s in plan]
@@ -76,7 +76,7 @@ def test_every_demo_population_the_statistics_use_is_gated_well(tmp_path, events
     """Item 7 over the whole demo plan: the minimum F1 over the populations the statistics
     use (no flag on their gate or a gate above; the sample and cohort QC can only leave
     more out) is >= 0.90, at the demo's 20,000 events per file and at 5,000."""
-    from cytotrial.simulate import plan_demo_samples
+    from cytotrial.simulate.trial import plan_demo_samples
 
     plan = plan_demo_samples(DEMO_SEED, tmp_path).to_dict("records")
     rows = score(plan, events)
@@ -93,7 +93,7 @@ def test_sample_record_holds_each_cut_with_its_confidence(samples, tmp_path):
     import json
 
     from cytotrial.flow.sample.analysis import analyse_sample
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     panel = read_panel(REPO / "resources/panel.yaml")
     template = read_gating_template(

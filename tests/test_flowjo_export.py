@@ -56,7 +56,7 @@ def _counts(path) -> dict[str, int]:
 def workspace(tmp_path_factory) -> dict:
     """Three gated demo-like samples and one failed one, as one batch's workspace."""
     from cytotrial.flow.sample.job import run_sample_job
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     out = tmp_path_factory.mktemp("flowjo")
     extended = out / "extended.yaml"

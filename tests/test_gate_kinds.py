@@ -638,7 +638,7 @@ NEW_GATES = [
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> dict:
     from cytotrial.flow.sample.job import run_sample_job
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     out = tmp_path_factory.mktemp("kinds")
     row = {

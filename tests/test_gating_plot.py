@@ -31,7 +31,7 @@ ROW = {
 
 @pytest.fixture(scope="module")
 def fcs_file(tmp_path_factory) -> Path:
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     folder = tmp_path_factory.mktemp("plot")
     path = folder / "PT001_A_C1D1.fcs"

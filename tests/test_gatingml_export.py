@@ -51,7 +51,7 @@ def _flowkit():
 @pytest.fixture(scope="module", params=sorted(SAMPLES))
 def exported(request, tmp_path_factory) -> dict:
     """One simulated demo-like file, analysed by the per-sample job with export."""
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     sample_id = request.param
     part, timepoint, date = SAMPLES[sample_id]

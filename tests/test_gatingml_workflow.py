@@ -28,9 +28,9 @@ SUBSETS = {"monocytes", "b_cells", "t_cells", "nk_cells", "activated_nk"}
 
 def _write_trial(root: Path) -> list[str]:
     """Clinical tables of the demo and three of its FCS files; a sample sheet for them."""
-    from cytotrial.simulate import plan_demo_samples
-    from cytotrial.simulate.clinical import simulate_clinical
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.clinical.trial import simulate_clinical
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+    from cytotrial.simulate.trial import plan_demo_samples
 
     simulate_clinical(SEED).write(root / "trial" / "clinical")
     sheet = plan_demo_samples(SEED, "trial").head(3)

@@ -17,7 +17,7 @@ from cytotrial.clinical.job import imwg_job
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section, reason_counts
 from cytotrial.clinical.report_sections import REPORT_INPUTS, _read
 from cytotrial.errors import InputError
-from cytotrial.simulate.clinical import simulate_clinical
+from cytotrial.simulate.clinical.trial import simulate_clinical
 from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables
 
 HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"

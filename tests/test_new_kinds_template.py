@@ -52,8 +52,8 @@ def test_example_uses_every_new_gate_kind():
 def example_run(tmp_path_factory) -> dict:
     from cytotrial.flow.sample.analysis import analyse_sample
     from cytotrial.flow.sample.job import run_sample_job
-    from cytotrial.simulate.flow import simulate_sample, write_sample
-    from cytotrial.simulate.flow_populations import LABEL
+    from cytotrial.simulate.flow.populations import LABEL
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     out = tmp_path_factory.mktemp("example")
     fcs = out / "s.fcs"

@@ -162,7 +162,7 @@ def prepared_events(events: int = 20_000) -> dict[str, np.ndarray]:
     from cytotrial.flow.prepare.compensation import Spillover, compensate
     from cytotrial.flow.prepare.transforms import transform_from_spec
     from cytotrial.panel import read_panel
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     record = {"sample_id": "PT001_A_C1D1", "patient_id": "PT001", "part": "A",
               "timepoint": "C1D1", "acquisition_date": "2016-07-14"}  # fmt: skip

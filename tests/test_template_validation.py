@@ -136,8 +136,8 @@ def test_flow_inputs_are_checked_before_any_job(tmp_path):
 
 @pytest.fixture(scope="module")
 def sample_fcs(tmp_path_factory) -> Path:
-    from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+    from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
     folder = tmp_path_factory.mktemp("fcs")
     row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
@@ -221,7 +221,7 @@ def _renamed_sample(source: Path, folder: Path) -> tuple[Path, Path]:
     'Cd(110,111,112,114)Di' cannot be in $SPILLOVER (a comma list): it leaves the matrix
     and the panel stops compensating it, as a mass cytometry channel would be."""
     from cytotrial.fcs import parse_spillover, read_fcs
-    from cytotrial.simulate.flow_fcs import spillover_text, write_fcs
+    from cytotrial.simulate.flow.fcs import spillover_text, write_fcs
 
     data = read_fcs(source, scale=False)
     keywords = {k: v for k, v in data.keywords.items() if k not in LAYOUT_KEYWORDS}

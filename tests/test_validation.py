@@ -205,8 +205,8 @@ BAD_CELLS = ["X", "-1", "0", "7", "1.5", "2020-13-45", "1/7/2016", "NA", "", " "
 
 @pytest.fixture(scope="module")
 def demo_tables(tmp_path_factory) -> dict[str, Path]:
-    from cytotrial.simulate import plan_demo_samples
-    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.clinical.trial import simulate_clinical
+    from cytotrial.simulate.trial import plan_demo_samples
 
     folder = tmp_path_factory.mktemp("clinical")
     simulate_clinical(2122).write(folder)

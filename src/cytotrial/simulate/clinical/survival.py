@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.simulate import paper_targets as pt
-from cytotrial.simulate.km import km_median_pair, reverse_km_median
+from cytotrial.simulate.clinical.km import km_median_pair, reverse_km_median
 
 CUTOFF_ORD = pt.CUTOFF.toordinal()
 MPD = pt.DAYS_PER_MONTH

@@ -27,8 +27,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from cytotrial.simulate.flow_instrument import assign_batches
-from cytotrial.simulate.flow_populations import rng_for
+from cytotrial.simulate.flow.instrument import assign_batches
+from cytotrial.simulate.flow.populations import rng_for
 
 STREAM_SCENARIOS = 61
 STREAM_FAULTS = 62
@@ -137,7 +137,7 @@ def apply_faults(
     """Acquisition faults of a failed file, in place on `data` (events x `columns`, Time
     in TIMESTEP units); returns the new acquisition duration in s, or None if unchanged.
     Draws come from their own stream, so the events themselves are those of a good file."""
-    from cytotrial.simulate.flow_events import SCATTER_MAX, TIMESTEP
+    from cytotrial.simulate.flow.events import SCATTER_MAX, TIMESTEP
 
     scenario = sample.get("scenario")
     if scenario == FAILED_CLOG and len(data) > 1:
@@ -182,7 +182,7 @@ def _detail(scenario: str, sample: Mapping[str, object]) -> str:
             f"{CLOG_GAP_S:.0f} s, then {CLOG_RATE:.0%} of the flow rate"
         )
     if scenario == FAILED_DEBRIS:
-        from cytotrial.simulate.flow_populations import SCENARIO_DEBRIS_SHARE
+        from cytotrial.simulate.flow.populations import SCENARIO_DEBRIS_SHARE
 
         return (
             f"clotted sample: {SCENARIO_DEBRIS_SHARE[FAILED_DEBRIS]:.0%} debris, "
@@ -191,7 +191,7 @@ def _detail(scenario: str, sample: Mapping[str, object]) -> str:
     if scenario == TOO_SMALL:
         return f"{sample['scenario_events']} events acquired"
     if scenario == T_CELL_COLLAPSE:
-        from cytotrial.simulate.flow_populations import SCENARIO_COUNT_EFFECT
+        from cytotrial.simulate.flow.populations import SCENARIO_COUNT_EFFECT
 
         factor = SCENARIO_COUNT_EFFECT[T_CELL_COLLAPSE]["t_cell"]
         return f"T cells at {factor:.0%} of the patient's level, other subsets unchanged"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cytotrial.simulate.flow_populations import FLUOR_CHANNELS, rng_for
+from cytotrial.simulate.flow.populations import FLUOR_CHANNELS, rng_for
 
 
 def batch_name(acquisition_date: str) -> str:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cytotrial.simulate.flow_instrument import BatchDrift, measure_scatter
-from cytotrial.simulate.flow_populations import (
+from cytotrial.simulate.flow.instrument import BatchDrift, measure_scatter
+from cytotrial.simulate.flow.populations import (
     AUTOFLUORESCENCE,
     CD38_COL,
     CD38_LEVEL,

@@ -21,15 +21,15 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.atomic import atomic_path
-from cytotrial.simulate.flow_events import TIMESTEP, acquisition_time, synthesize
-from cytotrial.simulate.flow_fcs import build_keywords, write_fcs
-from cytotrial.simulate.flow_instrument import (
+from cytotrial.simulate.flow.events import TIMESTEP, acquisition_time, synthesize
+from cytotrial.simulate.flow.fcs import build_keywords, write_fcs
+from cytotrial.simulate.flow.instrument import (
     assign_batches,
     batch_drift,
     batch_name,
     detect_fluorescence,
 )
-from cytotrial.simulate.flow_populations import (
+from cytotrial.simulate.flow.populations import (
     CD38_COL,
     FLUOR_CHANNELS,
     FLUOR_MARKERS,
@@ -44,7 +44,7 @@ from cytotrial.simulate.flow_populations import (
     event_probabilities,
     event_rng,
 )
-from cytotrial.simulate.flow_scenarios import apply_faults, events_of, gain_step
+from cytotrial.simulate.flow.scenarios import apply_faults, events_of, gain_step
 
 __all__ = [
     "CHANNELS",

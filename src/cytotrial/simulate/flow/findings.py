@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cytotrial.simulate.flow_events import cd38_by_row, leukocyte_cd38
-from cytotrial.simulate.flow_instrument import batch_drift
-from cytotrial.simulate.flow_populations import (
+from cytotrial.simulate.flow.events import cd38_by_row, leukocyte_cd38
+from cytotrial.simulate.flow.instrument import batch_drift
+from cytotrial.simulate.flow.populations import (
     CD38_COL,
     LABEL,
     LEUKOCYTE_CODES,

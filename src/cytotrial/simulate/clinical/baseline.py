@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.simulate import paper_targets as pt
-from cytotrial.simulate.clinical_cohort import column_counts
-from cytotrial.simulate.clinical_design import (
+from cytotrial.simulate.clinical.cohort import column_counts
+from cytotrial.simulate.clinical.design import (
     DesignError,
     complete_values,
     design_values,

@@ -26,13 +26,13 @@ import pandas as pd
 
 from cytotrial.atomic import atomic_path
 from cytotrial.simulate import paper_targets as pt
-from cytotrial.simulate.clinical_baseline import categorical_baseline, numeric_baseline
-from cytotrial.simulate.clinical_cohort import (
+from cytotrial.simulate.clinical.baseline import categorical_baseline, numeric_baseline
+from cytotrial.simulate.clinical.cohort import (
     assign_drug_history,
     assign_fixed_traits,
     build_profiles,
 )
-from cytotrial.simulate.clinical_events import (
+from cytotrial.simulate.clinical.events import (
     TABLE2_ROWS,
     adverse_events,
     dlt_not_evaluable,
@@ -41,8 +41,8 @@ from cytotrial.simulate.clinical_events import (
     supportive_care,
     to_dates,
 )
-from cytotrial.simulate.clinical_labs import LAB_STREAM, simulate_lab_values
-from cytotrial.simulate.clinical_survival import simulate_times
+from cytotrial.simulate.clinical.labs import LAB_STREAM, simulate_lab_values
+from cytotrial.simulate.clinical.survival import simulate_times
 
 __all__ = ["TABLE2_ROWS", "ClinicalTables", "plan_flow_samples", "simulate_clinical"]
 

@@ -17,7 +17,7 @@ import flowio
 import numpy as np
 
 from cytotrial.atomic import atomic_path
-from cytotrial.simulate.flow_populations import rng_for
+from cytotrial.simulate.flow.populations import rng_for
 
 STREAM_KEYWORDS = 41
 STREAM_IDENTITY = 42

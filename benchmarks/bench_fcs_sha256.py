@@ -1,4 +1,4 @@
-"""Parse-time cost of the FCS SHA-256 params (cytotrial.fingerprints) for a large cohort.
+"""Parse-time cost of the FCS SHA-256 params (cytotrial.io.fingerprints) for a large cohort.
 
     .venv/bin/python benchmarks/bench_fcs_sha256.py [--files 5000] [--events 20000]
                                                     [--work DIR] [--dry-run]
@@ -55,7 +55,7 @@ def timed(label: str, action) -> float:
 
 
 def bench_cache(paths: list[str], cache_path: Path) -> None:
-    from cytotrial.fingerprints import RACY_SECONDS, Sha256Cache, sha256_of_files
+    from cytotrial.io.fingerprints import RACY_SECONDS, Sha256Cache, sha256_of_files
 
     cache_path.unlink(missing_ok=True)
     time.sleep(RACY_SECONDS + 0.5)  # files just written are not cached (racy time stamps)

@@ -51,7 +51,6 @@ from pathlib import Path
 
 import numpy as np
 
-from cytotrial.checksums import sha256_of_file
 from cytotrial.flow.gating.engine import apply_gates, gate_events
 from cytotrial.flow.gating.template import GatingTemplate, read_gating_template
 from cytotrial.flow.interop.gatingml_export import strategy_from_applied, write_gatingml, xml_id
@@ -60,7 +59,8 @@ from cytotrial.flow.sample.analysis import (
     analyse_sample,
     prepare_events,
 )
-from cytotrial.panel import Panel, read_panel
+from cytotrial.io.checksums import sha256_of_file
+from cytotrial.io.panel import Panel, read_panel
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("read", "qc", "compensate", "transform", "gate", "mfi")

@@ -28,7 +28,7 @@ from cytotrial.flow.gating.engine import gate_events, lineage_flags
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.prepare.compensation import Spillover, compensate
 from cytotrial.flow.prepare.transforms import transform_from_spec
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 REPO = Path(__file__).resolve().parents[1]
 TRUTH_OF_POPULATION = {

@@ -58,7 +58,7 @@ CONTROL_ROWS = {}  # batch -> its controls sheet rows
 BATCH_OF = dict(zip(samples["sample_id"], samples["batch"].astype(str)))
 if CONTROL_GATES:
     from cytotrial.flow.sample.controls import read_controls_sheet
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     for row in read_controls_sheet(
         CONTROLS_SHEET,

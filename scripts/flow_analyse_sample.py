@@ -5,7 +5,7 @@ import json
 import _bootstrap  # noqa: F401
 
 from cytotrial.flow.sample.job import run_sample_job
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

@@ -4,7 +4,7 @@ cytotrial.flow.sample.controls)."""
 import _bootstrap  # noqa: F401
 
 from cytotrial.flow.sample.controls import run_controls_job
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

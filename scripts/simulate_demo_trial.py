@@ -4,7 +4,7 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 from cytotrial.simulate.trial import simulate_trial
 
 

@@ -40,11 +40,11 @@ from cytotrial.flow.cohort.job import flow_statistics_job
 from cytotrial.flow.cohort.qc import cohort_qc_job, default_settings
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.job import run_sample_job
-from cytotrial.panel import read_panel
+from cytotrial.io.inputs import SAMPLE_COLUMNS, read_sample_sheet
+from cytotrial.io.panel import read_panel
+from cytotrial.io.results import write_tsv
 from cytotrial.report import FIGURES, ReportTable, build_report
-from cytotrial.results import write_tsv
 from cytotrial.simulate.trial import DEFAULT_SEED
-from cytotrial.tables import SAMPLE_COLUMNS, read_sample_sheet
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"

@@ -15,7 +15,7 @@ from conftest import REPO
 
 from cytotrial.errors import InputError
 from cytotrial.flow.gating.template import read_gating_template
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 TEMPLATE = (REPO / "resources/gating/pbmc_cd38.yaml").read_text(encoding="utf-8")
 PANEL = (REPO / "resources/panel.yaml").read_text(encoding="utf-8")

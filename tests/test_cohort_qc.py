@@ -17,7 +17,7 @@ from cytotrial.flow.cohort.qc import (
     logit_percent,
     population_flags,
 )
-from cytotrial.results import write_tsv
+from cytotrial.io.results import write_tsv
 
 SETTINGS = {
     "z_limit": 3.5,

@@ -52,7 +52,7 @@ def test_panel_matrix_overrides_the_files_own(tmp_path):
 
     from cytotrial.flow.gating.template import read_gating_template
     from cytotrial.flow.sample.analysis import analyse_sample
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
     from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     sim = simulate_sample(

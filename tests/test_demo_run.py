@@ -25,7 +25,7 @@ from test_workflow import SNAKEMAKE, run
 
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.analysis import analyse_sample
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 pytestmark = pytest.mark.slow
 

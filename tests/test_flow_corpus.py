@@ -14,7 +14,7 @@ from conftest import REPO, SHARED
 
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.analysis import analyse_sample
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 CORPUS = SHARED / "data" / "fcs-corpus"
 

@@ -26,7 +26,7 @@ from cytotrial.flow.prepare.compensation import Spillover, channel_rows, compens
 from cytotrial.flow.prepare.qc import _saturated_count, time_histogram
 from cytotrial.flow.prepare.transforms import transform_from_spec
 from cytotrial.flow.sample.analysis import analyse_sample
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 SAMPLE = {
     "sample_id": "PT002_B_C1D3",

@@ -11,7 +11,7 @@ from cytotrial.flow.gating.engine import clip_polygon_y, gate_events
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.prepare.compensation import Spillover, compensate
 from cytotrial.flow.prepare.transforms import transform_from_spec
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 # Gate -> the ground-truth populations it should hold.
 EXPECTED = {

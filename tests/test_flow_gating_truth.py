@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_gating_truth import score_samples  # noqa: E402 (benchmarks/ on the path)
 
 from cytotrial.flow.gating.template import read_gating_template
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 DEMO_SEED = 2122
 PER_CRITERION = 4  # samples taken per 'fewest cells of' criterion

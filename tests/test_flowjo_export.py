@@ -169,7 +169,7 @@ def _ellipse_band(workspace, sample_id) -> int:
 
 def test_workspace_carries_each_samples_spillover_and_transforms(workspace):
     from cytotrial.fcs import parse_spillover, read_fcs_text
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(PANEL)
     compensated = [c.channel for c in panel.channels if c.compensate]

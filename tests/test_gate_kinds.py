@@ -779,7 +779,7 @@ BAD_NEW_KINDS = {
 @pytest.mark.parametrize("case", sorted(BAD_NEW_KINDS))
 def test_new_kind_mistake_names_file_gate_and_key(tmp_path, case):
     from cytotrial.errors import InputError
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     entry, expected = BAD_NEW_KINDS[case]
     content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
@@ -795,7 +795,7 @@ def test_new_kind_mistake_names_file_gate_and_key(tmp_path, case):
 
 
 def test_new_kinds_validate_and_parse(tmp_path):
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
     content["gates"] += NEW_GATES

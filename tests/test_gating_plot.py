@@ -16,7 +16,7 @@ import cytotrial.flow.sample.audit_plot as gating_plot
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"

@@ -21,7 +21,7 @@ from cytotrial.flow.interop.gatingml_export import write_sample_gatingml
 from cytotrial.flow.interop.gatingml_import import import_gating, population_map_path
 from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
 from cytotrial.flow.sample.job import run_sample_job
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"

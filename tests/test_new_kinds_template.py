@@ -16,7 +16,7 @@ from conftest import REPO
 from cytotrial.flow.gating.engine import gate_events
 from cytotrial.flow.gating.kinds import KINDS
 from cytotrial.flow.gating.template import read_gating_template
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 EXAMPLE = REPO / "resources/gating/pbmc_new_kinds.yaml"

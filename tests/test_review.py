@@ -161,7 +161,7 @@ def prepared_events(events: int = 20_000) -> dict[str, np.ndarray]:
     """One simulated demo sample, compensated and transformed as the sample job does."""
     from cytotrial.flow.prepare.compensation import Spillover, compensate
     from cytotrial.flow.prepare.transforms import transform_from_spec
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
     from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     record = {"sample_id": "PT001_A_C1D1", "patient_id": "PT001", "part": "A",

@@ -779,7 +779,7 @@ def test_lab_values_are_valid_deterministic_and_leave_the_other_tables_alone(
 ) -> None:
     from dataclasses import replace
 
-    from cytotrial.clinical.imwg.lab_values import read_lab_values
+    from cytotrial.io.lab_values import read_lab_values
 
     for name in ("one", "two"):
         simulate_clinical(7).write(tmp_path / name)

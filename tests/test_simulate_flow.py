@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 from cytotrial.simulate.flow.findings import (
     FLOW_FINDINGS,
     evaluate_findings,

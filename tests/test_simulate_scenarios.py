@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cytotrial.flow.prepare.qc import run_qc
+from cytotrial.io.inputs import check_sample_sheet
 from cytotrial.simulate.flow.instrument import batch_drift
 from cytotrial.simulate.flow.populations import FLUOR_CHANNELS, LABEL
 from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
@@ -19,7 +20,6 @@ from cytotrial.simulate.flow.scenarios import (
     scenario_table,
 )
 from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples, plan_demo_trial
-from cytotrial.tables import check_sample_sheet
 
 EVENTS = 5_000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.io.inputs import CLINICAL_TABLES, OPTIONAL_CLINICAL_TABLES
 from cytotrial.simulate.trial import plan_demo_samples, simulate_trial
-from cytotrial.tables import CLINICAL_TABLES, OPTIONAL_CLINICAL_TABLES
 
 
 def digest_tree(root: Path) -> dict[str, str]:

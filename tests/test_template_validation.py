@@ -27,7 +27,7 @@ from cytotrial.flow.prepare.transforms import Logicle, transform_from_spec
 from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.flow.sample.job import run_sample_job
 from cytotrial.flow.sample.outputs import write_populations
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"

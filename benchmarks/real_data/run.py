@@ -24,7 +24,7 @@ import yaml
 from cytotrial.flow.gating.engine import AppliedGate, gate_events
 from cytotrial.flow.gating.template import GatingTemplate, read_gating_template
 from cytotrial.flow.sample.analysis import SampleResult, prepare_events
-from cytotrial.panel import Panel, read_panel
+from cytotrial.io.panel import Panel, read_panel
 
 from .scoring import agreement, mfi_rel_diff
 from .truth import DERIVED_INPUTS, REPO, TruthFile

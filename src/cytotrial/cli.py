@@ -7,7 +7,7 @@ import logging
 import sys
 
 from cytotrial.errors import InputError
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 from cytotrial.simulate.trial import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED
 
 

@@ -22,7 +22,7 @@ MEDIAN_CI_TEXT = {
 
 
 def _panel_paragraph(panel_path: str | Path) -> str:
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(panel_path)
     fluorescence = [c for c in panel.channels if c.role == "fluorescence"]

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
-from cytotrial.tables import SAMPLE_COLUMNS
+from cytotrial.io.atomic import atomic_path
+from cytotrial.io.inputs import SAMPLE_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import pandas as pd
 from cytotrial.flow.sample.analysis import POPULATION_COLUMNS
 from cytotrial.flow.sample.outputs import read_record
 from cytotrial.flow.sample.status import FAILED, population_status, split_flags
-from cytotrial.results import read_tsv
+from cytotrial.io.results import read_tsv
 
 SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]
 # sample_qc.tsv before its pct_<gate> columns: written even when there are no samples.
@@ -188,7 +188,7 @@ def aggregate_job(
     from cytotrial.flow.cohort.qc import population_flags, stacked_gates
     from cytotrial.flow.gating.template import read_gating_template
     from cytotrial.flow.sample.review import DECISION_COLUMNS, read_review
-    from cytotrial.results import write_tsv
+    from cytotrial.io.results import write_tsv
 
     samples = pd.DataFrame(sample_records)
     by_sample = {Path(p).name.split(".")[0]: p for p in population_files}

@@ -16,7 +16,7 @@ from cytotrial.flow.cohort.comparisons import (
 from cytotrial.flow.cohort.figures import dot_plot, message_figure, paired_plot
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.status import included_statuses, used_label
-from cytotrial.results import read_tsv, save_figure, write_tsv
+from cytotrial.io.results import read_tsv, save_figure, write_tsv
 
 NO_MFI = "not tested: the gating template names no MFI marker"
 NO_LEUKOCYTE_GATE = "not tested: the gating template names no leukocyte gate (no counts per uL)"

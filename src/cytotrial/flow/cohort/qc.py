@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytotrial.tables import TIMEPOINTS
+from cytotrial.io.inputs import TIMEPOINTS
 
 MAD_SCALE = 1.4826  # MAD of a normal sample x this = its SD
 OUTLIER, OK, NOT_ASSESSED, JUMP = "outlier", "ok", "not_assessed", "jump"
@@ -77,7 +77,7 @@ SETTINGS = ("z_limit", "min_group_size", "cut_floor_sd_neg", "jump_fold", "jump_
 
 def default_settings() -> dict[str, float]:
     """flow.cohort_qc's defaults, as the config schema declares them (their one home)."""
-    from cytotrial.schemas import load_schema
+    from cytotrial.io.schemas import load_schema
 
     flow = load_schema("config")["properties"]["flow"]["properties"]
     return {k: v["default"] for k, v in flow["cohort_qc"]["properties"].items()}
@@ -465,7 +465,7 @@ def cohort_qc_job(
 ) -> None:
     """The cohort QC rule: cohort_qc.tsv from the per-sample outputs."""
     from cytotrial.flow.sample.outputs import read_record
-    from cytotrial.results import write_tsv
+    from cytotrial.io.results import write_tsv
 
     samples = pd.DataFrame(sample_records).reindex(
         columns=["sample_id", "patient_id", "part", "timepoint", "batch"]
@@ -478,7 +478,7 @@ def cohort_qc_job(
 
 def stacked_gates(population_files: list[str], records: Mapping[str, dict]) -> pd.DataFrame:
     """The analysed samples' per-sample populations tables, one below the other."""
-    from cytotrial.results import read_tsv
+    from cytotrial.io.results import read_tsv
 
     frames = [
         read_tsv(path)

@@ -12,7 +12,7 @@ from typing import Any
 
 from cytotrial.flow.gating.template import IMPORTED_SUFFIXES, read_gating_template
 from cytotrial.flow.interop.gatingml_import import population_map_path, read_population_map
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 __all__ = ["check_flow_inputs"]
 

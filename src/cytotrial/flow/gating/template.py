@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cytotrial.document_checks import raise_problems, read_yaml
 from cytotrial.errors import InputError
 from cytotrial.flow.gating.kinds import KINDS as NEW_KINDS
 from cytotrial.flow.gating.kinds.syntax import parse_kind
@@ -29,6 +28,7 @@ from cytotrial.flow.interop.gatingml_strategy import (
     StaticStrategy,
     strategy_from_dict,
 )
+from cytotrial.io.document_checks import raise_problems, read_yaml
 
 KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle", *NEW_KINDS)
 IMPORTED_SUFFIXES = (".xml", ".wsp")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cytotrial.document_checks import (
+from cytotrial.flow.gating.kinds.syntax import kind_markers, kind_problems
+from cytotrial.io.document_checks import (
     did_you_mean,
     problem,
     raise_problems,
     schema_problems,
 )
-from cytotrial.flow.gating.kinds.syntax import kind_markers, kind_problems
 
 ROOT = "root"
 

@@ -38,7 +38,6 @@ from urllib.parse import quote
 
 import numpy as np
 
-from cytotrial.atomic import atomic_path
 from cytotrial.errors import InputError
 from cytotrial.flow.interop.gatingml_export import DATATYPES, GATING, TRANSFORMS, qualified
 from cytotrial.flow.interop.gatingml_strategy import (
@@ -47,6 +46,7 @@ from cytotrial.flow.interop.gatingml_strategy import (
     StaticGate,
     StaticStrategy,
 )
+from cytotrial.io.atomic import atomic_path
 
 COMP_PREFIX = "Comp-"
 FCS_FOLDER = "fcs"  # the URI folder, relative to the workspace

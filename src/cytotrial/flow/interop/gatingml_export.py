@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from cytotrial.atomic import atomic_path
 from cytotrial.errors import InputError
 from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate
 from cytotrial.flow.gating.kinds.boolean import BooleanGate
@@ -32,6 +31,7 @@ from cytotrial.flow.interop.gatingml_strategy import (
 )
 from cytotrial.flow.prepare.compensation import Spillover
 from cytotrial.flow.prepare.transforms import transform_parameters
+from cytotrial.io.atomic import atomic_path
 
 GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 TRANSFORMS = "http://www.isac-net.org/std/Gating-ML/v2.0/transformations"

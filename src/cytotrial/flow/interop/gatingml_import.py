@@ -52,8 +52,8 @@ def read_population_map(path: str | Path, panel_markers: list[str] | None = None
     leukocyte_gate: CD45+        # optional: the gate percentages 'of leukocytes' refer to
     sample: name.fcs             # .wsp only, optional: whose gates (default: the first)
     """
-    from cytotrial.document_checks import read_yaml
     from cytotrial.flow.gating.template_checks import check_population_map_document
+    from cytotrial.io.document_checks import read_yaml
 
     path = Path(path)
     if not path.is_file():
@@ -324,7 +324,7 @@ def run_import_job(
     import logging
 
     from cytotrial.flow.interop.gatingml_strategy import write_strategy_json
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(panel_path)
     content = import_gating(template_path, map_path, [c.marker for c in panel.channels])

@@ -475,7 +475,7 @@ def display_shape(gate: StaticGate):
 
 def write_strategy_json(content: dict[str, Any], path: str | Path) -> None:
     """The imported template as JSON (floats written exactly: repr round-trips)."""
-    from cytotrial.atomic import atomic_path
+    from cytotrial.io.atomic import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")

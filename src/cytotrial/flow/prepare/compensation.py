@@ -118,7 +118,7 @@ def channel_rows(
 def read_spillover_csv(path: str | Path) -> Spillover:
     """A spillover matrix from CSV: a header of channel names ($PnN), then one row per
     channel (source fluorochrome), optionally led by that channel's name."""
-    from cytotrial.tables import read_records  # the user-table reader: UTF-8, real lines
+    from cytotrial.io.table_reader import read_records  # the user-table reader: UTF-8, real lines
 
     rows = read_records(path, ",")
     if len(rows) < 2:

@@ -28,7 +28,7 @@ import numpy as np
 
 from cytotrial.errors import InputError
 from cytotrial.flow.prepare.compensation import Spillover, read_spillover_csv
-from cytotrial.panel import Panel
+from cytotrial.io.panel import Panel
 
 NO_MATRIX = "no_spillover_matrix(fluorescence uncompensated)"
 IDENTITY = "identity_spillover_matrix(fluorescence uncompensated)"

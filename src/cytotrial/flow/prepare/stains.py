@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cytotrial.panel import Panel
+from cytotrial.io.panel import Panel
 
 EXPECTED = "expected each panel channel's $PnS to name its panel marker or one of its aliases"
 

@@ -216,7 +216,7 @@ MISSING = {
 def transform_parameters(spec: dict[str, Any] | None, where: str = "panel") -> tuple[str, dict]:
     """(type, every parameter with its default filled in) of a panel transform entry;
     unknown types or parameters and missing required ones raise InputError naming `where`."""
-    from cytotrial.document_checks import did_you_mean
+    from cytotrial.io.document_checks import did_you_mean
 
     spec = dict(spec or {"type": "linear"})
     kind = spec.pop("type", "linear")

@@ -28,11 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from cytotrial.checksums import sha256_of_handle
 from cytotrial.errors import InputError
 from cytotrial.fcs.datasets import FcsFile
 from cytotrial.fcs.errors import path_free_reason
-from cytotrial.fingerprints import identity
 from cytotrial.flow.gating.density import median
 from cytotrial.flow.gating.engine import AppliedGate, gate_events, lineage_flags
 from cytotrial.flow.gating.template import GatingTemplate
@@ -41,7 +39,9 @@ from cytotrial.flow.prepare.qc import QCResult, QCSettings, all_values_finite, r
 from cytotrial.flow.prepare.spillover import choose_spillover
 from cytotrial.flow.prepare.stains import check_stains
 from cytotrial.flow.prepare.transforms import Logicle, transform_from_spec, width_note
-from cytotrial.panel import Panel
+from cytotrial.io.checksums import sha256_of_handle
+from cytotrial.io.fingerprints import identity
+from cytotrial.io.panel import Panel
 
 log = logging.getLogger(__name__)
 

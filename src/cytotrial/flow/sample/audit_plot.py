@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cytotrial.atomic import atomic_path
 from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate
 from cytotrial.flow.gating.template import GatingTemplate
 from cytotrial.flow.sample.analysis import SampleResult
+from cytotrial.io.atomic import atomic_path
 
 MAX_POINTS = 50_000  # binned per panel: enough to see the populations, bounds the cost
 COLUMNS = 4

@@ -161,10 +161,10 @@ def run_controls_job(
     out: str | Path,
 ) -> None:
     """The batch job: the negative levels its control files show, as JSON (`out`)."""
-    from cytotrial.atomic import write_text_atomic
     from cytotrial.flow.gating.template import read_gating_template
     from cytotrial.flow.prepare.qc import QCSettings
-    from cytotrial.panel import read_panel
+    from cytotrial.io.atomic import write_text_atomic
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])

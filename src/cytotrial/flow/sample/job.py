@@ -15,7 +15,7 @@ from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.flow.sample.audit_plot import plot_gating
 from cytotrial.flow.sample.outputs import write_populations, write_record
-from cytotrial.panel import read_panel
+from cytotrial.io.panel import read_panel
 
 log = logging.getLogger(__name__)
 

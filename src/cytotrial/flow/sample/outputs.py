@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cytotrial.atomic import atomic_path
 from cytotrial.flow.sample.analysis import POPULATION_COLUMNS, SampleResult
 from cytotrial.flow.sample.status import population_status
+from cytotrial.io.atomic import atomic_path
 
 # After the gate's values: its status (population_status: the row's flags and the
 # sample's QC flags; sample_qc.tsv and populations.tsv say the same).

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cytotrial.document_checks import read_yaml
 from cytotrial.errors import InputError
+from cytotrial.io.document_checks import read_yaml
 
 # template `pool` -> the sample sheet column whose value names the group
 POOL_COLUMNS = {"patient": "patient_id", "batch": "batch", "timepoint": "timepoint"}

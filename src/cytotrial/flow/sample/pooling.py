@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from cytotrial.atomic import write_text_atomic
 from cytotrial.errors import InputError
 from cytotrial.flow.gating.engine import cut_as_dict, gate_events, resolve, subsample
 from cytotrial.flow.gating.template import GatingTemplate
 from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.sample.analysis import PreparedEvents, SampleResult, prepare_events
-from cytotrial.panel import Panel
+from cytotrial.io.atomic import write_text_atomic
+from cytotrial.io.panel import Panel
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def run_pool_job(
     """The group job: pool the members' events, place the pooled cuts, write them (`out`),
     and keep the applied cuts in `state` for the next run's tolerance check."""
     from cytotrial.flow.gating.template import read_gating_template
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])

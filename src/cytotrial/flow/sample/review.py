@@ -29,15 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from cytotrial.document_checks import (
+from cytotrial.errors import InputError
+from cytotrial.io.document_checks import (
     did_you_mean,
     problem,
     raise_problems,
     read_yaml,
     schema_problems,
 )
-from cytotrial.errors import InputError
-from cytotrial.input_checks import past_date_problem
+from cytotrial.io.input_checks import past_date_problem
 
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.imwg.lab_values import LAB_COLUMNS
+from cytotrial.io.lab_values import LAB_COLUMNS
 
 LAB_STREAM = 12
 VISIT_DAYS = 28

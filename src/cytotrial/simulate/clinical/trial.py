@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
+from cytotrial.io.atomic import atomic_path
 from cytotrial.simulate import paper_targets as pt
 from cytotrial.simulate.clinical.baseline import categorical_baseline, numeric_baseline
 from cytotrial.simulate.clinical.cohort import (

@@ -16,7 +16,7 @@ from pathlib import Path
 import flowio
 import numpy as np
 
-from cytotrial.atomic import atomic_path
+from cytotrial.io.atomic import atomic_path
 from cytotrial.simulate.flow.populations import rng_for
 
 STREAM_KEYWORDS = 41

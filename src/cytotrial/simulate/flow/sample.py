@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
+from cytotrial.io.atomic import atomic_path
 from cytotrial.simulate.flow.events import TIMESTEP, acquisition_time, synthesize
 from cytotrial.simulate.flow.fcs import build_keywords, write_fcs
 from cytotrial.simulate.flow.instrument import (

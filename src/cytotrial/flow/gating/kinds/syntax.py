@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cytotrial.document_checks import did_you_mean, problem
+from cytotrial.io.document_checks import did_you_mean, problem
 
 ROOT = "root"
 

@@ -11,7 +11,7 @@ st_ctime_ns). A rename, a content write and `cp -p` all set ctime (which no user
 can set back), so a swapped or restored file is hashed again; a plain `touch` is hashed
 again once, finds the same SHA-256, and reruns nothing.
 
-The cache is one JSON file, replaced atomically (cytotrial.atomic): two snakemake
+The cache is one JSON file, replaced atomically (cytotrial.io.atomic): two snakemake
 processes may both write it and the last one wins; an entry is used only when the
 identity matches exactly, so a lost or stale entry costs a re-hash, never a wrong hash.
 """
@@ -25,9 +25,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from cytotrial.atomic import write_text_atomic
-from cytotrial.checksums import sha256_of_handle
 from cytotrial.errors import InputError
+from cytotrial.io.atomic import write_text_atomic
+from cytotrial.io.checksums import sha256_of_handle
 
 log = logging.getLogger(__name__)
 

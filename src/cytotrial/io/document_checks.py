@@ -17,7 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from cytotrial.errors import InputError
-from cytotrial.schemas import load_schema
+from cytotrial.io.schemas import load_schema
 
 # (path of the offending value in the document) -> (entry label or "", key path)
 Locate = Callable[[list[Any]], tuple[str, list[Any]]]

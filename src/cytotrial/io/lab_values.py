@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.errors import InputError
-from cytotrial.tables import check_unique, parse_dates, read_table
-from cytotrial.validation import load_schema, validate_rows
+from cytotrial.io.table_reader import check_unique, parse_dates, read_table
+from cytotrial.io.validation import load_schema, validate_rows
 
 __all__ = [
     "NUMERIC_COLUMNS",

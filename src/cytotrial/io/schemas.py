@@ -10,7 +10,7 @@ import yaml
 
 def default_schema_dir() -> Path:
     """config/schemas of the checkout this package was imported from."""
-    return Path(__file__).resolve().parents[2] / "config" / "schemas"
+    return Path(__file__).resolve().parents[3] / "config" / "schemas"  # src/cytotrial/io/
 
 
 def load_schema(name_or_path: str | Path, schema_dir: Path | None = None) -> dict[str, Any]:

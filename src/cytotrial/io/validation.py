@@ -14,7 +14,7 @@ import pandas as pd
 from jsonschema import Draft202012Validator
 
 from cytotrial.errors import InputError
-from cytotrial.schemas import default_schema_dir, load_schema  # noqa: F401 (re-exported)
+from cytotrial.io.schemas import default_schema_dir, load_schema  # noqa: F401 (re-exported)
 
 MAX_REPORTED = 20  # enough to see a pattern, short enough to read
 
@@ -225,3 +225,13 @@ def _columns_read_by_rows(schema: dict[str, Any], columns: list[str]) -> set[str
                     named.update(node[keyword])
             stack.extend(node.values())
     return named
+
+
+def raise_problems(problems: list[str], what: str) -> None:
+    """One InputError listing every problem (the first MAX_REPORTED of them)."""
+    if not problems:
+        return
+    shown = problems[:MAX_REPORTED]
+    more = len(problems) - len(shown)
+    tail = f"\n  ... and {more} more" if more else ""
+    raise InputError(f"{len(problems)} problem(s) in {what}:\n  " + "\n  ".join(shown) + tail)

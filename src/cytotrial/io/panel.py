@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cytotrial.document_checks import raise_problems, read_yaml, schema_problems
 from cytotrial.errors import InputError
+from cytotrial.io.document_checks import raise_problems, read_yaml, schema_problems
 
 ROLES = ("scatter", "fluorescence", "time")
 

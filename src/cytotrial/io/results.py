@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
+from cytotrial.io.atomic import atomic_path
 
 
 def write_tsv(table: pd.DataFrame, path: str | Path) -> None:

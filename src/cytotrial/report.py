@@ -23,7 +23,7 @@ from cytotrial.atomic import write_text_atomic
 from cytotrial.flow.population_status import split_flags
 from cytotrial.report_header import ReportHeader
 from cytotrial.report_labels import column_label
-from cytotrial.report_layout import breakable
+from cytotrial.report_layout import breakable, squeeze_widths
 from cytotrial.results import read_tsv
 
 REPORTED_PACKAGES = (
@@ -220,6 +220,7 @@ def render_report(
         keep_trailing_newline=True,
     )
     env.filters["breakable"] = breakable
+    env.filters["squeeze_widths"] = squeeze_widths
     html = env.get_template("report.html.j2").render(
         title=title,
         sections=sections,

@@ -14,7 +14,8 @@ from pathlib import Path
 # Rows of each table the reader cannot see (display none, or outside an ancestor that
 # clips: a fixed-height scroll box) and whether a visible control in the table's block
 # says "show all" with the table's row count; cells whose text is cut (line clamp,
-# overflow hidden) need a visible "show all" control in the same cell.
+# overflow hidden) need a visible "show all" control, or in print a note saying where the
+# full text is, in the same cell.
 HIDDEN_WITHOUT_CONTROL_JS = r"""
 const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
 const clips = el => ['hidden', 'clip', 'auto', 'scroll'].some(v =>
@@ -30,8 +31,8 @@ function visible(el) {
   }
   return true;
 }
-const controls = (root, text) => [...root.querySelectorAll('label, button, summary, a')]
-  .filter(c => shown(c) && /show all/i.test(c.textContent))
+const controls = (root, text) => [...root.querySelectorAll('label, button, summary, a, [role=note]')]
+  .filter(c => shown(c) && /show all|full text is in/i.test(c.textContent))
   .filter(c => !text || c.textContent.includes(text));
 const problems = [];
 for (const table of document.querySelectorAll('main table')) {
@@ -81,7 +82,7 @@ def hidden_after_opening_all(browser) -> list[str]:
     browser.execute_script(OPEN_ALL_JS)
     # With every control open, any row still hidden is hidden for good: drop the
     # control exemption by asking for controls that cannot exist.
-    script = HIDDEN_WITHOUT_CONTROL_JS.replace("/show all/i", "/(?!)/")
+    script = HIDDEN_WITHOUT_CONTROL_JS.replace("/show all|full text is in/i", "/(?!)/")
     return browser.execute_script(script)
 
 

@@ -79,15 +79,20 @@ def test_the_control_states_how_many_rows_it_shows(browser, synthetic):  # noqa:
     assert "ROW000_B_C1D1" in text and "ROW199_B_C1D1" not in text  # folded on screen
 
 
-def test_print_shows_every_row_and_whole_cells(browser, synthetic):  # noqa: F811
+def test_print_shows_every_row_and_says_where_cut_text_is(browser, synthetic):  # noqa: F811
     open_report(browser, synthetic)
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
         script = (
             "return [...document.querySelectorAll('tbody tr')].filter(r => !r.offsetParent).length"
         )
-        assert browser.execute_script(script) == 0
-        assert hidden_after_opening_all(browser) == []  # no clamp in print either
+        assert browser.execute_script(script) == 0  # every row, without touching a control
+        assert hidden_without_control(browser) == []  # a cut cell says where its text is
+        notes = browser.execute_script(
+            "return [...document.querySelectorAll('#flags td')].map(td => td.innerText)"
+        )
+        expected = f"Shown in part ({len(LONG_FLAGS)} characters)"
+        assert any(expected in note and "f.csv" in note for note in notes), notes
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
@@ -127,7 +132,8 @@ def test_pdf_has_every_section_every_row_and_whole_cells(browser, synthetic, tmp
     assert [t for t in titles if t not in text] == []
     assert [f"ROW{i:03d}_B_C1D1" for i in range(200) if f"ROW{i:03d}_B_C1D1" not in text] == []
     assert "T1ROW64" in text
-    assert "z 26.39)" in text  # the long cell's last flag, cut on screen, printed
+    # The long cell prints its first lines and where its full text is.
+    assert "z 26.0)" in text and f"Shown in part ({len(LONG_FLAGS)} characters)" in text
     pages = pdf_pages(pdf)
     # Each section after the first (which follows the header) starts a page, and the long
     # table's header repeats on each of its pages.
@@ -135,3 +141,65 @@ def test_pdf_has_every_section_every_row_and_whole_cells(browser, synthetic, tmp
         assert any(page.startswith(title) for page in pages), title
     long_pages = [p for p in pages if "_B_C1D1" in p]
     assert len(long_pages) >= 2 and all("Sample Events" in p for p in long_pages)
+
+
+def cross_page_links(driver) -> dict[str, list[str]]:
+    """Anchors the open page links to on other pages of the report, by target file."""
+    hrefs = driver.execute_script(
+        "return [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))"
+        ".filter(h => !h.startsWith('#') && !h.startsWith('data:'))"
+    )
+    links: dict[str, list[str]] = {}
+    for href in hrefs:
+        target, _, anchor = href.partition("#")
+        links.setdefault(target, []).append(anchor)
+    return links
+
+
+def page_ids(driver) -> set[str]:
+    return set(
+        driver.execute_script("return [...document.querySelectorAll('[id]')].map(e => e.id)")
+    )
+
+
+def check_demo_report(driver, report_dir, tmp_path) -> dict:
+    """The demo's two pages as a reader meets them; returns what it measured."""
+    from cytotrial.report_pdf import html_to_pdf
+
+    main = report_dir / "cytotrial_report.html"
+    gating = report_dir / "cytotrial_report_gating.html"
+    measured = {"main_mb": round(main.stat().st_size / 1e6, 2)}
+    assert measured["main_mb"] < 5, measured
+    links, ids = {}, {}
+    for page in (main, gating):
+        open_report(driver, page)
+        assert sideways(driver) == [], page.name
+        assert hidden_without_control(driver) == [], page.name
+        links[page.name], ids[page.name] = cross_page_links(driver), page_ids(driver)
+        measured[f"{page.stem}_height_px"] = driver.execute_script(
+            "return document.documentElement.scrollHeight"
+        )
+        if page == main:
+            header = driver.execute_script("return document.querySelector('header').innerText")
+            assert "NCT02751255" in header and "2020-10-01" in header and "n = 44" in header
+            assert driver.execute_script("return !!document.getElementById('simulated-data')")
+            titles = section_titles(driver)
+    # Linked both ways, to nothing else, and every anchor linked exists on its page.
+    assert set(links[main.name]) == {gating.name} and set(links[gating.name]) == {main.name}
+    for page, other in ((main, gating), (gating, main)):
+        missing = [a for a in links[page.name][other.name] if a and a not in ids[other.name]]
+        assert missing == [], (page.name, missing)
+    pdf = tmp_path / "demo.pdf"
+    html_to_pdf(main, pdf, timeout_s=900)
+    pages = pdf_pages(pdf)
+    assert [t for t in titles if t not in " ".join(pages)] == []
+    measured["pdf_pages"] = len([p for p in pages if p])
+    return measured
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) missing")
+def test_demo_report_pages_read_and_print_whole(browser, demo, tmp_path):  # noqa: F811
+    if not CHROMIUM:
+        pytest.skip("chromium (Debian package) is not installed")
+    check_demo_report(browser, demo / "results/report", tmp_path)

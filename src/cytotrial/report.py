@@ -700,12 +700,15 @@ def build_report(
         read_tsv(flow["review_decisions"]) if flow.get("review_decisions") else None,
     )
     gating_path = Path(gating_path) if gating_path else gating_page_path(out_path)
-    main_qc, gating_sections = split_pages(gating_qc, gallery, samples, Path(out_path), gating_path)
+    flow_section = _flow_section(flow, figures, qc)
+    main_qc, gating_sections = split_pages(
+        flow_section, gating_qc, gallery, samples, Path(out_path), gating_path
+    )
     sections = [
         *clinical[:1],
         overview,
         *clinical[1:],
-        _flow_section(flow, figures, qc),
+        flow_section,
         *main_qc,
         methods_section(config),
     ]

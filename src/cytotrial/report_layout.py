@@ -69,4 +69,7 @@ def squeeze_widths(rows: Sequence[Sequence[str]]) -> list[str]:
     if sum(needs) <= PAGE_PX:
         return []
     numeric = [all(_is_number(row[i]) for row in rows) for i in range(len(needs))]
+    if sum(n for n, number in zip(needs, numeric, strict=True) if number) > 0.8 * PAGE_PX:
+        # Even the numbers do not fit: every column its share (a number may then wrap).
+        return [f"{100 * need / sum(needs):.2f}%" for need in needs]
     return [f"{need:.0f}px" if number else "" for need, number in zip(needs, numeric, strict=True)]

@@ -17,6 +17,9 @@ from cytotrial.report import PageLink, ReportSection, ReportTable
 # Tables (by their CSV name) that list every sample, so move to the gating page.
 PER_SAMPLE_TABLES = ("cohort_qc_flags.csv", "general_statistics.csv")
 INVENTORY_TABLE = "sample_inventory.csv"
+# The flow section's one row per sample and subset (1,355 rows in the demo: 90 printed
+# pages); the section keeps its figures, tests and a link.
+FLOW_PER_SAMPLE_TABLE = "flow_populations.csv"
 
 
 def gating_page_path(main: str | Path) -> Path:
@@ -38,11 +41,27 @@ def _link_to(table: ReportTable, page: str) -> ReportTable:
 
 
 def split_pages(
-    qc: ReportSection, gallery: ReportSection, samples: ReportSection, main: Path, gating: Path
+    flow: ReportSection,
+    qc: ReportSection,
+    gallery: ReportSection,
+    samples: ReportSection,
+    main: Path,
+    gating: Path,
 ) -> tuple[list[ReportSection], list[ReportSection]]:
     """(main-page sections, gating-page sections) from the gating QC, the gallery and the
-    samples section: per-sample tables and the plots go to the gating page."""
+    samples section: per-sample tables and the plots go to the gating page. The flow
+    section (on the main page) gives its per-sample table to the gating page, in place."""
     to_gating, to_main = relative_href(gating, main), relative_href(main, gating)
+    flow_per_sample = [t for t in flow.tables if t.csv_name == FLOW_PER_SAMPLE_TABLE]
+    if flow_per_sample:
+        flow.tables = [t for t in flow.tables if t.csv_name != FLOW_PER_SAMPLE_TABLE]
+        flow.links.append(
+            PageLink(
+                "Immune subsets per patient and timepoint (one row per sample and subset): "
+                "the gating page",
+                f"{to_gating}#immune-subsets",
+            )
+        )
     per_sample = [t for t in qc.tables if t.csv_name in PER_SAMPLE_TABLES]
     kept = [_link_to(t, to_gating) for t in qc.tables if t.csv_name not in PER_SAMPLE_TABLES]
     inventory = [t for t in samples.tables if t.csv_name == INVENTORY_TABLE]
@@ -82,6 +101,12 @@ def split_pages(
             tables=per_sample,
             notes=qc.notes,
             links=back,
+        ),
+        ReportSection(
+            "Immune subsets per sample",
+            "immune-subsets",
+            tables=flow_per_sample,
+            links=[PageLink("Back to the main report", f"{to_main}#{flow.anchor}")],
         ),
         ReportSection(
             gallery.title,

@@ -199,6 +199,7 @@ FOLD_ABOVE_ROWS = 80
 FOLD_ROWS = 30
 WIDE_COLUMNS = 10
 LONG_CELL = 300
+PRINT_CELL = 240  # characters of such a cell in print, with where the rest is
 
 
 def render_report(
@@ -236,6 +237,7 @@ def render_report(
         fold_rows=FOLD_ROWS,
         wide_columns=WIDE_COLUMNS,
         long_cell=LONG_CELL,
+        print_cell=PRINT_CELL,
     )
     write_text_atomic(out_path, html)
 

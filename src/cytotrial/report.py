@@ -24,6 +24,7 @@ from cytotrial.flow.population_status import split_flags
 from cytotrial.report_header import ReportHeader
 from cytotrial.report_labels import column_label
 from cytotrial.report_layout import breakable, squeeze_widths
+from cytotrial.report_pages import PageLink, gating_page_path, relative_href, split_pages
 from cytotrial.results import read_tsv
 
 REPORTED_PACKAGES = (
@@ -158,14 +159,6 @@ def compact_png(path: str | Path, colours: int = 32) -> bytes:
     buffer = io.BytesIO()
     palette.save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
-
-
-@dataclass
-class PageLink:
-    """A link to another page of the report (or a place on it)."""
-
-    text: str
-    href: str
 
 
 @dataclass
@@ -659,7 +652,6 @@ def build_report(
     (default: beside `out_path`, named ..._gating.html); the two pages link each other.
     """
     from cytotrial.report_methods import methods_section
-    from cytotrial.report_pages import gating_page_path, relative_href, split_pages
 
     inventory = read_tsv(flow["sample_inventory"])
     qc = read_tsv(flow["sample_qc"])

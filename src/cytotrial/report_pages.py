@@ -10,9 +10,22 @@ on the gating page; the gating page links back.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
-from cytotrial.report import PageLink, ReportSection, ReportTable
+# A report.ReportSection (this module is imported by cytotrial.report, so it must not
+# import it back: sections are copied with dataclasses.replace).
+Section = TypeVar("Section")
+
+
+@dataclass
+class PageLink:
+    """A link to another page of the report (or a place on it)."""
+
+    text: str
+    href: str
+
 
 # Tables (by their CSV name) that list every sample, so move to the gating page.
 PER_SAMPLE_TABLES = ("cohort_qc_flags.csv", "general_statistics.csv")
@@ -34,20 +47,27 @@ def relative_href(target: str | Path, page: str | Path) -> str:
     return Path(os.path.relpath(Path(target).resolve(), Path(page).resolve().parent)).as_posix()
 
 
-def _link_to(table: ReportTable, page: str) -> ReportTable:
+def _section(like: Section, title: str, anchor: str, **parts) -> Section:
+    """A new section of `like`'s type holding only `parts` (tables, notes, figures,
+    paragraphs, links)."""
+    empty = {"tables": [], "notes": [], "figures": [], "paragraphs": [], "links": []}
+    return replace(like, title=title, anchor=anchor, **(empty | parts))
+
+
+def _link_to(table, page: str):
     if table.link_column:
         table.link_page = page
     return table
 
 
 def split_pages(
-    flow: ReportSection,
-    qc: ReportSection,
-    gallery: ReportSection,
-    samples: ReportSection,
+    flow: Section,
+    qc: Section,
+    gallery: Section,
+    samples: Section,
     main: Path,
     gating: Path,
-) -> tuple[list[ReportSection], list[ReportSection]]:
+) -> tuple[list[Section], list[Section]]:
     """(main-page sections, gating-page sections) from the gating QC, the gallery and the
     samples section: per-sample tables and the plots go to the gating page. The flow
     section (on the main page) gives its per-sample table to the gating page, in place."""
@@ -65,7 +85,8 @@ def split_pages(
     per_sample = [t for t in qc.tables if t.csv_name in PER_SAMPLE_TABLES]
     kept = [_link_to(t, to_gating) for t in qc.tables if t.csv_name not in PER_SAMPLE_TABLES]
     inventory = [t for t in samples.tables if t.csv_name == INVENTORY_TABLE]
-    main_qc = ReportSection(
+    main_qc = _section(
+        qc,
         qc.title,
         qc.anchor,
         tables=kept,
@@ -79,7 +100,8 @@ def split_pages(
             )
         ],
     )
-    main_samples = ReportSection(
+    main_samples = _section(
+        samples,
         samples.title,
         samples.anchor,
         tables=[t for t in samples.tables if t.csv_name != INVENTORY_TABLE],
@@ -95,27 +117,31 @@ def split_pages(
     )
     back = [PageLink("Back to the main report", f"{to_main}#{qc.anchor}")]
     gating_sections = [
-        ReportSection(
+        _section(
+            qc,
             "Gating QC per sample",
             "gating-qc-samples",
             tables=per_sample,
             notes=qc.notes,
             links=back,
         ),
-        ReportSection(
+        _section(
+            flow,
             "Immune subsets per sample",
             "immune-subsets",
             tables=flow_per_sample,
             links=[PageLink("Back to the main report", f"{to_main}#{flow.anchor}")],
         ),
-        ReportSection(
+        _section(
+            gallery,
             gallery.title,
             gallery.anchor,
             figures=gallery.figures,
             paragraphs=gallery.paragraphs,
             links=back,
         ),
-        ReportSection(
+        _section(
+            samples,
             "Sample inventory",
             "sample-inventory",
             tables=inventory,

@@ -1,10 +1,10 @@
 """How a table cell's text may wrap, so that no table is wider than the page.
 
-A table's narrowest width is set by its longest unbreakable piece of text. Code tokens
-(flag lists such as 'cohort_outlier(cut leukocytes CD45 vs batch ...)', column values such
-as cd38_mfi_median_compensated_untransformed) may wrap after _ ; , / and |, and any run
-longer than MAX_RUN characters (a SHA-256) every MAX_RUN characters; words never break
-elsewhere, so numbers stay whole.
+A table's narrowest width is set by its longest unbreakable piece of text. A word longer
+than MAX_RUN characters (flag lists such as 'cohort_outlier(cut leukocytes CD45 vs batch
+...)', cd38_mfi_median_compensated_untransformed, a SHA-256) may wrap after _ ; , / and |,
+and every MAX_RUN characters of a longer run; shorter words (sample IDs, numbers) never
+break, and stay searchable as written in the HTML.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ _AFTER_SEPARATOR = re.compile(r"(?<=[_;,/|])")
 
 
 def _pieces(word: str) -> list[str]:
+    if len(word) <= MAX_RUN:  # short words stay whole (sample IDs, numbers, subsets)
+        return [word]
     pieces = []
     for part in _AFTER_SEPARATOR.split(word):
         pieces += [part[i : i + MAX_RUN] for i in range(0, len(part), MAX_RUN)] or [""]
@@ -30,8 +32,8 @@ def _pieces(word: str) -> list[str]:
 
 
 def breakable(text: object) -> Markup:
-    """`text` escaped, with a line-break opportunity (<wbr>) after _ ; , / | and every
-    MAX_RUN characters of an unbroken run; the visible text is unchanged."""
+    """`text` escaped; in a word longer than MAX_RUN characters, a line-break opportunity
+    (<wbr>) after _ ; , / | and every MAX_RUN characters; the visible text is unchanged."""
     out = []
     for chunk in _SPACES.split(str(text)):
         if not chunk or chunk.isspace():

@@ -188,3 +188,30 @@ def test_split_pages_moves_per_sample_tables_and_links_both_ways(tmp_path):
     assert {t.link_page for t in by_anchor["gating-qc-samples"].tables} == {""}  # same page
     assert by_anchor["gating-plots"].figures[0].anchor == "plot-S1"
     assert all(s.links[0].href.startswith("r.html#") for s in gating)
+
+
+def test_a_large_figure_is_embedded_as_a_smaller_palette_png(tmp_path):
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from cytotrial.report import FULL_COLOUR_MAX_BYTES
+
+    rng = np.random.default_rng(1)
+    # A plot-like image: a few flat colours with antialiased noise, large enough to recode.
+    pixels = rng.choice([0, 60, 120, 255], size=(900, 900, 3)).astype("uint8")
+    big = tmp_path / "big.png"
+    Image.fromarray(pixels, "RGB").convert("RGBA").save(big)
+    assert big.stat().st_size > FULL_COLOUR_MAX_BYTES
+    embedded = base64.b64decode(ReportFigure("F", big).data_uri.split(",", 1)[1])
+    assert len(embedded) < big.stat().st_size
+    with Image.open(io.BytesIO(embedded)) as image:
+        assert image.mode == "P" and image.size == (900, 900)
+        assert (np.asarray(image.convert("RGB")) == pixels).all()  # 4 colours: lossless
+    small = tmp_path / "small.png"
+    Image.new("RGB", (40, 30), "navy").save(small)
+    assert (
+        base64.b64decode(ReportFigure("S", small).data_uri.split(",", 1)[1]) == small.read_bytes()
+    )

@@ -31,7 +31,8 @@ function visible(el) {
   }
   return true;
 }
-const controls = (root, text) => [...root.querySelectorAll('label, button, summary, a, [role=note]')]
+const controls = (root, text) =>
+  [...root.querySelectorAll('label, button, summary, a, [role=note]')]
   .filter(c => shown(c) && /show all|full text is in/i.test(c.textContent))
   .filter(c => !text || c.textContent.includes(text));
 const problems = [];

@@ -104,7 +104,7 @@ def test_simulated_banner_only_for_the_demo(tmp_path):
 def test_trial_id_is_schema_checked():
     import jsonschema
 
-    from cytotrial.schemas import load_schema
+    from cytotrial.io.schemas import load_schema
 
     schema = load_schema("config")["properties"]["report"]["properties"]["trial_id"]
     for good in ("NCT02751255", "2015-005263-31", "ISRCTN12345678", ""):

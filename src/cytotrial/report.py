@@ -19,13 +19,13 @@ import pandas as pd
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cytotrial.atomic import write_text_atomic
-from cytotrial.flow.population_status import split_flags
+from cytotrial.flow.sample.status import split_flags
+from cytotrial.io.atomic import write_text_atomic
+from cytotrial.io.results import read_tsv
 from cytotrial.report_header import ReportHeader
 from cytotrial.report_labels import column_label
 from cytotrial.report_layout import breakable, squeeze_widths
 from cytotrial.report_pages import PageLink, gating_page_path, relative_href, split_pages
-from cytotrial.results import read_tsv
 
 REPORTED_PACKAGES = (
     "cytotrial",

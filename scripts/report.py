@@ -5,7 +5,8 @@ import _bootstrap  # noqa: F401
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
 from cytotrial.io.logs import log_to_file
 from cytotrial.provenance import report_provenance
-from cytotrial.report import FIGURES, FLOW_TABLES, build_report
+from cytotrial.report import FIGURES, FLOW_TABLES, build_report, package_versions
+from cytotrial.report_header import report_header
 
 
 def main(smk) -> None:
@@ -18,6 +19,13 @@ def main(smk) -> None:
         smk.input.records,
         smk.params.workflow_dir,
     )
+    header = report_header(
+        config,
+        smk.params.demo,
+        smk.input.clinical_response_categories,
+        package_versions()["cytotrial"],
+        provenance.commit,
+    )
     build_report(
         clinical,
         {key: smk.input[key] for key in FLOW_TABLES},
@@ -26,6 +34,8 @@ def main(smk) -> None:
         config,
         smk.output[0],
         provenance,
+        header,
+        gating_path=smk.output[1],
     )
 
 

@@ -378,3 +378,14 @@ ALPHA = 0.05  # "P values <0.05 were considered significant"
 SUBSEQUENT_LINE_ORR_PCT = 61
 SUBSEQUENT_LINE_RESPONDERS = 23
 SUBSEQUENT_LINE_PFS = (6.2, 2.2, 10.3)  # median, lower, upper (months)
+# Results text on Table 3: "An IMiD-containing regimen without a PI ... (26 patients
+# [68%]; mostly pomalidomide-based [24 patients [63%])".
+SUBSEQUENT_IMID_WITHOUT_PI = 26
+SUBSEQUENT_POMALIDOMIDE = 24
+# Supplemental Figure 1 (absolute counts, Wilcoxon matched pairs): (part, population,
+# before, after) -> P.
+FLOW_COUNT_P: dict[tuple[str, str, str, str], float] = {
+    ("A", "nk_cells", "C1D1", "C2D1"): 0.0001,  # "P < .0001": an upper bound
+    ("B", "nk_cells", "C1D1", "C1D3"): 0.0176,
+    ("B", "monocytes", "C1D1", "C1D3"): 0.0002,
+}

@@ -17,30 +17,12 @@ from cytotrial.clinical.tables.subsequent_outcome import subsequent_outcome_tabl
 from cytotrial.errors import InputError
 from cytotrial.simulate import paper_targets as pt
 from cytotrial.simulate.clinical import simulate_clinical
-from cytotrial.simulate.km import spss_median_halfwidth
 from cytotrial.stats.kaplan_meier import kaplan_meier, median_survival
 from cytotrial.tables import read_clinical_tables
 
 demo_clinical = catalogue.demo_clinical
 SEED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["demo"]["seed"]
 D = pd.Timestamp
-
-
-def test_simulator_spss_halfwidth_equals_the_report_s_spss_interval():
-    rng = np.random.default_rng(7)
-    checked = 0
-    for _ in range(300):
-        n = int(rng.integers(3, 60))
-        t = np.round(rng.exponential(5.0, n), 1) + 0.1
-        e = rng.random(n) < 0.8
-        ref = median_survival(kaplan_meier(t, e), conf_type="spss")
-        got = spss_median_halfwidth(t, e)
-        if np.isnan(ref.upper):
-            assert np.isnan(got)
-        else:
-            assert got == pytest.approx(ref.upper - ref.estimate, abs=1e-9)
-            checked += 1
-    assert checked > 200
 
 
 def _tables():

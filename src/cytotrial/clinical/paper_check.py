@@ -87,6 +87,11 @@ PAPER_NOTES = (
 _Row = dict[str, object]
 
 
+def _words(key: str) -> str:
+    """'still_in_part_a' -> 'still in part A' (a paper_targets key as words)."""
+    return re.sub(r"\bpart ([ab])\b", lambda m: "part " + m.group(1).upper(), key.replace("_", " "))
+
+
 def _read(path: str | Path | None) -> pd.DataFrame:
     if path is None or not Path(path).is_file():
         return pd.DataFrame()
@@ -195,7 +200,7 @@ def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
     rows += [
         count_check(
             s,
-            f"Not in part B: {why.replace('_', ' ')}",
+            f"Not in part B: {_words(why)}",
             k,
             box(f"not_part_b:{why}"),
             "the results text; Figure 1's legend differs (see notes)",
@@ -203,7 +208,7 @@ def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
         for why, k in pt.NOT_IN_PART_B.items()
     ]
     rows += [
-        count_check(s, f"Part B entry: {why.replace('_', ' ')}", k, box(f"part_b_entry:{why}"))
+        count_check(s, f"Part B entry: {_words(why)}", k, box(f"part_b_entry:{why}"))
         for why, k in pt.PART_B_ENTRY_REASONS.items()
     ]
     rows += [

@@ -416,9 +416,9 @@ def _therapy_section(get) -> ReportSection:
         "RP2D population; n (%) of the patients with a first subsequent line. 'Across "
         "classes' rows count first lines by the drugs their regimen names hold (the "
         "paper's text: IMiD-containing without a PI; pomalidomide-containing). n = the "
-        "RP2D patients with a first subsequent line by the cut-off: fewer than the 44 of the "
-        "cohort, because 2 were still on part B treatment and some who stopped had no "
-        "further therapy (see the note above).",
+        "RP2D patients with a first subsequent line by the cut-off: fewer than the RP2D "
+        "cohort, because patients still on part B treatment at the cut-off, and those who "
+        "stopped without a further therapy, have none (see the note above).",
         notes,
     )
     outcome = _read(get("clinical_subsequent_outcome"))

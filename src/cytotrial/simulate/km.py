@@ -9,6 +9,8 @@ lifelines or scipy.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -81,3 +83,26 @@ def spss_median_halfwidth(durations: np.ndarray, events: np.ndarray) -> float:
     u_time, u_surv = (times[up[-1]], surv[up[-1]]) if up.size else (0.0, 1.0)
     density = (u_surv - surv[low[0]]) / (times[low[0]] - u_time)
     return float(1.959963984540054 * se[hit[0]] / density)
+
+
+def logrank_p(time: np.ndarray, event: np.ndarray, in_first: np.ndarray) -> float:
+    """Two-sided log-rank P of two groups (`in_first` marks group 1), as R survdiff with
+    1 df: the chi-square tail from math.erfc (no scipy at parse time)."""
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=bool)
+    g = np.asarray(in_first, dtype=bool)
+    times = np.unique(t[e])
+    if times.size == 0 or g.all() or not g.any():
+        return float("nan")
+    at_risk = (t[None, :] >= times[:, None]).astype(float)
+    dies = ((t[None, :] == times[:, None]) & e[None, :]).astype(float)
+    n, n1 = at_risk.sum(1), at_risk[:, g].sum(1)
+    d, d1 = dies.sum(1), dies[:, g].sum(1)
+    expected = d * n1 / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(n > 1, d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1), 0.0)
+    v = var.sum()
+    if v <= 0:
+        return float("nan")
+    chi2 = (d1.sum() - expected.sum()) ** 2 / v
+    return math.erfc(math.sqrt(chi2 / 2.0))

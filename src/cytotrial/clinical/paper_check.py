@@ -22,13 +22,21 @@ and which reading the demo follows.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.clinical.paper_check_rules import (
+    COLUMNS,
+    Row,
+    count_check,
+    count_of,
+    estimate_check,
+    p_check,
+    words,
+)
+from cytotrial.clinical.paper_check_tables import table1_rows, table2_rows, table3_rows
 from cytotrial.results import read_tsv
 from cytotrial.simulate import paper_targets as pt
 
@@ -39,10 +47,12 @@ __all__ = [
     "demo_planted_extra",
     "paper_check_job",
     "paper_check_table",
+    "count_check",
+    "estimate_check",
+    "p_check",
     "summary",
 ]
 
-COLUMNS = ["section", "item", "kind", "paper", "this run", "ratio", "verdict", "note"]
 _C = "results/clinical"
 # key -> the result file it reads (the paper-check rule's named inputs).
 PAPER_CHECK_INPUTS: dict[str, str] = {
@@ -84,13 +94,6 @@ PAPER_NOTES = (
     "that this run's P is below .05 (and shows its stars).",
 )
 
-_Row = dict[str, object]
-
-
-def _words(key: str) -> str:
-    """'still_in_part_a' -> 'still in part A' (a paper_targets key as words)."""
-    return re.sub(r"\bpart ([ab])\b", lambda m: "part " + m.group(1).upper(), key.replace("_", " "))
-
 
 def _read(path: str | Path | None) -> pd.DataFrame:
     if path is None or not Path(path).is_file():
@@ -101,85 +104,10 @@ def _read(path: str | Path | None) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def _count_of(cell: object) -> int | None:
-    """'20 (31.7)' -> 20; '–' or '0' -> 0; 'n = 16 (25%)' -> 16; None if unreadable."""
-    text = str(cell).strip()
-    if text in ("–", "-", "0"):
-        return 0
-    found = re.match(r"(?:n = )?(\d+)", text)
-    return int(found.group(1)) if found else None
-
-
-def _row(section: str, item: str, kind: str, paper, run, ratio, verdict: str, note="") -> _Row:
-    values = (section, item, kind, paper, run, ratio, verdict, note)
-    return dict(zip(COLUMNS, values, strict=True))
-
-
-def count_check(section: str, item: str, paper: int, run: int | None, note: str = "") -> _Row:
-    """An exact comparison of two counts ('not available' when `run` is None)."""
-    if run is None:
-        return _row(section, item, "count", paper, "not available", "", "miss", note)
-    return _row(section, item, "count", paper, run, "", "exact" if run == paper else "miss", note)
-
-
-def estimate_check(
-    section: str,
-    item: str,
-    kind: str,
-    paper: float,
-    run: float | None,
-    tolerance: float,
-    note: str = "",
-) -> _Row:
-    """`run` against `paper` as a ratio: 'close' within `tolerance` (relative)."""
-    if run is None or not math.isfinite(run):
-        return _row(section, item, kind, paper, "not available", "", "miss", note)
-    ratio = run / paper
-    verdict = "close" if abs(ratio - 1.0) <= tolerance + 1e-12 else "miss"
-    tol = f"within {tolerance:.0%}" if verdict == "close" else f"outside {tolerance:.0%}"
-    return _row(
-        section,
-        item,
-        kind,
-        paper,
-        round(run, 2),
-        round(ratio, 2),
-        verdict,
-        (note + "; " if note else "") + tol,
-    )
-
-
-def stars(p: float) -> str:
-    """The paper's star levels: * < .05, ** < .01, *** < .001, **** < .0001, else ns."""
-    for level, mark in ((1e-4, "****"), (1e-3, "***"), (1e-2, "**"), (pt.ALPHA, "*")):
-        if p < level:
-            return mark
-    return "ns"
-
-
-def p_check(section: str, item: str, paper: float, run: float | None, bound: bool = False) -> _Row:
-    """Same side of alpha = .05 as the paper ('P < x' when `bound`)."""
-    shown = f"< {paper:g}" if bound else f"{paper:g}"
-    if run is None or not math.isfinite(run):
-        return _row(section, item, "P value", shown, "not available", "", "miss")
-    same = (run < pt.ALPHA) == (paper < pt.ALPHA)
-    note = f"stars: paper {'****' if bound else stars(paper)}, this run {stars(run)}"
-    return _row(
-        section,
-        item,
-        "P value",
-        shown,
-        f"{run:.2g}",
-        "",
-        "same significance" if same else "miss",
-        note,
-    )
-
-
 # --- sections -------------------------------------------------------------------------
 
 
-def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
+def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[Row]:
     s = "Patient flow (Figure 1)"
     flow = t("patient_flow")
     n = dict(zip(flow["box"], flow["n"], strict=True)) if len(flow) else {}
@@ -200,7 +128,7 @@ def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
     rows += [
         count_check(
             s,
-            f"Not in part B: {_words(why)}",
+            f"Not in part B: {words(why)}",
             k,
             box(f"not_part_b:{why}"),
             "the results text; Figure 1's legend differs (see notes)",
@@ -208,7 +136,7 @@ def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
         for why, k in pt.NOT_IN_PART_B.items()
     ]
     rows += [
-        count_check(s, f"Part B entry: {_words(why)}", k, box(f"part_b_entry:{why}"))
+        count_check(s, f"Part B entry: {words(why)}", k, box(f"part_b_entry:{why}"))
         for why, k in pt.PART_B_ENTRY_REASONS.items()
     ]
     rows += [
@@ -244,7 +172,7 @@ def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
     return rows
 
 
-def _response_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
+def _response_rows(t: Callable[[str], pd.DataFrame]) -> list[Row]:
     s = "Responses"
     cats = t("response_categories")
     n = cats.set_index(["population", "category"])["n"].astype(int).to_dict() if len(cats) else {}
@@ -280,7 +208,7 @@ def _response_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
     run = None
     if len(table1) and rp2d in table1:
         hit = table1["characteristic"].str.startswith("Triple-class refractory")
-        run = _count_of(table1.loc[hit, rp2d].iloc[0]) if hit.any() else None
+        run = count_of(table1.loc[hit, rp2d].iloc[0]) if hit.any() else None
     rows.append(
         count_check(
             s, "RP2D: triple-class refractory at part B entry", pt.RP2D_TRIPLE_CLASS_REFRACTORY, run
@@ -289,289 +217,7 @@ def _response_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
     return rows
 
 
-_T1_COLUMNS = {"A": "Part A (n=63)", "B1": "Part B phase 1 (n=14)", "B2": "Part B phase 2 (n=36)"}
-
-
-def _table1_expected() -> list[tuple[str, str, dict[str, int]]]:
-    """(section, characteristic, {column key: count}) of every Table 1 count."""
-    out: list[tuple[str, str, dict[str, int]]] = []
-    cols = tuple(_T1_COLUMNS)
-
-    def add(section: str, label: str, source: Mapping[str, Mapping], key) -> None:
-        out.append((section, label, {c: source[c][key] for c in cols}))
-
-    age = "Age"
-    for label, i in (("<65, n (%)", 0), ("65 to <75, n (%)", 1), ("≥75, n (%)", 2)):
-        out.append((age, label, {c: pt.AGE[c].bins[i][2] for c in cols}))
-    for key, label in (("female", "Female"), ("male", "Male")):
-        add("Sex, n (%)", label, pt.SEX, key)
-    for key, label in ((0, "0"), (1, "1"), (2, "2"), (None, "Unknown")):
-        add("WHO performance score, n (%)", label, pt.WHO, key)
-    for key in ("no", "yes", "unknown"):
-        add("Extramedullary plasmacytomas, n (%)", key.capitalize(), pt.PLASMACYTOMA, key)
-    heavy = {
-        "IgG": "IgG",
-        "IgA": "IgA",
-        "light_chain_only": "Light chain only",
-        "bence_jones": "Bence-Jones",
-    }
-    for key, label in heavy.items():
-        add("Type of monoclonal heavy chain, n (%)", label, pt.HEAVY_CHAIN, key)
-    for key in ("kappa", "lambda"):
-        add("Type of light chain, n (%)", key.capitalize(), pt.LIGHT_CHAIN, key)
-    prior = "Prior treatment"
-    singles = (
-        (">3 prior lines, n (%)", pt.MORE_THAN_3_PRIOR_LINES),
-        ("Autologous SCT, n (%)", pt.AUTOLOGOUS_SCT),
-        ("Allogeneic SCT, n (%)", pt.ALLOGENEIC_SCT),
-        ("Double-class refractory (IMiD + PI), n (%)", pt.DOUBLE_CLASS_REFRACTORY),
-        ("Triple-class refractory (IMiD + PI + CD38 antibody), n (%)", pt.TRIPLE_CLASS_REFRACTORY),
-    )
-    for label, source in singles:
-        out.append((prior, label, {c: source[c] for c in cols}))
-    for drug in pt.DRUGS:
-        section = (
-            "Prior IMiD, n (%)"
-            if drug in pt.IMIDS
-            else "Prior PI, n (%)"
-            if drug in pt.PIS
-            else "Prior monoclonal antibody, n (%)"
-        )
-        for i, what in enumerate(("exposed", "refractory")):
-            counts = {c: pt.DRUG_COUNTS[c][drug][i] for c in cols}
-            out.append((section, f"{drug.capitalize()}, {what}", counts))
-    for key in ("I", "II", "III", "unknown"):
-        add("ISS at registration, n (%)", key if key != "unknown" else "Unknown", pt.ISS, key)
-    cyto = {
-        "t_4_14": "t(4;14)",
-        "t_14_16": "t(14;16)",
-        "t_14_20": "t(14;20)",
-        "del_17p": "del(17p)",
-        "amp_1q": "amp(1q)",
-        "del_1p": "del(1p)",
-        "del_13q": "del(13q)",
-    }
-    for key, label in cyto.items():
-        add("Cytogenetic abnormalities, n (%)", label, pt.CYTO_COUNTS, key)
-    risk = {"high": "High-risk", "standard": "Standard-risk", "not_available": "Not available"}
-    for key, label in risk.items():
-        add("Cytogenetic risk profile, n (%)", label, pt.CYTO_RISK, key)
-    return out
-
-
-def _table1_median_expected() -> list[tuple[str, str, Mapping[str, pt.NumericSpec]]]:
-    labs = {
-        "neutrophils_1e9_per_l": "Absolute neutrophil count, ×10⁹/L",
-        "hemoglobin_mmol_per_l": "Hemoglobin level, mmol/L",
-        "platelets_1e9_per_l": "Platelet count, ×10⁹/L",
-        "creatinine_umol_per_l": "Creatinine, µmol/L",
-        "calcium_corrected_mmol_per_l": "Calcium (corrected for albumin), mmol/L",
-        "ldh_u_per_l": "LDH, U/L",
-    }
-    return [
-        ("Age", "Median age, y (range)", pt.AGE),
-        (
-            "Prior treatment",
-            "Time since start first treatment, median years (range)",
-            pt.YEARS_SINCE_FIRST_TREATMENT,
-        ),
-        ("Prior treatment", "Prior lines of treatment, median (range)", pt.PRIOR_LINES),
-        *[
-            ("Laboratory values at baseline, median (range)", label, pt.LABS[key])
-            for key, label in labs.items()
-        ],
-    ]
-
-
-def _median_text(spec: pt.NumericSpec) -> str:
-    d = spec.decimals if spec.decimals != 2 or spec.median != round(spec.median, 1) else 2
-    return f"{spec.median:.{d}f} ({spec.lo:.{d}f}-{spec.hi:.{d}f})"
-
-
-def _numbers(text: str) -> tuple[float, ...]:
-    return tuple(float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)[:3])
-
-
-def _table1_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
-    s = "Table 1 (baseline)"
-    table1 = t("table1")
-    cells = table1.set_index(["section", "characteristic"]) if len(table1) else pd.DataFrame()
-
-    def cell(section: str, label: str, column: str) -> str | None:
-        key = (section, label)
-        if column not in cells or key not in cells.index:
-            return None
-        return str(cells.at[key, column])
-
-    rows = []
-    for section, label, counts in _table1_expected():
-        for c, k in counts.items():
-            text = cell(section, label, _T1_COLUMNS[c])
-            run = _count_of(text) if text is not None else None
-            rows.append(count_check(s, f"{label} [{section}], {_T1_COLUMNS[c]}", k, run))
-    for section, label, specs in _table1_median_expected():
-        for c, spec in specs.items():
-            text = cell(section, label, _T1_COLUMNS[c])
-            want = (spec.median, spec.lo, spec.hi)
-            item = f"{label}, {_T1_COLUMNS[c]}"
-            if text is None:
-                rows.append(
-                    _row(s, item, "median (range)", _median_text(spec), "not available", "", "miss")
-                )
-                continue
-            same = len(_numbers(text)) == 3 and all(
-                math.isclose(a, b, abs_tol=1e-9) for a, b in zip(_numbers(text), want, strict=True)
-            )
-            rows.append(
-                _row(
-                    s,
-                    item,
-                    "median (range)",
-                    _median_text(spec),
-                    text,
-                    "",
-                    "exact" if same else "miss",
-                )
-            )
-    bm = cell(
-        "Laboratory values at baseline, median (range)",
-        "Bone marrow plasma cells in biopsy, %",
-        _T1_COLUMNS["A"],
-    )
-    found = re.search(r"\[n=(\d+)\]", bm or "")
-    rows.append(
-        count_check(
-            s,
-            "Bone marrow plasma cells in biopsy: patients, Part A",
-            pt.BM_PLASMA_CELLS_N,
-            int(found.group(1)) if found else None,
-        )
-    )
-    return rows
-
-
-def _table2_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
-    s = "Table 2 (adverse events)"
-    table2 = t("table2")
-    by_row = table2.set_index("adverse event") if len(table2) else pd.DataFrame()
-    columns = [c for c in table2.columns if c not in ("section", "adverse event")]
-    heads = ("Part A grade 2", "Part A grade 3-4", "Part B RP2D grade 2", "Part B RP2D grade 3-4")
-    rows = []
-    for term, counts in pt.TABLE2_COUNTS.items():
-        for i, (head, k) in enumerate(zip(heads, counts, strict=True)):
-            run = None
-            if term in by_row.index and len(columns) == 4:
-                run = _count_of(by_row.at[term, columns[i]])
-            rows.append(count_check(s, f"{term}, {head}", k, run))
-    notes = t("table2_footnotes")
-    by_note = notes.set_index("footnote") if len(notes) else pd.DataFrame()
-    wording = {
-        "erythrocyte_transfusion": "Patients requiring erythrocyte transfusions",
-        "platelet_transfusion": "Patients requiring platelet transfusion",
-        "gcsf": "Patients requiring granulocyte colony-stimulating factor support",
-    }
-    for key, (_, a, b) in pt.SUPPORTIVE_CARE.items():
-        for column, k in (("Part A", a), ("Part B at RP2D", b)):
-            run = None
-            if wording[key] in by_note.index and column in by_note:
-                run = _count_of(by_note.at[wording[key], column])
-            rows.append(count_check(s, f"{wording[key]}, {column}", k, run))
-    irr = "Any grade infusion-related reaction"
-    run = _count_of(by_note.at[irr, "Part A"]) if irr in by_note.index else None
-    rows.append(count_check(s, f"{irr}, Part A", pt.PART_A_IRR_ANY_GRADE, run))
-    return rows
-
-
-def _table3_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
-    s = "Table 3 and subsequent line"
-    table3 = t("table3")
-    rows = []
-    header = table3.columns[-1] if len(table3.columns) else ""
-    found = re.search(r"n = (\d+)", str(header))
-    rows.append(
-        count_check(
-            s,
-            "RP2D patients with a subsequent therapy",
-            pt.RP2D_SUBSEQUENT_THERAPY,
-            int(found.group(1)) if found else None,
-        )
-    )
-    by_regimen = table3.set_index("regimen")[header] if len(table3) else pd.Series(dtype=str)
-
-    def run_of(label: str) -> int | None:
-        return _count_of(by_regimen[label]) if label in by_regimen.index else None
-
-    for regimen, (_, k) in pt.TABLE3.items():
-        rows.append(count_check(s, regimen, k, run_of(regimen)))
-    classes: dict[str, int] = {}
-    for klass, k in pt.TABLE3.values():
-        classes[klass] = classes.get(klass, 0) + k
-    for klass, k in classes.items():
-        rows.append(count_check(s, f"{klass} (class total)", k, run_of(f"{klass} regimen (total)")))
-    rows += [
-        count_check(
-            s,
-            "IMiD-containing first line without a PI",
-            pt.SUBSEQUENT_IMID_WITHOUT_PI,
-            run_of("IMiD-containing regimen without a PI"),
-        ),
-        count_check(
-            s,
-            "Pomalidomide-based first line",
-            pt.SUBSEQUENT_POMALIDOMIDE,
-            run_of("Pomalidomide-containing regimen"),
-        ),
-        count_check(
-            s,
-            "Later line: bispecific antibody",
-            pt.LATER_LINE_BISPECIFIC,
-            run_of("bispecific antibody"),
-        ),
-        count_check(s, "Later line: CAR T-cell", pt.LATER_LINE_CAR_T, run_of("CAR T-cell")),
-    ]
-    outcome = t("subsequent_outcome")
-    orr = pfs = None
-    if len(outcome) == 2:
-        orr, pfs = outcome.iloc[0], outcome.iloc[1]
-    pct = (
-        round(100 * float(orr["estimate"]))
-        if orr is not None and pd.notna(orr["estimate"])
-        else None
-    )
-    rows.append(
-        count_check(
-            s,
-            "Subsequent-line ORR, % (whole percent)",
-            pt.SUBSEQUENT_LINE_ORR_PCT,
-            pct,
-            "61% of 38 is no whole count (see notes)",
-        )
-    )
-    median, _, upper = pt.SUBSEQUENT_LINE_PFS
-    run = float(pfs["estimate"]) if pfs is not None and pd.notna(pfs["estimate"]) else None
-    rows.append(
-        estimate_check(
-            s, "Subsequent-line PFS, median (months)", "estimate", median, run, pt.KM_TOLERANCE
-        )
-    )
-    half = None
-    if pfs is not None and pd.notna(pfs["upper"]) and run is not None:
-        half = float(pfs["upper"]) - run
-    rows.append(
-        estimate_check(
-            s,
-            "Subsequent-line PFS, CI upper half-width (months)",
-            "CI half-width",
-            round(upper - median, 2),
-            half,
-            pt.CI_WIDTH_TOLERANCE,
-            f"paper CI 2.2-{upper}",
-        )
-    )
-    return rows
-
-
-def _survival_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
+def _survival_rows(t: Callable[[str], pd.DataFrame]) -> list[Row]:
     s = "Survival at the RP2D (Figures 2-3)"
     medians = t("survival_medians")
     by = medians.set_index(["endpoint", "group"]) if len(medians) else pd.DataFrame()
@@ -630,7 +276,7 @@ def _survival_rows(t: Callable[[str], pd.DataFrame]) -> list[_Row]:
     return rows
 
 
-def _flow_sample_rows(t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, int]) -> list[_Row]:
+def _flow_sample_rows(t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, int]) -> list[Row]:
     s = "Flow cytometry (Figure 4, supplemental Figure 1)"
     counts = t("samples_per_timepoint")
     by = counts.set_index(["part", "timepoint"])["samples"].to_dict() if len(counts) else {}
@@ -677,9 +323,9 @@ def paper_check_table(
     rows = [
         *_flow_rows(table),
         *_response_rows(table),
-        *_table1_rows(table),
-        *_table2_rows(table),
-        *_table3_rows(table),
+        *table1_rows(table),
+        *table2_rows(table),
+        *table3_rows(table),
         *_survival_rows(table),
         *_flow_sample_rows(table, planted_extra or {}),
     ]

@@ -5,6 +5,12 @@ from cytotrial.clinical.report_sections import REPORT_INPUTS as CLINICAL_REPORT_
 rule report:
     input:
         **CLINICAL_REPORT_INPUTS,
+        # demo only (rules/paper_check.smk): the paper check and the paper's inconsistencies
+        **(
+            {"paper_check": PAPER_CHECK["table"], "paper_notes": PAPER_CHECK["notes"]}
+            if DEMO
+            else {}
+        ),
         samples_per_timepoint="results/flow/samples_per_timepoint.tsv",
         sample_inventory="results/flow/sample_inventory.tsv",
         flow_populations="results/flow/populations.tsv",

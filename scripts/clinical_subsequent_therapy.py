@@ -10,7 +10,9 @@ from cytotrial.io.logs import log_to_file
 def main(smk) -> None:
     log_to_file(smk.log[0])
     tables = {name: smk.input[name] for name in CLINICAL_TABLES}
-    subsequent_therapy_job(tables, smk.params.clinical, smk.params.cutoff, smk.output[0])
+    subsequent_therapy_job(
+        tables, smk.params.clinical, smk.params.cutoff, smk.output.table, smk.output.outcome
+    )
 
 
 if "snakemake" in globals():

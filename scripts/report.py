@@ -2,6 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
+from cytotrial.clinical.report_paper_check import paper_check_section
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
 from cytotrial.io.logs import log_to_file
 from cytotrial.provenance import report_provenance
@@ -13,6 +14,9 @@ def main(smk) -> None:
     log_to_file(smk.log[0])
     config = dict(smk.params.config)
     clinical = clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, config)
+    # demo only; a Namedlist: "in" alone would look among the paths
+    if "paper_check" in smk.input.keys():  # noqa: SIM118
+        clinical.append(paper_check_section(smk.input.paper_check, smk.input.paper_notes))
     provenance = report_provenance(
         smk.params.provenance_roles,
         smk.input.provenance,

@@ -126,7 +126,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "unmapped": out["clinical_table2_unmapped"],
         },
     )
-    job.subsequent_therapy_job(tables, CLINICAL, CUTOFF, out["clinical_table3"])
+    job.subsequent_therapy_job(
+        tables, CLINICAL, CUTOFF, out["clinical_table3"], out["clinical_subsequent_outcome"]
+    )
     job.dose_escalation_job(tables, CLINICAL, CUTOFF, out["clinical_dose_escalation"])
     return root
 

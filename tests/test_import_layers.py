@@ -34,6 +34,7 @@ REPORT = (
     "cytotrial.provenance",
     "cytotrial.clinical.report_sections",
     "cytotrial.clinical.report_imwg",
+    "cytotrial.clinical.report_paper_check",
 )
 DOMAIN = (
     "cytotrial.stats",

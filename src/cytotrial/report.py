@@ -251,7 +251,10 @@ FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
     "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
     "(* <= .05, ** <= .01, *** <= .001, **** <= .0001, ns). MFI = median of compensated, "
-    "untransformed CD38 values."
+    "untransformed CD38 values. n differs by design: the printed medians use every sample of "
+    "the timepoint (as the paper's figure), the stars only the patients with both samples "
+    "(n_pairs, fewer), so a star need not follow the difference of the printed medians; the "
+    "paired medians are in the tests table (median_before, median_after)."
 )
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "

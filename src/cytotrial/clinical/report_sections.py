@@ -58,6 +58,7 @@ REPORT_INPUTS: dict[str, str] = {
     "clinical_table2_footnotes": f"{_OUT}/table2_footnotes.tsv",
     "clinical_table2_unmapped": f"{_OUT}/table2_unmapped_terms.tsv",
     "clinical_table3": f"{_OUT}/table3_subsequent_therapy.tsv",
+    "clinical_subsequent_outcome": f"{_OUT}/subsequent_line_outcome.tsv",
     **IMWG_REPORT_INPUTS,
 }
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
@@ -414,7 +415,22 @@ def _therapy_section(get) -> ReportSection:
         "table3_subsequent_therapy.csv",
         "RP2D population; n (%) of the patients with a first subsequent line. 'Across "
         "classes' rows count first lines by the drugs their regimen names hold (the "
-        "paper's text: IMiD-containing without a PI; pomalidomide-containing).",
+        "paper's text: IMiD-containing without a PI; pomalidomide-containing). n = the "
+        "RP2D patients with a first subsequent line by the cut-off: fewer than the RP2D "
+        "cohort, because patients still on part B treatment at the cut-off, and those who "
+        "stopped without a further therapy, have none (see the note above).",
+        notes,
+    )
+    outcome = _read(get("clinical_subsequent_outcome"))
+    shown = outcome[[c for c in ("measure", "n", "x", "text", "note") if c in outcome]]
+    tables += _table(
+        "Outcome of the first subsequent line",
+        shown.rename(columns={"x": "responders / events", "text": "estimate (95% CI)"}),
+        "subsequent_line_outcome.csv",
+        "ORR (>= PR, exact Clopper-Pearson 95% CI) over the first lines with a recorded "
+        "best response; PFS from the start of the first subsequent line to progression or "
+        "death (Kaplan-Meier, the configured CI method). n per row: see its note (the "
+        "first lines of Table 3, not the cohort of 44).",
         notes,
     )
     return ReportSection("Subsequent therapy", "clinical-therapy", tables, notes)

@@ -62,7 +62,50 @@ def check_clinical_tables(
     problems = date_order_problems(tables["dates"], sources["dates"])
     problems += future_date_problems(tables, sources, pd.Timestamp(today or dt.date.today()))
     problems += unknown_patient_problems(tables, sources)
+    problems += subsequent_line_problems(tables, sources)
     raise_problems(problems, "the clinical tables")
+
+
+def subsequent_line_problems(
+    tables: Mapping[str, pd.DataFrame], sources: Mapping[str, str]
+) -> list[str]:
+    """A subsequent line's progression_date needs its start_date, on or before it, and
+    cannot come after the patient's death or last follow-up (dates.csv)."""
+    lines = tables.get("subsequent_therapies")
+    if lines is None or "progression_date" not in lines:
+        return []
+    dates = tables["dates"].drop_duplicates("patient_id").set_index("patient_id")
+    problems = []
+    for position, row in enumerate(lines.to_dict("records")):
+        progression = row.get("progression_date")
+        if pd.isna(progression):
+            continue
+        where = (
+            f"{sources['subsequent_therapies']}, line {position + 2} "
+            f"(patient_id {row['patient_id']!r}, line {row.get('line')})"
+        )
+        start = row.get("start_date")
+        if pd.isna(start):
+            problems.append(
+                f"{where}: field 'progression_date' is given but 'start_date' is empty; "
+                "expected the line's start date"
+            )
+        elif progression < start:
+            problems.append(
+                f"{where}: field 'progression_date' ({progression:%Y-%m-%d}) is before "
+                f"'start_date' ({start:%Y-%m-%d}); expected progression on or after the start"
+            )
+        if row["patient_id"] not in dates.index:
+            continue  # reported by unknown_patient_problems
+        for field in ("death", "last_followup"):
+            limit = dates.at[row["patient_id"], field] if field in dates else pd.NaT
+            if pd.notna(limit) and progression > limit:
+                problems.append(
+                    f"{where}: field 'progression_date' ({progression:%Y-%m-%d}) is after "
+                    f"'{field}' ({limit:%Y-%m-%d}) in {sources['dates']}; expected progression "
+                    f"on or before the {field.replace('_', ' ')}"
+                )
+    return problems
 
 
 def date_order_problems(dates: pd.DataFrame, source: str) -> list[str]:

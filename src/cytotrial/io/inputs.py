@@ -72,7 +72,7 @@ _DATE_COLUMNS = {
         "last_followup",
     ),
     "adverse_events": ("onset_date",),
-    "subsequent_therapies": ("start_date",),
+    "subsequent_therapies": ("start_date", "progression_date"),
     "supportive_care": ("start_date",),
 }
 

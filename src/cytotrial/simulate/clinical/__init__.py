@@ -8,6 +8,17 @@
 * ``survival``: dates, calibrated to the paper's Kaplan-Meier medians (``km``: a tiny
   numpy Kaplan-Meier median for that calibration).
 * ``labs``: serial lab values consistent with the reported responses.
+* ``subsequent``: the subsequent line's best response and progression (its ORR and PFS).
 """
 
-__all__ = ["baseline", "cohort", "design", "events", "km", "labs", "survival", "trial"]
+__all__ = [
+    "baseline",
+    "cohort",
+    "design",
+    "events",
+    "km",
+    "labs",
+    "subsequent",
+    "survival",
+    "trial",
+]

@@ -42,6 +42,7 @@ from cytotrial.simulate.clinical.events import (
     to_dates,
 )
 from cytotrial.simulate.clinical.labs import LAB_STREAM, simulate_lab_values
+from cytotrial.simulate.clinical.subsequent import line_outcomes
 from cytotrial.simulate.clinical.survival import simulate_times
 
 __all__ = ["TABLE2_ROWS", "ClinicalTables", "plan_flow_samples", "simulate_clinical"]
@@ -59,6 +60,7 @@ _STREAMS = {
     "therapies": 9,
     "flow": 10,
     "supportive_care": 11,
+    "subsequent_outcome": 13,
     "lab_values": LAB_STREAM,  # drawn only when the tables are written (not at parse time)
 }
 
@@ -159,16 +161,16 @@ def simulate_clinical(seed: int) -> ClinicalTables:
         adverse_events(rng("adverse_events"), prof, times, starts, chest_pain=not_evaluable[-1]),
         ["patient_id", "part", "onset_date", "term", "grade"],
     )
+    dates = _dates_table(prof, times, starts, trial.end_reason)
+    therapies = subsequent_therapies(rng("therapies"), prof, times, starts, trial.kind, drugs)
+    therapies = line_outcomes(rng("subsequent_outcome"), therapies, dates)
     return ClinicalTables(
         patients=_patients_table(prof, traits, not_evaluable),
         baseline=_baseline_table(prof, drugs, numeric_a, numeric_b, categorical),
-        dates=_dates_table(prof, times, starts, trial.end_reason),
+        dates=dates,
         responses=_responses_table(prof, resp_b),
         adverse_events=ae,
-        subsequent_therapies=_sorted(
-            subsequent_therapies(rng("therapies"), prof, times, starts, trial.kind, drugs),
-            ["patient_id", "line"],
-        ),
+        subsequent_therapies=_sorted(therapies, ["patient_id", "line"]),
         supportive_care=_sorted(
             supportive_care(rng("supportive_care"), prof, times, starts, ae),
             ["patient_id", "part", "start_date", "support"],

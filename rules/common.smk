@@ -212,9 +212,9 @@ def provenance_files():
     if IMPORTED_GATING:  # defined in flow.smk, parsed before any rule asks
         files["gating subset map"] = str(population_map_path(config["gating_template"]))
     files.update({"spillover matrix": path for path in panel_spillover_matrix()})
-    if config["flow"].get("controls_sheet"):  # issue 16: batch control files
+    if config["flow"]["controls_sheet"]:  # issue 16: batch control files
         files["controls sheet"] = config["flow"]["controls_sheet"]
-    if config["flow"].get("review"):  # issue 16: a reviewer's decisions
+    if config["flow"]["review"]:  # issue 16: a reviewer's decisions
         files["gating review"] = config["flow"]["review"]
     files.update(
         {f"clinical table {name}": path for name, path in clinical_tables().items()}

@@ -18,7 +18,7 @@ GATING_TEMPLATE = (
 # A reviewer's decisions (issue 16, config flow.review; cytotrial.flow.sample.review), checked
 # here before any job: samples of the sheet, gates of the template (an imported
 # template's gate names: in the aggregate job, which reads its JSON).
-REVIEW = config["flow"].get("review", "")
+REVIEW = config["flow"]["review"]
 DECISIONS = []
 if REVIEW:
     from cytotrial.flow.gating.template import read_gating_template
@@ -48,7 +48,7 @@ wildcard_constraints:
 # Batch controls (issue 16): a template gate with negative_control takes a lone peak's
 # negative level from its batch's control file (config flow.controls_sheet).
 CONTROL_GATES = template_control_gates(config["gating_template"])
-CONTROLS_SHEET = config["flow"].get("controls_sheet", "")
+CONTROLS_SHEET = config["flow"]["controls_sheet"]
 if CONTROL_GATES and not CONTROLS_SHEET:
     raise InputError(
         f"{config['gating_template']}: gate(s) {', '.join(CONTROL_GATES)} use "

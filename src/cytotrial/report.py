@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.atomic import write_text_atomic
+from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv
 from cytotrial.report_header import ReportHeader
 from cytotrial.report_labels import column_label
@@ -687,7 +688,7 @@ def build_report(
         if len(problems)
         else [],
     )
-    which_plots = plots_to_embed(config.get("report", {}).get("gating_plots", "auto"), len(qc))
+    which_plots = plots_to_embed(config_section(config, "report")["gating_plots"], len(qc))
     gating_qc, gallery = _gating_sections(
         qc,
         plots,

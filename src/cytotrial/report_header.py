@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.io.config_schema import config_section
+from cytotrial.io.results import read_tsv
+
 # The trial the demo simulates (Frerichs et al., Blood Advances 2021).
 DEMO_TRIAL_ID = "NCT02751255"
 NO_TRIAL_ID = "not set (config report.trial_id)"
@@ -33,7 +36,7 @@ class ReportHeader:
 def trial_id(config: Mapping, demo: bool) -> str:
     """The configured trial ID; the demo's trial when the demo runs without one; else a
     visible 'not set' (never another trial's ID on a user's report)."""
-    configured = str((config.get("report") or {}).get("trial_id", "") or "").strip()
+    configured = str(config_section(config, "report")["trial_id"] or "").strip()
     if configured:
         return configured
     return DEMO_TRIAL_ID if demo else NO_TRIAL_ID
@@ -45,7 +48,7 @@ def analysis_populations(response_categories: str | Path | None) -> list[str]:
     if response_categories is None or not Path(response_categories).is_file():
         return []
     try:
-        table = pd.read_csv(response_categories, sep="\t")
+        table = read_tsv(response_categories)
     except pd.errors.EmptyDataError:
         return []
     if not {"population_label", "N"} <= set(table.columns):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from cytotrial.io.config_schema import config_section
 from cytotrial.report import ReportSection
 
 # How each `clinical.median_ci` choice is described (see cytotrial.stats.kaplan_meier).
@@ -94,10 +95,7 @@ def _qc_paragraph(qc: Mapping) -> str:
     )
 
 
-def _cohort_qc_paragraph(settings: Mapping) -> str:
-    from cytotrial.flow.cohort.qc import default_settings
-
-    s = {**default_settings(), **settings}  # the schema's defaults where the config is silent
+def _cohort_qc_paragraph(s: Mapping) -> str:
     return (
         "Cohort QC: each data-driven cut was compared with the patient's, the batch's and the "
         "cohort's (the cohort's less its batch's shift, each batch's median cut with the other "
@@ -150,7 +148,7 @@ def methods_section(config: Mapping) -> ReportSection:
         _panel_paragraph(config["panel"]),
         _gating_paragraph(config["gating_template"]),
         _qc_paragraph(flow["qc"]),
-        _cohort_qc_paragraph(flow.get("cohort_qc", {})),
+        _cohort_qc_paragraph(config_section(config, "flow", "cohort_qc")),
         _comparisons_paragraph(flow["comparisons"]),
         *_clinical_paragraphs(config),
         "Software and versions are listed under Provenance.",

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
+from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.io.results import read_tsv
@@ -279,7 +280,7 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
 
 
 def _survival_section(get, clinical: Mapping) -> ReportSection:
-    method = str(clinical.get("median_ci", "spss"))
+    method = ClinicalSettings.from_config(clinical).median_ci
     medians = _read(get("clinical_survival_medians"))
     followup = _read(get("clinical_survival_followup"))
     notes = _survival_notes(medians, followup)

@@ -1,18 +1,20 @@
 """The ``clinical:`` section of the config (plus the cut-off) as one typed, checked object.
 
-Defaults equal config/schemas/config.schema.yaml (the paper's choices), so the package can be
-used without the workflow; the workflow passes the validated config section unchanged.
+Defaults are config/schemas/config.schema.yaml's (the paper's choices), read from it, so the
+package can be used without the workflow; the workflow passes the validated section unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from cytotrial.clinical.imwg.settings import ImwgSettings
 from cytotrial.errors import InputError
+from cytotrial.io.config_schema import schema_default
 
 __all__ = [
     "RESPONSE_ORDER",
@@ -24,39 +26,50 @@ __all__ = [
 RESPONSE_ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
 MEDIAN_CI_METHODS = ("spss", "log", "log-log", "plain")
 
-DEFAULT_RESPONSE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (">=PR", ("sCR", "CR", "VGPR", "PR")),
-    ("SD/MR", ("MR", "SD")),
-    ("PD", ("PD",)),
-    ("NE", ("NE",)),
-)
+
+def _default(*path: str) -> Any:
+    return schema_default("clinical", *path)
+
+
+def _groups(groups: Sequence) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out = []
+    for item in groups:
+        if not isinstance(item, Mapping) or "label" not in item or "responses" not in item:
+            raise InputError(
+                "config clinical.response_groups: each item needs 'label' and 'responses', "
+                f"got {item!r}"
+            )
+        out.append((str(item["label"]), tuple(str(r) for r in item["responses"])))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class PrimaryEndpointSettings:
     """The phase 2 primary endpoint and its single-stage design (paper: ORR >= 15%)."""
 
-    orr_threshold: float = 0.15
-    p0: float = 0.02
-    p1: float = 0.15
-    alpha_one_sided: float = 0.025
-    power: float = 0.90
-    planned_n: int = 40
+    orr_threshold: float = _default("primary_endpoint", "orr_threshold")
+    p0: float = _default("primary_endpoint", "p0")
+    p1: float = _default("primary_endpoint", "p1")
+    alpha_one_sided: float = _default("primary_endpoint", "alpha_one_sided")
+    power: float = _default("primary_endpoint", "power")
+    planned_n: int = _default("primary_endpoint", "planned_n")
 
 
 @dataclass(frozen=True)
 class ClinicalSettings:
-    """Everything the clinical analyses take from the config."""
+    """Everything the clinical analyses take from the config (defaults: the schema's)."""
 
-    cutoff: pd.Timestamp
-    rp2d_atra_mg_m2: float = 45
-    dose_levels_mg_m2: tuple[float, ...] = (15, 30, 45)
+    cutoff: pd.Timestamp = pd.Timestamp(schema_default("cutoff_date"))
+    rp2d_atra_mg_m2: float = _default("rp2d_atra_mg_m2")
+    dose_levels_mg_m2: tuple[float, ...] = tuple(float(v) for v in _default("dose_levels_mg_m2"))
     primary: PrimaryEndpointSettings = field(default_factory=PrimaryEndpointSettings)
-    response_groups: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_RESPONSE_GROUPS
-    reference_group: str = "PD"
-    median_ci: str = "spss"
-    survival_times_months: tuple[float, ...] = (6, 12, 24)
-    km_tick_months: float = 6
+    response_groups: tuple[tuple[str, tuple[str, ...]], ...] = _groups(_default("response_groups"))
+    reference_group: str = _default("reference_group")
+    median_ci: str = _default("median_ci")
+    survival_times_months: tuple[float, ...] = tuple(
+        float(v) for v in _default("survival_times_months")
+    )
+    km_tick_months: float = _default("km_tick_months")
     imwg: ImwgSettings = field(default_factory=ImwgSettings)
 
     def __post_init__(self) -> None:
@@ -105,7 +118,7 @@ class ClinicalSettings:
 
     @classmethod
     def from_config(
-        cls, clinical: Mapping | None = None, cutoff_date: str = "2020-10-01"
+        cls, clinical: Mapping | None = None, cutoff_date: str | None = None
     ) -> ClinicalSettings:
         """From the config's ``clinical:`` mapping and ``cutoff_date`` (missing keys: defaults)."""
         c = dict(clinical or {})
@@ -121,20 +134,8 @@ class ClinicalSettings:
             if key in c:
                 kwargs[key] = tuple(float(v) for v in c[key])
         try:
-            cutoff = pd.Timestamp(cutoff_date)
+            cutoff = pd.Timestamp(cutoff_date or schema_default("cutoff_date"))
         except ValueError as exc:
             raise InputError(f"config cutoff_date: {cutoff_date!r} is not a date") from exc
         imwg = ImwgSettings.from_config(c.get("imwg"))
         return cls(cutoff=cutoff, primary=primary, imwg=imwg, **kwargs)
-
-
-def _groups(groups: Sequence) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    out = []
-    for item in groups:
-        if not isinstance(item, Mapping) or "label" not in item or "responses" not in item:
-            raise InputError(
-                "config clinical.response_groups: each item needs 'label' and 'responses', "
-                f"got {item!r}"
-            )
-        out.append((str(item["label"]), tuple(str(r) for r in item["responses"])))
-    return tuple(out)

@@ -77,10 +77,9 @@ SETTINGS = ("z_limit", "min_group_size", "cut_floor_sd_neg", "jump_fold", "jump_
 
 def default_settings() -> dict[str, float]:
     """flow.cohort_qc's defaults, as the config schema declares them (their one home)."""
-    from cytotrial.io.schemas import load_schema
+    from cytotrial.io.config_schema import section_defaults
 
-    flow = load_schema("config")["properties"]["flow"]["properties"]
-    return {k: v["default"] for k, v in flow["cohort_qc"]["properties"].items()}
+    return section_defaults("flow", "cohort_qc")
 
 
 def cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFrame:

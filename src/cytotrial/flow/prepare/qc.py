@@ -9,30 +9,32 @@ a metric and, past its threshold, a flag that travels with the sample's results.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 
 from cytotrial.flow.gating.gates import at_least
+from cytotrial.io.config_schema import schema_default, section_defaults
 
 
 @dataclass(frozen=True)
 class QCSettings:
-    """Thresholds; see config/schemas/config.schema.yaml (flow.qc) for their meaning."""
+    """The config's flow.qc section; meanings and defaults in config/schemas/config.schema.yaml."""
 
-    min_events: int = 1000
-    max_saturated_fraction: float = 0.05
-    flow_rate_bins: int = 100
-    flow_rate_z: float = 5.0
-    max_unstable_fraction: float = 0.05
+    min_events: int = schema_default("flow", "qc", "min_events")
+    max_saturated_fraction: float = schema_default("flow", "qc", "max_saturated_fraction")
+    max_unstable_fraction: float = schema_default("flow", "qc", "max_unstable_fraction")
+    # The flow-rate check's method (not settings): time bins, and the robust z of a bin
+    # whose event rate counts as unstable.
+    flow_rate_bins: ClassVar[int] = 100
+    flow_rate_z: ClassVar[float] = 5.0
 
     @classmethod
     def from_config(cls, qc: Mapping[str, Any]) -> QCSettings:
-        """From the config's flow.qc section (its keys the schema's; a key it lacks keeps
-        this class's default)."""
-        keys = ("min_events", "max_saturated_fraction", "max_unstable_fraction")
-        return cls(**{key: qc[key] for key in keys if key in qc})
+        """From the config's flow.qc section (a key it lacks: the schema's default)."""
+        merged = {**section_defaults("flow", "qc"), **qc}
+        return cls(**{f.name: merged[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,64 @@
+"""The config's defaults, declared once: in config/schemas/config.schema.yaml.
+
+Snakemake fills a missing key from the schema when it validates the config; the settings
+objects (cytotrial.clinical.settings, cytotrial.clinical.imwg.settings,
+cytotrial.flow.prepare.qc) take their defaults from here too, so the package used
+without the workflow behaves the same, and no default is written twice
+(tests/test_config_settings.py holds code and schema together).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from cytotrial.io.schemas import load_schema
+
+__all__ = ["config_section", "schema_default", "section_defaults", "section_keys"]
+
+
+@cache
+def _config_schema() -> dict[str, Any]:
+    return load_schema("config")
+
+
+def _node(path: tuple[str, ...]) -> dict[str, Any]:
+    node = _config_schema()
+    for key in path:
+        properties = node.get("properties") or {}
+        if key not in properties:
+            raise KeyError(f"config schema: no key {'.'.join(path)}")
+        node = properties[key]
+    return node
+
+
+def schema_default(*path: str) -> Any:
+    """The schema's default of config key `path` ("flow", "qc", "min_events"); a list
+    comes back as a tuple (settings are frozen)."""
+    node = _node(path)
+    if "default" not in node:
+        raise KeyError(f"config schema: {'.'.join(path)} declares no default")
+    value = copy.deepcopy(node["default"])
+    return tuple(value) if isinstance(value, list) else value
+
+
+def section_keys(*path: str) -> set[str]:
+    """The keys the schema allows in config section `path`."""
+    return set(_node(path).get("properties") or {})
+
+
+def section_defaults(*path: str) -> dict[str, Any]:
+    """Section `path` as the schema fills it when the config leaves it out."""
+    properties = _node(path).get("properties") or {}
+    return {k: copy.deepcopy(v["default"]) for k, v in properties.items() if "default" in v}
+
+
+def config_section(config: Mapping[str, Any], *path: str) -> dict[str, Any]:
+    """Section `path` of `config` with every key the schema defaults filled in, as
+    Snakemake's validation fills it (for callers given a partial config, such as tests)."""
+    section: Any = config
+    for key in path:
+        section = section[key] if isinstance(section, Mapping) and key in section else {}
+    return {**section_defaults(*path), **section}

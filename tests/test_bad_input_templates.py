@@ -128,7 +128,7 @@ def test_every_problem_is_listed_at_once(tmp_path):
     with pytest.raises(InputError) as caught:
         read_gating_template(path, PANEL_MARKERS)
     message = str(caught.value)
-    assert message.startswith(f"2 problems in {path}:")
+    assert message.startswith(f"2 problem(s) in {path}:")
     assert "'negativ_below'" in message and "scatter_cluster.widen" in message
 
 

@@ -59,13 +59,6 @@ def problem(source: str, label: str, key: Sequence[Any], text: str) -> str:
     return f"{where}: {text}"
 
 
-def raise_problems(problems: list[str], source: str) -> None:
-    if len(problems) == 1:
-        raise InputError(problems[0])
-    if problems:
-        raise InputError(f"{len(problems)} problems in {source}:\n  " + "\n  ".join(problems))
-
-
 def schema_problems(content: Any, schema_name: str, source: str, locate: Locate) -> list[str]:
     """One message per violation of config/schemas/<schema_name>.schema.yaml."""
     validator = Draft202012Validator(load_schema(schema_name))

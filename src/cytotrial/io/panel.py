@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from cytotrial.errors import InputError
-from cytotrial.io.document_checks import raise_problems, read_yaml, schema_problems
+from cytotrial.io.document_checks import read_yaml, schema_problems
+from cytotrial.io.validation import raise_problems
 
 ROLES = ("scatter", "fluorescence", "time")
 

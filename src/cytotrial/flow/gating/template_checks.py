@@ -15,9 +15,9 @@ from cytotrial.flow.gating.kinds.syntax import kind_markers, kind_problems
 from cytotrial.io.document_checks import (
     did_you_mean,
     problem,
-    raise_problems,
     schema_problems,
 )
+from cytotrial.io.validation import raise_problems
 
 ROOT = "root"
 

@@ -33,11 +33,11 @@ from cytotrial.errors import InputError
 from cytotrial.io.document_checks import (
     did_you_mean,
     problem,
-    raise_problems,
     read_yaml,
     schema_problems,
 )
 from cytotrial.io.input_checks import past_date_problem
+from cytotrial.io.validation import raise_problems
 
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd

@@ -28,9 +28,10 @@ from test_bad_input import FlowSetup, rewrite
 
 from cytotrial.flow.cohort.aggregate import sample_qc_table, tidy_populations
 from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
-from cytotrial.flow.sample.outputs import write_populations, write_record
+from cytotrial.flow.sample.outputs import write_populations
 from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.panel import read_panel
+from cytotrial.io.records import write_record
 from cytotrial.simulate.flow.fcs import spillover_text
 
 FLUOR = ["FITC-A", "PE-A", "PerCP-Cy5.5-A", "PE-Cy7-A", "APC-A", "APC-H7-A", "BV421-A", "BV510-A"]

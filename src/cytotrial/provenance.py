@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.io.checksums import sha256_of_file
+from cytotrial.io.records import read_record
 from cytotrial.report import Provenance, ReportTable
 
 
@@ -73,9 +74,7 @@ def report_provenance(
     workflow_dir: str | Path,
 ) -> Provenance:
     """The report's provenance: inputs (role i is file i), FCS checksums, git commit."""
-    import json
-
-    records = [json.loads(Path(path).read_text()) for path in record_files]
+    records = [read_record(path) for path in record_files]
     fcs = [{"sample_id": r["sample_id"], "sha256": r.get("file_sha256", "")} for r in records]
     checksums = input_checksums(dict(zip(roles, files, strict=True)), fcs)
     table = ReportTable(

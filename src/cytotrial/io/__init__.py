@@ -19,6 +19,7 @@ Outputs:
 
 * ``results``: result tables (read with IDs as text, written with stable formatting)
   and figures (PNG + SVG).
+* ``records``: a sample's JSON record (status, QC, gates as applied).
 * ``atomic``: every file written atomically: a crash leaves no half-written output.
 * ``logs``: logging set-up for the CLI and the Snakemake scripts.
 
@@ -35,6 +36,7 @@ __all__ = [
     "lab_values",
     "logs",
     "panel",
+    "records",
     "results",
     "schemas",
     "validation",

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.flow.sample.analysis import POPULATION_COLUMNS
-from cytotrial.flow.sample.outputs import read_record
 from cytotrial.flow.sample.status import FAILED, population_status, split_flags
+from cytotrial.io.records import read_record
 from cytotrial.io.results import read_tsv
 
 SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]

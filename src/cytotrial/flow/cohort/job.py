@@ -64,7 +64,7 @@ def flow_statistics_job(
         "mfi": None if template.mfi_marker else NO_MFI,
         "counts": None if template.leukocyte_gate else NO_LEUKOCYTE_GATE,
     }
-    qc = pd.read_csv(sample_qc_tsv, sep="\t", dtype=str, keep_default_na=False)
+    qc = read_tsv(sample_qc_tsv)
     failed = qc[qc["status"] != "ok"]
     tests: dict[tuple[str, bool], pd.DataFrame] = {}
     for kind, column in (("mfi", mfi), ("counts", "cells_per_ul")):

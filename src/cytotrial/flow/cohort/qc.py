@@ -463,7 +463,7 @@ def cohort_qc_job(
     out: str | Path,
 ) -> None:
     """The cohort QC rule: cohort_qc.tsv from the per-sample outputs."""
-    from cytotrial.flow.sample.outputs import read_record
+    from cytotrial.io.records import read_record
     from cytotrial.io.results import write_tsv
 
     samples = pd.DataFrame(sample_records).reindex(

@@ -10,7 +10,6 @@ listed in the log with the reason; every conversion is logged too.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from cytotrial.errors import InputError
 from cytotrial.flow.interop.flowjo_export import WorkspaceSample, write_workspace
 from cytotrial.flow.interop.gatingml_read import export_comment, read_exported_gatingml
+from cytotrial.io.records import read_record
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def flowjo_workspace_job(
     members, notes = [], []
     for row, xml, table, record in zip(samples, gatingml, populations, records, strict=True):
         sample_id = str(row["sample_id"])
-        status = json.loads(Path(record).read_text(encoding="utf-8"))
+        status = read_record(record)
         if status.get("status") != "ok":
             notes.append(
                 f"{sample_id}: left out of the workspace: sample status {status.get('status')}"

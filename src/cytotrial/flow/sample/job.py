@@ -14,8 +14,9 @@ from cytotrial.flow.interop.gatingml_export import write_sample_gatingml
 from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.flow.sample.audit_plot import plot_gating
-from cytotrial.flow.sample.outputs import write_populations, write_record
+from cytotrial.flow.sample.outputs import write_populations
 from cytotrial.io.panel import read_panel
+from cytotrial.io.records import write_record
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
-from typing import Any
 
 from cytotrial.flow.sample.analysis import POPULATION_COLUMNS, SampleResult
 from cytotrial.flow.sample.status import population_status
@@ -32,13 +30,3 @@ def write_populations(result: SampleResult, path: str | Path) -> None:
         )
         writer.writeheader()
         writer.writerows(rows)
-
-
-def write_record(record: dict[str, Any], path: str | Path) -> None:
-    """The sample's JSON record (status, reason, QC, notes, gates as applied)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-
-
-def read_record(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

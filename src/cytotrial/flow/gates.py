@@ -165,12 +165,12 @@ def points_in_polygon(vertices, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     y_low, per_strip, bounds = table
     offset = y_low * per_strip
     last = len(bounds) - 1
-    packed = bounds.view(np.dtype((np.void, bounds.shape[1] * bounds.itemsize))).reshape(-1)
+    by_bound = np.ascontiguousarray(bounds.T)  # (4, strips): one row per bound
     inside = np.empty(len(x), dtype=bool)
     size = min(_CHUNK, len(x))
     position = np.empty(size, dtype=y.dtype)
-    strip = np.empty(size, dtype=np.intp)
-    gathered = np.empty(size, dtype=packed.dtype)
+    strip = np.empty(size, dtype=np.int32)  # int32: the conversion from float is SIMD
+    gathered = np.empty((4, size), dtype=bounds.dtype)
     test = np.empty(size, dtype=bool)
     unsure = np.empty(size, dtype=bool)
     uncertain = []
@@ -181,17 +181,22 @@ def points_in_polygon(vertices, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         into = inside[start : start + k]
         np.multiply(ys, per_strip, out=pos)
         np.subtract(pos, offset, out=pos)
-        np.fmax(pos, 0, out=pos)  # below (and NaN): strip 0, outside the polygon
-        np.fmin(pos, last, out=pos)  # above: the last strip, outside too
-        index[...] = pos  # truncation = floor for values >= 0
-        # One gather of the strip's four bounds ('wrap': indices are in range, no checks)
-        edges = np.take(packed, index, out=gathered[:k], mode="wrap").view(bounds.dtype)
-        edges = edges.reshape(k, bounds.shape[1])
-        np.greater_equal(xs, edges[:, 0], out=into)
-        np.less_equal(xs, edges[:, 1], out=ok)
+        # below: strip 0, above: the last strip, both outside the polygon (np.clip: ~3x
+        # faster than fmax + fmin, but it keeps NaN, which goes to strip 0 as fmax sent it)
+        np.clip(pos, 0, last, out=pos)
+        if np.isnan(pos.min()):
+            pos[np.isnan(pos)] = 0
+        np.copyto(index, pos, casting="unsafe")  # truncation = floor for values >= 0
+        # One gather of the strip's four bounds into contiguous rows ('wrap': indices are
+        # in range, no checks); comparisons on contiguous rows are ~5x faster than on
+        # the columns of a (k, 4) gather
+        edges = gathered if k == size else np.empty((4, k), dtype=bounds.dtype)
+        np.take(by_bound, index, axis=1, out=edges, mode="wrap")
+        np.greater_equal(xs, edges[0], out=into)
+        np.less_equal(xs, edges[1], out=ok)
         into &= ok
-        np.greater_equal(xs, edges[:, 2], out=maybe)
-        np.less_equal(xs, edges[:, 3], out=ok)
+        np.greater_equal(xs, edges[2], out=maybe)
+        np.less_equal(xs, edges[3], out=ok)
         maybe &= ok
         np.greater(maybe, into, out=maybe)  # possibly inside, not surely inside
         if maybe.any():
@@ -233,25 +238,44 @@ _OUTSIDE, _INSIDE, _NEAR = 0, 1, 2
 
 
 def _in_cells(v: np.ndarray, x: np.ndarray, y: np.ndarray, cells: tuple) -> np.ndarray:
-    """Membership from the cell table; events in cells near an edge get the exact test."""
+    """Membership from the cell table; events in cells near an edge get the exact test.
+
+    The cell of an event: its offset from the table's origin times cells per unit, in its
+    dtype, clamped to 0..CELLS-1 (NaN: 0, the outside margin) and truncated. Blocks of
+    _CHUNK events through scratch arrays allocated once; np.clip rather than
+    fmax + fmin and int32 rather than int64 cells (both SIMD: ~3x faster), the same
+    cells."""
     (x0, y0), (scale_x, scale_y), table = cells
     last = CELLS - 1
     inside = np.empty(len(x), dtype=bool)
+    size = min(_CHUNK, len(x))
+    scratch = [
+        np.empty(size, dtype=np.result_type(x.dtype, x0, scale_x)),
+        np.empty(size, dtype=np.result_type(y.dtype, y0, scale_y)),
+    ]
+    column, row = np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32)
+    kind, near = np.empty(size, dtype=table.dtype), np.empty(size, dtype=bool)
     uncertain = []
     for start in range(0, len(x), _CHUNK):
         xs, ys = x[start : start + _CHUNK], y[start : start + _CHUNK]
-        column = np.multiply(np.subtract(xs, x0), scale_x)
-        np.fmin(np.fmax(column, 0, out=column), last, out=column)  # NaN, beyond: outside
-        row = np.multiply(np.subtract(ys, y0), scale_y)
-        np.fmin(np.fmax(row, 0, out=row), last, out=row)
-        index = column.astype(np.intp)
+        k = len(xs)
+        axes = ((xs, x0, scale_x, scratch[0], column), (ys, y0, scale_y, scratch[1], row))
+        for values, origin, scale, buffer, out in axes:
+            position = buffer[:k]
+            np.subtract(values, origin, out=position)
+            np.multiply(position, scale, out=position)
+            np.clip(position, 0, last, out=position)  # NaN stays NaN ...
+            if np.isnan(position.min()):  # ... and goes to cell 0 (fmax's rule)
+                position[np.isnan(position)] = 0
+            np.copyto(out[:k], position, casting="unsafe")  # truncation, as astype
+        index = column[:k]
         index *= CELLS
-        index += row.astype(np.intp)
-        kind = np.take(table, index, mode="wrap")
-        np.equal(kind, _INSIDE, out=inside[start : start + len(xs)])
-        near = np.flatnonzero(kind == _NEAR)
-        if len(near):
-            uncertain.append(start + near)
+        index += row[:k]
+        np.take(table, index, out=kind[:k], mode="wrap")
+        np.equal(kind[:k], _INSIDE, out=inside[start : start + k])
+        np.equal(kind[:k], _NEAR, out=near[:k])
+        if near[:k].any():
+            uncertain.append(start + np.flatnonzero(near[:k]))
     if uncertain:
         index = np.concatenate(uncertain)
         inside[index] = _winding(v, x[index], y[index])

@@ -98,14 +98,36 @@ def kde2d(
     return kde_like(shell, x, y)
 
 
+_CHUNK = 1 << 16  # events per block of the binning: its scratch arrays stay in cache
+
+
 def _bin_counts(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Events per grid cell (events beyond the grid in its edge cells)."""
+    """Events per grid cell (events beyond the grid in its edge cells).
+
+    Cell of an event: int((v - v0) / step) (float64 arithmetic, truncated) clamped to
+    0..G-1 per axis. In blocks through scratch arrays allocated once, clamped before the
+    conversion (the same cells for any value below 2^63: truncation is monotone and the
+    ends are whole), so that the conversion is to int32 (SIMD; to int64 it is not)."""
     size = len(grid.x)
     step_x, step_y = grid.x[1] - grid.x[0], grid.y[1] - grid.y[0]
     x0, y0 = grid.x[0] - step_x / 2, grid.y[0] - step_y / 2
-    ix = np.clip(((x - x0) / step_x).astype(np.intp), 0, size - 1)
-    iy = np.clip(((y - y0) / step_y).astype(np.intp), 0, size - 1)
-    return np.bincount(ix * size + iy, minlength=size * size).reshape(size, size)
+    counts = np.zeros(size * size, dtype=np.intp)
+    block = min(_CHUNK, len(x))
+    scaled = np.empty(block, dtype=np.float64)
+    cell, row = np.empty(block, dtype=np.int32), np.empty(block, dtype=np.int32)
+    for start in range(0, len(x), _CHUNK):
+        xs, ys = x[start : start + _CHUNK], y[start : start + _CHUNK]
+        k = len(xs)
+        for values, origin, step, out in ((xs, x0, step_x, cell), (ys, y0, step_y, row)):
+            np.subtract(values, origin, out=scaled[:k])
+            np.divide(scaled[:k], step, out=scaled[:k])
+            np.clip(scaled[:k], 0, size - 1, out=scaled[:k])
+            np.copyto(out[:k], scaled[:k], casting="unsafe")  # truncation, as astype
+            np.clip(out[:k], 0, size - 1, out=out[:k])  # NaN (not expected): cell 0, as before
+        np.multiply(cell[:k], size, out=cell[:k])
+        np.add(cell[:k], row[:k], out=cell[:k])
+        counts += np.bincount(cell[:k], minlength=size * size)
+    return counts.reshape(size, size)
 
 
 def kde_like(grid: Grid, x: np.ndarray, y: np.ndarray) -> Grid:
@@ -385,13 +407,17 @@ def cluster_gate(
     dims = tuple(p["dims"])
     empty = PolygonGate(dims, EMPTY)
     finite = np.isfinite(x) & np.isfinite(y)
-    raw = (x[finite], y[finite])  # spikes kept: a pile at the scale's end cuts a cluster
+    # spikes kept: a pile at the scale's end cuts a cluster
+    raw = (x, y) if finite.all() else (x[finite], y[finite])
     x, y, count = _without_spikes(x, y, count)
     grid = kde2d(x, y, count, p["grid"], p["adjust"])
     if grid is None:
         return empty, [f"too_few_events({name}: {count})"]
+    # the raw events' cells: the density's own counts when nothing was left out of it
+    same = x is raw[0] and y is raw[1]
+    raw_counts = grid.counts if same else _bin_counts(grid, *raw)
     used: dict = {}
-    vertices, region, flags = _cluster(name, grid, p, events=raw, used=used)
+    vertices, region, flags = _cluster(name, grid, p, counts=raw_counts, used=used)
     if vertices is None:
         return empty, flags
     # the resamples redraw the cluster at the sample's contour fraction (not a descent of
@@ -431,12 +457,13 @@ def _cluster(
     grid: Grid,
     p: dict,
     outline: bool = True,
-    events: tuple | None = None,
+    counts: np.ndarray | None = None,
     used: dict | None = None,
 ) -> tuple:
     """The cluster's polygon vertices on `grid` and its region of grid cells (both None:
     no cluster), and flags. outline=False: the region only (vertices empty). `used`
-    receives the contour's fraction of the peak ({"level": f})."""
+    receives the contour's fraction of the peak ({"level": f}). `counts`: the parent's
+    events per grid cell, spikes included (for `_open`)."""
     found = grid_peaks(grid, p["min_height"])
     if not found:
         return None, None, [f"no_cluster({name})"]
@@ -476,7 +503,7 @@ def _cluster(
         return np.empty((0, 2)), region, []
     vertices = contour_polygon(grid, region, level)
     flags = []
-    if _open(grid, region, grid.values[chosen], events):
+    if _open(grid, region, grid.values[chosen], counts):
         flags.append(f"cluster_open({name}: dense at the edge of the events' range)")
     if len(vertices) < 3:
         return None, None, [*flags, f"no_cluster({name})"]
@@ -546,7 +573,7 @@ def _without_spikes(x: np.ndarray, y: np.ndarray, count: int) -> tuple:
 OPEN_DENSITY = 0.25  # of the peak: a cluster this dense at the events' range is cut there
 
 
-def _open(grid: Grid, region: np.ndarray, height: float, events: tuple | None = None) -> bool:
+def _open(grid: Grid, region: np.ndarray, height: float, counts: np.ndarray | None = None) -> bool:
     """The cluster is cut by where the events end (their 0.05th/99.95th percentiles on
     either axis) rather than closed by the density: the grid line holding such an edge
     still crosses the region, and the events there are many. Many: those of the edge
@@ -555,9 +582,9 @@ def _open(grid: Grid, region: np.ndarray, height: float, events: tuple | None = 
     region's fullest line. Events, not the smoothed density: the kernel spreads a bright
     cluster that ends steeply just inside the last events (a TCRgd-bright or CD11c-bright
     blob at the top of its parent) past where they end, and a spike is not in the
-    density at all. events=None: the density alone (>= OPEN_DENSITY x the peak there)."""
+    density at all. `counts`: the events per grid cell (`_bin_counts`: those beyond the
+    grid in its edge cells); None: the density alone (>= OPEN_DENSITY x the peak there)."""
     x_low, x_high, y_low, y_high = grid.data_box
-    counts = None if events is None else _bin_counts(grid, *events)  # beyond: edge cells
     for centres, low, high, axis in ((grid.x, x_low, x_high, 0), (grid.y, y_low, y_high, 1)):
         step = centres[1] - centres[0]
         for edge, outward in ((low, False), (high, True)):

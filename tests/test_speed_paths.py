@@ -116,3 +116,33 @@ def test_polygon_membership_with_nonfinite_events_over_blocks(name, dtype):
     points = np.column_stack([x, y]).astype(np.float64)
     expected = fu_gating.points_in_polygon(vertices, points)
     assert np.array_equal(gates.points_in_polygon(vertices, x, y), expected)
+
+
+def test_order_statistics_by_halves_equal_np_sort():
+    """Ranks in any number and order, adjacent ones (max/min of a part), ties, sorted
+    input, NaN (np.sort puts it last), a strided view; the input is left as it was
+    unless `overwrite`."""
+    from cytotrial.flow.density import median, order_statistics
+
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 3, 10, 1001, 50_000, 250_001):
+        nan = rng.normal(0, 1, n)
+        nan[:: max(n // 7, 2)] = np.nan
+        for values in (
+            rng.lognormal(5, 2, n).astype(np.float32),
+            rng.integers(0, 4, n).astype(np.float64),  # ties
+            np.sort(rng.normal(0, 1, n)).astype(np.float32),  # sorted input
+            nan,
+            rng.normal(0, 1, 2 * n)[::2],  # a strided view
+        ):
+            expected = np.sort(values)
+            before = values.copy()
+            for count in (1, 2, 3, 8):
+                ranks = rng.integers(0, n, count).tolist()
+                ranks += [min(r + 1, n - 1) for r in ranks]  # adjacent pairs
+                got = order_statistics(values, ranks)
+                assert np.array_equal(got, expected[ranks], equal_nan=True), (n, ranks)
+            assert np.array_equal(values, before, equal_nan=True)  # not reordered
+            if not np.isnan(values).any():
+                assert median(values) == np.median(values)
+                assert median(values.copy(), overwrite=True) == np.median(values)

@@ -486,7 +486,7 @@ def population_rows(
         events = counts[name]
         mfi: float | str = ""
         if events and mfi_values is not None:
-            mfi = round(float(median(np.compress(gate.mask, mfi_values))), 3)
+            mfi = round(float(median(np.compress(gate.mask, mfi_values), overwrite=True)), 3)
         rows.append(
             {
                 "sample_id": sample_id,

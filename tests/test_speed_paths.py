@@ -146,3 +146,76 @@ def test_order_statistics_by_halves_equal_np_sort():
             if not np.isnan(values).any():
                 assert median(values) == np.median(values)
                 assert median(values.copy(), overwrite=True) == np.median(values)
+
+
+def _peaks_on_2d_views(values: np.ndarray, min_height: float) -> list[tuple[int, int]]:
+    """grid_peaks as it was: comparisons on 2-D views of the padded grid."""
+    size_x, size_y = values.shape
+    padded = np.pad(values, 1, constant_values=-np.inf)
+    peak = values >= min_height * values.max()
+    for dx, dy in cluster._NEIGHBOURS:
+        neighbour = padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y]
+        peak &= (values > neighbour) if (dx, dy) > (0, 0) else (values >= neighbour)
+    found = [(int(i), int(j)) for i, j in zip(*np.nonzero(peak), strict=True)]
+    return sorted(found, key=lambda c: -values[c])
+
+
+def _saddles_on_2d_views(values: np.ndarray, label: np.ndarray, count: int) -> np.ndarray:
+    """merge_shallow's saddle matrix as it was computed: on 2-D views, per direction."""
+    saddle = np.zeros((count, count))
+    for a, b, va, vb in (
+        (label[:-1], label[1:], values[:-1], values[1:]),
+        (label[:, :-1], label[:, 1:], values[:, :-1], values[:, 1:]),
+        (label[:-1, :-1], label[1:, 1:], values[:-1, :-1], values[1:, 1:]),
+        (label[:-1, 1:], label[1:, :-1], values[:-1, 1:], values[1:, :-1]),
+    ):
+        pair = (a >= 0) & (b >= 0) & (a != b)
+        np.maximum.at(saddle, (a[pair], b[pair]), np.minimum(va, vb)[pair])
+    return np.maximum(saddle, saddle.T)
+
+
+def _smooth_on_2d_views(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
+    """_smooth as it was: np.pad, and `out += weight * shifted` along either axis."""
+    sigma = max(float(sigma), 1.0)
+    radius = min(int(np.ceil(4 * sigma)), values.shape[axis] - 1)
+    weights = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (radius, radius)
+    padded = np.pad(values, pad)
+    size = values.shape[axis]
+    out = np.zeros_like(values)
+    for k, weight in enumerate(weights):
+        out += weight * (padded[k : k + size] if axis == 0 else padded[:, k : k + size])
+    return out
+
+
+@pytest.mark.parametrize("kind", ["ties", "random", "smooth"])
+def test_flat_grid_passes_equal_the_2d_view_code(kind):
+    """grid_peaks, merge_shallow's saddles and _smooth on flat contiguous slices give,
+    number for number, what the same comparisons and sums on 2-D views gave."""
+    rng = np.random.default_rng({"ties": 31, "random": 32, "smooth": 33}[kind])
+    for _ in range(40):
+        shape = tuple(int(s) for s in rng.integers(1, 70, 2))
+        if kind == "ties":
+            values = rng.integers(0, 3, shape).astype(float)
+        elif kind == "random":
+            values = rng.random(shape)
+        else:
+            i, j = np.indices(shape)
+            values = np.zeros(shape)
+            for _ in range(4):
+                ci, cj = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
+                width = rng.uniform(2, 20)
+                values += rng.uniform(0.1, 1) * np.exp(-((i - ci) ** 2 + (j - cj) ** 2) / width**2)
+        grid = cluster.Grid(np.arange(shape[0]), np.arange(shape[1]), values)
+        found = cluster.grid_peaks(grid, 0.05)
+        assert found == _peaks_on_2d_views(values, 0.05), shape
+        label = cluster.basin_labels(values, found)
+        if len(found) >= 2:
+            expected = _saddles_on_2d_views(values, label, len(found))
+            assert np.array_equal(cluster.saddles(values, label, len(found)), expected)
+        for axis in (0, 1):
+            sigma = rng.uniform(0.5, 4)
+            smoothed = cluster._smooth(values, sigma, axis)
+            assert np.array_equal(smoothed, _smooth_on_2d_views(values, sigma, axis)), shape
+            assert smoothed.flags.c_contiguous

@@ -144,17 +144,24 @@ def _kde_of_counts(grid: Grid, counts: np.ndarray) -> Grid:
 
 
 def _smooth(values: np.ndarray, sigma: float, axis: int) -> np.ndarray:
-    """Gaussian convolution along `axis` (sigma in bins, at least 1; zeros beyond the grid)."""
+    """Gaussian convolution along `axis` (sigma in bins, at least 1; zeros beyond the grid).
+
+    Each output value is the sum of weight x shifted value, in the kernel's order.
+    Along axis 1 the same sums run on the transposed grid, whose shifts are then
+    contiguous blocks of rows (faster than strided columns; the same numbers)."""
+    if axis == 1:
+        return np.ascontiguousarray(_smooth(np.ascontiguousarray(values.T), sigma, 0).T)
     sigma = max(float(sigma), 1.0)
-    radius = min(int(np.ceil(4 * sigma)), values.shape[axis] - 1)
+    radius = min(int(np.ceil(4 * sigma)), values.shape[0] - 1)
     weights = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    pad = [(0, 0), (0, 0)]
-    pad[axis] = (radius, radius)
-    padded = np.pad(values, pad)
-    size = values.shape[axis]
+    size = values.shape[0]
+    padded = np.zeros((size + 2 * radius, values.shape[1]), dtype=values.dtype)  # = np.pad
+    padded[radius : radius + size] = values
     out = np.zeros_like(values)
+    term = np.empty_like(values)  # out += weight * shifted, without a temporary per term
     for k, weight in enumerate(weights):
-        out += weight * (padded[k : k + size] if axis == 0 else padded[:, k : k + size])
+        np.multiply(padded[k : k + size], weight, out=term)
+        out += term
     return out
 
 
@@ -162,12 +169,17 @@ def grid_peaks(grid: Grid, min_height: float = 0.05) -> list[tuple[int, int]]:
     """Cells above their 8 neighbours (ties: the first in scan order) and >= min_height
     x the highest; highest first."""
     v = grid.values
-    size_x, size_y = v.shape
-    padded = np.pad(v, 1, constant_values=-np.inf)
-    peak = v >= min_height * v.max()
+    flat, start, width = _flat_padded(v)  # neighbours as contiguous slices (_steepest)
+    length = v.shape[0] * width
+    centre = flat[start : start + length]
+    peak = centre >= min_height * v.max()
+    beats = np.empty(length, dtype=bool)
     for dx, dy in _NEIGHBOURS:
-        neighbour = padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y]
-        peak &= (v > neighbour) if (dx, dy) > (0, 0) else (v >= neighbour)
+        shift = start + dx * width + dy
+        neighbour = flat[shift : shift + length]
+        compare = np.greater if (dx, dy) > (0, 0) else np.greater_equal
+        peak &= compare(centre, neighbour, out=beats)
+    peak = peak.reshape(v.shape[0], width)[:, 1:-1]
     found = [(int(i), int(j)) for i, j in zip(*np.nonzero(peak), strict=True)]
     return sorted(found, key=lambda c: -v[c])
 
@@ -181,21 +193,53 @@ def basins(values: np.ndarray) -> np.ndarray:
     neighbours rather than an argmax over their stack: ~4x faster on a 128 x 128 grid,
     and the stability resamples run this 5 times per cluster gate."""
     size_x, size_y = values.shape
-    padded = np.pad(values, 1, constant_values=-np.inf)
-    cell = np.arange(values.size).reshape(values.shape)
-    pointer, best = cell, values
-    for dx, dy in _NEIGHBOURS:
-        neighbour = padded[1 + dx : 1 + dx + size_x, 1 + dy : 1 + dy + size_y]
-        higher = neighbour > best  # strictly: an earlier offset keeps a tie
-        pointer = np.where(higher, cell + (dx * size_y + dy), pointer)
-        best = np.maximum(best, neighbour)
-    pointer = pointer.ravel()
+    choice = _steepest(values)  # per cell, which of (itself, *_NEIGHBOURS) it points to
+    steps = np.array([0, *(dx * size_y + dy for dx, dy in _NEIGHBOURS)])
+    pointer = np.arange(values.size) + steps[choice.ravel()]
+    jumped = np.empty_like(pointer)
     for _ in range(int(np.ceil(np.log2(pointer.size))) + 1):
-        jumped = pointer[pointer]
+        np.take(pointer, pointer, out=jumped, mode="wrap")  # in range: no checks
         if np.array_equal(jumped, pointer):  # every cell at its maximum: a fixpoint
             break
-        pointer = jumped
+        pointer, jumped = jumped, pointer
     return pointer.reshape(values.shape)
+
+
+def _steepest(values: np.ndarray) -> np.ndarray:
+    """Per cell, the position in (itself, *_NEIGHBOURS) of its highest neighbour (itself
+    when none is higher; ties: the first), by a running comparison in that order.
+
+    Branch-free passes over contiguous memory (~5x faster than masked updates of 2-D
+    views): on the padded grid flattened row by row, each neighbour is one slice (a
+    shift of the flat index; the pad's own cells are computed too, then dropped); the
+    position is the last k whose neighbour beat the running best, i.e. the largest
+    k x (beat), as k grows."""
+    flat, start, width = _flat_padded(values)
+    length = values.shape[0] * width
+    best = flat[start : start + length].copy()
+    choice = np.zeros(length, dtype=np.uint8)
+    higher = np.empty(length, dtype=bool)
+    mark = np.empty(length, dtype=np.uint8)
+    for k, (dx, dy) in enumerate(_NEIGHBOURS, start=1):
+        shift = start + dx * width + dy
+        neighbour = flat[shift : shift + length]
+        np.greater(neighbour, best, out=higher)  # strictly: an earlier offset keeps a tie
+        np.multiply(higher.view(np.uint8), np.uint8(k), out=mark)
+        np.maximum(choice, mark, out=choice)
+        np.maximum(best, neighbour, out=best)
+    return choice.reshape(values.shape[0], width)[:, 1:-1]
+
+
+def _flat_padded(values: np.ndarray, fill: float = -np.inf) -> tuple[np.ndarray, int, int]:
+    """(flat, start, width): `values` with `fill` around, flattened row by row, and one
+    more `fill` at each end (so that the diagonal neighbours of the first and last padded
+    cells stay within it); grid row i, padded column j is flat[start + i * width + j],
+    and a cell's neighbour (dx, dy) is dx * width + dy further on. (Written directly:
+    np.pad costs more than the rest of a pass over a 128 x 128 grid.)"""
+    rows, width = values.shape[0] + 2, values.shape[1] + 2
+    flat = np.full(rows * width + 2, fill, dtype=values.dtype)
+    flat[1:-1].reshape(rows, width)[1:-1, 1:-1] = values
+    return flat, 1 + width, width
 
 
 MERGE_SADDLE = 0.8  # a peak whose saddle to a higher one is >= this x its height joins it
@@ -224,6 +268,27 @@ def basin_labels(values: np.ndarray, found: list[tuple[int, int]]) -> np.ndarray
     return lookup[basins(values)]
 
 
+def saddles(values: np.ndarray, label: np.ndarray, count: int) -> np.ndarray:
+    """(count, count) symmetric: per pair of basins (labels 0..count-1; -1: none), the
+    highest min(value, neighbour's value) over their 8-neighbouring cells (0: none).
+
+    Every pair of neighbours once: each cell with its neighbour below, right,
+    below-right and below-left, as contiguous slices of the grids padded with label -1
+    (pairs with the pad are left out) and flattened (see _flat_padded); a maximum is
+    exact in any order."""
+    saddle = np.zeros((count, count))
+    flat_values, start, width = _flat_padded(values)
+    flat_label, _, _ = _flat_padded(label, -1)
+    length = values.shape[0] * width
+    a, va = flat_label[start : start + length], flat_values[start : start + length]
+    for shift in (width, 1, width + 1, width - 1):
+        b = flat_label[start + shift : start + shift + length]
+        vb = flat_values[start + shift : start + shift + length]
+        pair = (a >= 0) & (b >= 0) & (a != b)
+        np.maximum.at(saddle, (a[pair], b[pair]), np.minimum(va[pair], vb[pair]))
+    return np.maximum(saddle, saddle.T)
+
+
 def merge_shallow(
     values: np.ndarray, found: list[tuple[int, int]], label: np.ndarray, scale: float | None = None
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -239,16 +304,7 @@ def merge_shallow(
     count = len(found)
     if count < 2:
         return found, label
-    saddle = np.zeros((count, count))
-    for a, b, va, vb in (
-        (label[:-1], label[1:], values[:-1], values[1:]),
-        (label[:, :-1], label[:, 1:], values[:, :-1], values[:, 1:]),
-        (label[:-1, :-1], label[1:, 1:], values[:-1, :-1], values[1:, 1:]),
-        (label[:-1, 1:], label[1:, :-1], values[:-1, 1:], values[1:, :-1]),
-    ):
-        pair = (a >= 0) & (b >= 0) & (a != b)
-        np.maximum.at(saddle, (a[pair], b[pair]), np.minimum(va, vb)[pair])
-    saddle = np.maximum(saddle, saddle.T)
+    saddle = saddles(values, label, count)
     height = np.array([values[c] for c in found])  # found is highest first
     owner = list(range(count))
     for q in range(count - 1, 0, -1):

@@ -219,3 +219,28 @@ def test_flat_grid_passes_equal_the_2d_view_code(kind):
             smoothed = cluster._smooth(values, sigma, axis)
             assert np.array_equal(smoothed, _smooth_on_2d_views(values, sigma, axis)), shape
             assert smoothed.flags.c_contiguous
+
+
+def test_multinomial_over_fewer_cells_draws_the_same():
+    """The stability resamples' cell counts: the same counts as rng.multinomial over every
+    cell, and the generator left in the same state (the next draw is the same too), for
+    grids with empty cells first, between, last, and none empty."""
+    rng = np.random.default_rng(40)
+    for case in range(60):
+        cells = int(rng.integers(1, 3000))
+        counts = rng.poisson(rng.uniform(0.05, 20), cells) * (rng.random(cells) < 0.6)
+        if case % 4 == 0:
+            counts[-int(rng.integers(1, cells + 1)) :] = 0  # a run of empty cells at the end
+        if case % 7 == 0:
+            counts[:] = rng.integers(1, 9, cells)  # none empty
+        if counts.sum() == 0:
+            counts[int(rng.integers(0, cells))] = 3
+        events = int(counts.sum())
+        share = counts / events
+        seed = [events, case]
+        full, fewer = np.random.default_rng(seed), np.random.default_rng(seed)
+        for _ in range(3):
+            expected = full.multinomial(events, share)
+            got = cluster.multinomial_cells(fewer, events, share)
+            assert np.array_equal(got, expected) and got.dtype == expected.dtype, case
+        assert full.integers(0, 2**62) == fewer.integers(0, 2**62)  # same state after

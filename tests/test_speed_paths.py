@@ -244,3 +244,37 @@ def test_multinomial_over_fewer_cells_draws_the_same():
             got = cluster.multinomial_cells(fewer, events, share)
             assert np.array_equal(got, expected) and got.dtype == expected.dtype, case
         assert full.integers(0, 2**62) == fewer.integers(0, 2**62)  # same state after
+
+
+def _logicle_lut_uint32(values: np.ndarray, t: float, w: float, m: float, a: float) -> np.ndarray:
+    """logicle_lut as it was: uint32 segment numbers, NaN found by a sum."""
+    from flowutils import transforms as fu
+
+    from cytotrial.flow import transforms as tr
+
+    e_table, d_table = tr._logicle_table(t, w, m, a)
+    x = np.ascontiguousarray(values, dtype=np.float32)
+    bits = x.view(np.uint32)
+    segment = np.right_shift(bits, tr._LOW_BITS)
+    position = np.bitwise_or(
+        np.left_shift(np.bitwise_and(bits, tr._LOW_MASK), tr._SEGMENT_BITS), tr._ONE_BITS
+    ).astype(np.uint32)
+    rise = np.take(d_table, segment)
+    out = np.take(e_table, segment) + rise * position.view(np.float32)
+    outside = np.isnan(rise)
+    out[outside] = fu.logicle(x[outside].astype(np.float64), None, t, m, w, a)
+    return out
+
+
+def test_logicle_lookup_table_with_intp_segments_is_unchanged():
+    from cytotrial.flow.transforms import logicle_lut
+
+    rng = np.random.default_rng(12)
+    n = 3 * (1 << 15) + 99  # several blocks, a ragged last one
+    values = rng.lognormal(6, 3, n) * rng.choice([-1.0, 1.0], n, p=[0.2, 0.8])
+    values[:8] = [0.0, -0.0, 1e-30, -1e-30, np.nan, np.inf, -np.inf, 3e38]
+    values[8:12] = [262144.0 * 9, -262144.0 * 9, 262143.0, 1e6]  # beyond the table: exact
+    values = values.astype(np.float32)
+    for params in ((262144.0, 0.5, 4.5, 0.0), (10_000.0, 1.0, 4.0, 0.5)):
+        expected = _logicle_lut_uint32(values, *params)
+        assert np.array_equal(logicle_lut(values, *params), expected, equal_nan=True)

@@ -278,3 +278,44 @@ def test_logicle_lookup_table_with_intp_segments_is_unchanged():
     for params in ((262144.0, 0.5, 4.5, 0.0), (10_000.0, 1.0, 4.0, 0.5)):
         expected = _logicle_lut_uint32(values, *params)
         assert np.array_equal(logicle_lut(values, *params), expected, equal_nan=True)
+
+
+def _scaled_whole_columns(source: np.ndarray, scales, dtype) -> np.ndarray:
+    """apply_scales as it was: each column in float64 at once."""
+    out = source.astype(dtype)
+    for j, scale in enumerate(scales):
+        if scale.identity:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = source[:, j].astype(np.float64)
+            if scale.timestep != 1.0:
+                values = values * scale.timestep
+            if scale.decades > 0:
+                values = (10 ** (scale.decades * values / scale.value_range)) * scale.log_zero
+            if scale.gain != 1.0:
+                values = values / scale.gain
+            out[:, j] = values
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fcs_scaling_in_blocks_equals_whole_columns(dtype):
+    from cytotrial.fcs import scale as fcs_scale
+
+    rng = np.random.default_rng(3)
+    n = 2 * fcs_scale._BLOCK + 321  # several blocks, a ragged last one
+    scales = [
+        fcs_scale.ChannelScale(),  # identity
+        fcs_scale.ChannelScale(timestep=0.01),
+        fcs_scale.ChannelScale(decades=4.0, log_zero=1.0, value_range=1024.0),
+        fcs_scale.ChannelScale(decades=5.0, log_zero=0.5, value_range=262144.0, gain=3.0),
+        fcs_scale.ChannelScale(gain=1e-300),  # overflows to inf, as before
+    ]
+    for source in (
+        rng.integers(0, 1024, (n, len(scales))).astype(np.uint32),  # integer data
+        rng.normal(1000, 500, (n, len(scales))).astype(dtype),  # float data, in place
+    ):
+        expected = _scaled_whole_columns(source, scales, dtype)
+        out = source if source.dtype == dtype else source.astype(dtype)
+        fcs_scale.apply_scales(out, source, scales)
+        assert np.array_equal(out, expected, equal_nan=True)

@@ -3,7 +3,7 @@
 import _bootstrap  # noqa: F401
 
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 from cytotrial.provenance import report_provenance
 from cytotrial.report import FIGURES, FLOW_TABLES, build_report
 

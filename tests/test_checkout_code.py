@@ -32,10 +32,10 @@ PROBE_SCRIPT = """
 import _bootstrap  # noqa: F401
 import json
 import cytotrial
-import cytotrial.checksums
+import cytotrial.io.checksums
 
 with open(snakemake.output[0], "w") as handle:
-    json.dump({"init": cytotrial.__file__, "module": cytotrial.checksums.__file__}, handle)
+    json.dump({"init": cytotrial.__file__, "module": cytotrial.io.checksums.__file__}, handle)
 """
 # Another cytotrial, as an older install or a second checkout would provide it.
 FAKE_INIT = """

@@ -12,11 +12,11 @@ import pytest
 from conftest import REPO
 from PIL import Image
 
-from cytotrial.flow import gating_plot
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.qc import QCSettings
-from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
-from cytotrial.panel import read_panel
+import cytotrial.flow.sample.audit_plot as gating_plot
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.qc import QCSettings
+from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -31,7 +31,7 @@ ROW = {
 
 @pytest.fixture(scope="module")
 def fcs_file(tmp_path_factory) -> Path:
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     folder = tmp_path_factory.mktemp("plot")
     path = folder / "PT001_A_C1D1.fcs"
@@ -94,7 +94,7 @@ def test_the_per_sample_job_loads_no_heavy_library(fcs_file, tmp_path):
     """What a per-sample job imports decides most of its start-up cost (README, Performance)."""
     code = (
         "import sys\n"
-        "from cytotrial.flow.sample_job import run_sample_job\n"
+        "from cytotrial.flow.sample.job import run_sample_job\n"
         f"out = {str(tmp_path)!r} + '/s'\n"
         f"run_sample_job('PT001_A_C1D1', {str(fcs_file)!r}, {str(PANEL)!r}, {str(TEMPLATE)!r},"
         " {}, out + '.tsv', out + '.json', out + '.png', out + '.xml')\n"

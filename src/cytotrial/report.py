@@ -19,9 +19,9 @@ import pandas as pd
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cytotrial.atomic import write_text_atomic
-from cytotrial.flow.population_status import split_flags
-from cytotrial.results import read_tsv
+from cytotrial.flow.sample.status import split_flags
+from cytotrial.io.atomic import write_text_atomic
+from cytotrial.io.results import read_tsv
 
 REPORTED_PACKAGES = (
     "cytotrial",

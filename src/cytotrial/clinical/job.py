@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
 from cytotrial.clinical.figures.patient_flow import consort_boxes, draw_flow_diagram
 from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
-from cytotrial.clinical.imwg.lab_values import empty_lab_values, labs_up_to, read_lab_values
 from cytotrial.clinical.population import rp2d_patients
 from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
@@ -33,8 +31,10 @@ from cytotrial.clinical.tables import adverse_events as ae_mod
 from cytotrial.clinical.tables import subsequent_therapy as st_mod
 from cytotrial.clinical.tables.baseline import baseline_table
 from cytotrial.clinical.tables.dose_escalation import dose_escalation_table, mtd_text
-from cytotrial.results import read_tsv, save_figure, write_tsv
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_files
+from cytotrial.io.atomic import atomic_path
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_files
+from cytotrial.io.lab_values import empty_lab_values, labs_up_to, read_lab_values
+from cytotrial.io.results import read_tsv, save_figure, write_tsv
 
 __all__ = [
     "AE_PART_LABELS",

@@ -23,8 +23,8 @@ import pandas as pd
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
 from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
+from cytotrial.io.results import read_tsv
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
-from cytotrial.results import read_tsv
 
 __all__ = [
     "REPORT_INPUTS",

@@ -174,7 +174,7 @@ def test_nan_and_inf_are_kept_and_noted(tmp_path):
 
 
 def test_reader_says_whether_all_values_are_finite_as_qc_would(tmp_path):
-    from cytotrial.flow.qc import all_values_finite
+    from cytotrial.flow.prepare.qc import all_values_finite
 
     data = read_fcs(float_file(tmp_path, EVENTS.copy()))
     assert data.all_finite is True

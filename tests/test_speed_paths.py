@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from flowutils import gating as fu_gating
 
-from cytotrial.flow import gates
-from cytotrial.flow.gate_kinds import cluster
-from cytotrial.flow.gate_kinds.syntax import parse_kind
+import cytotrial.flow.gating.gates as gates
+from cytotrial.flow.gating.kinds import cluster
+from cytotrial.flow.gating.kinds.syntax import parse_kind
 
 
 def _cells_by_whole_arrays(grid: cluster.Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -122,7 +122,7 @@ def test_order_statistics_by_halves_equal_np_sort():
     """Ranks in any number and order, adjacent ones (max/min of a part), ties, sorted
     input, NaN (np.sort puts it last), a strided view; the input is left as it was
     unless `overwrite`."""
-    from cytotrial.flow.density import median, order_statistics
+    from cytotrial.flow.gating.density import median, order_statistics
 
     rng = np.random.default_rng(17)
     for n in (1, 2, 3, 10, 1001, 50_000, 250_001):
@@ -250,7 +250,7 @@ def _logicle_lut_uint32(values: np.ndarray, t: float, w: float, m: float, a: flo
     """logicle_lut as it was: uint32 segment numbers, NaN found by a sum."""
     from flowutils import transforms as fu
 
-    from cytotrial.flow import transforms as tr
+    from cytotrial.flow.prepare import transforms as tr
 
     e_table, d_table = tr._logicle_table(t, w, m, a)
     x = np.ascontiguousarray(values, dtype=np.float32)
@@ -267,7 +267,7 @@ def _logicle_lut_uint32(values: np.ndarray, t: float, w: float, m: float, a: flo
 
 
 def test_logicle_lookup_table_with_intp_segments_is_unchanged():
-    from cytotrial.flow.transforms import logicle_lut
+    from cytotrial.flow.prepare.transforms import logicle_lut
 
     rng = np.random.default_rng(12)
     n = 3 * (1 << 15) + 99  # several blocks, a ragged last one

@@ -44,7 +44,7 @@ class FcsDataSet:
     notes: tuple[str, ...]  # what the reader had to decide
     # isfinite(events.sum()) when the reader computed it (float data or scaled values;
     # None: not computed): whether every value is finite, false only on NaN/inf or an
-    # overflowing sum, as cytotrial.flow.qc.all_values_finite says; it spares that pass
+    # overflowing sum, as cytotrial.flow.prepare.qc.all_values_finite says; it spares that pass
     all_finite: bool | None = None
 
 
@@ -333,7 +333,7 @@ def _finish(
 
 
 def _note_non_finite(events: np.ndarray, names: list[str], notes: list[str]) -> bool:
-    """isfinite(events.sum()) (the test cytotrial.flow.qc.all_values_finite makes), and a
+    """isfinite(events.sum()) (the test cytotrial.flow.prepare.qc.all_values_finite makes), and a
     note naming the channels with NaN/inf values if there are any."""
     # One cheap pass in the array's own dtype (about 3 ms per 14M float32 values): the sum
     # is NaN/inf when any value is. An overflowing sum only costs the exact check below.

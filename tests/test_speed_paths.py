@@ -319,3 +319,29 @@ def test_fcs_scaling_in_blocks_equals_whole_columns(dtype):
         out = source if source.dtype == dtype else source.astype(dtype)
         fcs_scale.apply_scales(out, source, scales)
         assert np.array_equal(out, expected, equal_nan=True)
+
+
+def test_edge_cells_of_all_edges_at_once_equal_the_loop_over_edges():
+    """The cell table's edge marks: the same points (linspace's arithmetic) as the loop
+    over edges built, for contours of many sizes, scales and a zero-length edge."""
+    rng = np.random.default_rng(50)
+    for case in range(150):
+        count = int(rng.integers(3, 120))
+        angle = np.sort(rng.uniform(0, 2 * np.pi, count))
+        radius = rng.uniform(0.2, 1, count) * 10.0 ** rng.uniform(-3, 3)
+        v = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+        v += rng.normal(0, 5, 2)
+        if case % 10 == 0:
+            v[1] = v[0]  # a repeated vertex
+        low, high = v.min(axis=0), v.max(axis=0)
+        step = (high - low) / (gates.CELLS - 2 * gates._CELL_MARGIN)
+        origin = low - gates._CELL_MARGIN * step
+        start, end = v, np.roll(v, -1, axis=0)
+        expected = []
+        for a, b in zip(start, end, strict=True):  # the loop it replaced
+            n = int(np.ceil(4 * np.max(np.abs(b - a) / step))) + 1
+            t = np.linspace(0.0, 1.0, n + 1)[:, None]
+            cell = np.floor((a + t * (b - a) - origin) / step).astype(np.intp)
+            expected.append(np.clip(cell, 0, gates.CELLS - 1))
+        got = gates._edge_cells(start, end, origin, step)
+        assert np.array_equal(got, np.concatenate(expected)), case

@@ -170,6 +170,15 @@ def test_nan_and_inf_are_kept_and_noted(tmp_path):
     data = read_fcs(float_file(tmp_path, events))
     np.testing.assert_array_equal(data.events, events)
     assert "NaN or infinite values kept as stored in channel(s) C2 (2)" in data.notes
+    assert data.all_finite is False  # the reader's pass, which the QC reuses
+
+
+def test_reader_says_whether_all_values_are_finite_as_qc_would(tmp_path):
+    from cytotrial.flow.prepare.qc import all_values_finite
+
+    data = read_fcs(float_file(tmp_path, EVENTS.copy()))
+    assert data.all_finite is True
+    assert data.all_finite == all_values_finite(data.events)
 
 
 def test_channel_selection_reorders_and_copies_cheaply(tmp_path):

@@ -817,7 +817,7 @@ def _half_spread(values: np.ndarray, centre: float, side: str) -> float:
     """Robust SD of a peak from the events on one side of its mode (1.4826 x median
     distance to the mode)."""
     half = centre - values[values < centre] if side == "below" else values[values > centre] - centre
-    return 1.4826 * float(median(half)) if len(half) else 0.0
+    return 1.4826 * float(median(half, overwrite=True)) if len(half) else 0.0
 
 
 def singlet_wedge(
@@ -836,7 +836,7 @@ def singlet_wedge(
         ]
     ratio = area[usable] / height[usable]
     centre = float(median(ratio))
-    spread = 1.4826 * float(median(np.abs(ratio - centre)))
+    spread = 1.4826 * float(median(np.abs(ratio - centre), overwrite=True))
     low = max(centre - p["width_mad"] * spread, 1e-6)
     high = centre + p["width_mad"] * spread
     if area_max is None or not np.isfinite(area_max):

@@ -165,12 +165,12 @@ def points_in_polygon(vertices, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     y_low, per_strip, bounds = table
     offset = y_low * per_strip
     last = len(bounds) - 1
-    packed = bounds.view(np.dtype((np.void, bounds.shape[1] * bounds.itemsize))).reshape(-1)
+    by_bound = np.ascontiguousarray(bounds.T)  # (4, strips): one row per bound
     inside = np.empty(len(x), dtype=bool)
     size = min(_CHUNK, len(x))
     position = np.empty(size, dtype=y.dtype)
-    strip = np.empty(size, dtype=np.intp)
-    gathered = np.empty(size, dtype=packed.dtype)
+    strip = np.empty(size, dtype=np.int32)  # int32: the conversion from float is SIMD
+    gathered = np.empty((4, size), dtype=bounds.dtype)
     test = np.empty(size, dtype=bool)
     unsure = np.empty(size, dtype=bool)
     uncertain = []
@@ -181,17 +181,22 @@ def points_in_polygon(vertices, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         into = inside[start : start + k]
         np.multiply(ys, per_strip, out=pos)
         np.subtract(pos, offset, out=pos)
-        np.fmax(pos, 0, out=pos)  # below (and NaN): strip 0, outside the polygon
-        np.fmin(pos, last, out=pos)  # above: the last strip, outside too
-        index[...] = pos  # truncation = floor for values >= 0
-        # One gather of the strip's four bounds ('wrap': indices are in range, no checks)
-        edges = np.take(packed, index, out=gathered[:k], mode="wrap").view(bounds.dtype)
-        edges = edges.reshape(k, bounds.shape[1])
-        np.greater_equal(xs, edges[:, 0], out=into)
-        np.less_equal(xs, edges[:, 1], out=ok)
+        # below: strip 0, above: the last strip, both outside the polygon (np.clip: ~3x
+        # faster than fmax + fmin, but it keeps NaN, which goes to strip 0 as fmax sent it)
+        np.clip(pos, 0, last, out=pos)
+        if np.isnan(pos.min()):
+            pos[np.isnan(pos)] = 0
+        np.copyto(index, pos, casting="unsafe")  # truncation = floor for values >= 0
+        # One gather of the strip's four bounds into contiguous rows ('wrap': indices are
+        # in range, no checks); comparisons on contiguous rows are ~5x faster than on
+        # the columns of a (k, 4) gather
+        edges = gathered if k == size else np.empty((4, k), dtype=bounds.dtype)
+        np.take(by_bound, index, axis=1, out=edges, mode="wrap")
+        np.greater_equal(xs, edges[0], out=into)
+        np.less_equal(xs, edges[1], out=ok)
         into &= ok
-        np.greater_equal(xs, edges[:, 2], out=maybe)
-        np.less_equal(xs, edges[:, 3], out=ok)
+        np.greater_equal(xs, edges[2], out=maybe)
+        np.less_equal(xs, edges[3], out=ok)
         maybe &= ok
         np.greater(maybe, into, out=maybe)  # possibly inside, not surely inside
         if maybe.any():
@@ -233,25 +238,44 @@ _OUTSIDE, _INSIDE, _NEAR = 0, 1, 2
 
 
 def _in_cells(v: np.ndarray, x: np.ndarray, y: np.ndarray, cells: tuple) -> np.ndarray:
-    """Membership from the cell table; events in cells near an edge get the exact test."""
+    """Membership from the cell table; events in cells near an edge get the exact test.
+
+    The cell of an event: its offset from the table's origin times cells per unit, in its
+    dtype, clamped to 0..CELLS-1 (NaN: 0, the outside margin) and truncated. Blocks of
+    _CHUNK events through scratch arrays allocated once; np.clip rather than
+    fmax + fmin and int32 rather than int64 cells (both SIMD: ~3x faster), the same
+    cells."""
     (x0, y0), (scale_x, scale_y), table = cells
     last = CELLS - 1
     inside = np.empty(len(x), dtype=bool)
+    size = min(_CHUNK, len(x))
+    scratch = [
+        np.empty(size, dtype=np.result_type(x.dtype, x0, scale_x)),
+        np.empty(size, dtype=np.result_type(y.dtype, y0, scale_y)),
+    ]
+    column, row = np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32)
+    kind, near = np.empty(size, dtype=table.dtype), np.empty(size, dtype=bool)
     uncertain = []
     for start in range(0, len(x), _CHUNK):
         xs, ys = x[start : start + _CHUNK], y[start : start + _CHUNK]
-        column = np.multiply(np.subtract(xs, x0), scale_x)
-        np.fmin(np.fmax(column, 0, out=column), last, out=column)  # NaN, beyond: outside
-        row = np.multiply(np.subtract(ys, y0), scale_y)
-        np.fmin(np.fmax(row, 0, out=row), last, out=row)
-        index = column.astype(np.intp)
+        k = len(xs)
+        axes = ((xs, x0, scale_x, scratch[0], column), (ys, y0, scale_y, scratch[1], row))
+        for values, origin, scale, buffer, out in axes:
+            position = buffer[:k]
+            np.subtract(values, origin, out=position)
+            np.multiply(position, scale, out=position)
+            np.clip(position, 0, last, out=position)  # NaN stays NaN ...
+            if np.isnan(position.min()):  # ... and goes to cell 0 (fmax's rule)
+                position[np.isnan(position)] = 0
+            np.copyto(out[:k], position, casting="unsafe")  # truncation, as astype
+        index = column[:k]
         index *= CELLS
-        index += row.astype(np.intp)
-        kind = np.take(table, index, mode="wrap")
-        np.equal(kind, _INSIDE, out=inside[start : start + len(xs)])
-        near = np.flatnonzero(kind == _NEAR)
-        if len(near):
-            uncertain.append(start + near)
+        index += row[:k]
+        np.take(table, index, out=kind[:k], mode="wrap")
+        np.equal(kind[:k], _INSIDE, out=inside[start : start + k])
+        np.equal(kind[:k], _NEAR, out=near[:k])
+        if near[:k].any():
+            uncertain.append(start + np.flatnonzero(near[:k]))
     if uncertain:
         index = np.concatenate(uncertain)
         inside[index] = _winding(v, x[index], y[index])
@@ -283,12 +307,8 @@ def _cell_table(vertices: tuple, x_dtype: str, y_dtype: str):
     # edge-crossed cell (an event's cell may be off by one through rounding) _NEAR.
     near = np.zeros((CELLS, CELLS), dtype=bool)
     start, end = v, np.roll(v, -1, axis=0)
-    for a, b in zip(start, end, strict=True):
-        count = int(np.ceil(4 * np.max(np.abs(b - a) / step))) + 1
-        t = np.linspace(0.0, 1.0, count + 1)[:, None]
-        cell = np.floor((a + t * (b - a) - origin) / step).astype(np.intp)
-        cell = np.clip(cell, 0, CELLS - 1)
-        near[cell[:, 0], cell[:, 1]] = True
+    cell = _edge_cells(start, end, origin, step)
+    near[cell[:, 0], cell[:, 1]] = True
     for _ in range(2):
         grown = near.copy()
         grown[1:] |= near[:-1]
@@ -314,6 +334,24 @@ def _cell_table(vertices: tuple, x_dtype: str, y_dtype: str):
     y_kind = np.dtype(y_dtype).type if np.dtype(y_dtype).kind == "f" else np.float64
     offsets = (x_kind(origin[0]), y_kind(origin[1]))
     return offsets, (x_kind(1 / step[0]), y_kind(1 / step[1])), table.ravel()
+
+
+def _edge_cells(start: np.ndarray, end: np.ndarray, origin, step) -> np.ndarray:
+    """The cells (column, row) of points every quarter cell or closer along each edge
+    start[e] -> end[e]: per edge, count + 1 points at t = linspace(0, 1, count + 1),
+    count = ceil(4 x its longest extent in cells) + 1. All edges at once (one set of
+    array operations instead of a loop over a contour's ~100 edges, ~30x faster when
+    a new polygon's table is built), with linspace's own arithmetic: t = k x (1 /
+    count), and 1 exactly at the end."""
+    delta = end - start
+    counts = np.ceil(4 * np.max(np.abs(delta) / step, axis=1)).astype(np.intp) + 1
+    edge = np.repeat(np.arange(len(start)), counts + 1)
+    first = np.cumsum(counts + 1) - (counts + 1)  # each edge's first point
+    k = np.arange(len(edge)) - first[edge]
+    t = (k * (1.0 / counts[edge]))[:, None]
+    t[first + counts] = 1.0
+    cell = np.floor((start[edge] + t * delta[edge] - origin) / step).astype(np.intp)
+    return np.clip(cell, 0, CELLS - 1)
 
 
 @lru_cache(maxsize=64)

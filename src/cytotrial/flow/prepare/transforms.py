@@ -169,7 +169,8 @@ def logicle_lut(
         out = np.empty(x.shape, dtype=np.float32)
     result = out.reshape(-1)
     size = min(_CHUNK, len(x))
-    segment = np.empty(size, dtype=np.uint32)
+    # intp segment numbers: np.take converts any other index type on every call
+    segment = np.empty(size, dtype=np.intp)
     position = np.empty(size, dtype=np.uint32)
     rise = np.empty(size, dtype=np.float32)
     outside: list[tuple[np.ndarray, np.ndarray]] = []
@@ -177,12 +178,12 @@ def logicle_lut(
         bits = x[start : start + _CHUNK].view(np.uint32)
         k = len(bits)
         seg, pos, up = segment[:k], position[:k], rise[:k]
-        np.right_shift(bits, _LOW_BITS, out=seg)
+        np.right_shift(bits, _LOW_BITS, out=seg, casting="unsafe")  # < 2^19: exact
         np.bitwise_and(bits, _LOW_MASK, out=pos)
         np.left_shift(pos, _SEGMENT_BITS, out=pos)  # low bits to the top of the mantissa
         np.bitwise_or(pos, _ONE_BITS, out=pos)  # ... of a float32 1 + f, f in [0, 1)
         np.take(d_table, seg, out=up, mode="wrap")  # in range: no checks
-        if np.isnan(up.sum()):  # outside the table (or NaN input): exact, rare
+        if np.isnan(up.min()):  # outside the table (or NaN input): exact, rare
             where = np.flatnonzero(np.isnan(up))
             outside.append((start + where, bits[where].view(np.float32).astype(np.float64)))
         np.multiply(up, pos.view(np.float32), out=up)

@@ -182,7 +182,15 @@ def prepare_events(
     result.timings_s["read"] = time.perf_counter() - clock
 
     events, all_finite = _qc_and_panel_check(
-        result, events, data_set.channels, columns, ranges, panel, qc_settings, data_set.keywords
+        result,
+        events,
+        data_set.channels,
+        columns,
+        ranges,
+        panel,
+        qc_settings,
+        data_set.keywords,
+        data_set.all_finite,  # the reader's own pass over the values, when it made one
     )
 
     clock = time.perf_counter()
@@ -264,14 +272,16 @@ def _qc_and_panel_check(
     panel: Panel,
     qc_settings: QCSettings | None,
     keywords: Mapping[str, str],
+    all_finite: bool | None = None,
 ) -> tuple[np.ndarray, bool]:
     """QC (on every readable file, on the panel channels it has), then the panel check;
     events with a NaN/inf panel value are dropped. Returns the events, and whether all
-    values were finite."""
+    values were finite (`all_finite`: all_values_finite(events) if already known)."""
     clock = time.perf_counter()
     present = [channels[c] for c in columns]
     time_channel = next((c.channel for c in panel.channels if c.role == "time"), None)
-    all_finite = all_values_finite(events)
+    if all_finite is None:
+        all_finite = all_values_finite(events)
     settings = qc_settings or QCSettings()
     result.qc = run_qc(events, present, ranges, time_channel, settings, columns, all_finite)
     result.timings_s["qc"] = time.perf_counter() - clock
@@ -486,7 +496,7 @@ def population_rows(
         events = counts[name]
         mfi: float | str = ""
         if events and mfi_values is not None:
-            mfi = round(float(median(np.compress(gate.mask, mfi_values))), 3)
+            mfi = round(float(median(np.compress(gate.mask, mfi_values), overwrite=True)), 3)
         rows.append(
             {
                 "sample_id": sample_id,

@@ -30,7 +30,7 @@ def singlet_band(
     low, high = percentiles(h, [5, 95])
     band = w[(h >= low) & (h <= high)]
     centre = float(median(band))
-    spread = 1.4826 * float(median(np.abs(band - centre)))
+    spread = 1.4826 * float(median(np.abs(band - centre), overwrite=True))
     w_low, w_high = centre - p["width_mad"] * spread, centre + p["width_mad"] * spread
     if height_max is None or not np.isfinite(height_max):
         height_max = float(np.max(h))

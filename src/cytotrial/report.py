@@ -126,6 +126,18 @@ class ReportFigure:
     compact: bool = False
 
     @property
+    def min_text_px(self) -> str:
+        """The PNG's smallest text height in image px (figure_text), for the <img>'s
+        data-min-text-px: "no-text" for a figure without text, "unknown" when the PNG
+        does not record it (the browser test then fails: every figure must be checked)."""
+        from cytotrial.figure_text import read_min_text_px
+
+        value = read_min_text_px(self.png)
+        if value is None:
+            return "unknown"
+        return "no-text" if value != value else f"{value:.2f}"
+
+    @property
     def data_uri(self) -> str:
         png = compact_png(self.png) if self.compact else Path(self.png).read_bytes()
         return "data:image/png;base64," + base64.b64encode(png).decode("ascii")

@@ -25,6 +25,7 @@ BIN_PX = 2  # a 2-D histogram bin is 2 x 2 pixels (96 x 75 bins)
 LEFT, TITLE, BOTTOM, GAP = 30, 30, 30, 14  # panel margins
 CELL_W, CELL_H = LEFT + PLOT_W + GAP, TITLE + PLOT_H + BOTTOM
 HEADER = 28
+FONT_PX, SMALL_FONT_PX = 11, 9  # Pillow font sizes (px)
 GATE_COLOUR = (220, 20, 60)  # crimson
 FLAG_COLOUR = (178, 34, 34)  # firebrick
 BAR_COLOUR = (115, 115, 115)
@@ -42,7 +43,7 @@ def plot_gating(result: SampleResult, template: GatingTemplate, out_path: str | 
     """Write the sample's gating plot (PNG); a failed sample gets its reason instead."""
     from PIL import Image, ImageDraw
 
-    font = _font(11)
+    font = _font(FONT_PX)
     if result.status != "ok" or result.plot_data is None or result.applied is None:
         text = f"{result.sample_id}: {result.status}\n" + "\n".join(
             textwrap.wrap(str(result.reason), 110)
@@ -55,7 +56,19 @@ def plot_gating(result: SampleResult, template: GatingTemplate, out_path: str | 
     # viridis steps), and the report embeds it as written instead of re-encoding it.
     palette = image.quantize(64, method=Image.Quantize.FASTOCTREE)
     with atomic_path(out_path) as tmp:
-        palette.save(tmp, format="PNG")
+        palette.save(tmp, format="PNG", pnginfo=_text_size_info())
+
+
+def _text_size_info():
+    """The smallest text height (px) as a PNG text chunk, for the report's readability
+    check (figure_text): the small font is the smallest text drawn."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from cytotrial.figure_text import MIN_TEXT_KEY
+
+    info = PngInfo()
+    info.add_text(MIN_TEXT_KEY, f"{SMALL_FONT_PX:.2f}")
+    return info
 
 
 def _font(size: int):
@@ -90,7 +103,7 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font):
     image = Image.new("RGB", (COLUMNS * CELL_W + GAP, HEADER + rows * CELL_H), "white")
     draw = ImageDraw.Draw(image)
     draw.text((GAP, 6), plot_header(result), "black", font)
-    small = _font(9)
+    small = _font(SMALL_FONT_PX)
     data, applied = result.plot_data, result.applied
     every = np.ones(len(next(iter(data.values()))), dtype=bool)
     for number, spec in enumerate(gates):

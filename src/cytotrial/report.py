@@ -20,6 +20,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.atomic import write_text_atomic
+from cytotrial.figure_numbers import figure_title
 from cytotrial.flow.population_status import split_flags
 from cytotrial.results import read_tsv
 
@@ -223,6 +224,11 @@ FIGURE4_CAPTION = (
     "(* <= .05, ** <= .01, *** <= .001, **** <= .0001, ns). MFI = median of compensated, "
     "untransformed CD38 values."
 )
+COUNTS_CAPTION = (
+    "Cells per µL, log axis (counts span orders of magnitude); a dot per patient, median and "
+    "IQR as in Figure 4. T cells, the paper's supplemental Figure 2, are a panel here."
+    + USED_CAPTION
+)
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
     "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
@@ -358,21 +364,17 @@ def _flow_section(
         notes=notes,
         figures=[
             ReportFigure(
-                f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION + USED_CAPTION
+                figure_title(f"mfi_{part}"), figures[f"mfi_{part}"], FIGURE4_CAPTION + USED_CAPTION
             )
             for part in ("A", "B")
         ]
         + [
-            ReportFigure(
-                f"Absolute counts, part {part}", figures[f"counts_{part}"], USED_CAPTION.strip()
-            )
+            ReportFigure(figure_title(f"counts_{part}"), figures[f"counts_{part}"], COUNTS_CAPTION)
             for part in ("A", "B")
         ]
         + [
-            ReportFigure("CD38 MFI, paired samples", figures["mfi_paired"], PAIRED_CAPTION),
-            ReportFigure(
-                "Absolute counts, paired samples", figures["counts_paired"], PAIRED_CAPTION
-            ),
+            ReportFigure(figure_title("mfi_paired"), figures["mfi_paired"], PAIRED_CAPTION),
+            ReportFigure(figure_title("counts_paired"), figures["counts_paired"], PAIRED_CAPTION),
         ],
         tables=[
             ReportTable(
@@ -545,7 +547,9 @@ def _gating_sections(
         flagged = pd.concat([flagged[first], flagged[~first]])
     embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
     gallery = [
-        ReportFigure(f"Gating of {sample}", plots[sample], anchor=f"plot-{sample}", compact=True)
+        ReportFigure(
+            figure_title("gating", sample), plots[sample], anchor=f"plot-{sample}", compact=True
+        )
         for sample in embedded["sample_id"]
         if sample in plots
     ]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.clinical.imwg.confirmation import AT_LEAST_PR
+from cytotrial.figure_numbers import figure_title
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
 
 __all__ = [
@@ -114,7 +115,7 @@ def imwg_section(
     png = get("clinical_waterfall_png")
     if png is not None and Path(str(png)).is_file():
         figures.append(ReportFigure(
-            "Waterfall: best change of the response marker", png,
+            figure_title("waterfall"), png,
             "Best % change from the part baseline per patient, coloured by derived best "
             "response; dashed lines at -25% (MR), -50% (PR), -90% (VGPR), +25% (PD).",
         ))  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.figures.common import pyplot
+from cytotrial.clinical.figures.common import OKABE_ITO, printed, pyplot
 from cytotrial.clinical.settings import RESPONSE_ORDER
 from cytotrial.clinical.survival.endpoints import DAYS_PER_MONTH
 
@@ -24,7 +24,7 @@ _RESPONSE_COLORS = {
     "PD": "#CB181D",
     "NE": "#FFFFFF",
 }
-_POPULATION_COLORS = ("#9E9E9E", "#1F4E79")
+_POPULATION_COLORS = ("#BBBBBB", OKABE_ITO[0])  # grey vs blue: apart in grey print too
 
 
 def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
@@ -58,7 +58,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
                 str(n),
                 ha="center",
                 va="bottom",
-                fontsize=7,
+                fontsize=8,
             )
     ax.set_xticks(x, list(RESPONSE_ORDER))
     ax.set_ylabel("Patients (%)")
@@ -79,7 +79,9 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
             if r.N
         ]
         lines.append(f"{name}: " + "; ".join(parts))
-    lines.append("ORR >= PR, CBR >= MR, DCR >= SD; 95% CI Clopper-Pearson; NE = non-responder.")
+    lines.append(
+        printed("ORR >=PR, CBR >=MR, DCR >=SD; 95% CI Clopper-Pearson; NE = non-responder.")
+    )
     ax.text(
         0.0,
         -0.16,
@@ -87,7 +89,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
         transform=ax.transAxes,
         ha="left",
         va="top",
-        fontsize=7,
+        fontsize=8,
         color="#333333",
     )
     ax.set_title("Best overall response (numbers on bars: patients)", fontsize=10, loc="left")

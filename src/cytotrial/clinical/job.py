@@ -243,7 +243,13 @@ def imwg_job(
     write_tsv(_dates_as_text(result.best), out["best"])
     write_tsv(agreement, out["concordance"])
     write_tsv(summary, out["concordance_summary"])
-    save_figure(waterfall_figure(result.best), out["png"], out["svg"], tight=True)
+    figure = waterfall_figure(
+        result.best,
+        rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2),
+        dose=f"{s.rp2d_atra_mg_m2:g} mg/m\u00b2",
+        flc_minimal_response=s.imwg.flc_minimal_response,
+    )
+    save_figure(figure, out["png"], out["svg"], tight=True)
     if "effective_responses" in out:
         responses, dates = effective_tables(tables["responses"], tables["dates"], result.best)
         _write_csv(responses, out["effective_responses"])

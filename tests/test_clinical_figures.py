@@ -67,3 +67,49 @@ def test_waterfall_unknown_marker_is_an_error():
     best = _best().assign(response_marker="plasma")
     with pytest.raises(InputError, match="plasma"):
         waterfall_figure(best, ["a"])
+
+
+def test_swimmer_colours_part_a_groups_and_marks_response_onset():
+    from cytotrial.clinical.figures.response import swimmer_plot
+    from cytotrial.clinical.population import response_groups
+    from cytotrial.clinical.settings import ClinicalSettings
+
+    t = pd.Timestamp
+    dates = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p2", "p3"],
+            "part_a_start": [t("2017-01-01")] * 3,
+            "part_b_registration": [t("2017-07-01"), t("2017-02-01"), t("2017-03-01")],
+            "part_b_end_of_treatment": [t("2018-01-01"), t("2017-04-01"), pd.NaT],
+            "part_b_progression": [t("2018-01-01"), t("2017-04-01"), pd.NaT],
+            "death": [pd.NaT, t("2017-09-01"), pd.NaT],
+            "last_followup": [t("2019-01-01"), t("2017-09-01"), t("2019-01-01")],
+        }
+    )
+    responses = pd.DataFrame(
+        {"patient_id": ["p1", "p2", "p3", "p1"], "part": ["A", "A", "A", "B"],
+         "best_response": ["VGPR", "PD", "SD", "MR"]}
+    )  # fmt: skip
+    onsets = pd.DataFrame(
+        {"patient_id": ["p1", "p3"], "part": ["B", "B"], "best_response": ["MR", "SD"],
+         "response_date": ["2017-09-01", ""]}
+    )  # fmt: skip
+    settings = ClinicalSettings(cutoff=t("2020-10-01"))
+    ids = ["p1", "p2", "p3"]
+    groups = response_groups(responses, ids, settings)
+    fig = swimmer_plot(
+        dates, responses, ids, "2020-10-01", groups=groups,
+        group_labels=settings.group_labels, onsets=onsets,
+    )  # fmt: skip
+    ax = fig.axes[0]
+    part_a = {bar.get_y() + bar.get_height() / 2: bar.get_facecolor() for bar in ax.patches[::2]}
+    assert len(set(part_a.values())) == 3  # >=PR, SD/MR, PD told apart
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "Part A best \u2265PR (n=1)" in labels and "Part A best PD (n=1)" in labels
+    assert [t.get_text() for t in ax.texts if t.get_text()] == ["MR"]  # p1 only: >= MR
+    onset = ax.collections[0].get_offsets()
+    assert len(onset) == 1 and onset[0][0] == pytest.approx(8.0, abs=0.1)  # Sept = month 8
+    fig = swimmer_plot(
+        dates, responses, ids, "2020-10-01", groups=groups, group_labels=settings.group_labels
+    )
+    assert "response onset not available" in fig.axes[0].get_title(loc="left")

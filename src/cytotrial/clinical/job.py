@@ -18,7 +18,7 @@ from cytotrial.clinical.figures.patient_flow import consort_boxes, draw_flow_dia
 from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
 from cytotrial.clinical.imwg.lab_values import empty_lab_values, labs_up_to, read_lab_values
-from cytotrial.clinical.population import rp2d_patients
+from cytotrial.clinical.population import response_groups, rp2d_patients
 from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
@@ -277,13 +277,30 @@ def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
 
 
 def swimmer_job(
-    table_paths: _Paths, clinical: Mapping, cutoff_date: str, png: str, svg: str
+    table_paths: _Paths,
+    clinical: Mapping,
+    cutoff_date: str,
+    png: str,
+    svg: str,
+    imwg_best: str | Path | None = None,
 ) -> None:
-    """Swimmer plot of the RP2D population."""
+    """Swimmer plot of the RP2D population, by part A best response; `imwg_best` (the
+    IMWG engine's best responses, with response_date) gives the response-onset markers."""
     from cytotrial.clinical.figures.response import swimmer_plot
 
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     ids = rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2)
-    figure = swimmer_plot(tables["dates"], tables["responses"], ids, s.cutoff)
+    onsets = read_tsv(imwg_best) if imwg_best is not None else None
+    if onsets is not None and onsets.empty:
+        onsets = None  # no lab values: the figure says the onset is not available
+    figure = swimmer_plot(
+        tables["dates"],
+        tables["responses"],
+        ids,
+        s.cutoff,
+        groups=response_groups(tables["responses"], ids, s),
+        group_labels=s.group_labels,
+        onsets=onsets,
+    )
     save_figure(figure, png, svg, tight=True)

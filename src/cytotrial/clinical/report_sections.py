@@ -62,9 +62,11 @@ REPORT_INPUTS: dict[str, str] = {
     **IMWG_REPORT_INPUTS,
 }
 SWIMMER_CAPTION = (
-    "One bar per patient from the start of part A, coloured by part A best response; "
-    "the part B segment hatched; a triangle where a part B response (>= MR) began, | "
-    "progression in part B, X death, arrow on treatment at the cut-off."
+    "One bar per patient from the start of part A, coloured by the part A best-response "
+    "group (colours as in the Kaplan-Meier plots); part B hatched; thin line: follow-up off "
+    "treatment. \u25bc: the part B best response (\u2265MR) first documented, from the lab "
+    "values (IMWG engine), with its category; | progression in part B; x death; arrow: on "
+    "treatment at the cut-off."
 )
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 

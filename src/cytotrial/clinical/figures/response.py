@@ -31,7 +31,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
     for k, pop in enumerate(pops):
         here = categories[categories["population"] == pop].set_index("category")
         here = here.reindex(list(RESPONSE_ORDER))
-        label = f"{here['population_label'].iloc[0]} (n={int(here['N'].iloc[0])})"
+        label = printed(f"{here['population_label'].iloc[0]} (n={int(here['N'].iloc[0])})")
         offset = (k - (len(pops) - 1) / 2) * width
         bars = ax.bar(
             x + offset,
@@ -69,7 +69,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
             for r in here.itertuples()
             if r.N
         ]
-        lines.append(f"{name}: " + "; ".join(parts))
+        lines.append(printed(f"{name}: ") + "; ".join(parts))
     lines.append(
         printed("ORR >=PR, CBR >=MR, DCR >=SD; 95% CI Clopper-Pearson; NE = non-responder.")
     )

@@ -12,6 +12,7 @@ from typing import Any
 from cytotrial.flow.gating_plot import plot_gating
 from cytotrial.flow.gating_template import read_gating_template
 from cytotrial.flow.gatingml_export import write_sample_gatingml
+from cytotrial.flow.plot_ticks import marker_transforms
 from cytotrial.flow.qc import QCSettings
 from cytotrial.flow.sample_analysis import analyse_sample
 from cytotrial.flow.sample_outputs import write_populations, write_record
@@ -77,6 +78,9 @@ def run_sample_job(
             result.flags.append("gatingml_not_exported")
     write_populations(result, populations_out)
     write_record(result.record(template), record_out)
-    plot_gating(result, template, plot_out)
+    # ticks in data units by the panel's transforms; an imported (Gating-ML) strategy
+    # brings its own, so its plot keeps display units (said on the axis)
+    axes = marker_transforms(panel) if template.strategy is None else None
+    plot_gating(result, template, plot_out, axes)
     log.info("%s: %s %s", sample_id, result.status, result.reason)
     return result.status

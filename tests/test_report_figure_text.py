@@ -19,7 +19,7 @@ from cytotrial.results import save_figure
 DISPLAYED_TEXT_JS = """
 return [...document.images].map(img => {
   const px = img.dataset.minTextPx;
-  const shown = img.getBoundingClientRect().width;
+  const shown = img.clientWidth;  // content width, without the border
   const pt = isNaN(parseFloat(px)) ? null : parseFloat(px) * shown / img.naturalWidth * 0.75;
   return [img.alt, px === undefined ? 'unknown' : px, pt];
 });

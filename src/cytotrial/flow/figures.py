@@ -90,11 +90,12 @@ def paired_plot(
     title: str,
     *,
     used: str,
+    log: bool = False,
 ):
     """Paired line plots: a row per comparison, a panel per population; one line per
     patient with both samples, red where the value rose, blue where it fell. Each panel
     says how many values of its two timepoints the test left out (from `tests`); `used`
-    which populations the figure uses."""
+    which populations the figure uses; `log`: a log y axis (counts), zeros at its floor."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,7 +115,14 @@ def paired_plot(
                 .reindex(columns=[before, after])
                 .dropna()
             )
-            for first, second in wide.to_numpy():
+            shown, zeros = wide, 0
+            if log:
+                positive = wide.to_numpy()[wide.to_numpy() > 0]
+                floor = float(positive.min()) / 2 if positive.size else 1.0
+                zeros = int((wide.to_numpy() <= 0).sum())
+                shown = wide.mask(wide <= 0, floor)
+                _log_axis(ax)
+            for first, second in shown.to_numpy():
                 ax.plot(
                     [0, 1],
                     [first, second],
@@ -135,7 +143,8 @@ def paired_plot(
             label = f"n={len(wide)}, P={p:.2g} {stars}" if p == p else f"n={len(wide)}"
             gone = _left_out_of_test(match)
             name = SHORT_LABELS.get(population, population)
-            ax.set_title(f"{name}\n{label}\nleft out: {gone}", fontsize=SMALL_PT)
+            zero_note = f"; {zeros} zero(s) at floor" if zeros else ""
+            ax.set_title(f"{name}\n{label}\nleft out: {gone}{zero_note}", fontsize=SMALL_PT)
             ax.set_xticks([0, 1], [before, after], fontsize=SMALL_PT)
             ax.tick_params(axis="y", labelsize=SMALL_PT)
             ax.set_xlim(-0.3, 1.3)
@@ -236,20 +245,22 @@ def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str, log: bool)
     ax.tick_params(axis="y", labelsize=SMALL_PT)
     ax.set_xlim(-0.6, len(timepoints) - 0.4)
     if log:
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-        ax.set_yscale("log")
-        # 10, 20, 50, 100, ...: ticks in plain cells per µL, a few per decade
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(
-            FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
-        )
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        _log_axis(ax)
         high = top * 1.3 if np.isfinite(top) and top > 0 else 10.0
         ax.set_ylim(bottom=floor / 1.3, top=high)
     else:
         ax.set_ylim(bottom=0, top=top * 1.05 if np.isfinite(top) and top > 0 else 1)
     return zeros
+
+
+def _log_axis(ax) -> None:
+    """A log y axis labelled 10, 20, 50, 100, ... in plain units (a few ticks per decade)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _brackets(

@@ -129,6 +129,7 @@ def flow_statistics_job(
             figure = message_figure(why_not[kind], title)
         else:
             figure = paired_plot(
-                tidy, paired, populations, column, label, title, used=shown["used"]
-            )
+                tidy, paired, populations, column, label, title, used=shown["used"],
+                log=kind == "counts",
+            )  # fmt: skip
         save_figure(figure, figure_paths[f"{kind}_paired_png"], figure_paths[f"{kind}_paired_svg"])

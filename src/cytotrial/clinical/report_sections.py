@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
-from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
+from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.figure_numbers import figure_title
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
@@ -293,7 +293,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         for endpoint in ENDPOINTS:
             key = f"clinical_km_{slug(endpoint)}_{stratum}"
             figures += _figure(
-                figure_title(f"km_{slug(endpoint)}_{stratum}", ENDPOINT_LABELS[endpoint]),
+                figure_title(f"km_{slug(endpoint)}_{stratum}"),
                 get(key),
                 "RP2D population. + censored; dotted lines at the medians; "
                 "number at risk under each tick.",

@@ -148,6 +148,15 @@ def test_ticks_are_in_data_units_placed_by_the_channels_transform():
     ]
 
 
+def test_a_rectangle_gate_states_its_cuts_in_display_units():
+    from cytotrial.flow.gates import RectangleGate
+
+    threshold = RectangleGate(("CD3",), (0.6213,), (None,))
+    assert gating_plot.display_cuts(threshold) == "display cut: CD3 0.621"
+    quadrant = RectangleGate(("CD16", "CD56"), (0.48, None), (None, 0.55))
+    assert gating_plot.display_cuts(quadrant) == ("display cuts: CD16 0.48, CD56 0.55")
+
+
 def test_audit_plot_text_is_readable_and_recorded(fcs_file, tmp_path):
     from cytotrial.figure_text import read_min_text_px
     from cytotrial.flow.plot_ticks import marker_transforms

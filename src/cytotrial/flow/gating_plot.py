@@ -27,7 +27,7 @@ PLOT_W, PLOT_H = 192, 150  # plot area of a panel, pixels
 BIN_PX = 2  # a 2-D histogram bin is 2 x 2 pixels (96 x 75 bins)
 # Text >= 12 px: >= 9 pt at natural size, still >= 8 pt shown down to ~920 px wide.
 FONT_PX, SMALL_FONT_PX = 14, 12  # Pillow font sizes (px)
-LEFT, TITLE, BOTTOM, GAP = 52, 38, 36, 14  # panel margins (ticks and names in data units)
+LEFT, TITLE, BOTTOM, GAP = 52, 54, 36, 14  # panel margins (ticks and names in data units)
 CELL_W, CELL_H = LEFT + PLOT_W + GAP, TITLE + PLOT_H + BOTTOM
 HEADER = 44  # two lines: the sample and its flags
 GATE_COLOUR = (220, 20, 60)  # crimson
@@ -109,6 +109,22 @@ def corrected_note(cuts) -> str:
     return f"  (corrected: {', '.join(fixed)})" if fixed else ""
 
 
+def display_cuts(shape) -> str:
+    """'display cut: CD3 0.62' - a rectangle gate's cuts in the transformed units a
+    reviewer's correction is written in (config flow.review), the axes being in data
+    units; '' for other shapes."""
+    if not isinstance(shape, RectangleGate):
+        return ""
+    cuts = []
+    for dim, low, high in zip(shape.dims, shape.minimum, shape.maximum, strict=True):
+        for value in (low, high):
+            if value is not None and np.isfinite(value):
+                cuts.append(f"{dim} {value:.3g}")
+    if not cuts:
+        return ""
+    return ("display cut: " if len(cuts) == 1 else "display cuts: ") + ", ".join(cuts)
+
+
 def _gate_panels(result: SampleResult, template: GatingTemplate, font, transforms=None):
     from PIL import Image, ImageDraw
 
@@ -138,6 +154,7 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font, transform
         share = 100 * gate.events / parent_n if parent_n else 0.0
         draw.text((x0, y0 + 2), spec.name + corrected_note(gate.cuts), "black", font)
         draw.text((x0, y0 + 19), f"{gate.events:,} = {share:.1f}% of {spec.parent}", "black", small)
+        draw.text((x0, y0 + 35), display_cuts(gate.shape), GATE_COLOUR, small)
         dims = spec.markers
         if not dims:  # an imported boolean gate: nothing to draw on
             continue

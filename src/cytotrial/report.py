@@ -221,7 +221,7 @@ USED_CAPTION = (
 FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
     "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
-    "(* <= .05, ** <= .01, *** <= .001, **** <= .0001, ns). MFI = median of compensated, "
+    "(* ≤ .05, ** ≤ .01, *** ≤ .001, **** ≤ .0001, ns). MFI = median of compensated, "
     "untransformed CD38 values."
 )
 COUNTS_CAPTION = (

@@ -15,6 +15,7 @@ include: "rules/common.smk"
 include: "rules/simulate.smk"
 include: "rules/flow.smk"
 include: "rules/clinical.smk"
+include: "rules/paper_check.smk"
 include: "rules/report.smk"
 
 

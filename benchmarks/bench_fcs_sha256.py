@@ -1,4 +1,4 @@
-"""Parse-time cost of the FCS SHA-256 params (cytotrial.fingerprints) for a large cohort.
+"""Parse-time cost of the FCS SHA-256 params (cytotrial.io.fingerprints) for a large cohort.
 
     .venv/bin/python benchmarks/bench_fcs_sha256.py [--files 5000] [--events 20000]
                                                     [--work DIR] [--dry-run]
@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def write_files(folder: Path, count: int, events: int) -> list[str]:
-    from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+    from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
     folder.mkdir(parents=True, exist_ok=True)
     row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
@@ -55,7 +55,7 @@ def timed(label: str, action) -> float:
 
 
 def bench_cache(paths: list[str], cache_path: Path) -> None:
-    from cytotrial.fingerprints import RACY_SECONDS, Sha256Cache, sha256_of_files
+    from cytotrial.io.fingerprints import RACY_SECONDS, Sha256Cache, sha256_of_files
 
     cache_path.unlink(missing_ok=True)
     time.sleep(RACY_SECONDS + 0.5)  # files just written are not cached (racy time stamps)
@@ -82,8 +82,8 @@ def bench_dry_run(paths: list[str], work: Path) -> None:
     import pandas as pd
     from test_workflow import copy_workflow
 
-    from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.clinical.trial import simulate_clinical
+    from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
     workflow = copy_workflow(work / "wf") if not (work / "wf").exists() else work / "wf"
     clinical = work / "clinical_base"

@@ -3,7 +3,7 @@
     python benchmarks/bench_flow_sample.py [--events 100000 1000000 5000000] [--repeat 5]
         [--templates resources/gating/pbmc_cd38.yaml resources/gating/pbmc_new_kinds.yaml]
 
-For each size, one simulated PBMC file (cytotrial.simulate.flow, seed 2021) is written
+For each size, one simulated PBMC file (cytotrial.simulate.flow.sample, seed 2021) is written
 to a temporary directory. Each template is timed on it: the default one (thresholds,
 quadrants, area/height singlets, scatter clusters) and an example using the gate kinds
 of issue 15 (2-D density clusters on scatter and on markers, a tail, boolean and/or/not,
@@ -51,16 +51,16 @@ from pathlib import Path
 
 import numpy as np
 
-from cytotrial.checksums import sha256_of_file
-from cytotrial.flow.gating import apply_gates, gate_events
-from cytotrial.flow.gating_template import GatingTemplate, read_gating_template
-from cytotrial.flow.gatingml_export import strategy_from_applied, write_gatingml, xml_id
-from cytotrial.flow.sample_analysis import (
+from cytotrial.flow.gating.engine import apply_gates, gate_events
+from cytotrial.flow.gating.template import GatingTemplate, read_gating_template
+from cytotrial.flow.interop.gatingml_export import strategy_from_applied, write_gatingml, xml_id
+from cytotrial.flow.sample.analysis import (
     SampleResult,
     analyse_sample,
     prepare_events,
 )
-from cytotrial.panel import Panel, read_panel
+from cytotrial.io.checksums import sha256_of_file
+from cytotrial.io.panel import Panel, read_panel
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("read", "qc", "compensate", "transform", "gate", "mfi")
@@ -113,7 +113,7 @@ def main() -> int:
 
 
 def _write_file(tmp: Path, n: int) -> Path:
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     clock = time.perf_counter()
     sim = simulate_sample(SAMPLE, 2021, n)
@@ -328,7 +328,7 @@ def _print_kinds(results: list[dict]) -> None:
 def _print_imports() -> None:
     """Import cost of the per-sample job in fresh interpreters."""
     python = sys.executable
-    code = "import cytotrial.flow.sample_job"
+    code = "import cytotrial.flow.sample.job"
     walls: dict[str, list[float]] = {"bare": [], "job": []}
     for _ in range(5):
         for kind, command in (("bare", "pass"), ("job", code)):
@@ -351,9 +351,9 @@ def _print_imports() -> None:
     ).stdout.strip()
     job, bare = statistics.median(walls["job"]), statistics.median(walls["bare"])
     print(
-        f"\nimport cytotrial.flow.sample_job: {job * 1000:.0f} ms wall in a fresh interpreter "
+        f"\nimport cytotrial.flow.sample.job: {job * 1000:.0f} ms wall in a fresh interpreter "
         f"({(job - bare) * 1000:.0f} ms above a bare one; -X importtime: "
-        f"{cumulative.get('cytotrial.flow.sample_job', float('nan')) * 1000:.0f} ms, of which "
+        f"{cumulative.get('cytotrial.flow.sample.job', float('nan')) * 1000:.0f} ms, of which "
         f"numpy {cumulative.get('numpy', float('nan')) * 1000:.0f} ms); "
         f"heavy modules loaded ({', '.join(HEAVY)}): {loaded}"
     )

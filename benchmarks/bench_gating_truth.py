@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cytotrial.flow.compensation import Spillover, compensate
-from cytotrial.flow.gating import gate_events, lineage_flags
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.transforms import transform_from_spec
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.engine import gate_events, lineage_flags
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.compensation import Spillover, compensate
+from cytotrial.flow.prepare.transforms import transform_from_spec
+from cytotrial.io.panel import read_panel
 
 REPO = Path(__file__).resolve().parents[1]
 TRUTH_OF_POPULATION = {
@@ -43,8 +43,8 @@ TRUTH_OF_POPULATION = {
 def score_samples(plan: list[dict], seed: int, events: int) -> list[dict]:
     """F1 of each reported population of each planned sample against the simulator's
     labels, with its lineage flags (its gate's and those of the gates above it)."""
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
-    from cytotrial.simulate.flow_populations import POPULATIONS
+    from cytotrial.simulate.flow.populations import POPULATIONS
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     panel = read_panel(REPO / "resources/panel.yaml")
     template = read_gating_template(
@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write every score here")
     args = parser.parse_args()
 
-    from cytotrial.simulate import plan_demo_trial
+    from cytotrial.simulate.trial import plan_demo_trial
 
     with tempfile.TemporaryDirectory() as tmp:
         trial = plan_demo_trial(args.seed, tmp)

@@ -51,7 +51,7 @@ from test_workflow import copy_workflow  # noqa: E402
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 AGGREGATE = """
 import json, sys
-from cytotrial.flow.aggregate import aggregate_job
+from cytotrial.flow.cohort.aggregate import aggregate_job
 aggregate_job(**json.load(open(sys.argv[1])))
 """
 
@@ -202,7 +202,7 @@ def bench_job_overhead(demo: Path, n: int) -> list[Measurement]:
     (out / "args.json").write_text(json.dumps(args))
     code = (
         "import json, sys, time, resource\n"
-        "from cytotrial.flow.sample_job import run_sample_job\n"
+        "from cytotrial.flow.sample.job import run_sample_job\n"
         "a = json.load(open(sys.argv[1]))\n"
         "def one(s, f):\n"
         "    o = a['out'] + '/' + s\n"

@@ -35,6 +35,7 @@ CLINICAL_TABLE_NAMES = [
     "table2_footnotes",
     "table2_unmapped_terms",
     "table3_subsequent_therapy",
+    "subsequent_line_outcome",
     "dose_escalation",
     "imwg_assessments",
     "imwg_best_response",
@@ -349,12 +350,15 @@ rule clinical_subsequent_therapy:
     input:
         **CLINICAL_INPUTS,
     output:
-        report(
+        table=report(
             f"{CLINICAL_OUT}/table3_subsequent_therapy.tsv",
             caption="../report/clinical_table3.rst",
             category="Clinical",
             subcategory="Subsequent therapy",
         ),
+        # ORR and PFS of the first subsequent line (optional columns best_response and
+        # progression_date of subsequent_therapies.csv; "not computed" without them)
+        outcome=f"{CLINICAL_OUT}/subsequent_line_outcome.tsv",
     log:
         "logs/clinical/table3_subsequent_therapy.log",
     conda:

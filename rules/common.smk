@@ -12,13 +12,14 @@ from snakemake.utils import validate
 runpy.run_path(str(Path(workflow.basedir) / "scripts" / "_bootstrap.py"))
 
 from cytotrial.errors import InputError
-from cytotrial.fingerprints import Sha256Cache, sha256_of_files
-from cytotrial.flow.flowjo_export import batch_file_stems
-from cytotrial.flow.template_checks import check_flow_inputs
-from cytotrial.input_checks import check_config, check_config_files, check_trial_inputs
-from cytotrial.input_checks import check_distinct_fcs_content, normalise_config
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
-from cytotrial.tables import check_sample_sheet
+from cytotrial.io.fingerprints import Sha256Cache, sha256_of_files
+from cytotrial.flow.interop.flowjo_export import batch_file_stems
+from cytotrial.flow.gating.inputs import check_flow_inputs
+from cytotrial.clinical.population_checks import check_trial_inputs
+from cytotrial.io.input_checks import check_config, check_config_files
+from cytotrial.io.input_checks import check_distinct_fcs_content, normalise_config
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
+from cytotrial.io.inputs import check_sample_sheet
 
 SCHEMA_DIR = Path(workflow.basedir) / "config" / "schemas"
 # An unquoted `cutoff_date: 2020-10-01` is a YAML date: ISO text from here on.
@@ -39,7 +40,7 @@ DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""
 # (below); see fcs_sha256().
 FCS_SHA256 = None
 if DEMO:
-    from cytotrial.simulate import plan_demo_samples
+    from cytotrial.simulate.trial import plan_demo_samples
 
     # The plan is a pure function of the seed; the files themselves are written
     # by the rule simulate_demo_trial (nothing is written at parse time).
@@ -57,7 +58,7 @@ elif config["sample_sheet"] and config["clinical_dir"]:
         check_trial_inputs(
             samples, config["sample_sheet"], tables, CLINICAL_DIR, config["cutoff_date"]
         )
-        # Every FCS file's SHA-256 (cached by file identity, cytotrial.fingerprints): a
+        # Every FCS file's SHA-256 (cached by file identity, cytotrial.io.fingerprints): a
         # param of its sample's job, so changed bytes rerun it even under an older mtime.
         FCS_SHA256 = dict(
             zip(samples["sample_id"], sha256_of_files(samples["fcs"], Sha256Cache()))
@@ -129,7 +130,7 @@ def all_fcs_sha256(wildcards):
 def panel_spillover_matrix():
     """The spillover matrix file named in the panel, if any (an input: changing it reruns).
     Cached: several rules ask, and reading and checking the panel costs ~0.09 s."""
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     matrix = read_panel(config["panel"]).spillover_matrix
     return [str(matrix)] if matrix else []
@@ -149,7 +150,8 @@ def analyse_mem_mb(wildcards):
 
 def demo_fcs_mb():
     """Size of one simulated FCS file: events x 14 float32 channels
-    (cytotrial.simulate.flow.CHANNELS; not imported here, to keep parsing cheap)."""
+    (cytotrial.simulate.flow.sample.CHANNELS; not imported here, to keep parsing cheap).
+    """
     return config["demo"]["events_per_file"] * 14 * 4 / 1e6
 
 
@@ -292,6 +294,6 @@ def review_param(wildcards):
     """The sample's own corrected cuts (compact JSON, "" without any): only a change of
     them reruns its job; accept / exclude and the reasons are the aggregate's.
     DECISIONS: the review file as rules/flow.smk read it at parse time."""
-    from cytotrial.flow.review import corrections_param
+    from cytotrial.flow.sample.review import corrections_param
 
     return corrections_param(DECISIONS, wildcards.sample)

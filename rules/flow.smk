@@ -1,8 +1,8 @@
 # Flow branch: per-sample FCS processing and cross-sample summaries.
-from cytotrial.flow.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
-from cytotrial.flow.gatingml_import import population_map_path
-from cytotrial.flow.pool_groups import GROUP_PATTERN, applied_of, sample_groups
-from cytotrial.flow.pool_groups import template_control_gates, template_pool
+from cytotrial.flow.interop.gatingml_import import SUFFIXES as IMPORTED_GATING_SUFFIXES
+from cytotrial.flow.interop.gatingml_import import population_map_path
+from cytotrial.flow.sample.pool_groups import GROUP_PATTERN, applied_of, sample_groups
+from cytotrial.flow.sample.pool_groups import template_control_gates, template_pool
 
 # A Gating-ML 2.0 (.xml) or FlowJo (.wsp) template is imported once (FlowKit) into our
 # own JSON; every job that needs the template reads that instead.
@@ -15,14 +15,14 @@ GATING_TEMPLATE = (
     else config["gating_template"]
 )
 
-# A reviewer's decisions (issue 16, config flow.review; cytotrial.flow.review), checked
+# A reviewer's decisions (issue 16, config flow.review; cytotrial.flow.sample.review), checked
 # here before any job: samples of the sheet, gates of the template (an imported
 # template's gate names: in the aggregate job, which reads its JSON).
 REVIEW = config["flow"].get("review", "")
 DECISIONS = []
 if REVIEW:
-    from cytotrial.flow.gating_template import read_gating_template
-    from cytotrial.flow.review import read_review
+    from cytotrial.flow.gating.template import read_gating_template
+    from cytotrial.flow.sample.review import read_review
 
     REVIEW_GATES = (
         None
@@ -57,8 +57,8 @@ if CONTROL_GATES and not CONTROLS_SHEET:
 CONTROL_ROWS = {}  # batch -> its controls sheet rows
 BATCH_OF = dict(zip(samples["sample_id"], samples["batch"].astype(str)))
 if CONTROL_GATES:
-    from cytotrial.flow.controls import read_controls_sheet
-    from cytotrial.panel import read_panel
+    from cytotrial.flow.sample.controls import read_controls_sheet
+    from cytotrial.io.panel import read_panel
 
     for row in read_controls_sheet(
         CONTROLS_SHEET,
@@ -118,7 +118,7 @@ rule flow_import_gating:
         "../scripts/flow_import_gating.py"
 
 
-# One job per group of a template with pooled gates (issue 16, cytotrial.flow.pooling):
+# One job per group of a template with pooled gates (issue 16, cytotrial.flow.sample.pooling):
 # the group's cuts on its members' pooled events. A checkpoint: the members' jobs read
 # its applied cuts as a param once it has run (see pooled_cuts_param). The applied cuts
 # kept for the next run's tolerance check (`state`) are the job's own bookkeeping.
@@ -150,7 +150,7 @@ checkpoint flow_pool_group:
 
 
 # One job per batch of a template with negative_control (issue 16,
-# cytotrial.flow.controls): the negative levels the batch's control files show.
+# cytotrial.flow.sample.controls): the negative levels the batch's control files show.
 rule flow_batch_controls:
     input:
         fcs=lambda wildcards: [r["fcs"] for r in CONTROL_ROWS.get(wildcards.batch, [])],

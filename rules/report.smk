@@ -5,6 +5,12 @@ from cytotrial.clinical.report_sections import REPORT_INPUTS as CLINICAL_REPORT_
 rule report:
     input:
         **CLINICAL_REPORT_INPUTS,
+        # demo only (rules/paper_check.smk): the paper check and the paper's inconsistencies
+        **(
+            {"paper_check": PAPER_CHECK["table"], "paper_notes": PAPER_CHECK["notes"]}
+            if DEMO
+            else {}
+        ),
         samples_per_timepoint="results/flow/samples_per_timepoint.tsv",
         sample_inventory="results/flow/sample_inventory.tsv",
         flow_populations="results/flow/populations.tsv",
@@ -25,6 +31,8 @@ rule report:
         provenance=list(provenance_files().values()),
     output:
         "results/report/cytotrial_report.html",
+        # The gating gallery and per-sample tables: a second page, linked both ways.
+        "results/report/cytotrial_report_gating.html",
     log:
         "logs/report/report.log",
     conda:
@@ -34,6 +42,7 @@ rule report:
         sample_ids=SAMPLE_IDS,
         provenance_roles=list(provenance_files()),
         workflow_dir=workflow.basedir,
+        demo=DEMO,  # the header's simulated-data banner: the workflow's own decision
     script:
         "../scripts/report.py"
 

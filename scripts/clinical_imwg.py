@@ -3,8 +3,8 @@
 import _bootstrap  # noqa: F401
 
 from cytotrial.clinical.job import imwg_job
-from cytotrial.logs import log_to_file
-from cytotrial.tables import CLINICAL_TABLES
+from cytotrial.io.inputs import CLINICAL_TABLES
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

@@ -3,7 +3,7 @@
 import _bootstrap  # noqa: F401
 
 from cytotrial.clinical.job import km_figure_job
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

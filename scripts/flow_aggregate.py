@@ -2,8 +2,8 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.aggregate import aggregate_job
-from cytotrial.logs import log_to_file
+from cytotrial.flow.cohort.aggregate import aggregate_job
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

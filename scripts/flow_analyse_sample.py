@@ -4,8 +4,8 @@ import json
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.sample_job import run_sample_job
-from cytotrial.logs import log_to_file
+from cytotrial.flow.sample.job import run_sample_job
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

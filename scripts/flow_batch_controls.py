@@ -1,10 +1,10 @@
 """Snakemake adapter: a batch's control files' negative levels (issue 16;
-cytotrial.flow.controls)."""
+cytotrial.flow.sample.controls)."""
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.controls import run_controls_job
-from cytotrial.logs import log_to_file
+from cytotrial.flow.sample.controls import run_controls_job
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

@@ -2,8 +2,8 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.cohort_qc import cohort_qc_job
-from cytotrial.logs import log_to_file
+from cytotrial.flow.cohort.qc import cohort_qc_job
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

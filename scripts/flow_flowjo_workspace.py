@@ -2,8 +2,8 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.flowjo_job import flowjo_workspace_job
-from cytotrial.logs import log_to_file
+from cytotrial.flow.interop.flowjo_job import flowjo_workspace_job
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

@@ -1,9 +1,9 @@
-"""Snakemake adapter: place one group's pooled cuts (issue 16; cytotrial.flow.pooling)."""
+"""Snakemake adapter: place one group's pooled cuts (issue 16; cytotrial.flow.sample.pooling)."""
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.flow.pooling import run_pool_job
-from cytotrial.logs import log_to_file
+from cytotrial.flow.sample.pooling import run_pool_job
+from cytotrial.io.logs import log_to_file
 
 
 def main(smk) -> None:

@@ -4,9 +4,9 @@ import _bootstrap  # noqa: F401
 import pandas as pd
 
 from cytotrial.cohort import sample_inventory, samples_per_timepoint
-from cytotrial.logs import log_to_file
-from cytotrial.panel import read_panel
-from cytotrial.results import write_tsv
+from cytotrial.io.logs import log_to_file
+from cytotrial.io.panel import read_panel
+from cytotrial.io.results import write_tsv
 
 
 def main(smk) -> None:

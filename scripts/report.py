@@ -2,21 +2,33 @@
 
 import _bootstrap  # noqa: F401
 
+from cytotrial.clinical.report_paper_check import paper_check_section
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 from cytotrial.provenance import report_provenance
-from cytotrial.report import FIGURES, FLOW_TABLES, build_report
+from cytotrial.report import FIGURES, FLOW_TABLES, build_report, package_versions
+from cytotrial.report_header import report_header
 
 
 def main(smk) -> None:
     log_to_file(smk.log[0])
     config = dict(smk.params.config)
     clinical = clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, config)
+    # demo only; a Namedlist: "in" alone would look among the paths
+    if "paper_check" in smk.input.keys():  # noqa: SIM118
+        clinical.append(paper_check_section(smk.input.paper_check, smk.input.paper_notes))
     provenance = report_provenance(
         smk.params.provenance_roles,
         smk.input.provenance,
         smk.input.records,
         smk.params.workflow_dir,
+    )
+    header = report_header(
+        config,
+        smk.params.demo,
+        smk.input.clinical_response_categories,
+        package_versions()["cytotrial"],
+        provenance.commit,
     )
     build_report(
         clinical,
@@ -26,6 +38,8 @@ def main(smk) -> None:
         config,
         smk.output[0],
         provenance,
+        header,
+        gating_path=smk.output[1],
     )
 
 

@@ -2,7 +2,7 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.logs import log_to_file
+from cytotrial.io.logs import log_to_file
 from cytotrial.report_pdf import html_to_pdf
 
 

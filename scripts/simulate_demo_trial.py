@@ -4,8 +4,8 @@ from pathlib import Path
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.logs import log_to_file
-from cytotrial.simulate import simulate_trial
+from cytotrial.io.logs import log_to_file
+from cytotrial.simulate.trial import simulate_trial
 
 
 def main(smk) -> None:

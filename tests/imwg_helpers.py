@@ -7,8 +7,8 @@ import pandas as pd
 from cytotrial.clinical.imwg.assessment import Assessment
 from cytotrial.clinical.imwg.confirmation import PartResult, best_overall_response
 from cytotrial.clinical.imwg.engine import PartWindow, assess_part
-from cytotrial.clinical.imwg.lab_values import LAB_COLUMNS
 from cytotrial.clinical.imwg.settings import ImwgSettings
+from cytotrial.io.lab_values import LAB_COLUMNS
 
 START = pd.Timestamp("2020-01-06")
 IMWG = ImwgSettings(serum_measurable_min_g_l=10)  # IMWG's own threshold unless a test says

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.simulate.clinical import simulate_clinical
-from cytotrial.simulate.flow import simulate_sample, write_sample
+from cytotrial.simulate.clinical.trial import simulate_clinical
+from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
 
 def simulate_small_trial(

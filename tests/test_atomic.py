@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from cytotrial.atomic import atomic_path, current_umask, write_text_atomic
+from cytotrial.io.atomic import atomic_path, current_umask, write_text_atomic
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_save_figure_writes_the_same_bytes_twice(tmp_path, tight):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from cytotrial.results import save_figure
+    from cytotrial.io.results import save_figure
 
     written = []
     for run in ("first", "second"):

@@ -34,23 +34,23 @@ from snakemake.utils import validate
 from test_fuzz_fcs import replace_keyword
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
+from cytotrial.clinical.population_checks import check_trial_inputs
 from cytotrial.errors import InputError
 from cytotrial.fcs import FcsError, read_fcs
-from cytotrial.flow.gating_template import GatingTemplate, read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.input_checks import (
+from cytotrial.flow.gating.template import GatingTemplate, read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
+from cytotrial.io.input_checks import (
     check_config_files,
     check_cutoff,
     check_fcs_files,
     check_samples_against_clinical,
-    check_trial_inputs,
 )
-from cytotrial.panel import Panel, read_panel
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.simulate.clinical import simulate_clinical
-from cytotrial.simulate.flow import simulate_sample, write_sample
-from cytotrial.simulate.flow_fcs import write_fcs
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
+from cytotrial.io.panel import Panel, read_panel
+from cytotrial.simulate.clinical.trial import simulate_clinical
+from cytotrial.simulate.flow.fcs import write_fcs
+from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
 CONFIG_SCHEMA = str(SCHEMA_DIR / "config.schema.yaml")
 CUTOFF = "2020-10-01"
@@ -392,7 +392,7 @@ def test_events_after_the_cutoff_are_allowed(demo_tables):
 
 
 def test_future_means_after_today(demo_clinical, tmp_path):
-    from cytotrial.input_checks import future_date_problems
+    from cytotrial.io.input_checks import future_date_problems
 
     tables = read_clinical_tables(demo_clinical, SCHEMA_DIR)
     sources = {name: f"{name}.csv" for name in tables}

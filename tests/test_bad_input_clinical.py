@@ -26,9 +26,9 @@ from test_bad_input import CUTOFF, broken_clinical
 from cytotrial.clinical.figures.patient_flow import consort_boxes
 from cytotrial.clinical.imwg.concordance import concordance, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
-from cytotrial.clinical.imwg.lab_values import read_lab_values
 from cytotrial.clinical.job import AE_PART_LABELS
 from cytotrial.clinical.population import rp2d_patients
+from cytotrial.clinical.population_checks import check_trial_inputs
 from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
@@ -42,10 +42,10 @@ from cytotrial.clinical.tables import subsequent_therapy as st_mod
 from cytotrial.clinical.tables.baseline import baseline_table
 from cytotrial.clinical.tables.dose_escalation import dose_escalation_table
 from cytotrial.errors import InputError
-from cytotrial.input_checks import check_trial_inputs
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_files, read_clinical_tables
-from cytotrial.validation import load_schema, property_default
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_files, read_clinical_tables
+from cytotrial.io.lab_values import read_lab_values
+from cytotrial.io.validation import load_schema, property_default
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
 LAYOUT = REPO / "resources" / "ae_table_rows.yaml"
 SETTINGS = ClinicalSettings.from_config({}, CUTOFF)

@@ -26,12 +26,12 @@ import yaml
 from conftest import REPO
 from test_bad_input import FlowSetup, rewrite
 
-from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
-from cytotrial.flow.population_status import split_flags
-from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
-from cytotrial.flow.sample_outputs import write_populations, write_record
-from cytotrial.panel import read_panel
-from cytotrial.simulate.flow_fcs import spillover_text
+from cytotrial.flow.cohort.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
+from cytotrial.flow.sample.outputs import write_populations, write_record
+from cytotrial.flow.sample.status import split_flags
+from cytotrial.io.panel import read_panel
+from cytotrial.simulate.flow.fcs import spillover_text
 
 FLUOR = ["FITC-A", "PE-A", "PerCP-Cy5.5-A", "PE-Cy7-A", "APC-A", "APC-H7-A", "BV421-A", "BV510-A"]
 APC = 9  # column of APC-A (CD38, the MFI channel) in the demo file
@@ -52,7 +52,7 @@ def analyse(flow: FlowSetup, path: Path, panel=None) -> SampleResult:
 
 def without(flow: FlowSetup, path: Path, *keys: str, **changes: str) -> Path:
     """The good file without keywords `keys` ('$SPILLOVER'), with `changes`."""
-    from cytotrial.simulate.flow_fcs import write_fcs
+    from cytotrial.simulate.flow.fcs import write_fcs
 
     keywords = {k: v for k, v in flow.keywords.items() if k not in keys}
     keywords.update({f"${key}": value for key, value in changes.items()})
@@ -148,7 +148,7 @@ def test_gatingml_export_carries_the_full_matrix(flow, extra_channel_file, tmp_p
     warnings.simplefilter("ignore")
     import flowkit as fk
 
-    from cytotrial.flow.gatingml_export import write_sample_gatingml
+    from cytotrial.flow.interop.gatingml_export import write_sample_gatingml
 
     path, spill9, names = extra_channel_file
     result = analyse(flow, path)

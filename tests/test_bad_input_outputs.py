@@ -35,16 +35,16 @@ from test_report import default_config
 
 from cytotrial.cohort import sample_inventory, samples_per_timepoint
 from cytotrial.fcs import FcsError, read_fcs
-from cytotrial.flow.aggregate import aggregate_job
-from cytotrial.flow.cohort_qc import cohort_qc_job, default_settings
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_job import run_sample_job
-from cytotrial.flow.statistics_job import flow_statistics_job
-from cytotrial.panel import read_panel
+from cytotrial.flow.cohort.aggregate import aggregate_job
+from cytotrial.flow.cohort.job import flow_statistics_job
+from cytotrial.flow.cohort.qc import cohort_qc_job, default_settings
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.job import run_sample_job
+from cytotrial.io.inputs import SAMPLE_COLUMNS, read_sample_sheet
+from cytotrial.io.panel import read_panel
+from cytotrial.io.results import write_tsv
 from cytotrial.report import FIGURES, ReportTable, build_report
-from cytotrial.results import write_tsv
-from cytotrial.simulate import DEFAULT_SEED
-from cytotrial.tables import SAMPLE_COLUMNS, read_sample_sheet
+from cytotrial.simulate.trial import DEFAULT_SEED
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -337,7 +337,7 @@ def test_workflow_with_a_header_only_sample_sheet(tmp_path):
     Expected: the run succeeds; every flow table is written with its header, every figure
     says 'No FCS samples in the sample sheet', and so does the report's flow section;
     the clinical sections are complete."""
-    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.clinical.trial import simulate_clinical
 
     simulate_clinical(DEFAULT_SEED).write(tmp_path / "clinical")
     sheet = pd.DataFrame(columns=list(SAMPLE_COLUMNS[:6]))
@@ -416,7 +416,7 @@ def test_failure_reason_names_no_path(flow, tmp_path, caplog, how):
 
 def test_vanished_file_reason_names_no_path(flow, tmp_path):
     path = identifying_path(tmp_path, "S1")  # listed in the sheet, gone when the job runs
-    from cytotrial.flow.sample_analysis import analyse_sample
+    from cytotrial.flow.sample.analysis import analyse_sample
 
     result = analyse_sample("S1", path, flow.panel, flow.template, keep_plot_data=False)
     assert result.status == "failed"
@@ -435,7 +435,7 @@ def test_inventory_problem_names_no_path(flow, tmp_path, how):
 
 
 def test_imported_gating_spillover_error_names_no_file(flow, tmp_path):
-    from cytotrial.flow.gatingml_strategy import read_events_float64
+    from cytotrial.flow.interop.gatingml_strategy import read_events_float64
 
     path = rewrite(flow, identifying_path(tmp_path, "S1"), flow.events, SPILLOVER="2,A,B,x")
     with pytest.raises(FcsError) as error:

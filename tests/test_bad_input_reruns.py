@@ -25,11 +25,11 @@ from test_incremental import jobs, parse_jobs, sample_jobs
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.panel import read_panel
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-from cytotrial.simulate.flow import simulate_sample, write_sample
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
+from cytotrial.io.panel import read_panel
+from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
 PATIENTS = ["PT001", "PT002"]
 SPARE_PATIENT = "PT003"  # its files are never in the sheet: other content to restore
@@ -196,7 +196,7 @@ def test_two_samples_with_one_content_stop_before_any_job(trial, tmp_path, how):
 
 
 def test_distinct_content_check_names_both_ids_and_lines(tmp_path):
-    from cytotrial.input_checks import check_distinct_fcs_content
+    from cytotrial.io.input_checks import check_distinct_fcs_content
 
     sheet_path = tmp_path / "samples.tsv"
     sheet = pd.DataFrame(

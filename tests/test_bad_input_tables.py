@@ -25,8 +25,8 @@ from conftest import REPO, SCHEMA_DIR
 from test_workflow import SNAKEMAKE, copy_workflow, run
 
 from cytotrial.errors import InputError
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
-from cytotrial.validation import load_schema
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables, read_sample_sheet
+from cytotrial.io.validation import load_schema
 
 # ================================================================ sample sheet (TSV)
 
@@ -423,7 +423,7 @@ def test_lab_values_go_through_the_same_reader(tmp_path):
 
 def test_result_tables_keep_ids_and_hashes(tmp_path):
     """Result TSVs read back exactly: patient 'NA', sample 'None', a '#' batch."""
-    from cytotrial.results import read_tsv, write_tsv
+    from cytotrial.io.results import read_tsv, write_tsv
 
     table = pd.DataFrame(
         {
@@ -442,9 +442,9 @@ def test_statistics_reads_patient_na_as_a_patient(tmp_path):
     became missing and its pairs vanished from the Wilcoxon tests."""
     import numpy as np
 
-    from cytotrial.flow.aggregate import mfi_column
-    from cytotrial.flow.gating_template import read_gating_template
-    from cytotrial.flow.statistics_job import read_populations
+    from cytotrial.flow.cohort.aggregate import mfi_column
+    from cytotrial.flow.cohort.job import read_populations
+    from cytotrial.flow.gating.template import read_gating_template
 
     template = read_gating_template(REPO / "resources" / "gating" / "pbmc_cd38.yaml")
     rows = [
@@ -476,7 +476,7 @@ def test_statistics_reads_patient_na_as_a_patient(tmp_path):
 
 
 def config_check():
-    from cytotrial.input_checks import check_config  # new in issue 14
+    from cytotrial.io.input_checks import check_config  # new in issue 14
 
     return check_config
 
@@ -485,7 +485,7 @@ def prepared(text: str) -> dict:
     """A config as snakemake reads it (YAML), normalised and validated as common.smk does."""
     from snakemake.utils import validate
 
-    from cytotrial.input_checks import normalise_config
+    from cytotrial.io.input_checks import normalise_config
 
     config = yaml.safe_load(text) or {}
     normalise_config(config)
@@ -593,9 +593,9 @@ NAME_MAX = 255  # bytes in one file name (Linux, macOS, Windows)
 
 def derived_name_overhead() -> int:
     """Bytes a file name adds to the longest sample or patient ID: the longest basename
-    pattern of any rule output, log or benchmark, plus what cytotrial.atomic adds to it
+    pattern of any rule output, log or benchmark, plus what cytotrial.io.atomic adds to it
     for the temporary file it writes first (measured, not assumed)."""
-    from cytotrial.atomic import atomic_path
+    from cytotrial.io.atomic import atomic_path
 
     quoted_id_path = r"[\"']([^\"'\s]*\{(?:sample|patient)\}[^\"'\s]*)[\"']"
     patterns = set()
@@ -633,7 +633,7 @@ def test_ids_fit_in_every_derived_file_name(tmp_path):
     longest = next(iter(limits.values()))
     assert longest + derived_name_overhead() <= NAME_MAX
     # and the file system agrees: the longest ID's longest derived (temporary) file name
-    from cytotrial.atomic import atomic_path
+    from cytotrial.io.atomic import atomic_path
 
     with atomic_path(tmp_path / f"{'S' * longest}.populations.tsv") as tmp:
         tmp.write_text("x")
@@ -660,7 +660,7 @@ def test_too_long_ids_are_refused(tmp_path):
 def test_spillover_matrix_goes_through_the_same_reader(tmp_path):
     """The panel's spillover CSV: decoded like every table, and line numbers are file
     lines (blank lines used to be dropped before counting)."""
-    from cytotrial.flow.compensation import read_spillover_csv
+    from cytotrial.flow.prepare.compensation import read_spillover_csv
 
     path = tmp_path / "matrix.csv"
     path.write_bytes("FITC-A,PE-A\nFITC-A,1,0.2\nPE-A,0.05,1 µ\n".encode("latin-1"))

@@ -3,7 +3,7 @@
 Each case is the shipped template or panel with one realistic mistake; the error must
 name the file, the gate (or channel) and the key, and for a misspelt key the closest
 valid one. Every case is caught when the file is read (the workflow reads both at
-parse time, before any job: cytotrial.flow.template_checks.check_flow_inputs).
+parse time, before any job: cytotrial.flow.gating.inputs.check_flow_inputs).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from conftest import REPO
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.io.panel import read_panel
 
 TEMPLATE = (REPO / "resources/gating/pbmc_cd38.yaml").read_text(encoding="utf-8")
 PANEL = (REPO / "resources/panel.yaml").read_text(encoding="utf-8")

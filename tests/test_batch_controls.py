@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from cytotrial.errors import InputError
-from cytotrial.flow.controls import control_for, read_controls_sheet
-from cytotrial.flow.gating import gate_events, negative_level_of
-from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.gating.engine import gate_events, negative_level_of
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.controls import control_for, read_controls_sheet
 
 TEMPLATE = """
 name: controls test

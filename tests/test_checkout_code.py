@@ -32,10 +32,10 @@ PROBE_SCRIPT = """
 import _bootstrap  # noqa: F401
 import json
 import cytotrial
-import cytotrial.checksums
+import cytotrial.io.checksums
 
 with open(snakemake.output[0], "w") as handle:
-    json.dump({"init": cytotrial.__file__, "module": cytotrial.checksums.__file__}, handle)
+    json.dump({"init": cytotrial.__file__, "module": cytotrial.io.checksums.__file__}, handle)
 """
 # Another cytotrial, as an older install or a second checkout would provide it.
 FAKE_INIT = """
@@ -48,7 +48,9 @@ __version__ = "0.0.0-fake"
 def fake_package(folder: Path) -> Path:
     (folder / "cytotrial").mkdir(parents=True)
     (folder / "cytotrial" / "__init__.py").write_text(FAKE_INIT)
-    (folder / "cytotrial" / "checksums.py").write_text("")
+    (folder / "cytotrial" / "io").mkdir()
+    (folder / "cytotrial" / "io" / "__init__.py").write_text("")
+    (folder / "cytotrial" / "io" / "checksums.py").write_text("")
     return folder
 
 
@@ -65,7 +67,7 @@ def test_script_job_imports_the_checkouts_package(tmp_path):
     imported = json.loads((workflow / "probe.json").read_text())
     src = (workflow / "src" / "cytotrial").resolve()
     assert Path(imported["init"]).resolve() == src / "__init__.py"
-    assert Path(imported["module"]).resolve() == src / "checksums.py"
+    assert Path(imported["module"]).resolve() == src / "io" / "checksums.py"
     assert not mark.exists(), "the job imported the other cytotrial first"
 
 

@@ -18,9 +18,9 @@ from conftest import REPO
 
 from cytotrial.clinical import job
 from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
+from cytotrial.io.inputs import CLINICAL_TABLES
 from cytotrial.report import render_report
-from cytotrial.simulate.clinical import simulate_clinical
-from cytotrial.tables import CLINICAL_TABLES
+from cytotrial.simulate.clinical.trial import simulate_clinical
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 SEED = CONFIG["demo"]["seed"]
@@ -131,7 +131,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "unmapped": out["clinical_table2_unmapped"],
         },
     )
-    job.subsequent_therapy_job(tables, CLINICAL, CUTOFF, out["clinical_table3"])
+    job.subsequent_therapy_job(
+        tables, CLINICAL, CUTOFF, out["clinical_table3"], out["clinical_subsequent_outcome"]
+    )
     job.dose_escalation_job(tables, CLINICAL, CUTOFF, out["clinical_dose_escalation"])
     return root
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cytotrial.clinical.figures.patient_flow import check_flow, consort_boxes, draw_flow_diagram
-from cytotrial.results import save_figure
+from cytotrial.io.results import save_figure
 
 CUTOFF = pd.Timestamp("2020-10-01")
 

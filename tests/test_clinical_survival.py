@@ -12,7 +12,7 @@ from cytotrial.clinical.figures.km import km_figure, km_ticks, number_at_risk, p
 from cytotrial.clinical.population import NOT_GROUPED
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.analysis import median_row, survival_tables
-from cytotrial.results import save_figure
+from cytotrial.io.results import save_figure
 from cytotrial.stats.kaplan_meier import kaplan_meier, median_survival
 
 SETTINGS = ClinicalSettings.from_config({}, "2020-10-01")

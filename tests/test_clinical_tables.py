@@ -227,7 +227,7 @@ def test_footnotes_support_any_grade_and_details():
 
 
 def test_layout_matches_the_simulator_mapping_and_is_checked(tmp_path):
-    from cytotrial.simulate.clinical import TABLE2_ROWS  # tests may import the simulator
+    from cytotrial.simulate.clinical.trial import TABLE2_ROWS  # tests may import the simulator
 
     layout = read_layout(LAYOUT)
     assert layout.terms == TABLE2_ROWS

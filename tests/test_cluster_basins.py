@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cytotrial.flow.gate_kinds.cluster import (
+from cytotrial.flow.gating.kinds.cluster import (
     _NEIGHBOURS,
     _bin_counts,
     _cluster,

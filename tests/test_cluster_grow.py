@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cytotrial.flow.gate_kinds.cluster import _fill_holes, _grow
+from cytotrial.flow.gating.kinds.cluster import _fill_holes, _grow
 
 
 def _grow_cell_by_cell(seed: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cytotrial.flow.gate_kinds.cluster import (
+from cytotrial.flow.gating.kinds.cluster import (
     LEVEL_FLOOR,
     LEVEL_START,
     cluster_gate,
     descend_level,
 )
-from cytotrial.flow.gate_kinds.syntax import parse_kind
+from cytotrial.flow.gating.kinds.syntax import parse_kind
 
 
 def _gaussian_grid(size: int = 128, plateau: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

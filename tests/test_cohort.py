@@ -81,7 +81,7 @@ def test_inventory_reports_unreadable_files_without_stopping(tmp_path):
 
 def test_inventory_copies_only_whitelisted_keywords(tmp_path):
     """The simulator's fake identities ($SRC, $COM, PATIENT ID, ...) stay in the file."""
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     sample = {
         "sample_id": "S1",

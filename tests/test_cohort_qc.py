@@ -7,17 +7,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.flow.aggregate import sample_qc_table, tidy_populations
-from cytotrial.flow.cohort_qc import (
+from cytotrial.flow.cohort.aggregate import sample_qc_table, tidy_populations
+from cytotrial.flow.cohort.qc import (
     SETTINGS as KEYS,
 )
-from cytotrial.flow.cohort_qc import (
+from cytotrial.flow.cohort.qc import (
     cohort_qc_table,
     default_settings,
     logit_percent,
     population_flags,
 )
-from cytotrial.results import write_tsv
+from cytotrial.io.results import write_tsv
 
 SETTINGS = {
     "z_limit": 3.5,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cytotrial.errors import InputError
-from cytotrial.flow.compensation import Spillover, compensate
+from cytotrial.flow.prepare.compensation import Spillover, compensate
 
 
 def test_compensation_inverts_spillover_and_leaves_other_channels():
@@ -31,7 +31,7 @@ def test_bad_spillover_errors_name_the_problem():
 
 
 def test_spillover_matrix_from_csv(tmp_path):
-    from cytotrial.flow.compensation import read_spillover_csv
+    from cytotrial.flow.prepare.compensation import read_spillover_csv
 
     path = tmp_path / "matrix.csv"
     path.write_text("FITC-A,PE-A\nFITC-A,1,0.2\nPE-A,0.05,1\n")
@@ -50,10 +50,10 @@ def test_panel_matrix_overrides_the_files_own(tmp_path):
     import yaml
     from conftest import REPO
 
-    from cytotrial.flow.gating_template import read_gating_template
-    from cytotrial.flow.sample_analysis import analyse_sample
-    from cytotrial.panel import read_panel
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.flow.gating.template import read_gating_template
+    from cytotrial.flow.sample.analysis import analyse_sample
+    from cytotrial.io.panel import read_panel
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     sim = simulate_sample(
         {

@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 from test_workflow import SNAKEMAKE, run
 
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
+from cytotrial.io.panel import read_panel
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +181,7 @@ def test_snakemake_report_builds(demo):
 
 def test_gating_agrees_with_ground_truth(demo):
     """Median F1 per population >= 0.95 over all files; MFI within 5% for >= 95%."""
-    from cytotrial.simulate.flow_populations import POPULATIONS
+    from cytotrial.simulate.flow.populations import POPULATIONS
 
     panel = read_panel(demo / "resources/panel.yaml")
     template = read_gating_template(demo / "resources/gating/pbmc_cd38.yaml")

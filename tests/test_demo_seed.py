@@ -11,8 +11,8 @@ from __future__ import annotations
 import yaml
 from conftest import REPO
 
-from cytotrial.simulate import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED, plan_demo_trial
-from cytotrial.simulate.flow_findings import matching_seed
+from cytotrial.simulate.flow.findings import matching_seed
+from cytotrial.simulate.trial import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED, plan_demo_trial
 
 
 def test_config_and_code_agree_on_the_demo_defaults():

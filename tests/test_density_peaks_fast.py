@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cytotrial.flow import density as dn
+import cytotrial.flow.gating.density as dn
 
 
 def _every_maximum(dens: dn.Density, min_share, min_prominence, noise_sds, min_events):

@@ -12,9 +12,9 @@ import csv
 import pytest
 from conftest import REPO, SHARED
 
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.analysis import analyse_sample
+from cytotrial.io.panel import read_panel
 
 CORPUS = SHARED / "data" / "fcs-corpus"
 

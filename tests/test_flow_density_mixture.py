@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cytotrial.flow.density import density, peaks, prominent_pair, valley_between
-from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate
-from cytotrial.flow.mixture import fit_mixture
+from cytotrial.flow.gating.density import density, peaks, prominent_pair, valley_between
+from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate
+from cytotrial.flow.gating.mixture import fit_mixture
 
 
 def test_valley_lies_between_negative_and_positive_peaks():

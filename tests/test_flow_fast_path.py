@@ -17,16 +17,16 @@ import pytest
 from conftest import REPO
 from flowutils import gating as fu_gating
 
-import cytotrial.flow.gating as gating
-from cytotrial.flow.compensation import Spillover, channel_rows, compensate
-from cytotrial.flow.density import BINS, median, order_statistics, percentiles
-from cytotrial.flow.gates import EllipseGate, PolygonGate, RectangleGate, points_in_polygon
-from cytotrial.flow.gating import apply_gates, clip_polygon_y, gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.qc import _saturated_count, time_histogram
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.flow.transforms import transform_from_spec
-from cytotrial.panel import read_panel
+import cytotrial.flow.gating.engine as gating
+from cytotrial.flow.gating.density import BINS, median, order_statistics, percentiles
+from cytotrial.flow.gating.engine import apply_gates, clip_polygon_y, gate_events
+from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate, points_in_polygon
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.compensation import Spillover, channel_rows, compensate
+from cytotrial.flow.prepare.qc import _saturated_count, time_histogram
+from cytotrial.flow.prepare.transforms import transform_from_spec
+from cytotrial.flow.sample.analysis import analyse_sample
+from cytotrial.io.panel import read_panel
 
 SAMPLE = {
     "sample_id": "PT002_B_C1D3",
@@ -51,7 +51,7 @@ def template(panel):
 
 @pytest.fixture(scope="module")
 def fcs_100k(tmp_path_factory):
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     folder = tmp_path_factory.mktemp("fast_path")
     path = folder / "sample.fcs"
@@ -152,7 +152,7 @@ def test_rectangle_comparisons_on_float32_are_exact():
 
 def test_subsampled_density_thresholds_match_full_density(panel, template, monkeypatch):
     """1M events: every threshold within ~one density bin of the all-events threshold."""
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     sim = simulate_sample(SAMPLE, 2021, 1_000_000)
     comp = compensate(sim.events, CHANNELS, Spillover(sim.spillover_channels, sim.spillover))

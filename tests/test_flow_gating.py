@@ -7,11 +7,11 @@ import pytest
 from conftest import REPO
 
 from cytotrial.errors import InputError
-from cytotrial.flow.compensation import Spillover, compensate
-from cytotrial.flow.gating import clip_polygon_y, gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.transforms import transform_from_spec
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.engine import clip_polygon_y, gate_events
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.compensation import Spillover, compensate
+from cytotrial.flow.prepare.transforms import transform_from_spec
+from cytotrial.io.panel import read_panel
 
 # Gate -> the ground-truth populations it should hold.
 EXPECTED = {
@@ -40,8 +40,8 @@ SAMPLES = [
 
 
 def gate_simulated(sample, events=20_000):
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
-    from cytotrial.simulate.flow_populations import POPULATIONS
+    from cytotrial.simulate.flow.populations import POPULATIONS
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     sample_id, part, timepoint, date = sample
     sim = simulate_sample(

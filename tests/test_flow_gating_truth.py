@@ -20,8 +20,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_gating_truth import score_samples  # noqa: E402 (benchmarks/ on the path)
 
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.io.panel import read_panel
 
 DEMO_SEED = 2122
 PER_CRITERION = 4  # samples taken per 'fewest cells of' criterion
@@ -35,8 +35,8 @@ CRITERIA = {  # fewest events of
 
 
 def hard_samples(tmp_dir) -> list[dict]:
-    from cytotrial.simulate import plan_demo_samples
-    from cytotrial.simulate.flow_populations import LABEL, event_probabilities
+    from cytotrial.simulate.flow.populations import LABEL, event_probabilities
+    from cytotrial.simulate.trial import plan_demo_samples
 
     plan = plan_demo_samples(DEMO_SEED, tmp_dir).to_dict("records")
     probabilities = [event_probabilities(s, DEMO_SEED) for s in plan]
@@ -76,7 +76,7 @@ def test_every_demo_population_the_statistics_use_is_gated_well(tmp_path, events
     """Item 7 over the whole demo plan: the minimum F1 over the populations the statistics
     use (no flag on their gate or a gate above; the sample and cohort QC can only leave
     more out) is >= 0.90, at the demo's 20,000 events per file and at 5,000."""
-    from cytotrial.simulate import plan_demo_samples
+    from cytotrial.simulate.trial import plan_demo_samples
 
     plan = plan_demo_samples(DEMO_SEED, tmp_path).to_dict("records")
     rows = score(plan, events)
@@ -92,8 +92,8 @@ def test_sample_record_holds_each_cut_with_its_confidence(samples, tmp_path):
     and moved (or the lone peak's classification), and the flags inherited from above."""
     import json
 
-    from cytotrial.flow.sample_analysis import analyse_sample
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.flow.sample.analysis import analyse_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     panel = read_panel(REPO / "resources/panel.yaml")
     template = read_gating_template(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cytotrial.flow.qc import QCSettings, run_qc
+from cytotrial.flow.prepare.qc import QCSettings, run_qc
 
 CHANNELS = ["FSC-A", "APC-A", "Time"]
 RANGES = [262144, 262144, 262144]

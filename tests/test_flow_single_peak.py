@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from cytotrial.errors import InputError
-from cytotrial.flow.density import density, peaks
-from cytotrial.flow.gating import find_threshold, gate_events, lineage_flags
-from cytotrial.flow.gating_template import (
+from cytotrial.flow.gating.density import density, peaks
+from cytotrial.flow.gating.engine import find_threshold, gate_events, lineage_flags
+from cytotrial.flow.gating.template import (
     GateSpec,
     GatingTemplate,
     ThresholdSpec,
     read_gating_template,
 )
-from cytotrial.flow.sample_analysis import population_rows
+from cytotrial.flow.sample.analysis import population_rows
 
 TEMPLATE = """
 name: test
@@ -201,7 +201,7 @@ def test_valley_through_one_broad_population_is_flagged():
     rng = np.random.default_rng(6)
     values = np.concatenate([rng.normal(0.40, 0.05, 10_000), rng.normal(0.52, 0.05, 10_000)])
     data = {"M": values.astype(np.float32)}
-    from cytotrial.flow.gating_template import GateSpec, GatingTemplate
+    from cytotrial.flow.gating.template import GateSpec, GatingTemplate
 
     gate = GateSpec("g", "root", "threshold", {"threshold": spec(peak_prominence=0.001)})
     applied = gate_events(data, GatingTemplate("t", (gate,), {}, "M", "g"))["g"]
@@ -223,7 +223,7 @@ def test_population_rows_carry_the_flags_of_every_gate_above(tmp_path):
 def test_saturated_side_scatter_is_not_a_scatter_cloud():
     """Three side-scatter clouds and 4% of events piled up at the channel maximum: the
     bands still come from the three clouds (before: a fourth 'peak', mixture fallback)."""
-    from cytotrial.flow.gating import _scatter_bands
+    from cytotrial.flow.gating.engine import _scatter_bands
 
     rng = np.random.default_rng(7)
     clouds = [rng.normal(m, 0.02, k) for m, k in ((0.06, 6000), (0.2, 1500), (0.45, 2500))]
@@ -278,7 +278,7 @@ def test_shallow_valley_near_the_negative_peak_is_flagged(depth, position, flagg
     negative peak to the positive one is the negatives' flank (gating.NEAR_NEGATIVE), as
     on the demo's PT058_B_C2D3 at 5,000 events (CD19: depth 0.67, 27% of the way, B cells
     F1 0.88); a deep valley, or one farther from the negatives, is not flagged."""
-    from cytotrial.flow.gating import _Cut
+    from cytotrial.flow.gating.engine import _Cut
 
     record = {"method": "valley", "depth": depth, "shift": 0.1, "moved_above": 0.0}
     record |= {"moved_below": 0.0, "valley_position": position}
@@ -291,7 +291,7 @@ def test_valley_position_runs_from_the_negative_to_the_positive_peak():
     the smaller (positive) peak, more than half the way from the negative one."""
     rng = np.random.default_rng(9)
     values = np.concatenate([rng.normal(0, 0.05, 17_000), rng.normal(0.5, 0.05, 3_000)])
-    from cytotrial.flow.gating_template import GateSpec, GatingTemplate
+    from cytotrial.flow.gating.template import GateSpec, GatingTemplate
 
     gate = GateSpec("g", "root", "threshold", {"threshold": spec()})
     template = GatingTemplate("t", (gate,), {}, "M", "g")
@@ -306,7 +306,7 @@ def test_lower_peaks_side_is_flagged_at_the_guides_valley_ratio():
     gate on the lower peak's side (a small population running into a large one's smear,
     aurora's CD4-CD8- T cells) is flagged at the guide's 0.5; the higher peak's side,
     against which the same valley is shallow, is not."""
-    from cytotrial.flow.gating import _Cut
+    from cytotrial.flow.gating.engine import _Cut
 
     record = {"method": "valley", "depth": 0.6, "shift": 0.05, "lower_side": "below"}
     cut = _Cut(0.45, "", (), record | {"moved_below": 0.01, "moved_above": 0.002})

@@ -21,13 +21,13 @@ from conftest import REPO
 from test_gate_kinds import NEW_GATES
 
 from cytotrial.errors import InputError
-from cytotrial.flow.flowjo_export import (
+from cytotrial.flow.interop.flowjo_export import (
     ELLIPSE_VERTICES,
     batch_file_stems,
     ellipse_polygon,
     sample_uri,
 )
-from cytotrial.flow.flowjo_job import flowjo_workspace_job
+from cytotrial.flow.interop.flowjo_job import flowjo_workspace_job
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -55,8 +55,8 @@ def _counts(path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> dict:
     """Three gated demo-like samples and one failed one, as one batch's workspace."""
-    from cytotrial.flow.sample_job import run_sample_job
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.flow.sample.job import run_sample_job
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     out = tmp_path_factory.mktemp("flowjo")
     extended = out / "extended.yaml"
@@ -146,8 +146,8 @@ def _ellipse_band(workspace, sample_id) -> int:
     """Events of the ellipse's parent inside the ellipse xor inside its polygon."""
     from matplotlib.path import Path as MplPath
 
-    from cytotrial.flow.gatingml_read import read_exported_gatingml
-    from cytotrial.flow.gatingml_strategy import (
+    from cytotrial.flow.interop.gatingml_read import read_exported_gatingml
+    from cytotrial.flow.interop.gatingml_strategy import (
         dimension_values,
         gate_static,
         read_events_float64,
@@ -169,7 +169,7 @@ def _ellipse_band(workspace, sample_id) -> int:
 
 def test_workspace_carries_each_samples_spillover_and_transforms(workspace):
     from cytotrial.fcs import parse_spillover, read_fcs_text
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(PANEL)
     compensated = [c.channel for c in panel.channels if c.compensate]
@@ -232,9 +232,9 @@ def test_batch_file_names_are_safe_and_distinct():
 def test_a_gate_flowjo_cannot_hold_leaves_the_sample_out_with_the_reason(workspace, tmp_path):
     """A ratio dimension (imported Gating-ML) has no FlowJo form: the sample is left out,
     the others stay."""
-    from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
-    from cytotrial.flow.gatingml_read import read_exported_gatingml
-    from cytotrial.flow.gatingml_strategy import Dimension, StaticGate, StaticStrategy
+    from cytotrial.flow.interop.flowjo_export import WorkspaceSample, write_workspace
+    from cytotrial.flow.interop.gatingml_read import read_exported_gatingml
+    from cytotrial.flow.interop.gatingml_strategy import Dimension, StaticGate, StaticStrategy
 
     good = read_exported_gatingml(workspace["files"]["PT001_A_C1D1"]["xml"])
     ratio = StaticGate(
@@ -252,8 +252,8 @@ def test_a_gate_flowjo_cannot_hold_leaves_the_sample_out_with_the_reason(workspa
 def test_our_reader_of_the_export_agrees_with_flowkits(workspace, sample_id):
     """The job reads the per-sample Gating-ML without FlowKit (fast); FlowKit's parser
     (the import path) gives the same gates, transforms and matrix."""
-    from cytotrial.flow.gatingml_import import load_strategy
-    from cytotrial.flow.gatingml_read import read_exported_gatingml
+    from cytotrial.flow.interop.gatingml_import import load_strategy
+    from cytotrial.flow.interop.gatingml_read import read_exported_gatingml
 
     path = workspace["files"][sample_id]["xml"]
     ours, (theirs, _) = read_exported_gatingml(path), load_strategy(path)
@@ -267,7 +267,7 @@ def test_our_reader_of_the_export_agrees_with_flowkits(workspace, sample_id):
 
 
 def test_reader_names_a_file_it_cannot_read(tmp_path):
-    from cytotrial.flow.gatingml_read import read_exported_gatingml
+    from cytotrial.flow.interop.gatingml_read import read_exported_gatingml
 
     path = tmp_path / "odd.xml"
     path.write_text(
@@ -281,8 +281,8 @@ def test_reader_names_a_file_it_cannot_read(tmp_path):
 def test_an_ok_sample_whose_export_holds_no_gates_is_left_out_with_why(workspace, tmp_path):
     """A sample gated fine whose gates have no Gating-ML form (the export file says why)
     is listed, not written as a sample without gates."""
-    from cytotrial.flow.gatingml_export import write_gatingml
-    from cytotrial.flow.gatingml_strategy import StaticStrategy
+    from cytotrial.flow.interop.gatingml_export import write_gatingml
+    from cytotrial.flow.interop.gatingml_strategy import StaticStrategy
 
     files = workspace["files"]["PT001_A_C1D1"]
     empty = tmp_path / "empty.xml"
@@ -297,8 +297,8 @@ def test_an_ok_sample_whose_export_holds_no_gates_is_left_out_with_why(workspace
 
 
 def test_a_channel_in_two_transforms_leaves_the_sample_out(tmp_path):
-    from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
-    from cytotrial.flow.gatingml_strategy import Dimension, StaticGate, StaticStrategy
+    from cytotrial.flow.interop.flowjo_export import WorkspaceSample, write_workspace
+    from cytotrial.flow.interop.gatingml_strategy import Dimension, StaticGate, StaticStrategy
 
     transforms = {"lin": {"type": "flin", "T": 262144.0, "A": 0.0}}
     transforms["asinh"] = {"type": "fasinh", "T": 150 * np.sinh(1.0), "M": 1 / np.log(10), "A": 0.0}
@@ -326,8 +326,8 @@ def test_asinh_and_untransformed_dimensions_keep_their_events(workspace, tmp_pat
     """Panels may use asinh (FlowJo's ArcSinh) or no transform: a polygon, a rectangle and
     a complemented rectangle in those units, written to a workspace and gated by FlowKit,
     hold the events our static gating gives on the same file."""
-    from cytotrial.flow.flowjo_export import WorkspaceSample, write_workspace
-    from cytotrial.flow.gatingml_strategy import (
+    from cytotrial.flow.interop.flowjo_export import WorkspaceSample, write_workspace
+    from cytotrial.flow.interop.gatingml_strategy import (
         Dimension,
         StaticGate,
         StaticStrategy,

@@ -19,8 +19,12 @@ import pytest
 from conftest import SHARED, shared_path
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gatingml_import import load_strategy
-from cytotrial.flow.gatingml_strategy import dimension_values, gate_static, read_events_float64
+from cytotrial.flow.interop.gatingml_import import load_strategy
+from cytotrial.flow.interop.gatingml_strategy import (
+    dimension_values,
+    gate_static,
+    read_events_float64,
+)
 
 CORPUS = ("data", "fcs-corpus")
 COUNTS = SHARED.joinpath(*CORPUS, "_derived", "flowjo_workspace_population_counts.tsv")
@@ -144,7 +148,7 @@ def test_flowjo9_workspace_is_refused_with_the_file_name():
 def test_flowjo_biex_gates_have_no_gatingml_export(tmp_path):
     """Gating-ML 2.0 has no FlowJo biex: exporting such gates fails with the transform named
     (the per-sample job then writes the reason into the sample's .gating.xml)."""
-    from cytotrial.flow.gatingml_export import write_gatingml
+    from cytotrial.flow.interop.gatingml_export import write_gatingml
 
     strategy, _ = load_strategy(shared_path(*CORPUS, APPROXIMATE))
     with pytest.raises(InputError, match=r"\(biex\) has no Gating-ML 2.0 form"):

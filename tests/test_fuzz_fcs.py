@@ -110,7 +110,7 @@ class Seed:
 
 
 def simulated_seed(directory: Path) -> Seed:
-    from cytotrial.simulate.flow_fcs import write_fcs
+    from cytotrial.simulate.flow.fcs import write_fcs
 
     rng = np.random.default_rng(7)
     events = rng.uniform(0, 1000, size=(50, 4)).astype(np.float32)

@@ -16,11 +16,11 @@ import pytest
 import yaml
 from conftest import REPO
 
-from cytotrial.flow.gate_kinds.cluster import cluster_gate, kde2d
-from cytotrial.flow.gate_kinds.syntax import parse_kind
-from cytotrial.flow.gate_kinds.tail import shoulder_uncertain_events, tail_cut
-from cytotrial.flow.gating import gate_events
-from cytotrial.flow.gating_template import read_gating_template
+from cytotrial.flow.gating.engine import gate_events
+from cytotrial.flow.gating.kinds.cluster import cluster_gate, kde2d
+from cytotrial.flow.gating.kinds.syntax import parse_kind
+from cytotrial.flow.gating.kinds.tail import shoulder_uncertain_events, tail_cut
+from cytotrial.flow.gating.template import read_gating_template
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -455,7 +455,7 @@ def test_tail_gate_ignores_dips_in_the_negative_peaks_top():
     # noise dips in its top; 0.5% positives at 0.75. A dip is no positive hump: the cut
     # belongs at the end of the flank (~0.43), and where the peak finder does take a
     # noise bump for a population, the cut in the peak's body is flagged.
-    from cytotrial.flow.gate_kinds.tail import tail_cut
+    from cytotrial.flow.gating.kinds.tail import tail_cut
 
     p = {"marker": "x", "side": "above", "fraction": 0.01, "quantile": None}
     p |= {"shoulder": 0.02, "min_events": 20}
@@ -488,7 +488,7 @@ def test_tail_gate_takes_a_high_valley_before_a_large_positive_population(tmp_pa
 
 
 def test_tail_gate_flags_a_cut_that_resampling_moves():
-    from cytotrial.flow.gate_kinds.tail import tail_gate
+    from cytotrial.flow.gating.kinds.tail import tail_gate
 
     p = {"marker": "x", "side": "above", "fraction": 0.01, "quantile": None}
     p |= {"shoulder": 0.0, "min_events": 20}
@@ -637,8 +637,8 @@ NEW_GATES = [
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> dict:
-    from cytotrial.flow.sample_job import run_sample_job
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.flow.sample.job import run_sample_job
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     out = tmp_path_factory.mktemp("kinds")
     row = {
@@ -779,7 +779,7 @@ BAD_NEW_KINDS = {
 @pytest.mark.parametrize("case", sorted(BAD_NEW_KINDS))
 def test_new_kind_mistake_names_file_gate_and_key(tmp_path, case):
     from cytotrial.errors import InputError
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     entry, expected = BAD_NEW_KINDS[case]
     content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
@@ -795,7 +795,7 @@ def test_new_kind_mistake_names_file_gate_and_key(tmp_path, case):
 
 
 def test_new_kinds_validate_and_parse(tmp_path):
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     content = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))
     content["gates"] += NEW_GATES

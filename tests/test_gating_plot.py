@@ -12,11 +12,11 @@ import pytest
 from conftest import REPO
 from PIL import Image
 
-from cytotrial.flow import gating_plot
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.qc import QCSettings
-from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
-from cytotrial.panel import read_panel
+import cytotrial.flow.sample.audit_plot as gating_plot
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.prepare.qc import QCSettings
+from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -31,7 +31,7 @@ ROW = {
 
 @pytest.fixture(scope="module")
 def fcs_file(tmp_path_factory) -> Path:
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     folder = tmp_path_factory.mktemp("plot")
     path = folder / "PT001_A_C1D1.fcs"
@@ -94,7 +94,7 @@ def test_the_per_sample_job_loads_no_heavy_library(fcs_file, tmp_path):
     """What a per-sample job imports decides most of its start-up cost (README, Performance)."""
     code = (
         "import sys\n"
-        "from cytotrial.flow.sample_job import run_sample_job\n"
+        "from cytotrial.flow.sample.job import run_sample_job\n"
         f"out = {str(tmp_path)!r} + '/s'\n"
         f"run_sample_job('PT001_A_C1D1', {str(fcs_file)!r}, {str(PANEL)!r}, {str(TEMPLATE)!r},"
         " {}, out + '.tsv', out + '.json', out + '.png', out + '.xml')\n"
@@ -124,8 +124,8 @@ def test_header_names_flagged_gates(fcs_file):
 
 
 def test_ticks_are_in_data_units_placed_by_the_channels_transform():
-    from cytotrial.flow.plot_ticks import data_label, ticks
-    from cytotrial.flow.transforms import Asinh, Linear, Logicle
+    from cytotrial.flow.prepare.transforms import Asinh, Linear, Logicle
+    from cytotrial.flow.sample.plot_ticks import data_label, ticks
 
     logicle = Logicle()
     shown = ticks(logicle, -0.02, 0.83)
@@ -149,7 +149,7 @@ def test_ticks_are_in_data_units_placed_by_the_channels_transform():
 
 
 def test_a_rectangle_gate_states_its_cuts_in_display_units():
-    from cytotrial.flow.gates import RectangleGate
+    from cytotrial.flow.gating.gates import RectangleGate
 
     threshold = RectangleGate(("CD3",), (0.6213,), (None,))
     assert gating_plot.display_cuts(threshold) == "display cut: CD3 0.621"
@@ -158,8 +158,8 @@ def test_a_rectangle_gate_states_its_cuts_in_display_units():
 
 
 def test_audit_plot_text_is_readable_and_recorded(fcs_file, tmp_path):
-    from cytotrial.figure_text import read_min_text_px
-    from cytotrial.flow.plot_ticks import marker_transforms
+    from cytotrial.flow.sample.plot_ticks import marker_transforms
+    from cytotrial.io.figure_text import read_min_text_px
 
     panel = read_panel(PANEL)
     template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])

@@ -214,7 +214,7 @@ def test_a2004_counts_match_flowjo9_xml():
 
 def test_a2004_panel_matrix_is_the_workspace_matrix():
     shared_path("data", "fcs-corpus", "RGLab_flowWorkspaceData", "extdata", "A2004Analysis.xml")
-    from cytotrial.flow.compensation import read_spillover_csv
+    from cytotrial.flow.prepare.compensation import read_spillover_csv
 
     workspace = truth.read_flowjo9(truth.A2004_XML, truth.A2004_EVENTS)
     assert workspace.compensation == ("A2004-A2005_06i", "<", ">")

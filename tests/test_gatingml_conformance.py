@@ -3,7 +3,7 @@
 Truth: `whitews_FlowKit/gate_ref/truth/Results_<GateID>.txt` (one 0/1 line per event of
 data1.fcs) and `_derived/gatingml_expected_counts.tsv` (../shared/data/fcs-corpus). Each
 gate file is parsed by FlowKit, converted into our StaticStrategy and gated by
-cytotrial.flow.gatingml_strategy (no FlowKit in the gating).
+cytotrial.flow.interop.gatingml_strategy (no FlowKit in the gating).
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ import pytest
 from conftest import SHARED, shared_path
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gatingml_export import write_gatingml
-from cytotrial.flow.gatingml_import import load_strategy
-from cytotrial.flow.gatingml_strategy import dimension_values, gate_static, read_events_float64
+from cytotrial.flow.interop.gatingml_export import write_gatingml
+from cytotrial.flow.interop.gatingml_import import load_strategy
+from cytotrial.flow.interop.gatingml_strategy import (
+    dimension_values,
+    gate_static,
+    read_events_float64,
+)
 
 CORPUS = ("data", "fcs-corpus")
 EXPECTED = SHARED.joinpath(*CORPUS, "_derived", "gatingml_expected_counts.tsv")
@@ -73,7 +77,7 @@ def test_gate_membership_matches_truth_event_by_event(row):
 
 def test_every_supported_feature_is_exercised():
     """The combined file uses every gate and transform type of the standard."""
-    from cytotrial.flow.gatingml_import import load_strategy as load
+    from cytotrial.flow.interop.gatingml_import import load_strategy as load
 
     strategy, _ = load(shared_path(*CORPUS, "whitews_FlowKit/gate_ref/gml/gml_all_gates.xml"))
     kinds = {g.kind for g in strategy.gates}

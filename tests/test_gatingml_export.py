@@ -16,12 +16,12 @@ import pytest
 from conftest import REPO
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.gatingml_export import write_sample_gatingml
-from cytotrial.flow.gatingml_import import import_gating, population_map_path
-from cytotrial.flow.sample_analysis import SampleResult, analyse_sample
-from cytotrial.flow.sample_job import run_sample_job
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.interop.gatingml_export import write_sample_gatingml
+from cytotrial.flow.interop.gatingml_import import import_gating, population_map_path
+from cytotrial.flow.sample.analysis import SampleResult, analyse_sample
+from cytotrial.flow.sample.job import run_sample_job
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -51,7 +51,7 @@ def _flowkit():
 @pytest.fixture(scope="module", params=sorted(SAMPLES))
 def exported(request, tmp_path_factory) -> dict:
     """One simulated demo-like file, analysed by the per-sample job with export."""
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     sample_id = request.param
     part, timepoint, date = SAMPLES[sample_id]

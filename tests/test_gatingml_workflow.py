@@ -28,9 +28,9 @@ SUBSETS = {"monocytes", "b_cells", "t_cells", "nk_cells", "activated_nk"}
 
 def _write_trial(root: Path) -> list[str]:
     """Clinical tables of the demo and three of its FCS files; a sample sheet for them."""
-    from cytotrial.simulate import plan_demo_samples
-    from cytotrial.simulate.clinical import simulate_clinical
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.clinical.trial import simulate_clinical
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+    from cytotrial.simulate.trial import plan_demo_samples
 
     simulate_clinical(SEED).write(root / "trial" / "clinical")
     sheet = plan_demo_samples(SEED, "trial").head(3)
@@ -126,7 +126,7 @@ def test_flowjo_workspaces_rule_writes_one_workspace_per_batch(adaptive):
     FlowKit gates (FCS files relinked by sample ID next to it) to each sample's counts."""
     import pandas as pd
 
-    from cytotrial.flow.flowjo_export import batch_file_stem
+    from cytotrial.flow.interop.flowjo_export import batch_file_stem
 
     workflow, samples, _ = adaptive
     # the tests above gated this workflow with imported templates: gate it with the

@@ -12,9 +12,9 @@ from conftest import REPO
 
 from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
-from cytotrial.clinical.imwg.lab_values import read_lab_values
 from cytotrial.clinical.imwg.settings import ImwgSettings
-from cytotrial.simulate.clinical import simulate_clinical
+from cytotrial.io.lab_values import read_lab_values
+from cytotrial.simulate.clinical.trial import simulate_clinical
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 SEED = CONFIG["demo"]["seed"]

@@ -12,13 +12,13 @@ from conftest import SCHEMA_DIR
 
 from cytotrial.clinical.figures.waterfall import CAP_PCT, waterfall_data
 from cytotrial.clinical.imwg.concordance import concordance, effective_tables
-from cytotrial.clinical.imwg.lab_values import read_lab_values
 from cytotrial.clinical.job import imwg_job
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section, reason_counts
 from cytotrial.clinical.report_sections import REPORT_INPUTS, _read
 from cytotrial.errors import InputError
-from cytotrial.simulate.clinical import simulate_clinical
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_tables
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables
+from cytotrial.io.lab_values import read_lab_values
+from cytotrial.simulate.clinical.trial import simulate_clinical
 
 HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"
 

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from conftest import REPO
 
-from cytotrial.flow.gate_kinds import KINDS
-from cytotrial.flow.gating import gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.panel import read_panel
+from cytotrial.flow.gating.engine import gate_events
+from cytotrial.flow.gating.kinds import KINDS
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 EXAMPLE = REPO / "resources/gating/pbmc_new_kinds.yaml"
@@ -50,10 +50,10 @@ def test_example_uses_every_new_gate_kind():
 
 @pytest.fixture(scope="module")
 def example_run(tmp_path_factory) -> dict:
-    from cytotrial.flow.sample_analysis import analyse_sample
-    from cytotrial.flow.sample_job import run_sample_job
-    from cytotrial.simulate.flow import simulate_sample, write_sample
-    from cytotrial.simulate.flow_populations import LABEL
+    from cytotrial.flow.sample.analysis import analyse_sample
+    from cytotrial.flow.sample.job import run_sample_job
+    from cytotrial.simulate.flow.populations import LABEL
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 
     out = tmp_path_factory.mktemp("example")
     fcs = out / "s.fcs"

@@ -1,5 +1,5 @@
 """Non-convex polygons (2-D cluster contours) are applied through a grid of cells
-(cytotrial.flow.gates._cell_table): membership must stay flowutils' (FlowKit's) event
+(cytotrial.flow.gating.gates._cell_table): membership must stay flowutils' (FlowKit's) event
 by event, and the grid must spare most events the exact test."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from flowutils import gating as fu_gating
 
-from cytotrial.flow import gates
-from cytotrial.flow.gate_kinds.cluster import cluster_gate
-from cytotrial.flow.gate_kinds.syntax import parse_kind
-from cytotrial.flow.gates import points_in_polygon
+import cytotrial.flow.gating.gates as gates
+from cytotrial.flow.gating.gates import points_in_polygon
+from cytotrial.flow.gating.kinds.cluster import cluster_gate
+from cytotrial.flow.gating.kinds.syntax import parse_kind
 
 
 def _star(points: int, inner: float, centre=(0.4, 0.6), radius=0.3) -> np.ndarray:
@@ -110,8 +110,8 @@ def test_tiny_polygon_far_from_zero_falls_back_to_the_exact_test():
 
 @pytest.mark.parametrize("share", [0.0, 0.001, 0.1, 0.24, 0.26, 1.0])
 def test_shapes_on_a_small_parent_test_only_its_events_with_the_same_result(share):
-    from cytotrial.flow.gates import EllipseGate, PolygonGate
-    from cytotrial.flow.gating import SUBSET_SHARE, member
+    from cytotrial.flow.gating.engine import SUBSET_SHARE, member
+    from cytotrial.flow.gating.gates import EllipseGate, PolygonGate
 
     rng = np.random.default_rng(10)
     n = 100_000

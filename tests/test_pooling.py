@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from cytotrial.errors import InputError
-from cytotrial.flow.gating import find_threshold, gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.pool_groups import sample_groups, template_pool
-from cytotrial.flow.pooling import applied_cuts, largest_move, pooled_cuts
-from cytotrial.flow.sample_analysis import PreparedEvents
+from cytotrial.flow.gating.engine import find_threshold, gate_events
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.analysis import PreparedEvents
+from cytotrial.flow.sample.pool_groups import sample_groups, template_pool
+from cytotrial.flow.sample.pooling import applied_cuts, largest_move, pooled_cuts
 
 TEMPLATE = """
 name: pooled test

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from cytotrial.flow.comparisons import compare_timepoints, left_out_values, sensitivity_table
-from cytotrial.flow.population_status import population_status, split_flags
-from cytotrial.flow.statistics_job import flow_statistics_job
+from cytotrial.flow.cohort.comparisons import compare_timepoints, left_out_values, sensitivity_table
+from cytotrial.flow.cohort.job import flow_statistics_job
+from cytotrial.flow.sample.status import population_status, split_flags
+from cytotrial.io.results import write_tsv
 from cytotrial.report import FIGURES
-from cytotrial.results import write_tsv
 from cytotrial.stats.paired import wilcoxon_matched_pairs
 
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"

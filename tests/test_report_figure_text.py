@@ -1,6 +1,6 @@
 """Figure text as a reader sees it: no figure's smallest text below 8 pt as displayed.
 
-Each PNG records its smallest text height in image pixels (cytotrial.figure_text); the
+Each PNG records its smallest text height in image pixels (cytotrial.io.figure_text); the
 report writes it on the <img> (data-min-text-px); headless Chromium, 1,400 px wide, gives
 each image's displayed and natural widths, and the displayed size in pt follows.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from test_report_browser import browser, open_report  # noqa: F401  (the fixture)
 
-from cytotrial.figure_text import MIN_READABLE_PT, read_min_text_px, smallest_text_pt
+from cytotrial.io.figure_text import MIN_READABLE_PT, read_min_text_px, smallest_text_pt
+from cytotrial.io.results import save_figure
 from cytotrial.report import ReportFigure, ReportSection, render_report
-from cytotrial.results import save_figure
 
 # Per image: its alt text, the recorded px ("unknown" / "no-text" / a number), and the
 # smallest text in pt as displayed (null where nothing is recorded).
@@ -97,7 +97,12 @@ def test_figure4_like_panels_fail_and_a_page_wide_figure_passes(browser, tmp_pat
 
 @pytest.mark.slow
 def test_demo_report_figures_are_readable(browser, demo):  # noqa: F811
+    from cytotrial.report_pages import gating_page_path
+
     report = demo / "results/report/cytotrial_report.html"
     open_report(browser, report)
     assert browser.execute_script("return document.images.length") >= 15
+    assert unreadable_figures(browser) == []
+    open_report(browser, gating_page_path(report))  # the audit plots' own page
+    assert browser.execute_script("return document.images.length") >= 1
     assert unreadable_figures(browser) == []

@@ -1,4 +1,4 @@
-"""A reviewer's decisions (issue 16, cytotrial.flow.review): the review file's checks,
+"""A reviewer's decisions (issue 16, cytotrial.flow.sample.review): the review file's checks,
 the corrected cut in the engine, and each decision applied to the status table."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from conftest import REPO
 
 from cytotrial.errors import InputError
-from cytotrial.flow.comparisons import compare_timepoints
-from cytotrial.flow.gating import gate_events
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.review import (
+from cytotrial.flow.cohort.comparisons import compare_timepoints
+from cytotrial.flow.gating.engine import gate_events
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.sample.review import (
     Decision,
     apply_decisions,
     corrections_param,
@@ -159,10 +159,10 @@ def test_an_imported_templates_gates_take_no_correction(tmp_path):
 
 def prepared_events(events: int = 20_000) -> dict[str, np.ndarray]:
     """One simulated demo sample, compensated and transformed as the sample job does."""
-    from cytotrial.flow.compensation import Spillover, compensate
-    from cytotrial.flow.transforms import transform_from_spec
-    from cytotrial.panel import read_panel
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample
+    from cytotrial.flow.prepare.compensation import Spillover, compensate
+    from cytotrial.flow.prepare.transforms import transform_from_spec
+    from cytotrial.io.panel import read_panel
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
 
     record = {"sample_id": "PT001_A_C1D1", "patient_id": "PT001", "part": "A",
               "timepoint": "C1D1", "acquisition_date": "2016-07-14"}  # fmt: skip
@@ -353,7 +353,7 @@ def test_siblings_sharing_a_corrected_cut_say_so():
 
 
 def test_the_audit_plot_names_a_corrected_cut():
-    from cytotrial.flow.gating_plot import corrected_note
+    from cytotrial.flow.sample.audit_plot import corrected_note
 
     cuts = [{"marker": "CD3", "cut": 0.6, "method": "corrected"}, {"marker": "CD19", "cut": 0.4}]
     assert corrected_note(cuts) == "  (corrected: CD3 0.6)"

@@ -18,8 +18,8 @@ import pytest
 from test_incremental import edited, jobs, sample_jobs, trial  # noqa: F401 (the module fixture)
 from test_workflow import SNAKEMAKE, run
 
-from cytotrial.flow.cohort_qc import own_flags
-from cytotrial.flow.population_status import split_flags
+from cytotrial.flow.cohort.qc import own_flags
+from cytotrial.flow.sample.status import split_flags
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from cytotrial.simulate.clinical import (
+from cytotrial.simulate.clinical.trial import (
     TABLE2_ROWS,
     ClinicalTables,
     plan_flow_samples,
@@ -576,7 +576,7 @@ def test_km_medians_within_15_percent(trial: Callable, seed: int) -> None:
 def test_numpy_km_median_used_for_calibration_agrees_with_lifelines() -> None:
     from lifelines import KaplanMeierFitter
 
-    from cytotrial.simulate.km import km_median_pair, reverse_km_median
+    from cytotrial.simulate.clinical.km import km_median_pair, reverse_km_median
 
     rng = np.random.default_rng(0)
     for n in (5, 19, 20, 44):
@@ -779,7 +779,7 @@ def test_lab_values_are_valid_deterministic_and_leave_the_other_tables_alone(
 ) -> None:
     from dataclasses import replace
 
-    from cytotrial.clinical.imwg.lab_values import read_lab_values
+    from cytotrial.io.lab_values import read_lab_values
 
     for name in ("one", "two"):
         simulate_clinical(7).write(tmp_path / name)

@@ -11,8 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.panel import read_panel
-from cytotrial.simulate.flow import (
+from cytotrial.io.panel import read_panel
+from cytotrial.simulate.flow.findings import (
+    FLOW_FINDINGS,
+    evaluate_findings,
+    expected_values,
+    matching_seed,
+    truth_values,
+)
+from cytotrial.simulate.flow.instrument import batch_drift
+from cytotrial.simulate.flow.populations import LEUKOCYTES, counts_per_ul
+from cytotrial.simulate.flow.sample import (
     CHANNELS,
     MARKERS,
     POPULATIONS,
@@ -22,15 +31,6 @@ from cytotrial.simulate.flow import (
     simulate_sample,
     write_sample,
 )
-from cytotrial.simulate.flow_findings import (
-    FLOW_FINDINGS,
-    evaluate_findings,
-    expected_values,
-    matching_seed,
-    truth_values,
-)
-from cytotrial.simulate.flow_instrument import batch_drift
-from cytotrial.simulate.flow_populations import LEUKOCYTES, counts_per_ul
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 2021

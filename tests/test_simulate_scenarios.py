@@ -7,19 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cytotrial.flow.qc import run_qc
-from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples, plan_demo_trial
-from cytotrial.simulate.flow import CHANNELS, simulate_sample
-from cytotrial.simulate.flow_instrument import batch_drift
-from cytotrial.simulate.flow_populations import FLUOR_CHANNELS, LABEL
-from cytotrial.simulate.flow_scenarios import (
+from cytotrial.flow.prepare.qc import run_qc
+from cytotrial.io.inputs import check_sample_sheet
+from cytotrial.simulate.flow.instrument import batch_drift
+from cytotrial.simulate.flow.populations import FLUOR_CHANNELS, LABEL
+from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample
+from cytotrial.simulate.flow.scenarios import (
     CLOG_GAP_S,
     GAIN_STEP,
     SCENARIO_COLUMNS,
     TOO_SMALL_EVENTS,
     scenario_table,
 )
-from cytotrial.tables import check_sample_sheet
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples, plan_demo_trial
 
 EVENTS = 5_000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.simulate import plan_demo_samples, simulate_trial
-from cytotrial.tables import CLINICAL_TABLES, OPTIONAL_CLINICAL_TABLES
+from cytotrial.io.inputs import CLINICAL_TABLES, OPTIONAL_CLINICAL_TABLES
+from cytotrial.simulate.trial import plan_demo_samples, simulate_trial
 
 
 def digest_tree(root: Path) -> dict[str, str]:
@@ -94,7 +94,7 @@ def test_cli_rejects_a_bad_event_count(tmp_path):
 
 def test_a_million_events_per_file_work(tmp_path):
     from cytotrial.fcs import read_fcs
-    from cytotrial.simulate.flow import CHANNELS, simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import CHANNELS, simulate_sample, write_sample
 
     row = {
         "sample_id": "PT001_A_C1D1",

@@ -20,14 +20,14 @@ from conftest import REPO, SCHEMA_DIR
 from test_bad_input import WRITER_KEYWORDS
 
 from cytotrial.errors import InputError
-from cytotrial.flow.aggregate import mfi_column, tidy_populations
-from cytotrial.flow.gating_template import read_gating_template
-from cytotrial.flow.gatingml_export import panel_transform
-from cytotrial.flow.sample_analysis import analyse_sample
-from cytotrial.flow.sample_job import run_sample_job
-from cytotrial.flow.sample_outputs import write_populations
-from cytotrial.flow.transforms import Logicle, transform_from_spec
-from cytotrial.panel import read_panel
+from cytotrial.flow.cohort.aggregate import mfi_column, tidy_populations
+from cytotrial.flow.gating.template import read_gating_template
+from cytotrial.flow.interop.gatingml_export import panel_transform
+from cytotrial.flow.prepare.transforms import Logicle, transform_from_spec
+from cytotrial.flow.sample.analysis import analyse_sample
+from cytotrial.flow.sample.job import run_sample_job
+from cytotrial.flow.sample.outputs import write_populations
+from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -113,7 +113,7 @@ def test_unknown_transform_parameter_names_the_entry_and_closest():
 def test_flow_inputs_are_checked_before_any_job(tmp_path):
     """The workflow's parse-time check reads panel and template (the map of an imported
     one), so a typo stops the run before the first per-sample job."""
-    from cytotrial.flow.template_checks import check_flow_inputs
+    from cytotrial.flow.gating.inputs import check_flow_inputs
 
     check_flow_inputs({"panel": str(PANEL), "gating_template": str(TEMPLATE)})
     bad = tmp_path / "t.yaml"
@@ -136,8 +136,8 @@ def test_flow_inputs_are_checked_before_any_job(tmp_path):
 
 @pytest.fixture(scope="module")
 def sample_fcs(tmp_path_factory) -> Path:
-    from cytotrial.simulate import DEFAULT_SEED, plan_demo_samples
-    from cytotrial.simulate.flow import simulate_sample, write_sample
+    from cytotrial.simulate.flow.sample import simulate_sample, write_sample
+    from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
     folder = tmp_path_factory.mktemp("fcs")
     row = plan_demo_samples(DEFAULT_SEED, folder).iloc[0].to_dict()
@@ -221,7 +221,7 @@ def _renamed_sample(source: Path, folder: Path) -> tuple[Path, Path]:
     'Cd(110,111,112,114)Di' cannot be in $SPILLOVER (a comma list): it leaves the matrix
     and the panel stops compensating it, as a mass cytometry channel would be."""
     from cytotrial.fcs import parse_spillover, read_fcs
-    from cytotrial.simulate.flow_fcs import spillover_text, write_fcs
+    from cytotrial.simulate.flow.fcs import spillover_text, write_fcs
 
     data = read_fcs(source, scale=False)
     keywords = {k: v for k, v in data.keywords.items() if k not in LAYOUT_KEYWORDS}
@@ -270,7 +270,7 @@ def test_export_with_spaces_parentheses_and_commas_in_channel_names(tmp_path, sa
 
 
 def test_a_sample_whose_gates_cannot_be_exported_is_flagged(tmp_path, sample_fcs, monkeypatch):
-    import cytotrial.flow.gatingml_export as export
+    import cytotrial.flow.interop.gatingml_export as export
 
     def refuse(*args, **kwargs):
         raise InputError("gate x: no Gating-ML form")
@@ -291,7 +291,7 @@ def test_a_sample_whose_gates_cannot_be_exported_is_flagged(tmp_path, sample_fcs
 def test_imported_template_may_report_any_population(tmp_path, sample_fcs):
     """A Gating-ML template whose map names populations other than the demo's five: they
     are reported, aggregated and tested under their own names."""
-    from cytotrial.flow.gatingml_import import import_gating, population_map_path
+    from cytotrial.flow.interop.gatingml_import import import_gating, population_map_path
 
     outputs = [tmp_path / f"out.{k}" for k in ("tsv", "json", "png", "gating.xml")]
     assert run_sample_job("S1", sample_fcs, PANEL, TEMPLATE, {}, *outputs) == "ok"
@@ -322,7 +322,7 @@ def test_imported_template_may_report_any_population(tmp_path, sample_fcs):
 
 
 def test_imported_map_without_leukocyte_gate_and_mfi(tmp_path, sample_fcs):
-    from cytotrial.flow.gatingml_import import import_gating, population_map_path
+    from cytotrial.flow.interop.gatingml_import import import_gating, population_map_path
 
     outputs = [tmp_path / f"out.{k}" for k in ("tsv", "json", "png", "gating.xml")]
     assert run_sample_job("S1", sample_fcs, PANEL, TEMPLATE, {}, *outputs) == "ok"
@@ -340,8 +340,8 @@ def test_imported_map_without_leukocyte_gate_and_mfi(tmp_path, sample_fcs):
 def test_statistics_and_methods_without_leukocyte_gate_and_mfi(tmp_path, sample_fcs):
     """Downstream of a template without both: the tests say why nothing was tested, the
     figures say it too, and the methods text names no leukocyte gate or MFI marker."""
-    from cytotrial.flow.aggregate import aggregate_job
-    from cytotrial.flow.statistics_job import flow_statistics_job
+    from cytotrial.flow.cohort.aggregate import aggregate_job
+    from cytotrial.flow.cohort.job import flow_statistics_job
     from cytotrial.report import FIGURES
     from cytotrial.report_methods import _gating_paragraph
 

@@ -7,7 +7,7 @@ import pytest
 from flowutils import transforms as fu
 
 from cytotrial.errors import InputError
-from cytotrial.flow.transforms import Asinh, Linear, Logicle, transform_from_spec
+from cytotrial.flow.prepare.transforms import Asinh, Linear, Logicle, transform_from_spec
 
 
 def sample_values() -> np.ndarray:
@@ -57,7 +57,7 @@ def test_transform_from_spec_and_errors():
 
 
 def test_parks_width_and_the_width_note():
-    from cytotrial.flow.transforms import parks_width, width_note
+    from cytotrial.flow.prepare.transforms import parks_width, width_note
 
     rng = np.random.default_rng(2)
     # unstained events with a spread of 1,000 (22-bit spectral data): 5th percentile of

@@ -12,7 +12,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from cytotrial.errors import InputError
-from cytotrial.tables import (
+from cytotrial.io.inputs import (
     CLINICAL_TABLES,
     OPTIONAL_CLINICAL_TABLES,
     read_clinical_tables,
@@ -188,7 +188,7 @@ def row_by_row_messages(table: pd.DataFrame, schema: dict) -> list[tuple[int, st
     """The reference: every row validated on its own, errors sorted by field."""
     from jsonschema import Draft202012Validator
 
-    from cytotrial.validation import describe_error, row_records
+    from cytotrial.io.validation import describe_error, row_records
 
     validator = Draft202012Validator(schema)
     messages = []
@@ -205,8 +205,8 @@ BAD_CELLS = ["X", "-1", "0", "7", "1.5", "2020-13-45", "1/7/2016", "NA", "", " "
 
 @pytest.fixture(scope="module")
 def demo_tables(tmp_path_factory) -> dict[str, Path]:
-    from cytotrial.simulate import plan_demo_samples
-    from cytotrial.simulate.clinical import simulate_clinical
+    from cytotrial.simulate.clinical.trial import simulate_clinical
+    from cytotrial.simulate.trial import plan_demo_samples
 
     folder = tmp_path_factory.mktemp("clinical")
     simulate_clinical(2122).write(folder)
@@ -222,7 +222,7 @@ def demo_tables(tmp_path_factory) -> dict[str, Path]:
 def test_grouped_validation_equals_row_by_row(demo_tables, tmp_path, name, seed):
     import numpy as np
 
-    from cytotrial.validation import load_schema, table_errors
+    from cytotrial.io.validation import load_schema, table_errors
 
     sep = "\t" if name == "samples" else ","
     table = read_table(demo_tables[name], sep=sep).astype(object)
@@ -247,7 +247,7 @@ def test_grouped_validation_equals_row_by_row(demo_tables, tmp_path, name, seed)
 
 
 def test_fill_defaults_equals_snakemake_validate(demo_tables):
-    from cytotrial.validation import fill_defaults, load_schema
+    from cytotrial.io.validation import fill_defaults, load_schema
 
     sheet = read_table(demo_tables["samples"], sep="\t")
     sheet.loc[sheet.index[::3], "batch"] = None  # every third row without a batch
@@ -266,7 +266,7 @@ def test_fill_defaults_equals_snakemake_validate(demo_tables):
 def test_schema_read_across_columns_falls_back_to_whole_rows():
     """patternProperties reads columns the property list does not name: every column is
     then grouped by whole-row pattern, and the messages still equal row-by-row ones."""
-    from cytotrial.validation import table_errors
+    from cytotrial.io.validation import table_errors
 
     schema = {
         "type": "object",

@@ -1,6 +1,6 @@
 """Run the engine on one expert-gated file and score it against the experts.
 
-The engine runs as the per-sample job does (cytotrial.flow.sample_analysis:
+The engine runs as the per-sample job does (cytotrial.flow.sample.analysis:
 `prepare_events` reads, QCs, compensates with the file's own matrix and transforms by
 the panel; `gating.gate_events` places and applies the template's gates). A 5,000-event
 subsample is drawn (fixed seed) from the prepared events, so the engine gates it as it
@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from cytotrial.flow.gating import AppliedGate, gate_events
-from cytotrial.flow.gating_template import GatingTemplate, read_gating_template
-from cytotrial.flow.sample_analysis import SampleResult, prepare_events
-from cytotrial.panel import Panel, read_panel
+from cytotrial.flow.gating.engine import AppliedGate, gate_events
+from cytotrial.flow.gating.template import GatingTemplate, read_gating_template
+from cytotrial.flow.sample.analysis import SampleResult, prepare_events
+from cytotrial.io.panel import Panel, read_panel
 
 from .scoring import agreement, mfi_rel_diff
 from .truth import DERIVED_INPUTS, REPO, TruthFile

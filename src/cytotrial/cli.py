@@ -7,8 +7,8 @@ import logging
 import sys
 
 from cytotrial.errors import InputError
-from cytotrial.logs import log_to_file
-from cytotrial.simulate import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED
+from cytotrial.io.logs import log_to_file
+from cytotrial.simulate.trial import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     log_to_file(None)
     try:
         if args.command == "simulate":
-            from cytotrial.simulate import simulate_trial
+            from cytotrial.simulate.trial import simulate_trial
 
             if args.events_per_file < 1:
                 raise InputError("--events-per-file must be at least 1")

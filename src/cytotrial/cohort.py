@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.fcs.errors import path_free_reason
-from cytotrial.tables import TIMEPOINTS
+from cytotrial.io.inputs import TIMEPOINTS
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.checksums import sha256_of_file
+from cytotrial.io.checksums import sha256_of_file
 from cytotrial.report import Provenance, ReportTable
 
 

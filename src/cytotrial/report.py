@@ -19,10 +19,14 @@ import pandas as pd
 import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from cytotrial.atomic import write_text_atomic
-from cytotrial.figure_numbers import figure_title
-from cytotrial.flow.population_status import split_flags
-from cytotrial.results import read_tsv
+from cytotrial.flow.sample.status import split_flags
+from cytotrial.io.atomic import write_text_atomic
+from cytotrial.io.results import read_tsv
+from cytotrial.report_figure_numbers import figure_title
+from cytotrial.report_header import ReportHeader
+from cytotrial.report_labels import column_label
+from cytotrial.report_layout import breakable, squeeze_widths
+from cytotrial.report_pages import PageLink, gating_page_path, relative_href, split_pages
 
 REPORTED_PACKAGES = (
     "cytotrial",
@@ -49,6 +53,8 @@ class ReportTable:
     # Cells of this column link to the figure anchored `link_prefix + value` in the report.
     link_column: str | None = None
     link_prefix: str = ""
+    # The page holding those figures ('' for this page; the gating page's file name else).
+    link_page: str = ""
 
     @property
     def csv_data_uri(self) -> str:
@@ -131,7 +137,7 @@ class ReportFigure:
         """The PNG's smallest text height in image px (figure_text), for the <img>'s
         data-min-text-px: "no-text" for a figure without text, "unknown" when the PNG
         does not record it (the browser test then fails: every figure must be checked)."""
-        from cytotrial.figure_text import read_min_text_px
+        from cytotrial.io.figure_text import read_min_text_px
 
         value = read_min_text_px(self.png)
         if value is None:
@@ -140,8 +146,17 @@ class ReportFigure:
 
     @property
     def data_uri(self) -> str:
-        png = compact_png(self.png) if self.compact else Path(self.png).read_bytes()
+        png = Path(self.png).read_bytes()
+        if self.compact:
+            png = compact_png(self.png)
+        elif len(png) > FULL_COLOUR_MAX_BYTES:  # a plot needs no more than 256 colours
+            png = min(png, compact_png(self.png, colours=256), key=len)
         return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+# A figure file above this size is embedded as a 256-colour palette PNG (a third of the
+# size for a matplotlib plot, no visible change): the main page stays under 5 MB.
+FULL_COLOUR_MAX_BYTES = 200_000
 
 
 def compact_png(path: str | Path, colours: int = 32) -> bytes:
@@ -169,6 +184,7 @@ class ReportSection:
     notes: list[str] = field(default_factory=list)
     figures: list[ReportFigure] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
+    links: list[PageLink] = field(default_factory=list)
 
 
 def package_versions() -> dict[str, str]:
@@ -182,19 +198,36 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+# A table longer than FOLD_ABOVE_ROWS (Table 1's 65 rows show in full) shows its first
+# FOLD_ROWS rows and a 'show all N rows' control (printed in full); one with more columns
+# than WIDE_COLUMNS gets a smaller font; a cell longer than LONG_CELL characters too.
+FOLD_ABOVE_ROWS = 80
+FOLD_ROWS = 30
+WIDE_COLUMNS = 10
+LONG_CELL = 300
+PRINT_CELL = 240  # characters of such a cell in print, with where the rest is
+
+
 def render_report(
     sections: list[ReportSection],
     config: dict,
     out_path: str | Path,
     title: str = "cytotrial report",
     provenance: Provenance | None = None,
+    header: ReportHeader | None = None,
+    pages: list[PageLink] | None = None,
+    show_provenance: bool = True,
 ) -> None:
-    """Render the report to `out_path` (written atomically)."""
+    """Render the report to `out_path` (written atomically). `pages` link the other
+    pages of the report from the contents; `show_provenance` adds the provenance section
+    (the main page has it, the gating page links back to it)."""
     env = Environment(
         loader=PackageLoader("cytotrial", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
         keep_trailing_newline=True,
     )
+    env.filters["breakable"] = breakable
+    env.filters["squeeze_widths"] = squeeze_widths
     html = env.get_template("report.html.j2").render(
         title=title,
         sections=sections,
@@ -202,6 +235,15 @@ def render_report(
         versions=package_versions(),
         provenance=provenance or Provenance(),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        header=header or ReportHeader(),
+        pages=pages or [],
+        show_provenance=show_provenance,
+        label=column_label,
+        fold_above_rows=FOLD_ABOVE_ROWS,
+        fold_rows=FOLD_ROWS,
+        wide_columns=WIDE_COLUMNS,
+        long_cell=LONG_CELL,
+        print_cell=PRINT_CELL,
     )
     write_text_atomic(out_path, html)
 
@@ -222,7 +264,10 @@ FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
     "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
     "(* ≤ .05, ** ≤ .01, *** ≤ .001, **** ≤ .0001, ns). MFI = median of compensated, "
-    "untransformed CD38 values."
+    "untransformed CD38 values. n differs by design: the printed medians use every sample of "
+    "the timepoint (as the paper's figure), the stars only the patients with both samples "
+    "(n_pairs, fewer), so a star need not follow the difference of the printed medians; the "
+    "paired medians are in the tests table (median_before, median_after)."
 )
 COUNTS_CAPTION = (
     "Cells per µL, log axis (counts span orders of magnitude); a dot per patient, median and "
@@ -614,12 +659,16 @@ def build_report(
     config: dict,
     out_path: str | Path,
     provenance: Provenance | None = None,
+    header: ReportHeader | None = None,
+    gating_path: str | Path | None = None,
 ) -> None:
     """Assemble the report in the paper's order: clinical, flow, QC, methods.
 
     `clinical` comes from `cytotrial.clinical.report_sections.clinical_sections`; its
     first section is the patient flow, followed here by the cohort overview. `flow`
     maps each name in FLOW_TABLES to its result file, `plots` sample IDs to audit plots.
+    The gating gallery and the per-sample tables go to a second page, `gating_path`
+    (default: beside `out_path`, named ..._gating.html); the two pages link each other.
     """
     from cytotrial.report_methods import methods_section
 
@@ -655,20 +704,42 @@ def build_report(
         else [],
     )
     which_plots = plots_to_embed(config.get("report", {}).get("gating_plots", "auto"), len(qc))
+    gating_qc, gallery = _gating_sections(
+        qc,
+        plots,
+        which_plots,
+        read_tsv(flow["cohort_qc"]),
+        read_tsv(flow["flow_populations"]),
+        read_tsv(flow["review_decisions"]) if flow.get("review_decisions") else None,
+    )
+    gating_path = Path(gating_path) if gating_path else gating_page_path(out_path)
+    flow_section = _flow_section(flow, figures, qc)
+    main_qc, gating_sections = split_pages(
+        flow_section, gating_qc, gallery, samples, Path(out_path), gating_path
+    )
     sections = [
         *clinical[:1],
         overview,
         *clinical[1:],
-        _flow_section(flow, figures, qc),
-        *_gating_sections(
-            qc,
-            plots,
-            which_plots,
-            read_tsv(flow["cohort_qc"]),
-            read_tsv(flow["flow_populations"]),
-            read_tsv(flow["review_decisions"]) if flow.get("review_decisions") else None,
-        ),
-        samples,
+        flow_section,
+        *main_qc,
         methods_section(config),
     ]
-    render_report(sections, config, out_path, provenance=provenance or Provenance())
+    header = header or ReportHeader()
+    render_report(
+        sections,
+        config,
+        out_path,
+        provenance=provenance or Provenance(),
+        header=header,
+        pages=[PageLink("Gating QC, audit plots, samples", relative_href(gating_path, out_path))],
+    )
+    render_report(
+        gating_sections,
+        config,
+        gating_path,
+        title="cytotrial report: gating QC per sample, audit plots, sample inventory",
+        header=header,
+        pages=[PageLink("Main report", relative_href(out_path, gating_path))],
+        show_provenance=False,
+    )

@@ -22,7 +22,7 @@ MEDIAN_CI_TEXT = {
 
 
 def _panel_paragraph(panel_path: str | Path) -> str:
-    from cytotrial.panel import read_panel
+    from cytotrial.io.panel import read_panel
 
     panel = read_panel(panel_path)
     fluorescence = [c for c in panel.channels if c.role == "fluorescence"]
@@ -45,7 +45,7 @@ def _panel_paragraph(panel_path: str | Path) -> str:
 
 
 def _gating_paragraph(template_path: str | Path) -> str:
-    from cytotrial.flow.gating_template import read_gating_template
+    from cytotrial.flow.gating.template import read_gating_template
 
     name = Path(template_path).name
     template = read_gating_template(template_path)
@@ -95,7 +95,7 @@ def _qc_paragraph(qc: Mapping) -> str:
 
 
 def _cohort_qc_paragraph(settings: Mapping) -> str:
-    from cytotrial.flow.cohort_qc import default_settings
+    from cytotrial.flow.cohort.qc import default_settings
 
     s = {**default_settings(), **settings}  # the schema's defaults where the config is silent
     return (

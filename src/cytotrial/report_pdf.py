@@ -12,8 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cytotrial.atomic import atomic_path
 from cytotrial.errors import InputError
+from cytotrial.io.atomic import atomic_path
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.atomic import atomic_path
 from cytotrial.clinical.figures.patient_flow import consort_boxes, draw_flow_diagram
 from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
-from cytotrial.clinical.imwg.lab_values import empty_lab_values, labs_up_to, read_lab_values
 from cytotrial.clinical.population import response_groups, rp2d_patients
 from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
@@ -33,8 +31,11 @@ from cytotrial.clinical.tables import adverse_events as ae_mod
 from cytotrial.clinical.tables import subsequent_therapy as st_mod
 from cytotrial.clinical.tables.baseline import baseline_table
 from cytotrial.clinical.tables.dose_escalation import dose_escalation_table, mtd_text
-from cytotrial.results import read_tsv, save_figure, write_tsv
-from cytotrial.tables import CLINICAL_TABLES, read_clinical_files
+from cytotrial.clinical.tables.subsequent_outcome import subsequent_outcome_table
+from cytotrial.io.atomic import atomic_path
+from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_files
+from cytotrial.io.lab_values import empty_lab_values, labs_up_to, read_lab_values
+from cytotrial.io.results import read_tsv, save_figure, write_tsv
 
 __all__ = [
     "AE_PART_LABELS",
@@ -185,9 +186,14 @@ def adverse_events_job(
 
 
 def subsequent_therapy_job(
-    table_paths: _Paths, clinical: Mapping, cutoff_date: str, out_tsv: str
+    table_paths: _Paths,
+    clinical: Mapping,
+    cutoff_date: str,
+    out_tsv: str,
+    outcome_tsv: str | None = None,
 ) -> None:
-    """Table 3: first subsequent therapy of the RP2D population (+ later lines)."""
+    """Table 3: first subsequent therapy of the RP2D population (+ later lines); with
+    `outcome_tsv`, the first subsequent line's ORR and PFS as well."""
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     ids = rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2)
@@ -196,6 +202,12 @@ def subsequent_therapy_job(
     )
     write_tsv(st_mod.display_table(result), out_tsv)
     log.info("%s", st_mod.summary_sentence(result))
+    if outcome_tsv is not None:
+        outcome = subsequent_outcome_table(
+            tables["subsequent_therapies"], tables["dates"], ids, s.cutoff, s.median_ci
+        )
+        write_tsv(outcome, outcome_tsv)
+        log.info("subsequent line: %s", "; ".join(outcome["text"]))
 
 
 def dose_escalation_job(

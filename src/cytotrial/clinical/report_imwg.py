@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.clinical.imwg.confirmation import AT_LEAST_PR
-from cytotrial.figure_numbers import figure_title
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
+from cytotrial.report_figure_numbers import figure_title
 
 __all__ = [
     "IMWG_REPORT_INPUTS",

@@ -23,9 +23,9 @@ import pandas as pd
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
 from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
-from cytotrial.figure_numbers import figure_title
+from cytotrial.io.results import read_tsv
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
-from cytotrial.results import read_tsv
+from cytotrial.report_figure_numbers import figure_title
 
 __all__ = [
     "REPORT_INPUTS",
@@ -59,6 +59,7 @@ REPORT_INPUTS: dict[str, str] = {
     "clinical_table2_footnotes": f"{_OUT}/table2_footnotes.tsv",
     "clinical_table2_unmapped": f"{_OUT}/table2_unmapped_terms.tsv",
     "clinical_table3": f"{_OUT}/table3_subsequent_therapy.tsv",
+    "clinical_subsequent_outcome": f"{_OUT}/subsequent_line_outcome.tsv",
     **IMWG_REPORT_INPUTS,
 }
 SWIMMER_CAPTION = (
@@ -420,7 +421,22 @@ def _therapy_section(get) -> ReportSection:
         "table3_subsequent_therapy.csv",
         "RP2D population; n (%) of the patients with a first subsequent line. 'Across "
         "classes' rows count first lines by the drugs their regimen names hold (the "
-        "paper's text: IMiD-containing without a PI; pomalidomide-containing).",
+        "paper's text: IMiD-containing without a PI; pomalidomide-containing). n = the "
+        "RP2D patients with a first subsequent line by the cut-off: fewer than the RP2D "
+        "cohort, because patients still on part B treatment at the cut-off, and those who "
+        "stopped without a further therapy, have none (see the note above).",
+        notes,
+    )
+    outcome = _read(get("clinical_subsequent_outcome"))
+    shown = outcome[[c for c in ("measure", "n", "x", "text", "note") if c in outcome]]
+    tables += _table(
+        "Outcome of the first subsequent line",
+        shown.rename(columns={"x": "responders / events", "text": "estimate (95% CI)"}),
+        "subsequent_line_outcome.csv",
+        "ORR (>= PR, exact Clopper-Pearson 95% CI) over the first lines with a recorded "
+        "best response; PFS from the start of the first subsequent line to progression or "
+        "death (Kaplan-Meier, the configured CI method). n per row: see its note (the "
+        "first lines of Table 3, not the cohort of 44).",
         notes,
     )
     return ReportSection("Subsequent therapy", "clinical-therapy", tables, notes)

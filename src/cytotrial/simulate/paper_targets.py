@@ -350,3 +350,42 @@ TABLE3: dict[str, tuple[str, int]] = {
 }
 LATER_LINE_BISPECIFIC = 5
 LATER_LINE_CAR_T = 2
+
+# --- estimates the paper check compares (results text, Figures 2-3) ----------------------
+
+# 95% CIs of the KM medians above (months). SPSS's symmetric interval: median +- 1.96 SE,
+# lower limit cut at 0 (PD's OS-B and OS-AB), so the paper check compares the upper
+# half-width (upper - median), which the cut does not touch.
+KM_CI: dict[str, dict[str, tuple[float, float]]] = {
+    "PFS-B": {"all": (1.6, 4.0), ">=PR": (3.0, 3.8), "SD/MR": (1.1, 4.6), "PD": (1.0, 1.7)},
+    "OS-B": {"all": (15.0, 23.1), ">=PR": (15.5, 22.7), "SD/MR": (11.8, 26.9), "PD": (0.0, 48.8)},
+    "PFS-AB": {"all": (4.9, 10.8), ">=PR": (12.4, 23.9), "SD/MR": (3.8, 7.0), "PD": (2.1, 2.9)},
+    "OS-AB": {"all": (11.9, 44.6), ">=PR": (29.2, 43.6), "SD/MR": (15.8, 27.8), "PD": (0.0, 48.5)},
+}
+CI_WIDTH_TOLERANCE = 0.25  # relative, on the upper half-width
+# Two-sided log-rank, each part A response group against PD (the paper gives no P for OS).
+LOGRANK_P: dict[tuple[str, str], float] = {
+    ("PFS-B", ">=PR"): 0.002,
+    ("PFS-B", "SD/MR"): 0.027,
+    ("PFS-AB", ">=PR"): 0.001,
+    ("PFS-AB", "SD/MR"): 0.002,
+}
+ALPHA = 0.05  # "P values <0.05 were considered significant"
+
+# First subsequent line (n=38): "The ORR and median PFS on the subsequent line of therapy
+# were 61% and 6.2 months (95% CI, 2.2-10.3 months)". 61% of 38 is 23.2: 23 responders
+# (60.5%) is the count that prints as 61%; the paper gives no count.
+SUBSEQUENT_LINE_ORR_PCT = 61
+SUBSEQUENT_LINE_RESPONDERS = 23
+SUBSEQUENT_LINE_PFS = (6.2, 2.2, 10.3)  # median, lower, upper (months)
+# Results text on Table 3: "An IMiD-containing regimen without a PI ... (26 patients
+# [68%]; mostly pomalidomide-based [24 patients [63%])".
+SUBSEQUENT_IMID_WITHOUT_PI = 26
+SUBSEQUENT_POMALIDOMIDE = 24
+# Supplemental Figure 1 (absolute counts, Wilcoxon matched pairs): (part, population,
+# before, after) -> P.
+FLOW_COUNT_P: dict[tuple[str, str, str, str], float] = {
+    ("A", "nk_cells", "C1D1", "C2D1"): 0.0001,  # "P < .0001": an upper bound
+    ("B", "nk_cells", "C1D1", "C1D3"): 0.0176,
+    ("B", "monocytes", "C1D1", "C1D3"): 0.0002,
+}

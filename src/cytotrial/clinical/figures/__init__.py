@@ -1,6 +1,6 @@
 """The clinical figures (PNG + SVG); matplotlib is imported only when one is drawn.
 
-* ``common``: headless matplotlib and the palette (``cytotrial.results.save_figure``
+* ``common``: headless matplotlib and the palette (``cytotrial.io.results.save_figure``
   writes every figure).
 * ``km``: Kaplan-Meier plots with numbers at risk and log-rank P.
 * ``response``: response bars and the part B swimmer plot.

@@ -1,6 +1,6 @@
-"""IMWG 2016 responses from serial lab values (the optional lab_values.csv).
+"""IMWG 2016 responses from serial lab values (the optional lab_values.csv, read by
+cytotrial.io.lab_values).
 
-* ``lab_values``: reading and checking lab_values.csv.
 * ``settings``: the ``clinical.imwg`` config section as one typed object.
 * ``baseline``: a part's baseline and measurable disease.
 * ``assessment``: the response category of each assessment, with reason codes.
@@ -11,7 +11,6 @@
 """
 
 __all__ = [
-    "lab_values",
     "settings",
     "baseline",
     "assessment",

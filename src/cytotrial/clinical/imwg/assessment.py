@@ -31,9 +31,9 @@ from cytotrial.clinical.imwg.baseline import (
     dflc,
     missing,
 )
-from cytotrial.clinical.imwg.lab_values import TEXT_COLUMNS
 from cytotrial.clinical.imwg.progression import progression_markers, running_nadir
 from cytotrial.clinical.imwg.settings import ImwgSettings
+from cytotrial.io.lab_values import TEXT_COLUMNS
 
 __all__ = [
     "RESPONSES",

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cytotrial.clinical.imwg.lab_values import NUMERIC_COLUMNS
 from cytotrial.clinical.imwg.settings import ImwgSettings
+from cytotrial.io.lab_values import NUMERIC_COLUMNS
 
 __all__ = [
     "Disease",

@@ -6,7 +6,7 @@ cytogenetics come from patients.csv). Rows follow the paper; a row of "Unknown" 
 category beyond the paper's) appears only when some column has a patient in it, so the counts
 of every shown section add up to the column's n. Exposed includes refractory.
 
-Empty cells arrive with their documented meaning (cytotrial.tables fills the schema defaults:
+Empty cells arrive with their documented meaning (cytotrial.io.inputs fills the schema defaults:
 cytogenetic_risk empty = not_available, a finding or a transplant empty = unknown), so no
 patient drops out of a row silently. A cytogenetic abnormality's "unknown" row appears when
 some patient's status is unknown although their cytogenetic risk is available; patients

@@ -1,0 +1,77 @@
+"""The report's paper-check section (demo only; anchor "paper-check").
+
+Reads the paper check's two result files (rules/paper_check.smk): the table of every
+checked number and the paper's own inconsistencies. The misses come first, in a table of
+their own, so a reader sees at once what the demo does not reproduce.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.clinical.paper_check import summary
+from cytotrial.io.results import read_tsv
+from cytotrial.report import ReportSection, ReportTable
+from cytotrial.simulate import paper_targets as pt
+
+__all__ = ["ANCHOR", "paper_check_section"]
+
+ANCHOR = "paper-check"
+
+
+def _read(path: str | Path) -> pd.DataFrame:
+    if not Path(path).is_file():
+        return pd.DataFrame()
+    try:
+        return read_tsv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def paper_check_section(table_path: str | Path, notes_path: str | Path) -> ReportSection:
+    """The section: verdict rules, a summary, the misses, every number, the paper's notes."""
+    check = _read(table_path)
+    paper_notes = _read(notes_path)
+    paragraphs = [
+        "The demo's data are simulated to reproduce Frerichs et al., Blood Advances 2021 "
+        "(NCT02751255). Each number of the paper the simulation is calibrated to (the "
+        "project's transcription, simulate/paper_targets.py) is shown beside this run's "
+        "value. Verdicts: counts 'exact' or 'miss'; Kaplan-Meier medians and the median "
+        f"follow-up 'close' within {pt.KM_TOLERANCE:.0%} of the paper (ratio = this run / "
+        "paper); CI widths as the upper half-width (upper limit - median, the side SPSS's cut "
+        f"at 0 never touches), 'close' within {pt.CI_WIDTH_TOLERANCE:.0%}; P values 'same "
+        f"significance' when on the same side of the paper's level (P < {pt.ALPHA:g}), with "
+        "the star levels beside them.",
+    ]
+    notes: list[str] = []
+    tables: list[ReportTable] = []
+    if check.empty:
+        notes.append("Paper check: nothing to show (the result table is missing or empty).")
+    else:
+        notes.append(summary(check))
+        misses = check[check["verdict"] == "miss"]
+        if len(misses):
+            tables.append(
+                ReportTable(
+                    f"Paper check: the {len(misses)} number(s) this run misses",
+                    misses,
+                    "paper_check_misses.csv",
+                    "The rows of the full table below whose verdict is 'miss'.",
+                )
+            )
+        else:
+            notes.append("Every checked number matches the paper at its verdict's rule.")
+        tables.append(
+            ReportTable(
+                f"Paper check: every number (n = {len(check)})",
+                check,
+                "paper_check.csv",
+                "One row per number of the paper; section = where the paper gives it.",
+            )
+        )
+    if len(paper_notes):
+        paragraphs.append("Where the paper contradicts itself, and what the demo follows:")
+        paragraphs += [str(note) for note in paper_notes["note"]]
+    return ReportSection("Paper check (demo)", ANCHOR, tables, notes, paragraphs=paragraphs)

@@ -1,0 +1,75 @@
+"""The report's header: which trial, which data cut-off, which populations, which code.
+
+A reader who prints the first page must see what the report is about and whether its data
+are real. The demo's simulated data are said so in a banner; a user's data never get it
+(the rule passes the workflow's own demo decision, so the two cannot disagree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+# The trial the demo simulates (Frerichs et al., Blood Advances 2021).
+DEMO_TRIAL_ID = "NCT02751255"
+NO_TRIAL_ID = "not set (config report.trial_id)"
+
+
+@dataclass
+class ReportHeader:
+    """What the top of every report page states."""
+
+    trial_id: str = NO_TRIAL_ID
+    cutoff_date: str = "not given"
+    populations: list[str] = field(default_factory=list)
+    version: str = ""
+    commit: str = ""
+    simulated: bool = False
+
+
+def trial_id(config: Mapping, demo: bool) -> str:
+    """The configured trial ID; the demo's trial when the demo runs without one; else a
+    visible 'not set' (never another trial's ID on a user's report)."""
+    configured = str((config.get("report") or {}).get("trial_id", "") or "").strip()
+    if configured:
+        return configured
+    return DEMO_TRIAL_ID if demo else NO_TRIAL_ID
+
+
+def analysis_populations(response_categories: str | Path | None) -> list[str]:
+    """'label, n = N' per population of the response tables ([] when the file is missing
+    or empty: the header then says the populations are not available)."""
+    if response_categories is None or not Path(response_categories).is_file():
+        return []
+    try:
+        table = pd.read_csv(response_categories, sep="\t")
+    except pd.errors.EmptyDataError:
+        return []
+    if not {"population_label", "N"} <= set(table.columns):
+        raise ValueError(
+            f"{response_categories}: needs columns population_label and N for the report "
+            f"header (has {', '.join(map(str, table.columns))})"
+        )
+    pairs = table[["population_label", "N"]].drop_duplicates()
+    return [f"{r.population_label}, n = {int(r.N)}" for r in pairs.itertuples()]
+
+
+def report_header(
+    config: Mapping,
+    demo: bool,
+    response_categories: str | Path | None,
+    version: str,
+    commit: str,
+) -> ReportHeader:
+    """The header of a run: `demo` is the workflow's own decision (rules/common.smk)."""
+    return ReportHeader(
+        trial_id=trial_id(config, demo),
+        cutoff_date=str(config.get("cutoff_date") or "not given"),
+        populations=analysis_populations(response_categories),
+        version=version,
+        commit=commit,
+        simulated=bool(demo),
+    )

@@ -1,0 +1,77 @@
+"""How a table cell's text may wrap, so that no table is wider than the page.
+
+A table's narrowest width is set by its longest unbreakable piece of text. A word longer
+than MAX_RUN characters (flag lists such as 'cohort_outlier(cut leukocytes CD45 vs batch
+...)', cd38_mfi_median_compensated_untransformed, a SHA-256) may wrap after _ ; , / and |,
+and every MAX_RUN characters of a longer run; shorter words (sample IDs, numbers) never
+break, and stay searchable as written in the HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+MAX_RUN = 16
+# Pixels a table may take at 1,400 px beside the contents, and what a character (of the
+# smallest table font, 0.64rem: a digit is 0.64em wide) and a cell's padding take.
+PAGE_PX, CHAR_PX, CELL_PX = 1100, 6.6, 8
+_SPACES = re.compile(r"(\s+)")
+_AFTER_SEPARATOR = re.compile(r"(?<=[_;,/|])")
+
+
+def _pieces(word: str) -> list[str]:
+    if len(word) <= MAX_RUN:  # short words stay whole (sample IDs, numbers, subsets)
+        return [word]
+    pieces = []
+    for part in _AFTER_SEPARATOR.split(word):
+        pieces += [part[i : i + MAX_RUN] for i in range(0, len(part), MAX_RUN)] or [""]
+    return pieces
+
+
+def breakable(text: object) -> Markup:
+    """`text` escaped; in a word longer than MAX_RUN characters, a line-break opportunity
+    (<wbr>) after _ ; , / | and every MAX_RUN characters; the visible text is unchanged."""
+    out = []
+    for chunk in _SPACES.split(str(text)):
+        if not chunk or chunk.isspace():
+            out.append(str(escape(chunk)))
+        else:
+            out.append("<wbr>".join(str(escape(piece)) for piece in _pieces(chunk)))
+    return Markup("".join(out))
+
+
+def _narrowest_columns(rows: Sequence[Sequence[str]]) -> list[float]:
+    """Pixels each column needs at its narrowest: its longest unbreakable piece (at most
+    MAX_RUN characters) and the cell's padding."""
+    widest = [3] * (len(rows[0]) if rows else 0)
+    for row in rows:
+        for index, cell in enumerate(row):
+            longest = max((len(p) for w in str(cell).split() for p in _pieces(w)), default=0)
+            widest[index] = max(widest[index], longest)
+    return [width * CHAR_PX + CELL_PX for width in widest]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return text == ""
+    return True
+
+
+def squeeze_widths(rows: Sequence[Sequence[str]]) -> list[str]:
+    """[] when the table fits the page by itself; else each column's CSS width: a column
+    of numbers keeps the pixels it needs, the text columns share the rest (the table is
+    laid out fixed at the page's width, and their words may break anywhere). The last
+    resort, for tables of many columns: numbers are never broken."""
+    needs = _narrowest_columns(rows)
+    if sum(needs) <= PAGE_PX:
+        return []
+    numeric = [all(_is_number(row[i]) for row in rows) for i in range(len(needs))]
+    if sum(n for n, number in zip(needs, numeric, strict=True) if number) > 0.8 * PAGE_PX:
+        # Even the numbers do not fit: every column its share (a number may then wrap).
+        return [f"{100 * need / sum(needs):.2f}%" for need in needs]
+    return [f"{need:.0f}px" if number else "" for need, number in zip(needs, numeric, strict=True)]

@@ -1,0 +1,468 @@
+"""Dates of the simulated trial, calibrated to the paper's Kaplan-Meier medians.
+
+Each part-B patient's times are drawn once as uniforms and turned into days by Weibull
+quantiles whose scale is a per-group median. The uniforms are stratified within each
+part-A-response group of the 44 RP2D patients ((rank + jitter) / n), so the empirical
+distributions sit close to the model's and every seed behaves alike. A deterministic
+fixed-point iteration then moves a few knobs by (target / observed median) ** gain,
+with medians computed by the lifelines-compatible numpy KM in km.py:
+- PFS-B per group <- PFS scale; OS-B per group <- post-progression survival scale;
+- PFS-AB: >= PR <- part A duration scale; SD/MR and PD <- when, inside the protocol
+  windows, they moved to part B; pooled <- spread of the >= PR part A duration;
+- OS-AB: pooled <- spread of SD/MR survival; >= PR <- rank correlation between part A
+  duration and survival.
+The remaining medians (PFS-B and OS-B pooled, OS-AB of SD/MR and PD) follow and are
+checked. An attempt is accepted when all 16 are within 10% (the paper's tolerance for
+the demo is 15%); otherwise fresh uniforms are drawn (a new sub-stream).
+
+All times are integer days from the patient's part A start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cytotrial.simulate import paper_targets as pt
+from cytotrial.simulate.clinical.km import km_median_pair, reverse_km_median
+
+CUTOFF_ORD = pt.CUTOFF.toordinal()
+MPD = pt.DAYS_PER_MONTH
+GROUPS = (">=PR", "SD/MR", "PD")
+SHAPE_PFS = 1.25  # Weibull shape of PFS-B
+SHAPE_POST = 1.15  # ... of progression -> death (other groups than SD/MR)
+MIN_PFS_DAYS = 16  # progression noticed at the earliest at a cycle-1 visit
+MIN_POST_DAYS = 40  # progression -> death: room for a subsequent therapy
+MIN_TAB_DAYS = 100  # part A responders: response, then progression (> 3 months)
+PROGRESSION_MARGIN = 45  # latest progression: cut-off - 45 days (subsequent therapy fits)
+# Part B registration windows (days after part A start) by entry reason; the
+# calibration slides the PD and SD/MR registrations inside them.
+ENTRY_WINDOWS = {
+    "pd_in_cycle1": (21, 50),
+    "below_mr_after_cycle2": (50, 84),
+    "below_pr_after_cycle3": (80, 115),
+}
+CALIBRATION_ROUNDS = 30
+CALIBRATION_ATTEMPTS = 12
+GOOD_ENOUGH = 0.04  # stop calibrating once every median is within 4%
+INTERNAL_TOLERANCE = 0.10  # accept an attempt only if every median is within 10%
+
+
+class CalibrationError(RuntimeError):
+    """No calibration attempt met the paper's medians for this seed."""
+
+
+@dataclass
+class Params:
+    """Calibration knobs: per-group Weibull scales (days) and a few shape parameters."""
+
+    pfs: dict[str, float]
+    post: dict[str, float]
+    tab: float  # scale of (part A start -> part B registration) - MIN_TAB_DAYS, >= PR
+    entry: dict[str, float]  # factor on the registration day, PD and SD/MR groups
+    shape_tab: float = 1.5  # spread of the >= PR part A duration (pooled PFS-AB)
+    shape_post_sdmr: float = 1.15  # spread of SD/MR post-progression survival (pooled OS-AB)
+    rho: float = 0.0  # rank correlation of part A duration and survival, >= PR (OS-AB)
+
+    def copy(self) -> Params:
+        return Params(
+            dict(self.pfs),
+            dict(self.post),
+            self.tab,
+            dict(self.entry),
+            self.shape_tab,
+            self.shape_post_sdmr,
+            self.rho,
+        )
+
+
+def weibull_q(u: np.ndarray, shape: float) -> np.ndarray:
+    """Weibull quantile with median 1."""
+    return (np.log1p(-u) / np.log(0.5)) ** (1.0 / shape)
+
+
+def enrolment_starts(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Part A start (ordinal days), sorted: first in July 2016, last in October 2017."""
+    y0, m0 = pt.ENROLMENT_FIRST_MONTH
+    y1, m1 = pt.ENROLMENT_LAST_MONTH
+    first = dt.date(y0, m0, 1).toordinal() + int(rng.integers(3, 15))
+    last = dt.date(y1, m1, 1).toordinal() + int(rng.integers(2, 28))
+    inner = np.sort(rng.integers(first + 1, last, n - 2))
+    return np.concatenate([[first], inner, [last]]).astype(np.int64)
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(x, kind="stable"), kind="stable")
+
+
+@dataclass
+class Layout:
+    """Index sets of the part-B patients (fixed per cohort)."""
+
+    in_b: np.ndarray
+    rp2d: np.ndarray
+    group_idx: dict[str, np.ndarray]  # RP2D patients per part A response group
+    reason: np.ndarray
+    role: np.ndarray
+    group: np.ndarray
+    cohort: np.ndarray  # B1 / B2 / R
+
+    @classmethod
+    def of(cls, prof: pd.DataFrame) -> Layout:
+        rp2d = prof.rp2d.to_numpy()
+        group = prof.km_group.to_numpy()
+        return cls(
+            in_b=prof.group.isin(["B1", "B2"]).to_numpy(),
+            rp2d=rp2d,
+            group_idx={g: np.flatnonzero(rp2d & (group == g)) for g in GROUPS},
+            reason=prof.entry_reason.to_numpy(),
+            role=prof.role.to_numpy(),
+            group=group,
+            cohort=prof.group.to_numpy(),
+        )
+
+
+@dataclass
+class Draws:
+    """Everything random about the part-B patients' times, drawn once per attempt."""
+
+    u_pfs: np.ndarray
+    u_post: np.ndarray  # used as is outside the >= PR group
+    u_tab: np.ndarray
+    z_post: np.ndarray  # >= PR: independent score mixed with u_tab's (rho)
+    jit_post: np.ndarray
+    entry_day: np.ndarray  # part B registration (SD / MR) or part A PD day (PD)
+    gap_a: np.ndarray  # days from part A progression to part B registration
+    end_gap: np.ndarray  # days from part B progression to end of treatment
+    early_end: np.ndarray  # days from registration to end (withdrawal)
+    late_end: np.ndarray  # days from end to death (other non-PD stops)
+    kind: np.ndarray  # "progressor", "on_treatment", "stop_early", "stop_late"
+    end_reason: np.ndarray
+
+
+def _stratified(
+    rng: np.random.Generator, n: int, top: list[int], bottom: list[int] = ()
+) -> np.ndarray:
+    """n uniforms, one per 1/n stratum; positions in `top` get the highest strata and
+    positions in `bottom` the lowest (in random order)."""
+    ranks = np.empty(n, dtype=int)
+    rest = [i for i in range(n) if i not in top and i not in bottom]
+    ranks[list(bottom)] = rng.permutation(len(bottom))
+    ranks[rest] = len(bottom) + rng.permutation(len(rest))
+    for j, i in enumerate(top):
+        ranks[i] = n - len(top) + j
+    return (ranks + rng.uniform(0.1, 0.9, n)) / n
+
+
+def draw_part_b(rng: np.random.Generator, lay: Layout) -> Draws:
+    n = lay.in_b.size
+    u_pfs, u_post, u_tab = (np.full(n, np.nan) for _ in range(3))
+    special = np.isin(lay.role, ["vgpr_after_mr", "vgpr_after_cr"])
+    # Phase 1 ran before phase 2, so its part A responders moved on to part B early:
+    # the shortest part A durations go to them (lowest strata; below them at 15/30).
+    phase1 = np.isin(lay.cohort, ["B1"])
+    for idx in lay.group_idx.values():
+        top = [j for j, i in enumerate(idx) if special[i]]
+        u_pfs[idx] = _stratified(rng, idx.size, top)
+        u_post[idx] = _stratified(rng, idx.size, top)
+        u_tab[idx] = _stratified(rng, idx.size, [], [j for j, i in enumerate(idx) if phase1[i]])
+    low = np.flatnonzero(lay.in_b & ~lay.rp2d)
+    for u in (u_pfs, u_post):
+        u[low] = rng.uniform(0.05, 0.95, low.size)
+    u_tab[low] = rng.uniform(0.0, 0.05, low.size)
+    entry_day = np.zeros(n)
+    for r, (a, b) in {
+        "pd_in_cycle1": (14, 28),
+        "below_mr_after_cycle2": (57, 70),
+        "below_pr_after_cycle3": (85, 98),
+    }.items():
+        mask = lay.reason == r
+        entry_day[mask] = rng.integers(a, b + 1, mask.sum())
+    kind = np.where(lay.in_b, "progressor", "").astype(object)
+    kind[special] = "on_treatment"
+    end_reason = np.where(lay.in_b, "progression", "").astype(object)
+    end_reason[special] = ""
+    # Four RP2D patients stop without progression (38 of 42 stop for progression): one
+    # withdraws consent within weeks and is lost to follow-up (censored; not evaluable),
+    # three stop later for other reasons and die 40-70 days after stopping (chosen among
+    # mid-to-long PFS ranks so that the stop comes well after registration).
+    plan = {
+        "SD/MR": (("stop_early", "withdrawal"), ("stop_late", "other")),
+        ">=PR": (("stop_late", "other"), ("stop_late", "withdrawal")),
+    }
+    for g, roles in plan.items():
+        idx = lay.group_idx[g][~special[lay.group_idx[g]]]
+        frac = _ranks(u_pfs[idx]) / idx.size
+        pool = idx[(frac >= 0.45) & (frac <= 0.85)]
+        for i, (k, why) in zip(rng.choice(pool, size=2, replace=False), roles, strict=True):
+            kind[i], end_reason[i] = k, why
+    return Draws(
+        u_pfs=u_pfs,
+        u_post=u_post,
+        u_tab=u_tab,
+        z_post=rng.logistic(size=n),
+        jit_post=rng.uniform(0.1, 0.9, n),
+        entry_day=entry_day,
+        gap_a=rng.integers(7, 19, n).astype(float),
+        end_gap=rng.integers(0, 5, n).astype(float),
+        early_end=rng.integers(14, 25, n).astype(float),
+        late_end=rng.integers(40, 71, n).astype(float),
+        kind=kind,
+        end_reason=end_reason,
+    )
+
+
+def _post_uniforms(lay: Layout, draws: Draws, rho: float) -> np.ndarray:
+    """>= PR group: survival ranks mixed with the part A duration ranks (correlation rho)."""
+    u = draws.u_post.copy()
+    idx = lay.group_idx[">=PR"]
+    top = np.isin(lay.role[idx], ["vgpr_after_cr"])
+    rest = idx[~top]
+    z_tab = np.log(draws.u_tab[rest] / (1 - draws.u_tab[rest]))
+    score = rho * z_tab + np.sqrt(1 - rho**2) * draws.z_post[rest]
+    u[rest] = (_ranks(score) + draws.jit_post[rest]) / idx.size
+    return u
+
+
+def part_b_times(
+    lay: Layout, starts: np.ndarray, draws: Draws, params: Params
+) -> dict[str, np.ndarray]:
+    """Day offsets from part A start for part-B patients (NaN = no such event)."""
+    n = lay.in_b.size
+    scale = {
+        k: np.array([getattr(params, k).get(g, np.nan) for g in lay.group]) for k in ("pfs", "post")
+    }
+    post_shape = np.where(lay.group == "SD/MR", params.shape_post_sdmr, SHAPE_POST)
+    u_post = _post_uniforms(lay, draws, params.rho)
+    pfs = np.maximum(MIN_PFS_DAYS, scale["pfs"] * weibull_q(draws.u_pfs, SHAPE_PFS))
+    post = np.maximum(MIN_POST_DAYS, scale["post"] * weibull_q(u_post, post_shape))
+    pd1 = lay.reason == "pd_in_cycle1"
+    resp = lay.reason == "pd_after_response"
+    cr16 = lay.role == "vgpr_after_cr"
+    mr2 = lay.role == "vgpr_after_mr"
+    free_tab = resp & ~cr16
+    b_reg = np.full(n, np.nan)
+    a_prog = np.full(n, np.nan)
+    b_reg[pd1] = (draws.entry_day[pd1] + draws.gap_a[pd1]) * params.entry["PD"]
+    for reason, (lo, hi) in ENTRY_WINDOWS.items():
+        mask = lay.reason == reason
+        factor = params.entry["PD" if reason == "pd_in_cycle1" else "SD/MR"]
+        base = b_reg[mask] if reason == "pd_in_cycle1" else draws.entry_day[mask] * factor
+        b_reg[mask] = np.clip(base, lo, hi)
+    # Part B VGPR after part A MR "2 months" after start, although < PR after cycle 3
+    # means day 84+: days 84-90 are 2.76-2.96 months, 2 completed months.
+    b_reg[mr2] = 84 + draws.gap_a[mr2] % 7
+    b_reg[free_tab] = MIN_TAB_DAYS + params.tab * weibull_q(draws.u_tab[free_tab], params.shape_tab)
+    b_reg[cr16] = 489 + draws.gap_a[cr16] % 12  # "16 months": 16.07-16.43 months
+    b_reg, pfs, post = np.round(b_reg), np.round(pfs), np.round(post)
+    # Every progression (and non-PD stop) before cut-off - margin: shorten the part A
+    # response first (responders), then the part B time.
+    latest = CUTOFF_ORD - starts - PROGRESSION_MARGIN
+    capped = lay.in_b & (draws.kind != "on_treatment") & (b_reg + pfs > latest)
+    shift = capped & free_tab
+    b_reg[shift] = np.maximum(MIN_TAB_DAYS, latest[shift] - pfs[shift])
+    pfs[capped] = np.minimum(pfs[capped], latest[capped] - b_reg[capped])
+    # PD during cycle 1 (day <= 28), at least 4 days before part B registration
+    a_prog[pd1] = np.minimum(
+        np.minimum(np.round(draws.entry_day[pd1] * params.entry["PD"]), 28), b_reg[pd1] - 4
+    )
+    a_prog[resp] = b_reg[resp] - draws.gap_a[resp]
+    b_prog, b_end, death = (np.full(n, np.nan) for _ in range(3))
+    prog = lay.in_b & (draws.kind == "progressor")
+    b_prog[prog] = b_reg[prog] + pfs[prog]
+    b_end[prog] = b_prog[prog] + draws.end_gap[prog]
+    death[prog] = b_prog[prog] + post[prog]
+    early = draws.kind == "stop_early"  # withdrew consent: lost to follow-up
+    b_end[early] = b_reg[early] + draws.early_end[early]
+    late = draws.kind == "stop_late"  # stops after >= 35 days, dies 40-70 days later
+    survival = np.maximum(pfs[late], 35 + 40)
+    death[late] = b_reg[late] + survival
+    b_end[late] = b_reg[late] + np.maximum(35, survival - draws.late_end[late])
+    death[death + starts > CUTOFF_ORD] = np.nan
+    return {"a_prog": a_prog, "b_reg": b_reg, "b_prog": b_prog, "b_end": b_end, "death": death}
+
+
+def last_followup(
+    times: dict[str, np.ndarray], last_fu_alive: np.ndarray, kind: np.ndarray
+) -> np.ndarray:
+    """Death date for the dead; the last visit for the living (the day of stopping for
+    the patient who withdrew consent and was lost to follow-up)."""
+    alive_fu = np.where(kind == "stop_early", times["b_end"], last_fu_alive)
+    return np.where(np.isnan(times["death"]), alive_fu, times["death"])
+
+
+def endpoints(
+    times: dict[str, np.ndarray], last_fu: np.ndarray, idx: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(months, event) per endpoint for the patients idx (the paper's definitions)."""
+    b_prog, death, reg = times["b_prog"][idx], times["death"][idx], times["b_reg"][idx]
+    fu = last_fu[idx]
+    pfs_day = np.where(np.isnan(b_prog), death, b_prog)
+    pfs_event = ~np.isnan(pfs_day)
+    pfs_day = np.where(pfs_event, pfs_day, fu)
+    os_event = ~np.isnan(death)
+    os_day = np.where(os_event, death, fu)
+    return {
+        "PFS-B": ((pfs_day - reg) / MPD, pfs_event),
+        "OS-B": ((os_day - reg) / MPD, os_event),
+        "PFS-AB": (pfs_day / MPD, pfs_event),
+        "OS-AB": (os_day / MPD, os_event),
+    }
+
+
+Medians = dict[str, dict[str, tuple[float, float]]]
+
+
+def km_medians(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -> Medians:
+    """Per endpoint and group: (median, alternative median if S hits 0.5 exactly)."""
+    result: Medians = {e: {} for e in pt.KM_TARGETS}
+    groups = {"all": np.flatnonzero(lay.rp2d), **lay.group_idx}
+    for g in pt.KM_GROUPS:
+        for endpoint, (t, e) in endpoints(times, last_fu, groups[g]).items():
+            result[endpoint][g] = km_median_pair(t, e)
+    return result
+
+
+def worst_error(medians: Medians) -> float:
+    """Largest relative deviation from the paper over all 16 medians (both neighbours)."""
+    return max(
+        abs(m / pt.KM_TARGETS[e][g] - 1.0)
+        for e, per_group in medians.items()
+        for g, pair in per_group.items()
+        for m in pair
+    )
+
+
+def _initial_params() -> Params:
+    t = pt.KM_TARGETS
+    return Params(
+        pfs={g: t["PFS-B"][g] * MPD for g in GROUPS},
+        post={g: (t["OS-B"][g] - t["PFS-B"][g]) * MPD for g in GROUPS},
+        tab=(t["PFS-AB"][">=PR"] - t["PFS-B"][">=PR"]) * MPD - MIN_TAB_DAYS,
+        entry={"PD": 1.0, "SD/MR": 1.0},
+    )
+
+
+def _update(params: Params, medians: Medians) -> None:
+    """One fixed-point step: each knob moves by (target / observed) ** gain."""
+
+    def r(endpoint: str, g: str) -> float:
+        lo, hi = medians[endpoint][g]
+        return pt.KM_TARGETS[endpoint][g] / np.sqrt(lo * hi)  # both neighbours of S = 0.5
+
+    for g in GROUPS:
+        params.pfs[g] *= r("PFS-B", g)
+        params.post[g] *= r("OS-B", g) ** 1.2
+    params.tab *= r("PFS-AB", ">=PR") ** 1.5
+    params.entry["PD"] = float(np.clip(params.entry["PD"] * r("PFS-AB", "PD") ** 2, 0.6, 1.6))
+    params.entry["SD/MR"] = float(
+        np.clip(params.entry["SD/MR"] * r("PFS-AB", "SD/MR") ** 2, 0.8, 1.25)
+    )
+    # More spread of the responders' part A duration = more of them below the pooled
+    # PFS-AB median; a thinner SD/MR survival tail = lower pooled OS-AB median.
+    params.shape_tab = float(np.clip(params.shape_tab * r("PFS-AB", "all") ** 3, 0.8, 4.0))
+    params.shape_post_sdmr = float(
+        np.clip(params.shape_post_sdmr * r("OS-AB", "all") ** -3, 0.7, 3.0)
+    )
+    params.rho = float(np.clip(params.rho - 2.0 * (r("OS-AB", ">=PR") - 1.0), -0.9, 0.9))
+
+
+def calibrate(
+    lay: Layout, starts: np.ndarray, draws: Draws, last_fu_alive: np.ndarray
+) -> tuple[Params, dict[str, np.ndarray], Medians]:
+    """Fixed-point calibration; returns the best round (smallest worst error)."""
+    params = _initial_params()
+    best: tuple[float, Params, dict[str, np.ndarray], Medians] | None = None
+    for _ in range(CALIBRATION_ROUNDS):
+        times = part_b_times(lay, starts, draws, params)
+        medians = km_medians(lay, times, last_followup(times, last_fu_alive, draws.kind))
+        error = worst_error(medians)
+        if best is None or error < best[0]:
+            best = (error, params.copy(), times, medians)
+        if error <= GOOD_ENOUGH:
+            break
+        _update(params, medians)
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+@dataclass
+class TrialTimes:
+    """Calibrated day offsets (from part A start) for every patient."""
+
+    starts: np.ndarray  # ordinal day of part A start
+    times: pd.DataFrame  # a_prog, a_end, b_reg, b_prog, b_end, death, last_fu
+    end_reason: np.ndarray
+    kind: np.ndarray
+    medians: Medians
+    params: Params
+    attempt: int
+
+
+def simulate_times(seed: int, stream: int, prof: pd.DataFrame) -> TrialTimes:
+    """Calibrated dates for all patients; raises CalibrationError if no attempt fits."""
+    rng = np.random.default_rng([seed, stream])
+    starts = enrolment_starts(rng, len(prof))
+    last_fu_alive = (CUTOFF_ORD - starts - rng.integers(0, 31, len(prof))).astype(float)
+    lay = Layout.of(prof)
+    best = None
+    for attempt in range(CALIBRATION_ATTEMPTS):
+        draws = draw_part_b(np.random.default_rng([seed, stream, attempt]), lay)
+        params, times, medians = calibrate(lay, starts, draws, last_fu_alive)
+        error = worst_error(medians)
+        if best is None or error < best[0]:
+            best = (error, attempt, draws, params, times, medians)
+        if error <= INTERNAL_TOLERANCE:
+            break
+    error, attempt, draws, params, times, medians = best
+    if error > INTERNAL_TOLERANCE:
+        raise CalibrationError(
+            f"seed {seed}: survival calibration missed the paper's medians by {error:.0%} "
+            f"(> {INTERNAL_TOLERANCE:.0%}) in all {CALIBRATION_ATTEMPTS} attempts"
+        )
+    frame = pd.DataFrame(times, index=prof.index)
+    frame["a_end"] = frame.b_reg - 1
+    _not_in_part_b(np.random.default_rng([seed, stream, 99]), prof, starts, frame)
+    frame["last_fu"] = last_followup(
+        {k: frame[k].to_numpy() for k in ("b_end", "death")}, last_fu_alive, draws.kind
+    )
+    return TrialTimes(starts, frame, draws.end_reason, draws.kind, medians, params, attempt)
+
+
+def _not_in_part_b(
+    rng: np.random.Generator, prof: pd.DataFrame, starts: np.ndarray, times: pd.DataFrame
+) -> None:
+    """Dates of the 13 patients who never entered part B (not calibrated).
+
+    Still on part A: no progression, alive. Otherwise part A ended at progression (PD
+    in cycle 1, or later after a response) or, without progression, when the response
+    stayed insufficient (SD ~2, MR ~3 months) or consent was withdrawn (NE ~2 weeks).
+    """
+    for i in np.flatnonzero(prof.group.eq("R").to_numpy()):
+        resp, why = prof.resp_a.iat[i], prof.not_in_b_reason.iat[i]
+        room = CUTOFF_ORD - starts[i]
+        if why == "still_in_part_a":
+            times.loc[i, "a_end"] = room
+            continue
+        if resp == "PD":
+            end = float(rng.integers(12, 28))
+            times.loc[i, "a_prog"] = end
+        elif resp in ("PR", "VGPR", "CR"):
+            end = min(room - 60, MIN_TAB_DAYS + 365 * weibull_q(rng.uniform(0.1, 0.9), 1.6))
+            end = float(round(end))
+            times.loc[i, "a_prog"] = end
+        else:  # no progression: SD (~2 months), MR (~3 months), withdrawal (NE)
+            low, high = {"SD": (57, 71), "MR": (85, 99)}.get(resp, (8, 22))
+            end = float(rng.integers(low, high))
+        times.loc[i, "a_end"] = end
+        death = end + max(30.0, round(300 * weibull_q(rng.uniform(0.05, 0.95), 1.2)))
+        times.loc[i, "death"] = death if death <= room else np.nan
+
+
+def median_followup(times: pd.DataFrame) -> float:
+    """Reverse-KM median follow-up (months) of OS from part A start, all 63 patients."""
+    event = times.death.notna().to_numpy()
+    return reverse_km_median(times.last_fu.to_numpy() / MPD, event)

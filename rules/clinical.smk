@@ -274,6 +274,8 @@ rule clinical_km_figure:
 rule clinical_swimmer:
     input:
         **CLINICAL_INPUTS,
+        # response onsets (response_date); header only without lab values
+        imwg_best=f"{CLINICAL_OUT}/imwg_best_response.tsv",
     output:
         png=report(
             f"{CLINICAL_OUT}/figures/swimmer_part_b.png",

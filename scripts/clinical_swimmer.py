@@ -10,7 +10,14 @@ from cytotrial.io.logs import log_to_file
 def main(smk) -> None:
     log_to_file(smk.log[0])
     tables = {name: smk.input[name] for name in CLINICAL_TABLES}
-    swimmer_job(tables, smk.params.clinical, smk.params.cutoff, smk.output.png, smk.output.svg)
+    swimmer_job(
+        tables,
+        smk.params.clinical,
+        smk.params.cutoff,
+        smk.output.png,
+        smk.output.svg,
+        imwg_best=smk.input.imwg_best,
+    )
 
 
 if "snakemake" in globals():

@@ -112,7 +112,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 png.with_suffix(".svg"),
             )
     job.swimmer_job(
-        tables, CLINICAL, CUTOFF, out["clinical_swimmer_png"], fig / "swimmer_part_b.svg"
+        tables,
+        CLINICAL,
+        CUTOFF,
+        out["clinical_swimmer_png"],
+        fig / "swimmer_part_b.svg",
+        imwg_best=out["clinical_imwg_best"],
     )
     job.baseline_table_job(tables, CLINICAL, CUTOFF, out["clinical_table1"])
     job.adverse_events_job(
@@ -367,7 +372,9 @@ def test_figures_and_report_sections(demo, tmp_path):
     assert any("100% concordance" in note for note in sections[3].notes)
     survival = sections[4]
     assert len(survival.figures) == 9  # 8 Kaplan-Meier plots and the Cox forest plot
-    assert survival.figures[-1].title.startswith("Hazard ratios")
+    assert survival.figures[-1].title.startswith("Figure S7. Hazard ratios")
+    numbers = [f.title.split(".")[0] for s in sections for f in s.figures]
+    assert numbers[:5] == ["Figure 1", "Figure 2A", "Figure S3", "Figure S4", "Figure 2B"]
     assert any("No patients in group(s) NE" in note for note in survival.notes)
     assert any("not met" in note for note in sections[2].notes)
     render_report(sections, CONFIG, tmp_path / "report.html")

@@ -144,7 +144,11 @@ def test_km_figures_draw_with_an_empty_group(tmp_path):
     fig = km_figure(frame, "PFS-B", True, SETTINGS)
     texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().texts)
     title = fig.axes[0].get_legend().get_title().get_text()
-    assert ">=PR (n=3, 2 events)" in texts and "No patients: SD/MR, NE" in title
+    assert "\u2265PR (n=3, 2 events)" in texts and "No patients: SD/MR, NE" in title
+    assert "spss" not in title and "symmetric, as SPSS" in title  # the method in words
+    curves = [line for line in fig.axes[0].get_lines() if line.get_label() in texts]
+    styles = {(line.get_color(), line.get_linestyle()) for line in curves}
+    assert len(curves) == 2 and len({s[1] for s in styles}) == 2  # a dash pattern per group
     risk_labels = [t.get_text() for t in fig.axes[1].texts]
     assert risk_labels[:2] == ["3", "2"]  # >=PR at risk at 0 and 6 months
     save_figure(fig, tmp_path / "km.png", tmp_path / "km.svg", tight=True)

@@ -114,7 +114,57 @@ def test_header_names_flagged_gates(fcs_file):
     panel = read_panel(PANEL)
     template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
     result = analyse_sample("PT001_A_C1D1", fcs_file, panel, template, QCSettings())
-    assert "gates flagged" not in gating_plot.plot_header(result)  # nothing flagged here
+    header = gating_plot.plot_header(result)
+    assert header.endswith("no flags (sample QC and gates)")  # nothing flagged here
     gate = result.applied["activated_nk"]
     result.applied["activated_nk"] = dataclasses.replace(gate, flags=("low_confidence_cut(CD16)",))
-    assert gating_plot.plot_header(result).endswith("gates flagged: activated_nk")
+    header = gating_plot.plot_header(result)
+    assert "1 gate(s) flagged: activated_nk" in header
+    assert "no flags (" not in header and header.endswith("sample QC: no flags")
+
+
+def test_ticks_are_in_data_units_placed_by_the_channels_transform():
+    from cytotrial.flow.prepare.transforms import Asinh, Linear, Logicle
+    from cytotrial.flow.sample.plot_ticks import data_label, ticks
+
+    logicle = Logicle()
+    shown = ticks(logicle, -0.02, 0.83)
+    labels = [label for _, label in shown]
+    assert labels == ["0", "1k", "10k"]  # -100 and 100 crowd 0 on a 200-px axis: left out
+    for position, label in shown:  # each at its value's place on the display axis
+        value = {"0": 0.0, "1k": 1e3, "10k": 1e4}[label]
+        assert position == pytest.approx(float(logicle.apply(np.array([value]))[0]), abs=1e-6)
+    scatter = ticks(Linear(262144.0), 0.098, 0.83)
+    assert [label for _, label in scatter] == ["50k", "100k", "150k", "200k"]
+    assert scatter[0][0] == pytest.approx(50_000 / 262144.0)
+    assert [label for _, label in ticks(Asinh(150.0), 0.0, 6.0)][-1] == "10k"
+    assert ticks(None, 0.0, 1.0) == []  # unknown transform: the caller shows display units
+    assert [data_label(v) for v in (0, 100, 2500, -1000, 1.5e6)] == [
+        "0",
+        "100",
+        "2.5k",
+        "-1k",
+        "1.5M",
+    ]
+
+
+def test_a_rectangle_gate_states_its_cuts_in_display_units():
+    from cytotrial.flow.gating.gates import RectangleGate
+
+    threshold = RectangleGate(("CD3",), (0.6213,), (None,))
+    assert gating_plot.display_cuts(threshold) == "display cut: CD3 0.621"
+    quadrant = RectangleGate(("CD16", "CD56"), (0.48, None), (None, 0.55))
+    assert gating_plot.display_cuts(quadrant) == ("display cuts: CD16 0.48, CD56 0.55")
+
+
+def test_audit_plot_text_is_readable_and_recorded(fcs_file, tmp_path):
+    from cytotrial.flow.sample.plot_ticks import marker_transforms
+    from cytotrial.io.figure_text import read_min_text_px
+
+    panel = read_panel(PANEL)
+    template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
+    result = analyse_sample("PT001_A_C1D1", fcs_file, panel, template, QCSettings())
+    out = tmp_path / "plot.png"
+    gating_plot.plot_gating(result, template, out, marker_transforms(panel))
+    # >= 8 pt (10.7 CSS px) at natural size, the recorded size is the smallest font drawn
+    assert read_min_text_px(out) == gating_plot.SMALL_FONT_PX >= 8 / 0.75

@@ -31,6 +31,7 @@ REPORT = (
     "cytotrial.report_labels",
     "cytotrial.report_layout",
     "cytotrial.report_pages",
+    "cytotrial.report_figure_numbers",
     "cytotrial.provenance",
     "cytotrial.clinical.report_sections",
     "cytotrial.clinical.report_imwg",

@@ -23,6 +23,7 @@ from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.atomic import write_text_atomic
 from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv
+from cytotrial.report_figure_numbers import figure_title
 from cytotrial.report_header import ReportHeader
 from cytotrial.report_labels import column_label
 from cytotrial.report_layout import breakable, squeeze_widths
@@ -131,6 +132,18 @@ class ReportFigure:
     anchor: str = ""
     # Re-encode with a small palette: audit plots shrink ~3x, so hundreds fit in one file.
     compact: bool = False
+
+    @property
+    def min_text_px(self) -> str:
+        """The PNG's smallest text height in image px (figure_text), for the <img>'s
+        data-min-text-px: "no-text" for a figure without text, "unknown" when the PNG
+        does not record it (the browser test then fails: every figure must be checked)."""
+        from cytotrial.io.figure_text import read_min_text_px
+
+        value = read_min_text_px(self.png)
+        if value is None:
+            return "unknown"
+        return "no-text" if value != value else f"{value:.2f}"
 
     @property
     def data_uri(self) -> str:
@@ -251,11 +264,16 @@ USED_CAPTION = (
 FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
     "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
-    "(* <= .05, ** <= .01, *** <= .001, **** <= .0001, ns). MFI = median of compensated, "
+    "(* ≤ .05, ** ≤ .01, *** ≤ .001, **** ≤ .0001, ns). MFI = median of compensated, "
     "untransformed CD38 values. n differs by design: the printed medians use every sample of "
     "the timepoint (as the paper's figure), the stars only the patients with both samples "
     "(n_pairs, fewer), so a star need not follow the difference of the printed medians; the "
     "paired medians are in the tests table (median_before, median_after)."
+)
+COUNTS_CAPTION = (
+    "Cells per µL, log axis (counts span orders of magnitude); a dot per patient, median and "
+    "IQR as in Figure 4. T cells, the paper's supplemental Figure 2, are a panel here."
+    + USED_CAPTION
 )
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
@@ -392,21 +410,17 @@ def _flow_section(
         notes=notes,
         figures=[
             ReportFigure(
-                f"CD38 MFI, part {part}", figures[f"mfi_{part}"], FIGURE4_CAPTION + USED_CAPTION
+                figure_title(f"mfi_{part}"), figures[f"mfi_{part}"], FIGURE4_CAPTION + USED_CAPTION
             )
             for part in ("A", "B")
         ]
         + [
-            ReportFigure(
-                f"Absolute counts, part {part}", figures[f"counts_{part}"], USED_CAPTION.strip()
-            )
+            ReportFigure(figure_title(f"counts_{part}"), figures[f"counts_{part}"], COUNTS_CAPTION)
             for part in ("A", "B")
         ]
         + [
-            ReportFigure("CD38 MFI, paired samples", figures["mfi_paired"], PAIRED_CAPTION),
-            ReportFigure(
-                "Absolute counts, paired samples", figures["counts_paired"], PAIRED_CAPTION
-            ),
+            ReportFigure(figure_title("mfi_paired"), figures["mfi_paired"], PAIRED_CAPTION),
+            ReportFigure(figure_title("counts_paired"), figures["counts_paired"], PAIRED_CAPTION),
         ],
         tables=[
             ReportTable(
@@ -579,7 +593,9 @@ def _gating_sections(
         flagged = pd.concat([flagged[first], flagged[~first]])
     embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
     gallery = [
-        ReportFigure(f"Gating of {sample}", plots[sample], anchor=f"plot-{sample}", compact=True)
+        ReportFigure(
+            figure_title("gating", sample), plots[sample], anchor=f"plot-{sample}", compact=True
+        )
         for sample in embedded["sample_id"]
         if sample in plots
     ]

@@ -16,7 +16,7 @@ import pandas as pd
 from cytotrial.clinical.figures.patient_flow import consort_boxes, draw_flow_diagram
 from cytotrial.clinical.imwg.concordance import concordance, concordance_summary, effective_tables
 from cytotrial.clinical.imwg.engine import derive_responses
-from cytotrial.clinical.population import rp2d_patients
+from cytotrial.clinical.population import response_groups, rp2d_patients
 from cytotrial.clinical.response.rates import (
     evaluate_primary_endpoint,
     populations,
@@ -255,7 +255,13 @@ def imwg_job(
     write_tsv(_dates_as_text(result.best), out["best"])
     write_tsv(agreement, out["concordance"])
     write_tsv(summary, out["concordance_summary"])
-    save_figure(waterfall_figure(result.best), out["png"], out["svg"], tight=True)
+    figure = waterfall_figure(
+        result.best,
+        rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2),
+        dose=f"{s.rp2d_atra_mg_m2:g} mg/m\u00b2",
+        flc_minimal_response=s.imwg.flc_minimal_response,
+    )
+    save_figure(figure, out["png"], out["svg"], tight=True)
     if "effective_responses" in out:
         responses, dates = effective_tables(tables["responses"], tables["dates"], result.best)
         _write_csv(responses, out["effective_responses"])
@@ -283,13 +289,30 @@ def _write_csv(table: pd.DataFrame, path: str | Path) -> None:
 
 
 def swimmer_job(
-    table_paths: _Paths, clinical: Mapping, cutoff_date: str, png: str, svg: str
+    table_paths: _Paths,
+    clinical: Mapping,
+    cutoff_date: str,
+    png: str,
+    svg: str,
+    imwg_best: str | Path | None = None,
 ) -> None:
-    """Swimmer plot of the RP2D population."""
+    """Swimmer plot of the RP2D population, by part A best response; `imwg_best` (the
+    IMWG engine's best responses, with response_date) gives the response-onset markers."""
     from cytotrial.clinical.figures.response import swimmer_plot
 
     s = _settings(clinical, cutoff_date)
     tables = _read(table_paths)
     ids = rp2d_patients(tables["patients"], s.rp2d_atra_mg_m2)
-    figure = swimmer_plot(tables["dates"], tables["responses"], ids, s.cutoff)
+    onsets = read_tsv(imwg_best) if imwg_best is not None else None
+    if onsets is not None and onsets.empty:
+        onsets = None  # no lab values: the figure says the onset is not available
+    figure = swimmer_plot(
+        tables["dates"],
+        tables["responses"],
+        ids,
+        s.cutoff,
+        groups=response_groups(tables["responses"], ids, s),
+        group_labels=s.group_labels,
+        onsets=onsets,
+    )
     save_figure(figure, png, svg, tight=True)

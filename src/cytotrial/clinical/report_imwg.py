@@ -11,6 +11,7 @@ import pandas as pd
 
 from cytotrial.clinical.imwg.confirmation import AT_LEAST_PR
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
+from cytotrial.report_figure_numbers import figure_title
 
 __all__ = [
     "IMWG_REPORT_INPUTS",
@@ -114,9 +115,14 @@ def imwg_section(
     png = get("clinical_waterfall_png")
     if png is not None and Path(str(png)).is_file():
         figures.append(ReportFigure(
-            "Waterfall: best change of the response marker", png,
-            "Best % change from the part baseline per patient, coloured by derived best "
-            "response; dashed lines at -25% (MR), -50% (PR), -90% (VGPR), +25% (PD).",
+            figure_title("waterfall"), png,
+            "Part B at the RP2D: best % change from the part B baseline per patient, a "
+            "panel per response marker, coloured by the derived best response. Dashed: the "
+            "IMWG % cut-offs of that marker (serum MR -25%, PR -50%, VGPR -90%; urine MR "
+            "-50%, PR -90%; dFLC PR -50%, VGPR -90%; PD +25%). Absolute criteria (urine < "
+            "200 mg/24 h PR, < 100 mg VGPR; PD's absolute rise), confirmation and IFE also "
+            "decide the category, so a colour can sit across a line; bars above +100% are "
+            "cut there (triangle).",
         ))  # fmt: skip
     else:
         notes.append("Waterfall plot: figure not available.")

@@ -22,10 +22,11 @@ import pandas as pd
 
 from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
 from cytotrial.clinical.settings import ClinicalSettings
-from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS, ENDPOINTS, slug
+from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.io.results import read_tsv
 from cytotrial.report import ReportFigure, ReportSection, ReportTable
+from cytotrial.report_figure_numbers import figure_title
 
 __all__ = [
     "REPORT_INPUTS",
@@ -62,6 +63,13 @@ REPORT_INPUTS: dict[str, str] = {
     "clinical_subsequent_outcome": f"{_OUT}/subsequent_line_outcome.tsv",
     **IMWG_REPORT_INPUTS,
 }
+SWIMMER_CAPTION = (
+    "One bar per patient from the start of part A, coloured by the part A best-response "
+    "group (colours as in the Kaplan-Meier plots); part B hatched; thin line: follow-up off "
+    "treatment. \u25bc: the part B best response (\u2265MR) first documented, from the lab "
+    "values (IMWG engine), with its category; | progression in part B; x death; arrow: on "
+    "treatment at the cut-off."
+)
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
 
@@ -107,7 +115,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
 def _patient_flow_section(get) -> ReportSection:
     notes: list[str] = []
     figures = _figure(
-        "Patient flow (CONSORT)",
+        figure_title("patient_flow", "CONSORT"),
         get("clinical_flow_png"),
         "Boxes computed from patients.csv and dates.csv; every box equals the sum "
         "of its children (checked when the diagram is made).",
@@ -201,17 +209,15 @@ def _efficacy_section(get, clinical: Mapping) -> ReportSection:
         notes,
     )
     figures = _figure(
-        "Best overall response",
+        figure_title("response"),
         get("clinical_response_png"),
         "Percent of patients per category; numbers on bars are patients.",
         notes,
     )
     figures += _figure(
-        "Swimmer plot, part B at the RP2D",
+        figure_title("swimmer"),
         get("clinical_swimmer_png"),
-        "Part A (grey) and part B (coloured by part B best response) from the "
-        "start of part A; | progression in part B, X death, arrow on treatment "
-        "at the cut-off.",
+        SWIMMER_CAPTION,
         notes,
     )
     return ReportSection("Efficacy", "clinical-efficacy", tables, notes, figures)
@@ -285,11 +291,11 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
     followup = _read(get("clinical_survival_followup"))
     notes = _survival_notes(medians, followup)
     figures = []
-    for stratum, words in (("all", ""), ("by_response", ", by part A best response")):
+    for stratum in ("all", "by_response"):
         for endpoint in ENDPOINTS:
             key = f"clinical_km_{slug(endpoint)}_{stratum}"
             figures += _figure(
-                ENDPOINT_LABELS[endpoint] + words,
+                figure_title(f"km_{slug(endpoint)}_{stratum}"),
                 get(key),
                 "RP2D population. + censored; dotted lines at the medians; "
                 "number at risk under each tick.",
@@ -314,7 +320,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         notes,
     )
     figures += _figure(
-        "Hazard ratios by part A best response (forest plot)",
+        figure_title("forest", "forest plot"),
         get("clinical_forest_png"),
         "Cox proportional hazards, Efron ties: each group against the reference group "
         "with Wald 95% CI, log scale; rows that cannot be estimated say why.",

@@ -32,20 +32,28 @@ def read_tsv(path: str | Path, text_columns: Iterable[str] = ()) -> pd.DataFrame
     )
 
 
+DPI = 150
+
+
 def save_figure(fig, png: str | Path, svg: str | Path, *, tight: bool = False) -> None:
     """A matplotlib figure as PNG (150 dpi) and SVG, each written atomically, then closed.
 
     The SVG is reproducible: no date, and element ids from a fixed salt (matplotlib draws
     them at random otherwise), so a rerun writes the same bytes. `tight` crops to the
-    drawn content (bbox_inches="tight").
+    drawn content (bbox_inches="tight"). The PNG records its smallest text height in
+    pixels (figure_text.MIN_TEXT_KEY), which the report checks as displayed.
     """
     import matplotlib
     import matplotlib.pyplot as plt
 
+    from cytotrial.io.figure_text import MIN_TEXT_KEY, smallest_text_pt
+
     extra = {"bbox_inches": "tight"} if tight else {}
+    min_text_px = smallest_text_pt(fig) * DPI / 72
+    png_metadata = {MIN_TEXT_KEY: f"{min_text_px:.2f}"}
     with matplotlib.rc_context({"svg.hashsalt": "cytotrial"}):
         for path, kind in ((png, "png"), (svg, "svg")):
             with atomic_path(path) as tmp:
-                metadata = {"Date": None} if kind == "svg" else {}
-                fig.savefig(tmp, format=kind, dpi=150, metadata=metadata, **extra)
+                metadata = {"Date": None} if kind == "svg" else png_metadata
+                fig.savefig(tmp, format=kind, dpi=DPI, metadata=metadata, **extra)
     plt.close(fig)

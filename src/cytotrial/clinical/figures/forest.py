@@ -13,12 +13,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.figures.common import pyplot
+from cytotrial.clinical.figures.common import OKABE_ITO, pyplot
 
 __all__ = ["forest_figure"]
 
-# Okabe & Ito 2008; markers as a second cue when printed in grey
-_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+# Okabe & Ito 2008 in the KM plots' order (>=PR blue, SD/MR orange); markers as a
+# second cue when printed in grey
+_COLOURS = OKABE_ITO[:6]
 _MARKERS = ("o", "s", "D", "^", "v", "P")
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.figures.common import SINGLE_CURVE, palette, pyplot
+from cytotrial.clinical.figures.common import SINGLE_CURVE, line_styles, palette, printed, pyplot
 from cytotrial.clinical.population import NOT_GROUPED
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.analysis import ALL, median_row
@@ -40,11 +40,21 @@ def number_at_risk(months: np.ndarray, ticks: np.ndarray) -> list[int]:
     return [int((months >= t).sum()) for t in ticks]
 
 
-def _curve(ax, months: np.ndarray, event: np.ndarray, color: str, label: str) -> None:
+# The configured CI method in words (config clinical.median_ci).
+METHOD_WORDS = {
+    "spss": "symmetric, as SPSS",
+    "log": "log transform",
+    "loglog": "log-log transform",
+    "plain": "plain (linear)",
+}
+
+
+def _curve(ax, months: np.ndarray, event: np.ndarray, style: tuple, label: str) -> None:
+    color, dashes = style
     km = kaplan_meier(months, event)
     x = np.concatenate(([0.0], km.time))
     y = 100 * np.concatenate(([1.0], km.surv))
-    ax.step(x, y, where="post", color=color, lw=1.6, label=label)
+    ax.step(x, y, where="post", color=color, linestyle=dashes, lw=1.8, label=label)
     censored = km.n_censor > 0
     ax.plot(
         km.time[censored],
@@ -58,7 +68,7 @@ def _curve(ax, months: np.ndarray, event: np.ndarray, color: str, label: str) ->
 
 
 def _legend_label(name: str, row: dict) -> str:
-    return f"{name} (n={row['n']}, {row['events']} events): median {row['median_ci']}"
+    return f"{printed(name)} (n={row['n']}, {row['events']} events): median {row['median_ci']}"
 
 
 def p_words(p: float) -> str:
@@ -76,7 +86,9 @@ def _pvalue_lines(frame: pd.DataFrame, present: list[str], settings: ClinicalSet
     lines = [f"Log-rank {p_words(overall.p_value)} (overall, {overall.df} df)"]
     if settings.reference_group in present:
         for pair in pairwise_logrank(t, e, g, reference=settings.reference_group, levels=present):
-            lines.append(f"{pair.group1} vs {pair.group2}: {p_words(pair.p_value)}")
+            lines.append(
+                f"{printed(pair.group1)} vs {printed(pair.group2)}: {p_words(pair.p_value)}"
+            )
     return lines
 
 
@@ -88,12 +100,18 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
         grouped = frame[frame["group"] != NOT_GROUPED]
         labels = settings.group_labels
         present = [g for g in labels if (grouped["group"] == g).any()]
-        colors = dict(zip(labels, palette(len(labels)), strict=True))
-        curves = [(g, grouped[grouped["group"] == g], colors[g]) for g in present]
+        styles = dict(
+            zip(
+                labels,
+                zip(palette(len(labels)), line_styles(len(labels)), strict=True),
+                strict=True,
+            )
+        )
+        curves = [(g, grouped[grouped["group"] == g], styles[g]) for g in present]
         empty = [g for g in labels if g not in present]
     else:
         grouped, present, empty = frame, [], []
-        curves = [(ALL, frame, SINGLE_CURVE)]
+        curves = [(ALL, frame, (SINGLE_CURVE, "solid"))]
     n_rows = max(1, len(curves))
     fig, (ax, risk) = plt.subplots(
         2,
@@ -105,20 +123,22 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     max_time = float(frame["months"].max()) if len(frame) else 0.0
     ticks = km_ticks(max_time, settings.km_tick_months)
     cut = False
-    for name, sub, color in curves:
+    for name, sub, style in curves:
         t, e = sub["months"].to_numpy(float), sub["event"].to_numpy(int)
         row = median_row(t, e, settings.median_ci, endpoint, name)
         cut = cut or row["lower_cut_at_0"]
-        _curve(ax, t, e, color, _legend_label(name, row))
+        _curve(ax, t, e, style, _legend_label(name, row))
+        color = style[0]
         if not math.isnan(row["median"]):
             ax.plot(
                 [0, row["median"], row["median"]], [50, 50, 0], color=color, lw=0.7, linestyle=":"
             )
-    title_lines = [f"Median (95% CI, {settings.median_ci} method), months"]
+    method = METHOD_WORDS.get(settings.median_ci, settings.median_ci)
+    title_lines = [f"Median in months (95% CI, {method})"]
     if by_group:
         title_lines += _pvalue_lines(grouped, present, settings)
         if empty:
-            title_lines.append("No patients: " + ", ".join(empty))
+            title_lines.append("No patients: " + ", ".join(printed(g) for g in empty))
     if cut:
         title_lines.append("0* = symmetric lower limit below 0, shown as 0")
     if not len(frame):
@@ -132,9 +152,9 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     legend = ax.legend(
         loc="lower left",
         bbox_to_anchor=(0.0, 1.01),
-        fontsize=7.5,
+        fontsize=8,
         title="\n".join(title_lines),
-        title_fontsize=7.5,
+        title_fontsize=8,
         frameon=False,
         alignment="left",
         borderaxespad=0.0,
@@ -165,15 +185,17 @@ def _risk_table(risk, curves, ticks: np.ndarray) -> None:
     """One row per curve: the number at risk under each x tick, in the curve's colour."""
     risk.set_ylim(-0.5, len(curves) - 0.5)
     names = []
-    for k, (name, sub, color) in enumerate(curves):
+    for k, (name, sub, (color, _)) in enumerate(curves):
         y = len(curves) - 1 - k
         for tick, n in zip(
             ticks, number_at_risk(sub["months"].to_numpy(float), ticks), strict=True
         ):
             risk.text(tick, y, str(n), ha="center", va="center", fontsize=8, color=color)
         names.append((y, name))
-    risk.set_yticks([y for y, _ in names], [name for _, name in names], fontsize=8)
-    for (_, _name), label, (_, _, color) in zip(names, risk.get_yticklabels(), curves, strict=True):
+    risk.set_yticks([y for y, _ in names], [printed(name) for _, name in names], fontsize=8)
+    for (_, _name), label, (_, _, (color, _)) in zip(
+        names, risk.get_yticklabels(), curves, strict=True
+    ):
         label.set_color(color)
     risk.set_title("Number at risk", fontsize=8, loc="left")
     for spine in ("top", "right", "left"):

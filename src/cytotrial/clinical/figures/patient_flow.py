@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cytotrial.clinical.figures.common import pyplot
+from cytotrial.clinical.figures.common import printed, pyplot
 from cytotrial.cohort import check_flow_sums, patient_flow
 
 __all__ = [
@@ -134,7 +134,14 @@ def draw_flow_diagram(table: pd.DataFrame, rp2d_mg_m2: float):
 
     def put(x, y, text, style=_BOX):  # (x, y) = top centre of the box
         return ax.text(
-            x, y, text, ha="center", va="top", fontsize=9, bbox=style, multialignment="left"
+            x,
+            y,
+            printed(text),
+            ha="center",
+            va="top",
+            fontsize=9,
+            bbox=style,
+            multialignment="left",
         )
 
     part_a = put(
@@ -219,7 +226,12 @@ def draw_flow_diagram(table: pd.DataFrame, rp2d_mg_m2: float):
     path([bottom(p1), (p1.cx, merge), (r.cx - 0.08, merge), top(r, -0.08)])
     path([bottom(p2), (p2.cx, merge), (r.cx + 0.08, merge), top(r, 0.08)])
     ax.text(
-        p1.cx + 0.01, merge + 0.005, f"{dose} mg/m2 only", fontsize=8, color="#555555", va="bottom"
+        p1.cx + 0.01,
+        merge + 0.005,
+        f"{dose} mg/m\u00b2 only",
+        fontsize=8,
+        color="#555555",
+        va="bottom",
     )
     path([bottom(r), top(box["status"])])
     ax.text(0.5, 1.0, "Patient flow", ha="center", va="bottom", fontsize=11, weight="bold")

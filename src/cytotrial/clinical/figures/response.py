@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cytotrial.clinical.figures.common import pyplot
+from cytotrial.clinical.figures.common import OKABE_ITO, palette, printed, pyplot
 from cytotrial.clinical.settings import RESPONSE_ORDER
 from cytotrial.clinical.survival.endpoints import DAYS_PER_MONTH
 
@@ -14,17 +14,8 @@ __all__ = [
     "swimmer_plot",
 ]
 
-_RESPONSE_COLORS = {
-    "sCR": "#08306B",
-    "CR": "#2171B5",
-    "VGPR": "#4292C6",
-    "PR": "#6BAED6",
-    "MR": "#9ECAE1",
-    "SD": "#BDBDBD",
-    "PD": "#CB181D",
-    "NE": "#FFFFFF",
-}
-_POPULATION_COLORS = ("#9E9E9E", "#1F4E79")
+_AT_LEAST_MR = ("sCR", "CR", "VGPR", "PR", "MR")
+_POPULATION_COLORS = ("#BBBBBB", OKABE_ITO[0])  # grey vs blue: apart in grey print too
 
 
 def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
@@ -40,7 +31,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
     for k, pop in enumerate(pops):
         here = categories[categories["population"] == pop].set_index("category")
         here = here.reindex(list(RESPONSE_ORDER))
-        label = f"{here['population_label'].iloc[0]} (n={int(here['N'].iloc[0])})"
+        label = printed(f"{here['population_label'].iloc[0]} (n={int(here['N'].iloc[0])})")
         offset = (k - (len(pops) - 1) / 2) * width
         bars = ax.bar(
             x + offset,
@@ -58,7 +49,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
                 str(n),
                 ha="center",
                 va="bottom",
-                fontsize=7,
+                fontsize=8,
             )
     ax.set_xticks(x, list(RESPONSE_ORDER))
     ax.set_ylabel("Patients (%)")
@@ -78,8 +69,10 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
             for r in here.itertuples()
             if r.N
         ]
-        lines.append(f"{name}: " + "; ".join(parts))
-    lines.append("ORR >= PR, CBR >= MR, DCR >= SD; 95% CI Clopper-Pearson; NE = non-responder.")
+        lines.append(printed(f"{name}: ") + "; ".join(parts))
+    lines.append(
+        printed("ORR >=PR, CBR >=MR, DCR >=SD; 95% CI Clopper-Pearson; NE = non-responder.")
+    )
     ax.text(
         0.0,
         -0.16,
@@ -87,23 +80,37 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
         transform=ax.transAxes,
         ha="left",
         va="top",
-        fontsize=7,
+        fontsize=8,
         color="#333333",
     )
     ax.set_title("Best overall response (numbers on bars: patients)", fontsize=10, loc="left")
     return fig
 
 
-def swimmer_plot(dates: pd.DataFrame, responses: pd.DataFrame, rp2d_ids: list[str], cutoff):
-    """One bar per RP2D patient from part A start: part A (grey), part B (coloured by part B
-    best response), off-treatment follow-up (thin line); markers for part B progression and
-    death; an arrow where treatment is ongoing at the cut-off. Sorted by time to end of
-    part B treatment. Nothing after the cut-off is drawn."""
+def swimmer_plot(
+    dates: pd.DataFrame,
+    responses: pd.DataFrame,
+    rp2d_ids: list[str],
+    cutoff,
+    *,
+    groups: pd.Series,
+    group_labels: list[str],
+    onsets: pd.DataFrame | None = None,
+):
+    """One bar per RP2D patient from part A start, coloured by the patient's part A best
+    response group (`groups`: population.response_groups; colours and order as in the KM
+    plots): part A solid, part B hatched, off-treatment follow-up a thin line. Markers: the
+    date the part B best response (>= MR) was first documented (`onsets`: IMWG
+    best-response rows with response_date; None: not available, said in the title),
+    progression in part B, death; an arrow where treatment is ongoing at the cut-off.
+    Grouped by part A response, then by time to end of part B. Nothing after the cut-off
+    is drawn."""
+    from matplotlib.patches import Patch
+
     plt = pyplot()
     cutoff = pd.Timestamp(cutoff)
     d = dates.set_index("patient_id").reindex(rp2d_ids)
-    best_b = responses[responses["part"] == "B"].set_index("patient_id")["best_response"]
-    best_b = best_b.reindex(rp2d_ids).fillna("NE")
+    best_b = best_response_of(responses, "B", rp2d_ids)
 
     def months(column: pd.Series) -> pd.Series:
         capped = column.where(column.isna() | (column <= cutoff))
@@ -116,19 +123,27 @@ def swimmer_plot(dates: pd.DataFrame, responses: pd.DataFrame, rp2d_ids: list[st
     end_b = end_b.fillna(last)
     death = months(d["death"])
     progression = months(d["part_b_progression"])
-    order = end_b.sort_values(kind="stable").index
-    fig, ax = plt.subplots(figsize=(8.5, 1.6 + 0.17 * len(order)))
+    onset = _onsets(onsets, rp2d_ids, d, cutoff)
+    labels = [g for g in group_labels if (groups == g).any()]
+    labels += sorted(set(groups) - set(labels))  # e.g. "not grouped"
+    colours = dict(zip(group_labels, palette(len(group_labels)), strict=True))
+    rank = {g: k for k, g in enumerate(labels)}
+    frame = pd.DataFrame({"rank": groups.reindex(rp2d_ids).map(rank), "end": end_b})
+    order = frame.sort_values(["rank", "end"], ascending=[False, True], kind="stable").index
+    fig, ax = plt.subplots(figsize=(7.5, 2.2 + 0.2 * len(order)))  # 8-pt ID per row
     for y, pid in enumerate(order):
-        ax.plot([end_b[pid], last[pid]], [y, y], color="#9E9E9E", lw=0.8, zorder=1)
-        ax.barh(y, start_b[pid], left=0, height=0.7, color="#D9D9D9", edgecolor="none")
+        colour = colours.get(groups[pid], "#999999")
+        ax.plot([end_b[pid], last[pid]], [y, y], color="#777777", lw=0.8, zorder=1)
+        ax.barh(y, start_b[pid], left=0, height=0.72, color=colour, edgecolor="none")
         ax.barh(
             y,
             end_b[pid] - start_b[pid],
             left=start_b[pid],
-            height=0.7,
-            color=_RESPONSE_COLORS.get(best_b[pid], "#FFFFFF"),
-            edgecolor="#555555",
-            linewidth=0.4,
+            height=0.72,
+            color="white",
+            edgecolor=colour,
+            hatch="////",
+            linewidth=0.8,
         )
         if ongoing[pid]:
             ax.annotate(
@@ -138,51 +153,68 @@ def swimmer_plot(dates: pd.DataFrame, responses: pd.DataFrame, rp2d_ids: list[st
                 arrowprops=dict(arrowstyle="-|>", color="black", lw=0.9),
             )
     y_of = {pid: y for y, pid in enumerate(order)}
+    shown = onset.dropna()
+    ax.scatter(shown, [y_of[p] for p in shown.index], marker="v", s=36, color="black", zorder=4)
+    for pid, when in shown.items():
+        ax.text(when, y_of[pid] + 0.45, best_b[pid], ha="center", va="bottom", fontsize=8)
     prog = progression.dropna()
-    ax.scatter(
-        prog,
-        [y_of[p] for p in prog.index],
-        marker="|",
-        s=60,
-        color="black",
-        zorder=3,
-        label="Progression in part B",
-    )
+    ax.scatter(prog, [y_of[p] for p in prog.index], marker="|", s=70, color="black", zorder=3)
     dead = death.dropna()
-    ax.scatter(
-        dead,
-        [y_of[p] for p in dead.index],
-        marker="X",
-        s=22,
-        color="#CB181D",
-        zorder=3,
-        label="Death",
-    )
-    ax.set_yticks(range(len(order)), list(order), fontsize=6)
-    ax.set_ylim(-0.8, len(order) - 0.2)
-    ax.set_xlabel("Months since start of part A")
+    ax.scatter(dead, [y_of[p] for p in dead.index], marker="x", s=26, color="black", zorder=3)
+    ax.set_yticks(range(len(order)), list(order), fontsize=8)
+    ax.set_ylim(-0.8, len(order) + 0.2)
+    ax.set_xlabel("Months since start of part A", fontsize=9)
+    ax.tick_params(axis="x", labelsize=8)
     ax.set_xlim(left=0)
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)
-    handles, _ = ax.get_legend_handles_labels()
-    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
 
-    present = [r for r in RESPONSE_ORDER if (best_b == r).any()]
-    handles = (
-        [Patch(color="#D9D9D9", label="Part A (daratumumab)")]
-        + [
-            Patch(facecolor=_RESPONSE_COLORS[r], edgecolor="#555555", label=f"Part B: {r}")
-            for r in present
-        ]
-        + handles
-    )
-    ax.legend(
-        handles=handles, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, frameon=False
-    )
+    handles = [
+        Patch(
+            color=colours.get(g, "#999999"),
+            label=f"Part A best {printed(g)} (n={int((groups == g).sum())})",
+        )
+        for g in labels
+    ] + [
+        Patch(facecolor="white", edgecolor="#555555", hatch="////", label="Part B (dara + ATRA)"),
+        Line2D([], [], color="#777777", lw=0.8, label="Follow-up off treatment"),
+        Line2D(
+            [],
+            [],
+            marker="v",
+            color="black",
+            ls="none",
+            label="Part B response (\u2265MR) first documented",
+        ),
+        Line2D([], [], marker="|", color="black", ls="none", ms=9, label="Progression in part B"),
+        Line2D([], [], marker="x", color="black", ls="none", label="Death"),
+    ]
+    height = 2.2 + 0.2 * len(order)
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.subplots_adjust(bottom=1.45 / height, top=1 - 0.45 / height)
+    note = "" if onsets is not None else "; response onset not available (no lab values)"
     ax.set_title(
-        f"Part B at the RP2D (n={len(order)}): time on treatment; arrow = on treatment "
-        "at cut-off; thin line = follow-up off treatment",
+        f"Part B at the RP2D (n={len(order)}), by part A best response; arrow: on treatment "
+        f"at the cut-off{note}",
         fontsize=9,
         loc="left",
     )
     return fig
+
+
+def best_response_of(responses: pd.DataFrame, part: str, ids: list[str]) -> pd.Series:
+    """Best response per patient of one part, NE without a row."""
+    rows = responses[responses["part"] == part].set_index("patient_id")["best_response"]
+    return rows.reindex(ids).fillna("NE")
+
+
+def _onsets(onsets: pd.DataFrame | None, ids: list[str], d: pd.DataFrame, cutoff) -> pd.Series:
+    """Months from part A start to the first documentation of the part B best response
+    when it is >= MR (IMWG response_date); NaN otherwise."""
+    if onsets is None or onsets.empty:
+        return pd.Series(float("nan"), index=ids)
+    rows = onsets[(onsets["part"] == "B") & onsets["best_response"].isin(_AT_LEAST_MR)]
+    when = pd.to_datetime(rows.set_index("patient_id")["response_date"]).reindex(ids)
+    when = when.where(when <= cutoff)
+    return (when - d["part_a_start"]).dt.days / DAYS_PER_MONTH

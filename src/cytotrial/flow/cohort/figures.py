@@ -2,7 +2,13 @@
 the median printed per timepoint, grey lines joining a patient's samples, and
 brackets with Wilcoxon stars for the configured comparisons. Each panel says how many
 values the statistics left out (flagged or failed populations, population_status), and
-each figure which populations it uses."""
+each figure which populations it uses.
+
+Sizes: at most 7.5 in wide (a page column at 150 dpi is 1,125 px, never shrunk much on
+screen or paper) and no text below 8 pt, so every label stays >= 8 pt as displayed
+(figure_text); part B's five panels of four timepoints take two rows. Counts span orders
+of magnitude (a few activated NK cells, thousands of T cells per µL): a log axis, a zero
+drawn at the axis floor as an open circle and counted in the panel title."""
 
 from __future__ import annotations
 
@@ -20,8 +26,11 @@ LABELS = {
     "b_cells": "B cells",
     "t_cells": "T cells",
     "nk_cells": "NK cells",
-    "activated_nk": "Activated NK (CD16+CD56dim)",
+    "activated_nk": "Activated NK\n(CD16+CD56dim)",
 }
+SHORT_LABELS = {**LABELS, "activated_nk": "Activated NK"}
+WIDTH_IN = 7.5
+SMALL_PT, TITLE_PT = 8, 9
 
 
 def dot_plot(
@@ -35,34 +44,39 @@ def dot_plot(
     *,
     left_out: pd.DataFrame,
     used: str,
+    log: bool = False,
 ):
     """The figure for one part: a panel per population. `tidy` holds the values used;
     `left_out` (comparisons.left_out_values) those left out, counted under each panel's
-    title; `used` says which populations the figure uses (population_status.used_label)."""
+    title; `used` says which populations the figure uses (population_status.used_label);
+    `log`: a log y axis (counts)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     timepoints = TIMEPOINTS[part]
-    fig, axes = plt.subplots(1, len(populations), figsize=(2.6 * len(populations), 3.6))
-    axes = np.atleast_1d(axes)
-    for ax, population in zip(axes, populations, strict=True):
+    columns = min(len(populations), 5 if len(timepoints) <= 2 else 3)
+    rows = -(-len(populations) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, 3.3 * rows + 0.5), squeeze=False)
+    for ax in axes.flat[len(populations) :]:
+        ax.set_visible(False)
+    for k, (ax, population) in enumerate(zip(axes.flat, populations, strict=False)):
         here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
-        _panel(ax, here, timepoints, value)
-        _brackets(ax, tests, part, population, timepoints)
+        zeros = _panel(ax, here, timepoints, value, log)
+        _brackets(ax, tests, part, population, timepoints, log)
         gone = left_out[
             (left_out["part"] == part)
             & (left_out["population"] == population)
             & left_out["timepoint"].isin(timepoints)
         ]
-        ax.set_title(
-            f"{LABELS.get(population, population)}\nleft out: {left_out_summary(gone)}",
-            fontsize=8,
-            pad=14,
-        )
-        ax.set_ylabel(y_label if ax is axes[0] else "", fontsize=8)
-    fig.suptitle(f"{title}\npopulations: {used}", fontsize=10)
+        lines = [LABELS.get(population, population), f"left out: {left_out_summary(gone)}"]
+        if zeros:
+            lines.append(f"{zeros} zero value(s) at the floor (o)")
+        ax.set_title("\n".join(lines), fontsize=SMALL_PT, pad=14)
+        shown_label = f"{y_label}, log scale" if log else y_label
+        ax.set_ylabel(shown_label if k % columns == 0 else "", fontsize=SMALL_PT)
+    fig.suptitle(f"{title}\npopulations: {used}", fontsize=TITLE_PT + 1)
     fig.tight_layout()
     return fig
 
@@ -76,11 +90,12 @@ def paired_plot(
     title: str,
     *,
     used: str,
+    log: bool = False,
 ):
     """Paired line plots: a row per comparison, a panel per population; one line per
     patient with both samples, red where the value rose, blue where it fell. Each panel
     says how many values of its two timepoints the test left out (from `tests`); `used`
-    which populations the figure uses."""
+    which populations the figure uses; `log`: a log y axis (counts), zeros at its floor."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,7 +103,8 @@ def paired_plot(
 
     comparisons = tests[["part", "before", "after"]].drop_duplicates().to_records(index=False)
     rows, cols = max(len(comparisons), 1), len(populations)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 2.3 * rows), squeeze=False)
+    # 1.8 in per panel: 9 in for five subsets, shown >= 8 pt down to ~860 px wide.
+    fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.5 * rows), squeeze=False)
     for (part, before, after), row_axes in zip(comparisons, axes, strict=False):
         for ax, population in zip(row_axes, populations, strict=True):
             here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
@@ -99,14 +115,21 @@ def paired_plot(
                 .reindex(columns=[before, after])
                 .dropna()
             )
-            for first, second in wide.to_numpy():
+            shown, zeros = wide, 0
+            if log:
+                positive = wide.to_numpy()[wide.to_numpy() > 0]
+                floor = float(positive.min()) / 2 if positive.size else 1.0
+                zeros = int((wide.to_numpy() <= 0).sum())
+                shown = wide.mask(wide <= 0, floor)
+                _log_axis(ax)
+            for first, second in shown.to_numpy():
                 ax.plot(
                     [0, 1],
                     [first, second],
                     marker="o",
                     ms=2.5,
                     lw=0.7,
-                    color="crimson" if second > first else "#1f5fa8",
+                    color="#D55E00" if second > first else "#0072B2",  # Okabe-Ito
                     alpha=0.7,
                 )
             match = tests[
@@ -119,14 +142,14 @@ def paired_plot(
             stars = match["stars"].iloc[0] if len(match) else ""
             label = f"n={len(wide)}, P={p:.2g} {stars}" if p == p else f"n={len(wide)}"
             gone = _left_out_of_test(match)
-            ax.set_title(
-                f"{LABELS.get(population, population)}\n{label}\nleft out: {gone}", fontsize=7
-            )
-            ax.set_xticks([0, 1], [f"{part} {before}", f"{part} {after}"], fontsize=6)
-            ax.tick_params(axis="y", labelsize=6)
+            name = SHORT_LABELS.get(population, population)
+            zero_note = f"; {zeros} zero(s) at floor" if zeros else ""
+            ax.set_title(f"{name}\n{label}\nleft out: {gone}{zero_note}", fontsize=SMALL_PT)
+            ax.set_xticks([0, 1], [before, after], fontsize=SMALL_PT)
+            ax.tick_params(axis="y", labelsize=SMALL_PT)
             ax.set_xlim(-0.3, 1.3)
-        row_axes[0].set_ylabel(y_label, fontsize=7)
-    fig.suptitle(f"{title}; populations: {used}", fontsize=10)
+        row_axes[0].set_ylabel(f"part {part}\n{y_label}", fontsize=SMALL_PT)
+    fig.suptitle(f"{title}; populations: {used}", fontsize=TITLE_PT + 1)
     fig.tight_layout()
     return fig
 
@@ -158,23 +181,34 @@ def message_figure(message: str, title: str):
     return fig
 
 
-def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str) -> None:
+def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str, log: bool) -> int:
+    """Dots, median and IQR per timepoint; returns how many zeros sit at a log floor."""
     wide = here.pivot_table(index="patient_id", columns="timepoint", values=value, aggfunc="first")
     wide = wide.reindex(columns=timepoints)
-    for _, row in wide.iterrows():  # a patient's samples joined, faintly
+    shown, floor, zeros = wide, None, 0
+    if log:
+        positive = wide.to_numpy()[wide.to_numpy() > 0]
+        floor = float(positive.min()) / 2 if positive.size else 1.0
+        zeros = int((wide.to_numpy() <= 0).sum())
+        shown = wide.mask(wide <= 0, floor)  # NaN (no sample) stays NaN
+    for _, row in shown.iterrows():  # a patient's samples joined, faintly
         ax.plot(range(len(timepoints)), row.to_numpy(), color="0.8", lw=0.5, zorder=1)
     rng = np.random.default_rng(0)  # fixed jitter: the same figure every run
     top = np.nanmax(wide.to_numpy()) if wide.notna().any().any() else 1.0
     for x, timepoint in enumerate(timepoints):
         values = wide[timepoint].dropna().to_numpy()
-        ax.scatter(
-            x + rng.uniform(-0.12, 0.12, len(values)),
-            values,
-            s=9,
-            color="#1f3b57",
-            zorder=2,
-            alpha=0.8,
-        )
+        jitter = x + rng.uniform(-0.12, 0.12, len(values))
+        at_floor = values <= 0 if log else np.zeros(len(values), dtype=bool)
+        ax.scatter(jitter[~at_floor], values[~at_floor], s=9, color="#1f3b57", zorder=2, alpha=0.8)
+        if at_floor.any():
+            ax.scatter(
+                jitter[at_floor],
+                np.full(int(at_floor.sum()), floor),
+                s=14,
+                facecolors="none",
+                edgecolors="#1f3b57",
+                zorder=2,
+            )
         if len(values):
             q = prism_quartiles(values)
             ax.errorbar(
@@ -189,12 +223,12 @@ def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str) -> None:
             ax.hlines(q.median, x - 0.25, x + 0.25, color="crimson", lw=2, zorder=3)
             ax.text(
                 x,
-                -0.06,
+                -0.035,
                 f"{q.median:,.0f}",
                 transform=ax.get_xaxis_transform(),
                 ha="center",
                 va="top",
-                fontsize=6,
+                fontsize=SMALL_PT,
             )
         ax.text(
             x,
@@ -203,19 +237,39 @@ def _panel(ax, here: pd.DataFrame, timepoints: list[str], value: str) -> None:
             transform=ax.get_xaxis_transform(),
             ha="center",
             va="bottom",
-            fontsize=6,
-            color="0.4",
+            fontsize=SMALL_PT,
+            color="0.35",
         )
-    ax.set_xticks(range(len(timepoints)), timepoints, fontsize=7)
-    ax.tick_params(axis="x", pad=12)
-    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xticks(range(len(timepoints)), timepoints, fontsize=SMALL_PT)
+    ax.tick_params(axis="x", pad=17)  # room for the medians above the labels
+    ax.tick_params(axis="y", labelsize=SMALL_PT)
     ax.set_xlim(-0.6, len(timepoints) - 0.4)
-    ax.set_ylim(bottom=0, top=top * 1.05 if np.isfinite(top) and top > 0 else 1)
+    if log:
+        _log_axis(ax)
+        high = top * 1.3 if np.isfinite(top) and top > 0 else 10.0
+        ax.set_ylim(bottom=floor / 1.3, top=high)
+    else:
+        ax.set_ylim(bottom=0, top=top * 1.05 if np.isfinite(top) and top > 0 else 1)
+    return zeros
 
 
-def _brackets(ax, tests: pd.DataFrame, part: str, population: str, timepoints: list[str]) -> None:
+def _log_axis(ax) -> None:
+    """A log y axis labelled 10, 20, 50, 100, ... in plain units (a few ticks per decade)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _brackets(
+    ax, tests: pd.DataFrame, part: str, population: str, timepoints: list[str], log: bool = False
+) -> None:
+    """Brackets stacked above the data, evenly spaced in the axis' own scale."""
     rows = tests[(tests["part"] == part) & (tests["population"] == population)]
-    low, high = ax.get_ylim()
+    forward, back = (np.log10, lambda v: 10**v) if log else (lambda v: v, lambda v: v)
+    low, high = (forward(v) for v in ax.get_ylim())
     step = 0.09 * (high - low)
     level = high
     for row in rows.itertuples():
@@ -225,9 +279,9 @@ def _brackets(ax, tests: pd.DataFrame, part: str, population: str, timepoints: l
         level += step
         ax.plot(
             [x1, x1, x2, x2],
-            [level - step * 0.3, level, level, level - step * 0.3],
+            [back(level - step * 0.3), back(level), back(level), back(level - step * 0.3)],
             color="black",
             lw=0.7,
         )
-        ax.text((x1 + x2) / 2, level, row.stars, ha="center", va="bottom", fontsize=7)
-    ax.set_ylim(low, level + step)
+        ax.text((x1 + x2) / 2, back(level), row.stars, ha="center", va="bottom", fontsize=SMALL_PT)
+    ax.set_ylim(back(low), back(level + step))

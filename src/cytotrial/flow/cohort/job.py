@@ -18,6 +18,7 @@ from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.status import included_statuses, used_label
 from cytotrial.io.results import read_tsv, save_figure, write_tsv
 
+COUNT_LABEL = "cells per \u00b5L"
 NO_MFI = "not tested: the gating template names no MFI marker"
 NO_LEUKOCYTE_GATE = "not tested: the gating template names no leukocyte gate (no counts per uL)"
 
@@ -115,18 +116,20 @@ def flow_statistics_job(
             figure = message_figure(why_not["counts"], title)
         else:
             figure = dot_plot(
-                tidy, count_tests, part, populations, "cells_per_ul", "cells per uL", title, **shown
-            )
+                tidy, count_tests, part, populations, "cells_per_ul", COUNT_LABEL, title,
+                log=True, **shown,
+            )  # fmt: skip
         save_figure(figure, figure_paths[f"counts_{part}_png"], figure_paths[f"counts_{part}_svg"])
     for kind, paired, column, label in (
         ("mfi", mfi_tests, mfi, f"{marker} MFI (median, compensated)"),
-        ("counts", count_tests, "cells_per_ul", "cells per uL"),
+        ("counts", count_tests, "cells_per_ul", COUNT_LABEL),
     ):
         title = f"Paired samples: {label}"
         if why_not[kind]:
             figure = message_figure(why_not[kind], title)
         else:
             figure = paired_plot(
-                tidy, paired, populations, column, label, title, used=shown["used"]
-            )
+                tidy, paired, populations, column, label, title, used=shown["used"],
+                log=kind == "counts",
+            )  # fmt: skip
         save_figure(figure, figure_paths[f"{kind}_paired_png"], figure_paths[f"{kind}_paired_svg"])

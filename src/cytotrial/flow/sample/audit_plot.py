@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate
 from cytotrial.flow.gating.template import GatingTemplate
+from cytotrial.flow.prepare.transforms import Transform
 from cytotrial.flow.sample.analysis import SampleResult
+from cytotrial.flow.sample.plot_ticks import ticks
 from cytotrial.io.atomic import atomic_path
 
 MAX_POINTS = 50_000  # binned per panel: enough to see the populations, bounds the cost
 COLUMNS = 4
 PLOT_W, PLOT_H = 192, 150  # plot area of a panel, pixels
 BIN_PX = 2  # a 2-D histogram bin is 2 x 2 pixels (96 x 75 bins)
-LEFT, TITLE, BOTTOM, GAP = 30, 30, 30, 14  # panel margins
+# Text >= 12 px: >= 9 pt at natural size, still >= 8 pt shown down to ~920 px wide.
+FONT_PX, SMALL_FONT_PX = 14, 12  # Pillow font sizes (px)
+LEFT, TITLE, BOTTOM, GAP = 52, 54, 36, 14  # panel margins (ticks and names in data units)
 CELL_W, CELL_H = LEFT + PLOT_W + GAP, TITLE + PLOT_H + BOTTOM
-HEADER = 28
+HEADER = 44  # two lines: the sample and its flags
 GATE_COLOUR = (220, 20, 60)  # crimson
 FLAG_COLOUR = (178, 34, 34)  # firebrick
 BAR_COLOUR = (115, 115, 115)
@@ -38,11 +43,18 @@ VIRIDIS = np.stack(
 ).astype(np.uint8)
 
 
-def plot_gating(result: SampleResult, template: GatingTemplate, out_path: str | Path) -> None:
-    """Write the sample's gating plot (PNG); a failed sample gets its reason instead."""
+def plot_gating(
+    result: SampleResult,
+    template: GatingTemplate,
+    out_path: str | Path,
+    transforms: Mapping[str, Transform] | None = None,
+) -> None:
+    """Write the sample's gating plot (PNG); a failed sample gets its reason instead.
+    `transforms` (marker -> the panel's transform, plot_ticks.marker_transforms) puts
+    the ticks in data units; without it the axes give the display range."""
     from PIL import Image, ImageDraw
 
-    font = _font(11)
+    font = _font(FONT_PX)
     if result.status != "ok" or result.plot_data is None or result.applied is None:
         text = f"{result.sample_id}: {result.status}\n" + "\n".join(
             textwrap.wrap(str(result.reason), 110)
@@ -50,12 +62,24 @@ def plot_gating(result: SampleResult, template: GatingTemplate, out_path: str | 
         image = Image.new("RGB", (760, 24 + 16 * text.count("\n")), "white")
         ImageDraw.Draw(image).multiline_text((8, 6), text, fill=FLAG_COLOUR, font=font)
     else:
-        image = _gate_panels(result, template, font)
+        image = _gate_panels(result, template, font, transforms)
     # A 64-colour palette PNG: half the bytes of RGB, nothing visible lost (flat colours,
     # viridis steps), and the report embeds it as written instead of re-encoding it.
     palette = image.quantize(64, method=Image.Quantize.FASTOCTREE)
     with atomic_path(out_path) as tmp:
-        palette.save(tmp, format="PNG")
+        palette.save(tmp, format="PNG", pnginfo=_text_size_info())
+
+
+def _text_size_info():
+    """The smallest text height (px) as a PNG text chunk, for the report's readability
+    check (figure_text): the small font is the smallest text drawn."""
+    from PIL.PngImagePlugin import PngInfo
+
+    from cytotrial.io.figure_text import MIN_TEXT_KEY
+
+    info = PngInfo()
+    info.add_text(MIN_TEXT_KEY, f"{SMALL_FONT_PX:.2f}")
+    return info
 
 
 def _font(size: int):
@@ -65,14 +89,17 @@ def _font(size: int):
 
 
 def plot_header(result: SampleResult) -> str:
-    """The plot's title line: sample, its QC and sample flags, and the gates flagged (the
-    header must not say "no flags" while a panel below shows one)."""
+    """The plot's title: sample, then its flags: "no flags" only when neither the sample
+    (QC, sample flags) nor any gate below carries one."""
     flags = (*(result.qc.flags if result.qc else ()), *result.flags)  # sample flags too
-    header = f"{result.sample_id}   QC: {', '.join(flags) or 'no flags'}"
     flagged = [name for name, gate in (result.applied or {}).items() if gate.flags]
+    if not flags and not flagged:
+        return f"{result.sample_id}   no flags (sample QC and gates)"
+    parts = []
     if flagged:
-        header += f"   gates flagged: {', '.join(flagged)}"
-    return header
+        parts.append(f"{len(flagged)} gate(s) flagged: {', '.join(flagged)} (flags in red)")
+    parts.append(f"sample flags: {', '.join(flags)}" if flags else "sample QC: no flags")
+    return f"{result.sample_id}   " + "; ".join(parts)
 
 
 def corrected_note(cuts) -> str:
@@ -82,15 +109,37 @@ def corrected_note(cuts) -> str:
     return f"  (corrected: {', '.join(fixed)})" if fixed else ""
 
 
-def _gate_panels(result: SampleResult, template: GatingTemplate, font):
+def display_cuts(shape) -> str:
+    """'display cut: CD3 0.62' - a rectangle gate's cuts in the transformed units a
+    reviewer's correction is written in (config flow.review), the axes being in data
+    units; '' for other shapes."""
+    if not isinstance(shape, RectangleGate):
+        return ""
+    cuts = []
+    for dim, low, high in zip(shape.dims, shape.minimum, shape.maximum, strict=True):
+        for value in (low, high):
+            if value is not None and np.isfinite(value):
+                cuts.append(f"{dim} {value:.3g}")
+    if not cuts:
+        return ""
+    return ("display cut: " if len(cuts) == 1 else "display cuts: ") + ", ".join(cuts)
+
+
+def _gate_panels(result: SampleResult, template: GatingTemplate, font, transforms=None):
     from PIL import Image, ImageDraw
 
     gates = template.gates
     rows = math.ceil(len(gates) / COLUMNS)
     image = Image.new("RGB", (COLUMNS * CELL_W + GAP, HEADER + rows * CELL_H), "white")
     draw = ImageDraw.Draw(image)
-    draw.text((GAP, 6), plot_header(result), "black", font)
-    small = _font(9)
+    header = plot_header(result)
+    colour = "black" if header.endswith("no flags (sample QC and gates)") else FLAG_COLOUR
+    width = int(COLUMNS * CELL_W / (0.58 * FONT_PX))  # characters per line
+    lines = textwrap.wrap(header, width)
+    if len(lines) > 2:  # the QC table spells every flag out
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" ...")]
+    draw.multiline_text((GAP, 4), "\n".join(lines), colour, font, spacing=2)
+    small = _font(SMALL_FONT_PX)
     data, applied = result.plot_data, result.applied
     every = np.ones(len(next(iter(data.values()))), dtype=bool)
     for number, spec in enumerate(gates):
@@ -104,7 +153,8 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font):
         parent_n = int(parent.sum())
         share = 100 * gate.events / parent_n if parent_n else 0.0
         draw.text((x0, y0 + 2), spec.name + corrected_note(gate.cuts), "black", font)
-        draw.text((x0, y0 + 15), f"{gate.events:,} = {share:.1f}% of {spec.parent}", "black", small)
+        draw.text((x0, y0 + 19), f"{gate.events:,} = {share:.1f}% of {spec.parent}", "black", small)
+        draw.text((x0, y0 + 35), display_cuts(gate.shape), GATE_COLOUR, small)
         dims = spec.markers
         if not dims:  # an imported boolean gate: nothing to draw on
             continue
@@ -118,9 +168,10 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font):
         draw.rectangle(
             (plot_x - 1, plot_y - 1, plot_x + PLOT_W, plot_y + PLOT_H), outline=(90, 90, 90)
         )
-        _axis_labels(image, draw, small, (plot_x, plot_y), dims, x_range, y_range)
+        axes = [None if transforms is None else transforms.get(d) for d in dims]
+        _axis_labels(image, draw, small, (plot_x, plot_y), dims, (x_range, y_range), axes)
         if gate.flags:
-            draw.multiline_text((plot_x + 3, plot_y + 2), "\n".join(gate.flags), FLAG_COLOUR, small)
+            _flag_text(draw, (plot_x, plot_y), gate.flags, small)
     return image
 
 
@@ -207,20 +258,52 @@ def _density(x: np.ndarray, y: np.ndarray, gate):
     return panel, (x_low, x_high), (y_low, y_high)
 
 
-def _axis_labels(image, draw, font, origin, dims, x_range, y_range) -> None:
-    """Marker names and the range shown, at the ends of each axis."""
+def _flag_text(draw, origin, flags, font) -> None:
+    """The gate's flags in red on a white box at the top of its panel, wrapped."""
+    plot_x, plot_y = origin
+    width = int(PLOT_W / 6.6)  # characters per line; break at "(" and spaces, not in names
+    lines = [line for flag in flags for line in textwrap.wrap(flag.replace("(", " ("), width)]
+    lines = lines[:6]
+    text = "\n".join(lines)
+    box = draw.multiline_textbbox((plot_x + 3, plot_y + 2), text, font=font, spacing=1)
+    draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill="white")
+    draw.multiline_text((plot_x + 3, plot_y + 2), text, FLAG_COLOUR, font, spacing=1)
+
+
+def _axis_labels(image, draw, font, origin, dims, ranges, axes) -> None:
+    """Ticks in data units (plot_ticks) under and left of the panel, the marker names;
+    an axis without a known transform shows its display range at its ends."""
     from PIL import Image, ImageDraw
 
     plot_x, plot_y = origin
-    below = plot_y + PLOT_H + 3
-    draw.text((plot_x, below), f"{x_range[0]:.2g}", "black", font)
-    draw.text((plot_x + PLOT_W, below), f"{x_range[1]:.2g}", "black", font, anchor="ra")
-    draw.text((plot_x + PLOT_W / 2, below + 12), dims[0], "black", font, anchor="ma")
+    (x_low, x_high), y_range = ranges
+    below = plot_y + PLOT_H + 2
+    x_ticks = ticks(axes[0], x_low, x_high)
+    if x_ticks:
+        for position, label in x_ticks:
+            x = plot_x + _to_px(position, x_low, x_high, PLOT_W)
+            draw.line((x, below - 2, x, below + 2), fill="black")
+            draw.text((x, below + 3), label, "black", font, anchor="ma")
+        name = dims[0]
+    else:
+        draw.text((plot_x, below + 3), f"{x_low:.2g}", "black", font)
+        draw.text((plot_x + PLOT_W, below + 3), f"{x_high:.2g}", "black", font, anchor="ra")
+        name = f"{dims[0]} (display units)"
+    draw.text((plot_x + PLOT_W / 2, below + 17), name, "black", font, anchor="ma")
     if y_range is None:
         return
-    label = f"{y_range[0]:.2g}   {dims[1]}   {y_range[1]:.2g}"
+    y_low, y_high = y_range
+    y_ticks = ticks(axes[1], y_low, y_high)
+    for position, label in y_ticks:
+        y = plot_y + PLOT_H - _to_px(position, y_low, y_high, PLOT_H)
+        draw.line((plot_x - 4, y, plot_x, y), fill="black")
+        draw.text((plot_x - 6, y), label, "black", font, anchor="rm")
+    if y_ticks:
+        label = dims[1]
+    else:
+        label = f"{y_low:.2g}   {dims[1]} (display units)   {y_high:.2g}"
     width = int(draw.textlength(label, font=font)) + 4
-    strip = Image.new("RGB", (max(width, PLOT_H), 14), "white")
+    strip = Image.new("RGB", (max(width, PLOT_H), SMALL_FONT_PX + 4), "white")
     ImageDraw.Draw(strip).text((strip.width / 2, 1), label, "black", font, anchor="ma")
     rotated = strip.rotate(90, expand=True)  # reads bottom to top, low value at the bottom
-    image.paste(rotated, (plot_x - 16, plot_y + (PLOT_H - rotated.height) // 2))
+    image.paste(rotated, (plot_x - LEFT + 2, plot_y + (PLOT_H - rotated.height) // 2))

@@ -15,6 +15,7 @@ from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.flow.sample.audit_plot import plot_gating
 from cytotrial.flow.sample.outputs import write_populations
+from cytotrial.flow.sample.plot_ticks import marker_transforms
 from cytotrial.io.panel import read_panel
 from cytotrial.io.records import write_record
 
@@ -78,6 +79,9 @@ def run_sample_job(
             result.flags.append("gatingml_not_exported")
     write_populations(result, populations_out)
     write_record(result.record(template), record_out)
-    plot_gating(result, template, plot_out)
+    # ticks in data units by the panel's transforms; an imported (Gating-ML) strategy
+    # brings its own, so its plot keeps display units (said on the axis)
+    axes = marker_transforms(panel) if template.strategy is None else None
+    plot_gating(result, template, plot_out, axes)
     log.info("%s: %s %s", sample_id, result.status, result.reason)
     return result.status

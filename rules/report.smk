@@ -1,5 +1,5 @@
 # The merged report: the default target's last output.
-from cytotrial.clinical.report_sections import REPORT_INPUTS as CLINICAL_REPORT_INPUTS
+from cytotrial.report.clinical_sections import REPORT_INPUTS as CLINICAL_REPORT_INPUTS
 
 
 rule report:

@@ -2,12 +2,14 @@
 
 import _bootstrap  # noqa: F401
 
-from cytotrial.clinical.report_paper_check import paper_check_section
-from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
 from cytotrial.io.logs import log_to_file
-from cytotrial.provenance import report_provenance
-from cytotrial.report import FIGURES, FLOW_TABLES, build_report, package_versions
-from cytotrial.report_header import report_header
+from cytotrial.report.build import build_report
+from cytotrial.report.clinical_sections import REPORT_INPUTS, clinical_sections
+from cytotrial.report.flow_sections import FIGURES, FLOW_TABLES
+from cytotrial.report.header import report_header
+from cytotrial.report.paper_check_section import paper_check_section
+from cytotrial.report.provenance import report_provenance
+from cytotrial.report.render import package_versions
 
 
 def main(smk) -> None:

@@ -3,7 +3,7 @@
 import _bootstrap  # noqa: F401
 
 from cytotrial.io.logs import log_to_file
-from cytotrial.report_pdf import html_to_pdf
+from cytotrial.report.pdf import html_to_pdf
 
 
 def main(smk) -> None:

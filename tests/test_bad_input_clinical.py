@@ -460,7 +460,7 @@ def test_unmapped_terms_are_listed_with_counts(demo_clinical, demo_ae, tmp_path)
 
 
 def test_the_report_shows_the_unmapped_terms(demo_ae, tmp_path):
-    from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
+    from cytotrial.report.clinical_sections import REPORT_INPUTS, clinical_sections
 
     path = tmp_path / "unmapped.tsv"
     demo_ae["unmapped"].to_csv(path, sep="\t", index=False)

@@ -185,7 +185,7 @@ def test_spillover_naming_a_channel_the_file_lacks_fails_the_sample(flow, tmp_pa
 def flagged_everywhere(flow: FlowSetup, result: SampleResult, flag: str, tmp_path: Path) -> None:
     """`flag` is in the record, the per-sample populations table, sample_qc.tsv, the
     aggregated populations.tsv and the report's failed-or-flagged table."""
-    from cytotrial.report import _is_flagged
+    from cytotrial.report.flow_sections import _is_flagged
 
     record = result.record(flow.template)
     assert flag in record["qc"]["qc_flags"].split(";")

@@ -43,7 +43,9 @@ from cytotrial.flow.sample.job import run_sample_job
 from cytotrial.io.inputs import SAMPLE_COLUMNS, read_sample_sheet
 from cytotrial.io.panel import read_panel
 from cytotrial.io.results import write_tsv
-from cytotrial.report import FIGURES, ReportTable, build_report
+from cytotrial.report.build import build_report
+from cytotrial.report.flow_sections import FIGURES
+from cytotrial.report.model import ReportTable
 from cytotrial.simulate.trial import DEFAULT_SEED
 
 PANEL = REPO / "resources/panel.yaml"

@@ -17,9 +17,9 @@ import yaml
 from conftest import REPO
 
 from cytotrial.clinical import job
-from cytotrial.clinical.report_sections import REPORT_INPUTS, clinical_sections
 from cytotrial.io.inputs import CLINICAL_TABLES
-from cytotrial.report import render_report
+from cytotrial.report.clinical_sections import REPORT_INPUTS, clinical_sections
+from cytotrial.report.render import render_report
 from cytotrial.simulate.clinical.trial import simulate_clinical
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

@@ -328,7 +328,7 @@ def test_flags_make_the_population_flagged_in_populations_and_sample_qc(tmp_path
 def test_methods_say_the_cohort_qc_settings_as_run():
     from test_report import default_config
 
-    from cytotrial.report_methods import methods_section
+    from cytotrial.report.methods import methods_section
 
     config = default_config()  # config.yaml names no cohort_qc: the schema's defaults
     text = " ".join(methods_section(config).paragraphs)

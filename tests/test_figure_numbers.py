@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cytotrial.errors import InputError
-from cytotrial.report_figure_numbers import FIGURE_NUMBERS, figure_title
+from cytotrial.report.figure_numbers import FIGURE_NUMBERS, figure_title
 
 # The paper's figures (Frerichs et al. 2021) and what each shows.
 PAPER = {

@@ -13,11 +13,11 @@ from conftest import SCHEMA_DIR
 from cytotrial.clinical.figures.waterfall import CAP_PCT, waterfall_data
 from cytotrial.clinical.imwg.concordance import concordance, effective_tables
 from cytotrial.clinical.job import imwg_job
-from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section, reason_counts
-from cytotrial.clinical.report_sections import REPORT_INPUTS, _read
 from cytotrial.errors import InputError
 from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables
 from cytotrial.io.lab_values import read_lab_values
+from cytotrial.report.clinical_sections import REPORT_INPUTS, _read
+from cytotrial.report.imwg_section import IMWG_REPORT_INPUTS, imwg_section, reason_counts
 from cytotrial.simulate.clinical.trial import simulate_clinical
 
 HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"

@@ -14,9 +14,9 @@ from cytotrial.clinical.paper_check import (
     paper_check_table,
     summary,
 )
-from cytotrial.clinical.report_paper_check import ANCHOR, paper_check_section
 from cytotrial.io.results import write_tsv
-from cytotrial.report import render_report
+from cytotrial.report.paper_check_section import ANCHOR, paper_check_section
+from cytotrial.report.render import render_report
 from cytotrial.simulate import paper_targets as pt
 
 

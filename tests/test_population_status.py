@@ -19,7 +19,7 @@ from cytotrial.flow.cohort.comparisons import compare_timepoints, left_out_value
 from cytotrial.flow.cohort.job import flow_statistics_job
 from cytotrial.flow.sample.status import population_status, split_flags
 from cytotrial.io.results import write_tsv
-from cytotrial.report import FIGURES
+from cytotrial.report.flow_sections import FIGURES
 from cytotrial.stats.paired import wilcoxon_matched_pairs
 
 TEMPLATE = REPO / "resources/gating/pbmc_cd38.yaml"
@@ -183,7 +183,7 @@ def test_config_schema_declares_the_default_and_rejects_a_non_boolean():
 
 
 def test_report_notes_count_statuses_and_say_whether_a_conclusion_changes():
-    from cytotrial.report import left_out_note, population_status_note
+    from cytotrial.report.flow_sections import left_out_note, population_status_note
 
     tidy = cohort(10)
     flagged = tidy["patient_id"].isin(["P6", "P7", "P8", "P9"])

@@ -7,7 +7,8 @@ import re
 
 import pandas as pd
 
-from cytotrial.report import ReportSection, ReportTable, render_report
+from cytotrial.report.model import ReportSection, ReportTable
+from cytotrial.report.render import render_report
 
 
 def test_user_strings_are_escaped_and_csv_downloads_decode(tmp_path):
@@ -59,7 +60,7 @@ def default_config() -> dict:
 
 
 def test_methods_are_written_from_the_config():
-    from cytotrial.report_methods import methods_section
+    from cytotrial.report.methods import methods_section
 
     config = default_config()
     text = " ".join(methods_section(config).paragraphs)
@@ -81,7 +82,7 @@ def test_methods_are_written_from_the_config():
 def test_input_checksums_name_fcs_files_by_sample_id_only(tmp_path):
     import hashlib
 
-    from cytotrial.provenance import input_checksums
+    from cytotrial.report.provenance import input_checksums
 
     sheet = tmp_path / "samples.tsv"
     sheet.write_text("sample_id\tfcs\nS1\tSmith_John_2019.fcs\n")
@@ -101,7 +102,7 @@ def test_input_checksums_name_fcs_files_by_sample_id_only(tmp_path):
 def test_git_commit_of_a_checkout_and_of_a_plain_folder(tmp_path):
     import subprocess
 
-    from cytotrial.provenance import git_commit
+    from cytotrial.report.provenance import git_commit
 
     assert git_commit(tmp_path).startswith("unknown")
 
@@ -121,7 +122,7 @@ def test_git_commit_of_a_checkout_and_of_a_plain_folder(tmp_path):
 
 
 def test_comparisons_without_pairs_get_a_note_not_an_error():
-    from cytotrial.report import untested_comparisons_note
+    from cytotrial.report.flow_sections import untested_comparisons_note
 
     tests = pd.DataFrame(
         {
@@ -153,7 +154,7 @@ def qc_table(flagged: set[str], samples: int) -> pd.DataFrame:
 
 
 def test_auto_embeds_every_plot_up_to_the_limit_then_only_problems():
-    from cytotrial.report import AUTO_ALL_PLOTS_MAX, plots_to_embed
+    from cytotrial.report.flow_sections import AUTO_ALL_PLOTS_MAX, plots_to_embed
 
     assert plots_to_embed("auto", AUTO_ALL_PLOTS_MAX) == "all"
     assert plots_to_embed("auto", AUTO_ALL_PLOTS_MAX + 1) == "problems"
@@ -162,7 +163,7 @@ def test_auto_embeds_every_plot_up_to_the_limit_then_only_problems():
 
 
 def test_gating_sections_embed_the_chosen_plots(tmp_path):
-    from cytotrial.report import _gating_sections
+    from cytotrial.report.flow_sections import _gating_sections
 
     qc = qc_table({"S001", "S003"}, samples=5)
     plots = {s: tmp_path / f"{s}.png" for s in qc["sample_id"]}

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cytotrial.report import ReportFigure, ReportSection, ReportTable, render_report
+from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
+from cytotrial.report.render import render_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -158,7 +159,7 @@ def test_demo_report_in_chromium(browser, demo, tmp_path):
 
 
 def test_report_prints_to_pdf(tmp_path):
-    from cytotrial.report_pdf import html_to_pdf
+    from cytotrial.report.pdf import html_to_pdf
 
     if not CHROMIUM:
         pytest.skip("chromium (Debian package) is not installed")

@@ -12,7 +12,8 @@ from test_report_browser import browser, open_report  # noqa: F401  (the fixture
 
 from cytotrial.io.figure_text import MIN_READABLE_PT, read_min_text_px, smallest_text_pt
 from cytotrial.io.results import save_figure
-from cytotrial.report import ReportFigure, ReportSection, render_report
+from cytotrial.report.model import ReportFigure, ReportSection
+from cytotrial.report.render import render_report
 
 # Per image: its alt text, the recorded px ("unknown" / "no-text" / a number), and the
 # smallest text in pt as displayed (null where nothing is recorded).
@@ -97,7 +98,7 @@ def test_figure4_like_panels_fail_and_a_page_wide_figure_passes(browser, tmp_pat
 
 @pytest.mark.slow
 def test_demo_report_figures_are_readable(browser, demo):  # noqa: F811
-    from cytotrial.report_pages import gating_page_path
+    from cytotrial.report.pages import gating_page_path
 
     report = demo / "results/report/cytotrial_report.html"
     open_report(browser, report)

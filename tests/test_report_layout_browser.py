@@ -23,7 +23,8 @@ from report_layout_checks import (
 )
 from test_report_browser import CHROMIUM, browser, open_report  # noqa: F401 (fixture)
 
-from cytotrial.report import ReportSection, ReportTable, render_report
+from cytotrial.report.model import ReportSection, ReportTable
+from cytotrial.report.render import render_report
 
 LONG_FLAGS = "; ".join(
     f"cohort_outlier(% of parent monocytes_scatter vs cohort part A C1D1: {i}.92, median "
@@ -120,7 +121,7 @@ def test_headings_are_labels_and_csv_keeps_code_names(browser, synthetic):  # no
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) missing")
 def test_pdf_has_every_section_every_row_and_whole_cells(browser, synthetic, tmp_path):  # noqa: F811
-    from cytotrial.report_pdf import html_to_pdf
+    from cytotrial.report.pdf import html_to_pdf
 
     if not CHROMIUM:
         pytest.skip("chromium (Debian package) is not installed")
@@ -164,7 +165,7 @@ def page_ids(driver) -> set[str]:
 
 def check_demo_report(driver, report_dir, tmp_path) -> dict:
     """The demo's two pages as a reader meets them; returns what it measured."""
-    from cytotrial.report_pdf import html_to_pdf
+    from cytotrial.report.pdf import html_to_pdf
 
     main = report_dir / "cytotrial_report.html"
     gating = report_dir / "cytotrial_report_gating.html"

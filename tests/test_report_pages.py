@@ -8,18 +8,12 @@ import re
 import pandas as pd
 import pytest
 
-from cytotrial.report import (
-    FOLD_ABOVE_ROWS,
-    FOLD_ROWS,
-    ReportFigure,
-    ReportSection,
-    ReportTable,
-    render_report,
-)
-from cytotrial.report_header import DEMO_TRIAL_ID, NO_TRIAL_ID, report_header
-from cytotrial.report_labels import COLUMN_LABELS, column_label
-from cytotrial.report_layout import MAX_RUN, breakable, squeeze_widths
-from cytotrial.report_pages import split_pages
+from cytotrial.report.header import DEMO_TRIAL_ID, NO_TRIAL_ID, report_header
+from cytotrial.report.labels import COLUMN_LABELS, column_label
+from cytotrial.report.layout import MAX_RUN, breakable, squeeze_widths
+from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
+from cytotrial.report.pages import split_pages
+from cytotrial.report.render import FOLD_ABOVE_ROWS, FOLD_ROWS, render_report
 
 
 def test_labels_read_as_words_and_unknown_code_names_stay_recognisable():
@@ -197,7 +191,7 @@ def test_a_large_figure_is_embedded_as_a_smaller_palette_png(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from cytotrial.report import FULL_COLOUR_MAX_BYTES
+    from cytotrial.report.model import FULL_COLOUR_MAX_BYTES
 
     rng = np.random.default_rng(1)
     # A plot-like image: a few flat colours with antialiased noise, large enough to recode.

@@ -23,7 +23,7 @@ from cytotrial.flow.sample.review import (
     read_review,
     sharing_gates,
 )
-from cytotrial.report import review_tables
+from cytotrial.report.flow_sections import review_tables
 
 TEMPLATE = read_gating_template(REPO / "resources/gating/pbmc_cd38.yaml")
 GATES = {g.name: g for g in TEMPLATE.gates}

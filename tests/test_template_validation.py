@@ -342,8 +342,8 @@ def test_statistics_and_methods_without_leukocyte_gate_and_mfi(tmp_path, sample_
     figures say it too, and the methods text names no leukocyte gate or MFI marker."""
     from cytotrial.flow.cohort.aggregate import aggregate_job
     from cytotrial.flow.cohort.job import flow_statistics_job
-    from cytotrial.report import FIGURES
-    from cytotrial.report_methods import _gating_paragraph
+    from cytotrial.report.flow_sections import FIGURES
+    from cytotrial.report.methods import _gating_paragraph
 
     template = _template_without(tmp_path, leukocyte_gate=None, mfi=False)
     sheet, populations, records = [], [], []

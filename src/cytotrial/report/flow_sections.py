@@ -1,266 +1,35 @@
-"""The merged HTML report: one self-contained file (CSS and data embedded).
-
-Every table is rendered through Jinja's autoescaping (sample IDs, channel names
-and other user-supplied strings can never inject markup) and can be downloaded
-as CSV from a data: link, so the file works offline from a USB stick.
-"""
+"""The flow sections of the report: immune subsets, paired tests, QC, review, gating."""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import importlib.metadata
-import platform
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.flow.sample.status import split_flags
-from cytotrial.io.atomic import write_text_atomic
-from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv
-from cytotrial.report_figure_numbers import figure_title
-from cytotrial.report_header import ReportHeader
-from cytotrial.report_labels import column_label
-from cytotrial.report_layout import breakable, squeeze_widths
-from cytotrial.report_pages import PageLink, gating_page_path, relative_href, split_pages
-
-REPORTED_PACKAGES = (
-    "cytotrial",
-    "snakemake",
-    "numpy",
-    "pandas",
-    "scipy",
-    "flowio",
-    "flowkit",
-    "lifelines",
-    "matplotlib",
-    "jinja2",
-)
-
-
-@dataclass
-class ReportTable:
-    """A table in the report, with the file name it downloads as."""
-
-    title: str
-    frame: pd.DataFrame
-    csv_name: str
-    caption: str = ""
-    # Cells of this column link to the figure anchored `link_prefix + value` in the report.
-    link_column: str | None = None
-    link_prefix: str = ""
-    # The page holding those figures ('' for this page; the gating page's file name else).
-    link_page: str = ""
-
-    @property
-    def csv_data_uri(self) -> str:
-        frame = neutralise_formulas(self.frame)
-        # CRLF (RFC 4180): the csv writer then quotes a cell holding a lone carriage return,
-        # which would otherwise end the row early in a spreadsheet.
-        payload = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
-        return "data:text/csv;base64," + base64.b64encode(payload).decode("ascii")
-
-    @property
-    def columns(self) -> list[str]:
-        return [str(c) for c in self.frame.columns]
-
-    @property
-    def rows(self) -> list[list[str]]:
-        return [[_cell(v) for v in row] for row in self.frame.itertuples(index=False)]
-
-    @property
-    def link_index(self) -> int:
-        """Position of the linked column, -1 when no column links."""
-        return self.columns.index(self.link_column) if self.link_column in self.columns else -1
-
-
-# A spreadsheet opening a CSV runs a cell starting with one of these as a formula
-# (OWASP, "CSV Injection"); tab and carriage return can hide such a start.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `frame` whose text cells cannot start a formula: "'" is put before any
-    that starts with = + - @ tab or carriage return (OWASP's advice for CSV downloads).
-
-    Free text reaches the downloads verbatim (adverse-event details, regimens, DLT
-    descriptions, batch names). Numbers are left as they are, in a numeric column or
-    written as text ("-0.5", "-1e-3"): a spreadsheet reads them as numbers, and a quote
-    would turn them into text. A text cell such as "-1.2 (-3.4 to 0.5)" is quoted: it
-    could as well be "-2+3+cmd|..." and only a plain number is safe to leave.
-    """
-    text = frame.select_dtypes(include=["object", "string"]).columns
-    if not len(text):
-        return frame
-    frame = frame.copy()
-    for column in text:
-        frame[column] = frame[column].map(_neutralise_cell)
-    return frame
-
-
-def _neutralise_cell(value: object) -> object:
-    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
-        return value
-    try:
-        float(value)
-    except ValueError:
-        return "'" + value
-    return value  # a number written as text
-
-
-def _cell(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float):
-        # Counts stored as float (a column with gaps) still read as counts.
-        return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
-    return str(value)
-
-
-@dataclass
-class ReportFigure:
-    """A PNG embedded in the report as a data: URI."""
-
-    title: str
-    png: str | Path
-    caption: str = ""
-    anchor: str = ""
-    # Re-encode with a small palette: audit plots shrink ~3x, so hundreds fit in one file.
-    compact: bool = False
-
-    @property
-    def min_text_px(self) -> str:
-        """The PNG's smallest text height in image px (figure_text), for the <img>'s
-        data-min-text-px: "no-text" for a figure without text, "unknown" when the PNG
-        does not record it (the browser test then fails: every figure must be checked)."""
-        from cytotrial.io.figure_text import read_min_text_px
-
-        value = read_min_text_px(self.png)
-        if value is None:
-            return "unknown"
-        return "no-text" if value != value else f"{value:.2f}"
-
-    @property
-    def data_uri(self) -> str:
-        png = Path(self.png).read_bytes()
-        if self.compact:
-            png = compact_png(self.png)
-        elif len(png) > FULL_COLOUR_MAX_BYTES:  # a plot needs no more than 256 colours
-            png = min(png, compact_png(self.png, colours=256), key=len)
-        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-# A figure file above this size is embedded as a 256-colour palette PNG (a third of the
-# size for a matplotlib plot, no visible change): the main page stays under 5 MB.
-FULL_COLOUR_MAX_BYTES = 200_000
-
-
-def compact_png(path: str | Path, colours: int = 32) -> bytes:
-    """The image as an optimised palette PNG (flat-colour plots lose nothing visible)."""
-    import io
-
-    from PIL import Image
-
-    with Image.open(path) as image:
-        if image.mode == "P":  # already a palette PNG (the audit plots): embed it as written
-            return Path(path).read_bytes()
-        palette = image.convert("RGB").quantize(colours)
-    buffer = io.BytesIO()
-    palette.save(buffer, "PNG", optimize=True)
-    return buffer.getvalue()
-
-
-@dataclass
-class ReportSection:
-    """A titled section holding figures, tables and short notes."""
-
-    title: str
-    anchor: str
-    tables: list[ReportTable] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    figures: list[ReportFigure] = field(default_factory=list)
-    paragraphs: list[str] = field(default_factory=list)
-    links: list[PageLink] = field(default_factory=list)
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages that shape the results."""
-    versions = {"python": platform.python_version()}
-    for name in REPORTED_PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-# A table longer than FOLD_ABOVE_ROWS (Table 1's 65 rows show in full) shows its first
-# FOLD_ROWS rows and a 'show all N rows' control (printed in full); one with more columns
-# than WIDE_COLUMNS gets a smaller font; a cell longer than LONG_CELL characters too.
-FOLD_ABOVE_ROWS = 80
-FOLD_ROWS = 30
-WIDE_COLUMNS = 10
-LONG_CELL = 300
-PRINT_CELL = 240  # characters of such a cell in print, with where the rest is
-
-
-def render_report(
-    sections: list[ReportSection],
-    config: dict,
-    out_path: str | Path,
-    title: str = "cytotrial report",
-    provenance: Provenance | None = None,
-    header: ReportHeader | None = None,
-    pages: list[PageLink] | None = None,
-    show_provenance: bool = True,
-) -> None:
-    """Render the report to `out_path` (written atomically). `pages` link the other
-    pages of the report from the contents; `show_provenance` adds the provenance section
-    (the main page has it, the gating page links back to it)."""
-    env = Environment(
-        loader=PackageLoader("cytotrial", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        keep_trailing_newline=True,
-    )
-    env.filters["breakable"] = breakable
-    env.filters["squeeze_widths"] = squeeze_widths
-    html = env.get_template("report.html.j2").render(
-        title=title,
-        sections=sections,
-        config_yaml=yaml.safe_dump(config, sort_keys=True),
-        versions=package_versions(),
-        provenance=provenance or Provenance(),
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        header=header or ReportHeader(),
-        pages=pages or [],
-        show_provenance=show_provenance,
-        label=column_label,
-        fold_above_rows=FOLD_ABOVE_ROWS,
-        fold_rows=FOLD_ROWS,
-        wide_columns=WIDE_COLUMNS,
-        long_cell=LONG_CELL,
-        print_cell=PRINT_CELL,
-    )
-    write_text_atomic(out_path, html)
-
+from cytotrial.report.figure_numbers import figure_title
+from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
 # Flow figures the report embeds, by input name of the report rule.
 FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paired")
+
+
 PAIRED_CAPTION = (
     "One line per patient with both samples (red: rose, blue: fell); n pairs and the "
     "Wilcoxon matched-pairs P per panel, and the values of its two timepoints left out."
 )
+
+
 USED_CAPTION = (
     " Populations used: see each figure's title (config flow.statistics.include_flagged); "
     "each panel counts the values left out (flagged: a flag on the population's gates or "
     "sample; failed: the sample could not be analysed; excluded: by a reviewer, config "
     "flow.review)."
 )
+
+
 FIGURE4_CAPTION = (
     "A dot per patient; red: median and IQR (Prism quartiles), median printed under each "
     "timepoint; grey lines join a patient's samples; stars: Wilcoxon matched-pairs, two-sided "
@@ -270,11 +39,15 @@ FIGURE4_CAPTION = (
     "(n_pairs, fewer), so a star need not follow the difference of the printed medians; the "
     "paired medians are in the tests table (median_before, median_after)."
 )
+
+
 COUNTS_CAPTION = (
     "Cells per µL, log axis (counts span orders of magnitude); a dot per patient, median and "
     "IQR as in Figure 4. T cells, the paper's supplemental Figure 2, are a panel here."
     + USED_CAPTION
 )
+
+
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
     "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
@@ -282,6 +55,8 @@ TESTS_CAPTION = (
     "left_out_failed / left_out_excluded count the values of the two timepoints left out, "
     "pairs_left_out the pairs that cost, left_out lists each with its reason."
 )
+
+
 SENSITIVITY_CAPTION = (
     "Each paired test on ok populations only beside the same test with the flagged "
     "populations added; significance_changes: P <= 0.05 in one and not the other (a test "
@@ -300,14 +75,6 @@ FLOW_TABLES = (
     "sensitivity_tests",
     "review_decisions",
 )
-
-
-@dataclass
-class Provenance:
-    """What the report says about its own making besides versions and config."""
-
-    commit: str = "not recorded"
-    checksums: ReportTable | None = None
 
 
 def untested_comparisons_note(tests: pd.DataFrame, what: str) -> list[str]:
@@ -524,6 +291,8 @@ def plots_to_embed(setting: str, samples: int) -> str:
 
 # Statuses in the order the review table lists them: what a reviewer must look at first.
 REVIEW_ORDER = {"flagged": 0, "excluded": 1, "failed": 2}
+
+
 REVIEW_COLUMNS = ["sample_id", "population", "gate", "status", "status_reason", "review"]
 
 
@@ -650,97 +419,3 @@ def _gating_sections(
         ReportSection("Gating QC", "gating-qc", tables=tables, notes=notes),
         ReportSection("Gating plots", "gating-plots", figures=gallery, paragraphs=[plot_note]),
     ]
-
-
-def build_report(
-    clinical: list[ReportSection],
-    flow: Mapping[str, str | Path],
-    figures: Mapping[str, str | Path],
-    plots: Mapping[str, str | Path],
-    config: dict,
-    out_path: str | Path,
-    provenance: Provenance | None = None,
-    header: ReportHeader | None = None,
-    gating_path: str | Path | None = None,
-) -> None:
-    """Assemble the report in the paper's order: clinical, flow, QC, methods.
-
-    `clinical` comes from `cytotrial.clinical.report_sections.clinical_sections`; its
-    first section is the patient flow, followed here by the cohort overview. `flow`
-    maps each name in FLOW_TABLES to its result file, `plots` sample IDs to audit plots.
-    The gating gallery and the per-sample tables go to a second page, `gating_path`
-    (default: beside `out_path`, named ..._gating.html); the two pages link each other.
-    """
-    from cytotrial.report_methods import methods_section
-
-    inventory = read_tsv(flow["sample_inventory"])
-    qc = read_tsv(flow["sample_qc"])
-    problems = inventory[inventory["problem"].fillna("") != ""]
-    overview = ReportSection(
-        "Cohort overview",
-        "overview",
-        tables=[
-            ReportTable(
-                "Flow cytometry samples per part and timepoint",
-                read_tsv(flow["samples_per_timepoint"]),
-                "samples_per_timepoint.csv",
-                "Samples in the sample sheet per part x timepoint, distinct patients, files "
-                "whose FCS header could be read, and their median event count.",
-            ),
-        ],
-    )
-    samples = ReportSection(
-        "Samples",
-        "samples",
-        tables=[
-            ReportTable(
-                "Sample inventory",
-                inventory,
-                "sample_inventory.csv",
-                "One row per FCS file: sheet fields and what the file's header says.",
-            )
-        ],
-        notes=[f"{len(problems)} sample(s) with a problem: see the 'problem' column."]
-        if len(problems)
-        else [],
-    )
-    which_plots = plots_to_embed(config_section(config, "report")["gating_plots"], len(qc))
-    gating_qc, gallery = _gating_sections(
-        qc,
-        plots,
-        which_plots,
-        read_tsv(flow["cohort_qc"]),
-        read_tsv(flow["flow_populations"]),
-        read_tsv(flow["review_decisions"]) if flow.get("review_decisions") else None,
-    )
-    gating_path = Path(gating_path) if gating_path else gating_page_path(out_path)
-    flow_section = _flow_section(flow, figures, qc)
-    main_qc, gating_sections = split_pages(
-        flow_section, gating_qc, gallery, samples, Path(out_path), gating_path
-    )
-    sections = [
-        *clinical[:1],
-        overview,
-        *clinical[1:],
-        flow_section,
-        *main_qc,
-        methods_section(config),
-    ]
-    header = header or ReportHeader()
-    render_report(
-        sections,
-        config,
-        out_path,
-        provenance=provenance or Provenance(),
-        header=header,
-        pages=[PageLink("Gating QC, audit plots, samples", relative_href(gating_path, out_path))],
-    )
-    render_report(
-        gating_sections,
-        config,
-        gating_path,
-        title="cytotrial report: gating QC per sample, audit plots, sample inventory",
-        header=header,
-        pages=[PageLink("Main report", relative_href(out_path, gating_path))],
-        show_provenance=False,
-    )

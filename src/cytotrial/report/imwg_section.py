@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from cytotrial.clinical.imwg.confirmation import AT_LEAST_PR
-from cytotrial.report import ReportFigure, ReportSection, ReportTable
-from cytotrial.report_figure_numbers import figure_title
+from cytotrial.report.figure_numbers import figure_title
+from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
 __all__ = [
     "IMWG_REPORT_INPUTS",

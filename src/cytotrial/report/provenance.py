@@ -16,7 +16,7 @@ import pandas as pd
 
 from cytotrial.io.checksums import sha256_of_file
 from cytotrial.io.records import read_record
-from cytotrial.report import Provenance, ReportTable
+from cytotrial.report.model import Provenance, ReportTable
 
 
 def input_checksums(

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.clinical.report_imwg import IMWG_REPORT_INPUTS, imwg_section
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.io.results import read_tsv
-from cytotrial.report import ReportFigure, ReportSection, ReportTable
-from cytotrial.report_figure_numbers import figure_title
+from cytotrial.report.figure_numbers import figure_title
+from cytotrial.report.imwg_section import IMWG_REPORT_INPUTS, imwg_section
+from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
 __all__ = [
     "REPORT_INPUTS",

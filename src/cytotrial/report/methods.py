@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cytotrial.io.config_schema import config_section
-from cytotrial.report import ReportSection
+from cytotrial.report.model import ReportSection
 
 # How each `clinical.median_ci` choice is described (see cytotrial.stats.kaplan_meier).
 MEDIAN_CI_TEXT = {

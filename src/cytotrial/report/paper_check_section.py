@@ -13,7 +13,7 @@ import pandas as pd
 
 from cytotrial.clinical.paper_check import summary
 from cytotrial.io.results import read_tsv
-from cytotrial.report import ReportSection, ReportTable
+from cytotrial.report.model import ReportSection, ReportTable
 from cytotrial.simulate import paper_targets as pt
 
 __all__ = ["ANCHOR", "paper_check_section"]

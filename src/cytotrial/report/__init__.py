@@ -1,0 +1,35 @@
+"""The report: one HTML page (and a linked gating page, and a PDF) from the results.
+
+The top layer: it reads result files and may import io and the domain; nothing imports it.
+
+* ``model``: what a report is made of (tables, figures, sections, provenance).
+* ``build``: the whole report in the paper's order; ``render`` turns it into HTML
+  (templates/report.html.j2); ``pages`` splits off the gating page; ``pdf`` prints it
+  with headless Chromium.
+* sections: ``clinical_sections`` (with ``imwg_section``), ``flow_sections``,
+  ``paper_check_section`` (demo only), ``methods``, ``provenance``; ``header`` is the
+  run's header (trial, cut-off, populations, version, the demo banner).
+* presentation: ``labels`` (human column labels), ``layout`` (cell wrapping, widths),
+  ``figure_numbers`` (figures numbered as in the paper).
+
+Importing the package is cheap (its modules are imported where used): the report rule
+reads ``clinical_sections`` at Snakemake parse time.
+"""
+
+__all__ = [
+    "build",
+    "clinical_sections",
+    "figure_numbers",
+    "flow_sections",
+    "header",
+    "imwg_section",
+    "labels",
+    "layout",
+    "methods",
+    "model",
+    "pages",
+    "paper_check_section",
+    "pdf",
+    "provenance",
+    "render",
+]

@@ -1,0 +1,164 @@
+"""What a report is made of: tables, figures, sections, provenance (no rendering)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cytotrial.report.pages import PageLink
+
+
+@dataclass
+class ReportTable:
+    """A table in the report, with the file name it downloads as."""
+
+    title: str
+    frame: pd.DataFrame
+    csv_name: str
+    caption: str = ""
+    # Cells of this column link to the figure anchored `link_prefix + value` in the report.
+    link_column: str | None = None
+    link_prefix: str = ""
+    # The page holding those figures ('' for this page; the gating page's file name else).
+    link_page: str = ""
+
+    @property
+    def csv_data_uri(self) -> str:
+        frame = neutralise_formulas(self.frame)
+        # CRLF (RFC 4180): the csv writer then quotes a cell holding a lone carriage return,
+        # which would otherwise end the row early in a spreadsheet.
+        payload = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+        return "data:text/csv;base64," + base64.b64encode(payload).decode("ascii")
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [[_cell(v) for v in row] for row in self.frame.itertuples(index=False)]
+
+    @property
+    def link_index(self) -> int:
+        """Position of the linked column, -1 when no column links."""
+        return self.columns.index(self.link_column) if self.link_column in self.columns else -1
+
+
+# A spreadsheet opening a CSV runs a cell starting with one of these as a formula
+# (OWASP, "CSV Injection"); tab and carriage return can hide such a start.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells cannot start a formula: "'" is put before any
+    that starts with = + - @ tab or carriage return (OWASP's advice for CSV downloads).
+
+    Free text reaches the downloads verbatim (adverse-event details, regimens, DLT
+    descriptions, batch names). Numbers are left as they are, in a numeric column or
+    written as text ("-0.5", "-1e-3"): a spreadsheet reads them as numbers, and a quote
+    would turn them into text. A text cell such as "-1.2 (-3.4 to 0.5)" is quoted: it
+    could as well be "-2+3+cmd|..." and only a plain number is safe to leave.
+    """
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    if not len(text):
+        return frame
+    frame = frame.copy()
+    for column in text:
+        frame[column] = frame[column].map(_neutralise_cell)
+    return frame
+
+
+def _neutralise_cell(value: object) -> object:
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value  # a number written as text
+
+
+def _cell(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        # Counts stored as float (a column with gaps) still read as counts.
+        return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class ReportFigure:
+    """A PNG embedded in the report as a data: URI."""
+
+    title: str
+    png: str | Path
+    caption: str = ""
+    anchor: str = ""
+    # Re-encode with a small palette: audit plots shrink ~3x, so hundreds fit in one file.
+    compact: bool = False
+
+    @property
+    def min_text_px(self) -> str:
+        """The PNG's smallest text height in image px (figure_text), for the <img>'s
+        data-min-text-px: "no-text" for a figure without text, "unknown" when the PNG
+        does not record it (the browser test then fails: every figure must be checked)."""
+        from cytotrial.io.figure_text import read_min_text_px
+
+        value = read_min_text_px(self.png)
+        if value is None:
+            return "unknown"
+        return "no-text" if value != value else f"{value:.2f}"
+
+    @property
+    def data_uri(self) -> str:
+        png = Path(self.png).read_bytes()
+        if self.compact:
+            png = compact_png(self.png)
+        elif len(png) > FULL_COLOUR_MAX_BYTES:  # a plot needs no more than 256 colours
+            png = min(png, compact_png(self.png, colours=256), key=len)
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+# A figure file above this size is embedded as a 256-colour palette PNG (a third of the
+# size for a matplotlib plot, no visible change): the main page stays under 5 MB.
+FULL_COLOUR_MAX_BYTES = 200_000
+
+
+def compact_png(path: str | Path, colours: int = 32) -> bytes:
+    """The image as an optimised palette PNG (flat-colour plots lose nothing visible)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.mode == "P":  # already a palette PNG (the audit plots): embed it as written
+            return Path(path).read_bytes()
+        palette = image.convert("RGB").quantize(colours)
+    buffer = io.BytesIO()
+    palette.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+@dataclass
+class ReportSection:
+    """A titled section holding figures, tables and short notes."""
+
+    title: str
+    anchor: str
+    tables: list[ReportTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    links: list[PageLink] = field(default_factory=list)
+
+
+@dataclass
+class Provenance:
+    """What the report says about its own making besides versions and config."""
+
+    commit: str = "not recorded"
+    checksums: ReportTable | None = None

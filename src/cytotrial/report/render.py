@@ -1,0 +1,100 @@
+"""The report rendered to HTML (Jinja2 template, folding and printing of long tables)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import platform
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cytotrial.io.atomic import write_text_atomic
+from cytotrial.report.header import ReportHeader
+from cytotrial.report.labels import column_label
+from cytotrial.report.layout import breakable, squeeze_widths
+from cytotrial.report.model import Provenance, ReportSection
+from cytotrial.report.pages import PageLink
+
+REPORTED_PACKAGES = (
+    "cytotrial",
+    "snakemake",
+    "numpy",
+    "pandas",
+    "scipy",
+    "flowio",
+    "flowkit",
+    "lifelines",
+    "matplotlib",
+    "jinja2",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape the results."""
+    versions = {"python": platform.python_version()}
+    for name in REPORTED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+# A table longer than FOLD_ABOVE_ROWS (Table 1's 65 rows show in full) shows its first
+# FOLD_ROWS rows and a 'show all N rows' control (printed in full); one with more columns
+# than WIDE_COLUMNS gets a smaller font; a cell longer than LONG_CELL characters too.
+FOLD_ABOVE_ROWS = 80
+
+
+FOLD_ROWS = 30
+
+
+WIDE_COLUMNS = 10
+
+
+LONG_CELL = 300
+
+
+PRINT_CELL = 240  # characters of such a cell in print, with where the rest is
+
+
+def render_report(
+    sections: list[ReportSection],
+    config: dict,
+    out_path: str | Path,
+    title: str = "cytotrial report",
+    provenance: Provenance | None = None,
+    header: ReportHeader | None = None,
+    pages: list[PageLink] | None = None,
+    show_provenance: bool = True,
+) -> None:
+    """Render the report to `out_path` (written atomically). `pages` link the other
+    pages of the report from the contents; `show_provenance` adds the provenance section
+    (the main page has it, the gating page links back to it)."""
+    env = Environment(
+        loader=PackageLoader("cytotrial", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        keep_trailing_newline=True,
+    )
+    env.filters["breakable"] = breakable
+    env.filters["squeeze_widths"] = squeeze_widths
+    html = env.get_template("report.html.j2").render(
+        title=title,
+        sections=sections,
+        config_yaml=yaml.safe_dump(config, sort_keys=True),
+        versions=package_versions(),
+        provenance=provenance or Provenance(),
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        header=header or ReportHeader(),
+        pages=pages or [],
+        show_provenance=show_provenance,
+        label=column_label,
+        fold_above_rows=FOLD_ABOVE_ROWS,
+        fold_rows=FOLD_ROWS,
+        wide_columns=WIDE_COLUMNS,
+        long_cell=LONG_CELL,
+        print_cell=PRINT_CELL,
+    )
+    write_text_atomic(out_path, html)

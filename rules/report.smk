@@ -1,5 +1,52 @@
 # The merged report: the default target's last output.
-from cytotrial.report.clinical_sections import REPORT_INPUTS as CLINICAL_REPORT_INPUTS
+from snakemake.exceptions import WorkflowError
+
+from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS as CLINICAL_REPORT_KEYS
+
+# What the clinical sections read, each a clinical rule's output (the rules own the paths).
+CLINICAL_REPORT_INPUTS = {
+    "clinical_patient_flow": rules.clinical_patient_flow.output.table,
+    "clinical_flow_png": rules.clinical_patient_flow.output.png,
+    "clinical_table1": rules.clinical_baseline_table.output[0],
+    "clinical_dose_escalation": rules.clinical_dose_escalation.output[0],
+    "clinical_response_categories": rules.clinical_response.output.categories,
+    "clinical_response_rates": rules.clinical_response.output.rates,
+    "clinical_primary_endpoint": rules.clinical_response.output.primary_endpoint,
+    "clinical_response_png": rules.clinical_response.output.png,
+    "clinical_swimmer_png": rules.clinical_swimmer.output.png,
+    "clinical_forest_png": rules.clinical_survival.output.forest_png,
+    "clinical_survival_medians": rules.clinical_survival.output.medians,
+    "clinical_survival_logrank": rules.clinical_survival.output.logrank,
+    "clinical_survival_hazard_ratios": rules.clinical_survival.output.hazard_ratios,
+    "clinical_survival_at_times": rules.clinical_survival.output.at_times,
+    "clinical_survival_followup": rules.clinical_survival.output.followup,
+    **{
+        f"clinical_km_{endpoint}_{stratum}": expand(
+            rules.clinical_km_figure.output.png,
+            km_endpoint=endpoint,
+            km_stratum=stratum,
+        )[0]
+        for stratum in KM_STRATA
+        for endpoint in KM_ENDPOINTS
+    },
+    "clinical_table2": rules.clinical_adverse_events.output.table,
+    "clinical_table2_footnotes": rules.clinical_adverse_events.output.footnotes,
+    "clinical_table2_unmapped": rules.clinical_adverse_events.output.unmapped,
+    "clinical_table3": rules.clinical_subsequent_therapy.output.table,
+    "clinical_subsequent_outcome": rules.clinical_subsequent_therapy.output.outcome,
+    "clinical_imwg_assessments": rules.clinical_imwg.output.assessments,
+    "clinical_imwg_best": rules.clinical_imwg.output.best,
+    "clinical_imwg_concordance": rules.clinical_imwg.output.concordance,
+    "clinical_imwg_concordance_summary": rules.clinical_imwg.output.concordance_summary,
+    "clinical_waterfall_png": rules.clinical_imwg.output.png,
+}
+if set(CLINICAL_REPORT_INPUTS) != set(
+    CLINICAL_REPORT_KEYS
+):  # the package's sections changed
+    raise WorkflowError(
+        "rules/report.smk: the clinical report inputs differ from the sections' keys: "
+        f"{sorted(set(CLINICAL_REPORT_INPUTS) ^ set(CLINICAL_REPORT_KEYS))}"
+    )
 
 
 rule report:
@@ -11,23 +58,23 @@ rule report:
             if DEMO
             else {}
         ),
-        samples_per_timepoint="results/flow/samples_per_timepoint.tsv",
-        sample_inventory="results/flow/sample_inventory.tsv",
-        flow_populations="results/flow/populations.tsv",
-        sample_qc="results/flow/sample_qc.tsv",
-        cohort_qc="results/flow/cohort_qc.tsv",
-        review_decisions="results/flow/review_decisions.tsv",
-        mfi_tests="results/flow/cd38_mfi_tests.tsv",
-        count_tests="results/flow/cell_count_tests.tsv",
-        sensitivity_tests="results/flow/sensitivity_tests.tsv",
-        mfi_A="results/flow/figures/cd38_mfi_part_A.png",
-        mfi_B="results/flow/figures/cd38_mfi_part_B.png",
-        counts_A="results/flow/figures/cell_counts_part_A.png",
-        counts_B="results/flow/figures/cell_counts_part_B.png",
-        mfi_paired="results/flow/figures/cd38_mfi_paired.png",
-        counts_paired="results/flow/figures/cell_counts_paired.png",
-        records=collect("results/flow/samples/{sample}.json", sample=SAMPLE_IDS),
-        plots=collect("results/flow/plots/{sample}.gating.png", sample=SAMPLE_IDS),
+        samples_per_timepoint=rules.flow_sample_inventory.output.per_timepoint,
+        sample_inventory=rules.flow_sample_inventory.output.inventory,
+        flow_populations=rules.flow_aggregate.output.populations,
+        sample_qc=rules.flow_aggregate.output.sample_qc,
+        cohort_qc=rules.flow_cohort_qc.output.cohort_qc,
+        review_decisions=rules.flow_aggregate.output.decisions,
+        mfi_tests=rules.flow_statistics.output.mfi_tests,
+        count_tests=rules.flow_statistics.output.count_tests,
+        sensitivity_tests=rules.flow_statistics.output.sensitivity,
+        mfi_A=rules.flow_statistics.output.mfi_A_png,
+        mfi_B=rules.flow_statistics.output.mfi_B_png,
+        counts_A=rules.flow_statistics.output.counts_A_png,
+        counts_B=rules.flow_statistics.output.counts_B_png,
+        mfi_paired=rules.flow_statistics.output.mfi_paired_png,
+        counts_paired=rules.flow_statistics.output.counts_paired_png,
+        records=collect(rules.flow_analyse_sample.output.record, sample=SAMPLE_IDS),
+        plots=collect(rules.flow_analyse_sample.output.plot, sample=SAMPLE_IDS),
         provenance=list(provenance_files().values()),
     output:
         "results/report/cytotrial_report.html",

@@ -4,7 +4,7 @@ import _bootstrap  # noqa: F401
 
 from cytotrial.io.logs import log_to_file
 from cytotrial.report.build import build_report
-from cytotrial.report.clinical_sections import REPORT_INPUTS, clinical_sections
+from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS, clinical_sections
 from cytotrial.report.flow_sections import FIGURES, FLOW_TABLES
 from cytotrial.report.header import report_header
 from cytotrial.report.paper_check_section import paper_check_section
@@ -15,7 +15,7 @@ from cytotrial.report.render import package_versions
 def main(smk) -> None:
     log_to_file(smk.log[0])
     config = dict(smk.params.config)
-    clinical = clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, config)
+    clinical = clinical_sections({key: smk.input[key] for key in REPORT_INPUT_KEYS}, config)
     # demo only; a Namedlist: "in" alone would look among the paths
     if "paper_check" in smk.input.keys():  # noqa: SIM118
         clinical.append(paper_check_section(smk.input.paper_check, smk.input.paper_notes))

@@ -460,7 +460,9 @@ def test_unmapped_terms_are_listed_with_counts(demo_clinical, demo_ae, tmp_path)
 
 
 def test_the_report_shows_the_unmapped_terms(demo_ae, tmp_path):
-    from cytotrial.report.clinical_sections import REPORT_INPUTS, clinical_sections
+    from result_paths import CLINICAL_REPORT_PATHS
+
+    from cytotrial.report.clinical_sections import clinical_sections
 
     path = tmp_path / "unmapped.tsv"
     demo_ae["unmapped"].to_csv(path, sep="\t", index=False)
@@ -468,7 +470,7 @@ def test_the_report_shows_the_unmapped_terms(demo_ae, tmp_path):
     titles = [t.title for t in safety.tables]
     assert "Adverse-event terms not in Table 2" in titles
     assert any("not counted in Table 2" in note for note in safety.notes)
-    assert REPORT_INPUTS["clinical_table2_unmapped"].endswith("table2_unmapped_terms.tsv")
+    assert CLINICAL_REPORT_PATHS["clinical_table2_unmapped"].endswith("table2_unmapped_terms.tsv")
     rules = (REPO / "rules" / "clinical.smk").read_text()
     assert '"table2_unmapped_terms"' in rules and "unmapped=" in rules
 

@@ -15,10 +15,11 @@ import paper_table1 as paper
 import pytest
 import yaml
 from conftest import REPO
+from result_paths import CLINICAL_REPORT_PATHS as REPORT_INPUTS
 
 from cytotrial.clinical import job
 from cytotrial.io.inputs import CLINICAL_TABLES
-from cytotrial.report.clinical_sections import REPORT_INPUTS, clinical_sections
+from cytotrial.report.clinical_sections import clinical_sections
 from cytotrial.report.render import render_report
 from cytotrial.simulate.clinical.trial import simulate_clinical
 

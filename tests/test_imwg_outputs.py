@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import SCHEMA_DIR
+from result_paths import CLINICAL_REPORT_PATHS
 
 from cytotrial.clinical.figures.waterfall import CAP_PCT, waterfall_data
 from cytotrial.clinical.imwg.concordance import concordance, effective_tables
@@ -16,8 +17,8 @@ from cytotrial.clinical.job import imwg_job
 from cytotrial.errors import InputError
 from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables
 from cytotrial.io.lab_values import read_lab_values
-from cytotrial.report.clinical_sections import REPORT_INPUTS, _read
-from cytotrial.report.imwg_section import IMWG_REPORT_INPUTS, imwg_section, reason_counts
+from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS, _read
+from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section, reason_counts
 from cytotrial.simulate.clinical.trial import simulate_clinical
 
 HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"
@@ -136,7 +137,7 @@ def outputs(folder: Path) -> dict[str, Path]:
 
 
 def section_inputs(out: dict[str, Path]) -> dict[str, Path]:
-    keys = dict(zip(IMWG_REPORT_INPUTS, ("assessments", "best", "concordance",
+    keys = dict(zip(IMWG_REPORT_INPUT_KEYS, ("assessments", "best", "concordance",
                                          "concordance_summary", "png"), strict=True))  # fmt: skip
     return {key: out[name] for key, name in keys.items()}
 
@@ -181,7 +182,8 @@ def test_job_without_lab_values_writes_empty_tables_and_a_note(clinical, tmp_pat
 
 
 def test_report_inputs_list_the_imwg_outputs():
-    assert set(IMWG_REPORT_INPUTS.items()) <= set(REPORT_INPUTS.items())
+    assert set(IMWG_REPORT_INPUT_KEYS) <= set(REPORT_INPUT_KEYS)
+    assert set(REPORT_INPUT_KEYS) == set(CLINICAL_REPORT_PATHS)
 
 
 def test_lab_values_after_the_cutoff_are_ignored(clinical, tmp_path):

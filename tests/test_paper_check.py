@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from result_paths import PAPER_CHECK_PATHS
 from test_clinical_demo import demo  # noqa: F401  (the module's fixture: the demo's results)
 
 from cytotrial.clinical.paper_check import (
-    PAPER_CHECK_INPUTS,
+    PAPER_CHECK_INPUT_KEYS,
     count_check,
     estimate_check,
     p_check,
@@ -37,14 +38,14 @@ def test_verdict_rules():
 
 
 def test_missing_results_never_pass(tmp_path):
-    check = paper_check_table({key: tmp_path / "absent.tsv" for key in PAPER_CHECK_INPUTS})
+    check = paper_check_table({key: tmp_path / "absent.tsv" for key in PAPER_CHECK_INPUT_KEYS})
     assert len(check) > 300
     assert (check["verdict"] == "miss").all()
     assert "miss" in summary(check)
 
 
 def test_the_demo_reproduces_every_count_and_p_value(demo, tmp_path):  # noqa: F811
-    inputs = {key: demo / path for key, path in PAPER_CHECK_INPUTS.items()}
+    inputs = {key: demo / path for key, path in PAPER_CHECK_PATHS.items()}
     check = paper_check_table(inputs)
     clinical = check[~check["section"].str.startswith("Flow")]  # flow results not made here
     by_kind = dict(iter(clinical.groupby("kind")))

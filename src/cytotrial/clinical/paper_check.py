@@ -42,7 +42,7 @@ from cytotrial.simulate import paper_targets as pt
 
 __all__ = [
     "COLUMNS",
-    "PAPER_CHECK_INPUTS",
+    "PAPER_CHECK_INPUT_KEYS",
     "PAPER_NOTES",
     "demo_planted_extra",
     "paper_check_job",
@@ -53,24 +53,24 @@ __all__ = [
     "summary",
 ]
 
-_C = "results/clinical"
-# key -> the result file it reads (the paper-check rule's named inputs).
-PAPER_CHECK_INPUTS: dict[str, str] = {
-    "patient_flow": f"{_C}/patient_flow.tsv",
-    "dose_escalation": f"{_C}/dose_escalation.tsv",
-    "response_categories": f"{_C}/response_categories.tsv",
-    "response_rates": f"{_C}/response_rates.tsv",
-    "table1": f"{_C}/table1_baseline.tsv",
-    "table2": f"{_C}/table2_adverse_events.tsv",
-    "table2_footnotes": f"{_C}/table2_footnotes.tsv",
-    "table3": f"{_C}/table3_subsequent_therapy.tsv",
-    "subsequent_outcome": f"{_C}/subsequent_line_outcome.tsv",
-    "survival_medians": f"{_C}/survival_medians.tsv",
-    "survival_logrank": f"{_C}/survival_logrank.tsv",
-    "survival_followup": f"{_C}/survival_followup.tsv",
-    "samples_per_timepoint": "results/flow/samples_per_timepoint.tsv",
-    "cell_count_tests": "results/flow/cell_count_tests.tsv",
-}
+# The result files the check reads, by key (rules/paper_check.smk maps each key to a
+# rule's output: the rules own the paths).
+PAPER_CHECK_INPUT_KEYS: tuple[str, ...] = (
+    "patient_flow",
+    "dose_escalation",
+    "response_categories",
+    "response_rates",
+    "table1",
+    "table2",
+    "table2_footnotes",
+    "table3",
+    "subsequent_outcome",
+    "survival_medians",
+    "survival_logrank",
+    "survival_followup",
+    "samples_per_timepoint",
+    "cell_count_tests",
+)
 PAPER_NOTES = (
     "Patients not enrolled in part B (13): Figure 1's legend says 2 still on treatment and "
     "10 ineligible or withdrawn; the results text says 3 still in part A, 8 ineligible, 2 "
@@ -310,7 +310,7 @@ def _flow_sample_rows(t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, 
 def paper_check_table(
     inputs: Mapping[str, str | Path], planted_extra: Mapping[tuple[str, str], int] | None = None
 ) -> pd.DataFrame:
-    """Every checked number (COLUMNS). `inputs`: PAPER_CHECK_INPUTS keys -> result files;
+    """Every checked number (COLUMNS). `inputs`: PAPER_CHECK_INPUT_KEYS -> result files;
     `planted_extra`: (part, timepoint) -> failed-acquisition files the demo adds beyond
     the paper's samples (simulate/flow_scenarios), taken off this run's sample counts."""
     cache: dict[str, pd.DataFrame] = {}

@@ -1,6 +1,6 @@
 """Paper-check rows of Tables 1-3 and the subsequent line (cytotrial.clinical.paper_check).
 
-Each function takes `t(key)` (a result table by its PAPER_CHECK_INPUTS key, empty when
+Each function takes `t(key)` (a result table by its PAPER_CHECK_INPUT_KEYS key, empty when
 missing) and returns one row per number of the paper (paper_check_rules.COLUMNS).
 """
 

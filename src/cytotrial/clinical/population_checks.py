@@ -18,7 +18,7 @@ from cytotrial.io.input_checks import (
     check_fcs_files,
     check_samples_against_clinical,
 )
-from cytotrial.io.validation import raise_problems
+from cytotrial.io.problems import raise_problems
 
 __all__ = [
     "PART_B_COHORTS",

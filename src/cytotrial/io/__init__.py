@@ -10,7 +10,9 @@ Inputs:
 * ``lab_values``: the optional lab_values.csv.
 * ``panel``: the antibody panel (YAML).
 * ``validation``, ``schemas``, ``document_checks``: JSON-schema checks of tables and
-  YAML documents, each problem naming file, row or key, and field.
+  YAML documents, each problem naming file, row or key, and field; ``problems`` raises
+  them all at once; ``config_schema``: the config's defaults, declared in its schema.
+* ``table_reader``: the one reader of user tables (IDs as text, errors naming the line).
 * ``input_checks``: checks across rows and tables (dates, unknown patients, missing files,
   the cut-off, the config's files).
 * ``fingerprints``, ``checksums``: SHA-256 of inputs for provenance and reruns.
@@ -20,6 +22,7 @@ Outputs:
 * ``results``: result tables (read with IDs as text, written with stable formatting)
   and figures (PNG + SVG).
 * ``records``: a sample's JSON record (status, QC, gates as applied).
+* ``figure_text``: a figure's smallest text, recorded in its PNG (the report checks it).
 * ``atomic``: every file written atomically: a crash leaves no half-written output.
 * ``logs``: logging set-up for the CLI and the Snakemake scripts.
 
@@ -29,15 +32,19 @@ The FCS reader is its own package, ``cytotrial.fcs``.
 __all__ = [
     "atomic",
     "checksums",
+    "config_schema",
     "document_checks",
+    "figure_text",
     "fingerprints",
     "input_checks",
     "inputs",
     "lab_values",
     "logs",
     "panel",
+    "problems",
     "records",
     "results",
     "schemas",
+    "table_reader",
     "validation",
 ]

@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from cytotrial.errors import InputError
-from cytotrial.io.validation import load_schema, raise_problems
+from cytotrial.io.problems import raise_problems
+from cytotrial.io.validation import load_schema
 
 # (earlier, later): the later date may not precede the earlier one.
 DATE_ORDER = (

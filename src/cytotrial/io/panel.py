@@ -8,7 +8,7 @@ from typing import Any
 
 from cytotrial.errors import InputError
 from cytotrial.io.document_checks import read_yaml, schema_problems
-from cytotrial.io.validation import raise_problems
+from cytotrial.io.problems import raise_problems
 
 ROLES = ("scatter", "fluorescence", "time")
 

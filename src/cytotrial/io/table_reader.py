@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.errors import InputError
-from cytotrial.io.validation import raise_problems
+from cytotrial.io.problems import raise_problems
 
 __all__ = ["read_table", "read_records", "check_unique", "parse_dates"]
 

@@ -13,10 +13,8 @@ import numpy as np
 import pandas as pd
 from jsonschema import Draft202012Validator
 
-from cytotrial.errors import InputError
+from cytotrial.io.problems import raise_problems
 from cytotrial.io.schemas import default_schema_dir, load_schema  # noqa: F401 (re-exported)
-
-MAX_REPORTED = 20  # enough to see a pattern, short enough to read
 
 
 def row_records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -132,11 +130,7 @@ def validate_rows(
         if ids is not None and not _is_missing(ids.iloc[row]):
             row_id = f" ({id_column} {ids.iloc[row]!r})"
         problems.append(f"{source}, line {row + 2}{row_id}: {message}")
-    if problems:
-        shown = problems[:MAX_REPORTED]
-        more = len(problems) - len(shown)
-        tail = f"\n  ... and {more} more" if more else ""
-        raise InputError(f"{len(problems)} problem(s) in {source}:\n  " + "\n  ".join(shown) + tail)
+    raise_problems(problems, source)
 
 
 def table_errors(table: pd.DataFrame, schema: dict[str, Any]) -> list[tuple[int, list[str], str]]:
@@ -225,13 +219,3 @@ def _columns_read_by_rows(schema: dict[str, Any], columns: list[str]) -> set[str
                     named.update(node[keyword])
             stack.extend(node.values())
     return named
-
-
-def raise_problems(problems: list[str], what: str) -> None:
-    """One InputError listing every problem (the first MAX_REPORTED of them)."""
-    if not problems:
-        return
-    shown = problems[:MAX_REPORTED]
-    more = len(problems) - len(shown)
-    tail = f"\n  ... and {more} more" if more else ""
-    raise InputError(f"{len(problems)} problem(s) in {what}:\n  " + "\n  ".join(shown) + tail)

@@ -25,44 +25,40 @@ from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.io.results import read_tsv
 from cytotrial.report.figure_numbers import figure_title
-from cytotrial.report.imwg_section import IMWG_REPORT_INPUTS, imwg_section
+from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
 __all__ = [
-    "REPORT_INPUTS",
+    "REPORT_INPUT_KEYS",
     "clinical_sections",
 ]
 
-_OUT = "results/clinical"
-_KM_FIGURES = {
-    f"clinical_km_{slug(e)}_{stratum}": f"{_OUT}/figures/km_{slug(e)}_{stratum}.png"
-    for stratum in ("all", "by_response")
-    for e in ENDPOINTS
-}
-REPORT_INPUTS: dict[str, str] = {
-    "clinical_patient_flow": f"{_OUT}/patient_flow.tsv",
-    "clinical_flow_png": f"{_OUT}/figures/patient_flow.png",
-    "clinical_table1": f"{_OUT}/table1_baseline.tsv",
-    "clinical_dose_escalation": f"{_OUT}/dose_escalation.tsv",
-    "clinical_response_categories": f"{_OUT}/response_categories.tsv",
-    "clinical_response_rates": f"{_OUT}/response_rates.tsv",
-    "clinical_primary_endpoint": f"{_OUT}/primary_endpoint.tsv",
-    "clinical_response_png": f"{_OUT}/figures/response.png",
-    "clinical_swimmer_png": f"{_OUT}/figures/swimmer_part_b.png",
-    "clinical_forest_png": f"{_OUT}/figures/cox_forest.png",
-    "clinical_survival_medians": f"{_OUT}/survival_medians.tsv",
-    "clinical_survival_logrank": f"{_OUT}/survival_logrank.tsv",
-    "clinical_survival_hazard_ratios": f"{_OUT}/survival_hazard_ratios.tsv",
-    "clinical_survival_at_times": f"{_OUT}/survival_at_times.tsv",
-    "clinical_survival_followup": f"{_OUT}/survival_followup.tsv",
-    **_KM_FIGURES,
-    "clinical_table2": f"{_OUT}/table2_adverse_events.tsv",
-    "clinical_table2_footnotes": f"{_OUT}/table2_footnotes.tsv",
-    "clinical_table2_unmapped": f"{_OUT}/table2_unmapped_terms.tsv",
-    "clinical_table3": f"{_OUT}/table3_subsequent_therapy.tsv",
-    "clinical_subsequent_outcome": f"{_OUT}/subsequent_line_outcome.tsv",
-    **IMWG_REPORT_INPUTS,
-}
+# The result files the clinical sections read, by key: the report rule maps each key to
+# a clinical rule's output (rules/report.smk owns the paths).
+REPORT_INPUT_KEYS: tuple[str, ...] = (
+    "clinical_patient_flow",
+    "clinical_flow_png",
+    "clinical_table1",
+    "clinical_dose_escalation",
+    "clinical_response_categories",
+    "clinical_response_rates",
+    "clinical_primary_endpoint",
+    "clinical_response_png",
+    "clinical_swimmer_png",
+    "clinical_forest_png",
+    "clinical_survival_medians",
+    "clinical_survival_logrank",
+    "clinical_survival_hazard_ratios",
+    "clinical_survival_at_times",
+    "clinical_survival_followup",
+    *(f"clinical_km_{slug(e)}_{stratum}" for stratum in ("all", "by_response") for e in ENDPOINTS),
+    "clinical_table2",
+    "clinical_table2_footnotes",
+    "clinical_table2_unmapped",
+    "clinical_table3",
+    "clinical_subsequent_outcome",
+    *IMWG_REPORT_INPUT_KEYS,
+)
 SWIMMER_CAPTION = (
     "One bar per patient from the start of part A, coloured by the part A best-response "
     "group (colours as in the Kaplan-Meier plots); part B hatched; thin line: follow-up off "

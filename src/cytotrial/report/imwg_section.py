@@ -14,19 +14,18 @@ from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
 __all__ = [
-    "IMWG_REPORT_INPUTS",
+    "IMWG_REPORT_INPUT_KEYS",
     "reason_counts",
     "imwg_section",
 ]
 
-_OUT = "results/clinical"
-IMWG_REPORT_INPUTS: dict[str, str] = {
-    "clinical_imwg_assessments": f"{_OUT}/imwg_assessments.tsv",
-    "clinical_imwg_best": f"{_OUT}/imwg_best_response.tsv",
-    "clinical_imwg_concordance": f"{_OUT}/response_concordance.tsv",
-    "clinical_imwg_concordance_summary": f"{_OUT}/response_concordance_summary.tsv",
-    "clinical_waterfall_png": f"{_OUT}/figures/waterfall.png",
-}
+IMWG_REPORT_INPUT_KEYS: tuple[str, ...] = (
+    "clinical_imwg_assessments",
+    "clinical_imwg_best",
+    "clinical_imwg_concordance",
+    "clinical_imwg_concordance_summary",
+    "clinical_waterfall_png",
+)
 _ITEM_LABELS = {
     "best_response": "Best overall response",
     "progression_date": "Progression date",

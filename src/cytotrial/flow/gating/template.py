@@ -29,7 +29,7 @@ from cytotrial.flow.interop.gatingml_strategy import (
     strategy_from_dict,
 )
 from cytotrial.io.document_checks import read_yaml
-from cytotrial.io.validation import raise_problems
+from cytotrial.io.problems import raise_problems
 
 KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle", *NEW_KINDS)
 IMPORTED_SUFFIXES = (".xml", ".wsp")

@@ -17,7 +17,7 @@ from cytotrial.io.document_checks import (
     problem,
     schema_problems,
 )
-from cytotrial.io.validation import raise_problems
+from cytotrial.io.problems import raise_problems
 
 ROOT = "root"
 

@@ -37,7 +37,7 @@ from cytotrial.io.document_checks import (
     schema_problems,
 )
 from cytotrial.io.input_checks import past_date_problem
-from cytotrial.io.validation import raise_problems
+from cytotrial.io.problems import raise_problems
 
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd

@@ -2,4 +2,6 @@
 
 from cytotrial.cli import main
 
+__all__ = []
+
 raise SystemExit(main())

@@ -10,8 +10,12 @@ from cytotrial.errors import InputError
 from cytotrial.io.logs import log_to_file
 from cytotrial.simulate.trial import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED
 
+__all__ = [
+    "main",
+]
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cytotrial", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -32,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _build_parser().parse_args(argv)
     log_to_file(None)
     try:
         if args.command == "simulate":

@@ -16,10 +16,18 @@ import pandas as pd
 from cytotrial.fcs.errors import path_free_reason
 from cytotrial.io.inputs import TIMEPOINTS
 
+__all__ = [
+    "sample_inventory",
+    "samples_per_timepoint",
+    "patient_flow",
+    "check_flow_sums",
+    "FlowBox",
+]
+
 log = logging.getLogger(__name__)
 
 
-def read_fcs_header(path: str | Path) -> tuple[dict[str, object], dict[str, str]]:
+def _read_fcs_header(path: str | Path) -> tuple[dict[str, object], dict[str, str]]:
     """Technical header fields of an FCS file (no event data read), and all its keywords.
 
     Only the technical fields go into result tables as such: keywords such as $SRC or
@@ -57,7 +65,7 @@ def sample_inventory(
         row = {key: sample[key] for key in ("sample_id", "patient_id", "part", "timepoint")}
         row["batch"] = sample.get("batch", "")
         try:
-            header, keywords = read_fcs_header(sample["fcs"])
+            header, keywords = _read_fcs_header(sample["fcs"])
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
             # the table says what is wrong; only the log names the file (it may identify)
             log.warning("%s (%s): %s", sample["sample_id"], sample["fcs"], exc)

@@ -16,6 +16,13 @@ from cytotrial.fcs.errors import FcsError
 from cytotrial.fcs.header import HEADER_SIZE, Header, parse_header
 from cytotrial.fcs.text import parse_text
 
+__all__ = [
+    "DataSetText",
+    "Chain",
+    "FcsFile",
+    "read_chain",
+]
+
 MAX_DATA_SETS = 1000  # a guard; real files hold 1 to 4
 
 
@@ -88,13 +95,13 @@ class FcsFile:
         return self.handle.read(count)
 
 
-def where_of(path: str, index: int, base: int) -> str:
+def _where_of(path: str, index: int, base: int) -> str:
     return path if index == 0 else f"{path} (data set {index} at byte {base})"
 
 
 def read_chain(fcs: FcsFile, last_index: int | None = None) -> Chain:
     """Data sets 0.. (up to last_index when given); data set 0 must be readable."""
-    chain = Chain([read_data_set_text(fcs, 0, 0)], [])
+    chain = Chain([_read_data_set_text(fcs, 0, 0)], [])
     seen = {0}
     while len(chain.data_sets) < MAX_DATA_SETS:
         if last_index is not None and len(chain.data_sets) > last_index:
@@ -104,7 +111,7 @@ def read_chain(fcs: FcsFile, last_index: int | None = None) -> Chain:
             break
         seen.add(base)
         try:
-            chain.data_sets.append(read_data_set_text(fcs, len(chain.data_sets), base))
+            chain.data_sets.append(_read_data_set_text(fcs, len(chain.data_sets), base))
         except FcsError as error:
             chain.broken = error
             chain.notes.append(
@@ -115,9 +122,9 @@ def read_chain(fcs: FcsFile, last_index: int | None = None) -> Chain:
     return chain
 
 
-def read_data_set_text(fcs: FcsFile, index: int, base: int) -> DataSetText:
+def _read_data_set_text(fcs: FcsFile, index: int, base: int) -> DataSetText:
     """HEADER and TEXT (plus supplemental TEXT) of the data set whose HEADER is at `base`."""
-    where = where_of(fcs.path, index, base)
+    where = _where_of(fcs.path, index, base)
     header, notes = parse_header(fcs.read_at(base, HEADER_SIZE), where)
     available = fcs.size - base
     start, end = header.text_start, header.text_end

@@ -18,6 +18,14 @@ import numpy as np
 from cytotrial.fcs.errors import FcsError
 from cytotrial.fcs.layout import Layout
 
+__all__ = [
+    "float_dtype",
+    "to_native",
+    "decode_integers",
+    "decode_ascii_fixed",
+    "decode_ascii_free",
+]
+
 _NUMPY_WIDTHS = (1, 2, 4, 8)
 
 

@@ -6,6 +6,11 @@ import os
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "FcsError",
+    "path_free_reason",
+]
+
 
 class FcsError(InputError):
     """An FCS file that cannot be read.

@@ -13,6 +13,12 @@ from dataclasses import dataclass
 
 from cytotrial.fcs.errors import FcsError
 
+__all__ = [
+    "HEADER_SIZE",
+    "Header",
+    "parse_header",
+]
+
 HEADER_SIZE = 58
 KNOWN_VERSIONS = ("2.0", "3.0", "3.1", "3.2")
 _VERSION = re.compile(rb"FCS(\d\.\d)")

@@ -18,6 +18,11 @@ from dataclasses import dataclass
 
 from cytotrial.fcs.errors import FcsError
 
+__all__ = [
+    "Layout",
+    "read_layout",
+]
+
 _FLOAT_BYTES = {"F": 4, "D": 8}
 
 
@@ -39,7 +44,7 @@ class Layout:
         return None if 0 in self.value_bytes else sum(self.value_bytes)
 
 
-def int_keyword(keywords: Mapping[str, str], key: str, where: str) -> int | None:
+def _int_keyword(keywords: Mapping[str, str], key: str, where: str) -> int | None:
     """A whole-number keyword (None when absent); a precise FcsError when not a number."""
     if key not in keywords:
         return None
@@ -51,7 +56,7 @@ def int_keyword(keywords: Mapping[str, str], key: str, where: str) -> int | None
 
 def read_layout(keywords: Mapping[str, str], where: str, notes: list[str]) -> Layout:
     """Check the keywords that define the DATA segment and derive its layout."""
-    n_channels = int_keyword(keywords, "$PAR", where)
+    n_channels = _int_keyword(keywords, "$PAR", where)
     if n_channels is None or n_channels < 1:
         raise FcsError(f"{where}: keyword $PAR is missing or 0; expected the number of channels")
     if n_channels > len(keywords):  # every channel needs its own $PnB, $PnR (and $PnN)
@@ -59,7 +64,7 @@ def read_layout(keywords: Mapping[str, str], where: str, notes: list[str]) -> La
             f"{where}: keyword $PAR claims {n_channels} channels but TEXT holds only "
             f"{len(keywords)} keywords; expected $PnB and $PnR for each channel"
         )
-    n_events = int_keyword(keywords, "$TOT", where)
+    n_events = _int_keyword(keywords, "$TOT", where)
     _check_mode(keywords, where)
     datatype = keywords.get("$DATATYPE", "").strip().upper()
     if datatype not in ("I", "F", "D", "A"):

@@ -19,6 +19,14 @@ from dataclasses import dataclass
 from cytotrial.fcs.errors import FcsError
 from cytotrial.fcs.header import HEADER_SIZE, Header
 
+__all__ = [
+    "Candidate",
+    "Segment",
+    "candidates",
+    "choose",
+    "free_format_start",
+]
+
 
 @dataclass(frozen=True)
 class Candidate:

@@ -27,6 +27,14 @@ from cytotrial.fcs.errors import FcsError
 from cytotrial.fcs.layout import Layout, read_layout
 from cytotrial.fcs.scale import ChannelScale, apply_scales, channel_scales
 
+__all__ = [
+    "FcsDataSet",
+    "read_fcs",
+    "read_fcs_text",
+    "count_data_sets",
+    "channel_numbers",
+]
+
 _FLOAT32_EXACT = 1 << 24  # integers above this lose low bits in float32
 
 

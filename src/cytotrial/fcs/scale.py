@@ -18,6 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "ChannelScale",
+    "channel_scales",
+    "apply_scales",
+]
+
 MAX_DECADES = 38  # float32 ends near 3.4e38; real instruments write 4 or 5 decades
 
 

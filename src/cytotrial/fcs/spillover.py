@@ -13,6 +13,10 @@ import numpy as np
 
 from cytotrial.fcs.errors import FcsError
 
+__all__ = [
+    "parse_spillover",
+]
+
 SPILLOVER_KEYWORDS = ("$SPILLOVER", "SPILL", "$SPILL")
 
 

@@ -18,6 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+__all__ = [
+    "parse_text",
+    "ParsedText",
+]
+
 _PADDING = " \x00\r\n\t"
 _STANDARD_KEYWORD = re.compile(r"\$[A-Z0-9]{1,24}")
 
@@ -44,7 +49,7 @@ class _Tokens:
         )
 
 
-def decode_text(raw: bytes) -> str:
+def _decode_text(raw: bytes) -> str:
     """UTF-8 (FCS 3.1), else Latin-1, which never fails (older files use 8-bit code pages)."""
     try:
         return raw.decode("utf-8")
@@ -58,7 +63,7 @@ def parse_text(raw: bytes, segment: str = "TEXT") -> ParsedText:
     Returns an empty keyword dict when the segment holds no key/value pair; the caller
     decides whether that is an error.
     """
-    text = decode_text(raw)
+    text = _decode_text(raw)
     if len(text) < 2:
         return ParsedText({}, (f"{segment} segment is empty",))
     delimiter, body = text[0], text[1:]

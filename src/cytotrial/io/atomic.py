@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+__all__ = [
+    "atomic_path",
+    "current_umask",
+    "write_text_atomic",
+]
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:

@@ -7,6 +7,11 @@ import os
 from pathlib import Path
 from typing import BinaryIO
 
+__all__ = [
+    "sha256_of_file",
+    "sha256_of_handle",
+]
+
 CHUNK_BYTES = 1 << 20
 
 

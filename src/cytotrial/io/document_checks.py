@@ -1,7 +1,7 @@
 """Check a YAML document (gating template, panel) against its JSON schema.
 
 Every message names the file, the entry (e.g. "gate 'lymphocytes'", "channel 'APC-A'")
-and the key ("scatter_cluster.widen"), and a misspelt key gets the closest valid one
+and the key ("scatter_cluster.widen"), and a misspelt key gets the _closest valid one
 ("unknown key 'negativ_below'; did you mean 'negative_below'?"). All problems are
 listed at once, not the first only.
 """
@@ -18,6 +18,13 @@ from jsonschema import Draft202012Validator
 
 from cytotrial.errors import InputError
 from cytotrial.io.schemas import load_schema
+
+__all__ = [
+    "read_yaml",
+    "did_you_mean",
+    "problem",
+    "schema_problems",
+]
 
 # (path of the offending value in the document) -> (entry label or "", key path)
 Locate = Callable[[list[Any]], tuple[str, list[Any]]]
@@ -36,7 +43,7 @@ def read_yaml(path: str | Path) -> Any:
         raise InputError(f"{path}{line}: not valid YAML ({problem})") from exc
 
 
-def closest(word: str, choices: Iterable[str]) -> str | None:
+def _closest(word: str, choices: Iterable[str]) -> str | None:
     """The valid name a typo most likely meant (case first: 'w' -> 'W'), or None."""
     choices = [str(c) for c in choices]
     same_case = [c for c in choices if c.lower() == str(word).lower()]
@@ -47,7 +54,7 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    match = closest(word, choices)
+    match = _closest(word, choices)
     return f"; did you mean {match!r}?" if match else ""
 
 

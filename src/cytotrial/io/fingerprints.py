@@ -29,6 +29,13 @@ from cytotrial.errors import InputError
 from cytotrial.io.atomic import write_text_atomic
 from cytotrial.io.checksums import sha256_of_handle
 
+__all__ = [
+    "RACY_SECONDS",
+    "identity",
+    "Sha256Cache",
+    "sha256_of_files",
+]
+
 log = logging.getLogger(__name__)
 
 FORMAT = 1
@@ -63,7 +70,7 @@ class Sha256Cache:
         if entry is not None and tuple(entry[:5]) == current:
             self.used[key] = entry
             return entry[5]
-        digest, stable = hash_stable(key)
+        digest, stable = _hash_stable(key)
         self.hashed += 1
         if time.time_ns() - max(stable[3], stable[4]) > RACY_SECONDS * 10**9:
             self.used[key] = [*stable, digest]
@@ -80,7 +87,7 @@ class Sha256Cache:
             log.warning("could not write %s (%s): files will be hashed again", self.path, error)
 
 
-def hash_stable(path: str) -> tuple[str, Identity]:
+def _hash_stable(path: str) -> tuple[str, Identity]:
     """SHA-256 and identity of one open file, which must not change while it is read."""
     with open(path, "rb") as handle:
         before = identity(os.fstat(handle.fileno()))

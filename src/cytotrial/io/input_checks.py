@@ -25,6 +25,19 @@ from cytotrial.errors import InputError
 from cytotrial.io.problems import raise_problems
 from cytotrial.io.validation import load_schema
 
+__all__ = [
+    "check_clinical_tables",
+    "future_date_problems",
+    "check_cutoff",
+    "check_samples_against_clinical",
+    "check_fcs_files",
+    "check_distinct_fcs_content",
+    "check_config_files",
+    "normalise_config",
+    "check_config",
+    "past_date_problem",
+]
+
 # (earlier, later): the later date may not precede the earlier one.
 DATE_ORDER = (
     ("part_a_start", "part_a_progression"),
@@ -60,14 +73,14 @@ def check_clinical_tables(
     `sources` maps table name -> file name for messages; `today` (default: the real date)
     is the limit for dates in the future.
     """
-    problems = date_order_problems(tables["dates"], sources["dates"])
+    problems = _date_order_problems(tables["dates"], sources["dates"])
     problems += future_date_problems(tables, sources, pd.Timestamp(today or dt.date.today()))
-    problems += unknown_patient_problems(tables, sources)
-    problems += subsequent_line_problems(tables, sources)
+    problems += _unknown_patient_problems(tables, sources)
+    problems += _subsequent_line_problems(tables, sources)
     raise_problems(problems, "the clinical tables")
 
 
-def subsequent_line_problems(
+def _subsequent_line_problems(
     tables: Mapping[str, pd.DataFrame], sources: Mapping[str, str]
 ) -> list[str]:
     """A subsequent line's progression_date needs its start_date, on or before it, and
@@ -97,7 +110,7 @@ def subsequent_line_problems(
                 f"'start_date' ({start:%Y-%m-%d}); expected progression on or after the start"
             )
         if row["patient_id"] not in dates.index:
-            continue  # reported by unknown_patient_problems
+            continue  # reported by _unknown_patient_problems
         for field in ("death", "last_followup"):
             limit = dates.at[row["patient_id"], field] if field in dates else pd.NaT
             if pd.notna(limit) and progression > limit:
@@ -109,7 +122,7 @@ def subsequent_line_problems(
     return problems
 
 
-def date_order_problems(dates: pd.DataFrame, source: str) -> list[str]:
+def _date_order_problems(dates: pd.DataFrame, source: str) -> list[str]:
     """Per patient: each later event on or after the earlier one; part B dates need part B."""
     problems = []
     for position, row in enumerate(dates.to_dict("records")):
@@ -151,7 +164,7 @@ def future_date_problems(
     return problems
 
 
-def unknown_patient_problems(
+def _unknown_patient_problems(
     tables: Mapping[str, pd.DataFrame], sources: Mapping[str, str]
 ) -> list[str]:
     """Every table's patients must be in patients.csv; every patient needs a dates row."""
@@ -326,8 +339,8 @@ def check_config(
     """What the config schema cannot say: the cut-off is a real date and not in the future
     (`today`, default the real date); each comparison is of two different timepoints of its
     part, earlier first, and listed once. Run after the schema (defaults filled in)."""
-    problems = cutoff_problems(str(config["cutoff_date"]), today or dt.date.today())
-    problems += comparison_problems(config["flow"]["comparisons"], part_timepoints(schema_dir))
+    problems = _cutoff_problems(str(config["cutoff_date"]), today or dt.date.today())
+    problems += _comparison_problems(config["flow"]["comparisons"], _part_timepoints(schema_dir))
     raise_problems(problems, "the config")
 
 
@@ -343,7 +356,7 @@ def past_date_problem(value: str, today: dt.date, expected: str) -> str | None:
     return None
 
 
-def cutoff_problems(cutoff_date: str, today: dt.date) -> list[str]:
+def _cutoff_problems(cutoff_date: str, today: dt.date) -> list[str]:
     """The schema checks the YYYY-MM-DD form; here 2020-02-30 and a future date."""
     found = past_date_problem(
         cutoff_date, today, "the date the data were frozen, on or before today"
@@ -351,7 +364,7 @@ def cutoff_problems(cutoff_date: str, today: dt.date) -> list[str]:
     return [f"config cutoff_date: {found}"] if found else []
 
 
-def part_timepoints(schema_dir: Path | None = None) -> dict[str, list[str]]:
+def _part_timepoints(schema_dir: Path | None = None) -> dict[str, list[str]]:
     """Each part's sampling timepoints in time order, from the sample-sheet schema
     (config/schemas/samples.schema.yaml, its allOf: if part then timepoint enum)."""
     found = {}
@@ -361,7 +374,7 @@ def part_timepoints(schema_dir: Path | None = None) -> dict[str, list[str]]:
     return found
 
 
-def comparison_problems(
+def _comparison_problems(
     comparisons: list[Mapping[str, str]], timepoints: Mapping[str, list[str]]
 ) -> list[str]:
     """A comparison of a timepoint with itself, with a timepoint its part does not have,

@@ -15,6 +15,17 @@ from cytotrial.io.input_checks import check_clinical_tables
 from cytotrial.io.table_reader import check_unique, parse_dates, read_table
 from cytotrial.io.validation import complete_columns, fill_defaults, load_schema, validate_rows
 
+__all__ = [
+    "CLINICAL_TABLES",
+    "OPTIONAL_CLINICAL_TABLES",
+    "SAMPLE_COLUMNS",
+    "TIMEPOINTS",
+    "read_sample_sheet",
+    "check_sample_sheet",
+    "read_clinical_tables",
+    "read_clinical_files",
+]
+
 CLINICAL_TABLES = (
     "patients",
     "baseline",
@@ -95,10 +106,10 @@ def check_sample_sheet(
     validate_rows(table, schema, source, id_column="sample_id")
     check_unique(table, ["sample_id"], source)
     check_unique(table, ["patient_id", "part", "timepoint"], source)
-    return sort_samples(fill_defaults(table, schema))
+    return _sort_samples(fill_defaults(table, schema))
 
 
-def sort_samples(samples: pd.DataFrame) -> pd.DataFrame:
+def _sort_samples(samples: pd.DataFrame) -> pd.DataFrame:
     """Index by sample_id (kept as a column) in a stable order."""
     return samples.set_index("sample_id", drop=False).sort_index()
 

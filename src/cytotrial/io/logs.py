@@ -6,6 +6,10 @@ import logging
 import sys
 from pathlib import Path
 
+__all__ = [
+    "log_to_file",
+]
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

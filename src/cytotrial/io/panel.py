@@ -10,6 +10,12 @@ from cytotrial.errors import InputError
 from cytotrial.io.document_checks import read_yaml, schema_problems
 from cytotrial.io.problems import raise_problems
 
+__all__ = [
+    "Panel",
+    "read_panel",
+    "Channel",
+]
+
 ROLES = ("scatter", "fluorescence", "time")
 
 
@@ -53,7 +59,7 @@ def read_panel(path: str | Path) -> Panel:
 
     def locate(where: list[Any]) -> tuple[str, list[Any]]:
         if len(where) >= 2 and where[0] == "channels" and isinstance(where[1], int):
-            return channel_label(content["channels"][where[1]], where[1]), where[2:]
+            return _channel_label(content["channels"][where[1]], where[1]), where[2:]
         return "", where
 
     raise_problems(schema_problems(content, "panel", str(path), locate), str(path))
@@ -82,7 +88,7 @@ def read_panel(path: str | Path) -> Panel:
     return Panel(str(content.get("instrument", "")), tuple(channels), matrix_path)
 
 
-def channel_label(entry: Any, index: int) -> str:
+def _channel_label(entry: Any, index: int) -> str:
     """ "channel 'APC-A'" (or "channel entry 3" when the entry has no usable name)."""
     name = entry.get("channel") if isinstance(entry, dict) else None
     return f"channel {name!r}" if isinstance(name, str) and name else f"channel entry {index + 1}"

@@ -9,6 +9,12 @@ import pandas as pd
 
 from cytotrial.io.atomic import atomic_path
 
+__all__ = [
+    "write_tsv",
+    "read_tsv",
+    "save_figure",
+]
+
 
 def write_tsv(table: pd.DataFrame, path: str | Path) -> None:
     """Write `table` as TSV without index; never leaves a partial file."""

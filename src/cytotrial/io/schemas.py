@@ -7,6 +7,11 @@ from typing import Any
 
 import yaml
 
+__all__ = [
+    "default_schema_dir",
+    "load_schema",
+]
+
 
 def default_schema_dir() -> Path:
     """config/schemas of the checkout this package was imported from."""

@@ -16,6 +16,16 @@ from jsonschema import Draft202012Validator
 from cytotrial.io.problems import raise_problems
 from cytotrial.io.schemas import default_schema_dir, load_schema  # noqa: F401 (re-exported)
 
+__all__ = [
+    "row_records",
+    "describe_error",
+    "property_default",
+    "fill_defaults",
+    "complete_columns",
+    "validate_rows",
+    "table_errors",
+]
+
 
 def row_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts without empty cells (an empty cell means 'not given')."""

@@ -13,6 +13,10 @@ from cytotrial.report.model import Provenance, ReportSection, ReportTable
 from cytotrial.report.pages import PageLink, gating_page_path, relative_href, split_pages
 from cytotrial.report.render import render_report
 
+__all__ = [
+    "build_report",
+]
+
 
 def build_report(
     clinical: list[ReportSection],

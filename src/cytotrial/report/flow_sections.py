@@ -12,6 +12,17 @@ from cytotrial.io.results import read_tsv
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
+__all__ = [
+    "FIGURES",
+    "FLOW_TABLES",
+    "untested_comparisons_note",
+    "left_out_note",
+    "population_status_note",
+    "AUTO_ALL_PLOTS_MAX",
+    "plots_to_embed",
+    "review_tables",
+]
+
 # Flow figures the report embeds, by input name of the report rule.
 FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paired")
 
@@ -136,7 +147,7 @@ def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: in
     )
 
 
-def flow_status_note(qc: pd.DataFrame) -> str:
+def _flow_status_note(qc: pd.DataFrame) -> str:
     """What the flow section must say first about its samples ('' when all were analysed):
     none in the sheet, all failed (each with its reason), or how many are left out."""
     failed = qc[qc["status"] != "ok"]
@@ -161,7 +172,7 @@ def _flow_section(
 ) -> ReportSection:
     mfi_tests, count_tests = read_tsv(flow["mfi_tests"]), read_tsv(flow["count_tests"])
     sensitivity = read_tsv(flow["sensitivity_tests"])
-    status = flow_status_note(qc)
+    status = _flow_status_note(qc)
     notes = [status] if status else []
     if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
         notes += untested_comparisons_note(mfi_tests, "CD38 MFI")
@@ -247,7 +258,7 @@ COHORT_QC_SHOWN = [
 ]
 
 
-def cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, list[str]]:
+def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, list[str]]:
     """The cohort-QC outliers and jumps (shown first in the gating QC), and a note
     counting them and the values not assessed."""
     flags = cohort_qc[cohort_qc["flag"].isin(["outlier", "jump", "batch_shift"])]
@@ -410,7 +421,7 @@ def _gating_sections(
     }[which_plots] + " Full-resolution plots: results/flow/plots/."
     tables = [statistics, problems]
     if cohort_qc is not None:
-        outliers, cohort_note = cohort_qc_table(cohort_qc, link=which_plots != "none")
+        outliers, cohort_note = _cohort_qc_table(cohort_qc, link=which_plots != "none")
         tables.insert(0, outliers)
         notes = cohort_note + notes
     if tidy is not None:

@@ -16,6 +16,13 @@ import pandas as pd
 from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv
 
+__all__ = [
+    "DEMO_TRIAL_ID",
+    "NO_TRIAL_ID",
+    "ReportHeader",
+    "report_header",
+]
+
 # The trial the demo simulates (Frerichs et al., Blood Advances 2021).
 DEMO_TRIAL_ID = "NCT02751255"
 NO_TRIAL_ID = "not set (config report.trial_id)"
@@ -42,7 +49,7 @@ def trial_id(config: Mapping, demo: bool) -> str:
     return DEMO_TRIAL_ID if demo else NO_TRIAL_ID
 
 
-def analysis_populations(response_categories: str | Path | None) -> list[str]:
+def _analysis_populations(response_categories: str | Path | None) -> list[str]:
     """'label, n = N' per population of the response tables ([] when the file is missing
     or empty: the header then says the populations are not available)."""
     if response_categories is None or not Path(response_categories).is_file():
@@ -71,7 +78,7 @@ def report_header(
     return ReportHeader(
         trial_id=trial_id(config, demo),
         cutoff_date=str(config.get("cutoff_date") or "not given"),
-        populations=analysis_populations(response_categories),
+        populations=_analysis_populations(response_categories),
         version=version,
         commit=commit,
         simulated=bool(demo),

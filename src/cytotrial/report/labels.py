@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "COLUMN_LABELS",
+    "column_label",
+]
+
 COLUMN_LABELS: dict[str, str] = {
     # identifiers and design
     "sample_id": "Sample",

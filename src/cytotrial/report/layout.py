@@ -14,6 +14,12 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+__all__ = [
+    "MAX_RUN",
+    "breakable",
+    "squeeze_widths",
+]
+
 MAX_RUN = 16
 # Pixels a table may take at 1,400 px beside the contents, and what a character (of the
 # smallest table font, 0.64rem: a digit is 0.64em wide) and a cell's padding take.

@@ -13,6 +13,10 @@ from pathlib import Path
 from cytotrial.io.config_schema import config_section
 from cytotrial.report.model import ReportSection
 
+__all__ = [
+    "methods_section",
+]
+
 # How each `clinical.median_ci` choice is described (see cytotrial.stats.kaplan_meier).
 MEDIAN_CI_TEXT = {
     "spss": "a symmetric Wald interval from Greenwood's variance (as SPSS reports it)",

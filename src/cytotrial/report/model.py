@@ -10,6 +10,14 @@ import pandas as pd
 
 from cytotrial.report.pages import PageLink
 
+__all__ = [
+    "ReportTable",
+    "ReportFigure",
+    "FULL_COLOUR_MAX_BYTES",
+    "ReportSection",
+    "Provenance",
+]
+
 
 @dataclass
 class ReportTable:
@@ -27,7 +35,7 @@ class ReportTable:
 
     @property
     def csv_data_uri(self) -> str:
-        frame = neutralise_formulas(self.frame)
+        frame = _neutralise_formulas(self.frame)
         # CRLF (RFC 4180): the csv writer then quotes a cell holding a lone carriage return,
         # which would otherwise end the row early in a spreadsheet.
         payload = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
@@ -52,7 +60,7 @@ class ReportTable:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+def _neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells cannot start a formula: "'" is put before any
     that starts with = + - @ tab or carriage return (OWASP's advice for CSV downloads).
 
@@ -117,9 +125,9 @@ class ReportFigure:
     def data_uri(self) -> str:
         png = Path(self.png).read_bytes()
         if self.compact:
-            png = compact_png(self.png)
+            png = _compact_png(self.png)
         elif len(png) > FULL_COLOUR_MAX_BYTES:  # a plot needs no more than 256 colours
-            png = min(png, compact_png(self.png, colours=256), key=len)
+            png = min(png, _compact_png(self.png, colours=256), key=len)
         return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -128,7 +136,7 @@ class ReportFigure:
 FULL_COLOUR_MAX_BYTES = 200_000
 
 
-def compact_png(path: str | Path, colours: int = 32) -> bytes:
+def _compact_png(path: str | Path, colours: int = 32) -> bytes:
     """The image as an optimised palette PNG (flat-colour plots lose nothing visible)."""
     import io
 

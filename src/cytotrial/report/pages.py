@@ -14,6 +14,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+__all__ = [
+    "PageLink",
+    "gating_page_path",
+    "relative_href",
+    "split_pages",
+]
+
 # A report.ReportSection (this module is imported by cytotrial.report, so it must not
 # import it back: sections are copied with dataclasses.replace).
 Section = TypeVar("Section")

@@ -15,10 +15,14 @@ from pathlib import Path
 from cytotrial.errors import InputError
 from cytotrial.io.atomic import atomic_path
 
+__all__ = [
+    "html_to_pdf",
+]
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
-def find_chromium() -> str:
+def _find_chromium() -> str:
     """Path of a Chromium/Chrome executable, or a clear error."""
     for name in CHROMIUM_NAMES:
         if found := shutil.which(name):
@@ -31,7 +35,7 @@ def find_chromium() -> str:
 
 def html_to_pdf(html: str | Path, pdf: str | Path, timeout_s: int = 300) -> None:
     """Print `html` to `pdf` (written atomically: a failed print leaves no file)."""
-    chromium = find_chromium()
+    chromium = _find_chromium()
     with tempfile.TemporaryDirectory() as profile, atomic_path(pdf) as tmp:
         subprocess.run(
             [

@@ -18,6 +18,12 @@ from cytotrial.io.checksums import sha256_of_file
 from cytotrial.io.records import read_record
 from cytotrial.report.model import Provenance, ReportTable
 
+__all__ = [
+    "input_checksums",
+    "git_commit",
+    "report_provenance",
+]
+
 
 def input_checksums(
     named_files: Mapping[str, str | Path], sample_records: Iterable[Mapping]

@@ -17,6 +17,13 @@ from cytotrial.report.layout import breakable, squeeze_widths
 from cytotrial.report.model import Provenance, ReportSection
 from cytotrial.report.pages import PageLink
 
+__all__ = [
+    "package_versions",
+    "FOLD_ABOVE_ROWS",
+    "FOLD_ROWS",
+    "render_report",
+]
+
 REPORTED_PACKAGES = (
     "cytotrial",
     "snakemake",

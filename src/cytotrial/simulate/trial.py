@@ -27,6 +27,15 @@ import pandas as pd
 from cytotrial.io.atomic import atomic_path
 from cytotrial.io.inputs import SAMPLE_COLUMNS
 
+__all__ = [
+    "DEFAULT_SEED",
+    "DEFAULT_EVENTS_PER_FILE",
+    "plan_demo_samples",
+    "plan_demo_trial",
+    "simulate_trial",
+    "SimulationSummary",
+]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 2122

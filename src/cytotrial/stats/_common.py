@@ -10,6 +10,12 @@ from scipy import stats
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "z_value",
+    "survival_arrays",
+    "group_levels",
+]
+
 
 def z_value(alpha: float) -> float:
     """Standard normal quantile ``qnorm(1 - alpha / 2)`` (R prints 1.95996398454005 for 95 %)."""

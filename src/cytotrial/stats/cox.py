@@ -25,6 +25,12 @@ from scipy import stats
 from cytotrial.errors import InputError
 from cytotrial.stats._common import group_levels, survival_arrays
 
+__all__ = [
+    "HazardRatio",
+    "CoxResult",
+    "hazard_ratio",
+]
+
 NAN = float("nan")
 FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200}
 

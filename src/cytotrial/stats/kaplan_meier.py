@@ -39,6 +39,18 @@ import pandas as pd
 from cytotrial.errors import InputError
 from cytotrial.stats._common import survival_arrays, z_value
 
+__all__ = [
+    "KMTable",
+    "QuantileEstimate",
+    "MedianEstimate",
+    "kaplan_meier",
+    "confidence_band",
+    "median_survival",
+    "quantile_survival",
+    "survival_at",
+    "median_followup",
+]
+
 CONF_TYPES = ("log", "log-log", "plain")
 #: R's ``sqrt(.Machine$double.eps)`` tolerance used by ``minmin`` and ``findq``.
 R_TOL = math.sqrt(np.finfo(float).eps)

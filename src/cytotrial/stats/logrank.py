@@ -29,6 +29,14 @@ from scipy import stats
 from cytotrial.errors import InputError
 from cytotrial.stats._common import group_levels, survival_arrays
 
+__all__ = [
+    "LogrankResult",
+    "PairwiseLogrank",
+    "logrank",
+    "pairwise_logrank",
+    "format_p",
+]
+
 NAN = float("nan")
 
 

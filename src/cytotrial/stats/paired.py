@@ -33,6 +33,15 @@ from scipy import stats
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "WilcoxonResult",
+    "Quartiles",
+    "signed_rank_null",
+    "wilcoxon_matched_pairs",
+    "significance_stars",
+    "prism_quartiles",
+]
+
 NAN = float("nan")
 PRISM_EXACT_MAX_PAIRS = 200
 R_EXACT_MAX_PAIRS = 50

@@ -110,7 +110,7 @@ def swimmer_plot(
     plt = pyplot()
     cutoff = pd.Timestamp(cutoff)
     d = dates.set_index("patient_id").reindex(rp2d_ids)
-    best_b = best_response_of(responses, "B", rp2d_ids)
+    best_b = _best_response_of(responses, "B", rp2d_ids)
 
     def months(column: pd.Series) -> pd.Series:
         capped = column.where(column.isna() | (column <= cutoff))
@@ -203,7 +203,7 @@ def swimmer_plot(
     return fig
 
 
-def best_response_of(responses: pd.DataFrame, part: str, ids: list[str]) -> pd.Series:
+def _best_response_of(responses: pd.DataFrame, part: str, ids: list[str]) -> pd.Series:
     """Best response per patient of one part, NE without a row."""
     rows = responses[responses["part"] == part].set_index("patient_id")["best_response"]
     return rows.reindex(ids).fillna("NE")

@@ -17,6 +17,14 @@ from cytotrial.flow.sample.status import FAILED, population_status, split_flags
 from cytotrial.io.records import read_record
 from cytotrial.io.results import read_tsv
 
+__all__ = [
+    "mfi_column",
+    "tidy_populations",
+    "sample_qc_table",
+    "aggregate_job",
+    "no_flow_results",
+]
+
 SHEET_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "batch", "leukocytes_per_ul"]
 # sample_qc.tsv before its pct_<gate> columns: written even when there are no samples.
 QC_COLUMNS = [
@@ -213,18 +221,18 @@ def aggregate_job(
         qc_flags,
         cohort_flags,
     )
-    tidy, decided = reviewed(tidy, decisions, template, records, cohort_table)
+    tidy, decided = _reviewed(tidy, decisions, template, records, cohort_table)
     write_tsv(tidy, populations_out)
     gate_names = [gate.name for gate in template.gates]
     qc = sample_qc_table(
         samples, records, by_sample, gate_names, template.populations, cohort_flags
     )
-    write_tsv(with_reviewed_statuses(qc, tidy, template.populations), sample_qc_out)
+    write_tsv(_with_reviewed_statuses(qc, tidy, template.populations), sample_qc_out)
     if decisions_out is not None:
         write_tsv(decided if decisions else pd.DataFrame(columns=DECISION_COLUMNS), decisions_out)
 
 
-def reviewed(
+def _reviewed(
     tidy: pd.DataFrame,
     decisions: list,
     template,
@@ -250,7 +258,7 @@ def reviewed(
     return tidy, decisions_table(decisions, hits, analysed)
 
 
-def with_reviewed_statuses(
+def _with_reviewed_statuses(
     qc: pd.DataFrame, tidy: pd.DataFrame, populations: Mapping[str, str]
 ) -> pd.DataFrame:
     """sample_qc.tsv's status_<population> as populations.tsv has them after review."""

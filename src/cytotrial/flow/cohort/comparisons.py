@@ -26,6 +26,13 @@ from cytotrial.flow.sample.status import (
 )
 from cytotrial.stats.paired import prism_quartiles, wilcoxon_matched_pairs
 
+__all__ = [
+    "left_out_values",
+    "compare_timepoints",
+    "untested",
+    "sensitivity_table",
+]
+
 COLUMNS = [
     "part",
     "population",
@@ -57,7 +64,7 @@ COLUMNS = [
 LEFT_OUT_COLUMNS = ["sample_id", "patient_id", "part", "timepoint", "population", "status", "why"]
 
 
-def paired_values(
+def _paired_values(
     tidy: pd.DataFrame, part: str, population: str, before: str, after: str, value: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """Patients with `value` at both timepoints, and those with only one."""
@@ -120,7 +127,7 @@ def compare_timepoints(
     for comparison in comparisons:
         part, before, after = comparison["part"], comparison["before"], comparison["after"]
         for population in populations:
-            pairs, unpaired = paired_values(used, part, population, before, after, value)
+            pairs, unpaired = _paired_values(used, part, population, before, after, value)
             row = {
                 "part": part,
                 "population": population,

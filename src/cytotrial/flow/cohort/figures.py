@@ -20,6 +20,12 @@ import pandas as pd
 from cytotrial.flow.sample.status import left_out_summary
 from cytotrial.stats.paired import prism_quartiles
 
+__all__ = [
+    "dot_plot",
+    "paired_plot",
+    "message_figure",
+]
+
 TIMEPOINTS = {"A": ["C1D1", "C2D1"], "B": ["C1D1", "C1D3", "C2D3", "EOT"]}
 LABELS = {
     "monocytes": "Monocytes",

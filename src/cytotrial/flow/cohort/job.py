@@ -18,6 +18,11 @@ from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.status import included_statuses, used_label
 from cytotrial.io.results import read_tsv, save_figure, write_tsv
 
+__all__ = [
+    "read_populations",
+    "flow_statistics_job",
+]
+
 COUNT_LABEL = "cells per \u00b5L"
 NO_MFI = "not tested: the gating template names no MFI marker"
 NO_LEUKOCYTE_GATE = "not tested: the gating template names no leukocyte gate (no counts per uL)"

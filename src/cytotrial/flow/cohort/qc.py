@@ -17,7 +17,7 @@ Hoaglin's modified z; guide gating-methods.md §5.5), flagged when |z| > `z_limi
 
 An instrument change between batches (a detector voltage step) moves every cut of a batch
 together, and data-driven gates follow it: so each batch of at least `min_group_size` cuts
-has its median cut compared once with the other batches' (`batch_shifts`: rows with group
+has its median cut compared once with the other batches' (`_batch_shifts`: rows with group
 "batches", flag batch_shift, no sample; they flag no population, the reviewer looks at the
 batch), and in a batch so flagged a cut's cohort z is taken of the cut less its batch's
 shift (what sets the sample apart from its own batch).
@@ -42,6 +42,17 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.io.inputs import TIMEPOINTS
+
+__all__ = [
+    "SETTINGS",
+    "default_settings",
+    "logit_percent",
+    "cohort_qc_table",
+    "own_flags",
+    "population_flags",
+    "cohort_qc_job",
+    "stacked_gates",
+]
 
 MAD_SCALE = 1.4826  # MAD of a normal sample x this = its SD
 OUTLIER, OK, NOT_ASSESSED, JUMP = "outlier", "ok", "not_assessed", "jump"
@@ -82,7 +93,7 @@ def default_settings() -> dict[str, float]:
     return section_defaults("flow", "cohort_qc")
 
 
-def cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFrame:
+def _cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFrame:
     """One row per sample x gate x marker of every data-driven cut (not a reviewer's
     correction) in the analysed samples' records (`records`: sample ID -> record), with
     its negative-peak SD."""
@@ -109,7 +120,7 @@ def cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFra
     return pd.DataFrame(rows, columns=["sample_id", "gate", "marker", "value", "sd_neg"])
 
 
-def frequency_values(gates: pd.DataFrame) -> pd.DataFrame:
+def _frequency_values(gates: pd.DataFrame) -> pd.DataFrame:
     """% of parent per sample x gate, with the parent's event count (`gates`: the
     per-sample populations tables stacked: sample_id, gate, parent, events, pct_of_parent)."""
     table = gates[["sample_id", "gate", "parent", "events", "pct_of_parent"]].copy()
@@ -171,7 +182,7 @@ def _mad_scale(x: pd.Series, by: list[pd.Series]) -> pd.Series:
     return MAD_SCALE * centred.abs().groupby(by).transform("median")
 
 
-def robust_z(
+def _robust_z(
     values: pd.DataFrame, settings: Mapping, shifted: frozenset[tuple[str, str, str]] = frozenset()
 ) -> pd.DataFrame:
     """QC rows of one kind of value ('cut' or 'frequency', column `kind`) against each of
@@ -184,7 +195,7 @@ def robust_z(
     cohort's): the scale is at least the cohort's MAD of the value (a cut) or of the
     frequency's residual from its part x timepoint median (the spread within a timepoint,
     pooled over the cohort). `shifted`: the (batch, gate, marker) of cuts whose batch level
-    is a batch_shift (batch_shifts); their cohort z is of the cut less that shift.
+    is a batch_shift (_batch_shifts); their cohort z is of the cut less that shift.
     """
     kind = values["kind"].iloc[0]
     scored = _scored(values)
@@ -194,12 +205,12 @@ def robust_z(
             "median"
         )
     else:
-        residual = batch_adjusted(values, scored, shifted)
+        residual = _batch_adjusted(values, scored, shifted)
     # The cohort's spread: of a frequency's residual; of a cut as measured (a batch shift
     # taken out of a few batches must not narrow the yardstick of all the others).
     reference = _mad_scale(residual if kind == "frequency" else scored, node)
     # Which comparison takes the residual: a frequency's batch z (therapy removed), a cut's
-    # cohort z (its batch's instrument shift removed; batch_shifts reports that shift once).
+    # cohort z (its batch's instrument shift removed; _batch_shifts reports that shift once).
     residual_group = "batch" if kind == "frequency" else "cohort"
     out = []
     for group in GROUPS[kind]:
@@ -249,7 +260,7 @@ def _assessable_batches(values: pd.DataFrame, settings: Mapping) -> pd.Series:
     return (batch != "") & (size >= settings["min_group_size"])
 
 
-def batch_adjusted(
+def _batch_adjusted(
     values: pd.DataFrame, scored: pd.Series, shifted: frozenset[tuple[str, str, str]]
 ) -> pd.Series:
     """Each cut of a `shifted` (batch, gate, marker) less its batch's median plus the median
@@ -258,7 +269,7 @@ def batch_adjusted(
     An instrument change between batches (a detector voltage step) moves every cut of the
     batch together; data-driven gates follow it. Compared with the raw cohort, every
     sample of such a batch would be an outlier although each was gated right: the batch
-    is reported once instead (batch_shifts), and a sample of it is an outlier in the
+    is reported once instead (_batch_shifts), and a sample of it is an outlier in the
     cohort only for what sets it apart from its own batch."""
     batch = values["batch"].fillna("").astype(str)
     key = pd.Series(
@@ -273,7 +284,7 @@ def batch_adjusted(
     return scored.where(~moved, scored - medians + others)
 
 
-def batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+def _batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     """One row per batch of at least `min_group_size` cuts and per gate x marker: the
     batch's median cut against the median of all such batches' medians, scale = 1.4826 MAD
     of the batch medians (the usual day-to-day drift), at least `cut_floor_sd_neg` x the
@@ -319,7 +330,7 @@ def batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     return pd.DataFrame(out, columns=QC_COLUMNS)
 
 
-def timepoint_jumps(frequencies: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+def _timepoint_jumps(frequencies: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
     """A row per consecutive pair of a patient's timepoints (within a part) whose frequency
     changes beyond both limits, on the sample of the pair farther from the patient's median."""
     order = {key: i for i, key in enumerate(TIMEPOINTS)}
@@ -378,14 +389,14 @@ def cohort_qc_table(
         raise ValueError(f"flow.cohort_qc: missing setting(s) {missing}")
     sheet = samples.reindex(columns=["sample_id", "patient_id", "part", "timepoint", "batch"])
     sheet = sheet.astype({"sample_id": str, "patient_id": str})
-    cuts = sheet.merge(cut_values(sheet, records), on="sample_id").assign(kind="cut")
+    cuts = sheet.merge(_cut_values(sheet, records), on="sample_id").assign(kind="cut")
     # A marker's negative-peak SD over the cohort's valley cuts on it, for the cuts placed
     # on a single peak (which record none).
     sd_neg = pd.to_numeric(cuts["sd_neg"], errors="coerce")
     cuts["sd_neg"] = sd_neg.fillna(sd_neg.groupby(cuts["marker"]).transform("median"))
-    frequencies = sheet.merge(frequency_values(gates), on="sample_id")
+    frequencies = sheet.merge(_frequency_values(gates), on="sample_id")
     frequencies = frequencies.assign(kind="frequency", marker="")
-    shifts = batch_shifts(cuts, settings)
+    shifts = _batch_shifts(cuts, settings)
     flagged_batches = shifts[shifts["flag"] == BATCH_SHIFT]
     shifted = frozenset(
         zip(
@@ -395,10 +406,10 @@ def cohort_qc_table(
             strict=True,
         )
     )
-    parts = [robust_z(cuts, settings, shifted)] if not cuts.empty else []
-    parts += [robust_z(frequencies, settings)] if not frequencies.empty else []
+    parts = [_robust_z(cuts, settings, shifted)] if not cuts.empty else []
+    parts += [_robust_z(frequencies, settings)] if not frequencies.empty else []
     parts.append(shifts)
-    parts.append(timepoint_jumps(frequencies, settings))
+    parts.append(_timepoint_jumps(frequencies, settings))
     parts = [p for p in parts if not p.empty]
     if not parts:  # no analysed sample: the header only
         return pd.DataFrame(columns=QC_COLUMNS)
@@ -411,7 +422,7 @@ def cohort_qc_table(
     return table.drop(columns="_flagged").reset_index(drop=True)
 
 
-def flag_text(row: Mapping) -> str:
+def _flag_text(row: Mapping) -> str:
     """How a population's status_reason names one cohort-QC flag (no ';' inside)."""
     what = (
         f"cut {row['gate']} {row['marker']}"
@@ -431,7 +442,7 @@ def own_flags(qc: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
     """Each (sample, gate)'s own cohort-QC flags, as population statuses name them."""
     own: dict[tuple[str, str], list[str]] = {}
     for row in qc[qc["flag"].isin([OUTLIER, JUMP])].to_dict("records"):
-        own.setdefault((str(row["sample_id"]), row["gate"]), []).append(flag_text(row))
+        own.setdefault((str(row["sample_id"]), row["gate"]), []).append(_flag_text(row))
     return own
 
 

@@ -12,6 +12,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "BINS",
+    "spike_mask",
+    "without_spikes",
+    "Density",
+    "density",
+    "density_like",
+    "peaks",
+    "local_peaks",
+    "valley_between",
+    "valley_index",
+    "prominent_pair",
+    "half_width_sd",
+    "order_statistics",
+    "median",
+    "percentiles",
+]
+
 BINS = 256
 MIN_SMOOTHING_BINS = 2.0  # floor of the Gaussian kernel SD, in bins
 # Peak detection (template options of a threshold, see resources/gating/pbmc_cd38.yaml):
@@ -84,7 +102,7 @@ class Density:
         return float(np.sqrt(self.values[index] * KERNEL_ROUGHNESS / (self.n * self.kernel_sd)))
 
 
-def bandwidth(
+def _bandwidth(
     values: np.ndarray, n: int | None = None, quartiles: tuple[float, float] | None = None
 ) -> float:
     """Silverman's rule of thumb: wider kernels for fewer events, so noise makes no peaks.
@@ -121,7 +139,7 @@ def density(
             values = values[np.isfinite(values)]
             quartiles = None
     step = (high - low) / bins
-    width = bandwidth(values, len(values) if n_events is None else n_events, quartiles)
+    width = _bandwidth(values, len(values) if n_events is None else n_events, quartiles)
     sigma = max(MIN_SMOOTHING_BINS, width / step) if step > 0 else MIN_SMOOTHING_BINS
     centers = low + (np.arange(bins) + 0.5) * step
     return Density(centers, _smoothed(values, low, high, bins, sigma), sigma * step, len(values))

@@ -51,6 +51,22 @@ from cytotrial.flow.gating.kinds.tail import MOVED_SHARE, shoulder_uncertain_eve
 from cytotrial.flow.gating.mixture import fit_mixture
 from cytotrial.flow.gating.template import GateSpec, GatingTemplate, ThresholdSpec
 
+__all__ = [
+    "MAX_SAMPLE",
+    "AppliedGate",
+    "gate_events",
+    "lineage_flags",
+    "apply_gates",
+    "SUBSET_SHARE",
+    "member",
+    "subsample",
+    "resolve",
+    "cut_as_dict",
+    "find_threshold",
+    "negative_level_of",
+    "clip_polygon_y",
+]
+
 MIN_EVENTS_TO_ADAPT = 30  # fewer parent events than this: no density can be trusted
 MAX_SAMPLE = 200_000  # densities and robust statistics from at most this many parent events
 REPLICATES = 5  # resamples of the parent per data-driven cut (its stability, see _confidence)
@@ -374,9 +390,9 @@ def resolve(
         height, _ = _sample_values(cache, key, parent, p["height"], data[p["height"]])
         usable = parent & (data[p["height"]] > 0)
         reach = float(np.max(data[p["area"]], where=usable, initial=-np.inf))
-        return singlet_wedge(area, height, p, reach)
+        return _singlet_wedge(area, height, p, reach)
     if spec.kind == "scatter_cluster":
-        return scatter_population(spec, data, parent, cache)
+        return _scatter_population(spec, data, parent, cache)
     return RectangleGate(tuple(p["dims"]), tuple(p["min"]), tuple(p["max"])), []
 
 
@@ -393,7 +409,7 @@ def _gate_cut(
     elif ("corrected", key, spec.marker) in cache:  # a sibling's corrected cut
         cut = cache["corrected", key, spec.marker]
     elif pooled is not None:  # the group's cut (issue 16); siblings on this parent share it
-        cut = cut_from_dict(pooled)
+        cut = _cut_from_dict(pooled)
         cache.setdefault(("cut", key, spec.marker), cut)
     elif spec.cut_from is not None:
         cut = cache.get(("cut_of", spec.cut_from, spec.marker))
@@ -547,7 +563,7 @@ def cut_as_dict(cut: _Cut) -> dict:
     return {"value": value, "lone": cut.lone, "flags": list(cut.flags), "record": cut.record}
 
 
-def cut_from_dict(content: Mapping) -> _Cut:
+def _cut_from_dict(content: Mapping) -> _Cut:
     """The cut `cut_as_dict` wrote."""
     value = content["value"]
     value = np.inf if value is None else float(value)
@@ -820,7 +836,7 @@ def _half_spread(values: np.ndarray, centre: float, side: str) -> float:
     return 1.4826 * float(median(half, overwrite=True)) if len(half) else 0.0
 
 
-def singlet_wedge(
+def _singlet_wedge(
     area: np.ndarray, height: np.ndarray, p: dict, area_max: float | None = None
 ) -> tuple[Gate, list[str]]:
     """Events whose area/height ratio is within `width_mad` robust SDs of the median.
@@ -847,7 +863,7 @@ def singlet_wedge(
     return PolygonGate((p["area"], p["height"]), vertices), []
 
 
-def scatter_population(
+def _scatter_population(
     spec: GateSpec, data: dict[str, np.ndarray], parent: np.ndarray, cache: dict
 ) -> tuple[Gate, list[str]]:
     """The `pick`-th of `components` scatter clouds, ranked by their y (side scatter).

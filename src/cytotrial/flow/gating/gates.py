@@ -26,6 +26,16 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "RectangleGate",
+    "PolygonGate",
+    "EllipseGate",
+    "Gate",
+    "at_least",
+    "points_in_polygon",
+    "CELLS",
+]
+
 
 @dataclass(frozen=True)
 class RectangleGate:
@@ -131,8 +141,8 @@ def at_least(bound: float, dtype: np.dtype) -> np.floating:
     return np.nextafter(value, kind(np.inf))
 
 
-def at_most(bound: float, dtype: np.dtype) -> np.floating:
-    """The largest value of float `dtype` <= bound: v <= bound <=> v <= at_most(bound)."""
+def _at_most(bound: float, dtype: np.dtype) -> np.floating:
+    """The largest value of float `dtype` <= bound: v <= bound <=> v <= _at_most(bound)."""
     kind = np.dtype(dtype).type if np.dtype(dtype).kind == "f" else np.float64
     value = kind(bound)
     if np.isnan(bound) or float(value) <= bound:
@@ -223,9 +233,9 @@ def _winding_in_box(v: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return inside
     (x_min, y_min), (x_max, y_max) = v.min(axis=0), v.max(axis=0)
     box = x >= at_least(x_min, x.dtype)
-    box &= x <= at_most(x_max, x.dtype)
+    box &= x <= _at_most(x_max, x.dtype)
     box &= y >= at_least(y_min, y.dtype)
-    box &= y <= at_most(y_max, y.dtype)
+    box &= y <= _at_most(y_max, y.dtype)
     index = np.flatnonzero(box)
     if len(index):
         inside[index] = _winding(v, x[index], y[index])

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "fit_mixture",
+    "Mixture",
+]
+
 MAX_FIT_EVENTS = 10_000  # EM on an even subsample: enough for 3 clouds, bounded cost
 MAX_ITERATIONS = 100
 TOLERANCE = 1e-6

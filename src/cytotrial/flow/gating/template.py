@@ -31,6 +31,14 @@ from cytotrial.flow.interop.gatingml_strategy import (
 from cytotrial.io.document_checks import read_yaml
 from cytotrial.io.problems import raise_problems
 
+__all__ = [
+    "IMPORTED_SUFFIXES",
+    "ThresholdSpec",
+    "GateSpec",
+    "GatingTemplate",
+    "read_gating_template",
+]
+
 KINDS = ("threshold", "quadrant", "singlets", "scatter_cluster", "rectangle", *NEW_KINDS)
 IMPORTED_SUFFIXES = (".xml", ".wsp")
 
@@ -134,12 +142,12 @@ def read_gating_template(
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".json":
-        return read_imported_template(path, panel_markers)
+        return _read_imported_template(path, panel_markers)
     if suffix in IMPORTED_SUFFIXES:
         from cytotrial.flow.interop.gatingml_import import import_gating
 
         content = import_gating(path, panel_markers=panel_markers)
-        return imported_template(content, str(path), panel_markers)
+        return _imported_template(content, str(path), panel_markers)
     content = read_yaml(path)
     content = {} if content is None else content
     check_template_document(content, str(path), panel_markers)
@@ -250,7 +258,7 @@ def _check_references(gates: list[GateSpec], where: str) -> None:
         seen[gate.name] = gate
 
 
-def read_imported_template(
+def _read_imported_template(
     path: str | Path, panel_markers: list[str] | None = None
 ) -> GatingTemplate:
     """The JSON written by the import rule (see cytotrial.flow.interop.gatingml_import)."""
@@ -267,10 +275,10 @@ def read_imported_template(
             f"{path}: imported template version {content.get('version')!r}, expected "
             f"{VERSION}: rerun the flow_import_gating rule"
         )
-    return imported_template(content, str(path), panel_markers)
+    return _imported_template(content, str(path), panel_markers)
 
 
-def imported_template(
+def _imported_template(
     content: dict[str, Any], where: str, panel_markers: list[str] | None = None
 ) -> GatingTemplate:
     """A GatingTemplate of "static" gates from the imported content."""

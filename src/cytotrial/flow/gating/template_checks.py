@@ -19,10 +19,16 @@ from cytotrial.io.document_checks import (
 )
 from cytotrial.io.problems import raise_problems
 
+__all__ = [
+    "check_template_document",
+    "population_problems",
+    "check_population_map_document",
+]
+
 ROOT = "root"
 
 
-def gate_label(content: Any, index: int) -> str:
+def _gate_label(content: Any, index: int) -> str:
     """ "gate 'name'" of the index-th entry (or "gate 3" when it has no usable name)."""
     gates = content.get("gates") if isinstance(content, dict) else None
     entry = gates[index] if isinstance(gates, list) and index < len(gates) else None
@@ -37,7 +43,7 @@ def check_template_document(
 
     def locate(path: list[Any]) -> tuple[str, list[Any]]:
         if len(path) >= 2 and path[0] == "gates" and isinstance(path[1], int):
-            return gate_label(content, path[1]), path[2:]
+            return _gate_label(content, path[1]), path[2:]
         return "", path
 
     problems = schema_problems(content, "gating_template", source, locate)
@@ -51,7 +57,7 @@ def _cross_check(content: dict, source: str, panel_markers: list[str] | None) ->
     earlier: list[str] = []
     everything = [str(g["name"]) for g in content["gates"]]
     for index, entry in enumerate(content["gates"]):
-        label, name, parent = gate_label(content, index), entry["name"], entry["parent"]
+        label, name, parent = _gate_label(content, index), entry["name"], entry["parent"]
         if name in earlier:
             problems.append(problem(source, label, ["name"], f"gate name {name!r} is used twice"))
         if parent != ROOT and parent not in earlier:
@@ -61,7 +67,7 @@ def _cross_check(content: dict, source: str, panel_markers: list[str] | None) ->
             else:
                 text += did_you_mean(parent, [ROOT, *earlier])
             problems.append(problem(source, label, ["parent"], text))
-        for key, marker in gate_markers(entry):
+        for key, marker in _gate_markers(entry):
             if panel_markers is not None and marker not in panel_markers:
                 problems.append(problem(source, label, key, _not_in_panel(marker, panel_markers)))
         body = entry.get("scatter_cluster")
@@ -74,7 +80,7 @@ def _cross_check(content: dict, source: str, panel_markers: list[str] | None) ->
             problems.append(problem(source, label, ["rectangle"], text))
         problems += kind_problems(entry, source, label, earlier, everything)  # issue 15
         earlier.append(name)
-    problems += pool_problems(content, source)
+    problems += _pool_problems(content, source)
     problems += population_problems(content, everything, source)
     marker = (content.get("mfi") or {}).get("marker")
     if marker is not None and panel_markers is not None and marker not in panel_markers:
@@ -84,7 +90,7 @@ def _cross_check(content: dict, source: str, panel_markers: list[str] | None) ->
     return problems
 
 
-def pool_problems(content: Mapping[str, Any], source: str) -> list[str]:
+def _pool_problems(content: Mapping[str, Any], source: str) -> list[str]:
     """`pool` (issue 16): only on data-driven cuts of threshold and quadrant gates (a
     pooled cut is a value every member applies), and one pool per template (each
     sample belongs to one group, whose job places all its pooled cuts)."""
@@ -94,7 +100,7 @@ def pool_problems(content: Mapping[str, Any], source: str) -> list[str]:
         pool = entry.get("pool")
         if pool is None:
             continue
-        label = gate_label(content, index)
+        label = _gate_label(content, index)
         pools.setdefault(pool, str(entry["name"]))
         axes = [entry["threshold"]] if "threshold" in entry else []
         axes += [entry["quadrant"][a] for a in "xy"] if "quadrant" in entry else []
@@ -135,7 +141,7 @@ def population_problems(content: Mapping[str, Any], gates: list[str], source: st
     return problems
 
 
-def gate_markers(entry: Mapping[str, Any]) -> list[tuple[list[Any], str]]:
+def _gate_markers(entry: Mapping[str, Any]) -> list[tuple[list[Any], str]]:
     """(key path, marker) of every dimension a gate entry names."""
     if "threshold" in entry:
         return [(["threshold", "marker"], entry["threshold"]["marker"])]

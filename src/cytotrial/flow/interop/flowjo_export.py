@@ -48,6 +48,17 @@ from cytotrial.flow.interop.gatingml_strategy import (
 )
 from cytotrial.io.atomic import atomic_path
 
+__all__ = [
+    "ELLIPSE_VERTICES",
+    "WorkspaceSample",
+    "batch_file_stem",
+    "batch_file_stems",
+    "sample_uri",
+    "ellipse_polygon",
+    "write_workspace",
+    "ExportError",
+]
+
 COMP_PREFIX = "Comp-"
 FCS_FOLDER = "fcs"  # the URI folder, relative to the workspace
 # 256 points: the polygon's edge is within 1 - cos(pi/256) = 7.5e-5 of a half-axis
@@ -387,7 +398,7 @@ def _transform_element(parent: ET.Element, name: str, spec: dict[str, Any] | Non
     ET.SubElement(element, _d("parameter"), {_d("name"): name})
 
 
-def workspace_tree(samples: list[WorkspaceSample], group: str) -> tuple[ET.ElementTree, list[str]]:
+def _workspace_tree(samples: list[WorkspaceSample], group: str) -> tuple[ET.ElementTree, list[str]]:
     """A FlowJo 10 workspace holding `samples` in one group; notes say what was converted
     and which samples were left out (and why)."""
     root = ET.Element(
@@ -425,7 +436,7 @@ def workspace_tree(samples: list[WorkspaceSample], group: str) -> tuple[ET.Eleme
 
 def write_workspace(samples: list[WorkspaceSample], path: str | Path, group: str) -> list[str]:
     """Write the workspace (atomically); returns the conversion / left-out notes."""
-    tree, notes = workspace_tree(samples, group)
+    tree, notes = _workspace_tree(samples, group)
     with atomic_path(path) as tmp:
         tree.write(tmp, encoding="UTF-8", xml_declaration=True)
     return notes

@@ -19,10 +19,14 @@ from cytotrial.flow.interop.flowjo_export import WorkspaceSample, write_workspac
 from cytotrial.flow.interop.gatingml_read import export_comment, read_exported_gatingml
 from cytotrial.io.records import read_record
 
+__all__ = [
+    "flowjo_workspace_job",
+]
+
 log = logging.getLogger(__name__)
 
 
-def read_counts(path: str | Path) -> dict[str, int]:
+def _read_counts(path: str | Path) -> dict[str, int]:
     """Gate -> events from a sample's populations table."""
     with open(path, encoding="utf-8", newline="") as handle:
         return {row["gate"]: int(row["events"]) for row in csv.DictReader(handle, delimiter="\t")}
@@ -50,7 +54,7 @@ def flowjo_workspace_job(
                 + (f" ({status['reason']})" if status.get("reason") else "")
             )
             continue
-        counts = read_counts(table)
+        counts = _read_counts(table)
         events = status.get("qc", {}).get("events")
         if events is not None:
             counts["root"] = int(events)

@@ -33,6 +33,19 @@ from cytotrial.flow.prepare.compensation import Spillover
 from cytotrial.flow.prepare.transforms import transform_parameters
 from cytotrial.io.atomic import atomic_path
 
+__all__ = [
+    "GATING",
+    "TRANSFORMS",
+    "DATATYPES",
+    "GATE_ELEMENTS",
+    "qualified",
+    "panel_transform",
+    "strategy_from_applied",
+    "write_gatingml",
+    "xml_id",
+    "write_sample_gatingml",
+]
+
 GATING = "http://www.isac-net.org/std/Gating-ML/v2.0/gating"
 TRANSFORMS = "http://www.isac-net.org/std/Gating-ML/v2.0/transformations"
 DATATYPES = "http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"
@@ -123,7 +136,7 @@ def strategy_from_applied(applied: dict, panel, spillover: Spillover | None) -> 
     )
 
 
-def gatingml_tree(strategy: StaticStrategy, comment: str = "") -> ET.ElementTree:
+def _gatingml_tree(strategy: StaticStrategy, comment: str = "") -> ET.ElementTree:
     """The Gating-ML 2.0 document of a StaticStrategy."""
     root = ET.Element(_g("Gating-ML"))
     if comment:
@@ -141,7 +154,7 @@ def gatingml_tree(strategy: StaticStrategy, comment: str = "") -> ET.ElementTree
 
 def write_gatingml(strategy: StaticStrategy, path: str | Path, comment: str = "") -> None:
     """Write the strategy as a Gating-ML 2.0 file (atomically)."""
-    tree = gatingml_tree(strategy, comment)
+    tree = _gatingml_tree(strategy, comment)
     with atomic_path(path) as tmp:
         tree.write(tmp, encoding="UTF-8", xml_declaration=True)
 

@@ -33,6 +33,15 @@ from cytotrial.flow.interop.gatingml_strategy import (
     strategy_from_dict,
 )
 
+__all__ = [
+    "SUFFIXES",
+    "population_map_path",
+    "read_population_map",
+    "import_gating",
+    "load_strategy",
+    "run_import_job",
+]
+
 SUFFIXES = (".xml", ".wsp")
 FLOWJO_COMP_PREFIX = "Comp-"
 

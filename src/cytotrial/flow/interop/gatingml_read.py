@@ -27,6 +27,11 @@ from cytotrial.flow.interop.gatingml_strategy import (
     StaticStrategy,
 )
 
+__all__ = [
+    "read_exported_gatingml",
+    "export_comment",
+]
+
 KINDS = {element: kind for kind, element in GATE_ELEMENTS.items()}
 PARAMETERS = {"flin": "TA", "flog": "TM", "fasinh": "TMA", "hyperlog": "TWMA", "logicle": "TWMA"}
 

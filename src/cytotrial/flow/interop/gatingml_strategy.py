@@ -33,6 +33,27 @@ import numpy as np
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "UNCOMPENSATED",
+    "FILE_SPILLOVER",
+    "Dimension",
+    "StaticGate",
+    "Matrix",
+    "StaticStrategy",
+    "strategy_from_dict",
+    "dimension_values",
+    "display_values",
+    "gate_static",
+    "read_events_float64",
+    "display_shape",
+    "write_strategy_json",
+    "EventSource",
+    "DeferredLogicle",
+    "FixedRegion",
+]
+
 FORMAT = "cytotrial-static-gating"
 VERSION = 1
 GATE_KINDS = ("rectangle", "polygon", "ellipsoid", "boolean")
@@ -204,7 +225,7 @@ def _check_gate(gate: StaticGate, earlier: list[StaticGate], transforms, matrice
             raise InputError(f"{where} ({gate.name}): boolean gate refers to unknown gate {ref!r}")
 
 
-def apply_transform(spec: Mapping[str, Any], values: np.ndarray) -> np.ndarray:
+def _apply_transform(spec: Mapping[str, Any], values: np.ndarray) -> np.ndarray:
     """One Gating-ML / FlowJo transform on float64 values (not fratio: see `_ratio`)."""
     from flowutils import transforms as fu
 
@@ -299,7 +320,7 @@ def dimension_values(strategy: StaticStrategy, source: EventSource) -> dict[str,
             data[dim.key] = DeferredLogicle(np.ascontiguousarray(values, np.float64), spec)
             continue
         if spec is not None:
-            values = apply_transform(spec, values)
+            values = _apply_transform(spec, values)
         data[dim.key] = np.ascontiguousarray(values, dtype=np.float64)
     return data
 
@@ -336,14 +357,14 @@ class DeferredLogicle:
 
         s = self.spec
         if not np.isfinite(bound):
-            return apply_transform(s, self.raw) >= bound
+            return _apply_transform(s, self.raw) >= bound
         inverse = fu.logicle_inverse(np.array([[bound]]), [0], s["T"], s["M"], s["W"], s["A"])
         edge = float(inverse[0, 0])
         slack = 1e-9 * (abs(edge) + s["T"] * 1e-6)
         inside = self.raw >= edge + slack
         near = np.flatnonzero(np.abs(self.raw - edge) <= slack)
         if len(near):
-            inside[near] = apply_transform(s, self.raw[near]) >= bound
+            inside[near] = _apply_transform(s, self.raw[near]) >= bound
         return inside
 
     def display(self) -> np.ndarray:
@@ -373,13 +394,13 @@ def gate_static(strategy: StaticStrategy, data: Mapping[str, Any]) -> dict[str, 
     n = len(next(iter(data.values()))) if data else 0
     masks: dict[str, np.ndarray] = {"root": np.ones(n, dtype=bool)}
     for gate in strategy.gates:
-        inside = gate_shape_mask(gate, data, masks)
+        inside = _gate_shape_mask(gate, data, masks)
         masks[gate.name] = np.logical_and(inside, masks[gate.parent])
     del masks["root"]
     return masks
 
 
-def gate_shape_mask(
+def _gate_shape_mask(
     gate: StaticGate, data: Mapping[str, Any], masks: Mapping[str, np.ndarray]
 ) -> np.ndarray:
     """The gate's own region (before its parent is applied)."""

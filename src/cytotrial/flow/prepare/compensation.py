@@ -22,6 +22,13 @@ import numpy as np
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "Spillover",
+    "compensate",
+    "channel_rows",
+    "read_spillover_csv",
+]
+
 
 @dataclass(frozen=True)
 class Spillover:
@@ -55,11 +62,11 @@ def compensate(events: np.ndarray, channels: Sequence[str], spillover: Spillover
         )
     columns = [list(channels).index(c) for c in spillover.channels]
     result = np.array(events, dtype=np.float32, copy=True)
-    result[:, columns] = result[:, columns] @ compensation_matrix(spillover)
+    result[:, columns] = result[:, columns] @ _compensation_matrix(spillover)
     return result
 
 
-def compensation_matrix(spillover: Spillover) -> np.ndarray:
+def _compensation_matrix(spillover: Spillover) -> np.ndarray:
     """inv(S) in float32 (computed in float64): compensated = acquired @ inv(S)."""
     return np.linalg.inv(spillover.matrix.astype(np.float64)).astype(np.float32)
 
@@ -101,7 +108,7 @@ def channel_rows(
     if block.dtype != np.float32:
         block = block.astype(np.float32)
     mixing = np.zeros((block.shape[1], len(wanted)), dtype=np.float32)
-    inverse = compensation_matrix(spillover) if spillover is not None else None
+    inverse = _compensation_matrix(spillover) if spillover is not None else None
     rows_of = [position[c] for c in spillover_columns]
     for j, column in enumerate(wanted):
         if inverse is not None and column in spillover_columns:

@@ -17,6 +17,14 @@ import numpy as np
 from cytotrial.flow.gating.gates import at_least
 from cytotrial.io.config_schema import schema_default, section_defaults
 
+__all__ = [
+    "QCSettings",
+    "QCResult",
+    "all_values_finite",
+    "time_histogram",
+    "run_qc",
+]
+
 
 @dataclass(frozen=True)
 class QCSettings:

@@ -30,6 +30,11 @@ from cytotrial.errors import InputError
 from cytotrial.flow.prepare.compensation import Spillover, read_spillover_csv
 from cytotrial.io.panel import Panel
 
+__all__ = [
+    "choose_spillover",
+    "SpilloverChoice",
+]
+
 NO_MATRIX = "no_spillover_matrix(fluorescence uncompensated)"
 IDENTITY = "identity_spillover_matrix(fluorescence uncompensated)"
 PERCENT = "percent_spillover_matrix(diagonal 100: divided by 100)"

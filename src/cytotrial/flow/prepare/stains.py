@@ -23,19 +23,24 @@ from dataclasses import dataclass
 
 from cytotrial.io.panel import Panel
 
+__all__ = [
+    "check_stains",
+    "StainCheck",
+]
+
 EXPECTED = "expected each panel channel's $PnS to name its panel marker or one of its aliases"
 
 
-def normalise(text: str) -> str:
+def _normalise(text: str) -> str:
     """'CD-38 ' -> 'cd38': case and punctuation do not distinguish markers."""
     return "".join(_words(text))
 
 
-def names_marker(stain: str, names: Sequence[str]) -> bool:
+def _names_marker(stain: str, names: Sequence[str]) -> bool:
     """True if one of `names` (a marker and its aliases) is a run of words of `stain`."""
     words = _words(stain)
     runs = {"".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
-    return any(normalise(name) in runs for name in names if normalise(name))
+    return any(_normalise(name) in runs for name in names if _normalise(name))
 
 
 def _words(text: str) -> list[str]:
@@ -72,11 +77,11 @@ def check_stains(panel: Panel, channels: Sequence[str], keywords: Mapping[str, s
             continue
         stain = stain_of[channel.channel]
         names = (channel.marker, *channel.aliases)
-        if normalise(stain) in ("", normalise(channel.channel)):
+        if _normalise(stain) in ("", _normalise(channel.channel)):
             unnamed.append((channel.channel, channel.marker))
-        elif not names_marker(stain, names):
+        elif not _names_marker(stain, names):
             elsewhere = [
-                c for c, s in stain_of.items() if c != channel.channel and names_marker(s, names)
+                c for c, s in stain_of.items() if c != channel.channel and _names_marker(s, names)
             ]
             found = (
                 f"the file has {channel.marker} in {', '.join(elsewhere)}"

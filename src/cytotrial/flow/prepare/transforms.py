@@ -27,6 +27,18 @@ import numpy as np
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "Transform",
+    "Linear",
+    "Asinh",
+    "Logicle",
+    "logicle_lut",
+    "transform_parameters",
+    "transform_from_spec",
+    "parks_width",
+    "width_note",
+]
+
 _SEGMENT_BITS = 10  # 1024 linear segments per binade: interpolation error ~1e-8
 _LOW_BITS = 23 - _SEGMENT_BITS  # mantissa bits below the segment index
 _LOW_MASK = (1 << _LOW_BITS) - 1

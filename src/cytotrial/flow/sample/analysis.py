@@ -43,6 +43,15 @@ from cytotrial.io.checksums import sha256_of_handle
 from cytotrial.io.fingerprints import identity
 from cytotrial.io.panel import Panel
 
+__all__ = [
+    "POPULATION_COLUMNS",
+    "SampleResult",
+    "analyse_sample",
+    "PreparedEvents",
+    "prepare_events",
+    "population_rows",
+]
+
 log = logging.getLogger(__name__)
 
 CHANGED_WHILE_READ = (
@@ -133,7 +142,7 @@ def analyse_sample(
             before = identity(os.fstat(fcs.handle.fileno()))
             result.file_sha256 = sha256_of_handle(fcs.handle)
             if template.strategy is not None:  # imported fixed gates (Gating-ML / FlowJo)
-                prepared = prepare_static_events(result, fcs, panel, template, qc_settings)
+                prepared = _prepare_static_events(result, fcs, panel, template, qc_settings)
             else:
                 prepared = prepare_events(result, fcs, panel, template, qc_settings, exact_logicle)
             if identity(os.fstat(fcs.handle.fileno())) != before:
@@ -307,7 +316,7 @@ def _qc_and_panel_check(
     return events, all_finite
 
 
-def prepare_static_events(
+def _prepare_static_events(
     result: SampleResult,
     fcs_path: str | Path,
     panel: Panel,

@@ -21,6 +21,16 @@ from cytotrial.flow.sample.analysis import SampleResult
 from cytotrial.flow.sample.plot_ticks import ticks
 from cytotrial.io.atomic import atomic_path
 
+__all__ = [
+    "COLUMNS",
+    "HEADER",
+    "GATE_COLOUR",
+    "plot_gating",
+    "plot_header",
+    "corrected_note",
+    "display_cuts",
+]
+
 MAX_POINTS = 50_000  # binned per panel: enough to see the populations, bounds the cost
 COLUMNS = 4
 PLOT_W, PLOT_H = 192, 150  # plot area of a panel, pixels

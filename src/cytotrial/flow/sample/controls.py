@@ -21,6 +21,12 @@ from typing import Any
 
 from cytotrial.errors import InputError
 
+__all__ = [
+    "read_controls_sheet",
+    "control_for",
+    "run_controls_job",
+]
+
 log = logging.getLogger(__name__)
 
 COLUMNS = ("control_id", "batch", "kind", "markers", "fcs")
@@ -98,12 +104,12 @@ def control_for(rows: Sequence[Mapping[str, Any]], marker: str) -> Mapping[str, 
     return next((r for r in rows if r["markers"] == ["all"]), None)
 
 
-def uses_controls(template) -> bool:
+def _uses_controls(template) -> bool:
     """Whether any threshold or quadrant axis of `template` has negative_control."""
-    return bool(control_axes(template))
+    return bool(_control_axes(template))
 
 
-def control_axes(template) -> list:
+def _control_axes(template) -> list:
     """The threshold specs (of thresholds and quadrant axes) with negative_control."""
     axes = []
     for gate in template.gates:
@@ -114,7 +120,7 @@ def control_axes(template) -> list:
     return [t for t in axes if t.negative_control is not None]
 
 
-def control_levels(
+def _control_levels(
     rows: Sequence[Mapping[str, Any]], panel, template, qc_settings=None
 ) -> dict[str, dict[str, dict]]:
     """control gate -> marker -> the negative level one batch's controls show (or why
@@ -124,7 +130,7 @@ def control_levels(
 
     prepared: dict[str, Any] = {}
     levels: dict[str, dict[str, dict]] = {}
-    for spec in control_axes(template):
+    for spec in _control_axes(template):
         row = control_for(rows, spec.marker)
         entry: dict[str, Any]
         if row is None:
@@ -169,7 +175,7 @@ def run_controls_job(
     panel = read_panel(panel_path)
     template = read_gating_template(template_path, [c.marker for c in panel.channels])
     settings = QCSettings.from_config(qc)
-    levels = control_levels(rows, panel, template, settings)
+    levels = _control_levels(rows, panel, template, settings)
     content = {"batch": batch, "controls": [r["control_id"] for r in rows], "levels": levels}
     write_text_atomic(out, json.dumps(content, indent=1, sort_keys=True))
     log.info("batch %s: %d control file(s), levels %s", batch, len(rows), levels)

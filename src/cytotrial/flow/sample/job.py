@@ -19,6 +19,10 @@ from cytotrial.flow.sample.plot_ticks import marker_transforms
 from cytotrial.io.panel import read_panel
 from cytotrial.io.records import write_record
 
+__all__ = [
+    "run_sample_job",
+]
+
 log = logging.getLogger(__name__)
 
 

@@ -9,6 +9,10 @@ from cytotrial.flow.sample.analysis import POPULATION_COLUMNS, SampleResult
 from cytotrial.flow.sample.status import population_status
 from cytotrial.io.atomic import atomic_path
 
+__all__ = [
+    "write_populations",
+]
+
 # After the gate's values: its status (population_status: the row's flags and the
 # sample's QC flags; sample_qc.tsv and populations.tsv say the same).
 STATUS_COLUMNS = ("status", "status_reason")

@@ -17,6 +17,14 @@ from typing import Any
 from cytotrial.errors import InputError
 from cytotrial.io.document_checks import read_yaml
 
+__all__ = [
+    "GROUP_PATTERN",
+    "template_pool",
+    "template_control_gates",
+    "sample_groups",
+    "applied_of",
+]
+
 # template `pool` -> the sample sheet column whose value names the group
 POOL_COLUMNS = {"patient": "patient_id", "batch": "batch", "timepoint": "timepoint"}
 # a group's name becomes a file name (results/flow/pooled/<pool>/<group>.json)
@@ -50,7 +58,7 @@ def template_control_gates(path: str | Path) -> list[str]:
     return names
 
 
-def group_of(record: Mapping[str, Any], pool: str) -> str:
+def _group_of(record: Mapping[str, Any], pool: str) -> str:
     """The group a sample (a sheet row) belongs to under `pool`."""
     return str(record[POOL_COLUMNS[pool]])
 
@@ -60,7 +68,7 @@ def sample_groups(records: Iterable[Mapping[str, Any]], pool: str, sheet: str) -
     sample, the sheet and the column."""
     groups = {}
     for record in records:
-        group = group_of(record, pool)
+        group = _group_of(record, pool)
         if not re.fullmatch(GROUP_PATTERN, group):
             raise InputError(
                 f"{sheet}: sample {record['sample_id']}: {POOL_COLUMNS[pool]} {group!r} names "

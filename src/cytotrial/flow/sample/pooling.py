@@ -38,10 +38,17 @@ from cytotrial.flow.sample.analysis import PreparedEvents, SampleResult, prepare
 from cytotrial.io.atomic import write_text_atomic
 from cytotrial.io.panel import Panel
 
+__all__ = [
+    "pooled_cuts",
+    "largest_move",
+    "applied_cuts",
+    "run_pool_job",
+]
+
 log = logging.getLogger(__name__)
 
 
-def member_events(
+def _member_events(
     sample_id: str,
     fcs: str | Path,
     panel: Panel,
@@ -171,7 +178,7 @@ def run_pool_job(
     limit, tolerance = template.pooling
     prepared, left_out = {}, {}
     for member in members:
-        events, why = member_events(
+        events, why = _member_events(
             member["sample_id"], member["fcs"], panel, template, settings, limit
         )
         if events is None:

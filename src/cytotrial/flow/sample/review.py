@@ -39,6 +39,16 @@ from cytotrial.io.document_checks import (
 from cytotrial.io.input_checks import past_date_problem
 from cytotrial.io.problems import raise_problems
 
+__all__ = [
+    "DECISION_COLUMNS",
+    "Decision",
+    "read_review",
+    "corrections_param",
+    "apply_decisions",
+    "sharing_gates",
+    "decisions_table",
+]
+
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd
 
@@ -242,7 +252,7 @@ def _cuts(entry: Mapping[str, Any], spec: GateSpec) -> dict[str, float]:
     return {p[axis].marker: float(entry[axis]) for axis in ("x", "y") if axis in entry}
 
 
-def corrections_of(decisions: Iterable[Decision], sample: str) -> dict[str, dict[str, float]]:
+def _corrections_of(decisions: Iterable[Decision], sample: str) -> dict[str, dict[str, float]]:
     """gate -> marker -> the corrected cut, of one sample."""
     return {d.gate: dict(d.cuts) for d in decisions if d.sample == sample and d.cuts}
 
@@ -250,7 +260,7 @@ def corrections_of(decisions: Iterable[Decision], sample: str) -> dict[str, dict
 def corrections_param(decisions: Iterable[Decision], sample: str) -> str:
     """One sample's corrections as compact JSON ("" without any): its job's param, so only
     a change of its own cuts reruns it (reasons and reviewers are the aggregate's)."""
-    found = corrections_of(decisions, sample)
+    found = _corrections_of(decisions, sample)
     return json.dumps(found, sort_keys=True) if found else ""
 
 

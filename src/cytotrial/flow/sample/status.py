@@ -29,6 +29,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+__all__ = [
+    "split_flags",
+    "population_status",
+    "included_statuses",
+    "used_label",
+    "left_out_summary",
+]
+
 if TYPE_CHECKING:  # the per-sample job imports this module and must not load pandas
     import pandas as pd
 

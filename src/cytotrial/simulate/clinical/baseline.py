@@ -24,6 +24,11 @@ from cytotrial.simulate.clinical.design import (
     design_values,
 )
 
+__all__ = [
+    "numeric_baseline",
+    "categorical_baseline",
+]
+
 B_COLUMNS = ("B1", "B2")
 DAYS_PER_YEAR = 365.25
 MIN_AGE_AT_FIRST_TREATMENT = 28  # age - years since first treatment

@@ -20,6 +20,13 @@ import pandas as pd
 
 from cytotrial.simulate import paper_targets as pt
 
+__all__ = [
+    "column_counts",
+    "build_profiles",
+    "assign_fixed_traits",
+    "assign_drug_history",
+]
+
 GROUPS = ("B1", "B2", "R")
 KM_GROUP_OF_REASON = {
     "pd_in_cycle1": "PD",

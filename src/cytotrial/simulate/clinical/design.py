@@ -19,6 +19,12 @@ import numpy as np
 
 from cytotrial.simulate.paper_targets import NumericSpec
 
+__all__ = [
+    "DesignError",
+    "complete_values",
+    "design_values",
+]
+
 
 class DesignError(ValueError):
     """The requested statistics cannot be met with the values already fixed."""

@@ -16,6 +16,16 @@ import pandas as pd
 
 from cytotrial.simulate import paper_targets as pt
 
+__all__ = [
+    "TABLE2_ROWS",
+    "part_b_responses",
+    "adverse_events",
+    "dlt_not_evaluable",
+    "supportive_care",
+    "subsequent_therapies",
+    "to_dates",
+]
+
 # CTCAE v4.03 term -> Table 2 row.
 TABLE2_ROWS: dict[str, str] = {
     "Anemia": "Anemia",

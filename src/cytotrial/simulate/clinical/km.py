@@ -13,8 +13,16 @@ import math
 
 import numpy as np
 
+__all__ = [
+    "km_median",
+    "km_median_pair",
+    "reverse_km_median",
+    "spss_median_halfwidth",
+    "logrank_p",
+]
 
-def km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+
+def _km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan-Meier survival estimate at each distinct observed time.
 
     Returns (times, survival) with survival[i] = S(times[i]) (right-continuous).
@@ -36,7 +44,7 @@ def km_median(durations: np.ndarray, events: np.ndarray, slack: float = 0.0) -> 
     A tiny positive slack gives the alternative answer when S lands on 0.5 up to
     rounding, which lets callers check both neighbours of an exact-0.5 step.
     """
-    times, surv = km_curve(durations, events)
+    times, surv = _km_curve(durations, events)
     reached = np.nonzero(surv <= 0.5 + slack)[0]
     return float(times[reached[0]]) if reached.size else float("inf")
 
@@ -45,7 +53,7 @@ def km_median_pair(durations: np.ndarray, events: np.ndarray) -> tuple[float, fl
     """(median, alternative median): the alternative treats S within 1e-9 of 0.5 as
     reached, i.e. it differs only when S lands on 0.5 up to rounding, where lifelines'
     answer depends on the last bit of a float."""
-    times, surv = km_curve(durations, events)
+    times, surv = _km_curve(durations, events)
     out = []
     for slack in (0.0, 1e-9):
         reached = np.nonzero(surv <= 0.5 + slack)[0]

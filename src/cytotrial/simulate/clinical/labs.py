@@ -25,6 +25,12 @@ import pandas as pd
 
 from cytotrial.io.lab_values import LAB_COLUMNS
 
+__all__ = [
+    "LAB_STREAM",
+    "simulate_lab_values",
+    "PartPlan",
+]
+
 LAB_STREAM = 12
 VISIT_DAYS = 28
 CONFIRM_DAYS = 7
@@ -60,7 +66,7 @@ class PartPlan:
     switch_visit: bool = False  # part A left for insufficient response: assess just before
 
 
-def marker_of(heavy_chain: str, responses: list[str]) -> str:
+def _marker_of(heavy_chain: str, responses: list[str]) -> str:
     """The response marker the simulated patient's disease is measurable in."""
     if heavy_chain == "bence_jones":
         return "urine"
@@ -87,7 +93,7 @@ def simulate_lab_values(
     for p in patients.itertuples(index=False):
         pid = p.patient_id
         reported = [best.get((pid, part)) for part in ("A", "B")]
-        marker = marker_of(p.heavy_chain, [r for r in reported if isinstance(r, str)])
+        marker = _marker_of(p.heavy_chain, [r for r in reported if isinstance(r, str)])
         igg_kappa = p.heavy_chain == "IgG" and p.light_chain == "kappa"
         plans = _plans(pid, d.loc[pid], best, first_therapy.get(pid))
         patient = _Patient(pid, marker, p.light_chain, igg_kappa, rng)

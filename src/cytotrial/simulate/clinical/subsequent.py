@@ -18,6 +18,10 @@ import pandas as pd
 from cytotrial.simulate import paper_targets as pt
 from cytotrial.simulate.clinical.km import km_median, spss_median_halfwidth
 
+__all__ = [
+    "line_outcomes",
+]
+
 MPD = pt.DAYS_PER_MONTH
 ROUNDS = 40
 RESPONSES = {"responder": ("PR", "VGPR", "CR"), "other": ("SD", "PD", "MR")}

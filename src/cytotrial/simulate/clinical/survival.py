@@ -29,6 +29,15 @@ import pandas as pd
 from cytotrial.simulate import paper_targets as pt
 from cytotrial.simulate.clinical.km import km_median_pair, reverse_km_median
 
+__all__ = [
+    "simulate_times",
+    "CalibrationError",
+    "Params",
+    "Layout",
+    "Draws",
+    "TrialTimes",
+]
+
 CUTOFF_ORD = pt.CUTOFF.toordinal()
 MPD = pt.DAYS_PER_MONTH
 GROUPS = (">=PR", "SD/MR", "PD")
@@ -79,12 +88,12 @@ class Params:
         )
 
 
-def weibull_q(u: np.ndarray, shape: float) -> np.ndarray:
+def _weibull_q(u: np.ndarray, shape: float) -> np.ndarray:
     """Weibull quantile with median 1."""
     return (np.log1p(-u) / np.log(0.5)) ** (1.0 / shape)
 
 
-def enrolment_starts(rng: np.random.Generator, n: int) -> np.ndarray:
+def _enrolment_starts(rng: np.random.Generator, n: int) -> np.ndarray:
     """Part A start (ordinal days), sorted: first in July 2016, last in October 2017."""
     y0, m0 = pt.ENROLMENT_FIRST_MONTH
     y1, m1 = pt.ENROLMENT_LAST_MONTH
@@ -157,7 +166,7 @@ def _stratified(
     return (ranks + rng.uniform(0.1, 0.9, n)) / n
 
 
-def draw_part_b(rng: np.random.Generator, lay: Layout) -> Draws:
+def _draw_part_b(rng: np.random.Generator, lay: Layout) -> Draws:
     n = lay.in_b.size
     u_pfs, u_post, u_tab = (np.full(n, np.nan) for _ in range(3))
     special = np.isin(lay.role, ["vgpr_after_mr", "vgpr_after_cr"])
@@ -227,7 +236,7 @@ def _post_uniforms(lay: Layout, draws: Draws, rho: float) -> np.ndarray:
     return u
 
 
-def part_b_times(
+def _part_b_times(
     lay: Layout, starts: np.ndarray, draws: Draws, params: Params
 ) -> dict[str, np.ndarray]:
     """Day offsets from part A start for part-B patients (NaN = no such event)."""
@@ -237,8 +246,8 @@ def part_b_times(
     }
     post_shape = np.where(lay.group == "SD/MR", params.shape_post_sdmr, SHAPE_POST)
     u_post = _post_uniforms(lay, draws, params.rho)
-    pfs = np.maximum(MIN_PFS_DAYS, scale["pfs"] * weibull_q(draws.u_pfs, SHAPE_PFS))
-    post = np.maximum(MIN_POST_DAYS, scale["post"] * weibull_q(u_post, post_shape))
+    pfs = np.maximum(MIN_PFS_DAYS, scale["pfs"] * _weibull_q(draws.u_pfs, SHAPE_PFS))
+    post = np.maximum(MIN_POST_DAYS, scale["post"] * _weibull_q(u_post, post_shape))
     pd1 = lay.reason == "pd_in_cycle1"
     resp = lay.reason == "pd_after_response"
     cr16 = lay.role == "vgpr_after_cr"
@@ -255,7 +264,9 @@ def part_b_times(
     # Part B VGPR after part A MR "2 months" after start, although < PR after cycle 3
     # means day 84+: days 84-90 are 2.76-2.96 months, 2 completed months.
     b_reg[mr2] = 84 + draws.gap_a[mr2] % 7
-    b_reg[free_tab] = MIN_TAB_DAYS + params.tab * weibull_q(draws.u_tab[free_tab], params.shape_tab)
+    b_reg[free_tab] = MIN_TAB_DAYS + params.tab * _weibull_q(
+        draws.u_tab[free_tab], params.shape_tab
+    )
     b_reg[cr16] = 489 + draws.gap_a[cr16] % 12  # "16 months": 16.07-16.43 months
     b_reg, pfs, post = np.round(b_reg), np.round(pfs), np.round(post)
     # Every progression (and non-PD stop) before cut-off - margin: shorten the part A
@@ -316,7 +327,7 @@ def endpoints(
 Medians = dict[str, dict[str, tuple[float, float]]]
 
 
-def km_medians(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -> Medians:
+def _km_medians(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -> Medians:
     """Per endpoint and group: (median, alternative median if S hits 0.5 exactly)."""
     result: Medians = {e: {} for e in pt.KM_TARGETS}
     groups = {"all": np.flatnonzero(lay.rp2d), **lay.group_idx}
@@ -326,7 +337,7 @@ def km_medians(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -
     return result
 
 
-def worst_error(medians: Medians) -> float:
+def _worst_error(medians: Medians) -> float:
     """Largest relative deviation from the paper over all 16 medians (both neighbours)."""
     return max(
         abs(m / pt.KM_TARGETS[e][g] - 1.0)
@@ -370,16 +381,16 @@ def _update(params: Params, medians: Medians) -> None:
     params.rho = float(np.clip(params.rho - 2.0 * (r("OS-AB", ">=PR") - 1.0), -0.9, 0.9))
 
 
-def calibrate(
+def _calibrate(
     lay: Layout, starts: np.ndarray, draws: Draws, last_fu_alive: np.ndarray
 ) -> tuple[Params, dict[str, np.ndarray], Medians]:
     """Fixed-point calibration; returns the best round (smallest worst error)."""
     params = _initial_params()
     best: tuple[float, Params, dict[str, np.ndarray], Medians] | None = None
     for _ in range(CALIBRATION_ROUNDS):
-        times = part_b_times(lay, starts, draws, params)
-        medians = km_medians(lay, times, last_followup(times, last_fu_alive, draws.kind))
-        error = worst_error(medians)
+        times = _part_b_times(lay, starts, draws, params)
+        medians = _km_medians(lay, times, last_followup(times, last_fu_alive, draws.kind))
+        error = _worst_error(medians)
         if best is None or error < best[0]:
             best = (error, params.copy(), times, medians)
         if error <= GOOD_ENOUGH:
@@ -405,14 +416,14 @@ class TrialTimes:
 def simulate_times(seed: int, stream: int, prof: pd.DataFrame) -> TrialTimes:
     """Calibrated dates for all patients; raises CalibrationError if no attempt fits."""
     rng = np.random.default_rng([seed, stream])
-    starts = enrolment_starts(rng, len(prof))
+    starts = _enrolment_starts(rng, len(prof))
     last_fu_alive = (CUTOFF_ORD - starts - rng.integers(0, 31, len(prof))).astype(float)
     lay = Layout.of(prof)
     best = None
     for attempt in range(CALIBRATION_ATTEMPTS):
-        draws = draw_part_b(np.random.default_rng([seed, stream, attempt]), lay)
-        params, times, medians = calibrate(lay, starts, draws, last_fu_alive)
-        error = worst_error(medians)
+        draws = _draw_part_b(np.random.default_rng([seed, stream, attempt]), lay)
+        params, times, medians = _calibrate(lay, starts, draws, last_fu_alive)
+        error = _worst_error(medians)
         if best is None or error < best[0]:
             best = (error, attempt, draws, params, times, medians)
         if error <= INTERNAL_TOLERANCE:
@@ -451,18 +462,18 @@ def _not_in_part_b(
             end = float(rng.integers(12, 28))
             times.loc[i, "a_prog"] = end
         elif resp in ("PR", "VGPR", "CR"):
-            end = min(room - 60, MIN_TAB_DAYS + 365 * weibull_q(rng.uniform(0.1, 0.9), 1.6))
+            end = min(room - 60, MIN_TAB_DAYS + 365 * _weibull_q(rng.uniform(0.1, 0.9), 1.6))
             end = float(round(end))
             times.loc[i, "a_prog"] = end
         else:  # no progression: SD (~2 months), MR (~3 months), withdrawal (NE)
             low, high = {"SD": (57, 71), "MR": (85, 99)}.get(resp, (8, 22))
             end = float(rng.integers(low, high))
         times.loc[i, "a_end"] = end
-        death = end + max(30.0, round(300 * weibull_q(rng.uniform(0.05, 0.95), 1.2)))
+        death = end + max(30.0, round(300 * _weibull_q(rng.uniform(0.05, 0.95), 1.2)))
         times.loc[i, "death"] = death if death <= room else np.nan
 
 
-def median_followup(times: pd.DataFrame) -> float:
+def _median_followup(times: pd.DataFrame) -> float:
     """Reverse-KM median follow-up (months) of OS from part A start, all 63 patients."""
     event = times.death.notna().to_numpy()
     return reverse_km_median(times.last_fu.to_numpy() / MPD, event)

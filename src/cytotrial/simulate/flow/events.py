@@ -30,6 +30,16 @@ from cytotrial.simulate.flow.populations import (
     VIABILITY_COL,
 )
 
+__all__ = [
+    "SCATTER_MAX",
+    "TIMESTEP",
+    "cd38_by_row",
+    "leukocyte_cd38",
+    "synthesize",
+    "acquisition_time",
+    "Cells",
+]
+
 SCATTER_MAX = 262_143.0  # ADC saturation of the scatter channels
 FSC_THRESHOLD = 2_000.0  # trigger threshold: nothing dimmer is recorded
 WIDTH_SCALE = 65_536.0  # BD-style width: W = A / H * 65536
@@ -85,7 +95,7 @@ def cd38_by_row(cd38: np.ndarray) -> np.ndarray:
     return table
 
 
-def cd38_cells(z: np.ndarray, rows: np.ndarray, levels: np.ndarray) -> np.ndarray:
+def _cd38_cells(z: np.ndarray, rows: np.ndarray, levels: np.ndarray) -> np.ndarray:
     """Per-cell CD38 signal (float32) of cells of GENERATED `rows` from normals `z`."""
     signal = z.astype(np.float32) * _SD[rows, CD38_COL]
     np.exp(signal, out=signal)
@@ -103,7 +113,7 @@ def leukocyte_cd38(counts: np.ndarray, z: np.ndarray, levels: np.ndarray) -> dic
     for name in LEUKOCYTES:
         code = LABEL[name]
         part = slice(start[code], start[code + 1])
-        out[name] = cd38_cells(z[part], np.full(counts[code], _GEN_ROW[code]), levels)
+        out[name] = _cd38_cells(z[part], np.full(counts[code], _GEN_ROW[code]), levels)
     return out
 
 
@@ -115,7 +125,7 @@ def _draw_cells(
     fluor *= _SD[rows]
     np.exp(fluor, out=fluor)
     fluor *= _MEDIAN[rows]
-    fluor[:, CD38_COL] = cd38_cells(cd38_z, rows, levels)
+    fluor[:, CD38_COL] = _cd38_cells(cd38_z, rows, levels)
     z = rng.standard_normal((3, len(rows)))
     scat = _SCATTER[rows]
     fsc_h = scat[:, 0] * np.exp(scat[:, 1] * z[0])

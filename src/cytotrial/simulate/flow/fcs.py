@@ -19,6 +19,12 @@ import numpy as np
 from cytotrial.io.atomic import atomic_path
 from cytotrial.simulate.flow.populations import rng_for
 
+__all__ = [
+    "spillover_text",
+    "build_keywords",
+    "write_fcs",
+]
+
 STREAM_KEYWORDS = 41
 STREAM_IDENTITY = 42
 
@@ -38,13 +44,13 @@ _GIVEN = (
 )  # fmt: skip
 
 
-def fcs_date(iso_date: str) -> str:
+def _fcs_date(iso_date: str) -> str:
     """'2016-07-14' -> '14-JUL-2016' (FCS 3.1 $DATE, locale independent)."""
     day = date.fromisoformat(str(iso_date)[:10])
     return f"{day.day:02d}-{_MONTHS[day.month - 1]}-{day.year:04d}"
 
 
-def fake_source(patient_id: str, seed: int) -> str:
+def _fake_source(patient_id: str, seed: int) -> str:
     """A fake, name-like $SRC ("SURNAME^GIVEN yyyy-mm-dd"), the same in all a patient's files."""
     rng = rng_for(seed, STREAM_IDENTITY, patient_id)
     surname = _SURNAMES[rng.integers(len(_SURNAMES))]
@@ -53,14 +59,14 @@ def fake_source(patient_id: str, seed: int) -> str:
     return f"{surname}^{given} {birth.isoformat()}"
 
 
-def fake_identifying_keywords(patient_id: str, sample_id: str, seed: int) -> dict[str, str]:
+def _fake_identifying_keywords(patient_id: str, sample_id: str, seed: int) -> dict[str, str]:
     """Keywords that identify a person in real files, filled with fake values.
 
     Acquisition software writes names and hospital numbers into $SMNO, $OP, $PROJ, $INST,
     $COM and custom keywords (BD FACSDiva: "PATIENT ID"). The demo carries fake ones so
     the tests can check that none of them reaches an output.
     """
-    name = fake_source(patient_id, seed).rsplit(" ", 1)[0]  # drop the birth date
+    name = _fake_source(patient_id, seed).rsplit(" ", 1)[0]  # drop the birth date
     rng = rng_for(seed, STREAM_IDENTITY, f"{patient_id}/hospital-number")
     hospital_number = f"{int(rng.integers(10**7, 10**8))}"
     operator = _GIVEN[int(rng_for(seed, STREAM_KEYWORDS, sample_id).integers(len(_GIVEN)))]
@@ -74,12 +80,12 @@ def fake_identifying_keywords(patient_id: str, sample_id: str, seed: int) -> dic
     }
 
 
-def serial_number(seed: int) -> str:
+def _serial_number(seed: int) -> str:
     """One instrument per simulated trial."""
     return f"SIM{int(rng_for(seed, STREAM_KEYWORDS, 'cytsn').integers(10**6)):06d}"
 
 
-def acquisition_clock(sample_id: str, seed: int, duration_s: float) -> tuple[str, str]:
+def _acquisition_clock(sample_id: str, seed: int, duration_s: float) -> tuple[str, str]:
     """$BTIM and $ETIM (hh:mm:ss) from the seed, never from the wall clock."""
     rng = rng_for(seed, STREAM_KEYWORDS, sample_id)
     begin = datetime(2000, 1, 1, 8, 30) + timedelta(seconds=int(rng.integers(0, 8 * 3600)))
@@ -107,18 +113,18 @@ def build_keywords(
     timestep: float,
 ) -> dict[str, str]:
     """TEXT keywords of one file (excluding the layout ones flowio computes)."""
-    btim, etim = acquisition_clock(sample_id, seed, duration_s)
+    btim, etim = _acquisition_clock(sample_id, seed, duration_s)
     keywords = {
-        "$DATE": fcs_date(acquisition_date),
+        "$DATE": _fcs_date(acquisition_date),
         "$BTIM": btim,
         "$ETIM": etim,
         "$CYT": CYTOMETER,
-        "$CYTSN": serial_number(seed),
-        "$SRC": fake_source(patient_id, seed),
+        "$CYTSN": _serial_number(seed),
+        "$SRC": _fake_source(patient_id, seed),
         "$FIL": f"{sample_id}.fcs",
         "$TIMESTEP": repr(float(timestep)),
         "$SPILLOVER": spillover_text(spill_channels, spillover),
-        **fake_identifying_keywords(patient_id, sample_id, seed),
+        **_fake_identifying_keywords(patient_id, sample_id, seed),
     }
     for number, channel in enumerate(channels, start=1):
         keywords[f"$P{number}N"] = channel

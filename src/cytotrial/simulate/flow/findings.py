@@ -37,6 +37,15 @@ from cytotrial.simulate.flow.populations import (
     event_rng,
 )
 
+__all__ = [
+    "FLOW_FINDINGS",
+    "evaluate_findings",
+    "truth_values",
+    "expected_values",
+    "matching_seed",
+    "Finding",
+]
+
 
 @dataclass(frozen=True)
 class Finding:

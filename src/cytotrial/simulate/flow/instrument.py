@@ -23,6 +23,15 @@ import pandas as pd
 
 from cytotrial.simulate.flow.populations import FLUOR_CHANNELS, rng_for
 
+__all__ = [
+    "batch_name",
+    "assign_batches",
+    "BatchDrift",
+    "batch_drift",
+    "detect_fluorescence",
+    "measure_scatter",
+]
+
 
 def batch_name(acquisition_date: str) -> str:
     """One batch per calendar month of acquisition: '2016-07-14' -> 'B2016-07'."""

@@ -23,6 +23,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = [
+    "POPULATIONS",
+    "LABEL",
+    "LEUKOCYTES",
+    "LEUKOCYTE_CODES",
+    "LYMPHOCYTES",
+    "NK_CELLS",
+    "FLUOR_CHANNELS",
+    "FLUOR_MARKERS",
+    "CD38_COL",
+    "VIABILITY_COL",
+    "AUTOFLUORESCENCE",
+    "rng_for",
+    "PROFILES",
+    "GENERATED",
+    "DEAD_SOURCE_WEIGHT",
+    "DEAD_STAIN_FACTOR",
+    "DEAD_VIABILITY",
+    "DEAD_FSC_FACTOR",
+    "CD38_LEVEL",
+    "SCENARIO_COUNT_EFFECT",
+    "SCENARIO_DEBRIS_SHARE",
+    "cd38_levels",
+    "counts_per_ul",
+    "analyser_leukocytes",
+    "event_rng",
+    "cd38_cell_rng",
+    "event_probabilities",
+    "CellProfile",
+]
+
 # Ground-truth labels; the label code is the index.
 POPULATIONS: tuple[str, ...] = (
     "debris",
@@ -89,14 +120,14 @@ STREAM_EVENTS = 51
 STREAM_CD38_CELLS = 52
 
 
-def stable_int(text: str) -> int:
+def _stable_int(text: str) -> int:
     """A platform-independent integer for an ID (Python's hash() is salted per process)."""
     return zlib.crc32(str(text).encode("utf-8"))
 
 
 def rng_for(seed: int, stream: int, key: str) -> np.random.Generator:
     """An independent random stream for (seed, kind of draw, ID)."""
-    return np.random.default_rng([int(seed), stream, stable_int(key)])
+    return np.random.default_rng([int(seed), stream, _stable_int(key)])
 
 
 @dataclass(frozen=True)

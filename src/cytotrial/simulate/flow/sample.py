@@ -155,7 +155,7 @@ def simulate_sample(sample: Mapping[str, object], seed: int, events: int) -> Sim
         spillover=drift.spillover,
         timestep=TIMESTEP,
     )
-    truth = truth_table(cells.labels, cells.true_signal, raw_fluor, drift.spillover)
+    truth = _truth_table(cells.labels, cells.true_signal, raw_fluor, drift.spillover)
     return SimulatedSample(
         sample_id=sample_id,
         events=data,
@@ -169,7 +169,7 @@ def simulate_sample(sample: Mapping[str, object], seed: int, events: int) -> Sim
     )
 
 
-def truth_table(
+def _truth_table(
     labels: np.ndarray, true_signal: np.ndarray, raw_fluor: np.ndarray, spillover: np.ndarray
 ) -> pd.DataFrame:
     """Events, CD38 medians (true and as acquired) and leukocyte share per population."""

@@ -30,6 +30,19 @@ import pandas as pd
 from cytotrial.simulate.flow.instrument import assign_batches
 from cytotrial.simulate.flow.populations import rng_for
 
+__all__ = [
+    "EXTRA_FILES",
+    "TOO_SMALL_EVENTS",
+    "CLOG_GAP_S",
+    "GAIN_STEP",
+    "SCENARIO_COLUMNS",
+    "add_scenarios",
+    "gain_step",
+    "events_of",
+    "apply_faults",
+    "scenario_table",
+]
+
 STREAM_SCENARIOS = 61
 STREAM_FAULTS = 62
 

@@ -14,6 +14,11 @@ from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "BooleanGate",
+    "contains",
+]
+
 
 @dataclass(frozen=True)
 class BooleanGate:

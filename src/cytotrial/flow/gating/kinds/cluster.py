@@ -6,7 +6,7 @@
    (robust spread x n^(-1/6) x adjust, n the parent's full count), applied as a
    separable convolution (shifted sums: no BLAS, whose threads cost more than the sums).
 2. Peaks: grid cells higher than their 8 neighbours and at least `min_height` x the
-   highest peak. A peak joins a higher neighbour (merge_shallow) when the saddle between
+   highest peak. A peak joins a higher neighbour (_merge_shallow) when the saddle between
    their basins is >= MERGE_SADDLE x its height or, being >= NOISE_PEER x the neighbour's
    height, it rises within NOISE_SDS SDs of the KDE's sampling noise above that saddle
    (one blob split by noise on a small parent).
@@ -32,6 +32,20 @@ import numpy as np
 
 from cytotrial.flow.gating.density import percentiles, spike_mask
 from cytotrial.flow.gating.gates import PolygonGate
+
+__all__ = [
+    "Grid",
+    "kde2d",
+    "grid_peaks",
+    "basins",
+    "basin_labels",
+    "saddles",
+    "cluster_gate",
+    "multinomial_cells",
+    "LEVEL_START",
+    "LEVEL_FLOOR",
+    "descend_level",
+]
 
 MIN_EVENTS = 30
 EMPTY = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0))
@@ -95,7 +109,7 @@ def kde2d(
     centres_x = x0 + (np.arange(size) + 0.5) * step_x
     centres_y = y0 + (np.arange(size) + 0.5) * step_y
     shell = Grid(centres_x, centres_y, np.zeros((size, size)), tuple(box), tuple(widths))
-    return kde_like(shell, x, y)
+    return _kde_like(shell, x, y)
 
 
 _CHUNK = 1 << 16  # events per block of the binning: its scratch arrays stay in cache
@@ -130,7 +144,7 @@ def _bin_counts(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return counts.reshape(size, size)
 
 
-def kde_like(grid: Grid, x: np.ndarray, y: np.ndarray) -> Grid:
+def _kde_like(grid: Grid, x: np.ndarray, y: np.ndarray) -> Grid:
     """The KDE of (x, y) on `grid`'s bins with its kernel."""
     return _kde_of_counts(grid, _bin_counts(grid, x, y))
 
@@ -289,7 +303,7 @@ def saddles(values: np.ndarray, label: np.ndarray, count: int) -> np.ndarray:
     return np.maximum(saddle, saddle.T)
 
 
-def merge_shallow(
+def _merge_shallow(
     values: np.ndarray, found: list[tuple[int, int]], label: np.ndarray, scale: float | None = None
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """Join each peak to a higher neighbour when the saddle between their basins is at
@@ -388,7 +402,7 @@ def _fill_holes(region: np.ndarray) -> np.ndarray:
     return filled
 
 
-def contour_polygon(grid: Grid, region: np.ndarray, level: float) -> np.ndarray:
+def _contour_polygon(grid: Grid, region: np.ndarray, level: float) -> np.ndarray:
     """The closed marching-squares contour (CCW vertices) around a 4-connected,
     hole-free region at density `level` (absolute, on grid.values)."""
     v = grid.values
@@ -543,7 +557,7 @@ def _cluster(
     if not found:
         return None, None, [f"no_cluster({name})"]
     label = basin_labels(grid.values, found)
-    found, label = merge_shallow(grid.values, found, label, grid.scale)
+    found, label = _merge_shallow(grid.values, found, label, grid.scale)
     if p["near"] is not None:
         target = np.asarray(p["near"])
         where = np.array([(grid.x[i], grid.y[j]) for i, j in found])
@@ -576,7 +590,7 @@ def _cluster(
         used["level"] = float(level / grid.values[chosen])
     if not outline:
         return np.empty((0, 2)), region, []
-    vertices = contour_polygon(grid, region, level)
+    vertices = _contour_polygon(grid, region, level)
     flags = []
     if _open(grid, region, grid.values[chosen], counts):
         flags.append(f"cluster_open({name}: dense at the edge of the events' range)")

@@ -12,6 +12,11 @@ import math
 
 from cytotrial.flow.gating.gates import EllipseGate, PolygonGate
 
+__all__ = [
+    "fixed_polygon",
+    "fixed_ellipse",
+]
+
 
 def fixed_polygon(p: dict) -> PolygonGate:
     return PolygonGate(tuple(p["dims"]), tuple(p["vertices"]))

@@ -17,6 +17,10 @@ from cytotrial.flow.gating.kinds.fixed import fixed_ellipse, fixed_polygon
 from cytotrial.flow.gating.kinds.singlets_hw import singlet_band
 from cytotrial.flow.gating.kinds.tail import tail_gate
 
+__all__ = [
+    "resolve_kind",
+]
+
 ValuesOf = Callable[[tuple, np.ndarray, str], tuple[np.ndarray, int]]
 
 

@@ -14,6 +14,10 @@ import numpy as np
 from cytotrial.flow.gating.density import median, percentiles
 from cytotrial.flow.gating.gates import PolygonGate
 
+__all__ = [
+    "singlet_band",
+]
+
 MIN_EVENTS = 30
 
 

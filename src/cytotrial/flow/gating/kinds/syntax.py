@@ -13,6 +13,12 @@ from typing import Any
 
 from cytotrial.io.document_checks import did_you_mean, problem
 
+__all__ = [
+    "parse_kind",
+    "kind_markers",
+    "kind_problems",
+]
+
 ROOT = "root"
 
 
@@ -84,7 +90,7 @@ def kind_markers(entry: Mapping[str, Any]) -> list[tuple[list[Any], str]] | None
     return None
 
 
-def referenced_gates(entry: Mapping[str, Any]) -> list[tuple[list[Any], str]]:
+def _referenced_gates(entry: Mapping[str, Any]) -> list[tuple[list[Any], str]]:
     """(key path, gate name) of every other gate an entry refers to."""
     refs: list[tuple[list[Any], str]] = []
     body = entry.get("boolean")
@@ -108,7 +114,7 @@ def kind_problems(
 ) -> list[str]:
     """Cross-checks of one entry (already schema-valid) given the gates listed above it."""
     problems = []
-    for key, ref in referenced_gates(entry):
+    for key, ref in _referenced_gates(entry):
         if key[0] == "boolean" and ref == entry.get("parent"):
             # redundant (the gate lies within its parent), and FlowKit cannot read it back
             text = f"{ref!r} is this gate's parent, which it is already within: leave it out"

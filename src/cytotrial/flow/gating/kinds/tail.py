@@ -34,6 +34,13 @@ import numpy as np
 from cytotrial.flow.gating.density import Density, density, half_width_sd, peaks, percentiles
 from cytotrial.flow.gating.gates import RectangleGate
 
+__all__ = [
+    "MOVED_SHARE",
+    "tail_cut",
+    "shoulder_uncertain_events",
+    "tail_gate",
+]
+
 MIN_EVENTS = 30
 REPLICATES = 5  # resamples per cut (as gating.REPLICATES, for the threshold cuts)
 REPLICATE_EVENTS = 20_000  # events per resample (at most)
@@ -47,7 +54,7 @@ MOVED_SHARE = 0.05  # as the threshold cuts' max_cut_moved default
 SHOULDER_SLOPE, SHOULDER_HEIGHT, SHOULDER_STEEPENS = 0.1, 0.3, 2.0
 
 
-def negative_peak(dens: Density) -> int:
+def _negative_peak(dens: Density) -> int:
     """Index of the significant peak whose basin (bounded by the density minima between
     neighbouring significant peaks) holds the most mass; the highest point if none."""
     found = peaks(dens)
@@ -107,7 +114,7 @@ def tail_cut(name: str, values: np.ndarray, count: int, p: dict) -> tuple[float,
     dens = _tail_density(values, count)
     v, centres = dens.values, dens.centers
     significant = set(peaks(dens))
-    peak = negative_peak(dens)
+    peak = _negative_peak(dens)
     floor = p["fraction"] * v[peak]
     path = np.arange(peak, len(v)) if above else np.arange(peak, -1, -1)
     cut, flags, stop = None, [], len(path) - 1
@@ -176,7 +183,7 @@ def shoulder_uncertain_events(values: np.ndarray, count: int, side: str, cut: fl
         return float(count)  # nothing to model: all events are in doubt
     dens = _tail_density(values, count)
     v, centres = dens.values, dens.centers
-    peak = negative_peak(dens)
+    peak = _negative_peak(dens)
     spread = min(_half_width(v, peak, -1), _half_width(v, peak, 1)) * dens.step / 1.1774
     model = v[peak] * np.exp(-0.5 * ((centres - centres[peak]) / spread) ** 2)
     above = side == "above"
@@ -200,7 +207,7 @@ def _half_width(v: np.ndarray, peak: int, direction: int) -> float:
     return max(abs(k - peak) + float(fall), 0.5)
 
 
-def unstable_tail(
+def _unstable_tail(
     name: str, values: np.ndarray, count: int, p: dict, cut: float, events: np.ndarray
 ) -> str | None:
     """A flag when the cut is less stable than the tail's own count (guide §6: stability
@@ -241,7 +248,7 @@ def tail_gate(
         if expected < p["min_events"]:
             flags.append(f"few_tail_events({name}: {expected} < {p['min_events']})")
         elif p["quantile"] is None and len(values) >= MIN_EVENTS:
-            unstable = unstable_tail(name, values[np.isfinite(values)], count, p, cut, finite)
+            unstable = _unstable_tail(name, values[np.isfinite(values)], count, p, cut, finite)
             if unstable is not None:
                 flags.append(unstable)
     marker = p["marker"]

@@ -17,7 +17,8 @@ from cytotrial.clinical.job import imwg_job
 from cytotrial.errors import InputError
 from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables
 from cytotrial.io.lab_values import read_lab_values
-from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS, _read
+from cytotrial.io.results import read_tsv_or_empty as _read
+from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS
 from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section, reason_counts
 from cytotrial.simulate.clinical.trial import simulate_clinical
 

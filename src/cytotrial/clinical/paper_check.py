@@ -37,7 +37,7 @@ from cytotrial.clinical.paper_check_rules import (
     words,
 )
 from cytotrial.clinical.paper_check_tables import table1_rows, table2_rows, table3_rows
-from cytotrial.io.results import read_tsv
+from cytotrial.io.results import read_tsv_or_empty
 from cytotrial.simulate import paper_targets as pt
 
 __all__ = [
@@ -93,15 +93,6 @@ PAPER_NOTES = (
     "'P < .0001' (NK cells under daratumumab) is a bound, not a value: the check asks only "
     "that this run's P is below .05 (and shows its stars).",
 )
-
-
-def _read(path: str | Path | None) -> pd.DataFrame:
-    if path is None or not Path(path).is_file():
-        return pd.DataFrame()
-    try:
-        return read_tsv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
 
 
 # --- sections -------------------------------------------------------------------------
@@ -317,7 +308,7 @@ def paper_check_table(
 
     def table(key: str) -> pd.DataFrame:
         if key not in cache:
-            cache[key] = _read(inputs.get(key))
+            cache[key] = read_tsv_or_empty(inputs.get(key))
         return cache[key]
 
     rows = [

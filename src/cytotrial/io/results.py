@@ -12,6 +12,7 @@ from cytotrial.io.atomic import atomic_path
 __all__ = [
     "write_tsv",
     "read_tsv",
+    "read_tsv_or_empty",
     "save_figure",
 ]
 
@@ -39,6 +40,17 @@ def read_tsv(path: str | Path, text_columns: Iterable[str] = ()) -> pd.DataFrame
 
 
 DPI = 150
+
+
+def read_tsv_or_empty(path: str | Path | None) -> pd.DataFrame:
+    """`read_tsv`, or an empty frame where the file is missing or empty (a report section
+    then says there is nothing to show instead of failing)."""
+    if path is None or not Path(path).is_file():
+        return pd.DataFrame()
+    try:
+        return read_tsv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def save_figure(fig, png: str | Path, svg: str | Path, *, tight: bool = False) -> None:

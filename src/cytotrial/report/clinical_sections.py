@@ -23,7 +23,7 @@ import pandas as pd
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
-from cytotrial.io.results import read_tsv
+from cytotrial.io.results import read_tsv_or_empty
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
@@ -69,16 +69,6 @@ SWIMMER_CAPTION = (
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
 
-def _read(path: str | Path | None) -> pd.DataFrame:
-    """A result TSV as text-preserving frame; empty frame if missing or empty."""
-    if path is None or not Path(path).is_file():
-        return pd.DataFrame()
-    try:
-        return read_tsv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
 def _table(title: str, frame: pd.DataFrame, csv: str, caption: str, notes: list[str]) -> list:
     if frame.empty:
         notes.append(f"{title}: nothing to show (the table is empty).")
@@ -101,7 +91,7 @@ def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list
         _patient_flow_section(get),
         _baseline_section(get),
         _efficacy_section(get, clinical),
-        imwg_section(get, _read),
+        imwg_section(get, read_tsv_or_empty),
         _survival_section(get, clinical),
         _safety_section(get),
         _therapy_section(get),
@@ -117,7 +107,7 @@ def _patient_flow_section(get) -> ReportSection:
         "of its children (checked when the diagram is made).",
         notes,
     )
-    flow = _read(get("clinical_patient_flow"))
+    flow = read_tsv_or_empty(get("clinical_patient_flow"))
     shown = flow[[c for c in ("label", "n", "parent", "box") if c in flow]] if len(flow) else flow
     tables = _table(
         "Patient flow counts",
@@ -133,7 +123,7 @@ def _baseline_section(get) -> ReportSection:
     notes: list[str] = []
     tables = _table(
         "Table 1. Baseline characteristics",
-        _read(get("clinical_table1")),
+        read_tsv_or_empty(get("clinical_table1")),
         "table1_baseline.csv",
         "n (%) or median (range). Part A: all enrolled, part A baseline; part B "
         "columns: part B baseline. Part B at RP2D: the efficacy population (phase 1 at "
@@ -141,7 +131,7 @@ def _baseline_section(get) -> ReportSection:
         "(its text quotes it). Exposed includes refractory.",
         notes,
     )
-    dose = _read(get("clinical_dose_escalation"))
+    dose = read_tsv_or_empty(get("clinical_dose_escalation"))
     tables += _table(
         "Part B phase 1: dose escalation (3+3)",
         dose,
@@ -178,14 +168,14 @@ def _response_display(categories: pd.DataFrame, rates: pd.DataFrame) -> pd.DataF
 
 def _efficacy_section(get, clinical: Mapping) -> ReportSection:
     notes: list[str] = []
-    primary = _read(get("clinical_primary_endpoint"))
+    primary = read_tsv_or_empty(get("clinical_primary_endpoint"))
     if len(primary):
         verdict = primary.set_index("item")["value"]
         notes.append(
             str(verdict.get("Verdict", "")) + " " + str(verdict.get("Verdict in words", ""))
         )
-    categories = _read(get("clinical_response_categories"))
-    rates = _read(get("clinical_response_rates"))
+    categories = read_tsv_or_empty(get("clinical_response_categories"))
+    rates = read_tsv_or_empty(get("clinical_response_rates"))
     tables = _table(
         "Best overall response",
         _response_display(categories, rates),
@@ -283,8 +273,8 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
 
 def _survival_section(get, clinical: Mapping) -> ReportSection:
     method = ClinicalSettings.from_config(clinical).median_ci
-    medians = _read(get("clinical_survival_medians"))
-    followup = _read(get("clinical_survival_followup"))
+    medians = read_tsv_or_empty(get("clinical_survival_medians"))
+    followup = read_tsv_or_empty(get("clinical_survival_followup"))
     notes = _survival_notes(medians, followup)
     figures = []
     for stratum in ("all", "by_response"):
@@ -307,7 +297,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
     )
     tables += _table(
         "Log-rank tests",
-        _read(get("clinical_survival_logrank")),
+        read_tsv_or_empty(get("clinical_survival_logrank")),
         "survival_logrank.csv",
         "Two-sided log-rank overall and each group against the reference group "
         "(SPSS pairwise over strata): P unadjusted as in the paper; p_holm and p_bh "
@@ -324,14 +314,14 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
     )
     tables += _table(
         "Hazard ratios (Cox, Efron ties)",
-        _read(get("clinical_survival_hazard_ratios")),
+        read_tsv_or_empty(get("clinical_survival_hazard_ratios")),
         "survival_hazard_ratios.csv",
         "Each group against the reference group; Wald 95% CI and P.",
         notes,
     )
     tables += _table(
         "Survival at fixed times",
-        _read(get("clinical_survival_at_times")),
+        read_tsv_or_empty(get("clinical_survival_at_times")),
         "survival_at_times.csv",
         "S(t) with Greenwood SE and pointwise 95% CI.",
         notes,
@@ -344,7 +334,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
 
 def _safety_section(get) -> ReportSection:
     notes: list[str] = []
-    table2 = _read(get("clinical_table2"))
+    table2 = read_tsv_or_empty(get("clinical_table2"))
     if len(table2):
         counts = table2.drop(columns=["section", "adverse event"], errors="ignore")
         if (counts.astype(str) == "–").all().all():
@@ -359,7 +349,7 @@ def _safety_section(get) -> ReportSection:
     )
     tables += _table(
         "Table 2 footnotes",
-        _read(get("clinical_table2_footnotes")),
+        read_tsv_or_empty(get("clinical_table2_footnotes")),
         "table2_footnotes.csv",
         "Supportive care, any-grade infusion reactions and specified events.",
         notes,
@@ -374,7 +364,7 @@ def _unmapped_terms(get, notes: list[str]) -> list:
     if path is None or not Path(path).is_file():
         notes.append("Adverse-event terms not in Table 2: list not available.")
         return []
-    unmapped = _read(path)
+    unmapped = read_tsv_or_empty(path)
     if unmapped.empty:
         notes.append("Every adverse-event term of the Table 2 populations maps to a row.")
         return []
@@ -397,8 +387,8 @@ def _unmapped_terms(get, notes: list[str]) -> list:
 
 def _therapy_section(get) -> ReportSection:
     notes: list[str] = []
-    table3 = _read(get("clinical_table3"))
-    flow = _read(get("clinical_patient_flow"))
+    table3 = read_tsv_or_empty(get("clinical_table3"))
+    flow = read_tsv_or_empty(get("clinical_patient_flow"))
     treated = None
     if len(table3.columns):
         found = re.search(r"n = (\d+)", str(table3.columns[-1]))
@@ -424,7 +414,7 @@ def _therapy_section(get) -> ReportSection:
         "stopped without a further therapy, have none (see the note above).",
         notes,
     )
-    outcome = _read(get("clinical_subsequent_outcome"))
+    outcome = read_tsv_or_empty(get("clinical_subsequent_outcome"))
     shown = outcome[[c for c in ("measure", "n", "x", "text", "note") if c in outcome]]
     tables += _table(
         "Outcome of the first subsequent line",

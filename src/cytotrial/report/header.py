@@ -11,10 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from cytotrial.io.config_schema import config_section
-from cytotrial.io.results import read_tsv
+from cytotrial.io.results import read_tsv_or_empty
 
 __all__ = [
     "DEMO_TRIAL_ID",
@@ -52,11 +50,8 @@ def trial_id(config: Mapping, demo: bool) -> str:
 def _analysis_populations(response_categories: str | Path | None) -> list[str]:
     """'label, n = N' per population of the response tables ([] when the file is missing
     or empty: the header then says the populations are not available)."""
-    if response_categories is None or not Path(response_categories).is_file():
-        return []
-    try:
-        table = read_tsv(response_categories)
-    except pd.errors.EmptyDataError:
+    table = read_tsv_or_empty(response_categories)
+    if table.empty:
         return []
     if not {"population_label", "N"} <= set(table.columns):
         raise ValueError(

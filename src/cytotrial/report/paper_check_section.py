@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from cytotrial.clinical.paper_check import summary
-from cytotrial.io.results import read_tsv
+from cytotrial.io.results import read_tsv_or_empty
 from cytotrial.report.model import ReportSection, ReportTable
 from cytotrial.simulate import paper_targets as pt
 
@@ -21,19 +19,10 @@ __all__ = ["ANCHOR", "paper_check_section"]
 ANCHOR = "paper-check"
 
 
-def _read(path: str | Path) -> pd.DataFrame:
-    if not Path(path).is_file():
-        return pd.DataFrame()
-    try:
-        return read_tsv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-
-
 def paper_check_section(table_path: str | Path, notes_path: str | Path) -> ReportSection:
     """The section: verdict rules, a summary, the misses, every number, the paper's notes."""
-    check = _read(table_path)
-    paper_notes = _read(notes_path)
+    check = read_tsv_or_empty(table_path)
+    paper_notes = read_tsv_or_empty(notes_path)
     paragraphs = [
         "The demo's data are simulated to reproduce Frerichs et al., Blood Advances 2021 "
         "(NCT02751255). Each number of the paper the simulation is calibrated to (the "

@@ -22,17 +22,25 @@ __all__ = [
 ]
 
 
-def _km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier survival estimate at each distinct observed time.
-
-    Returns (times, survival) with survival[i] = S(times[i]) (right-continuous).
-    """
+def _risk_table(
+    durations: np.ndarray, events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct times, deaths at each, number at risk just before each)."""
     t = np.asarray(durations, dtype=float)
     e = np.asarray(events, dtype=bool)
     times, inverse = np.unique(t, return_inverse=True)
     deaths = np.bincount(inverse, weights=e.astype(float), minlength=times.size)
     removed = np.bincount(inverse, minlength=times.size).astype(float)
     at_risk = t.size - np.concatenate(([0.0], np.cumsum(removed)[:-1]))
+    return times, deaths, at_risk
+
+
+def _km_curve(durations: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier survival estimate at each distinct observed time.
+
+    Returns (times, survival) with survival[i] = S(times[i]) (right-continuous).
+    """
+    times, deaths, at_risk = _risk_table(durations, events)
     with np.errstate(divide="ignore"):
         log_factor = np.log(at_risk - deaths) - np.log(at_risk)
     return times, np.exp(np.cumsum(log_factor))
@@ -44,7 +52,10 @@ def km_median(durations: np.ndarray, events: np.ndarray, slack: float = 0.0) -> 
     A tiny positive slack gives the alternative answer when S lands on 0.5 up to
     rounding, which lets callers check both neighbours of an exact-0.5 step.
     """
-    times, surv = _km_curve(durations, events)
+    return _first_at_half(*_km_curve(durations, events), slack)
+
+
+def _first_at_half(times: np.ndarray, surv: np.ndarray, slack: float) -> float:
     reached = np.nonzero(surv <= 0.5 + slack)[0]
     return float(times[reached[0]]) if reached.size else float("inf")
 
@@ -54,11 +65,7 @@ def km_median_pair(durations: np.ndarray, events: np.ndarray) -> tuple[float, fl
     reached, i.e. it differs only when S lands on 0.5 up to rounding, where lifelines'
     answer depends on the last bit of a float."""
     times, surv = _km_curve(durations, events)
-    out = []
-    for slack in (0.0, 1e-9):
-        reached = np.nonzero(surv <= 0.5 + slack)[0]
-        out.append(float(times[reached[0]]) if reached.size else float("inf"))
-    return out[0], out[1]
+    return _first_at_half(times, surv, 0.0), _first_at_half(times, surv, 1e-9)
 
 
 def reverse_km_median(durations: np.ndarray, events: np.ndarray) -> float:
@@ -70,12 +77,7 @@ def spss_median_halfwidth(durations: np.ndarray, events: np.ndarray) -> float:
     """1.96 x SPSS's SE of the KM median (the CI's upper limit minus the median), as
     cytotrial.stats.kaplan_meier computes it (SE_G[S(t_med)] / f, f from the event times
     where S last is >= 0.55 and first is <= 0.45); NaN when not estimable."""
-    t = np.asarray(durations, dtype=float)
-    e = np.asarray(events, dtype=bool)
-    times, inverse = np.unique(t, return_inverse=True)
-    deaths = np.bincount(inverse, weights=e.astype(float), minlength=times.size)
-    removed = np.bincount(inverse, minlength=times.size).astype(float)
-    at_risk = t.size - np.concatenate(([0.0], np.cumsum(removed)[:-1]))
+    times, deaths, at_risk = _risk_table(durations, events)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - deaths / at_risk)
         var = np.cumsum(deaths / (at_risk * (at_risk - deaths)))

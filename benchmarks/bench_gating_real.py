@@ -21,7 +21,7 @@ population and F1, how many are below 0.93 and 0.85 (and how many of those carry
 flag); per dataset the same over its files. Issue 15's targets on the full files:
 F1 >= 0.93 for every population with >= 100 expert events, median F1 >= 0.97 per
 file, no population below 0.85 without a flag. Exit status 0 whether or not they are
-met (tests/test_gating_real.py asserts them); 2 when no dataset could be run.
+met (tests/integration/test_gating_real.py asserts them); 2 when no dataset could be run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The flow branch: from one FCS file's events to the cohort's paired tests and Figure 4.
 
 Subpackages, in the order the data pass through them. Each imports only the ones before
-it, with two exceptions (tests/test_import_layers.py holds them to that): the template
+it, with two exceptions (tests/unit/project/test_import_layers.py holds them to that): the template
 reader (``gating.template``, ``gating.inputs``) reads imported Gating-ML/FlowJo strategies
 from ``interop``, and ``prepare.qc`` uses the exact float bound of ``gating.gates``.
 

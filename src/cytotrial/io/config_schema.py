@@ -4,7 +4,7 @@ Snakemake fills a missing key from the schema when it validates the config; the 
 objects (cytotrial.clinical.settings, cytotrial.clinical.imwg.settings,
 cytotrial.flow.prepare.qc) take their defaults from here too, so the package used
 without the workflow behaves the same, and no default is written twice
-(tests/test_config_settings.py holds code and schema together).
+(tests/unit/io/test_config_settings.py holds code and schema together).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ two-group test on the subjects of each pair only, unadjusted p values (IBM SPSS 
 idh_kmei_comp).
 
 lifelines' ``logrank_test`` / ``multivariate_logrank_test`` give the same statistic (checked in
-tests/test_stats_logrank.py) but cost a 1.4 s import and return no O/E/V per group, so the
+tests/unit/stats/test_stats_logrank.py) but cost a 1.4 s import and return no O/E/V per group, so the
 formula is implemented here.
 """
 

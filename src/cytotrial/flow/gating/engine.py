@@ -18,7 +18,7 @@ parent's events, every k-th one with k chosen so that at most MAX_SAMPLE remain
 (`subsample`), while the kernel width of a density follows the parent's full event
 count (Silverman's n). Below MAX_SAMPLE parent events every event is used; above it
 a threshold lands within about one density bin of where all events put it
-(tests/test_flow_fast_path.py).
+(tests/unit/flow/test_flow_fast_path.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ every gate with its coordinates written exactly (repr of the float). `write_gati
 writes any StaticStrategy, so an imported gating is exported the same way.
 
 FlowKit reads the file back (fk.parse_gating_xml) and gate_sample gives the counts our
-engine reported: tests/test_gatingml_export.py checks exactly that.
+engine reported: tests/unit/flow/test_gatingml_export.py checks exactly that.
 """
 
 from __future__ import annotations

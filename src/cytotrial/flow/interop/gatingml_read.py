@@ -4,7 +4,7 @@ The per-batch FlowJo job reads dozens of these files; importing FlowKit costs ~1
 per job, parsing a file with xml.etree ~5 ms. Only what `write_gatingml` writes is
 read (transforms, one spectrumMatrix per id, rectangle / polygon / ellipsoid / boolean
 gates, names from custom_info); anything else is an InputError naming the file, so a
-file from elsewhere is never half read. tests/test_flowjo_export.py checks that this
+file from elsewhere is never half read. tests/unit/flow/test_flowjo_export.py checks that this
 gives the StaticStrategy FlowKit's parser gives (cytotrial.flow.interop.gatingml_import).
 """
 

@@ -8,7 +8,7 @@ which transform they are drawn in. The import rule writes it once
 gates with `gate_static` here, which imports neither FlowKit nor pandas.
 
 Semantics are Gating-ML 2.0's, computed as FlowKit 1.3.2 computes them, in float64, so
-that membership matches event by event (tests/test_gatingml_conformance.py checks every
+that membership matches event by event (tests/integration/test_gatingml_conformance.py checks every
 gate of the compliance set against its truth vector):
 * events are the FCS channel values after $PnE/$PnG scaling; compensation solves
   x = c @ S for the matrix's detector columns (np.linalg.solve, as flowutils does);

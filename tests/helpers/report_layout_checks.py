@@ -1,0 +1,117 @@
+"""What a reader of the report must never meet, checked in a real browser and PDF.
+
+Shared by tests/workflow/test_report_layout_browser.py (a synthetic report) and its demo test:
+rows or cell text hidden without a control that says how much is hidden, a page wider
+than the window, and a printed PDF missing a section or a row.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+# Rows of each table the reader cannot see (display none, or outside an ancestor that
+# clips: a fixed-height scroll box) and whether a visible control in the table's block
+# says "show all" with the table's row count; cells whose text is cut (line clamp,
+# overflow hidden) need a visible "show all" control, or in print a note saying where the
+# full text is, in the same cell.
+HIDDEN_WITHOUT_CONTROL_JS = r"""
+const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const clips = el => ['hidden', 'clip', 'auto', 'scroll'].some(v =>
+    [getComputedStyle(el).overflowX, getComputedStyle(el).overflowY].includes(v));
+function visible(el) {
+  if (!shown(el)) return false;
+  const r = el.getBoundingClientRect();
+  for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (!clips(a)) continue;
+    const b = a.getBoundingClientRect();
+    if (r.top < b.top - 1 || r.bottom > b.bottom + 1) return false;
+    if (r.left < b.left - 1 || r.right > b.right + 1) return false;
+  }
+  return true;
+}
+const controls = (root, text) =>
+  [...root.querySelectorAll('label, button, summary, a, [role=note]')]
+  .filter(c => shown(c) && /show all|full text is in/i.test(c.textContent))
+  .filter(c => !text || c.textContent.includes(text));
+const problems = [];
+for (const table of document.querySelectorAll('main table')) {
+  const block = table.closest('.table-block') || table.parentElement;
+  const title = (block.querySelector('h3') || {textContent: '(untitled)'}).textContent;
+  const rows = [...table.querySelectorAll('tbody tr')];
+  const hidden = rows.filter(r => !visible(r)).length;
+  if (hidden && !controls(block, String(rows.length)).length)
+    problems.push(`${title}: ${hidden} of ${rows.length} rows hidden without a control`);
+  for (const cell of table.querySelectorAll('td')) {
+    const cut = [cell, ...cell.querySelectorAll('*')].some(e =>
+      shown(e) && clips(e) && e.scrollHeight > e.clientHeight + 1);
+    if (cut && !controls(cell, '').length)
+      problems.push(`${title}: a cell's text is cut without a control`);
+  }
+}
+return problems;
+"""
+
+# Open every fold (click each control), then the same check must find nothing hidden.
+OPEN_ALL_JS = r"""
+for (const c of document.querySelectorAll('label.fold-control')) c.click();
+"""
+
+# Anything the reader would have to scroll sideways: the page or a box inside it.
+SIDEWAYS_JS = r"""
+const doc = document.documentElement;
+const out = [];
+if (doc.scrollWidth > doc.clientWidth)
+  out.push(`page ${doc.scrollWidth} px wide in ${doc.clientWidth}`);
+for (const el of document.querySelectorAll('body *')) {
+  const s = getComputedStyle(el);
+  if (['auto', 'scroll'].includes(s.overflowX) && el.scrollWidth > el.clientWidth + 1)
+    out.push(`${el.tagName.toLowerCase()}.${el.className} scrolls sideways `
+      + `(${el.scrollWidth} in ${el.clientWidth})`);
+}
+return out;
+"""
+
+
+def hidden_without_control(browser) -> list[str]:
+    return browser.execute_script(HIDDEN_WITHOUT_CONTROL_JS)
+
+
+def hidden_after_opening_all(browser) -> list[str]:
+    """Problems left after clicking every control: all rows and text must then show."""
+    browser.execute_script(OPEN_ALL_JS)
+    # With every control open, any row still hidden is hidden for good: drop the
+    # control exemption by asking for controls that cannot exist.
+    script = HIDDEN_WITHOUT_CONTROL_JS.replace("/show all|full text is in/i", "/(?!)/")
+    return browser.execute_script(script)
+
+
+def sideways(browser) -> list[str]:
+    return browser.execute_script(SIDEWAYS_JS)
+
+
+def section_titles(browser) -> list[str]:
+    return browser.execute_script(
+        "return [...document.querySelectorAll('h2')].map(h => h.textContent.trim())"
+    )
+
+
+def pdf_text(pdf: Path) -> str:
+    """The PDF's text as pdftotext (poppler-utils) reads it, whitespace collapsed."""
+    found = shutil.which("pdftotext")
+    assert found, "pdftotext (poppler-utils) is needed to read the printed report"
+    text = subprocess.run(
+        [found, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(text.split())
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """Each page's text (pdftotext separates pages by form feeds)."""
+    found = shutil.which("pdftotext")
+    assert found, "pdftotext (poppler-utils) is needed to read the printed report"
+    text = subprocess.run(
+        [found, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [" ".join(page.split()) for page in text.split("\f")]

@@ -1,0 +1,166 @@
+"""The HTML report: self-contained, escaped, tables downloadable as CSV."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pandas as pd
+from helpers.report_config import default_config
+
+from cytotrial.report.model import ReportSection, ReportTable
+from cytotrial.report.render import render_report
+
+
+def test_user_strings_are_escaped_and_csv_downloads_decode(tmp_path):
+    hostile = '<script>alert("x")</script>'
+    frame = pd.DataFrame({"sample_id": [hostile, "S2"], "events": [10, 20]})
+    section = ReportSection("Samples", "samples", tables=[ReportTable("T", frame, "t.csv")])
+    out = tmp_path / "report.html"
+    render_report([section], {"sample_sheet": hostile}, out)
+    html = out.read_text()
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    link = re.search(r'href="data:text/csv;base64,([^"]+)"', html)
+    assert link, "every table has a CSV download link"
+    csv = base64.b64decode(link.group(1)).decode()
+    assert csv.splitlines()[0] == "sample_id,events"
+    assert "S2,20" in csv
+
+
+def test_report_points_nowhere_outside_the_file(tmp_path):
+    frame = pd.DataFrame({"a": [1]})
+    out = tmp_path / "report.html"
+    render_report([ReportSection("S", "s", tables=[ReportTable("T", frame, "t.csv")])], {}, out)
+    html = out.read_text()
+    targets = re.findall(r'(?:href|src)="([^"]+)"', html)
+    assert targets
+    assert all(t.startswith(("#", "data:")) for t in targets), targets
+
+
+def test_an_empty_link_cell_is_no_link(tmp_path):
+    """A cohort-QC batch_shift row has no sample: its cell must not point at '#plot-'."""
+    frame = pd.DataFrame({"sample_id": ["S1", ""], "z": [4.1, 7.0]})
+    table = ReportTable("T", frame, "t.csv", "", "sample_id", "plot-")
+    out = tmp_path / "report.html"
+    render_report([ReportSection("S", "s", tables=[table])], {}, out)
+    html = out.read_text()
+    assert 'href="#plot-S1"' in html
+    assert 'href="#plot-"' not in html
+
+
+def test_methods_are_written_from_the_config():
+    from cytotrial.report.methods import methods_section
+
+    config = default_config()
+    text = " ".join(methods_section(config).paragraphs)
+    assert "CD38 (APC-A)" in text  # from the panel file
+    assert "fewer than 1000 events" in text
+    assert "part B C1D1 vs EOT" in text
+    assert "SPSS" in text and "planned n = 40" in text
+    config["clinical"]["median_ci"] = "log-log"
+    config["clinical"]["primary_endpoint"]["planned_n"] = 43
+    config["flow"]["qc"]["min_events"] = 5000
+    config["flow"]["comparisons"] = [{"part": "A", "before": "C1D1", "after": "C2D1"}]
+    changed = " ".join(methods_section(config).paragraphs)
+    assert "log-log scale" in changed and "SPSS" not in changed
+    assert "planned n = 43" in changed
+    assert "fewer than 5000 events" in changed
+    assert "EOT" not in changed
+
+
+def test_input_checksums_name_fcs_files_by_sample_id_only(tmp_path):
+    import hashlib
+
+    from cytotrial.report.provenance import input_checksums
+
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample_id\tfcs\nS1\tSmith_John_2019.fcs\n")
+    table = input_checksums({"sample sheet": sheet}, [{"sample_id": "S1", "sha256": "ab" * 32}])
+    assert table.loc[0, "sha256"] == hashlib.sha256(sheet.read_bytes()).hexdigest()
+    assert table.loc[0, "bytes"] == sheet.stat().st_size
+    fcs = table.loc[1]
+    assert (fcs["input"], fcs["file"], fcs["sha256"]) == (
+        "FCS of sample S1",
+        "(see sample sheet)",
+        "ab" * 32,
+    )
+    assert pd.isna(fcs["bytes"])
+    assert "Smith" not in table.to_csv()
+
+
+def test_git_commit_of_a_checkout_and_of_a_plain_folder(tmp_path):
+    import subprocess
+
+    from cytotrial.report.provenance import git_commit
+
+    assert git_commit(tmp_path).startswith("unknown")
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "Snakefile").write_text("rule all:\n")
+    git("add", "Snakefile")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    assert git_commit(tmp_path) == head
+    (tmp_path / "Snakefile").write_text("rule all:\n    input: []\n")
+    assert git_commit(tmp_path) == f"{head} + local changes"
+
+
+def test_comparisons_without_pairs_get_a_note_not_an_error():
+    from cytotrial.report.flow_sections import untested_comparisons_note
+
+    tests = pd.DataFrame(
+        {
+            "part": ["B", "B"],
+            "before": ["C1D1", "C1D1"],
+            "after": ["EOT", "C1D3"],
+            "p_value": [float("nan"), 0.01],
+            "note": ["no patient has both timepoints", ""],
+        }
+    )
+    (note,) = untested_comparisons_note(tests, "CD38 MFI")
+    assert "1 comparison(s) without a test" in note
+    assert "part B C1D1 vs EOT (no patient has both timepoints)" in note
+    assert untested_comparisons_note(tests.iloc[1:], "CD38 MFI") == []
+
+
+def qc_table(flagged: set[str], samples: int) -> pd.DataFrame:
+    """A sample_qc.tsv-like table: S000, S001, ...; `flagged` ones carry a gate flag."""
+    ids = [f"S{i:03d}" for i in range(samples)]
+    return pd.DataFrame(
+        {
+            "sample_id": ids,
+            "status": "ok",
+            "reason": "",
+            "qc_flags": "",
+            "gate_flags": ["CD3: single_peak" if s in flagged else "" for s in ids],
+        }
+    )
+
+
+def test_auto_embeds_every_plot_up_to_the_limit_then_only_problems():
+    from cytotrial.report.flow_sections import AUTO_ALL_PLOTS_MAX, plots_to_embed
+
+    assert plots_to_embed("auto", AUTO_ALL_PLOTS_MAX) == "all"
+    assert plots_to_embed("auto", AUTO_ALL_PLOTS_MAX + 1) == "problems"
+    for setting in ("all", "problems", "none"):  # an explicit choice is kept at any size
+        assert plots_to_embed(setting, 10 * AUTO_ALL_PLOTS_MAX) == setting
+
+
+def test_gating_sections_embed_the_chosen_plots(tmp_path):
+    from cytotrial.report.flow_sections import _gating_sections
+
+    qc = qc_table({"S001", "S003"}, samples=5)
+    plots = {s: tmp_path / f"{s}.png" for s in qc["sample_id"]}
+    embedded = {}
+    for which in ("all", "problems", "none"):
+        _, gallery = _gating_sections(qc, plots, which)
+        embedded[which] = [figure.anchor for figure in gallery.figures]
+    assert embedded["all"] == [f"plot-S00{i}" for i in range(5)]
+    assert embedded["problems"] == ["plot-S001", "plot-S003"]
+    assert embedded["none"] == []

@@ -46,7 +46,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 # The tests' clean workflow copy (what a fresh clone has), one definition for both.
 sys.path.insert(0, str(REPO / "tests"))
-from test_workflow import copy_workflow  # noqa: E402
+from helpers.workflow import copy_workflow  # noqa: E402
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 AGGREGATE = """

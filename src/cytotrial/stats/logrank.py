@@ -11,9 +11,9 @@ ties); not the textbook ``sum (O - E)^2 / E``, which is kept as ``chisq_approx``
 two-group test on the subjects of each pair only, unadjusted p values (IBM SPSS help
 idh_kmei_comp).
 
-lifelines' ``logrank_test`` / ``multivariate_logrank_test`` give the same statistic (checked in
-tests/unit/stats/test_stats_logrank.py) but cost a 1.4 s import and return no O/E/V per group, so the
-formula is implemented here.
+lifelines' ``logrank_test`` / ``multivariate_logrank_test`` give the same statistic
+(checked in tests/unit/stats/test_stats_logrank.py) but cost a 1.4 s import and return no
+O/E/V per group, so the formula is implemented here.
 """
 
 from __future__ import annotations

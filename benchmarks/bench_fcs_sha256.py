@@ -80,7 +80,7 @@ def bench_cache(paths: list[str], cache_path: Path) -> None:
 
 def bench_dry_run(paths: list[str], work: Path) -> None:
     import pandas as pd
-    from test_workflow import copy_workflow
+    from helpers.workflow import copy_workflow
 
     from cytotrial.simulate.clinical.trial import simulate_clinical
     from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples

@@ -18,7 +18,7 @@ from helpers.gate_kinds import NEW_GATES
 from helpers.paths import REPO
 
 from cytotrial.flow.gating.engine import gate_events
-from cytotrial.flow.gating.kinds.cluster import cluster_gate, kde2d
+from cytotrial.flow.gating.kinds.cluster import Grid, cluster_gate, kde2d, rank_peaks
 from cytotrial.flow.gating.kinds.syntax import parse_kind
 from cytotrial.flow.gating.kinds.tail import shoulder_uncertain_events, tail_cut
 from cytotrial.flow.gating.template import read_gating_template
@@ -225,6 +225,51 @@ def test_a_sparse_neighbour_within_noise_is_not_absorbed(seed):
     shape, _ = cluster_gate("cd4", x, y, len(x), p)
     inside = shape.contains({"a": x, "b": y})
     assert inside[250:470].mean() >= 0.9 and inside[470:500].mean() <= 0.05
+
+
+def _cluster_and_bump(seed: int, bump_x: float):
+    """A dominant CD3- blob, a T-cell cluster at x 0.78 and a faint 40-event bump of
+    sparse background at x `bump_x`, far above the T cells on y (FlowCAP-I sample 9 on
+    5,000 events: CD3 x SSC-H)."""
+    rng = np.random.default_rng(seed)
+    rest = rng.normal([0.15, 0.12], [0.07, 0.06], size=(3000, 2))
+    t_cells = rng.normal([0.78, 0.13], [0.04, 0.025], size=(400, 2))
+    bump = rng.normal([bump_x, 0.42], [0.025, 0.03], size=(40, 2))
+    return np.vstack([rest, t_cells, bump]).T
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_ranked_pick_is_not_won_by_a_faint_bump_a_hair_further_out(seed):
+    """by: high_x means the cluster furthest along x; a background bump 0.02 further
+    out (under two kernel SDs: the density cannot place it further) must not win it.
+    Before rank_peaks, 7 of these 8 seeds took the bump."""
+    x, y = _cluster_and_bump(seed, 0.80)
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    shape, _ = cluster_gate("t", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[3000:3400].mean() >= 0.95 and inside[3400:].mean() <= 0.05
+
+
+def test_rank_peaks_ties_only_peaks_unresolved_along_the_axis():
+    # a grid of 1-unit cells, kernel SD 1 on x: peaks 1.5 apart on x are one place
+    # (the higher first), 3 apart are two; low_x mirrors it; height keeps the order
+    centres = np.arange(20, dtype=float)
+    grid = Grid(centres, centres, np.zeros((20, 20)), widths=(1.0, 1.0))
+    found = [(10, 5), (12, 15), (15, 9)]  # highest first; x 10, 12, 15
+    assert rank_peaks(grid, found, "high_x") == [(15, 9), (10, 5), (12, 15)]
+    assert rank_peaks(grid, [(10, 5), (11, 15)], "high_x") == [(10, 5), (11, 15)]
+    assert rank_peaks(grid, [(11, 15), (10, 5)], "high_x") == [(11, 15), (10, 5)]
+    assert rank_peaks(grid, found, "low_x") == [(10, 5), (12, 15), (15, 9)]
+    assert rank_peaks(grid, found, "high_y") == [(12, 15), (15, 9), (10, 5)]
+    assert rank_peaks(grid, found, "height") == found
+
+
+def test_a_faint_cluster_clearly_further_out_still_wins_a_ranked_pick():
+    x, y = _cluster_and_bump(0, 0.95)  # 0.17 beyond the T cells: a place of its own
+    p = parse_kind("cluster", {"x": "a", "y": "b", "by": "high_x"})
+    shape, _ = cluster_gate("far", x, y, len(x), p)
+    inside = shape.contains({"a": x, "b": y})
+    assert inside[3400:].mean() >= 0.9 and inside[:3400].mean() <= 0.01
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -11,7 +11,8 @@
    height, it rises within NOISE_SDS SDs of the KDE's sampling noise above that saddle
    (one blob split by noise on a small parent).
 3. The target peak: the one nearest `near` (a location fixed before seeing data), or
-   the `pick`-th by `by` (height, or position: high_x, low_x, high_y, low_y).
+   the `pick`-th by `by` (height, or position: high_x, low_x, high_y, low_y; peaks
+   closer along the axis than UNRESOLVED_SDS kernel SDs rank by height: rank_peaks).
 4. Region: the 4-connected cells around the peak whose density is >= `level` x the
    peak's, never entering another peak's basin (steepest-ascent watershed); holes filled.
    Without `level`, the level descends from 5% to 1% of the peak while the cluster's own
@@ -45,6 +46,8 @@ __all__ = [
     "LEVEL_START",
     "LEVEL_FLOOR",
     "descend_level",
+    "rank_peaks",
+    "UNRESOLVED_SDS",
 ]
 
 MIN_EVENTS = 30
@@ -567,14 +570,7 @@ def _cluster(
             text = f"no_cluster_near({name}: nearest peak {distance.min():.3g} away)"
             return None, None, [text]
     else:
-        order = {
-            "height": lambda c: -grid.values[c],
-            "high_x": lambda c: -grid.x[c[0]],
-            "low_x": lambda c: grid.x[c[0]],
-            "high_y": lambda c: -grid.y[c[1]],
-            "low_y": lambda c: grid.y[c[1]],
-        }[p["by"]]
-        ranked = sorted(found, key=order)
+        ranked = rank_peaks(grid, found, p["by"])
         if p["pick"] > len(ranked):
             return None, None, [f"too_few_peaks({name}: {len(ranked)} found, pick {p['pick']})"]
         chosen = ranked[p["pick"] - 1]
@@ -597,6 +593,34 @@ def _cluster(
     if len(vertices) < 3:
         return None, None, [*flags, f"no_cluster({name})"]
     return vertices, region, flags
+
+
+UNRESOLVED_SDS = 2.0  # peaks closer than this many kernel SDs along an axis share a place
+
+
+def rank_peaks(grid: Grid, found: list[tuple[int, int]], by: str) -> list[tuple[int, int]]:
+    """`found` (highest first) ranked by `by`: height, or position (high_x, low_x,
+    high_y, low_y). By position, peaks whose places along the axis differ by less than
+    UNRESOLVED_SDS kernel SDs of that axis are not told apart by it (two equal Gaussian
+    kernels closer than 2 SDs make one mode, so the density cannot say which lies
+    further out): among the peaks within that distance of the furthest one left, the
+    highest ranks first. Why: a faint local maximum of sparse background beside a
+    cluster, a hair further out, must not win "the CD3-brightest cluster" (FlowCAP-I
+    sample 9 on 5,000 events: a 78-event background bump 0.017 further along CD3 than
+    the T cells, whose kernel SD there is 0.028)."""
+    if by == "height":
+        return list(found)
+    axis = 0 if by.endswith("_x") else 1
+    centres = grid.x if axis == 0 else grid.y
+    sign = 1.0 if by.startswith("high") else -1.0
+    reach = UNRESOLVED_SDS * grid.widths[axis]
+    left, ranked = list(found), []  # `left` stays highest first
+    while left:
+        furthest = max(sign * centres[c[axis]] for c in left)
+        chosen = next(c for c in left if sign * centres[c[axis]] >= furthest - reach)
+        ranked.append(chosen)
+        left.remove(chosen)
+    return ranked
 
 
 LEVEL_START = 0.05  # of the peak: the contour the descent starts from (never tighter)

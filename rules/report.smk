@@ -39,6 +39,7 @@ CLINICAL_REPORT_INPUTS = {
     "clinical_imwg_concordance": rules.clinical_imwg.output.concordance,
     "clinical_imwg_concordance_summary": rules.clinical_imwg.output.concordance_summary,
     "clinical_waterfall_png": rules.clinical_imwg.output.png,
+    "clinical_endpoints": rules.clinical_endpoints.output[0],
 }
 if set(CLINICAL_REPORT_INPUTS) != set(
     CLINICAL_REPORT_KEYS

@@ -115,3 +115,39 @@ def pdf_pages(pdf: Path) -> list[str]:
         [found, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     return [" ".join(page.split()) for page in text.split("\f")]
+
+
+# A column heading broken inside a word ('Respons-e'), or a word sticking out of its
+# cell: each word of a heading must sit on one line inside the cell's content box. The
+# pieces between <wbr> (separate text nodes) and after a hyphen or slash may break, as
+# the heading allows there.
+HEADER_WORD_BREAKS_JS = r"""
+const out = [];
+for (const th of document.querySelectorAll('main th')) {
+  if (!th.getClientRects().length) continue;
+  const box = th.getBoundingClientRect(), s = getComputedStyle(th);
+  const left = box.left + parseFloat(s.borderLeftWidth) + parseFloat(s.paddingLeft);
+  const right = box.right - parseFloat(s.borderRightWidth) - parseFloat(s.paddingRight);
+  const walker = document.createTreeWalker(th, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.textContent.matchAll(/[^\s\-\/]+[\-\/]?/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      const lines = new Set(rects.map(r => Math.round(r.top)));
+      const where = `${th.closest('.table-block')?.querySelector('h3')?.textContent}: `
+        + `'${th.textContent.trim()}'`;
+      if (lines.size > 1) out.push(`${where}: '${m[0]}' breaks inside the word`);
+      else if (rects.some(r => r.right > right + 1 || r.left < left - 1))
+        out.push(`${where}: '${m[0]}' sticks out of its cell`);
+    }
+  }
+}
+return out;
+"""
+
+
+def header_word_breaks(browser) -> list[str]:
+    """Headings broken inside a word or wider than their cell (see HEADER_WORD_BREAKS_JS)."""
+    return browser.execute_script(HEADER_WORD_BREAKS_JS)

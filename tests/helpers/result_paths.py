@@ -41,6 +41,7 @@ CLINICAL_REPORT_PATHS: dict[str, str] = {
     "clinical_imwg_concordance": f"{_C}/response_concordance.tsv",
     "clinical_imwg_concordance_summary": f"{_C}/response_concordance_summary.tsv",
     "clinical_waterfall_png": f"{_C}/figures/waterfall.png",
+    "clinical_endpoints": f"{_C}/endpoints.tsv",
 }
 
 PAPER_CHECK_PATHS: dict[str, str] = {

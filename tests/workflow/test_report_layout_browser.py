@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from helpers.browser import CHROMIUM, open_report
 from helpers.report_layout_checks import (
+    header_word_breaks,
     hidden_after_opening_all,
     hidden_without_control,
     pdf_pages,
@@ -23,7 +24,8 @@ from helpers.report_layout_checks import (
     sideways,
 )
 
-from cytotrial.report.model import ReportSection, ReportTable
+from cytotrial.report.header import ReportHeader
+from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 from cytotrial.report.render import render_report
 
 LONG_FLAGS = "; ".join(
@@ -42,6 +44,7 @@ def synthetic_sections() -> list[ReportSection]:
         {
             **{f"pct_of_parent_gate_number_{i}": [99.123456, 1.5] for i in range(28)},
             "value": ["cd38_mfi_median_compensated_untransformed"] * 2,
+            "significance_changes": ["False", "True"],
             "sha256": ["ab" * 32] * 2,
         }
     )
@@ -107,6 +110,61 @@ def test_nothing_is_wider_than_the_page_at_1400_px(browser, synthetic):  # noqa:
         "return [...document.querySelectorAll('#wide td')].map(td => td.textContent)"
     )
     assert "ab" * 32 in cells and "cd38_mfi_median_compensated_untransformed" in cells
+
+
+def test_headings_break_only_between_words(browser, synthetic):  # noqa: F811
+    """A 31-column table squeezed into the page broke its headings inside words
+    ('Signi-ficance', 'num-ber'); shown in parts, each heading's words are whole."""
+    open_report(browser, synthetic)
+    assert header_word_breaks(browser) == []
+    parts = browser.execute_script(
+        "return [...document.querySelectorAll('#wide table')].map(t => "
+        "[...t.querySelectorAll('th')].map(th => th.textContent))"
+    )
+    assert len(parts) > 1  # too wide for one: parts, each naming its rows
+    assert all(part[0] == "% of parent gate number 0" for part in parts)
+    shown = [h for part in parts for h in part[1:]] + parts[0][:1]
+    assert sorted(shown) == sorted(browser.execute_script(
+        "return [...new Set([...document.querySelectorAll('#wide th')].map(th => th.textContent))]"
+    ))  # fmt: skip
+    # Every row of every part is there, and the checker sees a broken heading.
+    assert browser.execute_script("return document.querySelectorAll('#wide tbody tr').length") == (
+        2 * len(parts)
+    )
+    browser.execute_script(
+        "const th = document.querySelector('#wide th');"
+        "th.style.width = '20px'; th.style.overflowWrap = 'anywhere';"
+        "th.closest('table').style.tableLayout = 'fixed';"
+    )
+    assert header_word_breaks(browser)
+
+
+def test_pdf_first_page_holds_the_header_and_the_first_section(tmp_path):
+    """A tall first figure (the patient flow) went to page 2, leaving the header alone on
+    page 1 (h2 and figure kept together)."""
+    from PIL import Image
+
+    from cytotrial.report.pdf import html_to_pdf
+
+    if not (CHROMIUM and shutil.which("pdftotext")):
+        pytest.skip("chromium and pdftotext are needed")
+    png = tmp_path / "flow.png"
+    Image.new("RGB", (1000, 1500), "white").save(png)
+    figure = ReportFigure("Figure 1. Patient flow", png, "Boxes.", n="n = 63 patients")
+    first = ReportSection("Patient flow", "flow", figures=[figure])
+    second = ReportSection("Baseline", "baseline", notes=["A note."])
+    html = tmp_path / "report.html"
+    header = ReportHeader(
+        trial_id="NCT02751255",
+        populations=["Part A, n = 63", "Part B at RP2D, n = 44"],
+        simulated=True,
+    )
+    render_report([first, second], {}, html, header=header)
+    pdf = tmp_path / "report.pdf"
+    html_to_pdf(html, pdf)
+    pages = pdf_pages(pdf)
+    assert "NCT02751255" in pages[0]
+    assert "Patient flow" in pages[0] and "Figure 1. Patient flow" in pages[0], pages[:2]
 
 
 def test_headings_are_labels_and_csv_keeps_code_names(browser, synthetic):  # noqa: F811
@@ -175,6 +233,7 @@ def check_demo_report(driver, report_dir, tmp_path) -> dict:
     for page in (main, gating):
         open_report(driver, page)
         assert sideways(driver) == [], page.name
+        assert header_word_breaks(driver) == [], page.name
         assert hidden_without_control(driver) == [], page.name
         links[page.name], ids[page.name] = cross_page_links(driver), page_ids(driver)
         measured[f"{page.stem}_height_px"] = driver.execute_script(
@@ -194,6 +253,7 @@ def check_demo_report(driver, report_dir, tmp_path) -> dict:
     html_to_pdf(main, pdf, timeout_s=900)
     pages = pdf_pages(pdf)
     assert [t for t in titles if t not in " ".join(pages)] == []
+    assert "NCT02751255" in pages[0] and titles[0] in pages[0]  # not the header alone
     measured["pdf_pages"] = len([p for p in pages if p])
     return measured
 

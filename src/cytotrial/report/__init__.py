@@ -9,8 +9,9 @@ The top layer: it reads result files and may import io and the domain; nothing i
 * sections: ``clinical_sections`` (with ``imwg_section``), ``flow_sections``,
   ``paper_check_section`` (demo only), ``methods``, ``provenance``; ``header`` is the
   run's header (trial, cut-off, populations, version, the demo banner).
-* presentation: ``labels`` (human column labels), ``layout`` (cell wrapping, widths),
-  ``figure_numbers`` (figures numbered as in the paper).
+* presentation: ``labels`` (human column labels, ≥ µL m²), ``layout`` (cell wrapping,
+  widths, a too-wide table in parts), ``figure_numbers`` (figures numbered as in the
+  paper), ``counts`` (each table's and figure's "n = ..." and why it is not the cohort).
 
 Importing the package is cheap (its modules are imported where used): the report rule
 reads ``clinical_sections`` at Snakemake parse time.
@@ -19,6 +20,7 @@ reads ``clinical_sections`` at Snakemake parse time.
 __all__ = [
     "build",
     "clinical_sections",
+    "counts",
     "figure_numbers",
     "flow_sections",
     "header",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv
+from cytotrial.report.counts import n_text, plural
 from cytotrial.report.flow_sections import _flow_section, _gating_sections, plots_to_embed
 from cytotrial.report.header import ReportHeader
 from cytotrial.report.model import Provenance, ReportSection, ReportTable
@@ -52,6 +53,9 @@ def build_report(
                 "samples_per_timepoint.csv",
                 "Samples in the sample sheet per part x timepoint, distinct patients, files "
                 "whose FCS header could be read, and their median event count.",
+                n=f"n = {plural(len(inventory), 'sample')} of "
+                f"{plural(inventory['patient_id'].nunique(), 'patient')} (those with a "
+                "flow cytometry sample in the sample sheet)",
             ),
         ],
     )
@@ -64,6 +68,7 @@ def build_report(
                 inventory,
                 "sample_inventory.csv",
                 "One row per FCS file: sheet fields and what the file's header says.",
+                n=n_text(len(inventory), "sample"),
             )
         ],
         notes=[f"{len(problems)} sample(s) with a problem: see the 'problem' column."]

@@ -24,6 +24,7 @@ from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.io.results import read_tsv_or_empty
+from cytotrial.report.counts import Cohort, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
@@ -57,6 +58,7 @@ REPORT_INPUT_KEYS: tuple[str, ...] = (
     "clinical_table2_unmapped",
     "clinical_table3",
     "clinical_subsequent_outcome",
+    "clinical_endpoints",  # the RP2D patients (the waterfall's n)
     *IMWG_REPORT_INPUT_KEYS,
 )
 SWIMMER_CAPTION = (
@@ -69,36 +71,39 @@ SWIMMER_CAPTION = (
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
 
-def _table(title: str, frame: pd.DataFrame, csv: str, caption: str, notes: list[str]) -> list:
+def _table(
+    title: str, frame: pd.DataFrame, csv: str, caption: str, notes: list[str], n: str
+) -> list:
     if frame.empty:
         notes.append(f"{title}: nothing to show (the table is empty).")
         return []
-    return [ReportTable(title, frame, csv, caption)]
+    return [ReportTable(title, frame, csv, caption, n=n)]
 
 
-def _figure(title: str, path, caption: str, notes: list[str]) -> list:
+def _figure(title: str, path, caption: str, notes: list[str], n: str) -> list:
     if path is None or not Path(path).is_file():
         notes.append(f"{title}: figure not available.")
         return []
-    return [ReportFigure(title, path, caption)]
+    return [ReportFigure(title, path, caption, n=n)]
 
 
 def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list[ReportSection]:
     """The clinical report sections (keys of ``inputs``: see ``REPORT_INPUTS``)."""
     clinical = dict(config.get("clinical") or {})
     get = inputs.get
+    cohort = Cohort.from_flow(read_tsv_or_empty(get("clinical_patient_flow")))
     return [
-        _patient_flow_section(get),
-        _baseline_section(get),
-        _efficacy_section(get, clinical),
-        imwg_section(get, read_tsv_or_empty),
-        _survival_section(get, clinical),
-        _safety_section(get),
-        _therapy_section(get),
+        _patient_flow_section(get, cohort),
+        _baseline_section(get, cohort),
+        _efficacy_section(get, clinical, cohort),
+        imwg_section(get, read_tsv_or_empty, cohort),
+        _survival_section(get, clinical, cohort),
+        _safety_section(get, cohort),
+        _therapy_section(get, cohort),
     ]
 
 
-def _patient_flow_section(get) -> ReportSection:
+def _patient_flow_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     figures = _figure(
         figure_title("patient_flow", "CONSORT"),
@@ -106,6 +111,7 @@ def _patient_flow_section(get) -> ReportSection:
         "Boxes computed from patients.csv and dates.csv; every box equals the sum "
         "of its children (checked when the diagram is made).",
         notes,
+        cohort.whole(),
     )
     flow = read_tsv_or_empty(get("clinical_patient_flow"))
     shown = flow[[c for c in ("label", "n", "parent", "box") if c in flow]] if len(flow) else flow
@@ -115,11 +121,24 @@ def _patient_flow_section(get) -> ReportSection:
         "patient_flow.csv",
         "One row per box; 'parent' is the box it splits.",
         notes,
+        cohort.whole(),
     )
     return ReportSection("Patient flow", "clinical-flow", tables, notes, figures)
 
 
-def _baseline_section(get) -> ReportSection:
+def _table1_n(cohort: Cohort) -> str:
+    if None in (cohort.enrolled, cohort.part_b, cohort.rp2d):
+        return "n = not known (no patient-flow table)"
+    text = f"n = {cohort.enrolled} patients (part A: all enrolled); part B: {cohort.part_b}"
+    if cohort.phase1 is not None and cohort.phase2 is not None:
+        text += f" ({cohort.phase1} phase 1, {cohort.phase2} phase 2)"
+    return text + (
+        f", {cohort.rp2d} of them at the RP2D; {cohort.enrolled - cohort.part_b} part A "
+        "patients did not enter part B (patient flow)"
+    )
+
+
+def _baseline_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     tables = _table(
         "Table 1. Baseline characteristics",
@@ -130,6 +149,7 @@ def _baseline_section(get) -> ReportSection:
         "the RP2D and phase 2) at part B entry, a column the paper's Table 1 does not have "
         "(its text quotes it). Exposed includes refractory.",
         notes,
+        _table1_n(cohort),
     )
     dose = read_tsv_or_empty(get("clinical_dose_escalation"))
     tables += _table(
@@ -139,11 +159,36 @@ def _baseline_section(get) -> ReportSection:
         "Per planned ATRA dose level: enrolled, DLT-evaluable, DLTs, the 3+3 "
         "decision and the RP2D.",
         notes,
+        _dose_n(dose, cohort),
     )
     if len(dose) and "with DLT" in dose:
         notes.append(f"Dose escalation: {mtd_text(dose)}.")
     return ReportSection(
         "Baseline characteristics and dose escalation", "clinical-baseline", tables, notes
+    )
+
+
+def _dose_n(dose: pd.DataFrame, cohort: Cohort) -> str:
+    if dose.empty or "enrolled" not in dose:
+        return "n = 0 patients"
+    why = "part B phase 1 (dose finding) only"
+    if cohort.part_b is not None:
+        why += f", of the {cohort.part_b} part B patients; phase 2 treats at the RP2D"
+    return n_text(int(pd.to_numeric(dose["enrolled"], errors="coerce").sum()), "patient", why)
+
+
+def _response_n(categories: pd.DataFrame, cohort: Cohort) -> str:
+    """Each response population's N, as the response table counts it."""
+    if categories.empty:
+        return "n = 0 patients"
+    sizes = categories.groupby("population_label", sort=False)["N"].first()
+    counts = [f"{int(size)} in {label}" for label, size in sizes.items()]
+    rp2d = categories.loc[categories["population"] == "B_RP2D", "N"]
+    lower = cohort.lower_dose(int(rp2d.iloc[0]) if len(rp2d) else None)
+    return (
+        "n = "
+        + ", ".join(counts).replace(" in ", " patients in ", 1)
+        + (f"; {lower}" if lower else "")
     )
 
 
@@ -166,7 +211,7 @@ def _response_display(categories: pd.DataFrame, rates: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def _efficacy_section(get, clinical: Mapping) -> ReportSection:
+def _efficacy_section(get, clinical: Mapping, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     primary = read_tsv_or_empty(get("clinical_primary_endpoint"))
     if len(primary):
@@ -184,7 +229,9 @@ def _efficacy_section(get, clinical: Mapping) -> ReportSection:
         "CBR >= MR, DCR >= SD with exact Clopper-Pearson 95% CIs; NE counts as a "
         "non-responder.",
         notes,
+        _response_n(categories, cohort),
     )
+    rp2d = categories[categories["population"] == "B_RP2D"] if len(categories) else categories
     tables += _table(
         "Primary endpoint",
         primary,
@@ -193,18 +240,21 @@ def _efficacy_section(get, clinical: Mapping) -> ReportSection:
         "binomial test against p0, the exact single-stage design and the protocol's "
         "sample size (normal approximation with arcsine transformation).",
         notes,
+        cohort.rp2d_n(int(rp2d["N"].iloc[0]) if len(rp2d) else None),
     )
     figures = _figure(
         figure_title("response"),
         get("clinical_response_png"),
         "Percent of patients per category; numbers on bars are patients.",
         notes,
+        _response_n(categories, cohort),
     )
     figures += _figure(
         figure_title("swimmer"),
         get("clinical_swimmer_png"),
         SWIMMER_CAPTION,
         notes,
+        cohort.rp2d_n(),
     )
     return ReportSection("Efficacy", "clinical-efficacy", tables, notes, figures)
 
@@ -271,7 +321,34 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
     return notes
 
 
-def _survival_section(get, clinical: Mapping) -> ReportSection:
+def _km_n(medians: pd.DataFrame, endpoint: str, by_group: bool, cohort: Cohort) -> str:
+    """The patients and events a Kaplan-Meier figure draws (its rows of the medians
+    table): all of them, or each part A response group's."""
+    if medians.empty:
+        return "n = 0 patients (no survival table)"
+    rows = medians[medians["endpoint"] == endpoint]
+    everyone = rows[rows["group"] == "All"]
+    if everyone.empty:
+        return "n = 0 patients"
+    n, events = int(everyone["n"].iloc[0]), int(everyone["events"].iloc[0])
+    text = cohort.rp2d_n(n) + f", {plural(events, 'event')}"
+    if by_group:
+        groups = rows[(rows["group"] != "All") & (rows["n"] > 0)]
+        text += "; by part A best response: " + ", ".join(
+            f"{g.group} {int(g.n)}" for g in groups.itertuples()
+        )
+    return text
+
+
+def _survival_n(medians: pd.DataFrame, cohort: Cohort) -> str:
+    """The patients each endpoint's analysis uses (the 'All' rows of the medians)."""
+    everyone = medians[medians["group"] == "All"] if len(medians) else medians
+    if everyone.empty:
+        return "n = 0 patients"
+    return cohort.rp2d_n(int(everyone["n"].max())) + " per endpoint"
+
+
+def _survival_section(get, clinical: Mapping, cohort: Cohort) -> ReportSection:
     method = ClinicalSettings.from_config(clinical).median_ci
     medians = read_tsv_or_empty(get("clinical_survival_medians"))
     followup = read_tsv_or_empty(get("clinical_survival_followup"))
@@ -286,7 +363,9 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
                 "RP2D population. + censored; dotted lines at the medians; "
                 "number at risk under each tick.",
                 notes,
+                _km_n(medians, endpoint, stratum == "by_response", cohort),
             )
+    survival_n = _survival_n(medians, cohort)
     tables = _table(
         "Kaplan-Meier medians (months)",
         _medians_display(medians, method),
@@ -294,6 +373,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         f"Median (95% CI) by the configured method ({method}) and by every "
         "method; NR = not reached.",
         notes,
+        survival_n,
     )
     tables += _table(
         "Log-rank tests",
@@ -304,6 +384,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         "adjust each endpoint's pairwise tests for multiplicity (Holm: family-wise "
         "error; Benjamini-Hochberg: false discovery rate).",
         notes,
+        survival_n,
     )
     figures += _figure(
         figure_title("forest", "forest plot"),
@@ -311,6 +392,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         "Cox proportional hazards, Efron ties: each group against the reference group "
         "with Wald 95% CI, log scale; rows that cannot be estimated say why.",
         notes,
+        survival_n,
     )
     tables += _table(
         "Hazard ratios (Cox, Efron ties)",
@@ -318,6 +400,7 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         "survival_hazard_ratios.csv",
         "Each group against the reference group; Wald 95% CI and P.",
         notes,
+        survival_n,
     )
     tables += _table(
         "Survival at fixed times",
@@ -325,14 +408,27 @@ def _survival_section(get, clinical: Mapping) -> ReportSection:
         "survival_at_times.csv",
         "S(t) with Greenwood SE and pointwise 95% CI.",
         notes,
+        survival_n,
     )
     tables += _table(
-        "Median follow-up", followup, "survival_followup.csv", "Reverse Kaplan-Meier.", notes
+        "Median follow-up",
+        followup,
+        "survival_followup.csv",
+        "Reverse Kaplan-Meier.",
+        notes,
+        _followup_n(followup),
     )
     return ReportSection("Survival", "clinical-survival", tables, notes, figures)
 
 
-def _safety_section(get) -> ReportSection:
+def _followup_n(followup: pd.DataFrame) -> str:
+    if followup.empty:
+        return "n = 0 patients"
+    sizes = followup.groupby("population", sort=False)["n"].first()
+    return "n = " + ", ".join(f"{int(n)} ({pop})" for pop, n in sizes.items()) + " patients"
+
+
+def _safety_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     table2 = read_tsv_or_empty(get("clinical_table2"))
     if len(table2):
@@ -346,6 +442,7 @@ def _safety_section(get) -> ReportSection:
         "CTCAE v4.03; each patient once per row at the worst grade; part A all "
         "enrolled, part B at the RP2D.",
         notes,
+        cohort.parts_n(),
     )
     tables += _table(
         "Table 2 footnotes",
@@ -353,12 +450,13 @@ def _safety_section(get) -> ReportSection:
         "table2_footnotes.csv",
         "Supportive care, any-grade infusion reactions and specified events.",
         notes,
+        cohort.parts_n(),
     )
-    tables += _unmapped_terms(get, notes)
+    tables += _unmapped_terms(get, notes, cohort)
     return ReportSection("Safety", "clinical-safety", tables, notes)
 
 
-def _unmapped_terms(get, notes: list[str]) -> list:
+def _unmapped_terms(get, notes: list[str], cohort: Cohort) -> list:
     """Adverse events whose term no Table 2 row takes: a note and the list, never silence."""
     path = get("clinical_table2_unmapped")
     if path is None or not Path(path).is_file():
@@ -381,11 +479,35 @@ def _unmapped_terms(get, notes: list[str]) -> list:
             "Terms (as written in adverse_events.csv) that map to no Table 2 row, matched "
             "case-, space- and spelling-insensitively: patients and episodes per part, in "
             "the Table 2 populations up to the cut-off.",
+            n=cohort.parts_n(),
         )
     ]
 
 
-def _therapy_section(get) -> ReportSection:
+def _table3_n(treated: int | None, cohort: Cohort) -> str:
+    if treated is None:
+        return "n = not known (Table 3 names no n)"
+    return n_text(
+        treated,
+        "patient",
+        f"of the {cohort.rp2d if cohort.rp2d is not None else '(unknown)'} at the RP2D, "
+        "those with a first subsequent line by the cut-off: the others were still on part B "
+        "treatment or stopped without a further therapy",
+    )
+
+
+def _outcome_n(outcome: pd.DataFrame, treated: int | None, cohort: Cohort) -> str:
+    if outcome.empty or "n" not in outcome:
+        return "n = 0 first subsequent lines"
+    return n_text(
+        int(pd.to_numeric(outcome["n"], errors="coerce").max()),
+        "first subsequent line",
+        f"one per RP2D patient with one, Table 3; not the "
+        f"{cohort.rp2d if cohort.rp2d is not None else '(unknown)'} at the RP2D",
+    )
+
+
+def _therapy_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     table3 = read_tsv_or_empty(get("clinical_table3"))
     flow = read_tsv_or_empty(get("clinical_patient_flow"))
@@ -408,11 +530,9 @@ def _therapy_section(get) -> ReportSection:
         "table3_subsequent_therapy.csv",
         "RP2D population; n (%) of the patients with a first subsequent line. 'Across "
         "classes' rows count first lines by the drugs their regimen names hold (the "
-        "paper's text: IMiD-containing without a PI; pomalidomide-containing). n = the "
-        "RP2D patients with a first subsequent line by the cut-off: fewer than the RP2D "
-        "cohort, because patients still on part B treatment at the cut-off, and those who "
-        "stopped without a further therapy, have none (see the note above).",
+        "paper's text: IMiD-containing without a PI; pomalidomide-containing).",
         notes,
+        _table3_n(treated, cohort),
     )
     outcome = read_tsv_or_empty(get("clinical_subsequent_outcome"))
     shown = outcome[[c for c in ("measure", "n", "x", "text", "note") if c in outcome]]
@@ -422,8 +542,8 @@ def _therapy_section(get) -> ReportSection:
         "subsequent_line_outcome.csv",
         "ORR (>= PR, exact Clopper-Pearson 95% CI) over the first lines with a recorded "
         "best response; PFS from the start of the first subsequent line to progression or "
-        "death (Kaplan-Meier, the configured CI method). n per row: see its note (the "
-        "first lines of Table 3, not the cohort of 44).",
+        "death (Kaplan-Meier, the configured CI method). n per row: see its note.",
         notes,
+        _outcome_n(outcome, treated, cohort),
     )
     return ReportSection("Subsequent therapy", "clinical-therapy", tables, notes)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.results import read_tsv
+from cytotrial.report.counts import count_range, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
@@ -73,6 +74,11 @@ SENSITIVITY_CAPTION = (
     "populations added; significance_changes: P <= 0.05 in one and not the other (a test "
     "not run counts as not significant)."
 )
+
+
+# A test is named by its part, population, before and after (the leading columns of the
+# tests tables): a part of such a table too wide for the page repeats them.
+TEST_KEY_COLUMNS = 4
 
 
 FLOW_TABLES = (
@@ -167,11 +173,38 @@ def _flow_status_note(qc: pd.DataFrame) -> str:
     return ""
 
 
+def _samples_n(qc: pd.DataFrame, part: str | None = None) -> str:
+    """'58 samples of 30 patients': the analysed samples (of one part), as the figures
+    and tests use them, and the patients they come from."""
+    used = qc[qc["status"] == "ok"]
+    if part is not None:
+        used = used[used["part"].astype(str) == part]
+    return f"{plural(len(used), 'sample')} of {plural(used['patient_id'].nunique(), 'patient')}"
+
+
+def _figure_n(qc: pd.DataFrame, tests: pd.DataFrame, part: str) -> str:
+    """A cohort figure's n: the part's analysed samples and patients, the pairs per test."""
+    here = tests[tests["part"].astype(str) == part] if len(tests) else tests
+    return (
+        f"n = {_samples_n(qc, part)} (part {part}: the analysed samples of the patients "
+        f"with a flow sample); {count_range(here.get('n_pairs', []))} pairs per test "
+        "(patients with both samples, values left out not counted)"
+    )
+
+
+def _tests_n(tests: pd.DataFrame) -> str:
+    return (
+        f"n = {plural(len(tests), 'test')}, {count_range(tests.get('n_pairs', []))} pairs "
+        "each (patients with both samples of a comparison; see n pairs)"
+    )
+
+
 def _flow_section(
     flow: Mapping, figures: Mapping[str, str | Path], qc: pd.DataFrame
 ) -> ReportSection:
     mfi_tests, count_tests = read_tsv(flow["mfi_tests"]), read_tsv(flow["count_tests"])
     sensitivity = read_tsv(flow["sensitivity_tests"])
+    tidy_all = read_tsv(flow["flow_populations"])
     status = _flow_status_note(qc)
     notes = [status] if status else []
     if len(qc) and (qc["status"] == "ok").any():  # untested comparisons only mean something then
@@ -188,43 +221,77 @@ def _flow_section(
         notes=notes,
         figures=[
             ReportFigure(
-                figure_title(f"mfi_{part}"), figures[f"mfi_{part}"], FIGURE4_CAPTION + USED_CAPTION
+                figure_title(f"mfi_{part}"),
+                figures[f"mfi_{part}"],
+                FIGURE4_CAPTION + USED_CAPTION,
+                n=_figure_n(qc, mfi_tests, part),
             )
             for part in ("A", "B")
         ]
         + [
-            ReportFigure(figure_title(f"counts_{part}"), figures[f"counts_{part}"], COUNTS_CAPTION)
+            ReportFigure(
+                figure_title(f"counts_{part}"),
+                figures[f"counts_{part}"],
+                COUNTS_CAPTION,
+                n=_figure_n(qc, count_tests, part),
+            )
             for part in ("A", "B")
         ]
         + [
-            ReportFigure(figure_title("mfi_paired"), figures["mfi_paired"], PAIRED_CAPTION),
-            ReportFigure(figure_title("counts_paired"), figures["counts_paired"], PAIRED_CAPTION),
+            ReportFigure(
+                figure_title("mfi_paired"),
+                figures["mfi_paired"],
+                PAIRED_CAPTION,
+                n=_tests_n(mfi_tests).replace("each", "per panel"),
+            ),
+            ReportFigure(
+                figure_title("counts_paired"),
+                figures["counts_paired"],
+                PAIRED_CAPTION,
+                n=_tests_n(count_tests).replace("each", "per panel"),
+            ),
         ],
         tables=[
             ReportTable(
-                "CD38 MFI: paired comparisons", mfi_tests, "cd38_mfi_tests.csv", TESTS_CAPTION
+                "CD38 MFI: paired comparisons",
+                mfi_tests,
+                "cd38_mfi_tests.csv",
+                TESTS_CAPTION,
+                n=_tests_n(mfi_tests),
+                key_columns=TEST_KEY_COLUMNS,
             ),
             ReportTable(
                 "Absolute counts: paired comparisons",
                 count_tests,
                 "cell_count_tests.csv",
                 TESTS_CAPTION,
+                n=_tests_n(count_tests),
+                key_columns=TEST_KEY_COLUMNS,
             ),
             ReportTable(
                 "Sensitivity: paired tests with and without flagged populations",
                 sensitivity,
                 "sensitivity_tests.csv",
                 SENSITIVITY_CAPTION,
+                n=f"n = {plural(len(sensitivity), 'test')}, "
+                f"{count_range(sensitivity.get('n_pairs_ok', []))} pairs each on ok "
+                f"populations, {count_range(sensitivity.get('n_pairs_with_flagged', []))} "
+                "with the flagged added",
+                key_columns=TEST_KEY_COLUMNS + 1,  # value, then as the tests
             ),
             ReportTable(
                 "Immune subsets per patient and timepoint",
-                read_tsv(flow["flow_populations"]),
+                tidy_all,
                 "flow_populations.csv",
                 "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
                 "MFI = median of compensated, untransformed CD38 values of the subset's events. "
                 "status: flagged when the subset's gates or its sample carry a flag "
                 "(status_reason), excluded by a reviewer, else ok; review: the reviewer's "
                 "decisions bearing on the row (config flow.review).",
+                n=f"n = {plural(len(tidy_all), 'row')}: "
+                f"{plural(tidy_all['sample_id'].nunique(), 'sample')} of "
+                f"{plural(tidy_all['patient_id'].nunique(), 'patient')} x "
+                f"{plural(tidy_all['population'].nunique(), 'subset')} (analysed samples)",
             ),
         ],
     )
@@ -276,6 +343,8 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         "results/flow/cohort_qc.tsv.",
         link_column="sample_id" if link else None,
         link_prefix="plot-",
+        n=f"n = {plural(len(flags), 'flag')} in {plural(flags['sample_id'].nunique(), 'sample')}"
+        f" of {cohort_qc['sample_id'].nunique()} with a cohort-QC comparison",
     )
     unassessed = cohort_qc[cohort_qc["flag"] == "not_assessed"]
     note = (
@@ -336,6 +405,8 @@ def review_tables(
             "'Reviewing flagged gates'): accept, exclude, or correct the gate's cut.",
             link_column="sample_id" if link else None,
             link_prefix="plot-",
+            n=f"n = {plural(len(shown), 'population')} of "
+            f"{plural(shown['sample_id'].nunique(), 'sample')} (of {len(qc)} in the sheet)",
         )
     ]
     if decisions is not None and not decisions.empty:  # none without a review file
@@ -350,9 +421,17 @@ def review_tables(
                 "applied: the reported populations it bears on.",
                 link_column="sample_id" if link else None,
                 link_prefix="plot-",
+                n=n_text(len(decisions), "decision"),
             )
         )
     return tables
+
+
+def _plot_n(events: object) -> str:
+    """An audit plot's n: the events of its sample (the FCS file's, before gating)."""
+    if events is None or pd.isna(events):
+        return "n = 1 sample (events not recorded)"
+    return n_text(int(events), "event", "the sample's FCS file, before gating")
 
 
 def _gating_sections(
@@ -372,9 +451,14 @@ def _gating_sections(
         first = flagged["cohort_flags"].fillna("") != ""
         flagged = pd.concat([flagged[first], flagged[~first]])
     embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
+    events = qc.set_index("sample_id")["events"] if "events" in qc else pd.Series(dtype=float)
     gallery = [
         ReportFigure(
-            figure_title("gating", sample), plots[sample], anchor=f"plot-{sample}", compact=True
+            figure_title("gating", sample),
+            plots[sample],
+            anchor=f"plot-{sample}",
+            compact=True,
+            n=_plot_n(events.get(sample)),
         )
         for sample in embedded["sample_id"]
         if sample in plots
@@ -393,6 +477,7 @@ def _gating_sections(
         "parent per gate. A sample ID links to its gating plot.",
         link_column="sample_id" if which_plots == "all" else None,
         link_prefix="plot-",
+        n=n_text(len(qc), "sample", "every sample of the sheet"),
     )
     problem_columns = ["sample_id", "status", "reason", "qc_flags", "gate_flags"]
     problem_columns += [c for c in ("cohort_flags",) if c in flagged]
@@ -404,6 +489,8 @@ def _gating_sections(
         "their flags.",
         link_column="sample_id" if which_plots != "none" else None,
         link_prefix="plot-",
+        n=f"n = {len(flagged)} of {plural(len(qc), 'sample')} ({len(failed)} failed, "
+        f"{len(flagged) - len(failed)} flagged)",
     )
     notes = (
         [

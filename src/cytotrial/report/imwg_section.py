@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.clinical.figures.waterfall import waterfall_data
 from cytotrial.clinical.imwg.confirmation import AT_LEAST_PR
+from cytotrial.report.counts import Cohort, n_text
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
@@ -61,10 +63,30 @@ def _responder_counts(best: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _endpoints(get: Callable[[str], object], read: Callable[[object], pd.DataFrame]):
+    """endpoints.tsv (its RP2D rows name the patients the waterfall draws), if given."""
+    path = get("clinical_endpoints")
+    return read(path) if path is not None else pd.DataFrame()
+
+
+def _waterfall_n(best: pd.DataFrame, endpoints: pd.DataFrame, cohort: Cohort) -> str:
+    """The RP2D patients the waterfall draws: those with a part B best change."""
+    if endpoints.empty or "population" not in endpoints:
+        return "n = not known (no endpoints table naming the RP2D patients)"
+    ids = endpoints.loc[endpoints["population"] == "RP2D", "patient_id"].unique()
+    drawn = len(waterfall_data(best, "B", ids))
+    why = f"of the {len(ids)} at the RP2D, those with a part B change of a response marker"
+    lower = cohort.lower_dose(len(ids))
+    return n_text(drawn, "patient", why + (f"; {lower}" if lower else ""))
+
+
 def imwg_section(
-    get: Callable[[str], object], read: Callable[[object], pd.DataFrame]
+    get: Callable[[str], object],
+    read: Callable[[object], pd.DataFrame],
+    cohort: Cohort | None = None,
 ) -> ReportSection:
     """Concordance summary, disagreements, reason codes and the waterfall (or a note)."""
+    cohort = cohort or Cohort()
     notes: list[str] = []
     best = read(get("clinical_imwg_best"))
     title, anchor = "Response from lab values (IMWG 2016)", "clinical-imwg"
@@ -79,18 +101,27 @@ def imwg_section(
         "rules replace the reported ones in every clinical analysis of this report."
     )
     summary = read(get("clinical_imwg_concordance_summary"))
+    parts = best.groupby("part")["patient_id"].nunique()
+    everyone = n_text(
+        best["patient_id"].nunique(),
+        "patient",
+        ", ".join(f"part {part}: {n}" for part, n in parts.items())
+        + "; every part B patient, not only those at the RP2D",
+    )
     tables = []
     if len(summary):
         shown = summary.assign(item=summary["item"].map(_ITEM_LABELS).fillna(summary["item"]))
         tables.append(ReportTable(
             "Derived versus reported", shown, "response_concordance_summary.csv",
             "Per item: patient-parts compared, agreeing, disagreeing, % agreement.",
+            n=everyone,
         ))  # fmt: skip
     tables.append(ReportTable(
         "Responders from lab values", _responder_counts(best), "imwg_responders.csv",
         "Derived best response >= PR per part: confirmed (two consecutive assessments; "
         "primary) and including a last-visit response without a confirming sample "
-        "(sensitivity count). Part B here: every part B patient, not only the RP2D.",
+        "(sensitivity count).",
+        n=everyone,
     ))  # fmt: skip
     agreement = read(get("clinical_imwg_concordance"))
     if len(agreement):
@@ -99,16 +130,20 @@ def imwg_section(
             tables.append(ReportTable(
                 "Disagreements", disagree.drop(columns="agree"), "response_disagreements.csv",
                 "Every comparison where the derived value differs from the reported one.",
+                n=f"n = {len(disagree)} of {len(agreement)} comparisons",
             ))  # fmt: skip
         else:
             notes.append(f"All {len(agreement)} comparisons agree (100% concordance).")
-    reasons = reason_counts(read(get("clinical_imwg_assessments")))
+    assessments = read(get("clinical_imwg_assessments"))
+    reasons = reason_counts(assessments)
     if len(reasons):
         tables.append(ReportTable(
             "Downgrade and NE reason codes", reasons, "imwg_reasons.csv",
             "Assessments carrying each reason code: no_bm_at_suspected_cr (CR -> VGPR), "
             "no_clonality_for_scr / no_flc_for_scr (sCR -> CR), dara_ife_interference "
             "(IgG-kappa, positive IFE, no DIRA: VGPR), <marker>_missing (NE).",
+            n=f"n = {int(reasons['assessments'].sum())} reason codes in "
+            f"{len(assessments)} assessments of {best['patient_id'].nunique()} patients",
         ))  # fmt: skip
     figures = []
     png = get("clinical_waterfall_png")
@@ -122,6 +157,7 @@ def imwg_section(
             "200 mg/24 h PR, < 100 mg VGPR; PD's absolute rise), confirmation and IFE also "
             "decide the category, so a colour can sit across a line; bars above +100% are "
             "cut there (triangle).",
+            n=_waterfall_n(best, _endpoints(get, read), cohort),
         ))  # fmt: skip
     else:
         notes.append("Waterfall plot: figure not available.")

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+from cytotrial.clinical.figures.common import printed
+
 __all__ = [
     "COLUMN_LABELS",
     "column_label",
+    "human_text",
 ]
 
 COLUMN_LABELS: dict[str, str] = {
@@ -145,6 +148,16 @@ COLUMN_LABELS: dict[str, str] = {
     "enrolled": "Enrolled",
     "package": "Package",
     "version": "Version",
+    # headings the result files write as lower-case words
+    "dose level": "Dose level",
+    "with DLT": "With DLT",
+    "adverse event": "Adverse event",
+    "regimen class": "Regimen class",
+    "measure": "Measure",
+    "paper": "Paper",
+    "this run": "This run",
+    "ratio": "Ratio",
+    "verdict": "Verdict",
 }
 # Code-name parts written out in the fallback.
 _WORDS = {"pct": "%", "ul": "µL", "mfi": "MFI", "cd38": "CD38", "nk": "NK", "qc": "QC", "n": "n"}
@@ -163,3 +176,9 @@ def column_label(name: object) -> str:
     words = [_WORDS.get(word.lower(), word) for word in text.split("_")]
     label = " ".join(words)
     return label[0].upper() + label[1:]
+
+
+def human_text(text: object) -> str:
+    """`text` as shown in the report: >= as ≥, <= as ≤, uL as µL, m2 as m² (whole words:
+    mg/m2 -> mg/m²; 'mg_m2' stays), as the figures print their labels."""
+    return printed(text)

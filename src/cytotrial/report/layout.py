@@ -17,6 +17,9 @@ from markupsafe import Markup, escape
 __all__ = [
     "MAX_RUN",
     "breakable",
+    "column_groups",
+    "is_number_text",
+    "pick",
     "squeeze_widths",
 ]
 
@@ -24,6 +27,8 @@ MAX_RUN = 16
 # Pixels a table may take at 1,400 px beside the contents, and what a character (of the
 # smallest table font, 0.64rem: a digit is 0.64em wide) and a cell's padding take.
 PAGE_PX, CHAR_PX, CELL_PX = 1100, 6.6, 8
+# A heading's letter (bold, capitals and wide letters such as 'm' and 'w'): 0.7 em.
+HEAD_CHAR_PX = 7.2
 _SPACES = re.compile(r"(\s+)")
 _AFTER_SEPARATOR = re.compile(r"(?<=[_;,/|])")
 
@@ -49,15 +54,22 @@ def breakable(text: object) -> Markup:
     return Markup("".join(out))
 
 
-def _narrowest_columns(rows: Sequence[Sequence[str]]) -> list[float]:
+def _narrowest_columns(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) -> list[float]:
     """Pixels each column needs at its narrowest: its longest unbreakable piece (at most
-    MAX_RUN characters) and the cell's padding."""
-    widest = [3] * (len(rows[0]) if rows else 0)
+    MAX_RUN characters) of a cell, or of its heading (bold: wider letters), and the cell's
+    padding. A heading wraps only between words, so its longest word sets a floor."""
+    width = len(rows[0]) if rows else len(headings)
+    widest = [3 * CHAR_PX] * width
     for row in rows:
         for index, cell in enumerate(row):
-            longest = max((len(p) for w in str(cell).split() for p in _pieces(w)), default=0)
-            widest[index] = max(widest[index], longest)
-    return [width * CHAR_PX + CELL_PX for width in widest]
+            widest[index] = max(widest[index], _longest_piece(cell) * CHAR_PX)
+    for index, heading in enumerate(list(headings)[:width]):
+        widest[index] = max(widest[index], _longest_piece(heading) * HEAD_CHAR_PX)
+    return [pixels + CELL_PX for pixels in widest]
+
+
+def _longest_piece(text: object) -> int:
+    return max((len(p) for w in str(text).split() for p in _pieces(w)), default=0)
 
 
 def _is_number(text: str) -> bool:
@@ -68,12 +80,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def squeeze_widths(rows: Sequence[Sequence[str]]) -> list[str]:
+def is_number_text(text: object) -> bool:
+    """True for a cell that is a number written out ('5.684e-14', '-1035'; not '')."""
+    return bool(str(text).strip()) and _is_number(str(text).strip())
+
+
+def squeeze_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) -> list[str]:
     """[] when the table fits the page by itself; else each column's CSS width: a column
-    of numbers keeps the pixels it needs, the text columns share the rest (the table is
-    laid out fixed at the page's width, and their words may break anywhere). The last
-    resort, for tables of many columns: numbers are never broken."""
-    needs = _narrowest_columns(rows)
+    of numbers keeps the pixels it needs (and its heading's longest word), the text
+    columns share the rest (the table is laid out fixed at the page's width, and their
+    cells' words may break anywhere). The last resort, for tables of many columns:
+    numbers are never broken."""
+    needs = _narrowest_columns(rows, headings)
     if sum(needs) <= PAGE_PX:
         return []
     numeric = [all(_is_number(row[i]) for row in rows) for i in range(len(needs))]
@@ -81,3 +99,33 @@ def squeeze_widths(rows: Sequence[Sequence[str]]) -> list[str]:
         # Even the numbers do not fit: every column its share (a number may then wrap).
         return [f"{100 * need / sum(needs):.2f}%" for need in needs]
     return [f"{need:.0f}px" if number else "" for need, number in zip(needs, numeric, strict=True)]
+
+
+def column_groups(
+    rows: Sequence[Sequence[str]], headings: Sequence[str], key_columns: int = 1
+) -> list[list[int]]:
+    """The column indexes of each part a table is shown in: one part (every column) when
+    it fits the page at its narrowest; else parts that each fit, in column order, each
+    starting with the `key_columns` leading columns that name a row. Squeezing 25 columns
+    into one page broke headings inside their words ('Signi-ficance'); a heading's words
+    are whole in a part."""
+    needs = _narrowest_columns(rows, headings)
+    if sum(needs) <= PAGE_PX:
+        return [list(range(len(needs)))]
+    keys = list(range(min(max(key_columns, 0), len(needs) - 1)))
+    groups: list[list[int]] = []
+    current: list[int] = []
+    width = sum(needs[i] for i in keys)
+    for index in range(len(keys), len(needs)):
+        if current and width + needs[index] > PAGE_PX:
+            groups.append(keys + current)
+            current, width = [], sum(needs[i] for i in keys)
+        current.append(index)
+        width += needs[index]
+    groups.append(keys + current)
+    return groups
+
+
+def pick(items: Sequence, indexes: Sequence[int]) -> list:
+    """The items at `indexes`, in that order (a row's cells of one part of a table)."""
+    return [items[i] for i in indexes]

@@ -32,6 +32,12 @@ class ReportTable:
     link_prefix: str = ""
     # The page holding those figures ('' for this page; the gating page's file name else).
     link_page: str = ""
+    # What the table counts, from its data ("n = 44 patients (why not the cohort)"),
+    # shown first in its caption (report.counts builds it).
+    n: str = ""
+    # The leading columns that name a row: a table too wide for the page is shown in
+    # parts (report.layout.column_groups), each repeating these.
+    key_columns: int = 1
 
     @property
     def csv_data_uri(self) -> str:
@@ -108,6 +114,9 @@ class ReportFigure:
     anchor: str = ""
     # Re-encode with a small palette: audit plots shrink ~3x, so hundreds fit in one file.
     compact: bool = False
+    # What the figure draws, from the data it is drawn from ("n = 44 patients ..."),
+    # shown first in its caption (report.counts builds it).
+    n: str = ""
 
     @property
     def min_text_px(self) -> str:

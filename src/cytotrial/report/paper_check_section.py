@@ -48,16 +48,18 @@ def paper_check_section(table_path: str | Path, notes_path: str | Path) -> Repor
                     misses,
                     "paper_check_misses.csv",
                     "The rows of the full table below whose verdict is 'miss'.",
+                    n=f"n = {len(misses)} of {len(check)} numbers",
                 )
             )
         else:
             notes.append("Every checked number matches the paper at its verdict's rule.")
         tables.append(
             ReportTable(
-                f"Paper check: every number (n = {len(check)})",
+                "Paper check: every number",
                 check,
                 "paper_check.csv",
                 "One row per number of the paper; section = where the paper gives it.",
+                n=f"n = {len(check)} numbers of the paper",
             )
         )
     if len(paper_notes):

@@ -89,5 +89,6 @@ def report_provenance(
         "input_checksums.csv",
         "SHA-256 of every input. FCS files are named by sample ID only (file names can "
         "identify patients); the sample sheet maps IDs to files.",
+        n=f"n = {len(checksums)} input files",
     )
     return Provenance(commit=git_commit(workflow_dir), checksums=table)

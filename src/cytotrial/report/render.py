@@ -12,8 +12,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.io.atomic import write_text_atomic
 from cytotrial.report.header import ReportHeader
-from cytotrial.report.labels import column_label
-from cytotrial.report.layout import breakable, squeeze_widths
+from cytotrial.report.labels import column_label, human_text
+from cytotrial.report.layout import (
+    breakable,
+    column_groups,
+    is_number_text,
+    pick,
+    squeeze_widths,
+)
 from cytotrial.report.model import Provenance, ReportSection
 from cytotrial.report.pages import PageLink
 
@@ -86,7 +92,10 @@ def render_report(
         keep_trailing_newline=True,
     )
     env.filters["breakable"] = breakable
-    env.filters["squeeze_widths"] = squeeze_widths
+    env.filters["human"] = human_text
+    env.filters["label"] = column_label
+    env.filters["pick"] = pick
+    env.tests["number_text"] = is_number_text
     html = env.get_template("report.html.j2").render(
         title=title,
         sections=sections,
@@ -97,7 +106,8 @@ def render_report(
         header=header or ReportHeader(),
         pages=pages or [],
         show_provenance=show_provenance,
-        label=column_label,
+        squeeze_widths=squeeze_widths,
+        column_groups=column_groups,
         fold_above_rows=FOLD_ABOVE_ROWS,
         fold_rows=FOLD_ROWS,
         wide_columns=WIDE_COLUMNS,

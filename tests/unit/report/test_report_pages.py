@@ -60,6 +60,30 @@ def test_only_a_table_too_wide_for_the_page_is_squeezed_and_its_numbers_keep_the
     assert all(w.endswith("%") for w in squeeze_widths(numbers))
 
 
+def test_a_heading_word_sets_a_column_floor_and_a_too_wide_table_is_split_in_parts():
+    from cytotrial.report.layout import CELL_PX, HEAD_CHAR_PX, PAGE_PX, column_groups
+
+    # A long heading word widens the column it heads, so the table is squeezed.
+    rows = [["abcdefghijklmnopqrstuvwxyz"] * 5 + ["1"] * 8]
+    assert squeeze_widths(rows, ["Note"] * 5 + ["P"] * 8) == []
+    squeezed = squeeze_widths(rows, ["Note"] * 5 + ["Significance"] * 8)
+    assert squeezed[5:] == [f"{12 * HEAD_CHAR_PX + CELL_PX:.0f}px"] * 8
+    # Fits: one part of every column. Too wide: parts in column order, each starting
+    # with the key columns, each at most a page wide at its narrowest.
+    assert column_groups([["a", "1"]], ["Sample", "Events"]) == [[0, 1]]
+    headings = ["Part", "Population", *[f"Median difference {i}" for i in range(24)]]
+    wide = [["A", "monocytes", *["-4512.69"] * 24]]
+    groups = column_groups(wide, headings, key_columns=2)
+    assert len(groups) > 1
+    assert all(g[:2] == [0, 1] for g in groups)
+    assert [i for g in groups for i in g[2:]] == list(range(2, 26))
+    for group in groups:
+        widths = [CELL_PX + max(len("-4512.69") * 6.6, 10 * HEAD_CHAR_PX)] * (len(group) - 2)
+        assert sum(widths) <= PAGE_PX
+    # More key columns than the table has: every part still shows a column of its own.
+    assert column_groups(wide, headings, key_columns=99)[0][-1] == 25
+
+
 def test_header_trial_id_demo_and_user_data(tmp_path):
     categories = tmp_path / "response_categories.tsv"
     pd.DataFrame(

@@ -3,6 +3,8 @@ styles, and labels as printed (results.save_figure saves)."""
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "LINE_STYLES",
     "OKABE_ITO",
@@ -30,11 +32,23 @@ def line_styles(n: int) -> list:
     return [LINE_STYLES[i % len(LINE_STYLES)] for i in range(n)]
 
 
-def printed(label: str) -> str:
-    """A label as printed: '>=PR' -> '≥PR', '<=' -> '≤', 'uL' -> 'µL', 'm2' -> 'm²'."""
-    for code, sign in ((">=", "\u2265"), ("<=", "\u2264"), ("uL", "\u00b5L"), ("/m2", "/m\u00b2")):
-        label = label.replace(code, sign)
-    return label
+# Symbols as a person writes them; result files and CSV downloads keep the ASCII forms
+# (scripts and spreadsheets read them). uL and m2 as whole words only: 'mg_m2' (a code
+# name) and 'uLtra' stay. The report's text uses the same (report.labels.human_text).
+_SYMBOLS = (
+    (re.compile(r">="), "\u2265"),
+    (re.compile(r"<="), "\u2264"),
+    (re.compile(r"\buL\b"), "\u00b5L"),
+    (re.compile(r"\bm2\b"), "m\u00b2"),
+)
+
+
+def printed(label: object) -> str:
+    """A label as printed: '>=PR' -> '≥PR', '<=' -> '≤', 'uL' -> 'µL', 'mg/m2' -> 'mg/m²'."""
+    text = str(label)
+    for pattern, sign in _SYMBOLS:
+        text = pattern.sub(sign, text)
+    return text
 
 
 def pyplot():

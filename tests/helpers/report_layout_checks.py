@@ -7,6 +7,7 @@ than the window, and a printed PDF missing a section or a row.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -151,3 +152,35 @@ return out;
 def header_word_breaks(browser) -> list[str]:
     """Headings broken inside a word or wider than their cell (see HEADER_WORD_BREAKS_JS)."""
     return browser.execute_script(HEADER_WORD_BREAKS_JS)
+
+
+# Every table and figure states what it counts: 'n = <number> ...' (class "n") first in
+# its caption (issue 18); and the symbols a person reads are written as such.
+N_STATEMENT = re.compile(r"^n = \d")
+ASCII_SYMBOLS = re.compile(r">=|<=|\buL\b|\bm2\b")  # whole words: 'mg_m2' is a code name
+
+
+def captions_without_n(page: str) -> list[str]:
+    """Titles of the page's tables and figures (in <main>) whose caption has no
+    'n = <number>' statement (class "n")."""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fromstring(page)
+    missing = []
+    for item in root.xpath("//main//div[contains(@class, 'table-block')] | //main//figure"):
+        title = item.xpath("string(.//h3 | .//figcaption/strong)").strip()
+        statements = [s.text_content().strip() for s in item.find_class("n")]
+        if not any(N_STATEMENT.match(s) for s in statements):
+            missing.append(title)
+    return missing
+
+
+def visible_ascii_symbols(page: str) -> list[str]:
+    """Text a reader sees (not attributes, not the configuration as run in <pre>) that
+    holds >=, <=, uL or m2 where ≥, ≤, µL or m² belongs."""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fromstring(page)
+    for hidden in root.xpath("//style | //script | //pre | //title"):
+        hidden.drop_tree()
+    return [t.strip()[:120] for t in root.xpath("//body//text()") if ASCII_SYMBOLS.search(t)]

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from helpers.browser import CHROMIUM, open_report
 from helpers.report_layout_checks import (
+    captions_without_n,
     header_word_breaks,
     hidden_after_opening_all,
     hidden_without_control,
@@ -22,6 +23,7 @@ from helpers.report_layout_checks import (
     pdf_text,
     section_titles,
     sideways,
+    visible_ascii_symbols,
 )
 
 from cytotrial.report.header import ReportHeader
@@ -243,6 +245,9 @@ def check_demo_report(driver, report_dir, tmp_path) -> dict:
             header = driver.execute_script("return document.querySelector('header').innerText")
             assert "NCT02751255" in header and "2020-10-01" in header and "n = 44" in header
             assert driver.execute_script("return !!document.getElementById('simulated-data')")
+            # Every table and figure states its n; >=, <=, uL, m2 read as ≥, ≤, µL, m².
+            assert captions_without_n(main.read_text()) == []
+            assert visible_ascii_symbols(main.read_text()) == []
             titles = section_titles(driver)
     # Linked both ways, to nothing else, and every anchor linked exists on its page.
     assert set(links[main.name]) == {gating.name} and set(links[gating.name]) == {main.name}

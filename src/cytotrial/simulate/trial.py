@@ -38,7 +38,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SEED = 2122
+# The first seed from 2122 (the previous default) up whose cohort shows every flow finding
+# of the paper (matching_seed on each seed's own plan; tests/test_demo_seed.py pins it).
+# 2122 itself stopped qualifying when the survival calibration began steering CI widths.
+DEFAULT_SEED = 2128
 DEFAULT_EVENTS_PER_FILE = 20_000
 
 

@@ -2,9 +2,10 @@
 
 With 17 "no change" comparisons, about half of all seeds show at least one
 significant difference by chance; the default seed was chosen (by searching
-upward, first from 2021, then from 2122 when the survival recalibration changed the
-samples) so that the demo reproduces every finding at the level of the simulator's
-truth, with margins for what gating adds. This test keeps it so.
+upward from 2021; again when the survival recalibration changed the samples) so
+that the demo reproduces every finding at the level of the simulator's truth, with
+margins for what gating adds, and plants every scenario (the four extra files need
+four patients without a part A sample, which not every seed has). This test keeps it so.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import yaml
 from conftest import REPO
 
 from cytotrial.simulate.flow.findings import matching_seed
+from cytotrial.simulate.flow.scenarios import EXTRA_FILES
 from cytotrial.simulate.trial import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED, plan_demo_trial
 
 
@@ -29,4 +31,6 @@ def test_default_seed_reproduces_every_flow_finding():
     """With the planted scenarios (the T-cell collapse enters its pairs' counts)."""
     plan = plan_demo_trial(DEFAULT_SEED, "results/demo")
     assert (plan["scenario"] == "t_cell_collapse").sum() == 1
+    planted = plan["scenario"].value_counts()
+    assert all(planted.get(kind, 0) == EXTRA_FILES.count(kind) for kind in EXTRA_FILES), planted
     assert matching_seed(plan, DEFAULT_SEED, DEFAULT_EVENTS_PER_FILE, tries=1) == DEFAULT_SEED

@@ -9,11 +9,12 @@ with medians computed by the lifelines-compatible numpy KM in km.py:
 - PFS-B per group <- PFS scale; OS-B per group <- post-progression survival scale;
 - PFS-AB: >= PR <- part A duration scale; SD/MR and PD <- when, inside the protocol
   windows, they moved to part B; pooled <- spread of the >= PR part A duration;
-- OS-AB: pooled <- spread of SD/MR survival; >= PR <- rank correlation between part A
-  duration and survival.
-The remaining medians (PFS-B and OS-B pooled, OS-AB of SD/MR and PD) follow and are
-checked. The same iteration steers five median-CI widths by Weibull shapes (WIDTH_KNOBS:
-PFS-B per group, OS-B of >= PR and PD). Rounds are ranked by `_score`: every median
+- OS-AB: >= PR <- rank correlation between part A duration and survival.
+The remaining medians (PFS-B, OS-B and OS-AB pooled, OS-AB of SD/MR and PD) follow and
+are checked. The same iteration steers six median-CI widths by Weibull shapes
+(WIDTH_KNOBS: PFS-B and OS-B per group; the SD/MR post-progression spread once placed the
+pooled OS-AB median, which stays within 10% without it and is checked like the others).
+Rounds are ranked by `_score`: every median
 within 10% first (the paper's tolerance for the demo is 15%), then the four subgroup
 log-rank P values (PFS-B, PFS-AB: >= PR and SD/MR vs PD) below .05 as in the paper,
 then medians and widths together; an attempt that misses is redrawn (a new sub-stream).
@@ -83,9 +84,8 @@ class Params:
     tab: float  # scale of (part A start -> part B registration) - MIN_TAB_DAYS, >= PR
     entry: dict[str, float]  # factor on the registration day, PD and SD/MR groups
     shape_pfs: dict[str, float] = field(default_factory=dict)  # PFS-B spread per group
-    shape_post: dict[str, float] = field(default_factory=dict)  # OS-B spread, >= PR and PD
+    shape_post: dict[str, float] = field(default_factory=dict)  # OS-B spread per group
     shape_tab: float = 1.5  # spread of the >= PR part A duration (pooled PFS-AB)
-    shape_post_sdmr: float = 1.15  # spread of SD/MR post-progression survival (pooled OS-AB)
     rho: float = 0.0  # rank correlation of part A duration and survival, >= PR (OS-AB)
 
     def copy(self) -> Params:
@@ -256,7 +256,6 @@ def _part_b_times(
         k: np.array([getattr(params, k).get(g, np.nan) for g in lay.group]) for k in ("pfs", "post")
     }
     post_shape = np.array([params.shape_post.get(g, SHAPE_POST) for g in lay.group])
-    post_shape = np.where(lay.group == "SD/MR", params.shape_post_sdmr, post_shape)
     pfs_shape = np.array([params.shape_pfs.get(g, SHAPE_PFS) for g in lay.group])
     u_post = _post_uniforms(lay, draws, params.rho)
     pfs = np.maximum(MIN_PFS_DAYS, scale["pfs"] * _weibull_q(draws.u_pfs, pfs_shape))
@@ -362,13 +361,14 @@ def _worst_error(medians: Medians) -> float:
 
 Widths = dict[str, dict[str, float]]
 # The CI widths the calibration steers (SPSS upper half-width, see km.py) and the Weibull
-# shape (spread) that steers each: PFS-B per part A response group by that group's PFS-B
-# shape; OS-B of >= PR and PD by their post-progression shape (SD/MR's is taken by the
-# pooled OS-AB median). The other widths follow and are checked (the paper check).
+# shape (spread) that steers each: PFS-B and OS-B per part A response group by that group's
+# PFS-B and post-progression shapes. The other widths follow and are checked (the paper
+# check).
 WIDTH_KNOBS: dict[tuple[str, str], tuple[str, str]] = {
     **{("PFS-B", g): ("shape_pfs", g) for g in GROUPS},
     ("OS-B", ">=PR"): ("shape_post", ">=PR"),
     ("OS-B", "PD"): ("shape_post", "PD"),
+    ("OS-B", "SD/MR"): ("shape_post", "SD/MR"),
 }
 
 
@@ -420,9 +420,10 @@ def _score(medians: Medians, widths: Widths, p_values: list[float]) -> tuple[int
     median_error = _worst_error(medians)
     if median_error > INTERNAL_TOLERANCE:
         return (2, median_error)
-    worst_p = max(p_values)
-    if not worst_p < pt.ALPHA:  # NaN counts as a miss
-        return (1, worst_p if np.isfinite(worst_p) else 1.0)
+    # NaN (no test possible) counts as a miss; max() alone would skip a NaN after the first
+    worst_p = max(p if np.isfinite(p) else 1.0 for p in p_values)
+    if not worst_p < pt.ALPHA:
+        return (1, worst_p)
     return (0, max(median_error / INTERNAL_TOLERANCE, _width_error(widths) / pt.CI_WIDTH_TOLERANCE))
 
 
@@ -434,7 +435,7 @@ def _initial_params() -> Params:
         tab=(t["PFS-AB"][">=PR"] - t["PFS-B"][">=PR"]) * MPD - MIN_TAB_DAYS,
         entry={"PD": 1.0, "SD/MR": 1.0},
         shape_pfs={g: SHAPE_PFS for g in GROUPS},
-        shape_post={">=PR": SHAPE_POST, "PD": SHAPE_POST},
+        shape_post={g: SHAPE_POST for g in GROUPS},
     )
 
 
@@ -456,9 +457,6 @@ def _update(params: Params, medians: Medians, widths: Widths) -> None:
     # More spread of the responders' part A duration = more of them below the pooled
     # PFS-AB median; a thinner SD/MR survival tail = lower pooled OS-AB median.
     params.shape_tab = float(np.clip(params.shape_tab * r("PFS-AB", "all") ** 3, 0.8, 4.0))
-    params.shape_post_sdmr = float(
-        np.clip(params.shape_post_sdmr * r("OS-AB", "all") ** -3, 0.7, 3.0)
-    )
     params.rho = float(np.clip(params.rho - 2.0 * (r("OS-AB", ">=PR") - 1.0), -0.9, 0.9))
     # A wider CI than the paper's = too much spread: a larger shape (SE ~ median / shape).
     for (endpoint, g), (knob, key) in WIDTH_KNOBS.items():

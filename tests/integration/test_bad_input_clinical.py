@@ -110,81 +110,133 @@ def line_of(folder: Path, table: str, patient: str, part: str | None = None) -> 
 
 # ================================================================ input errors (a-c and more)
 
-# case -> (table, edit, patient[:part], expected message (regex; {line} = the line of the
-# patient's (part's) row in that table); each edit is one realistic mistake in the demo's
-# tables. The demo has lab values for every patient, so these cases run without
-# lab_values.csv (broken_clinical copies the seven tables only).
+
+def patient_roles(folder: Path) -> dict[str, str]:
+    """The demo patients the cases edit, found in the demo's own tables (not its seed):
+    progressor: the first patient whose part B ended at a dated progression;
+    rp2d_on_treatment: the first RP2D (phase 2) patient still on part B at cut-off (no
+    progression, end or death date: a later registration is the only problem);
+    part_a_pd: the first patient who entered part B after PD in part A cycle 1;
+    not_in_b: the first patient never in part B; first_subsequent: the patient of the
+    first row of subsequent_therapies.csv."""
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+
+    patients, dates = read("patients"), read("dates")
+    phase2 = dates["patient_id"].isin(
+        patients.loc[patients["part_b_cohort"] == "phase2", "patient_id"]
+    )
+    open_b = dates[["part_b_progression", "part_b_end_of_treatment", "death"]].eq("").all(axis=1)
+    found = {
+        "progressor": dates.loc[
+            (dates["part_b_end_reason"] == "progression") & (dates["part_b_progression"] != "")
+        ],
+        "rp2d_on_treatment": dates.loc[phase2 & (dates["part_b_registration"] != "") & open_b],
+        "part_a_pd": patients.loc[patients["part_b_entry_reason"] == "pd_in_cycle1"],
+        "not_in_b": patients.loc[patients["part_b_cohort"] == "none"],
+        "first_subsequent": read("subsequent_therapies").head(1),
+    }
+    for role, rows in found.items():
+        assert len(rows), f"the demo has no {role} patient: the cases cannot run"
+    return {role: str(rows["patient_id"].iloc[0]) for role, rows in found.items()}
+
+
+@pytest.fixture(scope="module")
+def roles(demo_clinical) -> dict[str, str]:
+    return patient_roles(demo_clinical)
+
+
+# case -> (table, role, edit(patient), part, expected message (regex; {line} = the line of
+# the patient's row of that part (None: first row) in that table, {patient} = the role's
+# patient ID));
+# each edit is one realistic mistake in the demo's tables. The demo has lab values for
+# every patient, so these cases run without lab_values.csv (broken_clinical copies the
+# seven tables only).
 POPULATION_CASES = {
     # a. progression as end reason, no progression date: censored instead of an event
     "progression end reason without progression date": (
         "dates",
-        set_where("PT001", part_b_progression=""),
-        "PT001",
-        r"dates.csv, line {line} \(patient_id 'PT001'\): field 'part_b_progression' is empty "
-        r"but 'part_b_end_reason' is 'progression'",
+        "progressor",
+        lambda p: set_where(p, part_b_progression=""),
+        None,
+        r"dates.csv, line {line} \(patient_id '{patient}'\): field 'part_b_progression' is "
+        r"empty but 'part_b_end_reason' is 'progression'",
     ),
     # b. enrolled in part B (at the RP2D), no registration date: dropped from PFS-B/OS-B
     "RP2D patient without part B registration": (
         "dates",
-        set_where("PT044", part_b_registration=""),
-        "PT044",
-        r"dates.csv, line {line} \(patient_id 'PT044'\): field 'part_b_registration' is "
+        "rp2d_on_treatment",
+        lambda p: set_where(p, part_b_registration=""),
+        None,
+        r"dates.csv, line {line} \(patient_id '{patient}'\): field 'part_b_registration' is "
         r"empty but .*patients.csv has part_b_cohort 'phase2'",
     ),
     "part B registration after the cut-off": (
         "dates",
-        set_where("PT044", part_b_registration="2020-10-05", last_followup="2020-10-20"),
-        "PT044",
-        r"dates.csv, line {line} \(patient_id 'PT044'\): field 'part_b_registration' is "
+        "rp2d_on_treatment",
+        lambda p: set_where(p, part_b_registration="2020-10-05", last_followup="2020-10-20"),
+        None,
+        r"dates.csv, line {line} \(patient_id '{patient}'\): field 'part_b_registration' is "
         r"after the data cut-off \(2020-10-01\) but .*patients.csv has part_b_cohort 'phase2'",
     ),
     # c. no responses row: counted NE without a word
     "no part A response": (
         "responses",
-        drop_rows(patient_id="PT013", part="A"),
-        "PT013",
-        r"responses.csv: no row for patient_id 'PT013', part 'A': field 'best_response'",
+        "not_in_b",
+        lambda p: drop_rows(patient_id=p, part="A"),
+        None,
+        r"responses.csv: no row for patient_id '{patient}', part 'A': field 'best_response'",
     ),
     "no part B response of an RP2D patient": (
         "responses",
-        drop_rows(patient_id="PT044", part="B"),
-        "PT044",
-        r"responses.csv: no row for patient_id 'PT044', part 'B': field 'best_response'",
+        "rp2d_on_treatment",
+        lambda p: drop_rows(patient_id=p, part="B"),
+        None,
+        r"responses.csv: no row for patient_id '{patient}', part 'B': field 'best_response'",
     ),
     # rows of part B for a patient patients.csv has outside part B: silently ignored
     "part B response of a patient not in part B": (
         "responses",
-        lambda frame: frame.loc.__setitem__(
-            len(frame), {"patient_id": "PT007", "part": "B", "best_response": "PR"}
+        "not_in_b",
+        lambda p: (
+            lambda frame: frame.loc.__setitem__(
+                len(frame), {"patient_id": p, "part": "B", "best_response": "PR"}
+            )
         ),
-        "PT007:B",
-        r"responses.csv, line {line} \(patient_id 'PT007'\): field 'part' is 'B' but "
+        "B",
+        r"responses.csv, line {line} \(patient_id '{patient}'\): field 'part' is 'B' but "
         r".*patients.csv has part_b_cohort 'none'",
     ),
     "part B adverse event of a patient not in part B": (
         "adverse_events",
-        set_where_first("PT007", part="B"),
-        "PT007:B",
-        r"adverse_events.csv, line {line} \(patient_id 'PT007'\): field 'part' is 'B' but "
+        "not_in_b",
+        lambda p: set_where_first(p, part="B"),
+        "B",
+        r"adverse_events.csv, line {line} \(patient_id '{patient}'\): field 'part' is 'B' but "
         r".*patients.csv has part_b_cohort 'none'",
     ),
     "duplicated first subsequent line": (
         "subsequent_therapies",
-        lambda frame: frame.loc.__setitem__(len(frame), frame.loc[0].to_dict()),
-        "PT008",
-        r"subsequent_therapies.csv: duplicated patient_id \+ line \(PT008, 1\)",
+        "first_subsequent",
+        lambda p: lambda frame: frame.loc.__setitem__(len(frame), frame.loc[0].to_dict()),
+        None,
+        r"subsequent_therapies.csv: duplicated patient_id \+ line \({patient}, 1\)",
     ),
 }
 
 
 @pytest.mark.parametrize("case", list(POPULATION_CASES))
-def test_population_errors_stop_the_run_before_any_job(demo_clinical, tmp_path, case):
-    table, edit, patient, expected = POPULATION_CASES[case]
-    folder = broken_clinical(demo_clinical, tmp_path / "clinical", table, edit)
+def test_population_errors_stop_the_run_before_any_job(demo_clinical, roles, tmp_path, case):
+    table, role, edit, part, expected = POPULATION_CASES[case]
+    patient = roles[role]
+    folder = broken_clinical(demo_clinical, tmp_path / "clinical", table, edit(patient))
     with pytest.raises(InputError) as error:
         parse_time_checks(folder, tmp_path)
     message = str(error.value)
-    pattern = expected.replace("{line}", str(line_of(folder, table, *patient.split(":"))))
+    if "{line}" in expected:
+        expected = expected.replace("{line}", str(line_of(folder, table, patient, part)))
+    pattern = expected.replace("{patient}", patient)
     assert re.search(pattern, message), message
     # nothing else was flagged: the one mistake is the one problem
     assert message.startswith("1 problem(s)") or "duplicated" in message, message
@@ -199,31 +251,35 @@ def test_the_demo_passes_with_and_without_its_lab_values(demo_clinical, tmp_path
     parse_time_checks(folder, tmp_path)
 
 
-def test_a_missing_response_row_is_no_error_when_lab_values_derive_it(demo_clinical, tmp_path):
+def test_a_missing_response_row_is_no_error_when_lab_values_derive_it(
+    demo_clinical, roles, tmp_path
+):
     """The IMWG engine derives the best response of every part with lab rows; that response
     fills the part (effective responses), so the reported row is not missing."""
+    patient = roles["rp2d_on_treatment"]
     folder = broken_clinical(
-        demo_clinical, tmp_path / "clinical", "responses", drop_rows(patient_id="PT044", part="B")
+        demo_clinical, tmp_path / "clinical", "responses", drop_rows(patient_id=patient, part="B")
     )
     shutil.copy(demo_clinical / "lab_values.csv", folder / "lab_values.csv")
     parse_time_checks(folder, tmp_path)  # no error
     # ... but without the patient's lab values it is missing again
     labs = pd.read_csv(folder / "lab_values.csv", dtype=str, keep_default_na=False)
-    labs[labs["patient_id"] != "PT044"].to_csv(folder / "lab_values.csv", index=False)
-    with pytest.raises(InputError, match="no row for patient_id 'PT044', part 'B'"):
+    labs[labs["patient_id"] != patient].to_csv(folder / "lab_values.csv", index=False)
+    with pytest.raises(InputError, match=f"no row for patient_id '{patient}', part 'B'"):
         parse_time_checks(folder, tmp_path)
 
 
-def test_every_population_problem_is_listed_at_once(demo_clinical, tmp_path):
+def test_every_population_problem_is_listed_at_once(demo_clinical, roles, tmp_path):
+    first, second = roles["progressor"], roles["not_in_b"]
     folder = broken_clinical(
-        demo_clinical, tmp_path / "clinical", "dates", set_where("PT001", part_b_progression="")
+        demo_clinical, tmp_path / "clinical", "dates", set_where(first, part_b_progression="")
     )
-    broken_clinical(folder, folder, "responses", drop_rows(patient_id="PT013", part="A"))
+    broken_clinical(folder, folder, "responses", drop_rows(patient_id=second, part="A"))
     with pytest.raises(InputError) as error:
         parse_time_checks(folder, tmp_path)
     message = str(error.value)
     assert message.startswith("2 problem(s)"), message
-    assert "'PT001'" in message and "'PT013'" in message
+    assert f"'{first}'" in message and f"'{second}'" in message
 
 
 # ================================================================ d. counted, not dropped
@@ -251,23 +307,34 @@ def first_n(cell: str) -> int:
     return int(str(cell).split(" ")[0])
 
 
+def first_with(folder: Path, table: str, column: str, value: str) -> str:
+    """The first patient whose first row in `table` (part A where the table has parts)
+    holds `value` in `column`."""
+    frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+    first = frame.drop_duplicates("patient_id")
+    hit = (first[column] == value) & (first.get("part", "A") == "A")
+    assert hit.any(), f"no demo patient with {table}.{column} = {value!r}"
+    return str(first.loc[hit, "patient_id"].iloc[0])
+
+
 @pytest.mark.parametrize(
-    ("table", "patient", "column", "row", "shown"),
+    ("table", "value", "column", "row", "shown"),
     [
         # patients.csv: empty cytogenetic_risk = not_available (schema default)
-        ("patients", "PT044", "cytogenetic_risk", (RISK, "High-risk"), (RISK, "Not available")),
-        # empty t_4_14 = unknown: was counted as 'no' without a word
-        ("patients", "PT044", "t_4_14", None, (CYTO, "t(4;14), unknown")),
-        ("patients", "PT044", "amp_1q", (CYTO, "amp(1q)"), (CYTO, "amp(1q), unknown")),
-        # baseline.csv: empty autologous_sct = unknown
-        ("baseline", "PT001", "autologous_sct", None, (TX, "Autologous SCT, unknown")),
+        ("patients", "high", "cytogenetic_risk", (RISK, "High-risk"), (RISK, "Not available")),
+        # empty t_4_14 = unknown: was counted as 'no' (a row not shown) without a word
+        ("patients", "no", "t_4_14", None, (CYTO, "t(4;14), unknown")),
+        ("patients", "yes", "amp_1q", (CYTO, "amp(1q)"), (CYTO, "amp(1q), unknown")),
+        # baseline.csv: empty autologous_sct = unknown ('no' is not a row either)
+        ("baseline", "no", "autologous_sct", None, (TX, "Autologous SCT, unknown")),
     ],
 )
 def test_table1_counts_empty_cells_as_not_available(
-    demo_clinical, demo_table1, tmp_path, table, patient, column, row, shown
+    demo_clinical, demo_table1, tmp_path, table, value, column, row, shown
 ):
     """An empty cell whose documented meaning is 'not available' / 'unknown' lands in a row
     that says so (the patient stays in the column's n); every other count is the demo's."""
+    patient = first_with(demo_clinical, table, column, value)
     edit = set_where_first(patient, **{column: ""})
     folder = broken_clinical(demo_clinical, tmp_path / "clinical", table, edit)
     got = table1(folder)
@@ -324,10 +391,11 @@ def every_analysis(paths: dict[str, Path], labs: pd.DataFrame) -> dict[str, pd.D
 
 
 @pytest.fixture(scope="module")
-def few_labs(demo_clinical) -> pd.DataFrame:
+def few_labs(demo_clinical, roles) -> pd.DataFrame:
     """Lab values of a few patients: every engine path, a fraction of the time."""
     labs = read_lab_values(demo_clinical / "lab_values.csv", SCHEMA_DIR)
-    return labs[labs["patient_id"].isin(["PT001", "PT002", "PT007", "PT044"])]
+    chosen = [roles[r] for r in ("progressor", "part_a_pd", "not_in_b", "rp2d_on_treatment")]
+    return labs[labs["patient_id"].isin(chosen)]
 
 
 @pytest.mark.parametrize(("table", "column"), optional_columns())
@@ -477,12 +545,13 @@ def test_the_report_shows_the_unmapped_terms(demo_ae, tmp_path):
 # ================================================================ what the user sees
 
 
-def test_workflow_stops_before_any_job(workflow_copy, demo_clinical, tmp_path):
+def test_workflow_stops_before_any_job(workflow_copy, demo_clinical, roles, tmp_path):
     """`snakemake -n` on a user's trial with a population problem: the message, no job."""
     sheet, _ = catalogue.user_trial(tmp_path, demo_clinical)
-    edit = set_where("PT044", part_b_registration="")
+    patient = roles["rp2d_on_treatment"]
+    edit = set_where(patient, part_b_registration="")
     clinical = broken_clinical(demo_clinical, tmp_path / "clinical", "dates", edit)
     code, log = catalogue.dry_run(workflow_copy, tmp_path, sheet, clinical)
     assert code != 0
-    assert "patient_id 'PT044'): field 'part_b_registration' is empty" in log, log
+    assert f"patient_id '{patient}'): field 'part_b_registration' is empty" in log, log
     assert "rule clinical_" not in log, log

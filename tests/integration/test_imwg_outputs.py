@@ -21,6 +21,7 @@ from cytotrial.io.results import read_tsv_or_empty as _read
 from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS
 from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section, reason_counts
 from cytotrial.simulate.clinical.trial import simulate_clinical
+from cytotrial.simulate.trial import DEFAULT_SEED
 
 HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"
 
@@ -28,7 +29,7 @@ HEADER = "patient_id,date,serum_m_protein_g_l,serum_ife\n"
 @pytest.fixture(scope="module")
 def clinical(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("imwg_clinical")
-    simulate_clinical(2122).write(folder)
+    simulate_clinical(DEFAULT_SEED).write(folder)
     return folder
 
 

@@ -56,6 +56,7 @@ def test_the_demo_reproduces_every_count_and_p_value(clinical_demo, tmp_path):
     p = by_kind["P value"]
     assert len(p) == len(pt.LOGRANK_P)
     assert p["this run"].map(lambda v: 0 <= float(v) <= 1).all()
+    assert (p["verdict"] == "same significance").all(), p[["item", "paper", "this run"]]
     # Every count of the paper is here: Table 1 alone has 3 columns x its count rows.
     assert len(by_kind["count"]) > 280
     # The rendered section: anchor, the misses table only when there are misses.

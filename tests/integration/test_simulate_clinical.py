@@ -573,6 +573,61 @@ def test_km_medians_within_15_percent(trial: Callable, seed: int) -> None:
         assert median == pytest.approx(target, rel=0.15), f"seed {seed}: {endpoint} {g}"
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_subgroup_logrank_keeps_the_paper_s_significance(trial: Callable, seed: int) -> None:
+    """PFS-B and PFS-AB, >= PR and SD/MR each against part A PD: P < .05 as in the paper
+    (.002, .027, .001, .002), for every seed, not only the demo's."""
+    from cytotrial.stats.logrank import logrank
+
+    data = km_data(trial(seed))
+    group = data["group"]
+    for endpoint in ("PFS-B", "PFS-AB"):
+        frame = data[endpoint]
+        for g in (">=PR", "SD/MR"):
+            sel = group.isin([g, "PD"])
+            p = logrank(frame.t[sel], frame.e[sel], group[sel]).p_value
+            assert p < 0.05, f"seed {seed}: {endpoint} {g} vs PD, P = {p:.3g}"
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_calibration_narrows_too_wide_cis_and_widens_too_narrow_ones(factor: float) -> None:
+    """A steered median CI `factor` x the paper's width moves its Weibull shape the right
+    way (more spread = wider CI: a larger shape narrows it); with every median on target
+    the median knobs stay put."""
+    from cytotrial.simulate import paper_targets as pt
+    from cytotrial.simulate.clinical import survival as sv
+
+    params = sv._initial_params()
+    before = params.copy()
+    medians = {e: {g: (m, m) for g, m in groups.items()} for e, groups in pt.KM_TARGETS.items()}
+    widths = {e: {} for e in pt.KM_TARGETS}
+    for endpoint, g in sv.WIDTH_KNOBS:
+        widths[endpoint][g] = factor * sv._target_width(endpoint, g)
+    sv._update(params, medians, widths)
+    assert (params.pfs, params.post, params.tab) == (before.pfs, before.post, before.tab)
+    assert len(sv.WIDTH_KNOBS) == 6  # PFS-B and OS-B of each part A response group
+    for (endpoint, g), (knob, key) in sv.WIDTH_KNOBS.items():
+        old, new = getattr(before, knob)[key], getattr(params, knob)[key]
+        assert (new > old) if factor > 1 else (new < old), (endpoint, g, old, new)
+
+
+def test_a_round_that_loses_a_subgroup_p_value_never_beats_one_that_keeps_it() -> None:
+    """The calibration's ranking: medians within tolerance first, then every subgroup
+    log-rank P below .05, and only then the CI widths (never traded for a P value)."""
+    from cytotrial.simulate import paper_targets as pt
+    from cytotrial.simulate.clinical import survival as sv
+
+    on_target = {e: {g: (m, m) for g, m in gs.items()} for e, gs in pt.KM_TARGETS.items()}
+    exact = {e: {g: sv._target_width(e, g) for g in gs} for e, gs in pt.KM_CI.items()}
+    wide = {e: {g: 3 * w for g, w in gs.items()} for e, gs in exact.items()}
+    keeps = sv._score(on_target, wide, [0.01, 0.04, 0.001, 0.002])
+    loses = sv._score(on_target, exact, [0.01, 0.06, 0.001, 0.002])
+    nan_p = sv._score(on_target, exact, [0.01, float("nan"), 0.001, 0.002])
+    assert keeps < loses and keeps < nan_p
+    off = {e: {g: (1.2 * m, 1.2 * m) for g, m in gs.items()} for e, gs in pt.KM_TARGETS.items()}
+    assert loses < sv._score(off, exact, [0.01, 0.04, 0.001, 0.002])
+
+
 def test_numpy_km_median_used_for_calibration_agrees_with_lifelines() -> None:
     from lifelines import KaplanMeierFitter
 

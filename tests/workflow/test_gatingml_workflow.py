@@ -19,9 +19,11 @@ import pytest
 from helpers.gatingml import POPULATION_MAP
 from helpers.workflow import SNAKEMAKE, copy_workflow, run
 
+from cytotrial.simulate.trial import DEFAULT_SEED
+
 pytestmark = pytest.mark.slow
 
-SEED = 2122
+SEED = DEFAULT_SEED  # the demo's
 EVENTS = 10_000
 SUBSETS = {"monocytes", "b_cells", "t_cells", "nk_cells", "activated_nk"}
 

@@ -33,10 +33,11 @@ def test_c_clinical_edit_reruns_no_gating_job(trial):
     responses = trial.clinical / "responses.csv"
     with edited(responses) as text:
         lines = text.splitlines(keepends=True)
-        # the first patient's part A best response, MR -> PR (still a valid category)
+        # the first patient's part A best response to another valid category
         header, first = lines[0], lines[1]
         assert header.startswith("patient_id,part,best_response") and first.startswith("PT001,A,")
-        changed = re.sub(r",[A-Za-z]+\n$", ",PR\n", first)
+        other = "SD" if first.endswith(",PR\n") else "PR"
+        changed = re.sub(r",[A-Za-z]+\n$", f",{other}\n", first)
         assert changed != first, "the test must change the table"
         responses.write_text(header + changed + "".join(lines[2:]))
         planned = trial.planned_jobs()

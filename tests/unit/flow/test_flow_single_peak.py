@@ -276,8 +276,8 @@ def test_lone_peak_without_any_reference_is_placed_by_the_display_range(tmp_path
 def test_shallow_valley_near_the_negative_peak_is_flagged(depth, position, flagged):
     """valley_near_negative: a shallow valley (depth > 0.5) within 30% of the way from the
     negative peak to the positive one is the negatives' flank (gating.NEAR_NEGATIVE), as
-    on the demo's PT058_B_C2D3 at 5,000 events (CD19: depth 0.67, 27% of the way, B cells
-    F1 0.88); a deep valley, or one farther from the negatives, is not flagged."""
+    on PT058_B_C2D3 of the seed-2122 demo at 5,000 events (CD19: depth 0.67, 27% of the
+    way, B cells F1 0.88); a deep valley, or one farther from the negatives, is not flagged."""
     from cytotrial.flow.gating.engine import _Cut
 
     record = {"method": "valley", "depth": depth, "shift": 0.1, "moved_above": 0.0}

@@ -19,6 +19,7 @@ from cytotrial.io.inputs import (
     read_sample_sheet,
     read_table,
 )
+from cytotrial.simulate.trial import DEFAULT_EVENTS_PER_FILE, DEFAULT_SEED
 
 CONFIG_SCHEMA = str(SCHEMA_DIR / "config.schema.yaml")
 SHEET_HEADER = "sample_id\tpatient_id\tpart\ttimepoint\tfcs\n"
@@ -34,7 +35,7 @@ def test_config_defaults_fill_every_key():
     config: dict = {}
     validate(config, CONFIG_SCHEMA)
     assert config["sample_sheet"] == ""
-    assert config["demo"] == {"seed": 2122, "events_per_file": 20000}
+    assert config["demo"] == {"seed": DEFAULT_SEED, "events_per_file": DEFAULT_EVENTS_PER_FILE}
     assert config["clinical"]["rp2d_atra_mg_m2"] == 45
     assert config["cutoff_date"] == "2020-10-01"
 
@@ -209,9 +210,9 @@ def demo_tables(tmp_path_factory) -> dict[str, Path]:
     from cytotrial.simulate.trial import plan_demo_samples
 
     folder = tmp_path_factory.mktemp("clinical")
-    simulate_clinical(2122).write(folder)
+    simulate_clinical(DEFAULT_SEED).write(folder)
     paths = {path.stem: path for path in folder.glob("*.csv")}
-    sheet = plan_demo_samples(2122, folder)
+    sheet = plan_demo_samples(DEFAULT_SEED, folder)
     paths["samples"] = folder / "samples.tsv"
     sheet.to_csv(paths["samples"], sep="\t", index=False)
     return paths

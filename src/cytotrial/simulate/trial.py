@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # The first seed from 2021 up whose cohort shows every flow finding of the paper
 # (matching_seed on each seed's own plan) and plants every scenario (all four extra
-# files need four patients without a part A sample); tests/test_demo_seed.py pins it.
+# files need four patients without a part A sample); tests/integration/test_demo_seed.py pins it.
 # 2122, the default until the survival calibration began steering CI widths, lost a
 # finding then (3 C2D3 samples changed).
 DEFAULT_SEED = 2094

@@ -326,3 +326,29 @@ def test_the_cut_record_names_the_lower_peaks_side():
     applied = gate_events(data, GatingTemplate("t", (low, high), {}, "M", "low"))
     assert applied["low"].cuts[0]["lower_side"] == "below"
     assert applied["low"].flags == () and applied["high"].flags == ()
+
+
+def test_lone_peak_cut_with_much_of_the_parent_beyond_is_flagged():
+    """A lone negative peak and 45% of the events in a long tail above it, no peak of
+    their own: the cut 4 spreads above the peak leaves far more than a Gaussian tail
+    beyond it, so the cut sits in a population's body and is flagged."""
+    rng = np.random.default_rng(11)
+    values = np.concatenate([rng.normal(0.3, 0.03, 5_500), 0.3 + rng.exponential(0.25, 4_500)])
+    reference = spec(side="below", negative_level=0.3, negative_sd=0.03)
+    cut, flags = find_threshold(values, reference)
+    assert np.mean(values > cut) > 0.2
+    assert any(f.startswith("lone_peak_cut_in_body(M: ") for f in flags), flags
+    # a clean lone peak leaves a Gaussian tail beyond its cut: no flag
+    clean = rng.normal(0.3, 0.03, 10_000)
+    cut, flags = find_threshold(clean, reference)
+    assert np.mean(clean > cut) < 0.01 and flags == []
+
+
+def test_lone_peak_cut_at_the_reference_valley_is_not_flagged_for_what_lies_beyond():
+    """The template's level caps the cut: the events beyond it are the other population,
+    named by the template, not a misjudged spread."""
+    rng = np.random.default_rng(12)
+    values = np.concatenate([rng.normal(0.3, 0.08, 7_000), rng.uniform(0.45, 0.95, 3_000)])
+    cut, flags = find_threshold(values, spec(side="below", negative_below=0.5))
+    assert cut == pytest.approx(0.5)
+    assert not any(f.startswith("lone_peak_cut_in_body") for f in flags), flags

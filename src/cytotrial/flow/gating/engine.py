@@ -808,12 +808,16 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
         mode + spec.fallback_sd * spread if side == "above" else mode - spec.fallback_sd * spread
     )
     valley = record.get("reference_valley")
+    capped = False
     if valley is not None and lone != "ambiguous":
-        value = min(value, valley) if side == "above" else max(value, valley)
+        capped_value = min(value, valley) if side == "above" else max(value, valley)
+        capped, value = capped_value != value, capped_value
     value = profile.clamp(value)
     flags = ()
+    if lone != "ambiguous" and not capped:
+        flags = _lone_cut_in_body(profile.sample, value, side, spec.marker)
     if record.get("negative_from") == DISPLAY_RANGE and lone != "ambiguous":
-        flags = (f"single_peak_by_display_range({spec.marker}: mode {mode:.2f} taken as {lone})",)
+        flags += (f"single_peak_by_display_range({spec.marker}: mode {mode:.2f} taken as {lone})",)
     if lone == "ambiguous":
         where = record.get("negative_from")
         if where is None and "negative_level" not in record:
@@ -827,6 +831,28 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
     spikes = {"zero_spike": profile.spikes[0], "saturated": profile.spikes[1]}
     full |= {k: v for k, v in spikes.items() if v}
     return _Cut(value, lone, flags, full)
+
+
+# A cut `fallback_sd` spreads beyond a lone Gaussian peak leaves ~0.003% of it beyond;
+# more than this share of the parent beyond it means the spread was misjudged (a small
+# sample's mode on a chance clump: the narrower half looks tight) or a second population
+# without a peak of its own lies there. Either way the cut is in a population's body.
+LONE_CUT_BEYOND_SHARE = 0.2
+
+
+def _lone_cut_in_body(
+    sample: np.ndarray, value: float, side: str, marker: str
+) -> tuple[str, ...]:
+    """The flag for a lone peak's spread-based cut with much of the parent beyond it."""
+    if not len(sample):
+        return ()
+    beyond = float(np.mean(sample > value if side == "above" else sample < value))
+    if beyond <= LONE_CUT_BEYOND_SHARE:
+        return ()
+    return (
+        f"lone_peak_cut_in_body({marker}: {beyond:.0%} of the parent beyond the cut at "
+        f"{value:.2f}; a lone peak leaves few)",
+    )
 
 
 def _half_spread(values: np.ndarray, centre: float, side: str) -> float:

@@ -840,9 +840,7 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
 LONE_CUT_BEYOND_SHARE = 0.2
 
 
-def _lone_cut_in_body(
-    sample: np.ndarray, value: float, side: str, marker: str
-) -> tuple[str, ...]:
+def _lone_cut_in_body(sample: np.ndarray, value: float, side: str, marker: str) -> tuple[str, ...]:
     """The flag for a lone peak's spread-based cut with much of the parent beyond it."""
     if not len(sample):
         return ()

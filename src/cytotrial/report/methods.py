@@ -90,7 +90,8 @@ def _gating_paragraph(template_path: str | Path) -> str:
         )
     return (
         f"{how} Reported subsets: {subsets}. {percentages} {mfi} Each sample's final gates "
-        "are exported as Gating-ML 2.0 (results/flow/samples/{sample}.gating.xml)."
+        "are exported as Gating-ML 2.0 ({sample}.gating.xml, an output of rule "
+        "flow_analyse_sample)."
     )
 
 

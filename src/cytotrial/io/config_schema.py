@@ -19,9 +19,7 @@ from cytotrial.errors import InputError
 from cytotrial.io.schemas import load_schema
 
 __all__ = [
-    "config_section",
     "schema_default",
-    "schema_sections",
     "section_defaults",
     "section_keys",
     "section_values",
@@ -64,15 +62,6 @@ def section_defaults(*path: str) -> dict[str, Any]:
     return {k: copy.deepcopy(v["default"]) for k, v in properties.items() if "default" in v}
 
 
-def config_section(config: Mapping[str, Any], *path: str) -> dict[str, Any]:
-    """Section `path` of `config` with every key the schema defaults filled in, as
-    Snakemake's validation fills it (for callers given a partial config, such as tests)."""
-    section: Any = config
-    for key in path:
-        section = section[key] if isinstance(section, Mapping) and key in section else {}
-    return {**section_defaults(*path), **section}
-
-
 def section_values(section: Mapping[str, Any] | None, *path: str) -> dict[str, Any]:
     """Every key of config section `path`: `section`'s value, else the schema's default
     (lists as tuples: settings are frozen). A key the schema does not know is an error
@@ -84,19 +73,3 @@ def section_values(section: Mapping[str, Any] | None, *path: str) -> dict[str, A
         raise InputError(f"{where}: unknown key(s) {unknown}")
     merged = {**section_defaults(*path), **given}
     return {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
-
-
-def schema_sections() -> list[tuple[str, ...]]:
-    """The path of every object section of the config schema, the root () first (each
-    needs a settings object: tests/test_config_settings.py)."""
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if node.get("type") != "object" or "properties" not in node:
-            return
-        found.append(path)
-        for key, child in node["properties"].items():
-            walk(child, (*path, key))
-
-    walk(_config_schema(), ())
-    return found

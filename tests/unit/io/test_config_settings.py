@@ -23,13 +23,8 @@ from cytotrial.clinical.settings import ClinicalSettings, PrimaryEndpointSetting
 from cytotrial.errors import InputError
 from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.settings import CohortQCSettings, FlowSettings, StatisticsSettings
-from cytotrial.io.config_schema import (
-    config_section,
-    schema_default,
-    schema_sections,
-    section_defaults,
-    section_keys,
-)
+from cytotrial.io.config_schema import schema_default, section_defaults, section_keys
+from cytotrial.io.schemas import load_schema
 from cytotrial.report.settings import ReportSettings, RunSettings
 from cytotrial.simulate.settings import DemoSettings
 
@@ -56,6 +51,20 @@ SETTINGS = [
     (DemoSettings, ("demo",), set(), {}, set()),
 ]
 IDS = [cls.__name__ for cls, *_ in SETTINGS]
+
+
+def schema_sections() -> list[tuple[str, ...]]:
+    """The path of every object section of the config schema, the root () first."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        if node.get("type") == "object" and "properties" in node:
+            found.append(path)
+            for key, child in node["properties"].items():
+                walk(child, (*path, key))
+
+    walk(load_schema("config"), ())
+    return found
 
 
 def test_every_schema_section_has_a_settings_class():
@@ -147,9 +156,10 @@ def test_from_config_fills_only_what_is_missing():
     assert QCSettings.from_config({"min_events": 250}).min_events == 250
     assert QCSettings.from_config({}) == QCSettings()
     assert ClinicalSettings.from_config({}).cutoff == ClinicalSettings().cutoff
-    section = config_section({"report": {"trial_id": "NCT0"}}, "report")
-    assert section == {**section_defaults("report"), "trial_id": "NCT0"}
-    assert config_section({}, "flow", "cohort_qc") == section_defaults("flow", "cohort_qc")
+    assert ReportSettings.from_config({"trial_id": "NCT0"}) == ReportSettings(trial_id="NCT0")
+    assert CohortQCSettings.from_config({"jump_fold": 5}).z_limit == schema_default(
+        "flow", "cohort_qc", "z_limit"
+    )
 
 
 def test_schema_default_names_a_missing_key():

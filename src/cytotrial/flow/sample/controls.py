@@ -104,11 +104,6 @@ def control_for(rows: Sequence[Mapping[str, Any]], marker: str) -> Mapping[str, 
     return next((r for r in rows if r["markers"] == ["all"]), None)
 
 
-def _uses_controls(template) -> bool:
-    """Whether any threshold or quadrant axis of `template` has negative_control."""
-    return bool(_control_axes(template))
-
-
 def _control_axes(template) -> list:
     """The threshold specs (of thresholds and quadrant axes) with negative_control."""
     axes = []

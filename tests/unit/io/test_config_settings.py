@@ -71,7 +71,12 @@ def test_every_schema_section_has_a_settings_class():
     """A section added to the schema without a settings object (or an object whose section
     has gone) fails here."""
     have = [path for _, path, *_ in SETTINGS]
-    assert sorted(have) == sorted(schema_sections())
+    missing = [".".join(p) or "(root)" for p in schema_sections() if p not in have]
+    gone = [".".join(p) or "(root)" for p in have if p not in schema_sections()]
+    assert not missing, f"config sections without a settings class: {missing}"
+    assert not gone and len(have) == len(set(have)), (
+        f"classes of no (or a repeated) section: {gone}"
+    )
 
 
 @pytest.mark.parametrize(("cls", "path", "elsewhere", "renamed", "extra"), SETTINGS, ids=IDS)

@@ -31,7 +31,7 @@ check_config(config, SCHEMA_DIR)
 check_config_files(config)
 # panel and gating template (or an imported template's population map) against their
 # schemas, before any job: a misspelt key stops the run here, naming file, gate and key
-check_flow_inputs(config)
+check_flow_inputs(config["panel"], config["gating_template"])
 DEMO_DIR = "results/demo"
 # Demo mode: no sample sheet given, so the workflow simulates the demo trial.
 DEMO = config["sample_sheet"] == "" and config["clinical_dir"] == ""

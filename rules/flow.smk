@@ -336,7 +336,7 @@ rule flow_statistics:
         "../envs/flow.yaml"
     params:
         comparisons=config["flow"]["comparisons"],
-        include_flagged=config["flow"]["statistics"]["include_flagged"],
+        statistics=config["flow"]["statistics"],
     script:
         "../scripts/flow_statistics.py"
 

@@ -3,6 +3,7 @@
 import _bootstrap  # noqa: F401
 
 from cytotrial.flow.cohort.qc import cohort_qc_job
+from cytotrial.flow.settings import CohortQCSettings
 from cytotrial.io.logs import log_to_file
 
 
@@ -12,7 +13,7 @@ def main(smk) -> None:
         smk.params.samples,
         smk.input.populations,
         smk.input.records,
-        smk.params.settings,
+        CohortQCSettings.from_config(smk.params.settings),
         smk.output.cohort_qc,
     )
 

@@ -3,6 +3,7 @@
 import _bootstrap  # noqa: F401
 
 from cytotrial.flow.cohort.job import flow_statistics_job
+from cytotrial.flow.settings import StatisticsSettings
 from cytotrial.io.logs import log_to_file
 
 
@@ -17,7 +18,7 @@ def main(smk) -> None:
         smk.output.count_tests,
         figures,
         sample_qc_tsv=smk.input.sample_qc,
-        include_flagged=smk.params.include_flagged,
+        statistics=StatisticsSettings.from_config(smk.params.statistics),
         sensitivity_out=smk.output.sensitivity,
     )
 

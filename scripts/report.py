@@ -10,12 +10,15 @@ from cytotrial.report.header import report_header
 from cytotrial.report.paper_check_section import paper_check_section
 from cytotrial.report.provenance import report_provenance
 from cytotrial.report.render import package_versions
+from cytotrial.report.settings import RunSettings
 
 
 def main(smk) -> None:
     log_to_file(smk.log[0])
     config = dict(smk.params.config)
-    clinical = clinical_sections({key: smk.input[key] for key in REPORT_INPUT_KEYS}, config)
+    settings = RunSettings.from_config(config)
+    inputs = {key: smk.input[key] for key in REPORT_INPUT_KEYS}
+    clinical = clinical_sections(inputs, settings.clinical)
     # demo only; a Namedlist: "in" alone would look among the paths
     if "paper_check" in smk.input.keys():  # noqa: SIM118
         clinical.append(paper_check_section(smk.input.paper_check, smk.input.paper_notes))
@@ -26,7 +29,7 @@ def main(smk) -> None:
         smk.params.workflow_dir,
     )
     header = report_header(
-        config,
+        settings,
         smk.params.demo,
         smk.input.clinical_response_categories,
         package_versions()["cytotrial"],
@@ -37,11 +40,12 @@ def main(smk) -> None:
         {key: smk.input[key] for key in FLOW_TABLES},
         {key: smk.input[key] for key in FIGURES},
         dict(zip(smk.params.sample_ids, smk.input.plots, strict=True)),
-        config,
+        settings,
         smk.output[0],
         provenance,
         header,
         gating_path=smk.output[1],
+        config_as_run=config,
     )
 
 

@@ -533,7 +533,7 @@ def test_the_report_shows_the_unmapped_terms(demo_ae, tmp_path):
 
     path = tmp_path / "unmapped.tsv"
     demo_ae["unmapped"].to_csv(path, sep="\t", index=False)
-    safety = clinical_sections({"clinical_table2_unmapped": path}, {})[5]
+    safety = clinical_sections({"clinical_table2_unmapped": path}, SETTINGS)[5]
     titles = [t.title for t in safety.tables]
     assert "Adverse-event terms not in Table 2" in titles
     assert any("not counted in Table 2" in note for note in safety.notes)

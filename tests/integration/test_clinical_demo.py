@@ -16,6 +16,7 @@ from helpers import paper_table1 as paper
 from helpers.clinical_demo import CLINICAL, CONFIG, read_result_table
 from helpers.result_paths import CLINICAL_REPORT_PATHS as REPORT_INPUTS
 
+from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.report.clinical_sections import clinical_sections
 from cytotrial.report.render import render_report
 
@@ -243,7 +244,8 @@ def test_figures_and_report_sections(clinical_demo, tmp_path):
         if path.endswith(".png"):
             assert (clinical_demo / path).with_suffix(".svg").is_file(), key
     inputs = {key: clinical_demo / path for key, path in REPORT_INPUTS.items()}
-    sections = clinical_sections(inputs, CONFIG)
+    clinical = ClinicalSettings.from_config(CONFIG["clinical"], CONFIG["cutoff_date"])
+    sections = clinical_sections(inputs, clinical)
     assert [s.title for s in sections] == [
         "Patient flow",
         "Baseline characteristics and dose escalation",
@@ -273,7 +275,7 @@ def test_report_sections_survive_missing_and_empty_results(tmp_path):
         key: (empty if key.endswith(("table1", "table3")) else tmp_path / "missing")
         for key in REPORT_INPUTS
     }
-    sections = clinical_sections(inputs, CONFIG)
+    sections = clinical_sections(inputs, ClinicalSettings())
     assert len(sections) == 7
     notes = " ".join(note for s in sections for note in s.notes)
     assert "nothing to show" in notes and "figure not available" in notes

@@ -18,6 +18,7 @@ from helpers.paths import REPO
 from cytotrial.flow.cohort.comparisons import compare_timepoints, left_out_values, sensitivity_table
 from cytotrial.flow.cohort.job import flow_statistics_job
 from cytotrial.flow.sample.status import population_status, split_flags
+from cytotrial.flow.settings import StatisticsSettings
 from cytotrial.io.results import write_tsv
 from cytotrial.report.flow_sections import FIGURES
 from cytotrial.stats.paired import wilcoxon_matched_pairs
@@ -148,7 +149,7 @@ def test_statistics_job_tables_and_figures_say_what_was_left_out(tmp_path, inclu
         tmp_path / "counts.tsv",
         figures,
         sample_qc_tsv=tmp_path / "sample_qc.tsv",
-        include_flagged=include_flagged,
+        statistics=StatisticsSettings(include_flagged=include_flagged),
         sensitivity_out=tmp_path / "sensitivity.tsv",
     )
     mfi = pd.read_csv(tmp_path / "mfi.tsv", sep="\t").set_index("population")

@@ -8,6 +8,7 @@ import pandas as pd
 from helpers.report_layout_checks import captions_without_n, visible_ascii_symbols
 from helpers.result_paths import CLINICAL_REPORT_PATHS as REPORT_INPUTS
 
+from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.report.clinical_sections import clinical_sections
 from cytotrial.report.render import render_report
 
@@ -16,7 +17,8 @@ def test_demo_clinical_sections_state_n_from_the_data(clinical_demo, tmp_path):
     """Every table and figure has its n, and the n's are the counts of the result files
     they show (never a number written in)."""
     root = clinical_demo
-    sections = clinical_sections({k: root / p for k, p in REPORT_INPUTS.items()}, {})
+    inputs = {k: root / p for k, p in REPORT_INPUTS.items()}
+    sections = clinical_sections(inputs, ClinicalSettings())
     out = tmp_path / "report.html"
     render_report(sections, {}, out)
     page = out.read_text()

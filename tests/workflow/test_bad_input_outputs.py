@@ -37,15 +37,17 @@ from cytotrial.cohort import sample_inventory, samples_per_timepoint
 from cytotrial.fcs import FcsError, read_fcs
 from cytotrial.flow.cohort.aggregate import aggregate_job
 from cytotrial.flow.cohort.job import flow_statistics_job
-from cytotrial.flow.cohort.qc import cohort_qc_job, default_settings
+from cytotrial.flow.cohort.qc import cohort_qc_job
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.job import run_sample_job
+from cytotrial.flow.settings import CohortQCSettings, StatisticsSettings
 from cytotrial.io.inputs import SAMPLE_COLUMNS, read_sample_sheet
 from cytotrial.io.panel import read_panel
 from cytotrial.io.results import write_tsv
 from cytotrial.report.build import build_report
 from cytotrial.report.flow_sections import FIGURES
 from cytotrial.report.model import ReportTable
+from cytotrial.report.settings import RunSettings
 from cytotrial.simulate.trial import DEFAULT_SEED
 
 PANEL = REPO / "resources/panel.yaml"
@@ -151,7 +153,7 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         records,
         populations,
         record_files,
-        default_settings(),
+        CohortQCSettings(),
         flow_dir / "cohort_qc.tsv",
     )
     aggregate_job(
@@ -176,7 +178,7 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         flow_dir / "cell_count_tests.tsv",
         figures,
         sample_qc_tsv=flow_dir / "sample_qc.tsv",
-        include_flagged=False,
+        statistics=StatisticsSettings(),
         sensitivity_out=flow_dir / "sensitivity_tests.tsv",
     )
     tables = {
@@ -194,8 +196,9 @@ def run_flow_branch(folder: Path, samples: list[tuple[str, Path]]) -> Path:
         tables,
         {name: figures[f"{name}_png"] for name in FIGURES},
         plots,
-        default_config(),
+        RunSettings.from_config(default_config()),
         results / "report" / "cytotrial_report.html",
+        config_as_run=default_config(),
     )
     return results
 

@@ -16,10 +16,13 @@ from ``interop``, and ``prepare.qc`` uses the exact float bound of ``gating.gate
 * ``cohort``: across samples: the tidy tables, the cohort QC, the paired comparisons and
   Figure 4.
 
+``settings`` is the config's ``flow:`` section as typed objects (``QCSettings`` itself
+lives in ``prepare.qc``, which uses it).
+
 The Snakemake scripts call only the ``job`` modules (and ``cohort.aggregate``,
 ``cohort.qc``, ``sample.pooling``, ``sample.controls``, ``interop.gatingml_import``,
 ``interop.flowjo_job``): one function per rule. The subpackages import none of their
 modules, so importing one is cheap.
 """
 
-__all__ = ["cohort", "gating", "interop", "prepare", "sample"]
+__all__ = ["cohort", "gating", "interop", "prepare", "sample", "settings"]

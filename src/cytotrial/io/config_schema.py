@@ -1,10 +1,11 @@
 """The config's defaults, declared once: in config/schemas/config.schema.yaml.
 
 Snakemake fills a missing key from the schema when it validates the config; the settings
-objects (cytotrial.clinical.settings, cytotrial.clinical.imwg.settings,
-cytotrial.flow.prepare.qc) take their defaults from here too, so the package used
-without the workflow behaves the same, and no default is written twice
-(tests/unit/io/test_config_settings.py holds code and schema together).
+objects, one per section (cytotrial.report.settings.RunSettings gathers them: flow.settings,
+flow.prepare.qc, clinical.settings, clinical.imwg.settings, simulate.settings,
+report.settings), take their defaults from here too, so the package used without the
+workflow behaves the same, and no default is written twice (tests/unit/io/test_config_settings.py
+holds code and schema together: every section has a class, every key a field).
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from cytotrial.errors import InputError
 from cytotrial.io.schemas import load_schema
 
-__all__ = ["config_section", "schema_default", "section_defaults", "section_keys"]
+__all__ = [
+    "schema_default",
+    "section_defaults",
+    "section_keys",
+    "section_values",
+]
 
 
 @cache
@@ -55,10 +62,14 @@ def section_defaults(*path: str) -> dict[str, Any]:
     return {k: copy.deepcopy(v["default"]) for k, v in properties.items() if "default" in v}
 
 
-def config_section(config: Mapping[str, Any], *path: str) -> dict[str, Any]:
-    """Section `path` of `config` with every key the schema defaults filled in, as
-    Snakemake's validation fills it (for callers given a partial config, such as tests)."""
-    section: Any = config
-    for key in path:
-        section = section[key] if isinstance(section, Mapping) and key in section else {}
-    return {**section_defaults(*path), **section}
+def section_values(section: Mapping[str, Any] | None, *path: str) -> dict[str, Any]:
+    """Every key of config section `path`: `section`'s value, else the schema's default
+    (lists as tuples: settings are frozen). A key the schema does not know is an error
+    naming it (Snakemake's validation says the same; a caller without it must hear it too)."""
+    given = dict(section or {})
+    unknown = sorted(set(given) - section_keys(*path))
+    if unknown:
+        where = " ".join(["config", ".".join(path)]).strip()
+        raise InputError(f"{where}: unknown key(s) {unknown}")
+    merged = {**section_defaults(*path), **given}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}

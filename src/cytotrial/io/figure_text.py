@@ -18,14 +18,12 @@ from pathlib import Path
 __all__ = [
     "MIN_READABLE_PT",
     "MIN_TEXT_KEY",
-    "displayed_pt",
     "read_min_text_px",
     "smallest_text_pt",
 ]
 
 MIN_TEXT_KEY = "cytotrial:min-text-px"
 MIN_READABLE_PT = 8.0
-CSS_PT_PER_PX = 0.75
 
 
 def smallest_text_pt(fig) -> float:
@@ -58,8 +56,3 @@ def read_min_text_px(png: str | Path) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def displayed_pt(min_text_px: float, displayed_width: float, natural_width: float) -> float:
-    """The smallest text in pt as shown at `displayed_width` CSS px (see module doc)."""
-    return min_text_px * displayed_width / natural_width * CSS_PT_PER_PX

@@ -16,8 +16,6 @@ __all__ = [
     "Channel",
 ]
 
-ROLES = ("scatter", "fluorescence", "time")
-
 
 @dataclass(frozen=True)
 class Channel:

@@ -9,6 +9,8 @@ The top layer: it reads result files and may import io and the domain; nothing i
 * sections: ``clinical_sections`` (with ``imwg_section``), ``flow_sections``,
   ``paper_check_section`` (demo only), ``methods``, ``provenance``; ``header`` is the
   run's header (trial, cut-off, populations, version, the demo banner).
+* ``settings``: the whole config as typed objects (``RunSettings``: every section; and
+  the ``report:`` section).
 * presentation: ``labels`` (human column labels, ≥ µL m²), ``layout`` (cell wrapping,
   widths, a too-wide table in parts), ``figure_numbers`` (figures numbered as in the
   paper), ``counts`` (each table's and figure's "n = ..." and why it is not the cohort).
@@ -34,4 +36,5 @@ __all__ = [
     "pdf",
     "provenance",
     "render",
+    "settings",
 ]

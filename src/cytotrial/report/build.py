@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv
 from cytotrial.report.counts import n_text, plural
 from cytotrial.report.flow_sections import _flow_section, _gating_sections, plots_to_embed
@@ -13,6 +12,7 @@ from cytotrial.report.header import ReportHeader
 from cytotrial.report.model import Provenance, ReportSection, ReportTable
 from cytotrial.report.pages import PageLink, gating_page_path, relative_href, split_pages
 from cytotrial.report.render import render_report
+from cytotrial.report.settings import RunSettings
 
 __all__ = [
     "build_report",
@@ -24,11 +24,13 @@ def build_report(
     flow: Mapping[str, str | Path],
     figures: Mapping[str, str | Path],
     plots: Mapping[str, str | Path],
-    config: dict,
+    settings: RunSettings,
     out_path: str | Path,
     provenance: Provenance | None = None,
     header: ReportHeader | None = None,
     gating_path: str | Path | None = None,
+    *,
+    config_as_run: Mapping,
 ) -> None:
     """Assemble the report in the paper's order: clinical, flow, QC, methods.
 
@@ -37,6 +39,8 @@ def build_report(
     maps each name in FLOW_TABLES to its result file, `plots` sample IDs to audit plots.
     The gating gallery and the per-sample tables go to a second page, `gating_path`
     (default: beside `out_path`, named ..._gating.html); the two pages link each other.
+    `settings` is the run's configuration, read; `config_as_run` the same as the workflow
+    passed it, shown verbatim in the report (so it says what the user wrote).
     """
     from cytotrial.report.methods import methods_section
 
@@ -75,7 +79,7 @@ def build_report(
         if len(problems)
         else [],
     )
-    which_plots = plots_to_embed(config_section(config, "report")["gating_plots"], len(qc))
+    which_plots = plots_to_embed(settings.report.gating_plots, len(qc))
     gating_qc, gallery = _gating_sections(
         qc,
         plots,
@@ -95,12 +99,12 @@ def build_report(
         *clinical[1:],
         flow_section,
         *main_qc,
-        methods_section(config),
+        methods_section(settings),
     ]
     header = header or ReportHeader()
     render_report(
         sections,
-        config,
+        config_as_run,
         out_path,
         provenance=provenance or Provenance(),
         header=header,
@@ -108,7 +112,7 @@ def build_report(
     )
     render_report(
         gating_sections,
-        config,
+        config_as_run,
         gating_path,
         title="cytotrial report: gating QC per sample, audit plots, sample inventory",
         header=header,

@@ -8,7 +8,7 @@ in a note, instead of failing, when a file is empty or missing, a subgroup has n
 no events, or a table has nothing to count.
 
 Usage (report rule): add ``**REPORT_INPUTS`` to its inputs, then
-``clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, config)``.
+``clinical_sections({key: smk.input[key] for key in REPORT_INPUTS}, settings.clinical)``.
 """
 
 from __future__ import annotations
@@ -87,15 +87,16 @@ def _figure(title: str, path, caption: str, notes: list[str], n: str) -> list:
     return [ReportFigure(title, path, caption, n=n)]
 
 
-def clinical_sections(inputs: Mapping[str, str | Path], config: Mapping) -> list[ReportSection]:
+def clinical_sections(
+    inputs: Mapping[str, str | Path], clinical: ClinicalSettings
+) -> list[ReportSection]:
     """The clinical report sections (keys of ``inputs``: see ``REPORT_INPUTS``)."""
-    clinical = dict(config.get("clinical") or {})
     get = inputs.get
     cohort = Cohort.from_flow(read_tsv_or_empty(get("clinical_patient_flow")))
     return [
         _patient_flow_section(get, cohort),
         _baseline_section(get, cohort),
-        _efficacy_section(get, clinical, cohort),
+        _efficacy_section(get, cohort),
         imwg_section(get, read_tsv_or_empty, cohort),
         _survival_section(get, clinical, cohort),
         _safety_section(get, cohort),
@@ -211,7 +212,7 @@ def _response_display(categories: pd.DataFrame, rates: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def _efficacy_section(get, clinical: Mapping, cohort: Cohort) -> ReportSection:
+def _efficacy_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     primary = read_tsv_or_empty(get("clinical_primary_endpoint"))
     if len(primary):
@@ -348,8 +349,8 @@ def _survival_n(medians: pd.DataFrame, cohort: Cohort) -> str:
     return cohort.rp2d_n(int(everyone["n"].max())) + " per endpoint"
 
 
-def _survival_section(get, clinical: Mapping, cohort: Cohort) -> ReportSection:
-    method = ClinicalSettings.from_config(clinical).median_ci
+def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> ReportSection:
+    method = clinical.median_ci
     medians = read_tsv_or_empty(get("clinical_survival_medians"))
     followup = read_tsv_or_empty(get("clinical_survival_followup"))
     notes = _survival_notes(medians, followup)

@@ -4,8 +4,8 @@ Every table and figure of the main page states its n (patients; samples and pair
 flow cytometry) first in its caption, counted from the rows it shows or the result file
 it is drawn from, never written in; where the n is not the whole cohort, a short clause
 says why (part B at the RP2D, patients with a flow sample, pairs, ...). The cohort's
-sizes come from the patient-flow table (results/clinical/patient_flow.tsv), whose boxes
-are checked to add up when it is made.
+sizes come from the patient-flow table (patient_flow.tsv, rule clinical_patient_flow),
+whose boxes are checked to add up when it is made.
 """
 
 from __future__ import annotations

@@ -340,7 +340,7 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         "flags no population: look at the batch's plots). value, group_median "
         "and the group's range are in the value's units; each flag makes the population and "
         "those below it flagged (populations.tsv status_reason). Every row, flagged or not: "
-        "results/flow/cohort_qc.tsv.",
+        "cohort_qc.tsv, the output of rule flow_cohort_qc.",
         link_column="sample_id" if link else None,
         link_prefix="plot-",
         n=f"n = {plural(len(flags), 'flag')} in {plural(flags['sample_id'].nunique(), 'sample')}"
@@ -505,7 +505,9 @@ def _gating_sections(
         "problems": "Audit plots of failed or flagged samples only (config report.gating_plots: "
         f"problems, or auto with more than {AUTO_ALL_PLOTS_MAX} samples).",
         "none": "Audit plots are not embedded (config report.gating_plots: none).",
-    }[which_plots] + " Full-resolution plots: results/flow/plots/."
+    }[which_plots] + (
+        " Full-resolution plots: {sample}.gating.png, an output of rule flow_analyse_sample."
+    )
     tables = [statistics, problems]
     if cohort_qc is not None:
         outliers, cohort_note = _cohort_qc_table(cohort_qc, link=which_plots != "none")

@@ -7,12 +7,11 @@ are real. The demo's simulated data are said so in a banner; a user's data never
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cytotrial.io.config_schema import config_section
 from cytotrial.io.results import read_tsv_or_empty
+from cytotrial.report.settings import ReportSettings, RunSettings
 
 __all__ = [
     "DEMO_TRIAL_ID",
@@ -38,10 +37,10 @@ class ReportHeader:
     simulated: bool = False
 
 
-def trial_id(config: Mapping, demo: bool) -> str:
+def trial_id(report: ReportSettings, demo: bool) -> str:
     """The configured trial ID; the demo's trial when the demo runs without one; else a
     visible 'not set' (never another trial's ID on a user's report)."""
-    configured = str(config_section(config, "report")["trial_id"] or "").strip()
+    configured = str(report.trial_id or "").strip()
     if configured:
         return configured
     return DEMO_TRIAL_ID if demo else NO_TRIAL_ID
@@ -63,7 +62,7 @@ def _analysis_populations(response_categories: str | Path | None) -> list[str]:
 
 
 def report_header(
-    config: Mapping,
+    settings: RunSettings,
     demo: bool,
     response_categories: str | Path | None,
     version: str,
@@ -71,8 +70,8 @@ def report_header(
 ) -> ReportHeader:
     """The header of a run: `demo` is the workflow's own decision (rules/common.smk)."""
     return ReportHeader(
-        trial_id=trial_id(config, demo),
-        cutoff_date=str(config.get("cutoff_date") or "not given"),
+        trial_id=trial_id(settings.report, demo),
+        cutoff_date=settings.cutoff_date,
         populations=_analysis_populations(response_categories),
         version=version,
         commit=commit,

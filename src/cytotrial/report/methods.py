@@ -7,11 +7,14 @@ drift from what was actually computed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from pathlib import Path
 
-from cytotrial.io.config_schema import config_section
+from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.flow.prepare.qc import QCSettings
+from cytotrial.flow.settings import CohortQCSettings, Comparison
 from cytotrial.report.model import ReportSection
+from cytotrial.report.settings import RunSettings
 
 __all__ = [
     "methods_section",
@@ -87,34 +90,35 @@ def _gating_paragraph(template_path: str | Path) -> str:
         )
     return (
         f"{how} Reported subsets: {subsets}. {percentages} {mfi} Each sample's final gates "
-        "are exported as Gating-ML 2.0 (results/flow/samples/{sample}.gating.xml)."
+        "are exported as Gating-ML 2.0 ({sample}.gating.xml, an output of rule "
+        "flow_analyse_sample)."
     )
 
 
-def _qc_paragraph(qc: Mapping) -> str:
+def _qc_paragraph(qc: QCSettings) -> str:
     return (
-        f"Sample QC flags (samples are flagged, not dropped): fewer than {qc['min_events']} "
-        f"events, more than {qc['max_saturated_fraction']:.0%} of events saturated, or more "
-        f"than {qc['max_unstable_fraction']:.0%} of events in unstable acquisition time bins."
+        f"Sample QC flags (samples are flagged, not dropped): fewer than {qc.min_events} "
+        f"events, more than {qc.max_saturated_fraction:.0%} of events saturated, or more "
+        f"than {qc.max_unstable_fraction:.0%} of events in unstable acquisition time bins."
     )
 
 
-def _cohort_qc_paragraph(s: Mapping) -> str:
+def _cohort_qc_paragraph(s: CohortQCSettings) -> str:
     return (
         "Cohort QC: each data-driven cut was compared with the patient's, the batch's and the "
         "cohort's (the cohort's less its batch's shift, each batch's median cut with the other "
         "batches'), each % of parent (logit) with the batch's and the cohort's at the same part "
-        f"and timepoint, by a robust z (1.4826 MAD; |z| > {s['z_limit']} flagged; groups of "
-        f"fewer than {s['min_group_size']} samples not assessed; cut scale at least "
-        f"{s['cut_floor_sd_neg']} negative-peak SDs); a % of parent changing more than "
-        f"{s['jump_fold']}-fold and {s['jump_points']} points between a patient's consecutive "
+        f"and timepoint, by a robust z (1.4826 MAD; |z| > {s.z_limit} flagged; groups of "
+        f"fewer than {s.min_group_size} samples not assessed; cut scale at least "
+        f"{s.cut_floor_sd_neg} negative-peak SDs); a % of parent changing more than "
+        f"{s.jump_fold}-fold and {s.jump_points} points between a patient's consecutive "
         "timepoints was flagged for review. Flagged populations are left out of the tests "
         "unless configured otherwise."
     )
 
 
-def _comparisons_paragraph(comparisons: list[Mapping]) -> str:
-    pairs = "; ".join(f"part {c['part']} {c['before']} vs {c['after']}" for c in comparisons)
+def _comparisons_paragraph(comparisons: Sequence[Comparison]) -> str:
+    pairs = "; ".join(f"part {c.part} {c.before} vs {c.after}" for c in comparisons)
     return (
         "Timepoints were compared per subset with the Wilcoxon matched-pairs signed-rank test, "
         "two-sided, on patients with both samples (zero differences dropped; exact P below 200 "
@@ -122,39 +126,43 @@ def _comparisons_paragraph(comparisons: list[Mapping]) -> str:
     )
 
 
-def _clinical_paragraphs(config: Mapping) -> list[str]:
-    clinical = config["clinical"]
-    design = clinical["primary_endpoint"]
-    groups = ", ".join(group["label"] for group in clinical["response_groups"])
+def _numbers(values: Sequence[float]) -> str:
+    """[15, 30, 45]: a configured list as the config writes it (whole numbers without .0)."""
+    return "[" + ", ".join(str(int(v)) if float(v).is_integer() else repr(v) for v in values) + "]"
+
+
+def _clinical_paragraphs(clinical: ClinicalSettings, cutoff_date: str) -> list[str]:
+    design = clinical.primary
+    groups = ", ".join(clinical.group_labels)
     return [
-        f"Data cut-off {config['cutoff_date']}. Response by IMWG criteria. The efficacy "
+        f"Data cut-off {cutoff_date}. Response by IMWG criteria. The efficacy "
         f"population received ATRA at the recommended phase 2 dose of "
-        f"{clinical['rp2d_atra_mg_m2']} mg/m2 (dose levels {clinical['dose_levels_mg_m2']}).",
+        f"{clinical.rp2d_atra_mg_m2} mg/m2 (dose levels {_numbers(clinical.dose_levels_mg_m2)}).",
         f"Primary endpoint: overall response rate (>= PR) with an exact (Clopper-Pearson) 95% "
-        f"CI, judged against {design['orr_threshold']:.0%}; exact single-stage design with "
-        f"p0 = {design['p0']}, p1 = {design['p1']}, one-sided alpha {design['alpha_one_sided']}"
-        f", power {design['power']:.0%}, planned n = {design['planned_n']} (the protocol's "
+        f"CI, judged against {design.orr_threshold:.0%}; exact single-stage design with "
+        f"p0 = {design.p0}, p1 = {design.p1}, one-sided alpha {design.alpha_one_sided}"
+        f", power {design.power:.0%}, planned n = {design.planned_n} (the protocol's "
         "normal approximation with arcsine transformation; both sizes are in the primary "
         "endpoint table).",
         "Progression-free and overall survival by Kaplan-Meier, censored at the last contact "
-        f"or the cut-off; medians with 95% CI by {MEDIAN_CI_TEXT[clinical['median_ci']]}; "
-        f"survival probabilities at {clinical['survival_times_months']} months. Subgroups by "
-        f"part A best response ({groups}) were compared by the log-rank test and Cox hazard "
-        f"ratios against {clinical['reference_group']}.",
+        f"or the cut-off; medians with 95% CI by {MEDIAN_CI_TEXT[clinical.median_ci]}; "
+        f"survival probabilities at {_numbers(clinical.survival_times_months)} months. "
+        f"Subgroups by part A best response ({groups}) were compared by the log-rank test "
+        f"and Cox hazard ratios against {clinical.reference_group}.",
         "Adverse events graded by CTCAE v4.03, worst grade per patient and term.",
     ]
 
 
-def methods_section(config: Mapping) -> ReportSection:
-    """The Methods section for `config` (the configuration as run)."""
-    flow = config["flow"]
+def methods_section(settings: RunSettings) -> ReportSection:
+    """The Methods section for `settings` (the configuration as run)."""
+    flow = settings.flow
     paragraphs = [
-        _panel_paragraph(config["panel"]),
-        _gating_paragraph(config["gating_template"]),
-        _qc_paragraph(flow["qc"]),
-        _cohort_qc_paragraph(config_section(config, "flow", "cohort_qc")),
-        _comparisons_paragraph(flow["comparisons"]),
-        *_clinical_paragraphs(config),
+        _panel_paragraph(settings.panel),
+        _gating_paragraph(settings.gating_template),
+        _qc_paragraph(flow.qc),
+        _cohort_qc_paragraph(flow.cohort_qc),
+        _comparisons_paragraph(flow.comparisons),
+        *_clinical_paragraphs(settings.clinical, settings.cutoff_date),
         "Software and versions are listed under Provenance.",
     ]
     return ReportSection("Methods", "methods", paragraphs=paragraphs)

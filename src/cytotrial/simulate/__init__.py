@@ -6,8 +6,9 @@
 * ``flow``: one raw FCS 3.1 file per blood sample, with per-event truth.
 * ``paper_targets``: the published numbers, transcribed (the simulator's and the paper
   check's one source).
+* ``settings``: the config's ``demo:`` section as a typed object.
 
 The simulator never imports scipy: the workflow plans the demo at parse time.
 """
 
-__all__ = ["clinical", "flow", "paper_targets", "trial"]
+__all__ = ["clinical", "flow", "paper_targets", "settings", "trial"]

@@ -3,29 +3,25 @@ flags reaching each population's status (populations.tsv, sample_qc.tsv)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from cytotrial.errors import InputError
 from cytotrial.flow.cohort.aggregate import sample_qc_table, tidy_populations
 from cytotrial.flow.cohort.qc import (
-    SETTINGS as KEYS,
-)
-from cytotrial.flow.cohort.qc import (
     cohort_qc_table,
-    default_settings,
     logit_percent,
     population_flags,
 )
+from cytotrial.flow.settings import CohortQCSettings
 from cytotrial.io.results import write_tsv
 
-SETTINGS = {
-    "z_limit": 3.5,
-    "min_group_size": 8,
-    "cut_floor_sd_neg": 0.3,
-    "jump_fold": 10,
-    "jump_points": 20,
-}
+SETTINGS = CohortQCSettings(
+    z_limit=3.5, min_group_size=8, cut_floor_sd_neg=0.3, jump_fold=10, jump_points=20
+)
 # parent -> gate chain of the constructed template
 PARENT = {"cells": "root", "t_cells": "cells", "cd4": "t_cells"}
 
@@ -88,7 +84,7 @@ def flagged(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_the_schema_declares_every_setting_and_these_tests_use_its_defaults():
-    assert default_settings() == SETTINGS and set(KEYS) == set(SETTINGS)
+    assert CohortQCSettings() == SETTINGS
 
 
 def test_logit_percent_is_finite_at_0_and_100():
@@ -149,7 +145,7 @@ def test_the_cut_floor_keeps_a_tight_group_from_flagging_noise():
         cut=lambda s: 0.47 if s["sample_id"] == bad else 0.45 + 0.001 * rng.standard_normal(),
     )
     assert flagged(cohort_qc_table(samples, gates, records, SETTINGS)).empty
-    no_floor = SETTINGS | {"cut_floor_sd_neg": 0.0}
+    no_floor = replace(SETTINGS, cut_floor_sd_neg=0.0)
     assert bad in set(flagged(cohort_qc_table(samples, gates, records, no_floor))["sample_id"])
 
 
@@ -251,7 +247,7 @@ def test_a_jump_needs_both_the_fold_and_the_points():
     )
     table = cohort_qc_table(samples, gates, records, SETTINGS)
     assert (table["flag"] != "jump").all()
-    lower = SETTINGS | {"jump_points": 10}
+    lower = replace(SETTINGS, jump_points=10)
     jumps = cohort_qc_table(samples, gates, records, lower)
     assert set(jumps.loc[jumps["flag"] == "jump", "sample_id"]) == {"P01_B_C1D3"}
 
@@ -270,7 +266,7 @@ def test_small_groups_are_not_assessed():
     gates, records = build(samples, cut=lambda s: 0.9 if s["sample_id"] == "P00_B_C1D1" else 0.45)
     table = cohort_qc_table(samples, gates, records, SETTINGS)
     assert (table["flag"] == "not_assessed").all()
-    smaller = cohort_qc_table(samples, gates, records, SETTINGS | {"min_group_size": 5})
+    smaller = cohort_qc_table(samples, gates, records, replace(SETTINGS, min_group_size=5))
     assert set(flagged(smaller)["sample_id"]) == {"P00_B_C1D1"}
 
 
@@ -284,9 +280,10 @@ def test_samples_without_a_batch_are_not_assessed_in_a_batch():
     assert set(flagged(table)["group"]) == {"cohort"}
 
 
-def test_missing_settings_and_no_samples():
-    with pytest.raises(ValueError, match="flow.cohort_qc: missing setting"):
-        cohort_qc_table(sheet(), *build(sheet()), {"z_limit": 3.5})
+def test_settings_from_a_partial_or_misspelt_section_and_no_samples():
+    assert CohortQCSettings.from_config({"z_limit": 3.5}) == SETTINGS  # the rest: schema's
+    with pytest.raises(InputError, match=r"flow.cohort_qc: unknown key\(s\) \['z_limt'\]"):
+        CohortQCSettings.from_config({"z_limt": 3.0})
     empty = cohort_qc_table(sheet().iloc[:0], *build(sheet().iloc[:0]), SETTINGS)
     assert empty.empty and "z" in empty.columns
 
@@ -329,10 +326,11 @@ def test_methods_say_the_cohort_qc_settings_as_run():
     from helpers.report_config import default_config
 
     from cytotrial.report.methods import methods_section
+    from cytotrial.report.settings import RunSettings
 
     config = default_config()  # config.yaml names no cohort_qc: the schema's defaults
-    text = " ".join(methods_section(config).paragraphs)
+    text = " ".join(methods_section(RunSettings.from_config(config)).paragraphs)
     assert "|z| > 3.5 flagged" in text and "10-fold and 20 points" in text
     config["flow"]["cohort_qc"] = {"z_limit": 4.0}
-    text = " ".join(methods_section(config).paragraphs)
+    text = " ".join(methods_section(RunSettings.from_config(config)).paragraphs)
     assert "|z| > 4.0 flagged" in text and "fewer than 8 samples" in text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from cytotrial.errors import InputError
 from cytotrial.flow.prepare.qc import QCSettings, run_qc
 
 CHANNELS = ["FSC-A", "APC-A", "Time"]
@@ -53,8 +55,11 @@ def test_no_time_channel_means_no_flow_rate_metric():
 
 def test_qc_settings_from_the_config_section():
     # the per-sample, pool and control jobs build their thresholds the same way: the
-    # config's values where given, the class defaults otherwise, other keys ignored
-    settings = QCSettings.from_config({"min_events": 250, "cohort": "ignored"})
+    # config's values where given, the schema's defaults otherwise; a key the schema does
+    # not know is named, not ignored (the workflow's validation says so too)
+    settings = QCSettings.from_config({"min_events": 250})
     assert settings.min_events == 250
     assert settings.max_saturated_fraction == QCSettings().max_saturated_fraction
     assert QCSettings.from_config({}) == QCSettings()
+    with pytest.raises(InputError, match=r"config flow.qc: unknown key\(s\) \['cohort'\]"):
+        QCSettings.from_config({"min_events": 250, "cohort": "typo"})

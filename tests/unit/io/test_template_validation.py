@@ -27,6 +27,7 @@ from cytotrial.flow.prepare.transforms import Logicle, transform_from_spec
 from cytotrial.flow.sample.analysis import analyse_sample
 from cytotrial.flow.sample.job import run_sample_job
 from cytotrial.flow.sample.outputs import write_populations
+from cytotrial.flow.settings import StatisticsSettings
 from cytotrial.io.panel import read_panel
 
 PANEL = REPO / "resources/panel.yaml"
@@ -115,20 +116,20 @@ def test_flow_inputs_are_checked_before_any_job(tmp_path):
     one), so a typo stops the run before the first per-sample job."""
     from cytotrial.flow.gating.inputs import check_flow_inputs
 
-    check_flow_inputs({"panel": str(PANEL), "gating_template": str(TEMPLATE)})
+    check_flow_inputs(PANEL, TEMPLATE)
     bad = tmp_path / "t.yaml"
     bad.write_text(TEMPLATE.read_text().replace("negative_below: 0.5", "negativ_below: 0.5"))
     with pytest.raises(InputError, match=r"did you mean 'negative_below'"):
-        check_flow_inputs({"panel": str(PANEL), "gating_template": str(bad)})
+        check_flow_inputs(PANEL, bad)
     xml = tmp_path / "reviewed.xml"
     xml.write_text("<not-read-at-parse-time/>")
     (tmp_path / "reviewed.populations.yaml").write_text(
         "mfi: {marker: CD38}\nleukocyte_gate: CD45+\npopulations: {t_cells: CD3+}\nsampel: x\n"
     )
     with pytest.raises(InputError, match=r"unknown key 'sampel'; did you mean 'sample'\?"):
-        check_flow_inputs({"panel": str(PANEL), "gating_template": str(xml)})
+        check_flow_inputs(PANEL, xml)
     common = (REPO / "rules/common.smk").read_text(encoding="utf-8")
-    assert "check_flow_inputs(config)" in common
+    assert 'check_flow_inputs(config["panel"], config["gating_template"])' in common
 
 
 # ------------------------------------------------------------------ optional keys
@@ -369,7 +370,7 @@ def test_statistics_and_methods_without_leukocyte_gate_and_mfi(tmp_path, sample_
         tmp_path / "counts.tsv",
         figures,
         sample_qc_tsv=tmp_path / "qc.tsv",
-        include_flagged=False,
+        statistics=StatisticsSettings(include_flagged=False),
         sensitivity_out=tmp_path / "sensitivity.tsv",
     )
     mfi = pd.read_csv(tmp_path / "mfi.tsv", sep="\t")

@@ -210,3 +210,16 @@ def test_flow_subpackages_import_only_earlier_ones():
     assert found >= FLOW_EXCEPTIONS, "exception gone, delete it:\n" + "\n".join(
         map(str, sorted(FLOW_EXCEPTIONS - found))
     )
+
+
+def test_the_package_names_no_result_folder():
+    """The rules own every path (issue 17 item 3): no string of the package, report text
+    included, says "results/..."; the report names a file by its download or its rule."""
+    found = [
+        f"{path.relative_to(REPO)}:{node.lineno}: {node.value[:60]!r}"
+        for path in sorted((SRC / "cytotrial").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if "results/" in node.value
+    ]
+    assert not found, "result paths built in the package:\n" + "\n".join(found)

@@ -51,9 +51,10 @@ def test_an_empty_link_cell_is_no_link(tmp_path):
 
 def test_methods_are_written_from_the_config():
     from cytotrial.report.methods import methods_section
+    from cytotrial.report.settings import RunSettings
 
     config = default_config()
-    text = " ".join(methods_section(config).paragraphs)
+    text = " ".join(methods_section(RunSettings.from_config(config)).paragraphs)
     assert "CD38 (APC-A)" in text  # from the panel file
     assert "fewer than 1000 events" in text
     assert "part B C1D1 vs EOT" in text
@@ -62,7 +63,7 @@ def test_methods_are_written_from_the_config():
     config["clinical"]["primary_endpoint"]["planned_n"] = 43
     config["flow"]["qc"]["min_events"] = 5000
     config["flow"]["comparisons"] = [{"part": "A", "before": "C1D1", "after": "C2D1"}]
-    changed = " ".join(methods_section(config).paragraphs)
+    changed = " ".join(methods_section(RunSettings.from_config(config)).paragraphs)
     assert "log-log scale" in changed and "SPSS" not in changed
     assert "planned n = 43" in changed
     assert "fewer than 5000 events" in changed

@@ -14,6 +14,7 @@ from cytotrial.report.layout import MAX_RUN, breakable, squeeze_widths
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 from cytotrial.report.pages import split_pages
 from cytotrial.report.render import FOLD_ABOVE_ROWS, FOLD_ROWS, render_report
+from cytotrial.report.settings import RunSettings
 
 
 def test_labels_read_as_words_and_unknown_code_names_stay_recognisable():
@@ -92,12 +93,18 @@ def test_header_trial_id_demo_and_user_data(tmp_path):
             "N": [63, 63, 44],
         }
     ).to_csv(categories, sep="\t", index=False)
-    demo = report_header({"cutoff_date": "2020-10-01"}, True, categories, "0.1.0", "abc123")
+    demo = report_header(
+        RunSettings.from_config({"cutoff_date": "2020-10-01"}), True, categories, "0.1.0", "abc123"
+    )
     assert demo.trial_id == DEMO_TRIAL_ID and demo.simulated
     assert demo.populations == ["Part A (daratumumab), n = 63", "Part B at RP2D (45 mg/m2), n = 44"]
-    user = report_header({"report": {"trial_id": ""}}, False, None, "0.1.0", "abc123")
+    user = report_header(
+        RunSettings.from_config({"report": {"trial_id": ""}}), False, None, "0.1.0", "abc123"
+    )
     assert user.trial_id == NO_TRIAL_ID and not user.simulated and user.populations == []
-    own = report_header({"report": {"trial_id": "NCT01234567"}}, True, None, "0.1.0", "")
+    own = report_header(
+        RunSettings.from_config({"report": {"trial_id": "NCT01234567"}}), True, None, "0.1.0", ""
+    )
     assert own.trial_id == "NCT01234567"
 
 
@@ -105,13 +112,15 @@ def test_header_rejects_a_response_table_without_its_columns(tmp_path):
     bad = tmp_path / "response_categories.tsv"
     bad.write_text("population\tn\nA\t3\n")
     with pytest.raises(ValueError, match="response_categories.tsv: needs columns"):
-        report_header({}, True, bad, "0.1.0", "")
+        report_header(RunSettings.from_config({}), True, bad, "0.1.0", "")
 
 
 def test_simulated_banner_only_for_the_demo(tmp_path):
     for demo in (True, False):
         out = tmp_path / f"report_{demo}.html"
-        header = report_header({"cutoff_date": "2020-10-01"}, demo, None, "0.1.0", "")
+        header = report_header(
+            RunSettings.from_config({"cutoff_date": "2020-10-01"}), demo, None, "0.1.0", ""
+        )
         render_report([ReportSection("S", "s")], {}, out, header=header)
         html = out.read_text()
         assert ('id="simulated-data"' in html) is demo

@@ -16,6 +16,7 @@ from cytotrial.flow.cohort.comparisons import (
 from cytotrial.flow.cohort.figures import dot_plot, message_figure, paired_plot
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.status import included_statuses, used_label
+from cytotrial.flow.settings import StatisticsSettings
 from cytotrial.io.results import read_tsv, save_figure, write_tsv
 
 __all__ = [
@@ -42,14 +43,14 @@ def flow_statistics_job(
     figure_paths: dict[str, str],
     *,
     sample_qc_tsv: str | Path,
-    include_flagged: bool,
+    statistics: StatisticsSettings,
     sensitivity_out: str | Path,
 ) -> None:
     """Write both test tables, the sensitivity table and, per part, the MFI and count
     figures (PNG + SVG).
 
-    The tests and figures use ok populations, and flagged ones too when `include_flagged`
-    (config flow.statistics.include_flagged); each test row and figure panel says how
+    The tests and figures use ok populations, and flagged ones too when
+    `statistics.include_flagged` (config flow.statistics); each test row and figure panel says how
     many values were left out and why (population_status). The sensitivity table holds
     each test on ok populations beside the same test with the flagged ones.
     `figure_paths` maps e.g. "mfi_A_png" (and "mfi_paired_png", "counts_paired_png",
@@ -57,6 +58,7 @@ def flow_statistics_job(
     whether there were none or all failed) the tables hold every comparison untested and
     each figure says why it is empty.
     """
+    include_flagged = statistics.include_flagged
     template = read_gating_template(template_path)
     populations = list(template.populations)
     marker = template.mfi_marker or "MFI"

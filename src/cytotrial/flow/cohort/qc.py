@@ -41,11 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cytotrial.flow.settings import CohortQCSettings
 from cytotrial.io.inputs import TIMEPOINTS
 
 __all__ = [
-    "SETTINGS",
-    "default_settings",
     "logit_percent",
     "cohort_qc_table",
     "own_flags",
@@ -82,15 +81,6 @@ QC_COLUMNS = [
 ]
 # Which groups each kind of value is compared within (see the module docstring).
 GROUPS = {"cut": ("patient", "batch", "cohort"), "frequency": ("batch", "cohort")}
-# Defaults live in config/schemas/config.schema.yaml (flow.cohort_qc); these keys must be there.
-SETTINGS = ("z_limit", "min_group_size", "cut_floor_sd_neg", "jump_fold", "jump_points")
-
-
-def default_settings() -> dict[str, float]:
-    """flow.cohort_qc's defaults, as the config schema declares them (their one home)."""
-    from cytotrial.io.config_schema import section_defaults
-
-    return section_defaults("flow", "cohort_qc")
 
 
 def _cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFrame:
@@ -153,12 +143,12 @@ def logit_percent(percent: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def _floor(rows: pd.DataFrame, centre: float, settings: Mapping) -> np.ndarray:
+def _floor(rows: pd.DataFrame, centre: float, settings: CohortQCSettings) -> np.ndarray:
     """The least scale a group may have, per row (module docstring)."""
     if rows["kind"].iloc[0] == "cut":
         sd_neg = pd.to_numeric(rows["sd_neg"], errors="coerce").dropna()
         sd = float(sd_neg.median()) if len(sd_neg) else 0.0
-        return np.full(len(rows), settings["cut_floor_sd_neg"] * sd)
+        return np.full(len(rows), settings.cut_floor_sd_neg * sd)
     # Binomial SD of logit(p) at the group's centre p with this sample's parent count.
     p = 1 / (1 + np.exp(-centre))
     n = pd.to_numeric(rows["parent_events"], errors="coerce").to_numpy(float)
@@ -183,7 +173,9 @@ def _mad_scale(x: pd.Series, by: list[pd.Series]) -> pd.Series:
 
 
 def _robust_z(
-    values: pd.DataFrame, settings: Mapping, shifted: frozenset[tuple[str, str, str]] = frozenset()
+    values: pd.DataFrame,
+    settings: CohortQCSettings,
+    shifted: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> pd.DataFrame:
     """QC rows of one kind of value ('cut' or 'frequency', column `kind`) against each of
     its groups: value, the group's n, median, range, scale, z and flag.
@@ -226,9 +218,9 @@ def _robust_z(
                 rows["flag"], rows["note"] = NOT_ASSESSED, "no batch in the sample sheet"
                 out.append(rows)
                 continue
-            if len(rows) < settings["min_group_size"]:
+            if len(rows) < settings.min_group_size:
                 rows["flag"] = NOT_ASSESSED
-                rows["note"] = f"group of {len(rows)} < {settings['min_group_size']} samples"
+                rows["note"] = f"group of {len(rows)} < {settings.min_group_size} samples"
                 out.append(rows)
                 continue
             x = x_all.loc[rows.index].to_numpy(float)
@@ -240,7 +232,7 @@ def _robust_z(
                 z = np.where(scale > 0, (x - centre) / scale, np.nan)
             rows["scale"], rows["z"] = scale, z
             rows["flag"] = np.where(
-                np.isnan(z), NOT_ASSESSED, np.where(np.abs(z) > settings["z_limit"], OUTLIER, OK)
+                np.isnan(z), NOT_ASSESSED, np.where(np.abs(z) > settings.z_limit, OUTLIER, OK)
             )
             note = np.where(
                 (kind == "cut") & (x != scored.loc[rows.index].to_numpy(float)),
@@ -252,12 +244,12 @@ def _robust_z(
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=QC_COLUMNS)
 
 
-def _assessable_batches(values: pd.DataFrame, settings: Mapping) -> pd.Series:
+def _assessable_batches(values: pd.DataFrame, settings: CohortQCSettings) -> pd.Series:
     """Per row: whether its batch has at least `min_group_size` values of its gate and
     marker (a batch median of fewer is too unstable to take as the batch's level)."""
     batch = values["batch"].fillna("").astype(str)
     size = batch.groupby([batch, values["gate"], values["marker"]]).transform("size")
-    return (batch != "") & (size >= settings["min_group_size"])
+    return (batch != "") & (size >= settings.min_group_size)
 
 
 def _batch_adjusted(
@@ -284,7 +276,7 @@ def _batch_adjusted(
     return scored.where(~moved, scored - medians + others)
 
 
-def _batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+def _batch_shifts(cuts: pd.DataFrame, settings: CohortQCSettings) -> pd.DataFrame:
     """One row per batch of at least `min_group_size` cuts and per gate x marker: the
     batch's median cut against the median of all such batches' medians, scale = 1.4826 MAD
     of the batch medians (the usual day-to-day drift), at least `cut_floor_sd_neg` x the
@@ -300,7 +292,7 @@ def _batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
         medians = per_batch["median"].to_numpy(float)
         centre = float(np.median(medians))
         sd_neg = pd.to_numeric(rows["sd_neg"], errors="coerce").dropna()
-        floor = settings["cut_floor_sd_neg"] * (float(sd_neg.median()) if len(sd_neg) else 0.0)
+        floor = settings.cut_floor_sd_neg * (float(sd_neg.median()) if len(sd_neg) else 0.0)
         mad = MAD_SCALE * float(np.median(np.abs(medians - centre)))
         for batch, (median, size) in per_batch.iterrows():
             scale = max(mad, floor / np.sqrt(size))
@@ -311,7 +303,7 @@ def _batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
                 "gate": gate,
                 "marker": marker,
                 "group": "batches",
-                "group_id": f"{len(per_batch)} batches of >= {settings['min_group_size']} samples",
+                "group_id": f"{len(per_batch)} batches of >= {settings.min_group_size} samples",
                 "group_n": len(per_batch),
                 "value": median,
                 "group_median": centre,
@@ -325,12 +317,12 @@ def _batch_shifts(cuts: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
                 out.append(row | {"z": np.nan, "flag": NOT_ASSESSED, "note": why})
                 continue
             z = (median - centre) / scale
-            flag = BATCH_SHIFT if abs(z) > settings["z_limit"] else OK
+            flag = BATCH_SHIFT if abs(z) > settings.z_limit else OK
             out.append(row | {"z": z, "flag": flag})
     return pd.DataFrame(out, columns=QC_COLUMNS)
 
 
-def _timepoint_jumps(frequencies: pd.DataFrame, settings: Mapping) -> pd.DataFrame:
+def _timepoint_jumps(frequencies: pd.DataFrame, settings: CohortQCSettings) -> pd.DataFrame:
     """A row per consecutive pair of a patient's timepoints (within a part) whose frequency
     changes beyond both limits, on the sample of the pair farther from the patient's median."""
     order = {key: i for i, key in enumerate(TIMEPOINTS)}
@@ -350,7 +342,7 @@ def _timepoint_jumps(frequencies: pd.DataFrame, settings: Mapping) -> pd.DataFra
             low, high = sorted((before, after))
             fold = high / low if low > 0 else np.inf
             points = high - low
-            if not (fold > settings["jump_fold"] and points > settings["jump_points"]):
+            if not (fold > settings.jump_fold and points > settings.jump_points):
                 continue
             # The sample farther from the patient's median; on a tie (two timepoints) both.
             far = [abs(before - median), abs(after - median)]
@@ -379,14 +371,11 @@ def cohort_qc_table(
     samples: pd.DataFrame,
     gates: pd.DataFrame,
     records: Mapping[str, dict],
-    settings: Mapping,
+    settings: CohortQCSettings,
 ) -> pd.DataFrame:
     """The cohort QC table (QC_COLUMNS): every cut and frequency against its groups, and the
     timepoint jumps. `samples`: the sheet (sample_id, patient_id, part, timepoint, batch);
     `gates`: the analysed samples' per-sample populations tables stacked."""
-    missing = [key for key in SETTINGS if key not in settings]
-    if missing:
-        raise ValueError(f"flow.cohort_qc: missing setting(s) {missing}")
     sheet = samples.reindex(columns=["sample_id", "patient_id", "part", "timepoint", "batch"])
     sheet = sheet.astype({"sample_id": str, "patient_id": str})
     cuts = sheet.merge(_cut_values(sheet, records), on="sample_id").assign(kind="cut")
@@ -470,7 +459,7 @@ def cohort_qc_job(
     sample_records: list[dict],
     population_files: list[str],
     record_files: list[str],
-    settings: Mapping,
+    settings: CohortQCSettings,
     out: str | Path,
 ) -> None:
     """The cohort QC rule: cohort_qc.tsv from the per-sample outputs."""

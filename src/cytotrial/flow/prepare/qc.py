@@ -9,13 +9,13 @@ a metric and, past its threshold, a flag that travels with the sample's results.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from cytotrial.flow.gating.gates import at_least
-from cytotrial.io.config_schema import schema_default, section_defaults
+from cytotrial.io.config_schema import schema_default, section_values
 
 __all__ = [
     "QCSettings",
@@ -39,10 +39,9 @@ class QCSettings:
     flow_rate_z: ClassVar[float] = 5.0
 
     @classmethod
-    def from_config(cls, qc: Mapping[str, Any]) -> QCSettings:
+    def from_config(cls, qc: Mapping[str, Any] | None) -> QCSettings:
         """From the config's flow.qc section (a key it lacks: the schema's default)."""
-        merged = {**section_defaults("flow", "qc"), **qc}
-        return cls(**{f.name: merged[f.name] for f in fields(cls)})
+        return cls(**section_values(qc, "flow", "qc"))
 
 
 @dataclass(frozen=True)

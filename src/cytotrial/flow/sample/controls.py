@@ -7,7 +7,7 @@ for an unstained tube) and fcs. A template threshold (or quadrant axis) with
 `negative_control: <gate>` takes the expected negative level of a lone peak from the
 marker's lowest peak on that gate's events in the batch's control for the marker (a
 control naming the marker beats one for `all`), gated with the same template; one job
-per batch (rule flow_batch_controls) writes results/flow/controls/<batch>.json.
+per batch (rule flow_batch_controls) writes the batch's JSON file.
 """
 
 from __future__ import annotations
@@ -102,11 +102,6 @@ def control_for(rows: Sequence[Mapping[str, Any]], marker: str) -> Mapping[str, 
     if named:
         return named[0]
     return next((r for r in rows if r["markers"] == ["all"]), None)
-
-
-def _uses_controls(template) -> bool:
-    """Whether any threshold or quadrant axis of `template` has negative_control."""
-    return bool(_control_axes(template))
 
 
 def _control_axes(template) -> list:

@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # the per-sample job imports this module and must not load pa
     import pandas as pd
 
 OK, FLAGGED, FAILED, EXCLUDED = "ok", "flagged", "failed", "excluded"
-STATUSES = (OK, FLAGGED, FAILED, EXCLUDED)
 # Sample flags that say nothing about the values: the per-sample Gating-ML export
 # could not be written (the gates themselves were applied as usual).
 NOT_BEARING = ("gatingml_not_exported",)

@@ -374,3 +374,33 @@ def test_fake_identity_in_fcs_but_not_in_truth(written, one_sample):
     other = simulate_sample({**one_sample, "sample_id": "S001AC2D1", "timepoint": "C2D1"}, SEED, 10)
     assert other.keywords["$SRC"] == src
     assert [k for k, v in sim.keywords.items() if "S001AC1D1" in v] == ["$FIL"]
+
+
+_HASH_SAMPLE = """
+import hashlib, sys, tempfile
+from cytotrial.simulate.flow.sample import simulate_sample
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
+row = plan_demo_samples(DEFAULT_SEED, tempfile.mkdtemp()).to_dict("records")[0]
+sample = simulate_sample(row, DEFAULT_SEED, 20000)  # the demo size: BLAS threads
+print(hashlib.sha256(sample.events.tobytes() + sample.prespill.tobytes()).hexdigest())
+"""
+
+
+def test_same_seed_same_bytes_whatever_the_blas_thread_count():
+    """Snakemake sets the BLAS thread count from a job's threads: `--cores 1` and
+    `--cores 2` must still simulate the same bytes (a float32 matrix product through
+    BLAS did not)."""
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for threads in ("1", "2"):
+        env = os.environ | {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        env["PYTHONPATH"] = str(REPO / "src")
+        result = subprocess.run(
+            [sys.executable, "-c", _HASH_SAMPLE], env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1, digests

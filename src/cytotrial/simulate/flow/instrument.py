@@ -113,7 +113,7 @@ def detect_fluorescence(
     # float32 throughout: the file stores float32, and it halves memory traffic at 1M events.
     f32 = np.float32
     drifted = true_signal.astype(f32) * drift.gains.astype(f32)
-    detector = drifted @ drift.spillover.astype(f32)
+    detector = _mix(drifted, drift.spillover.astype(f32))
     sd = np.maximum(detector, 0.0)
     sd *= UNITS_PER_PHOTOELECTRON.astype(f32)
     sd += (ELECTRONIC_SD**2).astype(f32)
@@ -121,9 +121,22 @@ def detect_fluorescence(
     noise = rng.standard_normal(detector.shape, dtype=f32)
     noise *= sd
     detector += noise
-    prespill = noise @ np.linalg.inv(drift.spillover).astype(f32)
+    prespill = _mix(noise, np.linalg.inv(drift.spillover).astype(f32))
     prespill += drifted
     return detector, prespill
+
+
+def _mix(values: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """values @ matrix, summed over the rows of `matrix` in a fixed order.
+
+    Not BLAS: its float32 sums split differently with its thread count (Snakemake sets
+    it from the job's threads), so `--cores 1` and `--cores 2` wrote different bytes
+    for the same seed. Eight multiply-adds per value are cheap next to the noise draws.
+    """
+    out = np.zeros((values.shape[0], matrix.shape[1]), dtype=values.dtype)
+    for row in range(matrix.shape[0]):
+        out += values[:, row : row + 1] * matrix[row]
+    return out
 
 
 def measure_scatter(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:

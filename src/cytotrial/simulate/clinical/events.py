@@ -47,8 +47,6 @@ TABLE2_ROWS: dict[str, str] = {
     "Fatigue": "Fatigue",
 }
 ROW_TERMS = {row: term for term, row in TABLE2_ROWS.items()}
-OTHER_INFECTION = "Infections and infestations - Other, specify"
-SPM_TERM = ROW_TERMS["Second primary malignancy"]
 HEMATOLOGIC = ("Anemia", "Thrombocytopenia", "Neutropenia")
 # Rows where a patient with a grade 3-4 event may also have had a grade 2 episode.
 REPEATABLE = (

@@ -34,7 +34,6 @@ from cytotrial.simulate import paper_targets as pt
 from cytotrial.simulate.clinical.km import (
     km_median_pair,
     logrank_p,
-    reverse_km_median,
     spss_median_halfwidth,
 )
 
@@ -566,9 +565,3 @@ def _not_in_part_b(
         times.loc[i, "a_end"] = end
         death = end + max(30.0, round(300 * _weibull_q(rng.uniform(0.05, 0.95), 1.2)))
         times.loc[i, "death"] = death if death <= room else np.nan
-
-
-def _median_followup(times: pd.DataFrame) -> float:
-    """Reverse-KM median follow-up (months) of OS from part A start, all 63 patients."""
-    event = times.death.notna().to_numpy()
-    return reverse_km_median(times.last_fu.to_numpy() / MPD, event)

@@ -17,8 +17,7 @@ def main(smk) -> None:
     log_to_file(smk.log[0])
     config = dict(smk.params.config)
     settings = RunSettings.from_config(config)
-    inputs = {key: smk.input[key] for key in REPORT_INPUT_KEYS}
-    clinical = clinical_sections(inputs, settings.clinical)
+    clinical = clinical_sections({k: smk.input[k] for k in REPORT_INPUT_KEYS}, settings.clinical)
     # demo only; a Namedlist: "in" alone would look among the paths
     if "paper_check" in smk.input.keys():  # noqa: SIM118
         clinical.append(paper_check_section(smk.input.paper_check, smk.input.paper_notes))

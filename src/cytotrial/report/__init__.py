@@ -13,7 +13,8 @@ The top layer: it reads result files and may import io and the domain; nothing i
   the ``report:`` section).
 * presentation: ``labels`` (human column labels, ≥ µL m²), ``layout`` (cell wrapping,
   widths, a too-wide table in parts), ``figure_numbers`` (figures numbered as in the
-  paper), ``counts`` (each table's and figure's "n = ..." and why it is not the cohort).
+  paper), ``counts`` (each table's and figure's "n = ..." and why it is not the cohort),
+  ``survival_display`` (the survival tables as read: P as text, estimates with their CI).
 
 Importing the package is cheap (its modules are imported where used): the report rule
 reads ``clinical_sections`` at Snakemake parse time.
@@ -37,4 +38,5 @@ __all__ = [
     "provenance",
     "render",
     "settings",
+    "survival_display",
 ]

@@ -28,6 +28,12 @@ from cytotrial.report.counts import Cohort, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
+from cytotrial.report.survival_display import (
+    at_times_display,
+    empty_groups,
+    hazard_ratio_display,
+    logrank_display,
+)
 
 __all__ = [
     "REPORT_INPUT_KEYS",
@@ -72,12 +78,18 @@ _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), (
 
 
 def _table(
-    title: str, frame: pd.DataFrame, csv: str, caption: str, notes: list[str], n: str
+    title: str,
+    frame: pd.DataFrame,
+    csv: str,
+    caption: str,
+    notes: list[str],
+    n: str,
+    shown: pd.DataFrame | None = None,
 ) -> list:
     if frame.empty:
         notes.append(f"{title}: nothing to show (the table is empty).")
         return []
-    return [ReportTable(title, frame, csv, caption, n=n)]
+    return [ReportTable(title, frame, csv, caption, n=n, shown=shown)]
 
 
 def _figure(title: str, path, caption: str, notes: list[str], n: str) -> list:
@@ -275,7 +287,8 @@ def _ci_text(row: pd.Series, method: str) -> str:
 
 
 def _medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
-    """n, events and the median (95% CI) by every method, the configured one first."""
+    """n, events and the median (95% CI) by every method, the configured one first;
+    groups without patients are left out (the notes name them)."""
     if medians.empty:
         return pd.DataFrame()
     rows = []
@@ -285,10 +298,11 @@ def _medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
             "group": r["group"],
             "n": int(r["n"]),
             "events": int(r["events"]),
-            f"median (95% CI), {method}": r["median_ci"] if int(r["n"]) else "no patients",
         }
-        for key, label in _METHODS:
-            row[label] = _ci_text(r, key) if int(r["n"]) else ""
+        if not int(r["n"]):  # a group without patients: named in the section's notes
+            continue
+        for key, label in sorted(_METHODS, key=lambda m: m[0] != method):
+            row[f"{label} (configured)" if key == method else label] = _ci_text(r, key)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -371,21 +385,24 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "Kaplan-Meier medians (months)",
         _medians_display(medians, method),
         "survival_medians.csv",
-        f"Median (95% CI) by the configured method ({method}) and by every "
-        "method; NR = not reached.",
+        "Median (95% CI) by every CI method, the configured one first; NR = not reached.",
         notes,
         survival_n,
     )
+    empty = empty_groups(medians)
+    logrank = read_tsv_or_empty(get("clinical_survival_logrank"))
     tables += _table(
         "Log-rank tests",
-        read_tsv_or_empty(get("clinical_survival_logrank")),
+        logrank,
         "survival_logrank.csv",
         "Two-sided log-rank overall and each group against the reference group "
-        "(SPSS pairwise over strata): P unadjusted as in the paper; p_holm and p_bh "
-        "adjust each endpoint's pairwise tests for multiplicity (Holm: family-wise "
-        "error; Benjamini-Hochberg: false discovery rate).",
+        "(SPSS pairwise over strata): P unadjusted as in the paper; the Holm and "
+        "Benjamini-Hochberg columns adjust each endpoint's pairwise tests for "
+        "multiplicity (Holm: family-wise error; Benjamini-Hochberg: false discovery "
+        "rate). The download holds each P as a number too.",
         notes,
         survival_n,
+        logrank_display(logrank, empty),
     )
     figures += _figure(
         figure_title("forest", "forest plot"),
@@ -395,21 +412,29 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         notes,
         survival_n,
     )
+    hazard_ratios = read_tsv_or_empty(get("clinical_survival_hazard_ratios"))
     tables += _table(
         "Hazard ratios (Cox, Efron ties)",
-        read_tsv_or_empty(get("clinical_survival_hazard_ratios")),
+        hazard_ratios,
         "survival_hazard_ratios.csv",
-        "Each group against the reference group; Wald 95% CI and P.",
+        "Each group against the reference group; Wald 95% CI and P. The Wald P of the "
+        "Cox model and the log-rank P above test the same difference in different ways "
+        "and differ most with small groups.",
         notes,
         survival_n,
+        hazard_ratio_display(hazard_ratios, empty),
     )
+    at_times = read_tsv_or_empty(get("clinical_survival_at_times"))
     tables += _table(
         "Survival at fixed times",
-        read_tsv_or_empty(get("clinical_survival_at_times")),
+        at_times,
         "survival_at_times.csv",
-        "S(t) with Greenwood SE and pointwise 95% CI.",
+        "S(t) in % with its pointwise 95% CI (Greenwood SE, the configured transform); a "
+        "time after a group's last observation is not estimable (as R's summary, which "
+        "drops it); the download holds the SE and the CI transform.",
         notes,
         survival_n,
+        at_times_display(at_times, empty),
     )
     tables += _table(
         "Median follow-up",

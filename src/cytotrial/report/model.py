@@ -38,6 +38,9 @@ class ReportTable:
     # The leading columns that name a row: a table too wide for the page is shown in
     # parts (report.layout.column_groups), each repeating these.
     key_columns: int = 1
+    # What the page shows when it differs from the download (readable columns of the
+    # same rows, e.g. "HR (95% CI)" for hr, lower, upper); None: the frame itself.
+    shown: pd.DataFrame | None = None
 
     @property
     def csv_data_uri(self) -> str:
@@ -49,11 +52,15 @@ class ReportTable:
 
     @property
     def columns(self) -> list[str]:
-        return [str(c) for c in self.frame.columns]
+        return [str(c) for c in self._page_frame.columns]
 
     @property
     def rows(self) -> list[list[str]]:
-        return [[_cell(v) for v in row] for row in self.frame.itertuples(index=False)]
+        return [[_cell(v) for v in row] for row in self._page_frame.itertuples(index=False)]
+
+    @property
+    def _page_frame(self) -> pd.DataFrame:
+        return self.frame if self.shown is None else self.shown
 
     @property
     def link_index(self) -> int:

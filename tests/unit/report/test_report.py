@@ -165,3 +165,73 @@ def test_gating_sections_embed_the_chosen_plots(tmp_path):
     assert embedded["all"] == [f"plot-S00{i}" for i in range(5)]
     assert embedded["problems"] == ["plot-S001", "plot-S003"]
     assert embedded["none"] == []
+
+
+def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
+    import pandas as pd
+
+    from cytotrial.report.survival_display import (
+        at_times_display,
+        empty_groups,
+        hazard_ratio_display,
+        logrank_display,
+    )
+
+    medians = pd.DataFrame(
+        {"endpoint": ["PFS-B"] * 3, "group": ["All", "PD", "NE"], "n": [10, 5, 0]}
+    )
+    empty = empty_groups(medians)
+    assert empty == {("PFS-B", "NE")}
+    logrank = pd.DataFrame(
+        {
+            "endpoint": ["PFS-B", "PFS-B"],
+            "group": [">=PR", "NE"],
+            "chisq": [33.573327, float("nan")],
+            "p_value": [6.86e-9, float("nan")],
+            "p_text": ["<.001", "NA"],
+        }
+    )
+    shown = logrank_display(logrank, empty)
+    assert list(shown["group"]) == [">=PR"] and "p_value" not in shown
+    assert shown.loc[0, "chisq"] == "33.57" and shown.loc[0, "p_text"] == "<.001"
+    hr = pd.DataFrame(
+        {
+            "endpoint": ["PFS-B"],
+            "group": [">=PR"],
+            "hr": [0.14157],
+            "lower": [0.04235],
+            "upper": [0.47323],
+            "p_value": [0.0015],
+            "p_text": [".001"],
+        }
+    )
+    assert list(hazard_ratio_display(hr, empty)["HR (95% CI)"]) == ["0.14 (0.04-0.47)"]
+    times = pd.DataFrame(
+        {
+            "endpoint": ["PFS-B", "PFS-B"],
+            "group": ["PD", "PD"],
+            "months": [1.0, 6.0],
+            "estimable": [True, False],
+            "n_risk": [3.0, float("nan")],
+            "surv": [0.4, float("nan")],
+            "lower": [0.1, float("nan")],
+            "upper": [0.7, float("nan")],
+        }
+    )
+    cells = list(at_times_display(times, empty)["S(t), % (95% CI)"])
+    assert cells[0] == "40.0 (10.0-70.0)" and cells[1].startswith("not estimable")
+
+
+def test_a_table_shows_its_readable_columns_and_downloads_every_column():
+    import base64
+
+    import pandas as pd
+
+    from cytotrial.report.model import ReportTable
+
+    frame = pd.DataFrame({"hr": [0.14157], "lower": [0.04], "upper": [0.47]})
+    shown = pd.DataFrame({"HR (95% CI)": ["0.14 (0.04-0.47)"]})
+    table = ReportTable("HR", frame, "hr.csv", shown=shown)
+    assert table.columns == ["HR (95% CI)"] and table.rows == [["0.14 (0.04-0.47)"]]
+    csv = base64.b64decode(table.csv_data_uri.split(",", 1)[1]).decode()
+    assert csv.splitlines()[0] == "hr,lower,upper"

@@ -1,0 +1,94 @@
+"""What the report shows of the survival tables: one readable column per quantity.
+
+The CSV downloads keep every column of the result tables (each P as a number and as
+text, every CI method, the standard errors); the page shows P as text, hazard ratios
+and survival as "estimate (95% CI)", and leaves out the rows of groups without
+patients (the section's notes name those groups).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["empty_groups", "logrank_display", "hazard_ratio_display", "at_times_display"]
+
+# A numeric column the page leaves out where its text twin (same P, as printed) exists.
+_TEXT_TWINS = {"p_value": "p_text", "p_holm": "p_holm_text", "p_bh": "p_bh_text"}
+
+
+def empty_groups(medians: pd.DataFrame) -> set[tuple[str, str]]:
+    """(endpoint, group) pairs with no patients, from the medians table."""
+    if medians.empty:
+        return set()
+    rows = medians[(medians["group"] != "All") & (medians["n"] == 0)]
+    return {(str(r.endpoint), str(r.group)) for r in rows.itertuples()}
+
+
+def _without_empty(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
+    if frame.empty or not empty:
+        return frame
+    keep = [
+        (str(e), str(g)) not in empty
+        for e, g in zip(frame["endpoint"], frame["group"], strict=True)
+    ]
+    return frame[keep].reset_index(drop=True)
+
+
+def _without_numeric_twins(frame: pd.DataFrame) -> pd.DataFrame:
+    dropped = [c for c, twin in _TEXT_TWINS.items() if c in frame and twin in frame]
+    return frame.drop(columns=dropped)
+
+
+def _estimate_ci(estimate: object, lower: object, upper: object, scale: float = 1.0) -> str:
+    if pd.isna(estimate):
+        return ""
+    text = f"{float(estimate) * scale:.2f}" if scale == 1.0 else f"{float(estimate) * scale:.1f}"
+    if pd.isna(lower) or pd.isna(upper):
+        return text
+    digits = 2 if scale == 1.0 else 1
+    return f"{text} ({float(lower) * scale:.{digits}f}-{float(upper) * scale:.{digits}f})"
+
+
+def logrank_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
+    """Log-rank rows of groups with patients; chi-square to 2 decimals; P as text."""
+    if frame.empty:
+        return frame
+    shown = _without_numeric_twins(_without_empty(frame, empty)).copy()
+    shown["chisq"] = [f"{v:.2f}" if pd.notna(v) else "" for v in shown["chisq"]]
+    return shown
+
+
+def hazard_ratio_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
+    """One 'HR (95% CI)' column and P as text, for groups with patients."""
+    if frame.empty:
+        return frame
+    shown = _without_numeric_twins(_without_empty(frame, empty)).copy()
+    at = shown.columns.get_loc("hr")
+    text = [_estimate_ci(*r) for r in zip(shown["hr"], shown["lower"], shown["upper"], strict=True)]
+    shown = shown.drop(columns=["hr", "lower", "upper"])
+    shown.insert(at, "HR (95% CI)", text)
+    return shown
+
+
+def at_times_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
+    """S(t) in % with its 95% CI, the number at risk, and why a value is missing."""
+    if frame.empty:
+        return frame
+    shown = _without_empty(frame, empty)
+    rows = []
+    for r in shown.itertuples():
+        estimable = str(r.estimable) == "True"
+        rows.append(
+            {
+                "endpoint": r.endpoint,
+                "group": r.group,
+                "months": f"{float(r.months):g}",
+                "n at risk": "" if pd.isna(r.n_risk) else f"{float(r.n_risk):.0f}",
+                "S(t), % (95% CI)": (
+                    _estimate_ci(r.surv, r.lower, r.upper, scale=100.0)
+                    if estimable
+                    else "not estimable (beyond the group's follow-up)"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

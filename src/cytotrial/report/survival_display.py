@@ -87,7 +87,7 @@ def at_times_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.Dat
                 "S(t), % (95% CI)": (
                     _estimate_ci(r.surv, r.lower, r.upper, scale=100.0)
                     if estimable
-                    else "not estimable (beyond the group's follow-up)"
+                    else "not estimable (after the group's last observation)"
                 ),
             }
         )

@@ -25,7 +25,7 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
     """
     plt = pyplot()
     pops = list(dict.fromkeys(categories["population"]))
-    fig, ax = plt.subplots(figsize=(8, 4.6))
+    fig, ax = plt.subplots(figsize=(7.7, 4.6))  # cropped to < 7.32 in: an A4 portrait width
     width = 0.8 / max(1, len(pops))
     x = np.arange(len(RESPONSE_ORDER))
     for k, pop in enumerate(pops):
@@ -130,7 +130,10 @@ def swimmer_plot(
     rank = {g: k for k, g in enumerate(labels)}
     frame = pd.DataFrame({"rank": groups.reindex(rp2d_ids).map(rank), "end": end_b})
     order = frame.sort_values(["rank", "end"], ascending=[False, True], kind="stable").index
-    fig, ax = plt.subplots(figsize=(7.5, 2.2 + 0.2 * len(order)))  # 8-pt ID per row
+    # 0.17 in (12 pt) a row for its 8-pt ID; 1.6 in for title, axis and legend: 44 patients
+    # take 9.1 in, which prints on one A4 page with its caption at its own size.
+    height = 1.6 + 0.17 * len(order)
+    fig, ax = plt.subplots(figsize=(7.2, height))
     for y, pid in enumerate(order):
         colour = colours.get(groups[pid], "#999999")
         ax.plot([end_b[pid], last[pid]], [y, y], color="#777777", lw=0.8, zorder=1)
@@ -190,9 +193,8 @@ def swimmer_plot(
         Line2D([], [], marker="|", color="black", ls="none", ms=9, label="Progression in part B"),
         Line2D([], [], marker="x", color="black", ls="none", label="Death"),
     ]
-    height = 2.2 + 0.2 * len(order)
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    fig.subplots_adjust(bottom=1.45 / height, top=1 - 0.45 / height)
+    fig.subplots_adjust(bottom=1.2 / height, top=1 - 0.3 / height)
     note = "" if onsets is not None else "; response onset not available (no lab values)"
     ax.set_title(
         f"Part B at the RP2D (n={len(order)}), by part A best response; arrow: on treatment "

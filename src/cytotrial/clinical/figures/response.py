@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,7 @@ __all__ = [
 
 _AT_LEAST_MR = ("sCR", "CR", "VGPR", "PR", "MR")
 _POPULATION_COLORS = ("#BBBBBB", OKABE_ITO[0])  # grey vs blue: apart in grey print too
+RATE_LINE_CHARS = 95  # 8-pt characters in ~6.5 in, the text's width under the axes
 
 
 def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
@@ -25,7 +28,8 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
     """
     plt = pyplot()
     pops = list(dict.fromkeys(categories["population"]))
-    fig, ax = plt.subplots(figsize=(7.7, 4.6))  # cropped to < 7.32 in: an A4 portrait width
+    # Cropped (tight) to about 7.2 in: an A4 portrait page prints 7.32 in at 8-pt text.
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
     width = 0.8 / max(1, len(pops))
     x = np.arange(len(RESPONSE_ORDER))
     for k, pop in enumerate(pops):
@@ -69,7 +73,9 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
             for r in here.itertuples()
             if r.N
         ]
-        lines.append(printed(f"{name}: ") + "; ".join(parts))
+        # Wrapped: one line per population ran wider than the page (7.6 in at 8 pt).
+        line = printed(f"{name}: ") + "; ".join(parts)
+        lines.append(textwrap.fill(line, RATE_LINE_CHARS, subsequent_indent="    "))
     lines.append(
         printed("ORR >=PR, CBR >=MR, DCR >=SD; 95% CI Clopper-Pearson; NE = non-responder.")
     )

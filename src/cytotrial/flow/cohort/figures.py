@@ -6,9 +6,10 @@ each figure which populations it uses.
 
 Sizes: at most 7.2 in wide (A4 portrait prints 7.32 in; the report prints a figure at its
 own size, report.print_layout) and no text below 8 pt, so every label stays >= 8 pt as
-displayed and printed (figure_text); part B's five panels of four timepoints take two rows. Counts span orders
-of magnitude (a few activated NK cells, thousands of T cells per µL): a log axis, a zero
-drawn at the axis floor as an open circle and counted in the panel title."""
+displayed and printed (figure_text); part B's five panels of four timepoints take two
+rows. Counts span orders of magnitude (a few activated NK cells, thousands of T cells
+per µL): a log axis, a zero drawn at the axis floor as an open circle and counted in the
+panel title."""
 
 from __future__ import annotations
 

@@ -154,7 +154,9 @@ def paired_plot(
             gone = _left_out_of_test(match)
             name = SHORT_LABELS.get(population, population)
             zero_note = f"\n{zeros} zero(s) at floor" if zeros else ""
-            ax.set_title(f"{name}, {label}\nleft out: {gone}{zero_note}", fontsize=SMALL_PT)
+            # Short lines: a panel is 1.44 in wide (five subsets on a portrait page), and
+            # tight_layout leaves a title wider than its axes running into the next one.
+            ax.set_title(f"{name}\n{label}\nleft out: {gone}{zero_note}", fontsize=SMALL_PT)
             ax.set_xticks([0, 1], [before, after], fontsize=SMALL_PT)
             ax.tick_params(axis="y", labelsize=SMALL_PT)
             ax.set_xlim(-0.3, 1.3)

@@ -26,8 +26,8 @@ def _png(path, width_px: int, min_text_px: str | None):
 
 
 def test_a_figure_with_8_pt_text_prints_at_its_own_size(tmp_path):
-    # 8 pt at 150 dpi is 16.67 px: 1,080 px print 7.2 in, never shrunk.
-    assert print_width_in(_png(tmp_path / "a.png", 1080, "16.67")) == pytest.approx(7.2, abs=1e-3)
+    # 8 pt at 150 dpi is 16.6667 px: 1,080 px print 7.2 in, never shrunk.
+    assert print_width_in(_png(tmp_path / "a.png", 1080, "16.6667")) == pytest.approx(7.2, abs=1e-3)
 
 
 def test_larger_text_may_shrink_to_8_pt_and_no_further(tmp_path):

@@ -108,14 +108,35 @@ def pdf_text(pdf: Path) -> str:
     return " ".join(text.split())
 
 
-def pdf_pages(pdf: Path) -> list[str]:
-    """Each page's text (pdftotext separates pages by form feeds)."""
+# The running header and footer every printed page carries (the template's @page margin
+# boxes): the simulated-data warning when simulated, the trial, "page N of M".
+RUNNING_HEADER = re.compile(r"^\s*(SIMULATED DATA - demo)?\s*Trial .*$")
+RUNNING_FOOTER = re.compile(r"^\s*(SIMULATED DATA - demo)?\s*page \d+ of \d+\s*$")
+
+
+def pdf_raw_pages(pdf: Path) -> list[list[str]]:
+    """Each page's non-empty lines as pdftotext -layout prints them (pages split at its
+    form feeds; the empty piece after the last one dropped)."""
     found = shutil.which("pdftotext")
     assert found, "pdftotext (poppler-utils) is needed to read the printed report"
     text = subprocess.run(
         [found, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    return [" ".join(page.split()) for page in text.split("\f")]
+    pages = [[line for line in page.splitlines() if line.strip()] for page in text.split("\f")]
+    return pages[:-1] if pages and not pages[-1] else pages
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """Each page's body text, whitespace collapsed: without the running header (its
+    first line) and footer (its last), which pdf_raw_pages keeps."""
+    pages = []
+    for lines in pdf_raw_pages(pdf):
+        if lines and RUNNING_HEADER.match(lines[0]):
+            lines = lines[1:]
+        if lines and RUNNING_FOOTER.match(lines[-1]):
+            lines = lines[:-1]
+        pages.append(" ".join(" ".join(lines).split()))
+    return pages
 
 
 # A column heading broken inside a word ('Respons-e'), or a word sticking out of its

@@ -143,7 +143,8 @@ def test_headings_break_only_between_words(browser, synthetic):  # noqa: F811
 
 def test_pdf_first_page_holds_the_header_and_the_first_section(tmp_path):
     """A tall first figure (the patient flow) went to page 2, leaving the header alone on
-    page 1 (h2 and figure kept together)."""
+    page 1 (h2 and figure kept together). Figures print at their own size (8-pt text), so
+    Figure 1 is drawn to fit below the header: 1,087 x 1,115 px at 150 dpi (7.2 x 7.4 in)."""
     from PIL import Image
 
     from cytotrial.report.pdf import html_to_pdf
@@ -151,7 +152,7 @@ def test_pdf_first_page_holds_the_header_and_the_first_section(tmp_path):
     if not (CHROMIUM and shutil.which("pdftotext")):
         pytest.skip("chromium and pdftotext are needed")
     png = tmp_path / "flow.png"
-    Image.new("RGB", (1000, 1500), "white").save(png)
+    Image.new("RGB", (1087, 1115), "white").save(png)
     figure = ReportFigure("Figure 1. Patient flow", png, "Boxes.", n="n = 63 patients")
     first = ReportSection("Patient flow", "flow", figures=[figure])
     second = ReportSection("Baseline", "baseline", notes=["A note."])

@@ -138,6 +138,22 @@ class ReportFigure:
         return "no-text" if value != value else f"{value:.2f}"
 
     @property
+    def print_width_in(self) -> float:
+        """The width (in) the figure prints at: its own size at the figures' dpi, smaller
+        only as far as its smallest text stays >= 8 pt (print_layout.print_width_in)."""
+        from cytotrial.report.print_layout import print_width_in
+
+        return print_width_in(self.png)
+
+    @property
+    def print_landscape(self) -> bool:
+        """True when the figure is too wide for a portrait page: it prints on its own
+        landscape page rather than shrunk below 8-pt text."""
+        from cytotrial.report.print_layout import needs_landscape
+
+        return needs_landscape(self.print_width_in)
+
+    @property
     def data_uri(self) -> str:
         png = Path(self.png).read_bytes()
         if self.compact:

@@ -22,6 +22,7 @@ from cytotrial.report.layout import (
 )
 from cytotrial.report.model import Provenance, ReportSection
 from cytotrial.report.pages import PageLink
+from cytotrial.report.print_layout import css_string
 
 __all__ = [
     "package_versions",
@@ -73,6 +74,11 @@ LONG_CELL = 300
 PRINT_CELL = 240  # characters of such a cell in print, with where the rest is
 
 
+# A table of at most this many rows prints whole on one page (no heading left at a page
+# bottom, no 3-row remainder alone on the next); a longer one breaks between rows.
+SHORT_ROWS = 25
+
+
 def render_report(
     sections: list[ReportSection],
     config: dict,
@@ -95,6 +101,7 @@ def render_report(
     env.filters["human"] = human_text
     env.filters["label"] = column_label
     env.filters["pick"] = pick
+    env.filters["css_string"] = css_string
     env.tests["number_text"] = is_number_text
     html = env.get_template("report.html.j2").render(
         title=title,
@@ -113,5 +120,6 @@ def render_report(
         wide_columns=WIDE_COLUMNS,
         long_cell=LONG_CELL,
         print_cell=PRINT_CELL,
+        short_rows=SHORT_ROWS,
     )
     write_text_atomic(out_path, html)

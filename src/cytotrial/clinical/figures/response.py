@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,7 @@ __all__ = [
 
 _AT_LEAST_MR = ("sCR", "CR", "VGPR", "PR", "MR")
 _POPULATION_COLORS = ("#BBBBBB", OKABE_ITO[0])  # grey vs blue: apart in grey print too
+RATE_LINE_CHARS = 95  # 8-pt characters in ~6.5 in, the text's width under the axes
 
 
 def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
@@ -25,7 +28,8 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
     """
     plt = pyplot()
     pops = list(dict.fromkeys(categories["population"]))
-    fig, ax = plt.subplots(figsize=(8, 4.6))
+    # Cropped (tight) to about 7.2 in: an A4 portrait page prints 7.32 in at 8-pt text.
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
     width = 0.8 / max(1, len(pops))
     x = np.arange(len(RESPONSE_ORDER))
     for k, pop in enumerate(pops):
@@ -69,7 +73,9 @@ def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
             for r in here.itertuples()
             if r.N
         ]
-        lines.append(printed(f"{name}: ") + "; ".join(parts))
+        # Wrapped: one line per population ran wider than the page (7.6 in at 8 pt).
+        line = printed(f"{name}: ") + "; ".join(parts)
+        lines.append(textwrap.fill(line, RATE_LINE_CHARS, subsequent_indent="    "))
     lines.append(
         printed("ORR >=PR, CBR >=MR, DCR >=SD; 95% CI Clopper-Pearson; NE = non-responder.")
     )
@@ -130,7 +136,10 @@ def swimmer_plot(
     rank = {g: k for k, g in enumerate(labels)}
     frame = pd.DataFrame({"rank": groups.reindex(rp2d_ids).map(rank), "end": end_b})
     order = frame.sort_values(["rank", "end"], ascending=[False, True], kind="stable").index
-    fig, ax = plt.subplots(figsize=(7.5, 2.2 + 0.2 * len(order)))  # 8-pt ID per row
+    # 0.17 in (12 pt) a row for its 8-pt ID; 1.6 in for title, axis and legend: 44 patients
+    # take 9.1 in, which prints on one A4 page with its caption at its own size.
+    height = 1.6 + 0.17 * len(order)
+    fig, ax = plt.subplots(figsize=(7.2, height))
     for y, pid in enumerate(order):
         colour = colours.get(groups[pid], "#999999")
         ax.plot([end_b[pid], last[pid]], [y, y], color="#777777", lw=0.8, zorder=1)
@@ -190,9 +199,8 @@ def swimmer_plot(
         Line2D([], [], marker="|", color="black", ls="none", ms=9, label="Progression in part B"),
         Line2D([], [], marker="x", color="black", ls="none", label="Death"),
     ]
-    height = 2.2 + 0.2 * len(order)
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    fig.subplots_adjust(bottom=1.45 / height, top=1 - 0.45 / height)
+    fig.subplots_adjust(bottom=1.2 / height, top=1 - 0.3 / height)
     note = "" if onsets is not None else "; response onset not available (no lab values)"
     ax.set_title(
         f"Part B at the RP2D (n={len(order)}), by part A best response; arrow: on treatment "

@@ -4,14 +4,16 @@ brackets with Wilcoxon stars for the configured comparisons. Each panel says how
 values the statistics left out (flagged or failed populations, population_status), and
 each figure which populations it uses.
 
-Sizes: at most 7.5 in wide (a page column at 150 dpi is 1,125 px, never shrunk much on
-screen or paper) and no text below 8 pt, so every label stays >= 8 pt as displayed
-(figure_text); part B's five panels of four timepoints take two rows. Counts span orders
-of magnitude (a few activated NK cells, thousands of T cells per µL): a log axis, a zero
-drawn at the axis floor as an open circle and counted in the panel title."""
+Sizes: at most 7.2 in wide (A4 portrait prints 7.32 in; the report prints a figure at its
+own size, report.print_layout) and no text below 8 pt, so every label stays >= 8 pt as
+displayed and printed (figure_text); part B's five panels of four timepoints take two
+rows. Counts span orders of magnitude (a few activated NK cells, thousands of T cells
+per µL): a log axis, a zero drawn at the axis floor as an open circle and counted in the
+panel title."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,7 +37,7 @@ LABELS = {
     "activated_nk": "Activated NK\n(CD16+CD56dim)",
 }
 SHORT_LABELS = {**LABELS, "activated_nk": "Activated NK"}
-WIDTH_IN = 7.5
+WIDTH_IN = 7.2
 SMALL_PT, TITLE_PT = 8, 9
 
 
@@ -109,8 +111,10 @@ def paired_plot(
 
     comparisons = tests[["part", "before", "after"]].drop_duplicates().to_records(index=False)
     rows, cols = max(len(comparisons), 1), len(populations)
-    # 1.8 in per panel: 9 in for five subsets, shown >= 8 pt down to ~860 px wide.
-    fig, axes = plt.subplots(rows, cols, figsize=(1.8 * cols, 2.5 * rows), squeeze=False)
+    # At most a portrait page wide (five subsets: 1.44 in a panel, titles on three short
+    # lines) and 1.8 in a row: five comparisons fit one printed page at 8-pt text.
+    width = min(WIDTH_IN, 1.8 * cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 1.8 * rows + 0.4), squeeze=False)
     for (part, before, after), row_axes in zip(comparisons, axes, strict=False):
         for ax, population in zip(row_axes, populations, strict=True):
             here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
@@ -146,15 +150,19 @@ def paired_plot(
             ]
             p = match["p_value"].iloc[0] if len(match) else float("nan")
             stars = match["stars"].iloc[0] if len(match) else ""
-            label = f"n={len(wide)}, P={p:.2g} {stars}" if p == p else f"n={len(wide)}"
+            label = f"n={len(wide)}\nP={p:.2g} {stars}" if p == p else f"n={len(wide)}"
             gone = _left_out_of_test(match)
             name = SHORT_LABELS.get(population, population)
-            zero_note = f"; {zeros} zero(s) at floor" if zeros else ""
+            zero_note = f"\n{zeros} zero(s) at floor" if zeros else ""
+            # Short lines: a panel is 1.44 in wide (five subsets on a portrait page), and
+            # tight_layout leaves a title wider than its axes running into the next one.
             ax.set_title(f"{name}\n{label}\nleft out: {gone}{zero_note}", fontsize=SMALL_PT)
             ax.set_xticks([0, 1], [before, after], fontsize=SMALL_PT)
             ax.tick_params(axis="y", labelsize=SMALL_PT)
             ax.set_xlim(-0.3, 1.3)
-        row_axes[0].set_ylabel(f"part {part}\n{y_label}", fontsize=SMALL_PT)
+        # Wrapped: a row is 1.8 in high, the label's one line would run into the next.
+        wrapped = textwrap.fill(y_label, 22)
+        row_axes[0].set_ylabel(f"part {part}\n{wrapped}", fontsize=SMALL_PT)
     fig.suptitle(f"{title}; populations: {used}", fontsize=TITLE_PT + 1)
     fig.tight_layout()
     return fig

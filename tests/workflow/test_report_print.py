@@ -1,0 +1,156 @@
+"""The printed report (PDF): figure text >= 8 pt as printed, a running header and footer.
+
+Printed size is measured as a reader gets it: pdfimages -list gives each image's placed
+resolution (ppi); the PNG records its smallest text height in px (figure_text), written
+on the <img> as data-min-text-px, so the smallest text prints at px / ppi x 72 pt. The
+images are matched to the <img>s in document order; an image split over two pages (or
+left out) breaks that match and fails the test too.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers.browser import CHROMIUM
+from helpers.report_layout_checks import pdf_raw_pages
+
+from cytotrial.io.figure_text import MIN_READABLE_PT
+from cytotrial.io.results import save_figure
+from cytotrial.report.header import ReportHeader
+from cytotrial.report.model import ReportFigure, ReportSection
+from cytotrial.report.render import render_report
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and shutil.which("pdfimages") and shutil.which("pdftotext")),
+    reason="chromium and poppler-utils (pdfimages, pdftotext) are needed",
+)
+
+BANNER = "SIMULATED DATA - demo"
+
+
+def printed_figures(html: Path, pdf: Path) -> list[tuple[str, int, float | None]]:
+    """Per <img> of `html` in order: its alt text, the PDF page it prints on and its
+    smallest text in pt as printed (None: the figure has no text)."""
+    img = r'<img src="[^"]*" alt="([^"]*)" data-min-text-px="([^"]*)"'
+    images = re.findall(img, html.read_text())
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    placed = [(int(f[0]), float(f[12])) for f in (line.split() for line in listing)]
+    # pdfimages also lists soft masks (smask): not a placed image of their own.
+    placed = [p for p, line in zip(placed, listing, strict=True) if line.split()[2] == "image"]
+    assert len(placed) == len(images), (
+        f"{len(images)} figures in the HTML, {len(placed)} images in the PDF "
+        "(a figure split over pages, or missing)"
+    )
+    out = []
+    for (alt, px), (page, ppi) in zip(images, placed, strict=True):
+        assert px not in ("unknown", ""), f"{alt}: smallest text size not recorded"
+        out.append((alt, page, None if px == "no-text" else float(px) / ppi * 72))
+    return out
+
+
+def small_print(html: Path, pdf: Path) -> list[str]:
+    """Every figure whose smallest text prints below 8 pt."""
+    return [
+        f"{alt}: {pt:.1f} pt on page {page}"
+        for alt, page, pt in printed_figures(html, pdf)
+        if pt is not None and pt < MIN_READABLE_PT - 0.05
+    ]
+
+
+def _figure(path: Path, width_in: float, height_in: float, font_pt: float) -> Path:
+    from cytotrial.clinical.figures.common import pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(width_in, height_in))
+    ax.plot([0, 1], [0, 1])
+    ax.tick_params(labelsize=font_pt)
+    ax.set_title("title", fontsize=font_pt + 2)
+    save_figure(fig, path.with_suffix(".png"), path.with_suffix(".svg"))
+    return path.with_suffix(".png")
+
+
+def page_sizes(pdf: Path) -> list[tuple[float, float]]:
+    out = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    sizes = re.findall(r"Page +\d+ size: +([\d.]+) x ([\d.]+)", out)
+    return [(float(w), float(h)) for w, h in sizes]
+
+
+def test_figures_print_at_8_pt_wide_ones_on_landscape_pages(tmp_path):
+    """A page-wide figure (7.2 in) prints at its own size, a 9-in one on a landscape page:
+    both keep 8-pt text. A 12-in figure is wider than even a landscape page and prints
+    shrunk: the check must see it (the old layout shrank 9-in figures to 4.4 pt)."""
+    from cytotrial.report.pdf import html_to_pdf
+
+    page = _figure(tmp_path / "page", 7.2, 4.0, 8)
+    wide = _figure(tmp_path / "wide", 9.0, 4.0, 8)
+    too_wide = _figure(tmp_path / "too_wide", 12.0, 4.0, 8)
+    section = ReportSection(
+        "Figures",
+        "figures",
+        figures=[ReportFigure(name, png) for name, png in
+                 (("page", page), ("wide", wide), ("too wide", too_wide))],
+    )  # fmt: skip
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report([section], {}, html, header=ReportHeader(trial_id="NCT0000", simulated=True))
+    html_to_pdf(html, pdf)
+    shown = {alt: (page_no, pt) for alt, page_no, pt in printed_figures(html, pdf)}
+    assert shown["page"][1] == pytest.approx(8.0, abs=0.05)
+    assert shown["wide"][1] == pytest.approx(8.0, abs=0.05)
+    assert shown["too wide"][1] < 7.5
+    assert [p.split(":")[0] for p in small_print(html, pdf)] == ["too wide"]
+    sizes = page_sizes(pdf)
+    assert sizes[shown["page"][0] - 1][0] < sizes[shown["page"][0] - 1][1]  # portrait
+    assert sizes[shown["wide"][0] - 1][0] > sizes[shown["wide"][0] - 1][1]  # landscape
+
+
+def running_lines_missing(pdf: Path, trial: str, simulated: bool) -> list[str]:
+    """Pages whose first line lacks the trial (and the banner when simulated) or whose
+    last line lacks 'page N of M' (N its number, M the page count)."""
+    pages = pdf_raw_pages(pdf)
+    problems = []
+    for number, lines in enumerate(pages, start=1):
+        top, bottom = (lines[0], lines[-1]) if lines else ("", "")
+        if f"Trial {trial}" not in top or (BANNER in top) != simulated:
+            problems.append(f"page {number} header: {top.strip()!r}")
+        if not bottom.rstrip().endswith(f"page {number} of {len(pages)}"):
+            problems.append(f"page {number} footer: {bottom.strip()!r}")
+        if (BANNER in bottom) != simulated:
+            problems.append(f"page {number} footer banner: {bottom.strip()!r}")
+    return problems
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_every_page_has_the_running_header_and_footer(tmp_path, simulated):
+    from cytotrial.report.pdf import html_to_pdf
+
+    sections = [ReportSection(f"Section {k}", f"s{k}", notes=["A note."]) for k in range(3)]
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    # A trial ID with a quote and '<': printed as written, the style sheet intact.
+    trial = 'NCT"1<2'
+    render_report(sections, {}, html, header=ReportHeader(trial_id=trial, simulated=simulated))
+    html_to_pdf(html, pdf)
+    assert len(pdf_raw_pages(pdf)) >= 4  # three sections and the provenance, a page each
+    assert running_lines_missing(pdf, trial, simulated) == []
+
+
+@pytest.mark.slow
+def test_demo_pdf_figures_and_running_lines(demo, tmp_path):
+    """The demo report printed: no figure's text below 8 pt, the simulated-data banner,
+    the trial and the page number on every page."""
+    from cytotrial.report.pdf import html_to_pdf
+
+    html = demo / "results/report/cytotrial_report.html"
+    pdf = tmp_path / "report.pdf"
+    html_to_pdf(html, pdf)
+    figures = printed_figures(html, pdf)
+    assert len(figures) >= 15
+    assert small_print(html, pdf) == []
+    assert running_lines_missing(pdf, "NCT02751255", simulated=True) == []

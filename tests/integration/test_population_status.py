@@ -197,7 +197,7 @@ def test_report_notes_count_statuses_and_say_whether_a_conclusion_changes():
     ok = compare_timepoints(tidy, COMPARISON, ["t_cells"], MFI, include_flagged=False)
     both = compare_timepoints(tidy, COMPARISON, ["t_cells"], MFI, include_flagged=True)
     [text] = left_out_note(ok, sensitivity_table(ok, both), "CD38 MFI")
-    assert "left out 8 flagged, 0 failed and 0 excluded value(s) and 4 pair(s)" in text
+    assert "left out 8 flagged, 0 failed and 0 excluded values and 4 pairs" in text
     assert "changes P <= 0.05 for: part A t_cells C1D1 vs C2D1" in text
     [same] = left_out_note(ok, sensitivity_table(ok, ok), "CD38 MFI")
     assert "changes no test's P <= 0.05 conclusion" in same

@@ -488,7 +488,7 @@ def _unmapped_terms(get, notes: list[str], cohort: Cohort) -> list:
         f"{plural(int(unmapped['episodes'].sum()), 'adverse-event episode')} of "
         f"{plural(unmapped['term'].nunique(), 'term')} "
         f"{'is' if int(unmapped['episodes'].sum()) == 1 else 'are'} not counted in Table 2 (no row "
-        "for them in the table's layout; add one with clinical.ae_table_rows in the "
+        "for them in the table's layout; add one with `clinical.ae_table_rows` in the "
         "config); they are listed below."
     )
     return [

@@ -36,8 +36,8 @@ PAIRED_CAPTION = (
 
 
 USED_CAPTION = (
-    " Populations used: see each figure's title (to add the flagged populations, set "
-    "flow.statistics.include_flagged in the config); each panel counts the values left out "
+    " Populations used: see each figure's title (the section's notes say how to add the "
+    "flagged ones); each panel counts the values left out "
     "(flagged: a flag on the population's gates or sample; failed: the sample could not be "
     "analysed; excluded: by a reviewer in the review file)."
 )
@@ -153,7 +153,9 @@ def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: in
         + (f" ({detail})" if detail else "")
         + f", {failed} failed (every subset of a sample that could not be analysed)"
         + (f", {counts['excluded']} excluded by a reviewer" if counts.get("excluded") else "")
-        + "; Status and Status reason per row in the populations table."
+        + "; Status and Status reason per row in the populations table. Flagged "
+        "populations are left out of the tests and figures unless "
+        "`flow.statistics.include_flagged` is set in the config."
     )
 
 
@@ -173,7 +175,8 @@ def _flow_status_note(qc: pd.DataFrame) -> str:
             "and the tables and figures of this section are empty."
         )
     if len(failed):
-        return f"{len(failed)} sample(s) could not be analysed and are left out here."
+        verb = "is" if len(failed) == 1 else "are"
+        return f"{plural(len(failed), 'sample')} could not be analysed and {verb} left out here."
     return ""
 
 
@@ -291,7 +294,7 @@ def _flow_section(
                 "MFI = median of compensated, untransformed CD38 values of the subset's events. "
                 "Status: flagged when the subset's gates or its sample carry a flag (listed "
                 "in Status reason), excluded by a reviewer, else ok; Review: the reviewer's "
-                "decisions bearing on the row (from the review file, config flow.review).",
+                "decisions bearing on the row (from the review file).",
                 n=f"n = {plural(len(tidy_all), 'row')}: "
                 f"{plural(tidy_all['sample_id'].nunique(), 'sample')} of "
                 f"{plural(tidy_all['patient_id'].nunique(), 'patient')} x "
@@ -343,7 +346,8 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         flags.reindex(columns=COHORT_QC_SHOWN),
         "cohort_qc_flags.csv",
         "Each data-driven cut and % of parent against its patient, batch and cohort (robust "
-        "z, |z| above flow.cohort_qc.z_limit: outlier; % of parent on the logit scale), and "
+        "z, |z| above the configured limit, `flow.cohort_qc.z_limit`: outlier; % of parent on "
+        "the logit scale), and "
         "a patient's % of parent between consecutive timepoints (jump); a batch's median cut "
         "against the other batches' (batch shift: an instrument change; no sample ID, it "
         "flags no population: look at the batch's plots). Value, Group median "
@@ -361,7 +365,7 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         f"{plural(flags['sample_id'].nunique(), 'sample')} and "
         f"{_batches(flags['batch'].where(flags['sample_id'].isna()).nunique())}; "
         f"{len(unassessed)} of {len(cohort_qc)} comparisons not assessed "
-        "(groups smaller than the minimum group size, flow.cohort_qc.min_group_size in the "
+        "(groups smaller than the minimum group size, `flow.cohort_qc.min_group_size` in the "
         "config, or no spread)."
     )
     return table, [note]
@@ -412,7 +416,7 @@ def review_tables(
             "populations_to_review.csv",
             "Each flagged population with its flags (Status reason), then those a reviewer "
             "excluded and those of samples that could not be analysed. A sample ID links to "
-            "its audit plot. Decide in the review file (config flow.review; README "
+            "its audit plot. Decide in the review file (`flow.review` in the config; README "
             "'Reviewing flagged gates'): accept, exclude, or correct the gate's cut.",
             link_column="sample_id" if link else None,
             link_prefix="plot-",
@@ -426,7 +430,7 @@ def review_tables(
                 "Reviewer decisions",
                 decisions.fillna(""),
                 "review_decisions.csv",
-                "One row per decision of the review file (config flow.review): accept (the "
+                "One row per decision of the review file: accept (the "
                 "gate's own flags no longer count), exclude (left out of the statistics), "
                 "correct (the sample gated again with the cut given, transformed units); "
                 "applied: the reported populations it bears on.",
@@ -513,9 +517,9 @@ def _gating_sections(
     )
     plot_note = {
         "all": "Every sample's audit plot, in sample-sheet order.",
-        "problems": "Audit plots of failed or flagged samples only (config report.gating_plots: "
+        "problems": "Audit plots of failed or flagged samples only (`report.gating_plots` is "
         f"problems, or auto with more than {AUTO_ALL_PLOTS_MAX} samples).",
-        "none": "Audit plots are not embedded (config report.gating_plots: none).",
+        "none": "Audit plots are not embedded (`report.gating_plots` is none in the config).",
     }[which_plots] + (
         " Full-resolution plots: {sample}.gating.png, one per sample beside its results."
     )

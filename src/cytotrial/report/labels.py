@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 from cytotrial.clinical.figures.common import printed
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "shown_rows",
     "human_text",
     "population_label",
+    "prose",
 ]
 
 COLUMN_LABELS: dict[str, str] = {
@@ -265,6 +268,18 @@ def human_text(text: object) -> str:
     """`text` as shown in the report: >= as ≥, <= as ≤, uL as µL, m2 as m² (whole words:
     mg/m2 -> mg/m²; 'mg_m2' stays), as the figures print their labels; and +- as ±."""
     return _PLUS_MINUS.sub("±", printed(text))
+
+
+# A config key the reader must set, written `flow.review` in a caption: shown in code font.
+_CONFIG_KEY = re.compile(r"`([A-Za-z][A-Za-z0-9_.]*)`")
+
+
+def prose(text: object) -> Markup:
+    """A caption, note or paragraph as shown: human_text, escaped, and a config key in
+    backticks (`flow.statistics.include_flagged`) in code font; the only code name a
+    reader meets outside the configuration as run, where they must change it."""
+    escaped = str(escape(human_text(text)))
+    return Markup(_CONFIG_KEY.sub(r"<code>\1</code>", escaped))
 
 
 def code_words(code: str) -> str:

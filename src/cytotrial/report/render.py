@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.io.atomic import write_text_atomic
 from cytotrial.report.header import ReportHeader
-from cytotrial.report.labels import column_label, human_text, shown_rows
+from cytotrial.report.labels import column_label, human_text, prose, shown_rows
 from cytotrial.report.layout import (
     breakable,
     column_groups,
@@ -93,6 +93,7 @@ def render_report(
     )
     env.filters["breakable"] = breakable
     env.filters["human"] = human_text
+    env.filters["prose"] = prose
     env.filters["label"] = column_label
     env.filters["pick"] = pick
     env.tests["number_text"] = is_number_text

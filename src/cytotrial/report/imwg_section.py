@@ -142,7 +142,7 @@ def imwg_section(
             "Assessments carrying each reason for a lower category than the values alone "
             "would give (a datum the higher category needs is missing) or for NE; the "
             "download gives the engine's reason codes.",
-            n=f"n = {int(reasons['assessments'].sum())} reason codes in "
+            n=f"n = {int(reasons['assessments'].sum())} reasons in "
             f"{len(assessments)} assessments of {best['patient_id'].nunique()} patients",
         ))  # fmt: skip
     figures = []

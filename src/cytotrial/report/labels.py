@@ -201,16 +201,16 @@ VALUE_LABELS: dict[str, str] = {
 # The paired test's method (cytotrial.stats.paired.wilcoxon_signed_rank: 'prism' is
 # GraphPad Prism >= 6's exact P below 200 pairs, ties included; 'r' is R's wilcox.test).
 TEST_LABELS: dict[str, str] = {
-    "prism": "Wilcoxon matched-pairs (exact below 200 pairs, as GraphPad Prism)",
+    "prism": "Wilcoxon matched-pairs (as GraphPad Prism)",
     "r": "Wilcoxon signed-rank (as R's wilcox.test)",
 }
 # Reason codes of the IMWG engine (cytotrial.clinical.imwg.assessment).
 IMWG_REASON_LABELS: dict[str, str] = {
-    "no_bm_at_suspected_cr": "No marrow examined at suspected CR (CR -> VGPR)",
-    "no_ife_at_suspected_cr": "No IFE result at suspected CR (CR -> VGPR)",
-    "dara_ife_interference": "Daratumumab may cause the positive IFE, no DIRA (-> VGPR)",
-    "no_clonality_for_scr": "No marrow clonality result for sCR (sCR -> CR)",
-    "no_flc_for_scr": "No free light chain ratio for sCR (sCR -> CR)",
+    "no_bm_at_suspected_cr": "No marrow examined at suspected CR (CR → VGPR)",
+    "no_ife_at_suspected_cr": "No IFE result at suspected CR (CR → VGPR)",
+    "dara_ife_interference": "Positive IFE in an IgG-kappa patient, no DIRA (daratumumab; → VGPR)",
+    "no_clonality_for_scr": "No marrow clonality result for sCR (sCR → CR)",
+    "no_flc_for_scr": "No free light chain ratio for sCR (sCR → CR)",
     "no_measurable_disease": "No measurable disease at baseline (NE)",
 }
 _MISSING_MARKER = re.compile(r"^(?P<marker>[a-z0-9]+)_missing$")

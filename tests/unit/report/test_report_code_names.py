@@ -115,7 +115,7 @@ def test_the_demo_like_report_shows_no_code_name(tmp_path):
 def test_each_kind_of_value_has_its_words():
     assert population_label("activated_nk") == "Activated NK (CD16+CD56dim)"
     assert population_label("plasmablasts_cd38") == "Plasmablasts CD38"  # not listed: words
-    assert imwg_reasons("no_clonality_for_scr") == "No marrow clonality result for sCR (sCR -> CR)"
+    assert imwg_reasons("no_clonality_for_scr") == "No marrow clonality result for sCR (sCR → CR)"
     assert imwg_reasons("flc_missing;urine_missing") == (
         "FLC not measured (NE); URINE not measured (NE)"
     )
@@ -133,7 +133,7 @@ def test_each_kind_of_value_has_its_words():
             "PT001_A_C1D1",
             "NK cells",
             "cells/µL",
-            "Wilcoxon matched-pairs (exact below 200 pairs, as GraphPad Prism)",
+            "Wilcoxon matched-pairs (as GraphPad Prism)",
             "b_cells kept",  # a column without a mapping is shown as written
         ]
     ]

@@ -205,3 +205,28 @@ def visible_ascii_symbols(page: str) -> list[str]:
     for hidden in root.xpath("//style | //script | //pre | //title"):
         hidden.drop_tree()
     return [t.strip()[:120] for t in root.xpath("//body//text()") if ASCII_SYMBOLS.search(t)]
+
+
+# A code name as the pipeline writes it: snake_case, optionally 'box:sub_box' (patient flow).
+CODE_NAME = re.compile(
+    r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?::[a-z0-9_]+)?\b|\b[a-z0-9]+:[a-z0-9_]+\b"
+)
+
+
+def visible_code_names(page: str, codes: set[str]) -> list[str]:
+    """Code names out of `codes` (population codes, value columns, flow boxes, IMWG reasons,
+    ...) in text a reader sees: not in <code> or <pre> (the configuration as run), the
+    provenance section, the CSV download links, attributes (tooltips) or styles."""
+    from lxml import html as lxml_html
+
+    root = lxml_html.fromstring(page.replace("<wbr>", ""))  # a wrap point splits no word
+    hidden = "//style | //script | //pre | //code | //title | //section[@id='provenance']"
+    for element in root.xpath(hidden + " | //p[contains(@class, 'download')]"):
+        element.drop_tree()
+    found = []
+    for text in root.xpath("//body//text()"):
+        for match in CODE_NAME.finditer(text):
+            word = match.group(0)
+            if word in codes or set(word.split(":")) & codes:
+                found.append(f"{word}: ...{text.strip()[:100]}")
+    return found

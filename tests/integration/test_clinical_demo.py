@@ -261,7 +261,7 @@ def test_figures_and_report_sections(clinical_demo, tmp_path):
     assert survival.figures[-1].title.startswith("Figure S7. Hazard ratios")
     numbers = [f.title.split(".")[0] for s in sections for f in s.figures]
     assert numbers[:5] == ["Figure 1", "Figure 2A", "Figure S3", "Figure S4", "Figure 2B"]
-    assert any("No patients in group(s) NE" in note for note in survival.notes)
+    assert any("No patients in group NE" in note for note in survival.notes)
     assert any("not met" in note for note in sections[2].notes)
     render_report(sections, CONFIG, tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()

@@ -159,7 +159,7 @@ def test_job_with_lab_values_and_its_report_section(clinical, tmp_path):
     assert [t.title for t in section.tables] == [
         "Derived versus reported",
         "Responders from lab values",
-        "Downgrade and NE reason codes",
+        "Downgrade and NE reasons",
     ]
     responders = section.tables[1].frame.set_index("part")
     reported = pd.read_csv(tables["responses"], dtype=str)

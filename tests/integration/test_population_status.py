@@ -192,12 +192,12 @@ def test_report_notes_count_statuses_and_say_whether_a_conclusion_changes():
     qc = pd.concat([tidy.drop_duplicates("sample_id").assign(status="ok"),
                     failed_sample("P10", "C1D1")])  # fmt: skip
     note = population_status_note(tidy, qc, 1)
-    assert "12 ok, 8 flagged (t_cells 8), 1 failed" in note
+    assert "12 ok, 8 flagged (T cells 8), 1 failed" in note
     tidy.loc[flagged & (tidy["timepoint"] == "C2D1"), MFI] -= 400
     ok = compare_timepoints(tidy, COMPARISON, ["t_cells"], MFI, include_flagged=False)
     both = compare_timepoints(tidy, COMPARISON, ["t_cells"], MFI, include_flagged=True)
     [text] = left_out_note(ok, sensitivity_table(ok, both), "CD38 MFI")
-    assert "left out 8 flagged, 0 failed and 0 excluded value(s) and 4 pair(s)" in text
-    assert "changes P <= 0.05 for: part A t_cells C1D1 vs C2D1" in text
+    assert "left out 8 flagged, 0 failed and 0 excluded values and 4 pairs" in text
+    assert "changes P <= 0.05 for: part A T cells C1D1 vs C2D1" in text
     [same] = left_out_note(ok, sensitivity_table(ok, ok), "CD38 MFI")
     assert "changes no test's P <= 0.05 conclusion" in same

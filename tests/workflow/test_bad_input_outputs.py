@@ -332,7 +332,7 @@ def test_one_good_sample_keeps_its_results_beside_the_failures(flow, tmp_path):
     populations = pd.read_csv(results / "flow/populations.tsv", sep="\t")
     assert set(populations["sample_id"]) == {"PT001_A_C1D1"}
     section = flow_section((results / "report/cytotrial_report.html").read_text())
-    assert "1 sample(s) could not be analysed" in section
+    assert "1 sample could not be analysed" in section
     assert "All " not in section and "No FCS samples" not in section
 
 

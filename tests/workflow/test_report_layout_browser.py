@@ -27,6 +27,7 @@ from helpers.report_layout_checks import (
 )
 
 from cytotrial.report.header import ReportHeader
+from cytotrial.report.labels import flag_text
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 from cytotrial.report.render import render_report
 
@@ -35,6 +36,8 @@ LONG_FLAGS = "; ".join(
     f"15.29, range 7.341-99.92, z 26.{i})"
     for i in range(40)
 )
+# As the table shows it: the flag and population codes in words (report.labels).
+SHOWN_FLAGS = flag_text(LONG_FLAGS)
 
 
 def synthetic_sections() -> list[ReportSection]:
@@ -45,7 +48,8 @@ def synthetic_sections() -> list[ReportSection]:
     wide = pd.DataFrame(
         {
             **{f"pct_of_parent_gate_number_{i}": [99.123456, 1.5] for i in range(28)},
-            "value": ["cd38_mfi_median_compensated_untransformed"] * 2,
+            # a long code name in a column without a value mapping: shown as written
+            "note": ["cd38_mfi_median_compensated_untransformed"] * 2,
             "significance_changes": ["False", "True"],
             "sha256": ["ab" * 32] * 2,
         }
@@ -97,7 +101,7 @@ def test_print_shows_every_row_and_says_where_cut_text_is(browser, synthetic):  
         notes = browser.execute_script(
             "return [...document.querySelectorAll('#flags td')].map(td => td.innerText)"
         )
-        expected = f"Shown in part ({len(LONG_FLAGS)} characters)"
+        expected = f"Shown in part ({len(SHOWN_FLAGS)} characters)"
         assert any(expected in note and "f.csv" in note for note in notes), notes
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
@@ -195,7 +199,7 @@ def test_pdf_has_every_section_every_row_and_whole_cells(browser, synthetic, tmp
     assert [f"ROW{i:03d}_B_C1D1" for i in range(200) if f"ROW{i:03d}_B_C1D1" not in text] == []
     assert "T1ROW64" in text
     # The long cell prints its first lines and where its full text is.
-    assert "z 26.0)" in text and f"Shown in part ({len(LONG_FLAGS)} characters)" in text
+    assert "z 26.0)" in text and f"Shown in part ({len(SHOWN_FLAGS)} characters)" in text
     pages = pdf_pages(pdf)
     # Each section after the first (which follows the header) starts a page, and the long
     # table's header repeats on each of its pages.

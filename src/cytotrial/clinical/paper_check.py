@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cytotrial.clinical.figures.patient_flow import ENTRY_REASON_LABELS
 from cytotrial.clinical.paper_check_rules import (
     COLUMNS,
     Row,
@@ -38,6 +39,7 @@ from cytotrial.clinical.paper_check_rules import (
 )
 from cytotrial.clinical.paper_check_tables import table1_rows, table2_rows, table3_rows
 from cytotrial.io.results import read_tsv_or_empty
+from cytotrial.report.labels import population_label
 from cytotrial.simulate import paper_targets as pt
 
 __all__ = [
@@ -127,7 +129,12 @@ def _flow_rows(t: Callable[[str], pd.DataFrame]) -> list[Row]:
         for why, k in pt.NOT_IN_PART_B.items()
     ]
     rows += [
-        count_check(s, f"Part B entry: {words(why)}", k, box(f"part_b_entry:{why}"))
+        count_check(
+            s,
+            f"Part B entry: {ENTRY_REASON_LABELS.get(why, words(why))}",
+            k,
+            box(f"part_b_entry:{why}"),
+        )
         for why, k in pt.PART_B_ENTRY_REASONS.items()
     ]
     rows += [
@@ -293,7 +300,7 @@ def _flow_sample_rows(t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, 
     )
     for (part, population, before, after), p in pt.FLOW_COUNT_P.items():
         run = keyed.get((part, population, before, after))
-        item = f"Absolute {population.replace('_', ' ')}, part {part} {before} vs {after}"
+        item = f"Cell count: {population_label(population)}, part {part} {before} vs {after}"
         rows.append(p_check(s, item, p, None if run is None else float(run), bound=p == 0.0001))
     return rows
 
@@ -333,7 +340,8 @@ def summary(check: pd.DataFrame) -> str:
         text = ", ".join(f"{n} {v}" for v, n in counted.items())
         parts.append(f"{kind}: {text}")
     misses = int((check["verdict"] == "miss").sum())
-    head = f"{len(check)} numbers of the paper checked, {misses} miss(es)"
+    missed = "1 miss" if misses == 1 else f"{misses} misses"
+    head = f"{len(check)} numbers of the paper checked, {missed}"
     return f"{head} ({'; '.join(parts)})."
 
 

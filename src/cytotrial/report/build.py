@@ -75,7 +75,7 @@ def build_report(
                 n=n_text(len(inventory), "sample"),
             )
         ],
-        notes=[f"{len(problems)} sample(s) with a problem: see the 'problem' column."]
+        notes=[f"{plural(len(problems), 'sample')} with a problem: see the Problem column."]
         if len(problems)
         else [],
     )

@@ -23,6 +23,7 @@ import pandas as pd
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
+from cytotrial.errors import InputError
 from cytotrial.io.results import read_tsv_or_empty
 from cytotrial.report.counts import Cohort, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
@@ -116,6 +117,21 @@ def clinical_sections(
     ]
 
 
+def _flow_boxes_shown(flow: pd.DataFrame) -> pd.DataFrame:
+    """The patient-flow table as shown: label, n and the parent box by its title (the box
+    codes, part_a or not_part_b:ineligible, stay in the download)."""
+    if flow.empty or "label" not in flow:
+        return flow
+    shown = flow[[c for c in ("label", "n", "parent") if c in flow]].copy()
+    if "parent" in shown and "box" in flow:
+        titles = dict(zip(flow["box"].astype(str), flow["label"].astype(str), strict=True))
+        unknown = sorted(set(shown["parent"].dropna().astype(str)) - set(titles) - {""})
+        if unknown:
+            raise InputError(f"patient_flow.tsv: parent boxes {unknown} are not boxes of the table")
+        shown["parent"] = shown["parent"].map(lambda p: titles.get(str(p), p), na_action="ignore")
+    return shown
+
+
 def _patient_flow_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     figures = _figure(
@@ -127,12 +143,12 @@ def _patient_flow_section(get, cohort: Cohort) -> ReportSection:
         cohort.whole(),
     )
     flow = read_tsv_or_empty(get("clinical_patient_flow"))
-    shown = flow[[c for c in ("label", "n", "parent", "box") if c in flow]] if len(flow) else flow
     tables = _table(
         "Patient flow counts",
-        shown,
+        _flow_boxes_shown(flow),
         "patient_flow.csv",
-        "One row per box; 'parent' is the box it splits.",
+        "One row per box of Figure 1, titled as in the figure; Parent box is the box it "
+        "splits (the download names the boxes by their codes).",
         notes,
         cohort.whole(),
     )
@@ -321,7 +337,8 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
     empty = sorted(set(sub.loc[sub["n"] == 0, "group"]))
     if empty:
         notes.append(
-            f"No patients in group(s) {', '.join(empty)}: no curve, median or comparison for them."
+            f"No patients in {'groups' if len(empty) > 1 else 'group'} {', '.join(empty)}: "
+            "no curve, median or comparison for them."
         )
     no_events = sub[(sub["n"] > 0) & (sub["events"] == 0)]
     for r in no_events.itertuples():
@@ -330,8 +347,8 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
         )
     if (medians.get("spss_lower_cut_at_0", pd.Series(dtype=str)).astype(str) == "True").any():
         notes.append(
-            "SPSS symmetric CIs: 0* = lower limit below 0 shown as 0 (raw value in "
-            "survival_medians.tsv, column spss_raw_lower), as in the paper."
+            "SPSS symmetric CIs: 0* = lower limit below 0 shown as 0, as in the paper (the "
+            "raw negative lower limit is in the survival medians download)."
         )
     return notes
 
@@ -493,9 +510,11 @@ def _unmapped_terms(get, notes: list[str], cohort: Cohort) -> list:
         notes.append("Every adverse-event term of the Table 2 populations maps to a row.")
         return []
     notes.append(
-        f"{int(unmapped['episodes'].sum())} adverse-event episode(s) of "
-        f"{unmapped['term'].nunique()} term(s) are not counted in Table 2 (no row in the "
-        "layout, config clinical.ae_table_rows); they are listed below."
+        f"{plural(int(unmapped['episodes'].sum()), 'adverse-event episode')} of "
+        f"{plural(unmapped['term'].nunique(), 'term')} "
+        f"{'is' if int(unmapped['episodes'].sum()) == 1 else 'are'} not counted in Table 2 (no row "
+        "for them in the table's layout; add one with `clinical.ae_table_rows` in the "
+        "config); they are listed below."
     )
     return [
         ReportTable(

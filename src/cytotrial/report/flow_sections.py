@@ -11,6 +11,7 @@ from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.results import read_tsv
 from cytotrial.report.counts import count_range, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
+from cytotrial.report.labels import population_label
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 
 __all__ = [
@@ -29,16 +30,16 @@ FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paire
 
 
 PAIRED_CAPTION = (
-    "One line per patient with both samples (red: rose, blue: fell); n pairs and the "
+    "One line per patient with both samples (orange: rose, blue: fell); n pairs and the "
     "Wilcoxon matched-pairs P per panel, and the values of its two timepoints left out."
 )
 
 
 USED_CAPTION = (
-    " Populations used: see each figure's title (config flow.statistics.include_flagged); "
-    "each panel counts the values left out (flagged: a flag on the population's gates or "
-    "sample; failed: the sample could not be analysed; excluded: by a reviewer, config "
-    "flow.review)."
+    " Populations used: see each figure's title (the section's notes say how to add the "
+    "flagged ones); each panel counts the values left out "
+    "(flagged: a flag on the population's gates or sample; failed: the sample could not be "
+    "analysed; excluded: by a reviewer in the review file)."
 )
 
 
@@ -48,8 +49,8 @@ FIGURE4_CAPTION = (
     "(* ≤ .05, ** ≤ .01, *** ≤ .001, **** ≤ .0001, ns). MFI = median of compensated, "
     "untransformed CD38 values. n differs by design: the printed medians use every sample of "
     "the timepoint (as the paper's figure), the stars only the patients with both samples "
-    "(n_pairs, fewer), so a star need not follow the difference of the printed medians; the "
-    "paired medians are in the tests table (median_before, median_after)."
+    "(n pairs, fewer), so a star need not follow the difference of the printed medians; the "
+    "paired medians are in the tests table (Median before, Median after)."
 )
 
 
@@ -63,15 +64,15 @@ COUNTS_CAPTION = (
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
     "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
-    "populations_used says which populations form the pairs; left_out_flagged / "
-    "left_out_failed / left_out_excluded count the values of the two timepoints left out, "
-    "pairs_left_out the pairs that cost, left_out lists each with its reason."
+    "Populations used says which populations form the pairs; Left out: flagged / failed / "
+    "excluded count the values of the two timepoints left out, Pairs left out the pairs "
+    "that cost, and Left out lists each with its reason."
 )
 
 
 SENSITIVITY_CAPTION = (
     "Each paired test on ok populations only beside the same test with the flagged "
-    "populations added; significance_changes: P <= 0.05 in one and not the other (a test "
+    "populations added; Significance changes: P ≤ 0.05 in one and not the other (a test "
     "not run counts as not significant)."
 )
 
@@ -102,7 +103,9 @@ def untested_comparisons_note(tests: pd.DataFrame, what: str) -> list[str]:
     items = sorted(
         {f"part {r.part} {r.before} vs {r.after} ({r.note})" for r in untested.itertuples()}
     )
-    return [f"{what}: {len(untested)} comparison(s) without a test: " + "; ".join(items) + "."]
+    return [
+        f"{what}: {plural(len(untested), 'comparison')} without a test: " + "; ".join(items) + "."
+    ]
 
 
 def left_out_note(tests: pd.DataFrame, sensitivity: pd.DataFrame, what: str) -> list[str]:
@@ -117,16 +120,17 @@ def left_out_note(tests: pd.DataFrame, sensitivity: pd.DataFrame, what: str) -> 
     pairs = int(tests["pairs_left_out"].fillna(0).sum())
     note = (
         f"{what}: populations used: {used.iloc[0] if len(used) else 'none'}; the {len(tests)} "
-        f"tests left out {flagged} flagged, {failed} failed and {excluded} excluded value(s) "
-        f"and {pairs} pair(s) "
+        f"tests left out {flagged} flagged, {failed} failed and {excluded} excluded "
+        f"{'value' if flagged + failed + excluded == 1 else 'values'} and {plural(pairs, 'pair')} "
         "(summed over the tests: a value counts in each test that would use it), each "
-        "listed in the table's left_out column."
+        "listed in the table's Left out column."
     )
     here = sensitivity[sensitivity["value"].isin(tests["value"])]
     changed = here[here["significance_changes"].astype(str).str.lower() == "true"]
     if len(changed):
         items = "; ".join(
-            f"part {r.part} {r.population} {r.before} vs {r.after} (P {r.p_value_ok:.2g} "
+            f"part {r.part} {population_label(r.population)} {r.before} vs {r.after} "
+            f"(P {r.p_value_ok:.2g} "
             f"ok only, {r.p_value_with_flagged:.2g} with flagged)"
             for r in changed.itertuples()
         )
@@ -143,13 +147,15 @@ def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: in
         return ""
     counts = tidy["status"].value_counts()
     by_subset = tidy[tidy["status"] == "flagged"].groupby("population", sort=False).size()
-    detail = ", ".join(f"{name} {n}" for name, n in by_subset.items())
+    detail = ", ".join(f"{population_label(name)} {n}" for name, n in by_subset.items())
     return (
         f"Population status: {counts.get('ok', 0)} ok, {counts.get('flagged', 0)} flagged"
         + (f" ({detail})" if detail else "")
         + f", {failed} failed (every subset of a sample that could not be analysed)"
         + (f", {counts['excluded']} excluded by a reviewer" if counts.get("excluded") else "")
-        + "; status and status_reason per row in the populations table."
+        + "; Status and Status reason per row in the populations table. Flagged "
+        "populations are left out of the tests and figures unless "
+        "`flow.statistics.include_flagged` is set in the config."
     )
 
 
@@ -169,7 +175,8 @@ def _flow_status_note(qc: pd.DataFrame) -> str:
             "and the tables and figures of this section are empty."
         )
     if len(failed):
-        return f"{len(failed)} sample(s) could not be analysed and are left out here."
+        verb = "is" if len(failed) == 1 else "are"
+        return f"{plural(len(failed), 'sample')} could not be analysed and {verb} left out here."
     return ""
 
 
@@ -283,11 +290,11 @@ def _flow_section(
                 "Immune subsets per patient and timepoint",
                 tidy_all,
                 "flow_populations.csv",
-                "Events, % of parent, % of leukocytes, cells per uL and CD38 MFI per subset. "
+                "Events, % of parent, % of leukocytes, cells per µL and CD38 MFI per subset. "
                 "MFI = median of compensated, untransformed CD38 values of the subset's events. "
-                "status: flagged when the subset's gates or its sample carry a flag "
-                "(status_reason), excluded by a reviewer, else ok; review: the reviewer's "
-                "decisions bearing on the row (config flow.review).",
+                "Status: flagged when the subset's gates or its sample carry a flag (listed "
+                "in Status reason), excluded by a reviewer, else ok; Review: the reviewer's "
+                "decisions bearing on the row (from the review file).",
                 n=f"n = {plural(len(tidy_all), 'row')}: "
                 f"{plural(tidy_all['sample_id'].nunique(), 'sample')} of "
                 f"{plural(tidy_all['patient_id'].nunique(), 'patient')} x "
@@ -325,6 +332,11 @@ COHORT_QC_SHOWN = [
 ]
 
 
+def _batches(count: int) -> str:
+    """'1 batch', '2 batches' (plural() adds only an s)."""
+    return f"{count} batch" + ("" if count == 1 else "es")
+
+
 def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, list[str]]:
     """The cohort-QC outliers and jumps (shown first in the gating QC), and a note
     counting them and the values not assessed."""
@@ -334,13 +346,14 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         flags.reindex(columns=COHORT_QC_SHOWN),
         "cohort_qc_flags.csv",
         "Each data-driven cut and % of parent against its patient, batch and cohort (robust "
-        "z, |z| above flow.cohort_qc.z_limit: outlier; % of parent on the logit scale), and "
+        "z, |z| above the configured limit, `flow.cohort_qc.z_limit`: outlier; % of parent on "
+        "the logit scale), and "
         "a patient's % of parent between consecutive timepoints (jump); a batch's median cut "
-        "against the other batches' (batch_shift: an instrument change; no sample ID, it "
-        "flags no population: look at the batch's plots). value, group_median "
+        "against the other batches' (batch shift: an instrument change; no sample ID, it "
+        "flags no population: look at the batch's plots). Value, Group median "
         "and the group's range are in the value's units; each flag makes the population and "
-        "those below it flagged (populations.tsv status_reason). Every row, flagged or not: "
-        "cohort_qc.tsv, the output of rule flow_cohort_qc.",
+        "those below it flagged (their Status reason). Every row, flagged or not: "
+        "cohort_qc.tsv, an output of the cohort-QC step.",
         link_column="sample_id" if link else None,
         link_prefix="plot-",
         n=f"n = {plural(len(flags), 'flag')} in {plural(flags['sample_id'].nunique(), 'sample')}"
@@ -348,10 +361,12 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
     )
     unassessed = cohort_qc[cohort_qc["flag"] == "not_assessed"]
     note = (
-        f"Cohort QC: {len(flags)} flag(s) in {flags['sample_id'].nunique()} sample(s) and "
-        f"{flags['batch'].where(flags['sample_id'].isna()).nunique()} batch(es); "
+        f"Cohort QC: {plural(len(flags), 'flag')} in "
+        f"{plural(flags['sample_id'].nunique(), 'sample')} and "
+        f"{_batches(flags['batch'].where(flags['sample_id'].isna()).nunique())}; "
         f"{len(unassessed)} of {len(cohort_qc)} comparisons not assessed "
-        "(groups below flow.cohort_qc.min_group_size, or no spread)."
+        "(groups smaller than the minimum group size, `flow.cohort_qc.min_group_size` in the "
+        "config, or no spread)."
     )
     return table, [note]
 
@@ -399,9 +414,9 @@ def review_tables(
             "Populations to review: flagged, excluded, failed",
             shown.fillna(""),
             "populations_to_review.csv",
-            "Each flagged population with its flags (status_reason), then those a reviewer "
+            "Each flagged population with its flags (Status reason), then those a reviewer "
             "excluded and those of samples that could not be analysed. A sample ID links to "
-            "its audit plot. Decide in the review file (config flow.review; README "
+            "its audit plot. Decide in the review file (`flow.review` in the config; README "
             "'Reviewing flagged gates'): accept, exclude, or correct the gate's cut.",
             link_column="sample_id" if link else None,
             link_prefix="plot-",
@@ -415,7 +430,7 @@ def review_tables(
                 "Reviewer decisions",
                 decisions.fillna(""),
                 "review_decisions.csv",
-                "One row per decision of the review file (config flow.review): accept (the "
+                "One row per decision of the review file: accept (the "
                 "gate's own flags no longer count), exclude (left out of the statistics), "
                 "correct (the sample gated again with the cut given, transformed units); "
                 "applied: the reported populations it bears on.",
@@ -494,7 +509,7 @@ def _gating_sections(
     )
     notes = (
         [
-            f"{len(failed)} sample(s) not analysed: "
+            f"{plural(len(failed), 'sample')} not analysed: "
             + "; ".join(f"{r.sample_id} ({r.status}: {r.reason})" for r in failed.itertuples())
         ]
         if len(failed)
@@ -502,11 +517,11 @@ def _gating_sections(
     )
     plot_note = {
         "all": "Every sample's audit plot, in sample-sheet order.",
-        "problems": "Audit plots of failed or flagged samples only (config report.gating_plots: "
+        "problems": "Audit plots of failed or flagged samples only (`report.gating_plots` is "
         f"problems, or auto with more than {AUTO_ALL_PLOTS_MAX} samples).",
-        "none": "Audit plots are not embedded (config report.gating_plots: none).",
+        "none": "Audit plots are not embedded (`report.gating_plots` is none in the config).",
     }[which_plots] + (
-        " Full-resolution plots: {sample}.gating.png, an output of rule flow_analyse_sample."
+        " Full-resolution plots: {sample}.gating.png, one per sample beside its results."
     )
     tables = [statistics, problems]
     if cohort_qc is not None:

@@ -138,11 +138,11 @@ def imwg_section(
     reasons = reason_counts(assessments)
     if len(reasons):
         tables.append(ReportTable(
-            "Downgrade and NE reason codes", reasons, "imwg_reasons.csv",
-            "Assessments carrying each reason code: no_bm_at_suspected_cr (CR -> VGPR), "
-            "no_clonality_for_scr / no_flc_for_scr (sCR -> CR), dara_ife_interference "
-            "(IgG-kappa, positive IFE, no DIRA: VGPR), <marker>_missing (NE).",
-            n=f"n = {int(reasons['assessments'].sum())} reason codes in "
+            "Downgrade and NE reasons", reasons, "imwg_reasons.csv",
+            "Assessments carrying each reason for a lower category than the values alone "
+            "would give (a datum the higher category needs is missing) or for NE; the "
+            "download gives the engine's reason codes.",
+            n=f"n = {int(reasons['assessments'].sum())} reasons in "
             f"{len(assessments)} assessments of {best['patient_id'].nunique()} patients",
         ))  # fmt: skip
     figures = []

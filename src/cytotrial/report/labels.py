@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import re
 
+from markupsafe import Markup, escape
+
 from cytotrial.clinical.figures.common import printed
 
 __all__ = [
     "COLUMN_LABELS",
+    "FLAG_LABELS",
+    "IMWG_REASON_LABELS",
+    "POPULATION_LABELS",
+    "TEST_LABELS",
+    "VALUE_LABELS",
+    "code_words",
     "column_label",
+    "flag_text",
+    "imwg_reasons",
+    "shown_rows",
     "human_text",
+    "population_label",
+    "prose",
 ]
 
 COLUMN_LABELS: dict[str, str] = {
@@ -59,7 +72,7 @@ COLUMN_LABELS: dict[str, str] = {
     "pct_of_leukocytes": "% of leukocytes",
     "cells_per_ul": "Cells per µL",
     "leukocytes_per_ul": "Leukocytes per µL",
-    "cd38_mfi_median_compensated_untransformed": "CD38 MFI (median, compensated, untransformed)",
+    "cd38_mfi_median_compensated_untransformed": "CD38 MFI (median, compensated, linear)",
     # cohort QC
     "group": "Group",
     "group_id": "Group ID",
@@ -159,8 +172,81 @@ COLUMN_LABELS: dict[str, str] = {
     "ratio": "Ratio",
     "verdict": "Verdict",
 }
+# Cell values, one mapping per kind of value (the result files keep the codes).
+# Populations of the demo template and the paper's panel; another population is shown by
+# code_words (b_cells -> 'B cells' style: underscores as spaces, known words written out).
+POPULATION_LABELS: dict[str, str] = {
+    "non_debris": "Non-debris",
+    "singlets": "Singlets",
+    "viable": "Viable",
+    "leukocytes": "Leukocytes",
+    "lymphocytes": "Lymphocytes",
+    "monocytes_scatter": "Monocytes (scatter)",
+    "monocytes": "Monocytes",
+    "t_cells": "T cells",
+    "b_cells": "B cells",
+    "nk_cells": "NK cells",
+    "activated_nk": "Activated NK (CD16+CD56dim)",
+    "plasma_cells": "Plasma cells",
+}
+# What a paired test's 'value' column measures (a column of populations.tsv).
+VALUE_LABELS: dict[str, str] = {
+    "cd38_mfi_median_compensated_untransformed": "CD38 MFI (median, compensated, linear)",
+    "cells_per_ul": "cells/µL",
+    "leukocytes_per_ul": "leukocytes/µL",
+    "pct_of_parent": "% of parent",
+    "pct_of_leukocytes": "% of leukocytes",
+    "events": "events",
+}
+# The paired test's method (cytotrial.stats.paired.wilcoxon_signed_rank: 'prism' is
+# GraphPad Prism >= 6's exact P below 200 pairs, ties included; 'r' is R's wilcox.test).
+TEST_LABELS: dict[str, str] = {
+    "prism": "Wilcoxon matched-pairs (as GraphPad Prism)",
+    "r": "Wilcoxon signed-rank (as R's wilcox.test)",
+}
+# Reason codes of the IMWG engine (cytotrial.clinical.imwg.assessment).
+IMWG_REASON_LABELS: dict[str, str] = {
+    "no_bm_at_suspected_cr": "No marrow examined at suspected CR (CR → VGPR)",
+    "no_ife_at_suspected_cr": "No IFE result at suspected CR (CR → VGPR)",
+    "dara_ife_interference": "Positive IFE in an IgG-kappa patient, no DIRA (daratumumab; → VGPR)",
+    "no_clonality_for_scr": "No marrow clonality result for sCR (sCR → CR)",
+    "no_flc_for_scr": "No free light chain ratio for sCR (sCR → CR)",
+    "no_measurable_disease": "No measurable disease at baseline (NE)",
+}
+_MISSING_MARKER = re.compile(r"^(?P<marker>[a-z0-9]+)_missing$")
+# QC and gating flag names (their parenthesised details stay as written).
+FLAG_LABELS: dict[str, str] = {
+    "unstable_flow_rate": "unstable flow rate",
+    "saturation": "saturation",
+    "low_event_count": "low event count",
+    "too_few_events": "too few events",
+    "few_events": "few events",
+    "low_confidence_cut": "low-confidence cut",
+    "no_positive_peak": "no positive peak",
+    "single_peak_by_display_range": "single peak, side from the display range",
+    "scatter_peaks_not_found": "scatter peaks not found",
+    "cluster_not_converged": "clustering not converged",
+    "cohort_outlier": "cohort outlier",
+    "batch_shift": "batch shift",
+    "not_assessed": "not assessed",
+}
 # Code-name parts written out in the fallback.
-_WORDS = {"pct": "%", "ul": "µL", "mfi": "MFI", "cd38": "CD38", "nk": "NK", "qc": "QC", "n": "n"}
+_WORDS = {
+    "pct": "%",
+    "ul": "µL",
+    "mfi": "MFI",
+    "cd38": "CD38",
+    "nk": "NK",
+    "qc": "QC",
+    "n": "n",
+    "b": "B",
+    "t": "T",
+    "pd": "PD",
+    "mr": "MR",
+    "pr": "PR",
+    "cr": "CR",
+}
+_PLUS_MINUS = re.compile(r"(?<=\s)\+-(?=\s)")  # "median +- 1.96 SE"; never a marker (CD3+-)
 _CODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$")
 
 
@@ -180,5 +266,103 @@ def column_label(name: object) -> str:
 
 def human_text(text: object) -> str:
     """`text` as shown in the report: >= as ≥, <= as ≤, uL as µL, m2 as m² (whole words:
-    mg/m2 -> mg/m²; 'mg_m2' stays), as the figures print their labels."""
-    return printed(text)
+    mg/m2 -> mg/m²; 'mg_m2' stays), as the figures print their labels; and +- as ±."""
+    return _PLUS_MINUS.sub("±", printed(text))
+
+
+# A config key the reader must set, written `flow.review` in a caption: shown in code font.
+_CONFIG_KEY = re.compile(r"`([A-Za-z][A-Za-z0-9_.]*)`")
+
+
+def prose(text: object) -> Markup:
+    """A caption, note or paragraph as shown: human_text, escaped, and a config key in
+    backticks (`flow.statistics.include_flagged`) in code font; the only code name a
+    reader meets outside the configuration as run, where they must change it."""
+    escaped = str(escape(human_text(text)))
+    return Markup(_CONFIG_KEY.sub(r"<code>\1</code>", escaped))
+
+
+def code_words(code: str) -> str:
+    """A code name without a label as words: underscores as spaces, known abbreviations
+    written out ('b_cells' -> 'B cells', 'pd_in_cycle1' -> 'PD in cycle1')."""
+    words = [_WORDS.get(word.lower(), word) for word in code.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def population_label(code: object) -> str:
+    """A population as shown: its label, else its code as words."""
+    text = str(code)
+    return POPULATION_LABELS.get(text) or (code_words(text) if _CODE_NAME.match(text) else text)
+
+
+def imwg_reasons(text: str) -> str:
+    """IMWG reason codes (';'-joined) as words; a cell that is not all codes (a reviewer's
+    free-text reason in another table) is returned as written."""
+    codes = [code.strip() for code in text.split(";")]
+    if not all(_CODE_NAME.match(code) for code in codes):
+        return text
+    shown = []
+    for code in codes:
+        found = _MISSING_MARKER.match(code)
+        if code in IMWG_REASON_LABELS:
+            shown.append(IMWG_REASON_LABELS[code])
+        elif found:
+            shown.append(f"{found['marker'].upper()} not measured (NE)")
+        else:
+            shown.append(code_words(code))
+    return "; ".join(shown)
+
+
+# A code name inside free text (a flag list): a word with an underscore.
+_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def _code_in_text(match: re.Match) -> str:
+    code = match.group(0)
+    if code in FLAG_LABELS:
+        return FLAG_LABELS[code]
+    if code in POPULATION_LABELS:
+        return POPULATION_LABELS[code]
+    return code_words(code).lower() if code[:1].islower() else code_words(code)
+
+
+def flag_text(text: object) -> str:
+    """A flag list as shown: each flag or population code inside it as words, details
+    kept ('unstable_flow_rate(30.0% of events)' -> 'unstable flow rate (30.0% of events)');
+    sample IDs (upper case, PT030_A_C1D1) stay as written."""
+    shown = _CODE_IN_TEXT.sub(_code_in_text, str(text))
+    shown = re.sub(r"(?<=[a-z])\(", " (", shown)  # 'rate(30%' -> 'rate (30%'
+    return shown.replace(";", "; ").replace(";  ", "; ")
+
+
+# Which mapping a table column's cells go through (the column keeps its code name in the
+# CSV download; unlisted columns are shown as they are).
+_CELL_MAPPINGS = {
+    "population": population_label,
+    "gate": population_label,
+    "value": lambda v: VALUE_LABELS.get(str(v), str(v)),
+    "test": lambda v: TEST_LABELS.get(str(v), str(v)),
+    "reason": lambda v: imwg_reasons(str(v)),
+    "reasons": lambda v: imwg_reasons(str(v)),
+    "left_out": flag_text,
+    "status_reason": flag_text,
+    "gate_flags": flag_text,
+    "qc_flags": flag_text,
+    "cohort_flags": flag_text,
+}
+
+
+def shown_rows(columns: list[str], rows: list[list[str]], keep: int = -1) -> list[list[str]]:
+    """`rows` (text cells under `columns`) as the HTML shows them, each cell through its
+    column's mapping; column `keep` (a link target such as a sample ID) stays as written."""
+    mappings = [None if at == keep else _CELL_MAPPINGS.get(c) for at, c in enumerate(columns)]
+    if not any(mappings):
+        return rows
+    return [
+        [
+            cell if mapping is None or cell == "" else mapping(cell)
+            for mapping, cell in zip(mappings, row, strict=True)
+        ]
+        for row in rows
+    ]

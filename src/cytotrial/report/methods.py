@@ -13,6 +13,7 @@ from pathlib import Path
 from cytotrial.clinical.settings import ClinicalSettings
 from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.settings import CohortQCSettings, Comparison
+from cytotrial.report.labels import population_label
 from cytotrial.report.model import ReportSection
 from cytotrial.report.settings import RunSettings
 
@@ -57,7 +58,11 @@ def _gating_paragraph(template_path: str | Path) -> str:
 
     name = Path(template_path).name
     template = read_gating_template(template_path)
-    subsets = ", ".join(f"{subset} (gate {gate})" for subset, gate in template.populations.items())
+    # A subset by its name in words; its gate named only when the template calls it otherwise.
+    subsets = ", ".join(
+        population_label(subset) + ("" if gate == subset else f" (gate {gate})")
+        for subset, gate in template.populations.items()
+    )
     if template.strategy is not None:
         how = (
             f"Gating applied the fixed gates imported from {name} ({len(template.gates)} gates, "
@@ -90,8 +95,8 @@ def _gating_paragraph(template_path: str | Path) -> str:
         )
     return (
         f"{how} Reported subsets: {subsets}. {percentages} {mfi} Each sample's final gates "
-        "are exported as Gating-ML 2.0 ({sample}.gating.xml, an output of rule "
-        "flow_analyse_sample)."
+        "are exported as Gating-ML 2.0 ({sample}.gating.xml, written beside the sample's "
+        "results)."
     )
 
 

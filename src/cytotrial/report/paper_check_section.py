@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cytotrial.clinical.paper_check import summary
 from cytotrial.io.results import read_tsv_or_empty
+from cytotrial.report.counts import plural
 from cytotrial.report.model import ReportSection, ReportTable
 from cytotrial.simulate import paper_targets as pt
 
@@ -44,7 +45,7 @@ def paper_check_section(table_path: str | Path, notes_path: str | Path) -> Repor
         if len(misses):
             tables.append(
                 ReportTable(
-                    f"Paper check: the {len(misses)} number(s) this run misses",
+                    f"Paper check: the {plural(len(misses), 'number')} this run misses",
                     misses,
                     "paper_check_misses.csv",
                     "The rows of the full table below whose verdict is 'miss'.",

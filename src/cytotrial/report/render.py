@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.io.atomic import write_text_atomic
 from cytotrial.report.header import ReportHeader
-from cytotrial.report.labels import column_label, human_text
+from cytotrial.report.labels import column_label, human_text, prose, shown_rows
 from cytotrial.report.layout import (
     breakable,
     column_groups,
@@ -99,6 +99,7 @@ def render_report(
     )
     env.filters["breakable"] = breakable
     env.filters["human"] = human_text
+    env.filters["prose"] = prose
     env.filters["label"] = column_label
     env.filters["pick"] = pick
     env.filters["css_string"] = css_string
@@ -114,6 +115,7 @@ def render_report(
         pages=pages or [],
         show_provenance=show_provenance,
         squeeze_widths=squeeze_widths,
+        shown_rows=shown_rows,
         column_groups=column_groups,
         fold_above_rows=FOLD_ABOVE_ROWS,
         fold_rows=FOLD_ROWS,

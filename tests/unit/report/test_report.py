@@ -125,7 +125,7 @@ def test_comparisons_without_pairs_get_a_note_not_an_error():
         }
     )
     (note,) = untested_comparisons_note(tests, "CD38 MFI")
-    assert "1 comparison(s) without a test" in note
+    assert "1 comparison without a test" in note
     assert "part B C1D1 vs EOT (no patient has both timepoints)" in note
     assert untested_comparisons_note(tests.iloc[1:], "CD38 MFI") == []
 

@@ -19,11 +19,11 @@ from cytotrial.report.settings import RunSettings
 
 def test_labels_read_as_words_and_unknown_code_names_stay_recognisable():
     assert column_label("cd38_mfi_median_compensated_untransformed") == (
-        "CD38 MFI (median, compensated, untransformed)"
+        "CD38 MFI (median, compensated, linear)"
     )
     assert column_label("cells_per_ul") == "Cells per µL"
     # Unknown code names: their own words, never another column's label.
-    assert column_label("status_t_cells") == "Status t cells"
+    assert column_label("status_t_cells") == "Status T cells"
     assert column_label("pct_nk_cells") == "% NK cells"
     # Headings that are already text pass unchanged.
     for text in ("Part B at RP2D (n=44)", "$CYT", "log-log", "", "median (95% CI), spss"):

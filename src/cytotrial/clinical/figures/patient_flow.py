@@ -16,12 +16,14 @@ from cytotrial.clinical.figures.common import printed, pyplot
 from cytotrial.cohort import check_flow_sums, patient_flow
 
 __all__ = [
+    "ENTRY_REASON_LABELS",
     "consort_boxes",
     "check_flow",
     "draw_flow_diagram",
 ]
 
-_ENTRY_REASONS = {
+# The box titles of the part B entry reasons (the paper's wording; the paper check uses them).
+ENTRY_REASON_LABELS = {
     "pd_in_cycle1": "PD during cycle 1",
     "below_mr_after_cycle2": "< MR after cycle 2",
     "below_pr_after_cycle3": "< PR after cycle 3",
@@ -50,10 +52,10 @@ def consort_boxes(
     in_b = patients[patients["part_b_cohort"] != "none"]
     rows.append(_box("part_b_entry", "Reason for part B entry", len(in_b), equals="part_b"))
     reasons = in_b["part_b_entry_reason"].fillna("not recorded")
-    for reason in [*_ENTRY_REASONS, *sorted(set(reasons) - set(_ENTRY_REASONS))]:
+    for reason in [*ENTRY_REASON_LABELS, *sorted(set(reasons) - set(ENTRY_REASON_LABELS))]:
         n = int((reasons == reason).sum())
         if n:
-            label = _ENTRY_REASONS.get(reason, reason.replace("_", " "))
+            label = ENTRY_REASON_LABELS.get(reason, reason.replace("_", " "))
             rows.append(_box(f"part_b_entry:{reason}", label, n, "part_b_entry"))
     at_rp2d = in_b[in_b["atra_dose_mg_m2"] == rp2d_mg_m2]
     dose = f"{rp2d_mg_m2:g}"

@@ -101,9 +101,10 @@ def paired_plot(
     log: bool = False,
 ):
     """Paired line plots: a row per comparison, a panel per population; one line per
-    patient with both samples, red where the value rose, blue where it fell. Each panel
-    says how many values of its two timepoints the test left out (from `tests`); `used`
-    which populations the figure uses; `log`: a log y axis (counts), zeros at its floor."""
+    patient with both samples, orange (Okabe-Ito vermilion) where the value rose, blue
+    where it fell. Each panel says how many values of its two timepoints the test left
+    out (from `tests`); `used` which populations the figure uses; `log`: a log y axis
+    (counts), zeros at its floor."""
     import matplotlib
 
     matplotlib.use("Agg")

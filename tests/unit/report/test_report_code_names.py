@@ -1,0 +1,147 @@
+"""No code name reaches a reader of the report (issue 18 item 1): the demo-like report's
+visible text shows populations, value columns, patient-flow boxes, IMWG reasons and
+flags in words; the codes stay in the CSV downloads and the configuration as run.
+
+tests/data/report_demo_like holds rows of a finished demo run's result files (seed 2094:
+five paired tests per kind, six samples' populations, QC and cohort-QC flags, the whole
+patient flow, the IMWG assessments with a reason code), as the report rule reads them.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pandas as pd
+from helpers.paths import REPO
+from helpers.report_config import default_config
+from helpers.report_layout_checks import visible_code_names
+from PIL import Image
+
+from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.flow.sample.status import split_flags
+from cytotrial.io.results import read_tsv
+from cytotrial.report.clinical_sections import clinical_sections
+from cytotrial.report.flow_sections import FIGURES, _flow_section, _gating_sections
+from cytotrial.report.labels import (
+    flag_text,
+    imwg_reasons,
+    population_label,
+    prose,
+    shown_rows,
+)
+from cytotrial.report.methods import methods_section
+from cytotrial.report.render import render_report
+from cytotrial.report.settings import RunSettings
+
+DATA = REPO / "tests" / "data" / "report_demo_like"
+
+
+def _table(name: str) -> pd.DataFrame:
+    return pd.read_csv(DATA / name, sep="\t", dtype=str, keep_default_na=False)
+
+
+def known_codes() -> set[str]:
+    """The code names of the kinds the report must translate, read from the result files:
+    populations, the tests' value columns and every column they show, patient-flow boxes,
+    IMWG reason codes and QC flag names."""
+    populations = _table("populations.tsv")
+    tests = pd.concat([_table("cd38_mfi_tests.tsv"), _table("cell_count_tests.tsv")])
+    flow = _table("patient_flow.tsv")
+    reasons = _table("imwg_assessments.tsv")["reasons"].str.split(";").explode()
+    flags = {
+        flag.split("(")[0]
+        for column in ("status_reason", "gate_flags", "qc_flags", "cohort_flags")
+        for cell in populations[column]
+        for flag in split_flags(cell)
+    }
+    codes = set(populations["population"]) | set(tests["value"]) | set(tests.columns)
+    codes |= set(populations.columns) | set(flow["box"]) | set(reasons) | flags
+    return {code for code in codes if "_" in code or ":" in code}
+
+
+def demo_like_page(tmp_path) -> str:
+    """The clinical, flow, gating-QC and methods sections made from the demo-like result files by
+    the report's own builders, rendered on one page."""
+    png = tmp_path / "figure.png"
+    Image.new("RGB", (4, 4), "white").save(png)
+    clinical = {
+        "clinical_patient_flow": DATA / "patient_flow.tsv",
+        "clinical_imwg_assessments": DATA / "imwg_assessments.tsv",
+        "clinical_imwg_best": DATA / "imwg_best_response.tsv",
+        "clinical_imwg_concordance": DATA / "response_concordance.tsv",
+        "clinical_imwg_concordance_summary": DATA / "response_concordance_summary.tsv",
+    }
+    flow = {
+        "mfi_tests": DATA / "cd38_mfi_tests.tsv",
+        "count_tests": DATA / "cell_count_tests.tsv",
+        "sensitivity_tests": DATA / "sensitivity_tests.tsv",
+        "flow_populations": DATA / "populations.tsv",
+    }
+    qc = read_tsv(DATA / "sample_qc.tsv")
+    sections = clinical_sections(clinical, ClinicalSettings())
+    sections.append(_flow_section(flow, dict.fromkeys(FIGURES, png), qc))
+    sections += _gating_sections(
+        qc,
+        {},
+        "none",
+        read_tsv(DATA / "cohort_qc.tsv"),
+        read_tsv(DATA / "populations.tsv"),
+        read_tsv(DATA / "review_decisions.tsv"),
+    )
+    config = default_config()
+    sections.append(methods_section(RunSettings.from_config(config)))
+    out = tmp_path / "report.html"
+    render_report(sections, config, out)
+    return out.read_text()
+
+
+def test_the_demo_like_report_shows_no_code_name(tmp_path):
+    codes = known_codes()
+    assert {
+        "b_cells",
+        "cd38_mfi_median_compensated_untransformed",
+        "not_part_b:ineligible",
+    } <= codes
+    assert {"no_clonality_for_scr", "unstable_flow_rate", "status_reason", "n_pairs"} <= codes
+    page = demo_like_page(tmp_path)
+    assert visible_code_names(page, codes) == []
+    # ... while the downloads keep them (scripts read them).
+    uri = re.search(r'download="cd38_mfi_tests.csv" href="data:text/csv;base64,([^"]+)"', page)
+    csv = base64.b64decode(uri.group(1)).decode()
+    assert "b_cells" in csv and "cd38_mfi_median_compensated_untransformed" in csv
+
+
+def test_each_kind_of_value_has_its_words():
+    assert population_label("activated_nk") == "Activated NK (CD16+CD56dim)"
+    assert population_label("plasmablasts_cd38") == "Plasmablasts CD38"  # not listed: words
+    assert imwg_reasons("no_clonality_for_scr") == "No marrow clonality result for sCR (sCR → CR)"
+    assert imwg_reasons("flc_missing;urine_missing") == (
+        "FLC not measured (NE); URINE not measured (NE)"
+    )
+    assert imwg_reasons("sample lost in transit") == "sample lost in transit"  # free text
+    assert flag_text("PT030_A_C1D1 (flagged: unstable_flow_rate(30.0% of events))") == (
+        "PT030_A_C1D1 (flagged: unstable flow rate (30.0% of events))"
+    )
+    assert flag_text("few_events(CD16; CD56 cut set on nk_cells);cluster_not_converged") == (
+        "few events (CD16; CD56 cut set on NK cells); clustering not converged"
+    )
+    columns = ["sample_id", "population", "value", "test", "note"]
+    rows = [["PT001_A_C1D1", "nk_cells", "cells_per_ul", "prism", "b_cells kept"]]
+    assert shown_rows(columns, rows, keep=0) == [
+        [
+            "PT001_A_C1D1",
+            "NK cells",
+            "cells/µL",
+            "Wilcoxon matched-pairs (as GraphPad Prism)",
+            "b_cells kept",  # a column without a mapping is shown as written
+        ]
+    ]
+
+
+def test_a_config_key_in_backticks_is_code_font_and_the_rest_is_escaped():
+    shown = str(prose("set `flow.statistics.include_flagged` in the config <b> +- 1.96 SE"))
+    assert shown == (
+        "set <code>flow.statistics.include_flagged</code> in the config &lt;b&gt; ± 1.96 SE"
+    )
+    assert str(prose("a `free text; not a key` stays")) == "a `free text; not a key` stays"

@@ -38,8 +38,8 @@ from cytotrial.clinical.paper_check_rules import (
     words,
 )
 from cytotrial.clinical.paper_check_tables import table1_rows, table2_rows, table3_rows
+from cytotrial.io.names import population_label
 from cytotrial.io.results import read_tsv_or_empty
-from cytotrial.report.labels import population_label
 from cytotrial.simulate import paper_targets as pt
 
 __all__ = [

@@ -25,6 +25,8 @@ Outputs:
 * ``figure_text``: a figure's smallest text, recorded in its PNG (the report checks it).
 * ``atomic``: every file written atomically: a crash leaves no half-written output.
 * ``logs``: logging set-up for the CLI and the Snakemake scripts.
+* ``names``: the words a reader sees for code names (populations), shared by text the
+  domain writes into result tables and the report.
 
 The FCS reader is its own package, ``cytotrial.fcs``.
 """
@@ -40,6 +42,7 @@ __all__ = [
     "inputs",
     "lab_values",
     "logs",
+    "names",
     "panel",
     "problems",
     "records",

@@ -13,6 +13,14 @@ import re
 from markupsafe import Markup, escape
 
 from cytotrial.clinical.figures.common import printed
+from cytotrial.io.names import (
+    POPULATION_LABELS,
+    code_words,
+    population_label,
+)
+from cytotrial.io.names import (
+    WORDS as _WORDS,
+)
 
 __all__ = [
     "COLUMN_LABELS",
@@ -173,22 +181,6 @@ COLUMN_LABELS: dict[str, str] = {
     "verdict": "Verdict",
 }
 # Cell values, one mapping per kind of value (the result files keep the codes).
-# Populations of the demo template and the paper's panel; another population is shown by
-# code_words (b_cells -> 'B cells' style: underscores as spaces, known words written out).
-POPULATION_LABELS: dict[str, str] = {
-    "non_debris": "Non-debris",
-    "singlets": "Singlets",
-    "viable": "Viable",
-    "leukocytes": "Leukocytes",
-    "lymphocytes": "Lymphocytes",
-    "monocytes_scatter": "Monocytes (scatter)",
-    "monocytes": "Monocytes",
-    "t_cells": "T cells",
-    "b_cells": "B cells",
-    "nk_cells": "NK cells",
-    "activated_nk": "Activated NK (CD16+CD56dim)",
-    "plasma_cells": "Plasma cells",
-}
 # What a paired test's 'value' column measures (a column of populations.tsv).
 VALUE_LABELS: dict[str, str] = {
     "cd38_mfi_median_compensated_untransformed": "CD38 MFI (median, compensated, linear)",
@@ -231,21 +223,6 @@ FLAG_LABELS: dict[str, str] = {
     "not_assessed": "not assessed",
 }
 # Code-name parts written out in the fallback.
-_WORDS = {
-    "pct": "%",
-    "ul": "µL",
-    "mfi": "MFI",
-    "cd38": "CD38",
-    "nk": "NK",
-    "qc": "QC",
-    "n": "n",
-    "b": "B",
-    "t": "T",
-    "pd": "PD",
-    "mr": "MR",
-    "pr": "PR",
-    "cr": "CR",
-}
 _PLUS_MINUS = re.compile(r"(?<=\s)\+-(?=\s)")  # "median +- 1.96 SE"; never a marker (CD3+-)
 _CODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$")
 
@@ -280,20 +257,6 @@ def prose(text: object) -> Markup:
     reader meets outside the configuration as run, where they must change it."""
     escaped = str(escape(human_text(text)))
     return Markup(_CONFIG_KEY.sub(r"<code>\1</code>", escaped))
-
-
-def code_words(code: str) -> str:
-    """A code name without a label as words: underscores as spaces, known abbreviations
-    written out ('b_cells' -> 'B cells', 'pd_in_cycle1' -> 'PD in cycle1')."""
-    words = [_WORDS.get(word.lower(), word) for word in code.split("_")]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
-def population_label(code: object) -> str:
-    """A population as shown: its label, else its code as words."""
-    text = str(code)
-    return POPULATION_LABELS.get(text) or (code_words(text) if _CODE_NAME.match(text) else text)
 
 
 def imwg_reasons(text: str) -> str:

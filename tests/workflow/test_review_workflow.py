@@ -39,8 +39,25 @@ def use_review(workflow, text: str) -> None:
     config.write_text(config.read_text().replace('review: ""', f"review: {REVIEW}"))
 
 
+def strict_cohort_qc(trial) -> None:
+    """A z-limit just below the trial's largest |z|, so that its cohort QC has a flag to
+    accept whatever the simulated values (a small trial may have none at the default
+    3.5); the run then settles before the review starts."""
+    qc = pd.read_csv(trial.workflow / "results/flow/cohort_qc.tsv", sep="\t")
+    largest = float(pd.to_numeric(qc["z"], errors="coerce").abs().max())
+    config = trial.workflow / "config/config.yaml"
+    text = config.read_text()
+    assert text.count('  review: ""\n') == 1
+    limit = f"{largest - 0.005:.3f}"
+    config.write_text(
+        text.replace('  review: ""\n', f'  review: ""\n  cohort_qc: {{z_limit: {limit}}}\n')
+    )
+    trial.snakemake()
+
+
 def test_review_decisions_rerun_only_what_they_change(trial):  # noqa: F811
     results = trial.workflow / "results/flow"
+    strict_cohort_qc(trial)
     before = pd.read_csv(results / "populations.tsv", sep="\t")
     # accept: the gate of a cohort-QC flag (a reviewer who looked at its plot), and the
     # populations whose only flags are that gate's own: they must turn ok

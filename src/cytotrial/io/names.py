@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["POPULATION_LABELS", "WORDS", "code_words", "population_label"]
+__all__ = ["CODE_NAME", "POPULATION_LABELS", "WORDS", "code_words", "population_label"]
 
 # Populations of the demo template and the paper's panel; another population is shown by
 # code_words (b_cells -> 'B cells' style: underscores as spaces, known words written out).
@@ -43,7 +43,8 @@ WORDS = {
     "pr": "PR",
     "cr": "CR",
 }
-_CODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$")
+# A code name: words joined by underscores (b_cells, pd_in_cycle1), not already text.
+CODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$")
 
 
 def code_words(code: str) -> str:
@@ -57,4 +58,4 @@ def code_words(code: str) -> str:
 def population_label(code: object) -> str:
     """A population as shown: its label, else its code as words."""
     text = str(code)
-    return POPULATION_LABELS.get(text) or (code_words(text) if _CODE_NAME.match(text) else text)
+    return POPULATION_LABELS.get(text) or (code_words(text) if CODE_NAME.match(text) else text)

@@ -334,7 +334,7 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
     if medians.empty:
         return notes
     sub = medians[medians["group"] != "All"]
-    empty = sorted(set(sub.loc[sub["n"] == 0, "group"]))
+    empty = sorted({group for _, group in empty_groups(medians)})
     if empty:
         notes.append(
             f"No patients in {'groups' if len(empty) > 1 else 'group'} {', '.join(empty)}: "

@@ -13,14 +13,7 @@ import re
 from markupsafe import Markup, escape
 
 from cytotrial.clinical.figures.common import printed
-from cytotrial.io.names import (
-    POPULATION_LABELS,
-    code_words,
-    population_label,
-)
-from cytotrial.io.names import (
-    WORDS as _WORDS,
-)
+from cytotrial.io.names import CODE_NAME, POPULATION_LABELS, code_words, population_label
 
 __all__ = [
     "COLUMN_LABELS",
@@ -222,9 +215,7 @@ FLAG_LABELS: dict[str, str] = {
     "batch_shift": "batch shift",
     "not_assessed": "not assessed",
 }
-# Code-name parts written out in the fallback.
 _PLUS_MINUS = re.compile(r"(?<=\s)\+-(?=\s)")  # "median +- 1.96 SE"; never a marker (CD3+-)
-_CODE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$")
 
 
 def column_label(name: object) -> str:
@@ -234,11 +225,9 @@ def column_label(name: object) -> str:
     text = str(name)
     if text in COLUMN_LABELS:
         return COLUMN_LABELS[text]
-    if not _CODE_NAME.match(text):
+    if not CODE_NAME.match(text):
         return text  # already words ('Part B at RP2D (n=44)', '$CYT', 'log-log')
-    words = [_WORDS.get(word.lower(), word) for word in text.split("_")]
-    label = " ".join(words)
-    return label[0].upper() + label[1:]
+    return code_words(text)
 
 
 def human_text(text: object) -> str:
@@ -263,7 +252,7 @@ def imwg_reasons(text: str) -> str:
     """IMWG reason codes (';'-joined) as words; a cell that is not all codes (a reviewer's
     free-text reason in another table) is returned as written."""
     codes = [code.strip() for code in text.split(";")]
-    if not all(_CODE_NAME.match(code) for code in codes):
+    if not all(CODE_NAME.match(code) for code in codes):
         return text
     shown = []
     for code in codes:

@@ -16,6 +16,7 @@ from cytotrial.io.results import DPI
 
 __all__ = [
     "LANDSCAPE_WIDTH_IN",
+    "PAGE_MARGIN",
     "PORTRAIT_WIDTH_IN",
     "css_string",
     "needs_landscape",
@@ -23,10 +24,12 @@ __all__ = [
 ]
 
 MM_PER_IN = 25.4
-# The printable width of A4 with the template's @page margins (12 mm each side):
-# 210 - 24 mm portrait, 297 - 24 mm landscape. Keep in step with report.html.j2.
-PORTRAIT_WIDTH_IN = (210 - 24) / MM_PER_IN
-LANDSCAPE_WIDTH_IN = (297 - 24) / MM_PER_IN
+# The template's @page margins (render passes PAGE_MARGIN to it), and so the printable
+# width of A4: 210 - 2 x 12 mm portrait, 297 - 2 x 12 mm landscape.
+SIDE_MARGIN_MM, TOP_MARGIN_MM = 12, 14
+PAGE_MARGIN = f"{TOP_MARGIN_MM}mm {SIDE_MARGIN_MM}mm"
+PORTRAIT_WIDTH_IN = (210 - 2 * SIDE_MARGIN_MM) / MM_PER_IN
+LANDSCAPE_WIDTH_IN = (297 - 2 * SIDE_MARGIN_MM) / MM_PER_IN
 
 
 def print_width_in(png: str | Path) -> float:

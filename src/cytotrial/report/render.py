@@ -22,7 +22,7 @@ from cytotrial.report.layout import (
 )
 from cytotrial.report.model import Provenance, ReportSection
 from cytotrial.report.pages import PageLink
-from cytotrial.report.print_layout import css_string
+from cytotrial.report.print_layout import PAGE_MARGIN, css_string
 
 __all__ = [
     "package_versions",
@@ -123,5 +123,6 @@ def render_report(
         long_cell=LONG_CELL,
         print_cell=PRINT_CELL,
         short_rows=SHORT_ROWS,
+        page_margin=PAGE_MARGIN,
     )
     write_text_atomic(out_path, html)

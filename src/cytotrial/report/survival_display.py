@@ -39,14 +39,19 @@ def _without_numeric_twins(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=dropped)
 
 
-def _estimate_ci(estimate: object, lower: object, upper: object, scale: float = 1.0) -> str:
+def _estimate_ci(
+    estimate: object, lower: object, upper: object, scale: float = 1.0, digits: int = 2
+) -> str:
+    """'estimate (lower-upper)', each x `scale` to `digits` decimals; '' without an estimate."""
     if pd.isna(estimate):
         return ""
-    text = f"{float(estimate) * scale:.2f}" if scale == 1.0 else f"{float(estimate) * scale:.1f}"
+
+    def shown(value: object) -> str:
+        return f"{float(value) * scale:.{digits}f}"
+
     if pd.isna(lower) or pd.isna(upper):
-        return text
-    digits = 2 if scale == 1.0 else 1
-    return f"{text} ({float(lower) * scale:.{digits}f}-{float(upper) * scale:.{digits}f})"
+        return shown(estimate)
+    return f"{shown(estimate)} ({shown(lower)}-{shown(upper)})"
 
 
 def logrank_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
@@ -85,7 +90,7 @@ def at_times_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.Dat
                 "months": f"{float(r.months):g}",
                 "n at risk": "" if pd.isna(r.n_risk) else f"{float(r.n_risk):.0f}",
                 "S(t), % (95% CI)": (
-                    _estimate_ci(r.surv, r.lower, r.upper, scale=100.0)
+                    _estimate_ci(r.surv, r.lower, r.upper, scale=100.0, digits=1)
                     if estimable
                     else "not estimable (after the group's last observation)"
                 ),

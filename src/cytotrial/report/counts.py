@@ -23,9 +23,9 @@ __all__ = [
 ]
 
 
-def plural(count: int, noun: str) -> str:
-    """'1 patient', '44 patients' (nouns ending in 's' or 'y' are given as written)."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """'1 patient', '44 patients'; `nouns` where the plural is not noun + 's' ('batches')."""
+    return f"{count} " + (noun if count == 1 else nouns or noun + "s")
 
 
 def n_text(count: int, noun: str, why: str = "") -> str:

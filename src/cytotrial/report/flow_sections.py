@@ -332,11 +332,6 @@ COHORT_QC_SHOWN = [
 ]
 
 
-def _batches(count: int) -> str:
-    """'1 batch', '2 batches' (plural() adds only an s)."""
-    return f"{count} batch" + ("" if count == 1 else "es")
-
-
 def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, list[str]]:
     """The cohort-QC outliers and jumps (shown first in the gating QC), and a note
     counting them and the values not assessed."""
@@ -363,7 +358,7 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
     note = (
         f"Cohort QC: {plural(len(flags), 'flag')} in "
         f"{plural(flags['sample_id'].nunique(), 'sample')} and "
-        f"{_batches(flags['batch'].where(flags['sample_id'].isna()).nunique())}; "
+        f"{plural(flags['batch'].where(flags['sample_id'].isna()).nunique(), 'batch', 'batches')}; "
         f"{len(unassessed)} of {len(cohort_qc)} comparisons not assessed "
         "(groups smaller than the minimum group size, `flow.cohort_qc.min_group_size` in the "
         "config, or no spread)."

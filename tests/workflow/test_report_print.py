@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers.browser import CHROMIUM
 from helpers.report_layout_checks import pdf_raw_pages
@@ -154,3 +155,30 @@ def test_demo_pdf_figures_and_running_lines(demo, tmp_path):
     assert len(figures) >= 15
     assert small_print(html, pdf) == []
     assert running_lines_missing(pdf, "NCT02751255", simulated=True) == []
+
+
+def test_input_checksums_print_as_one_digest_of_the_download(tmp_path):
+    """Hundreds of per-file hashes would fill pages of a printout: the PDF names the
+    download holding them and prints the SHA-256 of that download; the screen keeps the
+    table (folded) and its download."""
+    import hashlib
+
+    from cytotrial.report.model import Provenance, ReportTable
+    from cytotrial.report.pdf import html_to_pdf
+
+    hashes = [hashlib.sha256(str(k).encode()).hexdigest() for k in range(120)]
+    frame = pd.DataFrame(
+        {"input": [f"FCS of sample S{k}" for k in range(120)], "file": "", "sha256": hashes}
+    )
+    checksums = ReportTable("Input files", frame, "input_checksums.csv", n="n = 120 input files")
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report([], {}, html, provenance=Provenance(checksums=checksums))
+    html_to_pdf(html, pdf)
+    text = "".join("".join(lines) for lines in pdf_raw_pages(pdf))
+    flat = re.sub(r"\s+", "", text)
+    assert not [h for h in hashes if h[:16] in flat]  # no per-file hash printed
+    assert hashlib.sha256(checksums.csv_bytes).hexdigest() in flat
+    assert "input_checksums.csv" in text and "report.html" in text
+    # On screen the table and its download are still there, every hash in it.
+    page = html.read_text().replace("<wbr>", "")
+    assert all(h in page for h in hashes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,12 +44,22 @@ class ReportTable:
     shown: pd.DataFrame | None = None
 
     @property
-    def csv_data_uri(self) -> str:
+    def csv_bytes(self) -> bytes:
+        """The CSV download's bytes, as a reader saves them."""
         frame = _neutralise_formulas(self.frame)
         # CRLF (RFC 4180): the csv writer then quotes a cell holding a lone carriage return,
         # which would otherwise end the row early in a spreadsheet.
-        payload = frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
-        return "data:text/csv;base64," + base64.b64encode(payload).decode("ascii")
+        return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+    @property
+    def csv_sha256(self) -> str:
+        """SHA-256 of the CSV download: a printout that leaves the rows out still pins
+        them (`sha256sum` of the saved download gives the same digest)."""
+        return hashlib.sha256(self.csv_bytes).hexdigest()
+
+    @property
+    def csv_data_uri(self) -> str:
+        return "data:text/csv;base64," + base64.b64encode(self.csv_bytes).decode("ascii")
 
     @property
     def columns(self) -> list[str]:

@@ -124,5 +124,6 @@ def render_report(
         print_cell=PRINT_CELL,
         short_rows=SHORT_ROWS,
         page_margin=PAGE_MARGIN,
+        page_name=Path(out_path).name,
     )
     write_text_atomic(out_path, html)

@@ -43,6 +43,21 @@ def test_missing_results_never_pass(tmp_path):
     assert "miss" in summary(check)
 
 
+def test_planted_extra_files_are_taken_off_and_not_called_failed_samples(tmp_path):
+    """The demo's faulty extra files come off the run's count; the note says what they are
+    and leaves failing to the QC (the report may well say 0 failed: they are flagged)."""
+    counts = pd.DataFrame({"part": ["A"], "timepoint": ["C1D1"], "samples": [60]})
+    write_tsv(counts, tmp_path / "counts.tsv")
+    inputs = {key: tmp_path / "absent.tsv" for key in PAPER_CHECK_INPUT_KEYS}
+    inputs["samples_per_timepoint"] = tmp_path / "counts.tsv"
+    planted = {("A", "C1D1"): ["failed_clog", "too_small", "too_small"]}
+    check = paper_check_table(inputs, planted).set_index("item")
+    row = check.loc["Samples, part A C1D1"]
+    assert str(row["this run"]) == "57"
+    assert "3 faulty extra files" in row["note"] and "too few events: 2" in row["note"]
+    assert "failed acquisitions" not in row["note"] and "flags or fails" in row["note"]
+
+
 def test_the_demo_reproduces_every_count_and_p_value(clinical_demo, tmp_path):
     inputs = {key: clinical_demo / path for key, path in PAPER_CHECK_PATHS.items()}
     check = paper_check_table(inputs)

@@ -22,7 +22,7 @@ and which reading the demo follows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -274,21 +274,41 @@ def _survival_rows(t: Callable[[str], pd.DataFrame]) -> list[Row]:
     return rows
 
 
-def _flow_sample_rows(t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, int]) -> list[Row]:
+# What each planted extra file is (simulate/flow/scenarios), for the samples' note. The
+# simulator's "failed" acquisitions are faulty files: the pipeline analyses them and its QC
+# decides whether they fail, so the note does not call them failed samples.
+SCENARIO_WORDS = {
+    "failed_clog": "clogged sample line",
+    "failed_debris": "clotted sample",
+    "too_small": "too few events",
+}
+
+
+def planted_note(scenarios: Sequence[str]) -> str:
+    """The note of a sample count taken off the demo's planted extra files ('' if none)."""
+    if not scenarios:
+        return ""
+    kinds = pd.Series([SCENARIO_WORDS.get(s, str(s).replace("_", " ")) for s in scenarios])
+    listed = ", ".join(f"{kind}: {n}" for kind, n in kinds.value_counts(sort=False).items())
+    return (
+        f"this run's files minus the {len(scenarios)} faulty extra files the demo plants "
+        f"({listed}; simulate/flow/scenarios); the pipeline analyses them and its QC flags "
+        "or fails each (Gating QC)"
+    )
+
+
+def _flow_sample_rows(
+    t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, Sequence[str]]
+) -> list[Row]:
     s = "Flow cytometry (Figure 4, supplemental Figure 1)"
     counts = t("samples_per_timepoint")
     by = counts.set_index(["part", "timepoint"])["samples"].to_dict() if len(counts) else {}
     rows = []
     for (part, timepoint), k in pt.FLOW_SAMPLE_COUNTS.items():
-        extra = planted.get((part, timepoint), 0)
+        extra = list(planted.get((part, timepoint), ()))
         run = by.get((part, timepoint))
-        run = None if run is None else int(run) - extra
-        note = (
-            f"this run's files minus the {extra} failed acquisitions the demo adds as extra "
-            "files (simulate/flow_scenarios)"
-            if extra
-            else ""
-        )
+        run = None if run is None else int(run) - len(extra)
+        note = planted_note(extra)
         if (part, timepoint) == ("B", "C1D1"):
             note = "the paper's legend says 51 (see notes)"
         rows.append(count_check(s, f"Samples, part {part} {timepoint}", k, run, note))
@@ -306,11 +326,12 @@ def _flow_sample_rows(t: Callable[[str], pd.DataFrame], planted: Mapping[tuple, 
 
 
 def paper_check_table(
-    inputs: Mapping[str, str | Path], planted_extra: Mapping[tuple[str, str], int] | None = None
+    inputs: Mapping[str, str | Path],
+    planted_extra: Mapping[tuple[str, str], Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Every checked number (COLUMNS). `inputs`: PAPER_CHECK_INPUT_KEYS -> result files;
-    `planted_extra`: (part, timepoint) -> failed-acquisition files the demo adds beyond
-    the paper's samples (simulate/flow_scenarios), taken off this run's sample counts."""
+    `planted_extra`: (part, timepoint) -> the scenarios of the faulty files the demo adds
+    beyond the paper's samples (simulate/flow/scenarios), taken off this run's counts."""
     cache: dict[str, pd.DataFrame] = {}
 
     def table(key: str) -> pd.DataFrame:
@@ -345,15 +366,15 @@ def summary(check: pd.DataFrame) -> str:
     return f"{head} ({'; '.join(parts)})."
 
 
-def demo_planted_extra(seed: int) -> dict[tuple[str, str], int]:
-    """(part, timepoint) -> failed-acquisition files the demo with this seed adds beyond the
-    paper's samples (its sample plan, simulate/flow_scenarios.EXTRA_FILES)."""
+def demo_planted_extra(seed: int) -> dict[tuple[str, str], list[str]]:
+    """(part, timepoint) -> the scenario of each faulty file the demo with this seed adds
+    beyond the paper's samples (its sample plan, simulate/flow/scenarios.EXTRA_FILES)."""
     from cytotrial.simulate.flow.scenarios import EXTRA_FILES
     from cytotrial.simulate.trial import plan_demo_trial
 
     plan = plan_demo_trial(seed, "demo")
     extra = plan[plan["scenario"].isin(EXTRA_FILES)]
-    return {key: len(block) for key, block in extra.groupby(["part", "timepoint"])}
+    return {key: list(block["scenario"]) for key, block in extra.groupby(["part", "timepoint"])}
 
 
 def paper_check_job(

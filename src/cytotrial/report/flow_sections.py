@@ -13,6 +13,7 @@ from cytotrial.report.counts import count_range, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.labels import population_label
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
+from cytotrial.report.qc_outcome import with_outcome
 
 __all__ = [
     "FIGURES",
@@ -496,11 +497,13 @@ def _gating_sections(
         flagged[problem_columns],
         "flagged_samples.csv",
         "Failed samples are left out of every flow table; flagged samples are kept, with "
-        "their flags.",
+        "their flags. The download has each sample's analysis status and reason as written.",
         link_column="sample_id" if which_plots != "none" else None,
         link_prefix="plot-",
         n=f"n = {len(flagged)} of {plural(len(qc), 'sample')} ({len(failed)} failed, "
         f"{len(flagged) - len(failed)} flagged)",
+        # failed / flagged in words: the status column said 'ok' beside every flag
+        shown=with_outcome(flagged[problem_columns]),
     )
     notes = (
         [

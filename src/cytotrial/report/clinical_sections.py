@@ -35,6 +35,7 @@ from cytotrial.report.survival_display import (
     hazard_ratio_display,
     logrank_display,
 )
+from cytotrial.report.table1_display import SECTION, missing_note, table1_shown
 
 __all__ = [
     "REPORT_INPUT_KEYS",
@@ -169,17 +170,23 @@ def _table1_n(cohort: Cohort) -> str:
 
 def _baseline_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
+    table1 = read_tsv_or_empty(get("clinical_table1"))
     tables = _table(
         "Table 1. Baseline characteristics",
-        read_tsv_or_empty(get("clinical_table1")),
+        table1,
         "table1_baseline.csv",
         "n (%) or median (range). Part A: all enrolled, part A baseline; part B "
         "columns: part B baseline. Part B at RP2D: the efficacy population (phase 1 at "
         "the RP2D and phase 2) at part B entry, a column the paper's Table 1 does not have "
-        "(its text quotes it). Exposed includes refractory.",
+        "(its text quotes it). Exposed includes refractory. A row's medians share one number "
+        "of decimals (a median of an even count may end in .5). "
+        + missing_note(table1),
         notes,
         _table1_n(cohort),
+        shown=table1_shown(table1),
     )
+    for table in tables:  # Table 1's section label: a group row, not a repeated column
+        table.group_column = SECTION if SECTION in table.frame else None
     dose = read_tsv_or_empty(get("clinical_dose_escalation"))
     tables += _table(
         "Part B phase 1: dose escalation (3+3)",

@@ -72,7 +72,13 @@ def _longest_piece(text: object) -> int:
     return max((len(p) for w in str(text).split() for p in _pieces(w)), default=0)
 
 
+# A whole number written with thousands separators (report.model shows 20,000 events).
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+$")
+
+
 def _is_number(text: str) -> bool:
+    if _THOUSANDS.match(text):
+        return True
     try:
         float(text)
     except ValueError:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cytotrial.report.pages import PageLink
@@ -42,6 +44,9 @@ class ReportTable:
     # What the page shows when it differs from the download (readable columns of the
     # same rows, e.g. "HR (95% CI)" for hr, lower, upper); None: the frame itself.
     shown: pd.DataFrame | None = None
+    # A column naming each row's group (Table 1's section): shown once, as a row of its
+    # own above the group's rows, not as a column repeating it on every row.
+    group_column: str | None = None
 
     @property
     def csv_bytes(self) -> bytes:
@@ -70,8 +75,21 @@ class ReportTable:
         return [[_cell(v) for v in row] for row in self._page_frame.itertuples(index=False)]
 
     @property
+    def group_labels(self) -> list[str]:
+        """Per row: its group's label where a new group starts, else '' (all '' without
+        a group column)."""
+        frame = self.frame if self.shown is None else self.shown
+        if self.group_column not in frame:
+            return [""] * len(frame)
+        labels = [_cell(v) for v in frame[self.group_column]]
+        return [x if i == 0 or x != labels[i - 1] else "" for i, x in enumerate(labels)]
+
+    @property
     def _page_frame(self) -> pd.DataFrame:
-        return self.frame if self.shown is None else self.shown
+        frame = self.frame if self.shown is None else self.shown
+        if self.group_column in frame:
+            return frame.drop(columns=[self.group_column])
+        return frame
 
     @property
     def link_index(self) -> int:
@@ -113,12 +131,25 @@ def _neutralise_cell(value: object) -> object:
     return value  # a number written as text
 
 
+# A whole number from here up is shown with thousands separators (20,000 events); a
+# four-digit one is not (style guides' rule; no year or ID in a table is >= 10,000).
+THOUSANDS_FROM = 10_000
+
+
+def _whole(value: int) -> str:
+    return f"{value:,}" if abs(value) >= THOUSANDS_FROM else str(value)
+
+
 def _cell(value: object) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return _whole(int(value))
     if isinstance(value, float):
         # Counts stored as float (a column with gaps) still read as counts.
-        return f"{value:.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+        return _whole(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
 
 

@@ -8,6 +8,7 @@ JSON record), so the report does not read every FCS file a second time.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,6 +21,7 @@ from cytotrial.report.model import Provenance, ReportTable
 
 __all__ = [
     "input_checksums",
+    "archived_commit",
     "git_commit",
     "report_provenance",
 ]
@@ -69,8 +71,28 @@ def git_commit(directory: str | Path) -> str:
         commit = git("rev-parse", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
-        return "unknown (the workflow is not a git checkout, or git is not installed)"
+        archived = archived_commit(directory)
+        if archived:
+            return f"{archived} (recorded by git archive: the workflow is a copy, not a checkout)"
+        return (
+            "unknown (the workflow is not a git checkout and its .git_archival.txt records "
+            "no commit, or git is not installed)"
+        )
     return f"{commit} + local changes" if dirty else commit
+
+
+ARCHIVAL_FILE = ".git_archival.txt"
+_NODE = re.compile(r"^node:\s*([0-9a-f]{40})\s*$", re.MULTILINE)
+
+
+def archived_commit(directory: str | Path) -> str:
+    """The commit `git archive` wrote into the workflow's .git_archival.txt (export-subst
+    in .gitattributes), or '' (no file, or a checkout's unsubstituted placeholder)."""
+    path = Path(directory) / ARCHIVAL_FILE
+    if not path.is_file():
+        return ""
+    match = _NODE.search(path.read_text(errors="replace"))
+    return match.group(1) if match else ""
 
 
 def report_provenance(

@@ -96,6 +96,12 @@ def test_git_commit_of_a_checkout_and_of_a_plain_folder(tmp_path):
     from cytotrial.report.provenance import git_commit
 
     assert git_commit(tmp_path).startswith("unknown")
+    # A copy made by git archive names the commit git wrote into .git_archival.txt.
+    (tmp_path / ".git_archival.txt").write_text("node: $Format:%H$\n")  # unsubstituted
+    assert git_commit(tmp_path).startswith("unknown")
+    (tmp_path / ".git_archival.txt").write_text("node: " + "a1" * 20 + "\n")
+    assert git_commit(tmp_path).startswith("a1" * 20 + " (recorded by git archive")
+    (tmp_path / ".git_archival.txt").unlink()
 
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)

@@ -33,6 +33,14 @@ class PageLink:
     text: str
     href: str
 
+    @property
+    def printed_target(self) -> str:
+        """Where the link goes, for a printout that cannot follow it: 'file
+        cytotrial_report_gating.html, section sample inventory'."""
+        file, _, anchor = self.href.partition("#")
+        where = f"file {file}" if file else "this file"
+        return f"{where}, section {anchor.replace('-', ' ')}" if anchor else where
+
 
 # Tables (by their CSV name) that list every sample, so move to the gating page.
 PER_SAMPLE_TABLES = ("cohort_qc_flags.csv", "general_statistics.csv")

@@ -9,15 +9,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from cytotrial.clinical.paper_check import summary
 from cytotrial.io.results import read_tsv_or_empty
 from cytotrial.report.counts import plural
 from cytotrial.report.model import ReportSection, ReportTable
 from cytotrial.simulate import paper_targets as pt
 
-__all__ = ["ANCHOR", "paper_check_section"]
+__all__ = ["ANCHOR", "GROUP", "paper_check_section", "with_group_counts"]
 
 ANCHOR = "paper-check"
+
+
+GROUP = "section"
+
+
+def with_group_counts(check: pd.DataFrame) -> pd.DataFrame:
+    """`check` with each section named with its count of numbers and verdicts ('Responses:
+    11 numbers, 11 exact'): the report shows the section once, as a group row (one column
+    fewer, so the rest fills the page), and a reader sees each group's result at its top."""
+    if GROUP not in check or "verdict" not in check:
+        return check
+    labels = {}
+    for section, verdicts in check.groupby(GROUP, sort=False)["verdict"]:
+        counted = ", ".join(f"{n} {v}" for v, n in verdicts.value_counts().items())
+        labels[section] = f"{section}: {plural(len(verdicts), 'number')}, {counted}"
+    return check.assign(**{GROUP: check[GROUP].map(labels)})
 
 
 def paper_check_section(table_path: str | Path, notes_path: str | Path) -> ReportSection:
@@ -59,8 +77,11 @@ def paper_check_section(table_path: str | Path, notes_path: str | Path) -> Repor
                 "Paper check: every number",
                 check,
                 "paper_check.csv",
-                "One row per number of the paper; section = where the paper gives it.",
+                "One row per number of the paper, grouped by where the paper gives it (each "
+                "group's verdicts counted in its heading).",
                 n=f"n = {len(check)} numbers of the paper",
+                shown=with_group_counts(check),
+                group_column=GROUP if GROUP in check else None,
             )
         )
     if len(paper_notes):

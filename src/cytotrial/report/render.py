@@ -18,6 +18,7 @@ from cytotrial.report.layout import (
     column_groups,
     is_number_text,
     pick,
+    print_widths,
     squeeze_widths,
 )
 from cytotrial.report.model import Provenance, ReportSection
@@ -115,6 +116,7 @@ def render_report(
         pages=pages or [],
         show_provenance=show_provenance,
         squeeze_widths=squeeze_widths,
+        print_widths=print_widths,
         shown_rows=shown_rows,
         column_groups=column_groups,
         fold_above_rows=FOLD_ABOVE_ROWS,

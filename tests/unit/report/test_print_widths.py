@@ -1,0 +1,33 @@
+"""A printed long table's column widths: the fewest printed lines, every word whole."""
+
+from __future__ import annotations
+
+import math
+
+from cytotrial.report.layout import PRINT_CHARS, print_widths
+
+
+def printed_lines(rows, shares):
+    chars = [PRINT_CHARS * float(s.rstrip("%")) / 100 for s in shares]
+    return sum(max(math.ceil(len(c) / w) or 1 for c, w in zip(row, chars, strict=True)) for row in rows)
+
+
+def test_a_column_long_on_every_row_gets_more_than_one_long_on_a_few():
+    item = "Thalidomide, refractory [Prior IMiD, n (%)], Part A (n=63)"
+    rows = [[item, "count", "11", ""] for _ in range(95)]
+    rows += [[item, "count", "11", "the results text: Figure 1's legend differs " * 3]] * 5
+    shares = print_widths(rows, ["Item", "Kind", "Paper", "Note"])
+    item_share, note_share = float(shares[0][:-1]), float(shares[3][:-1])
+    assert item_share > note_share
+    assert abs(sum(float(s[:-1]) for s in shares) - 100) < 0.5
+    # Fewer lines than widths in proportion to each column's longest cell (the browser's).
+    longest = [max(len(r[i]) for r in rows) for i in range(4)]
+    by_longest = [f"{100 * n / sum(longest):.1f}%" for n in longest]
+    assert printed_lines(rows, shares) < printed_lines(rows, by_longest)
+    assert printed_lines(rows, shares) <= 100 + 5 * 3  # item on one line, notes wrapping
+
+
+def test_no_column_is_narrower_than_its_longest_word():
+    rows = [["a", "cd38_mfi_median_compensated"]] * 30
+    shares = print_widths(rows, ["Name", "Value"])
+    assert float(shares[1][:-1]) * PRINT_CHARS / 100 >= 16  # MAX_RUN characters

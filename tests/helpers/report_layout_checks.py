@@ -40,7 +40,8 @@ const problems = [];
 for (const table of document.querySelectorAll('main table')) {
   const block = table.closest('.table-block') || table.parentElement;
   const title = (block.querySelector('h3') || {textContent: '(untitled)'}).textContent;
-  const rows = [...table.querySelectorAll('tbody tr')];
+  // a group's label row (Table 1's sections) is a heading, not one of the table's rows
+  const rows = [...table.querySelectorAll('tbody tr:not(.group-row)')];
   const hidden = rows.filter(r => !visible(r)).length;
   if (hidden && !controls(block, String(rows.length)).length)
     problems.push(`${title}: ${hidden} of ${rows.length} rows hidden without a control`);

@@ -19,6 +19,7 @@ __all__ = [
     "MAX_RUN",
     "breakable",
     "column_groups",
+    "fills_page",
     "is_number_text",
     "pick",
     "print_widths",
@@ -186,3 +187,17 @@ def print_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) ->
         widths[best[0]] = best[1]
     total = widths.sum()
     return [f"{100 * w / total:.1f}%" for w in widths]
+
+
+# A printed table fills the page's width (shared by print_widths) when it is long, or when
+# one of its cells is a paragraph: a browser's own layout would squeeze the other columns
+# (sample IDs broken in two beside a flag list).
+PARAGRAPH_CHARS = 60
+
+
+def fills_page(rows: Sequence[Sequence[str]], long_rows: int) -> bool:
+    """True for a table to print at the page's width: more than `long_rows` rows, or a
+    cell longer than PARAGRAPH_CHARS characters."""
+    return len(rows) > long_rows or any(
+        len(str(cell)) > PARAGRAPH_CHARS for row in rows for cell in row
+    )

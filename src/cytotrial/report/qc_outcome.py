@@ -41,7 +41,7 @@ def outcome_text(row: pd.Series) -> str:
     checks = [label for column, label in FLAG_KINDS.items() if _text(row.get(column)).strip()]
     if not checks:
         return ""
-    return "flagged, kept in the analysis: " + ", ".join(checks) + " flags"
+    return "flagged, kept: " + ", ".join(checks) + " flags"
 
 
 def with_outcome(problems: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from cytotrial.report.labels import column_label, human_text, prose, shown_rows
 from cytotrial.report.layout import (
     breakable,
     column_groups,
+    fills_page,
     is_number_text,
     pick,
     print_widths,
@@ -117,6 +118,7 @@ def render_report(
         show_provenance=show_provenance,
         squeeze_widths=squeeze_widths,
         print_widths=print_widths,
+        fills_page=fills_page,
         shown_rows=shown_rows,
         column_groups=column_groups,
         fold_above_rows=FOLD_ABOVE_ROWS,

@@ -31,3 +31,11 @@ def test_no_column_is_narrower_than_its_longest_word():
     rows = [["a", "cd38_mfi_median_compensated"]] * 30
     shares = print_widths(rows, ["Name", "Value"])
     assert float(shares[1][:-1]) * PRINT_CHARS / 100 >= 16  # MAX_RUN characters
+
+
+def test_long_tables_and_tables_with_a_paragraph_cell_fill_the_printed_page():
+    from cytotrial.report.layout import fills_page
+
+    assert fills_page([["a", "b"]] * 26, long_rows=25)
+    assert not fills_page([["a", "b"]] * 25, long_rows=25)
+    assert fills_page([["PT011_B_EOT", "cohort outlier (% of parent lymphocytes) " * 3]], 25)

@@ -22,7 +22,7 @@ def problems() -> pd.DataFrame:
 
 def test_a_flagged_sample_reads_flagged_with_its_checks_and_a_failed_one_failed_with_why():
     texts = [outcome_text(row) for _, row in problems().iterrows()]
-    assert texts[0] == "flagged, kept in the analysis: acquisition QC, cohort QC flags"
+    assert texts[0] == "flagged, kept: acquisition QC, cohort QC flags"
     assert texts[1] == "failed, not analysed: FCS header unreadable"
     assert texts[2] == "failed (panel mismatch), not analysed: no reason recorded"
     assert not any(text.startswith("ok") for text in texts)

@@ -130,9 +130,16 @@ def running_lines_missing(pdf: Path, trial: str, simulated: bool) -> list[str]:
 
 @pytest.mark.parametrize("simulated", [True, False])
 def test_every_page_has_the_running_header_and_footer(tmp_path, simulated):
+    from cytotrial.report.model import ReportTable
     from cytotrial.report.pdf import html_to_pdf
 
-    sections = [ReportSection(f"Section {k}", f"s{k}", notes=["A note."]) for k in range(3)]
+    # A table each: a section of text only shares the page of the section before it.
+    sections = [
+        ReportSection(
+            f"Section {k}", f"s{k}", tables=[ReportTable("T", pd.DataFrame({"a": [k]}), "t.csv")]
+        )
+        for k in range(3)
+    ]
     html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
     # A trial ID with a quote and '<': printed as written, the style sheet intact.
     trial = 'NCT"1<2'
@@ -182,3 +189,23 @@ def test_input_checksums_print_as_one_digest_of_the_download(tmp_path):
     # On screen the table and its download are still there, every hash in it.
     page = html.read_text().replace("<wbr>", "")
     assert all(h in page for h in hashes)
+
+
+def test_a_section_of_text_only_does_not_start_a_page(tmp_path):
+    """A section of a few lines (a link, a paragraph) follows the one before on its page;
+    a section with a table starts a page."""
+    from cytotrial.report.model import ReportTable
+    from cytotrial.report.pdf import html_to_pdf
+
+    table = ReportTable("T", pd.DataFrame({"a": [1]}), "t.csv")
+    sections = [
+        ReportSection("Tables one", "one", tables=[table]),
+        ReportSection("Text only", "text", paragraphs=["A paragraph."]),
+        ReportSection("Tables two", "two", tables=[table]),
+    ]
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report(sections, {}, html, show_provenance=False)
+    html_to_pdf(html, pdf)
+    pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
+    assert len(pages) == 2
+    assert "Tables one" in pages[0] and "Text only" in pages[0] and "Tables two" in pages[1]

@@ -179,8 +179,7 @@ def _baseline_section(get, cohort: Cohort) -> ReportSection:
         "columns: part B baseline. Part B at RP2D: the efficacy population (phase 1 at "
         "the RP2D and phase 2) at part B entry, a column the paper's Table 1 does not have "
         "(its text quotes it). Exposed includes refractory. A row's medians share one number "
-        "of decimals (a median of an even count may end in .5). "
-        + missing_note(table1),
+        "of decimals (a median of an even count may end in .5). " + missing_note(table1),
         notes,
         _table1_n(cohort),
         shown=table1_shown(table1),

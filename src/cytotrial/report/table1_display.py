@@ -61,10 +61,7 @@ def missing_note(frame: pd.DataFrame, label_column: str = "characteristic") -> s
             parts.append(f"{row[label_column]}: {', '.join(empty)}")
     if not parts:
         return ""
-    return (
-        f"{MISSING}: no patient of the column has this value in the data "
-        f"({'; '.join(parts)})."
-    )
+    return f"{MISSING}: no patient of the column has this value in the data ({'; '.join(parts)})."
 
 
 def table1_shown(frame: pd.DataFrame) -> pd.DataFrame:

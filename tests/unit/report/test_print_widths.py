@@ -9,7 +9,9 @@ from cytotrial.report.layout import PRINT_CHARS, print_widths
 
 def printed_lines(rows, shares):
     chars = [PRINT_CHARS * float(s.rstrip("%")) / 100 for s in shares]
-    return sum(max(math.ceil(len(c) / w) or 1 for c, w in zip(row, chars, strict=True)) for row in rows)
+    return sum(
+        max(math.ceil(len(c) / w) or 1 for c, w in zip(row, chars, strict=True)) for row in rows
+    )
 
 
 def test_a_column_long_on_every_row_gets_more_than_one_long_on_a_few():

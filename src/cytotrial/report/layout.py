@@ -141,9 +141,10 @@ def pick(items: Sequence, indexes: Sequence[int]) -> list:
 
 
 # A printed portrait page's table width in characters of the 8-pt table font (186 mm at
-# about 1.85 mm a character: a digit is 0.64 em; measured on the demo's Table 1, where
-# 120 left the laboratory medians wrapping), and a cell's padding and border.
-PRINT_CHARS, PRINT_PAD_CHARS = 100, 1.5
+# about 1.55 mm an average character; digits are wider, so a column of numbers may wrap
+# where the model says it fits: 100 gave the demo's paper check a page more and Table 1
+# no fewer wrapped cells), and a cell's padding and border.
+PRINT_CHARS, PRINT_PAD_CHARS = 120, 1.5
 MAX_TARGETS = 24  # widths tried per column and step (time grows with rows x tries)
 
 

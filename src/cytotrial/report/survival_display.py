@@ -89,11 +89,16 @@ def at_times_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.Dat
                 "group": r.group,
                 "months": f"{float(r.months):g}",
                 "n at risk": "" if pd.isna(r.n_risk) else f"{float(r.n_risk):.0f}",
-                "S(t), % (95% CI)": (
-                    _estimate_ci(r.surv, r.lower, r.upper, scale=100.0, digits=1)
-                    if estimable
-                    else "not estimable (after the group's last observation)"
-                ),
+                "S(t), % (95% CI)": _survival_text(estimable, r.surv, r.lower, r.upper),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _survival_text(estimable: bool, surv: object, lower: object, upper: object) -> str:
+    """S(t) in % with its CI, or why it has none."""
+    if not estimable:
+        return "not estimable (after the group's last observation, censored)"
+    if float(surv) == 0.0:
+        return "0.0 (every patient had the event by then)"
+    return _estimate_ci(surv, lower, upper, scale=100.0, digits=1)

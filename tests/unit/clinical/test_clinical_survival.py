@@ -81,7 +81,8 @@ def test_empty_group_and_group_without_events_are_notes_not_errors():
     assert hrs.loc["NE", "note"] == "no patients in this group"
     assert math.isnan(hrs.loc["SD/MR", "hr"]) and "without events" in hrs.loc["SD/MR", "note"]
     at = result.at_times[(result.at_times.endpoint == "PFS-B") & (result.at_times.group == "PD")]
-    assert list(at.months) == [6, 12, 24] and not at.estimable.any()  # after the last time
+    # every PD patient had the event by 2.5: S = 0 is known after the curve's last time
+    assert list(at.months) == [6, 12, 24] and at.estimable.all() and (at.surv == 0).all()
 
 
 # three response groups with events in each (NE has no patients)

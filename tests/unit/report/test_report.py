@@ -208,18 +208,19 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
     assert list(hazard_ratio_display(hr, empty)["HR (95% CI)"]) == ["0.14 (0.04-0.47)"]
     times = pd.DataFrame(
         {
-            "endpoint": ["PFS-B", "PFS-B"],
-            "group": ["PD", "PD"],
-            "months": [1.0, 6.0],
-            "estimable": [True, False],
-            "n_risk": [3.0, float("nan")],
-            "surv": [0.4, float("nan")],
-            "lower": [0.1, float("nan")],
-            "upper": [0.7, float("nan")],
+            "endpoint": ["PFS-B", "PFS-B", "PFS-B"],
+            "group": ["PD", "PD", "PD"],
+            "months": [1.0, 6.0, 12.0],
+            "estimable": [True, False, True],
+            "n_risk": [3.0, float("nan"), 0.0],
+            "surv": [0.4, float("nan"), 0.0],
+            "lower": [0.1, float("nan"), float("nan")],
+            "upper": [0.7, float("nan"), float("nan")],
         }
     )
     cells = list(at_times_display(times, empty)["S(t), % (95% CI)"])
     assert cells[0] == "40.0 (10.0-70.0)" and cells[1].startswith("not estimable")
+    assert cells[2].startswith("0.0 (every patient had the event")
 
 
 def test_a_table_shows_its_readable_columns_and_downloads_every_column():

@@ -32,6 +32,7 @@ from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 from cytotrial.report.survival_display import (
     at_times_display,
     empty_groups,
+    followup_display,
     hazard_ratio_display,
     logrank_display,
 )
@@ -448,7 +449,8 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "survival_at_times.csv",
         "S(t) in % with its pointwise 95% CI (Greenwood SE, the configured transform); a "
         "time after a group's last observation is not estimable (as R's summary, which "
-        "drops it); the download holds the SE and the CI transform.",
+        "drops it) unless every patient of the group had the event (S = 0, no CI); the "
+        "download holds the SE and the CI transform.",
         notes,
         survival_n,
         at_times_display(at_times, empty),
@@ -457,9 +459,12 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "Median follow-up",
         followup,
         "survival_followup.csv",
-        "Reverse Kaplan-Meier.",
+        "Time to censoring with deaths censored ("
+        + "; ".join(sorted(set(followup.get("method", pd.Series(dtype=str)).astype(str))))
+        + "); NR = limit not reached.",
         notes,
         _followup_n(followup),
+        followup_display(followup),
     )
     return ReportSection("Survival", "clinical-survival", tables, notes, figures)
 

@@ -173,6 +173,7 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
     from cytotrial.report.survival_display import (
         at_times_display,
         empty_groups,
+        followup_display,
         hazard_ratio_display,
         logrank_display,
     )
@@ -221,6 +222,21 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
     cells = list(at_times_display(times, empty)["S(t), % (95% CI)"])
     assert cells[0] == "40.0 (10.0-70.0)" and cells[1].startswith("not estimable")
     assert cells[2].startswith("0.0 (every patient had the event")
+    followup = pd.DataFrame(
+        {
+            "population": ["RP2D"],
+            "from": ["start of part A"],
+            "n": [44],
+            "deaths": [36],
+            "median_followup_months": [42.94045],
+            "lower": [42.7762],
+            "upper": [float("nan")],
+            "method": ["reverse Kaplan-Meier (R survfit, log CI)"],
+        }
+    )
+    shown = followup_display(followup)
+    assert list(shown["Median follow-up, months (95% CI)"]) == ["42.9 (42.8-NR)"]
+    assert "method" not in shown
 
 
 def test_a_table_shows_its_readable_columns_and_downloads_every_column():

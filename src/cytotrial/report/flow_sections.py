@@ -13,6 +13,7 @@ from cytotrial.report.counts import count_range, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.labels import population_label
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
+from cytotrial.report.paired_tests_display import paired_tests_display, sensitivity_display
 
 __all__ = [
     "FIGURES",
@@ -64,9 +65,10 @@ COUNTS_CAPTION = (
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
     "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
-    "Populations used says which populations form the pairs; Left out: flagged / failed / "
-    "excluded count the values of the two timepoints left out, Pairs left out the pairs "
-    "that cost, and Left out lists each with its reason."
+    "Median (IQR) of the paired patients' values at each timepoint; Pairs left out: the "
+    "pairs lost to values left out, which Left out lists with their reasons (the download "
+    "also counts them by reason: flagged, failed, excluded, and holds every number "
+    "unrounded)."
 )
 
 
@@ -266,6 +268,7 @@ def _flow_section(
                 TESTS_CAPTION,
                 n=_tests_n(mfi_tests),
                 key_columns=TEST_KEY_COLUMNS,
+                shown=paired_tests_display(mfi_tests),
             ),
             ReportTable(
                 "Absolute counts: paired comparisons",
@@ -274,6 +277,7 @@ def _flow_section(
                 TESTS_CAPTION,
                 n=_tests_n(count_tests),
                 key_columns=TEST_KEY_COLUMNS,
+                shown=paired_tests_display(count_tests),
             ),
             ReportTable(
                 "Sensitivity: paired tests with and without flagged populations",
@@ -285,6 +289,7 @@ def _flow_section(
                 f"populations, {count_range(sensitivity.get('n_pairs_with_flagged', []))} "
                 "with the flagged added",
                 key_columns=TEST_KEY_COLUMNS + 1,  # value, then as the tests
+                shown=sensitivity_display(sensitivity),
             ),
             ReportTable(
                 "Immune subsets per patient and timepoint",

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 # Flow figures the report embeds, by input name of the report rule.
-FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paired")
+FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "counts_t", "mfi_paired", "counts_paired")
 
 
 PAIRED_CAPTION = (
@@ -57,8 +57,14 @@ FIGURE4_CAPTION = (
 
 COUNTS_CAPTION = (
     "Cells per µL, log axis (counts span orders of magnitude); a dot per patient, median and "
-    "IQR as in Figure 4. T cells, the paper's supplemental Figure 2, are a panel here."
-    + USED_CAPTION
+    "IQR as in Figure 4. T cells have their own figure over both parts (Figure S2), as in "
+    "the paper." + USED_CAPTION
+)
+
+
+T_COUNTS_CAPTION = (
+    "T cells per µL in part A and part B, log axis, drawn and tested as Figure S1 (the "
+    "paper's supplemental Figure 2)." + USED_CAPTION
 )
 
 
@@ -201,6 +207,16 @@ def _figure_n(qc: pd.DataFrame, tests: pd.DataFrame, part: str) -> str:
     )
 
 
+def _t_cells_n(qc: pd.DataFrame, tests: pd.DataFrame) -> str:
+    """The T-cell figure's n: both parts' analysed samples, the pairs per T-cell test."""
+    here = tests[tests["population"] == "t_cells"] if len(tests) else tests
+    return (
+        f"n = {_samples_n(qc)} (parts A and B: the analysed samples of the patients with a "
+        f"flow sample); {count_range(here.get('n_pairs', []))} pairs per test (patients "
+        "with both samples, values left out not counted)"
+    )
+
+
 def _tests_n(tests: pd.DataFrame) -> str:
     return (
         f"n = {plural(len(tests), 'test')}, {count_range(tests.get('n_pairs', []))} pairs "
@@ -247,6 +263,12 @@ def _flow_section(
             for part in ("A", "B")
         ]
         + [
+            ReportFigure(
+                figure_title("counts_t"),
+                figures["counts_t"],
+                T_COUNTS_CAPTION,
+                n=_t_cells_n(qc, count_tests),
+            ),
             ReportFigure(
                 figure_title("mfi_paired"),
                 figures["mfi_paired"],

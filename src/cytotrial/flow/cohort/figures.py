@@ -65,8 +65,9 @@ def dot_plot(
     import matplotlib.pyplot as plt
 
     timepoints = TIMEPOINTS[part]
-    columns = min(len(populations), 5 if len(timepoints) <= 2 else 3)
-    rows = -(-len(populations) // columns)
+    most = min(len(populations), 5 if len(timepoints) <= 2 else 3)
+    rows = -(-len(populations) // most)
+    columns = -(-len(populations) // rows)  # 4 panels: 2 x 2, not 3 + 1
     fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, 3.3 * rows + 0.5), squeeze=False)
     for ax in axes.flat[len(populations) :]:
         ax.set_visible(False)

@@ -59,6 +59,8 @@ def test_methods_are_written_from_the_config():
     assert "fewer than 1000 events" in text
     assert "part B C1D1 vs EOT" in text
     assert "SPSS" in text and "planned n = 40" in text
+    assert "survival probabilities at 6, 12 and 24 months" in text  # prose, not [6, 12, 24]
+    assert "dose levels 15, 30 and 45" in text
     config["clinical"]["median_ci"] = "log-log"
     config["clinical"]["primary_endpoint"]["planned_n"] = 43
     config["flow"]["qc"]["min_events"] = 5000

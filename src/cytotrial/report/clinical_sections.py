@@ -339,7 +339,8 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
     if empty:
         notes.append(
             f"No patients in {'groups' if len(empty) > 1 else 'group'} {', '.join(empty)}: "
-            "no curve, median or comparison for them."
+            "no patient analysed had that part A best response, so the figures draw no "
+            "curve or forest-plot row for it and the tables give no median or comparison."
         )
     no_events = sub[(sub["n"] > 0) & (sub["events"] == 0)]
     for r in no_events.itertuples():

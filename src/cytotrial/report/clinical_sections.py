@@ -73,8 +73,8 @@ SWIMMER_CAPTION = (
     "One bar per patient from the start of part A, coloured by the part A best-response "
     "group (colours as in the Kaplan-Meier plots); part B hatched; thin line: follow-up off "
     "treatment. \u25bc: the part B best response (\u2265MR) first documented, from the lab "
-    "values (IMWG engine), with its category; | progression in part B; x death; arrow: on "
-    "treatment at the cut-off."
+    "values (IMWG engine), with its category; | progression in part B; \u25a1 part B "
+    "stopped without progression; x death; arrow: on treatment at the cut-off."
 )
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 

@@ -318,6 +318,12 @@ rule flow_statistics:
             category="Flow cytometry",
         ),
         counts_B_svg="results/flow/figures/cell_counts_part_B.svg",
+        counts_t_png=report(
+            "results/flow/figures/t_cell_counts.png",
+            caption="../report/counts_figure.rst",
+            category="Flow cytometry",
+        ),
+        counts_t_svg="results/flow/figures/t_cell_counts.svg",
         mfi_paired_png=report(
             "results/flow/figures/cd38_mfi_paired.png",
             caption="../report/paired_figure.rst",

@@ -72,6 +72,7 @@ rule report:
         mfi_B=rules.flow_statistics.output.mfi_B_png,
         counts_A=rules.flow_statistics.output.counts_A_png,
         counts_B=rules.flow_statistics.output.counts_B_png,
+        counts_t=rules.flow_statistics.output.counts_t_png,
         mfi_paired=rules.flow_statistics.output.mfi_paired_png,
         counts_paired=rules.flow_statistics.output.counts_paired_png,
         records=collect(rules.flow_analyse_sample.output.record, sample=SAMPLE_IDS),

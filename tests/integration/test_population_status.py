@@ -166,6 +166,11 @@ def test_statistics_job_tables_and_figures_say_what_was_left_out(tmp_path, inclu
     assert ("left out: 1 failed" if include_flagged else "left out: 1 flagged, 1 failed") in words
     paired = svg_words(figures["counts_paired_svg"])
     assert ("n=8" if include_flagged else "n=7") in paired and "left out:" in paired
+    # T-cell counts over both parts in their own figure (the paper's supplemental Figure 2)
+    t_cells = svg_words(figures["counts_t_svg"])
+    assert "Part A: T cells" in t_cells and "Part B: T cells" in t_cells
+    assert "T cells" not in svg_words(figures["counts_A_svg"])
+    assert "B cells" in svg_words(figures["counts_A_svg"])
 
 
 def test_config_schema_declares_the_default_and_rejects_a_non_boolean():

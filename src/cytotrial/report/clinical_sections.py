@@ -32,6 +32,7 @@ from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
 from cytotrial.report.survival_display import (
     at_times_display,
     empty_groups,
+    followup_display,
     hazard_ratio_display,
     logrank_display,
 )
@@ -73,8 +74,8 @@ SWIMMER_CAPTION = (
     "One bar per patient from the start of part A, coloured by the part A best-response "
     "group (colours as in the Kaplan-Meier plots); part B hatched; thin line: follow-up off "
     "treatment. \u25bc: the part B best response (\u2265MR) first documented, from the lab "
-    "values (IMWG engine), with its category; | progression in part B; x death; arrow: on "
-    "treatment at the cut-off."
+    "values (IMWG engine), with its category; | progression in part B; \u25a1 part B "
+    "stopped without progression; x death; arrow: on treatment at the cut-off."
 )
 _METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
@@ -344,7 +345,8 @@ def _survival_notes(medians: pd.DataFrame, followup: pd.DataFrame) -> list[str]:
     if empty:
         notes.append(
             f"No patients in {'groups' if len(empty) > 1 else 'group'} {', '.join(empty)}: "
-            "no curve, median or comparison for them."
+            "no patient analysed had that part A best response, so the figures draw no "
+            "curve or forest-plot row for it and the tables give no median or comparison."
         )
     no_events = sub[(sub["n"] > 0) & (sub["events"] == 0)]
     for r in no_events.itertuples():
@@ -454,7 +456,8 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "survival_at_times.csv",
         "S(t) in % with its pointwise 95% CI (Greenwood SE, the configured transform); a "
         "time after a group's last observation is not estimable (as R's summary, which "
-        "drops it); the download holds the SE and the CI transform.",
+        "drops it) unless every patient of the group had the event (S = 0, no CI); the "
+        "download holds the SE and the CI transform.",
         notes,
         survival_n,
         at_times_display(at_times, empty),
@@ -463,9 +466,12 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "Median follow-up",
         followup,
         "survival_followup.csv",
-        "Reverse Kaplan-Meier.",
+        "Time to censoring with deaths censored ("
+        + "; ".join(sorted(set(followup.get("method", pd.Series(dtype=str)).astype(str))))
+        + "); NR = limit not reached.",
         notes,
         _followup_n(followup),
+        followup_display(followup),
     )
     return ReportSection("Survival", "clinical-survival", tables, notes, figures)
 

@@ -3,8 +3,8 @@
 The paper: Figure 1 patient flow; 2A response, 2B-E PFS-B, OS-B, PFS-AB, OS-AB at the
 RP2D; 3A-B PFS-B and PFS-AB by part A best response; 4A-B CD38 MFI in parts A and B;
 supplemental Figure 1A-B absolute counts in parts A and B, supplemental Figure 2 T-cell
-counts (here a panel of S1A-B, so S2 names no figure of ours). Figures the paper does
-not have continue as S3, S4, ... in the order the report shows them.
+counts over both parts. Figures the paper does not have continue as S3, S4, ... in the
+order the report shows them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ FIGURE_NUMBERS: dict[str, tuple[str, str]] = {
     "mfi_B": ("4B", "CD38 expression on immune subsets, part B (daratumumab + ATRA)"),
     "counts_A": ("S1A", "Absolute counts of immune subsets, part A"),
     "counts_B": ("S1B", "Absolute counts of immune subsets, part B"),
+    "counts_t": ("S2", "Absolute T-cell counts, parts A and B"),
     # Not in the paper, in report order:
     "swimmer": ("S3", "Swimmer plot, part B at the RP2D"),
     "waterfall": ("S4", "Waterfall: best change of the response marker, part B at the RP2D"),

@@ -13,6 +13,7 @@ from cytotrial.report.counts import count_range, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
 from cytotrial.report.labels import population_label
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
+from cytotrial.report.paired_tests_display import paired_tests_display, sensitivity_display
 from cytotrial.report.qc_outcome import with_outcome
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 # Flow figures the report embeds, by input name of the report rule.
-FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "mfi_paired", "counts_paired")
+FIGURES = ("mfi_A", "mfi_B", "counts_A", "counts_B", "counts_t", "mfi_paired", "counts_paired")
 
 
 PAIRED_CAPTION = (
@@ -57,17 +58,24 @@ FIGURE4_CAPTION = (
 
 COUNTS_CAPTION = (
     "Cells per µL, log axis (counts span orders of magnitude); a dot per patient, median and "
-    "IQR as in Figure 4. T cells, the paper's supplemental Figure 2, are a panel here."
-    + USED_CAPTION
+    "IQR as in Figure 4. T cells have their own figure over both parts (Figure S2), as in "
+    "the paper." + USED_CAPTION
+)
+
+
+T_COUNTS_CAPTION = (
+    "T cells per µL in part A and part B, log axis, drawn and tested as Figure S1 (the "
+    "paper's supplemental Figure 2)." + USED_CAPTION
 )
 
 
 TESTS_CAPTION = (
     "Wilcoxon matched-pairs signed-rank test, two-sided, on patients with both samples; zero "
     "differences dropped; exact P below 200 pairs (ties included), as GraphPad Prism. "
-    "Populations used says which populations form the pairs; Left out: flagged / failed / "
-    "excluded count the values of the two timepoints left out, Pairs left out the pairs "
-    "that cost, and Left out lists each with its reason."
+    "Median (IQR) of the paired patients' values at each timepoint; Pairs left out: the "
+    "pairs lost to values left out, which Left out lists with their reasons (the download "
+    "also counts them by reason: flagged, failed, excluded, and holds every number "
+    "unrounded)."
 )
 
 
@@ -200,6 +208,16 @@ def _figure_n(qc: pd.DataFrame, tests: pd.DataFrame, part: str) -> str:
     )
 
 
+def _t_cells_n(qc: pd.DataFrame, tests: pd.DataFrame) -> str:
+    """The T-cell figure's n: both parts' analysed samples, the pairs per T-cell test."""
+    here = tests[tests["population"] == "t_cells"] if len(tests) else tests
+    return (
+        f"n = {_samples_n(qc)} (parts A and B: the analysed samples of the patients with a "
+        f"flow sample); {count_range(here.get('n_pairs', []))} pairs per test (patients "
+        "with both samples, values left out not counted)"
+    )
+
+
 def _tests_n(tests: pd.DataFrame) -> str:
     return (
         f"n = {plural(len(tests), 'test')}, {count_range(tests.get('n_pairs', []))} pairs "
@@ -247,6 +265,12 @@ def _flow_section(
         ]
         + [
             ReportFigure(
+                figure_title("counts_t"),
+                figures["counts_t"],
+                T_COUNTS_CAPTION,
+                n=_t_cells_n(qc, count_tests),
+            ),
+            ReportFigure(
                 figure_title("mfi_paired"),
                 figures["mfi_paired"],
                 PAIRED_CAPTION,
@@ -267,6 +291,7 @@ def _flow_section(
                 TESTS_CAPTION,
                 n=_tests_n(mfi_tests),
                 key_columns=TEST_KEY_COLUMNS,
+                shown=paired_tests_display(mfi_tests),
             ),
             ReportTable(
                 "Absolute counts: paired comparisons",
@@ -275,6 +300,7 @@ def _flow_section(
                 TESTS_CAPTION,
                 n=_tests_n(count_tests),
                 key_columns=TEST_KEY_COLUMNS,
+                shown=paired_tests_display(count_tests),
             ),
             ReportTable(
                 "Sensitivity: paired tests with and without flagged populations",
@@ -286,6 +312,7 @@ def _flow_section(
                 f"populations, {count_range(sensitivity.get('n_pairs_with_flagged', []))} "
                 "with the flagged added",
                 key_columns=TEST_KEY_COLUMNS + 1,  # value, then as the tests
+                shown=sensitivity_display(sensitivity),
             ),
             ReportTable(
                 "Immune subsets per patient and timepoint",

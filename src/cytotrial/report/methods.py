@@ -132,8 +132,11 @@ def _comparisons_paragraph(comparisons: Sequence[Comparison]) -> str:
 
 
 def _numbers(values: Sequence[float]) -> str:
-    """[15, 30, 45]: a configured list as the config writes it (whole numbers without .0)."""
-    return "[" + ", ".join(str(int(v)) if float(v).is_integer() else repr(v) for v in values) + "]"
+    """'15, 30 and 45': a configured list as prose (whole numbers without .0)."""
+    words = [str(int(v)) if float(v).is_integer() else repr(v) for v in values]
+    if not words:
+        return "none"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _clinical_paragraphs(clinical: ClinicalSettings, cutoff_date: str) -> list[str]:
@@ -142,7 +145,8 @@ def _clinical_paragraphs(clinical: ClinicalSettings, cutoff_date: str) -> list[s
     return [
         f"Data cut-off {cutoff_date}. Response by IMWG criteria. The efficacy "
         f"population received ATRA at the recommended phase 2 dose of "
-        f"{clinical.rp2d_atra_mg_m2} mg/m2 (dose levels {_numbers(clinical.dose_levels_mg_m2)}).",
+        f"{clinical.rp2d_atra_mg_m2} mg/m2 "
+        f"(dose levels {_numbers(clinical.dose_levels_mg_m2)} mg/m2).",
         f"Primary endpoint: overall response rate (>= PR) with an exact (Clopper-Pearson) 95% "
         f"CI, judged against {design.orr_threshold:.0%}; exact single-stage design with "
         f"p0 = {design.p0}, p1 = {design.p1}, one-sided alpha {design.alpha_one_sided}"

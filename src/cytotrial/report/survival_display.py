@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["empty_groups", "logrank_display", "hazard_ratio_display", "at_times_display"]
+__all__ = [
+    "empty_groups",
+    "logrank_display",
+    "hazard_ratio_display",
+    "at_times_display",
+    "followup_display",
+]
 
 # A numeric column the page leaves out where its text twin (same P, as printed) exists.
 _TEXT_TWINS = {"p_value": "p_text", "p_holm": "p_holm_text", "p_bh": "p_bh_text"}
@@ -89,11 +95,39 @@ def at_times_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.Dat
                 "group": r.group,
                 "months": f"{float(r.months):g}",
                 "n at risk": "" if pd.isna(r.n_risk) else f"{float(r.n_risk):.0f}",
-                "S(t), % (95% CI)": (
-                    _estimate_ci(r.surv, r.lower, r.upper, scale=100.0, digits=1)
-                    if estimable
-                    else "not estimable (after the group's last observation)"
-                ),
+                "S(t), % (95% CI)": _survival_text(estimable, r.surv, r.lower, r.upper),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _survival_text(estimable: bool, surv: object, lower: object, upper: object) -> str:
+    """S(t) in % with its CI, or why it has none."""
+    if not estimable:
+        return "not estimable (after the group's last observation, censored)"
+    if float(surv) == 0.0:
+        return "0.0 (every patient had the event by then)"
+    return _estimate_ci(surv, lower, upper, scale=100.0, digits=1)
+
+
+def followup_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Median follow-up as 'months (95% CI)', NR for a limit not reached; the method and
+    the limits as numbers stay in the download."""
+    if frame.empty:
+        return frame
+    text = []
+    for r in frame.itertuples():
+        if pd.isna(r.median_followup_months):
+            text.append("NR")
+            continue
+        limits = ["NR" if pd.isna(v) else f"{float(v):.1f}" for v in (r.lower, r.upper)]
+        text.append(f"{float(r.median_followup_months):.1f} ({limits[0]}-{limits[1]})")
+    return pd.DataFrame(
+        {
+            "population": frame["population"],
+            "from": frame["from"],
+            "n": frame["n"],
+            "deaths": frame["deaths"],
+            "Median follow-up, months (95% CI)": text,
+        }
+    )

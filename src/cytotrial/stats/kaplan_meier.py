@@ -407,7 +407,8 @@ def survival_at(
     """S(t), Greenwood SE and pointwise CI at given times (R ``summary(fit, times=...)``).
 
     Columns: ``time, estimable, n_risk, surv, std_err, lower, upper``. A time after the last
-    observed time is not estimable (R drops it; here the row stays with NaN values). Before the
+    observed time is not estimable (R drops it; here the row stays with NaN values) unless the
+    curve has reached 0, where S = 0 is known (R ``extend = TRUE``; no CI). Before the
     first observed time S = 1 with SE 0 and CI 1 to 1 for every conf_type (R's start row;
     log-log is NA at later rows where S is still 1, as in R). ``n_risk`` = number with T >= t.
     """
@@ -416,8 +417,14 @@ def survival_at(
     rows = []
     for t in times:
         t = float(t)
-        if km.n == 0 or t > km.max_time or math.isnan(t):
+        if km.n == 0 or math.isnan(t):
             rows.append((t, False, NAN, NAN, NAN, NAN, NAN))
+            continue
+        if t > km.max_time:
+            if km.surv[-1] == 0.0:  # everyone had the event: S(t) = 0 is known (R extend=TRUE)
+                rows.append((t, True, 0.0, 0.0, float(km.std_err[-1]), NAN, NAN))
+            else:  # last patient censored before t: the curve is undefined there
+                rows.append((t, False, NAN, NAN, NAN, NAN, NAN))
             continue
         k = int(np.searchsorted(km.time, t, side="right")) - 1
         at_or_after = int(np.searchsorted(km.time, t, side="left"))

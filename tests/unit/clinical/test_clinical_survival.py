@@ -81,7 +81,8 @@ def test_empty_group_and_group_without_events_are_notes_not_errors():
     assert hrs.loc["NE", "note"] == "no patients in this group"
     assert math.isnan(hrs.loc["SD/MR", "hr"]) and "without events" in hrs.loc["SD/MR", "note"]
     at = result.at_times[(result.at_times.endpoint == "PFS-B") & (result.at_times.group == "PD")]
-    assert list(at.months) == [6, 12, 24] and not at.estimable.any()  # after the last time
+    # every PD patient had the event by 2.5: S = 0 is known after the curve's last time
+    assert list(at.months) == [6, 12, 24] and at.estimable.all() and (at.surv == 0).all()
 
 
 # three response groups with events in each (NE has no patients)
@@ -144,7 +145,9 @@ def test_km_figures_draw_with_an_empty_group(tmp_path):
     fig = km_figure(frame, "PFS-B", True, SETTINGS)
     texts = " ".join(t.get_text() for t in fig.axes[0].get_legend().texts)
     title = fig.axes[0].get_legend().get_title().get_text()
-    assert "\u2265PR (n=3, 2 events)" in texts and "No patients: SD/MR, NE" in title
+    assert "\u2265PR (n=3, 2 events)" in texts
+    # empty groups are not drawn, nor listed in the legend (the report's notes name them)
+    assert "SD/MR" not in texts + title and "No patients" not in title
     assert "spss" not in title and "symmetric, as SPSS" in title  # the method in words
     curves = [line for line in fig.axes[0].get_lines() if line.get_label() in texts]
     styles = {(line.get_color(), line.get_linestyle()) for line in curves}
@@ -165,18 +168,21 @@ def test_no_patients_at_all_gives_notes():
     assert (result.followup["note"] == "no observations").all()
 
 
-def test_forest_plot_has_a_row_per_comparison_and_says_why_one_is_missing():
+def test_forest_plot_has_a_row_per_comparison_with_patients():
     from cytotrial.clinical.figures.forest import forest_figure
 
     frame = cohort(THREE_GROUPS)
     hrs = survival_tables(frame, SETTINGS).hazard_ratios
+    assert (hrs["n_group"] == 0).sum() == 4  # NE has nobody, at each endpoint
     fig = forest_figure(hrs)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert len(labels) == len(hrs) + hrs["endpoint"].nunique()  # a heading per endpoint
+    with_patients = hrs[hrs["n_group"] > 0]
+    assert len(labels) == len(with_patients) + hrs["endpoint"].nunique()  # + a heading each
     assert "   \u2265PR (n=5)" in labels and "PFS-B (vs PD, n=4)" in labels
+    assert not any(label.strip().startswith("NE") for label in labels)  # not drawn
     texts = [t.get_text() for t in ax.texts]
-    assert sum(t.startswith("not estimable: no patients") for t in texts) == 4  # NE, each endpoint
+    assert not any("no patients" in t for t in texts)
     estimated = hrs.dropna(subset=["hr"])
     assert sum(" P " in t for t in texts) == len(estimated)
     assert ax.get_xscale() == "log"

@@ -115,7 +115,8 @@ def test_header_names_flagged_gates(fcs_file):
     template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
     result = analyse_sample("PT001_A_C1D1", fcs_file, panel, template, QCSettings())
     header = gating_plot.plot_header(result)
-    assert header.endswith("no flags (sample QC and gates)")  # nothing flagged here
+    assert header.endswith(gating_plot.NO_FLAGS)  # nothing flagged here
+    assert "cohort-QC flags, set later, are in the report" in header  # its scope, said
     gate = result.applied["activated_nk"]
     result.applied["activated_nk"] = dataclasses.replace(gate, flags=("low_confidence_cut(CD16)",))
     header = gating_plot.plot_header(result)
@@ -155,6 +156,36 @@ def test_a_rectangle_gate_states_its_cuts_in_display_units():
     assert gating_plot.display_cuts(threshold) == "display cut: CD3 0.621"
     quadrant = RectangleGate(("CD16", "CD56"), (0.48, None), (None, 0.55))
     assert gating_plot.display_cuts(quadrant) == ("display cuts: CD16 0.48, CD56 0.55")
+
+
+def test_cuts_are_printed_in_the_units_of_the_ticks():
+    """The panel prints a cut in data units, as the axis ticks (the transform's inverse),
+    and the display value a reviewer's correction takes on a second line."""
+    from cytotrial.flow.gating.gates import RectangleGate
+    from cytotrial.flow.prepare.transforms import Asinh, Linear, Logicle
+    from cytotrial.flow.sample.plot_ticks import ticks
+
+    logicle = Logicle()
+    at_1k = float(logicle.apply(np.array([1000.0]))[0])  # where the 1k tick is drawn
+    tick_at = {label: position for position, label in ticks(logicle, 0.0, 1.0)}
+    assert tick_at["1k"] == pytest.approx(at_1k)
+    threshold = RectangleGate(("CD3",), (at_1k,), (None,))
+    data, display = gating_plot.cut_lines(threshold, {"CD3": logicle})
+    assert data == "cut (data units): CD3 1k"
+    assert display == f"display units, for flow.review: {at_1k:.3g}"
+    quadrant = RectangleGate(("FSC-A", "CD56"), (0.15, None), (None, math.asinh(10.0)))
+    data, display = gating_plot.cut_lines(
+        quadrant, {"FSC-A": Linear(262144.0), "CD56": Asinh(150.0)}
+    )
+    assert data == "cuts (data units): FSC-A 39.3k, CD56 1.5k"
+    assert display == "display units, for flow.review: 0.15, 3"  # asinh(10)
+    # a marker without a known transform: the axis is in display units, so is the cut
+    assert gating_plot.cut_lines(threshold, None) == ("display cut: CD3 " + f"{at_1k:.3g}", "")
+    assert gating_plot.cut_lines(EllipseShape(), {"CD3": logicle}) == ("", "")
+
+
+class EllipseShape:
+    """Any shape that is not a rectangle has no cut to print."""
 
 
 def test_audit_plot_text_is_readable_and_recorded(fcs_file, tmp_path):

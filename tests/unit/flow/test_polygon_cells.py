@@ -139,3 +139,16 @@ def test_shapes_on_a_small_parent_test_only_its_events_with_the_same_result(shar
     small = parent.sum() < SUBSET_SHARE * n
     expected = (parent.sum() if parent.any() else None) if small else n
     assert all(t == expected for t in tested) if expected else tested == []
+
+
+def test_polygon_without_area_falls_back_to_the_exact_test():
+    """All vertices at 0 (an empty cluster's contour): the cell scale 1 / step overflows
+    float32, so no grid; membership is the exact test's, and no warning."""
+    vertices = np.array([[0.0, 0.0]] * 4)
+    key = (tuple(map(tuple, vertices.tolist())), "<f4", "<f4")
+    with np.errstate(all="raise"):
+        assert gates._cell_table(*key) is None
+    x = np.array([0.0, -0.1, 0.1], dtype=np.float32)
+    y = np.array([0.0, 0.0, 0.0], dtype=np.float32)
+    expected = fu_gating.points_in_polygon(vertices, np.column_stack([x, y]).astype(float))
+    assert np.array_equal(points_in_polygon(vertices, x, y), expected)

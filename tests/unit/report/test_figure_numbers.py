@@ -21,6 +21,7 @@ PAPER = {
     "4B": "mfi_B",
     "S1A": "counts_A",
     "S1B": "counts_B",
+    "S2": "counts_t",
 }
 
 

@@ -59,6 +59,8 @@ def test_methods_are_written_from_the_config():
     assert "fewer than 1000 events" in text
     assert "part B C1D1 vs EOT" in text
     assert "SPSS" in text and "planned n = 40" in text
+    assert "survival probabilities at 6, 12 and 24 months" in text  # prose, not [6, 12, 24]
+    assert "dose levels 15, 30 and 45" in text
     config["clinical"]["median_ci"] = "log-log"
     config["clinical"]["primary_endpoint"]["planned_n"] = 43
     config["flow"]["qc"]["min_events"] = 5000
@@ -179,6 +181,7 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
     from cytotrial.report.survival_display import (
         at_times_display,
         empty_groups,
+        followup_display,
         hazard_ratio_display,
         logrank_display,
     )
@@ -214,18 +217,34 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
     assert list(hazard_ratio_display(hr, empty)["HR (95% CI)"]) == ["0.14 (0.04-0.47)"]
     times = pd.DataFrame(
         {
-            "endpoint": ["PFS-B", "PFS-B"],
-            "group": ["PD", "PD"],
-            "months": [1.0, 6.0],
-            "estimable": [True, False],
-            "n_risk": [3.0, float("nan")],
-            "surv": [0.4, float("nan")],
-            "lower": [0.1, float("nan")],
-            "upper": [0.7, float("nan")],
+            "endpoint": ["PFS-B", "PFS-B", "PFS-B"],
+            "group": ["PD", "PD", "PD"],
+            "months": [1.0, 6.0, 12.0],
+            "estimable": [True, False, True],
+            "n_risk": [3.0, float("nan"), 0.0],
+            "surv": [0.4, float("nan"), 0.0],
+            "lower": [0.1, float("nan"), float("nan")],
+            "upper": [0.7, float("nan"), float("nan")],
         }
     )
     cells = list(at_times_display(times, empty)["S(t), % (95% CI)"])
     assert cells[0] == "40.0 (10.0-70.0)" and cells[1].startswith("not estimable")
+    assert cells[2].startswith("0.0 (every patient had the event")
+    followup = pd.DataFrame(
+        {
+            "population": ["RP2D"],
+            "from": ["start of part A"],
+            "n": [44],
+            "deaths": [36],
+            "median_followup_months": [42.94045],
+            "lower": [42.7762],
+            "upper": [float("nan")],
+            "method": ["reverse Kaplan-Meier (R survfit, log CI)"],
+        }
+    )
+    shown = followup_display(followup)
+    assert list(shown["Median follow-up, months (95% CI)"]) == ["42.9 (42.8-NR)"]
+    assert "method" not in shown
 
 
 def test_a_table_shows_its_readable_columns_and_downloads_every_column():

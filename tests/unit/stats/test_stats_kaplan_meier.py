@@ -122,6 +122,10 @@ def test_survival_at_fixed_times_matches_r_summary(name, conf_type):
         rows = curve["surv_at_times"]
         table = survival_at(km, [r["time"] for r in rows], conf_type)
         for got, want in zip(table.itertuples(), rows, strict=True):
+            if not want["estimable"] and km.surv[-1] == 0.0:
+                # R drops a time after the curve's end; where the curve ended at 0 we keep S = 0
+                assert got.estimable and got.surv == 0.0 and got.n_risk == 0, (label, want)
+                continue
             assert got.estimable == want["estimable"], (label, want["time"])
             if not want["estimable"]:
                 assert math.isnan(got.surv)
@@ -279,6 +283,14 @@ def test_survival_at_before_first_time_and_at_censoring():
     assert table.surv.tolist()[:4] == [1.0, 0.75, 0.75, 0.375]
     assert table.n_risk.tolist()[:4] == [4, 3, 2, 1]
     assert table.estimable.tolist() == [True, True, True, True, False]
+
+
+def test_survival_after_the_curve_reached_zero_is_zero():
+    """Every patient had the event by 3: S(10) = 0 is known (R ``extend = TRUE``), not
+    'not estimable' as after a last patient censored."""
+    row = survival_at(kaplan_meier([1, 2, 3], [1, 1, 1]), [10]).iloc[0]
+    assert row.estimable and row.surv == 0.0 and row.n_risk == 0
+    assert math.isnan(row.lower) and math.isnan(row.upper)
 
 
 @pytest.mark.parametrize("conf_type", CONF_TYPES)

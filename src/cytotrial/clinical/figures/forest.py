@@ -1,8 +1,10 @@
 """Forest plot of the Cox hazard ratios: each part A response group against the reference
 group, per endpoint, on a log axis with the Wald 95% CI, n and P beside each row.
 
-Rows whose HR could not be estimated (no patients, no events) stay in the plot as text, so
-the reader sees every comparison the table has. Colours: Okabe-Ito (colour-blind safe), one
+A group without patients is not drawn (a row saying "not estimable" for a group nobody
+is in is clutter; the report's notes name the empty groups and why). Rows of groups with
+patients whose HR could not be estimated (no events) stay in the plot as text, so the
+reader sees every comparison that has data. Colours: Okabe-Ito (colour-blind safe), one
 marker shape per group.
 """
 
@@ -38,7 +40,7 @@ def forest_figure(hazard_ratios: pd.DataFrame):
     """One row per endpoint x group of survival_hazard_ratios.tsv (columns endpoint, group,
     reference, n_group, n_reference, hr, lower, upper, p_text, note)."""
     plt = pyplot()
-    table = hazard_ratios.reset_index(drop=True)
+    table = hazard_ratios[hazard_ratios["n_group"] > 0].reset_index(drop=True)
     groups = list(dict.fromkeys(table["group"]))
     style = {g: (_COLOURS[i % 6], _MARKERS[i % 6]) for i, g in enumerate(groups)}
     rows = len(table) + table["endpoint"].nunique()  # a heading row per endpoint

@@ -108,9 +108,8 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
             )
         )
         curves = [(g, grouped[grouped["group"] == g], styles[g]) for g in present]
-        empty = [g for g in labels if g not in present]
     else:
-        grouped, present, empty = frame, [], []
+        grouped, present = frame, []
         curves = [(ALL, frame, (SINGLE_CURVE, "solid"))]
     n_rows = max(1, len(curves))
     fig, (ax, risk) = plt.subplots(
@@ -136,9 +135,9 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     method = METHOD_WORDS.get(settings.median_ci, settings.median_ci)
     title_lines = [f"Median in months (95% CI, {method})"]
     if by_group:
+        # a group without patients gets no curve and no line here: the report's
+        # notes name it and say why
         title_lines += _pvalue_lines(grouped, present, settings)
-        if empty:
-            title_lines.append("No patients: " + ", ".join(printed(g) for g in empty))
     if cut:
         title_lines.append("0* = symmetric lower limit below 0, shown as 0")
     if not len(frame):

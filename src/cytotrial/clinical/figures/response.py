@@ -19,6 +19,8 @@ __all__ = [
 _AT_LEAST_MR = ("sCR", "CR", "VGPR", "PR", "MR")
 _POPULATION_COLORS = ("#BBBBBB", OKABE_ITO[0])  # grey vs blue: apart in grey print too
 RATE_LINE_CHARS = 95  # 8-pt characters in ~6.5 in, the text's width under the axes
+_SWIMMER_KEYS = 6  # legend entries besides the groups (part B, follow-up, 4 markers)
+_X_AXIS_IN = 0.45  # tick labels and the x-axis label under the swimmer's axes
 
 
 def response_bar_chart(categories: pd.DataFrame, rates: pd.DataFrame):
@@ -107,8 +109,10 @@ def swimmer_plot(
     response group (`groups`: population.response_groups; colours and order as in the KM
     plots): part A solid, part B hatched, off-treatment follow-up a thin line. Markers: the
     date the part B best response (>= MR) was first documented (`onsets`: IMWG
-    best-response rows with response_date; None: not available, said in the title),
-    progression in part B, death; an arrow where treatment is ongoing at the cut-off.
+    best-response rows with response_date; None: not available, said in the title), its
+    category written in the row beside it, progression in part B, part B stopped without
+    progression (an open square at the bar's end), death; an arrow where treatment is
+    ongoing at the cut-off.
     Grouped by part A response, then by time to end of part B. Nothing after the cut-off
     is drawn."""
     from matplotlib.patches import Patch
@@ -136,9 +140,12 @@ def swimmer_plot(
     rank = {g: k for k, g in enumerate(labels)}
     frame = pd.DataFrame({"rank": groups.reindex(rp2d_ids).map(rank), "end": end_b})
     order = frame.sort_values(["rank", "end"], ascending=[False, True], kind="stable").index
-    # 0.17 in (12 pt) a row for its 8-pt ID; 1.6 in for title, axis and legend: 44 patients
-    # take 9.1 in, which prints on one A4 page with its caption at its own size.
-    height = 1.6 + 0.17 * len(order)
+    # 0.17 in (12 pt) a row for its 8-pt ID and onset label; below the axes the x ticks
+    # and label, then the legend right under them (2 columns of 0.16-in rows); 44 patients
+    # take about 9.5 in, which prints on one A4 page with its caption at its own size.
+    n_groups = len(labels)
+    legend_in = 0.16 * -(-(n_groups + _SWIMMER_KEYS) // 2)
+    height = 0.3 + 0.17 * (len(order) + 1) + _X_AXIS_IN + legend_in + 0.1
     fig, ax = plt.subplots(figsize=(7.2, height))
     for y, pid in enumerate(order):
         colour = colours.get(groups[pid], "#999999")
@@ -165,9 +172,31 @@ def swimmer_plot(
     shown = onset.dropna()
     ax.scatter(shown, [y_of[p] for p in shown.index], marker="v", s=36, color="black", zorder=4)
     for pid, when in shown.items():
-        ax.text(when, y_of[pid] + 0.45, best_b[pid], ha="center", va="bottom", fontsize=8)
+        # in its own row, right of the marker: above it, 8-pt text ran into the next row
+        ax.annotate(
+            best_b[pid],
+            (when, y_of[pid]),
+            xytext=(5, 0),
+            textcoords="offset points",
+            ha="left",
+            va="center",
+            fontsize=8,
+            bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8),
+            zorder=3.5,
+        )
     prog = progression.dropna()
     ax.scatter(prog, [y_of[p] for p in prog.index], marker="|", s=70, color="black", zorder=3)
+    stopped = end_b[~ongoing & progression.isna()].dropna()
+    ax.scatter(
+        stopped,
+        [y_of[p] for p in stopped.index],
+        marker="s",
+        s=16,
+        facecolor="white",
+        edgecolor="black",
+        linewidth=0.9,
+        zorder=3,
+    )
     dead = death.dropna()
     ax.scatter(dead, [y_of[p] for p in dead.index], marker="x", s=26, color="black", zorder=3)
     ax.set_yticks(range(len(order)), list(order), fontsize=8)
@@ -197,10 +226,30 @@ def swimmer_plot(
             label="Part B response (\u2265MR) first documented",
         ),
         Line2D([], [], marker="|", color="black", ls="none", ms=9, label="Progression in part B"),
+        Line2D(
+            [],
+            [],
+            marker="s",
+            markerfacecolor="white",
+            markeredgecolor="black",
+            ls="none",
+            ms=4,
+            label="Part B stopped without progression",
+        ),
         Line2D([], [], marker="x", color="black", ls="none", label="Death"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    fig.subplots_adjust(bottom=1.2 / height, top=1 - 0.3 / height)
+    bottom = _X_AXIS_IN + legend_in + 0.1
+    fig.subplots_adjust(bottom=bottom / height, top=1 - 0.3 / height)
+    # the legend's top just under the x label: no blank band between them
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, (bottom - _X_AXIS_IN) / height),
+        ncol=2,
+        fontsize=8,
+        frameon=False,
+        borderaxespad=0.0,
+    )
     note = "" if onsets is not None else "; response onset not available (no lab values)"
     ax.set_title(
         f"Part B at the RP2D (n={len(order)}), by part A best response; arrow: on treatment "

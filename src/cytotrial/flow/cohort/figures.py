@@ -24,6 +24,7 @@ from cytotrial.stats.paired import prism_quartiles
 
 __all__ = [
     "dot_plot",
+    "dot_plot_across_parts",
     "paired_plot",
     "message_figure",
 ]
@@ -64,29 +65,79 @@ def dot_plot(
     import matplotlib.pyplot as plt
 
     timepoints = TIMEPOINTS[part]
-    columns = min(len(populations), 5 if len(timepoints) <= 2 else 3)
-    rows = -(-len(populations) // columns)
+    most = min(len(populations), 5 if len(timepoints) <= 2 else 3)
+    rows = -(-len(populations) // most)
+    columns = -(-len(populations) // rows)  # 4 panels: 2 x 2, not 3 + 1
     fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, 3.3 * rows + 0.5), squeeze=False)
     for ax in axes.flat[len(populations) :]:
         ax.set_visible(False)
     for k, (ax, population) in enumerate(zip(axes.flat, populations, strict=False)):
-        here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
-        zeros = _panel(ax, here, timepoints, value, log)
-        _brackets(ax, tests, part, population, timepoints, log)
-        gone = left_out[
-            (left_out["part"] == part)
-            & (left_out["population"] == population)
-            & left_out["timepoint"].isin(timepoints)
-        ]
-        lines = [LABELS.get(population, population), f"left out: {left_out_summary(gone)}"]
-        if zeros:
-            lines.append(f"{zeros} zero value(s) at the floor (o)")
-        ax.set_title("\n".join(lines), fontsize=SMALL_PT, pad=14)
+        _dot_panel(ax, tidy, tests, left_out, part, population, value, log, "")
         shown_label = f"{y_label}, log scale" if log else y_label
         ax.set_ylabel(shown_label if k % columns == 0 else "", fontsize=SMALL_PT)
     fig.suptitle(f"{title}\npopulations: {used}", fontsize=TITLE_PT + 1)
     fig.tight_layout()
     return fig
+
+
+def dot_plot_across_parts(
+    tidy: pd.DataFrame,
+    tests: pd.DataFrame,
+    population: str,
+    value: str,
+    y_label: str,
+    title: str,
+    *,
+    left_out: pd.DataFrame,
+    used: str,
+    log: bool = False,
+):
+    """One population in part A and part B side by side (the paper's supplemental
+    Figure 2: T cells over the whole study); panels as in `dot_plot`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    parts = list(TIMEPOINTS)
+    widths = [len(TIMEPOINTS[p]) for p in parts]
+    fig, axes = plt.subplots(
+        1, len(parts), figsize=(WIDTH_IN * 0.8, 3.8), gridspec_kw={"width_ratios": widths}
+    )
+    for k, (ax, part) in enumerate(zip(axes, parts, strict=True)):
+        _dot_panel(ax, tidy, tests, left_out, part, population, value, log, f"Part {part}: ")
+        shown_label = f"{y_label}, log scale" if log else y_label
+        ax.set_ylabel(shown_label if k == 0 else "", fontsize=SMALL_PT)
+    fig.suptitle(f"{title}\npopulations: {used}", fontsize=TITLE_PT + 1)
+    fig.tight_layout()
+    return fig
+
+
+def _dot_panel(
+    ax,
+    tidy: pd.DataFrame,
+    tests: pd.DataFrame,
+    left_out: pd.DataFrame,
+    part: str,
+    population: str,
+    value: str,
+    log: bool,
+    prefix: str,
+) -> None:
+    """One population of one part: dots, medians, brackets and what was left out."""
+    timepoints = TIMEPOINTS[part]
+    here = tidy[(tidy["part"] == part) & (tidy["population"] == population)]
+    zeros = _panel(ax, here, timepoints, value, log)
+    _brackets(ax, tests, part, population, timepoints, log)
+    gone = left_out[
+        (left_out["part"] == part)
+        & (left_out["population"] == population)
+        & left_out["timepoint"].isin(timepoints)
+    ]
+    lines = [prefix + LABELS.get(population, population), f"left out: {left_out_summary(gone)}"]
+    if zeros:
+        lines.append(f"{zeros} zero value(s) at the floor (o)")
+    ax.set_title("\n".join(lines), fontsize=SMALL_PT, pad=14)
 
 
 def paired_plot(

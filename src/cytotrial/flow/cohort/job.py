@@ -13,7 +13,12 @@ from cytotrial.flow.cohort.comparisons import (
     sensitivity_table,
     untested,
 )
-from cytotrial.flow.cohort.figures import dot_plot, message_figure, paired_plot
+from cytotrial.flow.cohort.figures import (
+    dot_plot,
+    dot_plot_across_parts,
+    message_figure,
+    paired_plot,
+)
 from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.sample.status import included_statuses, used_label
 from cytotrial.flow.settings import StatisticsSettings
@@ -27,6 +32,10 @@ __all__ = [
 COUNT_LABEL = "cells per \u00b5L"
 NO_MFI = "not tested: the gating template names no MFI marker"
 NO_LEUKOCYTE_GATE = "not tested: the gating template names no leukocyte gate (no counts per uL)"
+# The paper shows T-cell counts over both parts in their own figure (supplemental Figure 2)
+# and the other subsets' counts per part (supplemental Figure 1A-B); the report does too.
+SEPARATE_COUNTS_POPULATION = "t_cells"
+T_CELL_COUNTS_TITLE = "Absolute T-cell counts, parts A and B"
 
 
 def read_populations(populations_tsv: str | Path) -> pd.DataFrame:
@@ -54,9 +63,10 @@ def flow_statistics_job(
     many values were left out and why (population_status). The sensitivity table holds
     each test on ok populations beside the same test with the flagged ones.
     `figure_paths` maps e.g. "mfi_A_png" (and "mfi_paired_png", "counts_paired_png",
-    with their _svg) to an output path. Without any analysed sample (`sample_qc_tsv` says
-    whether there were none or all failed) the tables hold every comparison untested and
-    each figure says why it is empty.
+    "counts_t_png", with their _svg) to an output path; the per-part count figures leave
+    out the T cells, which "counts_t" shows over both parts. Without any analysed sample
+    (`sample_qc_tsv` says whether there were none or all failed) the tables hold every
+    comparison untested and each figure says why it is empty.
     """
     include_flagged = statistics.include_flagged
     template = read_gating_template(template_path)
@@ -102,7 +112,11 @@ def flow_statistics_job(
     shown = {"left_out": left_out, "used": used_label(include_flagged)}
     empty = no_flow_results(qc)
     if empty is not None:  # every figure says why it has no data, under its usual title
-        titles = {"mfi_paired": f"Paired samples: {marker} MFI", "counts_paired": "Paired samples"}
+        titles = {
+            "mfi_paired": f"Paired samples: {marker} MFI",
+            "counts_paired": "Paired samples",
+            "counts_t": T_CELL_COUNTS_TITLE,
+        }
         for part in ("A", "B"):
             titles[f"mfi_{part}"] = f"{marker} expression on immune subsets, part {part}"
             titles[f"counts_{part}"] = f"Absolute counts of immune subsets, part {part}"
@@ -110,6 +124,8 @@ def flow_statistics_job(
             figure = message_figure(empty, title)
             save_figure(figure, figure_paths[f"{name}_png"], figure_paths[f"{name}_svg"])
         return
+    # T cells have a figure of their own (unless they are the only population)
+    per_part = [p for p in populations if p != SEPARATE_COUNTS_POPULATION] or list(populations)
     for part in ("A", "B"):
         title = f"{marker} expression on immune subsets, part {part}"
         if why_not["mfi"]:
@@ -123,10 +139,21 @@ def flow_statistics_job(
             figure = message_figure(why_not["counts"], title)
         else:
             figure = dot_plot(
-                tidy, count_tests, part, populations, "cells_per_ul", COUNT_LABEL, title,
+                tidy, count_tests, part, per_part, "cells_per_ul", COUNT_LABEL, title,
                 log=True, **shown,
             )  # fmt: skip
         save_figure(figure, figure_paths[f"counts_{part}_png"], figure_paths[f"counts_{part}_svg"])
+    if why_not["counts"] or SEPARATE_COUNTS_POPULATION not in populations:
+        why = why_not["counts"] or (
+            f"the gating template has no {SEPARATE_COUNTS_POPULATION} population"
+        )
+        figure = message_figure(why, T_CELL_COUNTS_TITLE)
+    else:
+        figure = dot_plot_across_parts(
+            tidy, count_tests, SEPARATE_COUNTS_POPULATION, "cells_per_ul", COUNT_LABEL,
+            T_CELL_COUNTS_TITLE, log=True, **shown,
+        )  # fmt: skip
+    save_figure(figure, figure_paths["counts_t_png"], figure_paths["counts_t_svg"])
     for kind, paired, column, label in (
         ("mfi", mfi_tests, mfi, f"{marker} MFI (median, compensated)"),
         ("counts", count_tests, "cells_per_ul", COUNT_LABEL),

@@ -342,8 +342,12 @@ def _cell_table(vertices: tuple, x_dtype: str, y_dtype: str):
     table = np.where(near, _NEAR, np.where(inside, _INSIDE, _OUTSIDE)).astype(np.uint8)
     x_kind = np.dtype(x_dtype).type if np.dtype(x_dtype).kind == "f" else np.float64
     y_kind = np.dtype(y_dtype).type if np.dtype(y_dtype).kind == "f" else np.float64
+    with np.errstate(over="ignore"):
+        scales = (x_kind(1 / step[0]), y_kind(1 / step[1]))
+    if not (np.isfinite(scales[0]) and np.isfinite(scales[1])):
+        return None  # a box too small for the events' dtype (a polygon without area)
     offsets = (x_kind(origin[0]), y_kind(origin[1]))
-    return offsets, (x_kind(1 / step[0]), y_kind(1 / step[1])), table.ravel()
+    return offsets, scales, table.ravel()
 
 
 def _edge_cells(start: np.ndarray, end: np.ndarray, origin, step) -> np.ndarray:

@@ -18,16 +18,18 @@ from cytotrial.flow.gating.gates import EllipseGate, PolygonGate, RectangleGate
 from cytotrial.flow.gating.template import GatingTemplate
 from cytotrial.flow.prepare.transforms import Transform
 from cytotrial.flow.sample.analysis import SampleResult
-from cytotrial.flow.sample.plot_ticks import ticks
+from cytotrial.flow.sample.plot_ticks import data_label, ticks
 from cytotrial.io.atomic import atomic_path
 
 __all__ = [
     "COLUMNS",
     "HEADER",
+    "NO_FLAGS",
     "GATE_COLOUR",
     "plot_gating",
     "plot_header",
     "corrected_note",
+    "cut_lines",
     "display_cuts",
 ]
 
@@ -37,9 +39,14 @@ PLOT_W, PLOT_H = 192, 150  # plot area of a panel, pixels
 BIN_PX = 2  # a 2-D histogram bin is 2 x 2 pixels (96 x 75 bins)
 # Text >= 12 px: >= 9 pt at natural size, still >= 8 pt shown down to ~920 px wide.
 FONT_PX, SMALL_FONT_PX = 14, 12  # Pillow font sizes (px)
-LEFT, TITLE, BOTTOM, GAP = 52, 54, 36, 14  # panel margins (ticks and names in data units)
+# panel margins (ticks and names in data units); TITLE holds 4 lines: name, count, the
+# cuts in data units, the same cuts in display units (what a correction is written in)
+LEFT, TITLE, BOTTOM, GAP = 52, 68, 36, 14
 CELL_W, CELL_H = LEFT + PLOT_W + GAP, TITLE + PLOT_H + BOTTOM
 HEADER = 44  # two lines: the sample and its flags
+# The plot is drawn per sample, before the cohort QC compares samples: say so, or a sample
+# the cohort QC flags later would read "no flags" here and flagged in the report.
+NO_FLAGS = "no flags (sample QC and gates; cohort-QC flags, set later, are in the report)"
 GATE_COLOUR = (220, 20, 60)  # crimson
 FLAG_COLOUR = (178, 34, 34)  # firebrick
 BAR_COLOUR = (115, 115, 115)
@@ -104,7 +111,7 @@ def plot_header(result: SampleResult) -> str:
     flags = (*(result.qc.flags if result.qc else ()), *result.flags)  # sample flags too
     flagged = [name for name, gate in (result.applied or {}).items() if gate.flags]
     if not flags and not flagged:
-        return f"{result.sample_id}   no flags (sample QC and gates)"
+        return f"{result.sample_id}   {NO_FLAGS}"
     parts = []
     if flagged:
         parts.append(f"{len(flagged)} gate(s) flagged: {', '.join(flagged)} (flags in red)")
@@ -119,20 +126,50 @@ def corrected_note(cuts) -> str:
     return f"  (corrected: {', '.join(fixed)})" if fixed else ""
 
 
+def _rectangle_cuts(shape) -> list[tuple[str, float]]:
+    """(marker, cut in display units) of a rectangle gate's finite edges; [] otherwise."""
+    if not isinstance(shape, RectangleGate):
+        return []
+    return [
+        (dim, float(value))
+        for dim, low, high in zip(shape.dims, shape.minimum, shape.maximum, strict=True)
+        for value in (low, high)
+        if value is not None and np.isfinite(value)
+    ]
+
+
 def display_cuts(shape) -> str:
     """'display cut: CD3 0.62' - a rectangle gate's cuts in the transformed units a
-    reviewer's correction is written in (config flow.review), the axes being in data
-    units; '' for other shapes."""
-    if not isinstance(shape, RectangleGate):
-        return ""
-    cuts = []
-    for dim, low, high in zip(shape.dims, shape.minimum, shape.maximum, strict=True):
-        for value in (low, high):
-            if value is not None and np.isfinite(value):
-                cuts.append(f"{dim} {value:.3g}")
+    reviewer's correction is written in (config flow.review); '' for other shapes."""
+    cuts = [f"{dim} {value:.3g}" for dim, value in _rectangle_cuts(shape)]
     if not cuts:
         return ""
     return ("display cut: " if len(cuts) == 1 else "display cuts: ") + ", ".join(cuts)
+
+
+def cut_lines(shape, transforms: Mapping[str, Transform] | None) -> tuple[str, str]:
+    """A rectangle gate's cuts as the panel prints them: in data units, as the axes' ticks
+    (the transform's inverse: 'cut (data units): CD3 1.07k'), then the same cuts in the
+    display units a reviewer's correction is written in ('display units, for flow.review:
+    0.459'). A marker without a known transform keeps its display value, said so
+    (('display cut: CD3 0.459', '')); ('', '') for other shapes."""
+    cuts = _rectangle_cuts(shape)
+    if not cuts:
+        return "", ""
+    known = {dim: (transforms or {}).get(dim) for dim, _ in cuts}
+    if any(t is None for t in known.values()):  # the axes show display units too
+        return display_cuts(shape), ""
+    data = [f"{dim} {_data_value(known[dim], value)}" for dim, value in cuts]
+    head = "cut (data units): " if len(cuts) == 1 else "cuts (data units): "
+    display = "display units, for flow.review: " + ", ".join(f"{v:.3g}" for _, v in cuts)
+    return head + ", ".join(data), display
+
+
+def _data_value(transform: Transform, display: float) -> str:
+    """A display-unit cut in data units, 3 significant digits, labelled as the ticks."""
+    value = float(transform.inverse(np.array([display], dtype=np.float64))[0])
+    rounded = float(f"{value:.3g}")
+    return data_label(rounded)
 
 
 def _gate_panels(result: SampleResult, template: GatingTemplate, font, transforms=None):
@@ -143,7 +180,7 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font, transform
     image = Image.new("RGB", (COLUMNS * CELL_W + GAP, HEADER + rows * CELL_H), "white")
     draw = ImageDraw.Draw(image)
     header = plot_header(result)
-    colour = "black" if header.endswith("no flags (sample QC and gates)") else FLAG_COLOUR
+    colour = "black" if header.endswith(NO_FLAGS) else FLAG_COLOUR
     width = int(COLUMNS * CELL_W / (0.58 * FONT_PX))  # characters per line
     lines = textwrap.wrap(header, width)
     if len(lines) > 2:  # the QC table spells every flag out
@@ -164,7 +201,9 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font, transform
         share = 100 * gate.events / parent_n if parent_n else 0.0
         draw.text((x0, y0 + 2), spec.name + corrected_note(gate.cuts), "black", font)
         draw.text((x0, y0 + 19), f"{gate.events:,} = {share:.1f}% of {spec.parent}", "black", small)
-        draw.text((x0, y0 + 35), display_cuts(gate.shape), GATE_COLOUR, small)
+        data_cut, display_cut = cut_lines(gate.shape, transforms)
+        draw.text((x0, y0 + 35), data_cut, GATE_COLOUR, small)
+        draw.text((x0, y0 + 50), display_cut, BAR_COLOUR, small)
         dims = spec.markers
         if not dims:  # an imported boolean gate: nothing to draw on
             continue

@@ -6,12 +6,17 @@ derives exactly the reported best response, progression date and part B entry re
 * marker: serum M-protein for IgG/IgA/IgD/IgM disease; urine M-protein for Bence Jones
   disease; free light chains for light-chain-only disease, except that a light-chain patient
   with a reported MR gets measurable urine disease (IMWG has no MR for FLC-only disease);
-* visits: the part's baseline (its first dose), then every 28 days until the part ends; a
-  response plateaus at a level in the middle of its band (noise +-3%, never a PD-sized rise);
-* progression: a rise of 1.5 times the PD threshold above the nadir on the reported date,
-  confirmed by a second rise a few days later (or, with no room, by imaging or death);
+* visits: the part's baseline (its first dose), then every 28 days until the part ends; each
+  level a part passes through is held at a depth drawn per patient and part inside the
+  level's band, away from its edges by more than the visit noise (+-3%, never a PD-sized
+  rise), so that patients with the same category differ as real ones do (a fixed depth gave
+  identical waterfall bars);
+* progression: a rise of 1.3 to 3.5 times the PD threshold above the nadir (drawn per part;
+  from a CR 1.3 to 1.5 times) on the reported date, confirmed by a further rise a few days
+  later (or, with no room, by imaging or death);
 * CR: IFE negative (IgG-kappa: serum IFE positive with a negative daratumumab reflex assay),
-  marrow plasma cells 2%; part B starts from the value at registration (a new baseline).
+  marrow plasma cells 2%; part B starts from the value at registration (a new baseline,
+  0-12% above the last part A value).
 
 Noise comes from its own stream ``default_rng([seed, 12])``: the other tables are unchanged.
 """
@@ -35,12 +40,24 @@ LAB_STREAM = 12
 VISIT_DAYS = 28
 CONFIRM_DAYS = 7
 NOISE = 0.03
-# Target level of the marker as a fraction of the part baseline, per category.
-FRACTION = {"SD": 0.95, "MR": 0.66, "PR": 0.33, "VGPR": 0.05, "CR": 0.0, "sCR": 0.0}
-# Urine bands differ: MR is a 50-89% decrease (still >= 200 mg), PR/VGPR are < 200 / < 100 mg.
-URINE_FRACTION = {"SD": 0.95, "MR": 0.42}
-URINE_LEVEL_MG = {"PR": 150.0, "VGPR": 50.0}
+# Depth of each level as a fraction of the part baseline left: (low, high) of the per-part
+# draw. IMWG bands: SD -25%..+25% (kept to -20..+12%: no MR, no PD-sized rise from the
+# nadir), MR 25-49% decrease, PR 50-89%, VGPR >= 90% (kept at 91.5-95%: a dFLC much lower
+# would normalise the FLC ratio and read as CR); every edge more than NOISE away.
+BAND = {"SD": (0.80, 1.12), "MR": (0.53, 0.72), "PR": (0.14, 0.46), "VGPR": (0.05, 0.085)}
+# Urine bands differ: MR is a 50-89% decrease (still >= 200 mg), PR/VGPR are < 200 / < 100 mg;
+# SD stays >= 200 mg (below that it reads as PR).
+URINE_BAND = {"SD": (0.80, 1.12), "MR": (0.12, 0.48)}
+URINE_LEVEL_MG = {"PR": (110.0, 190.0), "VGPR": (20.0, 90.0)}
+URINE_FLOOR_MG = 207.0  # 200 mg / (1 - NOISE) with a margin
 URINE_MR_BASELINE_MG = 520.0  # an urine MR (>= 200 mg at <= 50%) needs this much at baseline
+PD_FACTOR = (1.3, 3.5)  # rise above the nadir, in multiples of the PD threshold
+PD_CONFIRM_RISE = (1.03, 1.25)  # the confirming value over the first PD value
+# From a CR (nadir 0) the spike comes back small: a serum part B then starts between 5 and
+# 10 g/L, measurable only at the trial's 5 g/L threshold (the demo exercises it).
+PD_FACTOR_FROM_CR = (1.3, 1.5)
+PD_CONFIRM_RISE_FROM_CR = (1.03, 1.1)
+PART_B_STEP = (1.0, 1.12)  # part B baseline over the last part A value
 # Levels on the way to the best response (the last one is held until the part ends).
 RAMP = {
     "NE": (), "PD": (), "SD": ("SD",), "MR": ("MR", "MR"), "PR": ("MR", "PR", "PR"),
@@ -145,7 +162,7 @@ class _Patient:
         out = []
         for i, plan in enumerate(plans):
             if i:  # the new baseline: the value reached, a little higher
-                self.value = self.value * 1.05
+                self.value = self.value * float(self.rng.uniform(*PART_B_STEP))
                 if self.marker == "urine" and plan.best == "MR":
                     self.value = max(self.value, URINE_MR_BASELINE_MG)
             out.append(self._row(plan.start, self.value, "baseline", bm_pct if not i else None))
@@ -156,9 +173,10 @@ class _Patient:
         base, nadir = self.value, self.value
         limit = plan.pd_day if plan.pd_day is not None else plan.limit_day
         grid, levels = _visits(RAMP[plan.best], limit, plan.switch_visit)
+        depth = {level: self._depth(level, base) for level in dict.fromkeys(levels)}
         rows = []
         for visit, level in zip(grid, levels, strict=True):
-            value = self._level_value(level, base)
+            value = self._noisy(depth[level])
             nadir = min(nadir, value)
             rows.append(self._row(plan.start + pd.Timedelta(days=visit), value, level))
         self.value = rows[-1]["_value"] if rows else base
@@ -166,21 +184,30 @@ class _Patient:
             rows += self._progression(plan, nadir)
         return rows
 
-    def _level_value(self, level: str, base: float) -> float:
+    def _depth(self, level: str, base: float) -> float:
+        """The value this part holds at ``level``, drawn inside the level's band."""
         if level in ("CR", "sCR"):
             return 0.0
         if self.marker == "urine" and level in URINE_LEVEL_MG:
-            target = URINE_LEVEL_MG[level]
-        elif self.marker == "urine":
-            target = URINE_FRACTION[level] * base
-        else:
-            target = FRACTION[level] * base
-        return round(target * (1 + self.rng.uniform(-NOISE, NOISE)), 2)
+            return float(self.rng.uniform(*URINE_LEVEL_MG[level]))
+        if self.marker == "urine":
+            low, high = URINE_BAND[level]
+            low = max(low, URINE_FLOOR_MG / base)  # still >= 200 mg with the noise
+            if low >= high:  # a baseline too low for the band: name it rather than guess
+                raise ValueError(f"{self.pid}: urine baseline {base:.0f} mg too low for {level}")
+            return float(self.rng.uniform(low, high)) * base
+        return float(self.rng.uniform(*BAND[level])) * base
+
+    def _noisy(self, depth: float) -> float:
+        return round(depth * (1 + self.rng.uniform(-NOISE, NOISE)), 2)
 
     def _progression(self, plan: PartPlan, nadir: float) -> list[dict]:
-        rise = 1.5 * max(0.25 * nadir, PD_MIN[self.marker])
+        from_cr = nadir == 0
+        factor = float(self.rng.uniform(*(PD_FACTOR_FROM_CR if from_cr else PD_FACTOR)))
+        rise = factor * max(0.25 * nadir, PD_MIN[self.marker])
         first = round(nadir + rise, 2)
-        second = round(first * 1.1, 2)  # from a CR (nadir 0) part B starts below 10 g/L
+        confirm_rise = PD_CONFIRM_RISE_FROM_CR if from_cr else PD_CONFIRM_RISE
+        second = round(first * float(self.rng.uniform(*confirm_rise)), 2)
         day = plan.pd_day
         room = plan.confirm_limit_day - day
         confirm = day + max(1, min(CONFIRM_DAYS, room // 2))

@@ -1,0 +1,86 @@
+"""What the report shows of the flow tests tables: journal-style numbers, one column each.
+
+The CSV downloads keep every column with full precision (each quartile, W, P as a number,
+the left-out counts); the page shows "median (IQR)" per timepoint, P as text beside its
+stars, and leaves out a column whose value is the same on every row when the caption or
+the section's notes already say it (the test's name, which populations were used).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from cytotrial.stats.logrank import format_p
+
+__all__ = ["paired_tests_display", "sensitivity_display", "readable_number"]
+
+# Said once in the caption or notes when the same on every row.
+_CONSTANT_COLUMNS = ("test", "populations_used")
+# Counted in the Left out text and the Pairs left out column; the download keeps them.
+_COUNT_COLUMNS = ("left_out_flagged", "left_out_failed", "left_out_excluded")
+
+
+def readable_number(value: object) -> str:
+    """A measured value to the digits a reader can use: 1,797 / 99.1 / 3.86 / 0.39."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return ""
+    number = float(value)
+    size = abs(number)
+    if size >= 100:
+        return f"{number:,.0f}"
+    if size >= 10:
+        return f"{number:.1f}"
+    return f"{number:.2f}"
+
+
+def _median_iqr(median: object, q1: object, q3: object) -> str:
+    if pd.isna(median):
+        return ""
+    return f"{readable_number(median)} ({readable_number(q1)}-{readable_number(q3)})"
+
+
+def _p_text(p: object) -> str:
+    return "" if pd.isna(p) else format_p(float(p))
+
+
+def _drop_constant(frame: pd.DataFrame) -> pd.DataFrame:
+    constant = [c for c in _CONSTANT_COLUMNS if c in frame and frame[c].nunique() <= 1]
+    return frame.drop(columns=constant)
+
+
+def paired_tests_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paired-tests table as read: median (IQR) before and after, P as text."""
+    if frame.empty:
+        return frame
+    shown = _drop_constant(frame).copy()
+    for when in ("before", "after"):
+        at = shown.columns.get_loc(f"median_{when}")
+        text = [
+            _median_iqr(m, a, b)
+            for m, a, b in zip(
+                shown[f"median_{when}"], shown[f"q1_{when}"], shown[f"q3_{when}"], strict=True
+            )
+        ]
+        shown = shown.drop(columns=[f"median_{when}", f"q1_{when}", f"q3_{when}"])
+        shown.insert(at, f"Median {when} (IQR)", text)
+    shown["median_difference"] = [readable_number(v) for v in shown["median_difference"]]
+    shown["W"] = ["" if pd.isna(v) else f"{float(v):g}" for v in shown["W"]]
+    shown["p_value"] = [_p_text(v) for v in shown["p_value"]]
+    return shown.drop(columns=[c for c in _COUNT_COLUMNS if c in shown])
+
+
+def sensitivity_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The sensitivity table as read: numbers rounded, each P as text."""
+    if frame.empty:
+        return frame
+    shown = frame.copy()
+    for column in shown.columns:
+        if column.startswith("p_value"):
+            shown[column] = [_p_text(v) for v in shown[column]]
+        elif column.startswith("median_difference"):
+            shown[column] = [readable_number(v) for v in shown[column]]
+        elif column.startswith("W_"):
+            shown[column] = ["" if pd.isna(v) else f"{float(v):g}" for v in shown[column]]
+    return shown

@@ -442,7 +442,8 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "Hazard ratios (Cox, Efron ties)",
         hazard_ratios,
         "survival_hazard_ratios.csv",
-        "Each group against the reference group; Wald 95% CI and P. The Wald P of the "
+        "Each group against the reference group: Cox proportional hazards, Efron ties, "
+        "Wald 95% CI and P. The Wald P of the "
         "Cox model and the log-rank P above test the same difference in different ways "
         "and differ most with small groups.",
         notes,

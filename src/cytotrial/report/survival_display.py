@@ -40,6 +40,13 @@ def _without_empty(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataF
     return frame[keep].reset_index(drop=True)
 
 
+def _without_blank(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """`frame` without `column` when no row has anything in it."""
+    if column in frame and frame[column].fillna("").astype(str).str.strip().eq("").all():
+        return frame.drop(columns=column)
+    return frame
+
+
 def _without_numeric_twins(frame: pd.DataFrame) -> pd.DataFrame:
     dropped = [c for c, twin in _TEXT_TWINS.items() if c in frame and twin in frame]
     return frame.drop(columns=dropped)
@@ -66,7 +73,9 @@ def logrank_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.Data
         return frame
     shown = _without_numeric_twins(_without_empty(frame, empty)).copy()
     shown["chisq"] = [f"{v:.2f}" if pd.notna(v) else "" for v in shown["chisq"]]
-    return shown
+    # 'Comparison' (">=PR vs PD") already names the group and its reference
+    shown = shown.drop(columns=[c for c in ("group", "reference") if "comparison" in shown])
+    return _without_blank(shown, "note")
 
 
 def hazard_ratio_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
@@ -78,6 +87,9 @@ def hazard_ratio_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd
     text = [_estimate_ci(*r) for r in zip(shown["hr"], shown["lower"], shown["upper"], strict=True)]
     shown = shown.drop(columns=["hr", "lower", "upper"])
     shown.insert(at, "HR (95% CI)", text)
+    if "method" in shown and shown["method"].nunique() == 1:  # the caption names it
+        shown = shown.drop(columns="method")
+    shown = _without_blank(shown, "note")
     return shown
 
 

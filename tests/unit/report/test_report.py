@@ -215,6 +215,13 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
         }
     )
     assert list(hazard_ratio_display(hr, empty)["HR (95% CI)"]) == ["0.14 (0.04-0.47)"]
+    # a column the same on every row (the caption names the method) or empty is not shown
+    hr_more = hr.assign(method="Cox PH, Efron ties, Wald CI and P", note="")
+    assert {"method", "note"}.isdisjoint(hazard_ratio_display(hr_more, empty).columns)
+    named = logrank.assign(comparison=[">=PR vs PD", "NE vs PD"], reference="PD", note="")
+    assert list(logrank_display(named, empty).columns) == [
+        "endpoint", "chisq", "p_text", "comparison"
+    ]  # fmt: skip
     times = pd.DataFrame(
         {
             "endpoint": ["PFS-B", "PFS-B", "PFS-B"],

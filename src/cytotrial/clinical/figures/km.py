@@ -115,9 +115,11 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     fig, (ax, risk) = plt.subplots(
         2,
         1,
-        figsize=(7.5, 5.2 + 0.28 * n_rows),
+        # short enough that two single-curve figures and their captions share a printed
+        # A4 page (the smallest text stays 8 pt)
+        figsize=(7.5, 3.9 + 0.28 * n_rows + (0.6 if by_group else 0.0)),  # + P lines
         sharex=True,
-        gridspec_kw={"height_ratios": [4.2, 0.55 + 0.3 * n_rows], "hspace": 0.32},
+        gridspec_kw={"height_ratios": [3.0, 0.5 + 0.3 * n_rows], "hspace": 0.34},
     )
     max_time = float(frame["months"].max()) if len(frame) else 0.0
     ticks = km_ticks(max_time, settings.km_tick_months)

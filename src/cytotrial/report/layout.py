@@ -144,7 +144,7 @@ def pick(items: Sequence, indexes: Sequence[int]) -> list:
 # about 1.55 mm an average character; digits are wider, so a column of numbers may wrap
 # where the model says it fits: 100 gave the demo's paper check a page more and Table 1
 # no fewer wrapped cells), and a cell's padding and border.
-PRINT_CHARS, PRINT_PAD_CHARS = 120, 1.5
+PRINT_CHARS, PRINT_PAD_CHARS = 120, 1.7
 MAX_TARGETS = 24  # widths tried per column and step (time grows with rows x tries)
 
 
@@ -162,7 +162,8 @@ def print_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) ->
         return []
     lengths = np.array([[len(str(cell)) for cell in row] for row in rows], dtype=float)
     widths = np.array([need / CHAR_PX for need in _narrowest_columns(rows, headings)])
-    widths = np.maximum(widths - CELL_PX / CHAR_PX, 1.0)  # text characters, padding apart
+    # text characters, padding apart; +10%: IDs and capitals are wider than the average
+    widths = np.maximum(widths - CELL_PX / CHAR_PX, 1.0) * 1.1
 
     def lines(w: np.ndarray) -> float:
         return float(np.maximum(np.ceil(lengths / w), 1).max(axis=1).sum())
@@ -187,8 +188,10 @@ def print_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) ->
         if best is None:
             break  # no widening saves a line: the rest is shared in proportion below
         widths[best[0]] = best[1]
-    total = widths.sum()
-    return [f"{100 * w / total:.1f}%" for w in widths]
+    # A column's share holds its padding too: shares of the text widths alone left the
+    # narrowest columns too little room for their longest word ('flagge|d').
+    padded = widths + PRINT_PAD_CHARS
+    return [f"{100 * w / padded.sum():.1f}%" for w in padded]
 
 
 # A printed table fills the page's width (shared by print_widths) when it is long, or when

@@ -35,6 +35,17 @@ def test_no_column_is_narrower_than_its_longest_word():
     assert float(shares[1][:-1]) * PRINT_CHARS / 100 >= 16  # MAX_RUN characters
 
 
+def test_a_narrow_column_keeps_its_word_and_its_padding_beside_a_paragraph():
+    """A 7-letter status beside a flag list: its share holds the word and the cell's
+    padding (shares of the text widths alone printed 'flagge|d')."""
+    from cytotrial.report.layout import PRINT_PAD_CHARS
+
+    rows = [["PT030_A_C1D1", "flagged", "too few events (CD14: 0; gate left empty) " * 4]] * 30
+    shares = print_widths(rows, ["Sample", "Status", "Status reason"])
+    for share, word in zip(shares, ("PT030_A_C1D1", "flagged"), strict=False):
+        assert float(share[:-1]) * PRINT_CHARS / 100 >= len(word) + PRINT_PAD_CHARS
+
+
 def test_long_tables_and_tables_with_a_paragraph_cell_fill_the_printed_page():
     from cytotrial.report.layout import fills_page
 

@@ -86,8 +86,8 @@ PAPER_NOTES = (
     "lower limit cut at 0: the part A PD group's OS-B (17.9, 0-48.8) and OS-AB (19.5, "
     "0-48.5) intervals reach below 0 before the cut. PFS-B SD/MR (2.8, 1.1-4.6) is not "
     "symmetric to the printed digit (rounding).",
-    "The subsequent-line ORR of 61% is not a whole count of the 38 patients (23/38 = "
-    "60.5%); the demo has 23 responders.",
+    "The subsequent-line ORR is given as 61% of 38 patients without a count: 23 "
+    "responders (60.5%) is the only count that prints as 61%, and the demo has 23.",
     "The phase 2 high-risk count (18) exceeds the del(17p) and amp(1q) patients Table 1 "
     "lists (3 + 13): at least 2 more must carry gain(1q), which Table 1 does not list.",
     "The median follow-up (43 months) is given without its origin or method; this run's "

@@ -281,7 +281,7 @@ def table3_rows(t: Callable[[str], pd.DataFrame]) -> list[Row]:
             "Subsequent-line ORR, % (whole percent)",
             pt.SUBSEQUENT_LINE_ORR_PCT,
             pct,
-            "61% of 38 is no whole count (see notes)",
+            "the paper gives 61% without a count: 23 of 38 (see notes)",
         )
     )
     median, _, upper = pt.SUBSEQUENT_LINE_PFS

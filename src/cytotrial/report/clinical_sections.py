@@ -442,10 +442,10 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "Hazard ratios (Cox, Efron ties)",
         hazard_ratios,
         "survival_hazard_ratios.csv",
-        "Each group against the reference group: Cox proportional hazards, Efron ties, "
-        "Wald 95% CI and P. The Wald P of the "
-        "Cox model and the log-rank P above test the same difference in different ways "
-        "and differ most with small groups.",
+        "Each group against the reference group: one Cox proportional-hazards model per "
+        "endpoint with every group in it (Efron ties), Wald 95% CI and P. A pairwise "
+        "log-rank test above uses only the two groups' patients, so the two P values can "
+        "differ, most with small groups and with curves that cross.",
         notes,
         survival_n,
         hazard_ratio_display(hazard_ratios, empty),
@@ -455,10 +455,11 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         "Survival at fixed times",
         at_times,
         "survival_at_times.csv",
-        "S(t) in % with its pointwise 95% CI (Greenwood SE, the configured transform); a "
-        "time after a group's last observation is not estimable (as R's summary, which "
-        "drops it) unless every patient of the group had the event (S = 0, no CI); the "
-        "download holds the SE and the CI transform.",
+        "S(t) in % with its pointwise 95% CI: Greenwood SE on the "
+        + _band_words(at_times)
+        + " (the scale of the configured median CI method); a time after a group's last "
+        "observation is not estimable (as R's summary, which drops it) unless every "
+        "patient of the group had the event (S = 0, no CI); the download holds the SE.",
         notes,
         survival_n,
         at_times_display(at_times, empty),
@@ -475,6 +476,19 @@ def _survival_section(get, clinical: ClinicalSettings, cohort: Cohort) -> Report
         followup_display(followup),
     )
     return ReportSection("Survival", "clinical-survival", tables, notes, figures)
+
+
+# The pointwise CI's scale, as a reader knows it.
+_BAND_WORDS = {
+    "plain": "linear scale (as SPSS), limits cut to 0-100%",
+    "log": "log scale (R's default)",
+    "log-log": "log-log scale",
+}
+
+
+def _band_words(at_times: pd.DataFrame) -> str:
+    bands = sorted(set(at_times.get("band", pd.Series(dtype=str)).dropna().astype(str)))
+    return "; ".join(_BAND_WORDS.get(b, f"{b} scale") for b in bands) or "configured scale"
 
 
 def _followup_n(followup: pd.DataFrame) -> str:

@@ -11,9 +11,13 @@ from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.results import read_tsv
 from cytotrial.report.counts import count_range, n_text, plural
 from cytotrial.report.figure_numbers import figure_title
-from cytotrial.report.labels import population_label
+from cytotrial.report.labels import VALUE_LABELS, population_label
 from cytotrial.report.model import ReportFigure, ReportSection, ReportTable
-from cytotrial.report.paired_tests_display import paired_tests_display, sensitivity_display
+from cytotrial.report.paired_tests_display import (
+    paired_tests_display,
+    sensitivity_display,
+    value_caption,
+)
 from cytotrial.report.qc_outcome import with_outcome
 
 __all__ = [
@@ -208,6 +212,10 @@ def _figure_n(qc: pd.DataFrame, tests: pd.DataFrame, part: str) -> str:
     )
 
 
+def _value_label(code: object) -> str:
+    return VALUE_LABELS.get(str(code), str(code))
+
+
 def _t_cells_n(qc: pd.DataFrame, tests: pd.DataFrame) -> str:
     """The T-cell figure's n: both parts' analysed samples, the pairs per T-cell test."""
     here = tests[tests["population"] == "t_cells"] if len(tests) else tests
@@ -288,7 +296,7 @@ def _flow_section(
                 "CD38 MFI: paired comparisons",
                 mfi_tests,
                 "cd38_mfi_tests.csv",
-                TESTS_CAPTION,
+                TESTS_CAPTION + value_caption(mfi_tests, _value_label),
                 n=_tests_n(mfi_tests),
                 key_columns=TEST_KEY_COLUMNS,
                 shown=paired_tests_display(mfi_tests),
@@ -297,7 +305,7 @@ def _flow_section(
                 "Absolute counts: paired comparisons",
                 count_tests,
                 "cell_count_tests.csv",
-                TESTS_CAPTION,
+                TESTS_CAPTION + value_caption(count_tests, _value_label),
                 n=_tests_n(count_tests),
                 key_columns=TEST_KEY_COLUMNS,
                 shown=paired_tests_display(count_tests),

@@ -21,6 +21,7 @@ __all__ = [
     "column_groups",
     "fills_page",
     "is_number_text",
+    "is_token_text",
     "pick",
     "print_widths",
     "squeeze_widths",
@@ -92,6 +93,13 @@ def _is_number(text: str) -> bool:
 def is_number_text(text: object) -> bool:
     """True for a cell that is a number written out ('5.684e-14', '-1035'; not '')."""
     return bool(str(text).strip()) and _is_number(str(text).strip())
+
+
+def is_token_text(text: object) -> bool:
+    """True for a cell that is one short unbreakable piece: an ID, a P value ('<.001'), a
+    single word ('Hematologic'), at most MAX_RUN characters; print never breaks it."""
+    value = str(text).strip()
+    return bool(value) and len(value) <= MAX_RUN and not any(c.isspace() for c in value)
 
 
 def squeeze_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) -> list[str]:

@@ -14,10 +14,11 @@ import pandas as pd
 
 from cytotrial.stats.logrank import format_p
 
-__all__ = ["paired_tests_display", "sensitivity_display", "readable_number"]
+__all__ = ["paired_tests_display", "sensitivity_display", "readable_number", "value_caption"]
 
-# Said once in the caption or notes when the same on every row.
-_CONSTANT_COLUMNS = ("test", "populations_used")
+# Said once in the caption or notes when the same on every row (the value: the caption
+# names it, value_caption).
+_CONSTANT_COLUMNS = ("test", "populations_used", "value")
 # Counted in the Left out text and the Pairs left out column; the download keeps them.
 _COUNT_COLUMNS = ("left_out_flagged", "left_out_failed", "left_out_excluded")
 
@@ -50,6 +51,14 @@ def _drop_constant(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=constant)
 
 
+def value_caption(frame: pd.DataFrame, label) -> str:
+    """' Values: CD38 MFI (...).' when every row tests the same value (the page then
+    leaves the column out); '' else. `label` maps the value's code name to its words."""
+    if "value" not in frame or frame.empty or frame["value"].nunique() != 1:
+        return ""
+    return f" Values: {label(frame['value'].iloc[0])}."
+
+
 def paired_tests_display(frame: pd.DataFrame) -> pd.DataFrame:
     """The paired-tests table as read: median (IQR) before and after, P as text."""
     if frame.empty:
@@ -72,15 +81,14 @@ def paired_tests_display(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def sensitivity_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity table as read: numbers rounded, each P as text."""
+    """The sensitivity table as read: numbers rounded, each P as text; the W statistics
+    only in the download (the tests table shows W), so the table fits the page in one."""
     if frame.empty:
         return frame
-    shown = frame.copy()
+    shown = frame.drop(columns=[c for c in frame.columns if c.startswith("W_")])
     for column in shown.columns:
         if column.startswith("p_value"):
             shown[column] = [_p_text(v) for v in shown[column]]
         elif column.startswith("median_difference"):
             shown[column] = [readable_number(v) for v in shown[column]]
-        elif column.startswith("W_"):
-            shown[column] = ["" if pd.isna(v) else f"{float(v):g}" for v in shown[column]]
     return shown

@@ -18,6 +18,7 @@ from cytotrial.report.layout import (
     column_groups,
     fills_page,
     is_number_text,
+    is_token_text,
     pick,
     print_widths,
     squeeze_widths,
@@ -106,6 +107,7 @@ def render_report(
     env.filters["pick"] = pick
     env.filters["css_string"] = css_string
     env.tests["number_text"] = is_number_text
+    env.tests["token_text"] = is_token_text
     html = env.get_template("report.html.j2").render(
         title=title,
         sections=sections,

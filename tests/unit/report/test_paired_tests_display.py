@@ -6,6 +6,7 @@ from cytotrial.report.paired_tests_display import (
     paired_tests_display,
     readable_number,
     sensitivity_display,
+    value_caption,
 )
 
 
@@ -57,7 +58,7 @@ def test_paired_tests_show_median_iqr_and_p_as_text():
     assert list(shown["p_value"]) == ["<.001", ".285"]
     assert list(shown["W"]) == ["861", "-167"]
     # said once in the caption / notes, counted in Left out: not repeated on every row
-    for gone in ("test", "populations_used", "left_out_flagged", "q1_before"):
+    for gone in ("test", "populations_used", "value", "left_out_flagged", "q1_before"):
         assert gone not in shown
     assert list(shown["pairs_left_out"]) == [2, 0]
 
@@ -80,4 +81,12 @@ def test_sensitivity_p_values_as_text():
     shown = sensitivity_display(frame)
     assert list(shown["p_value_ok"]) == [".002", ""]
     assert list(shown["median_difference_ok"]) == ["12.3", "1.00"]
-    assert list(shown["W_ok"]) == ["33", ""]
+    assert "W_ok" not in shown  # the tests table shows W; the download keeps both
+
+
+def test_the_value_tested_is_named_once_in_the_caption():
+    tests = _tests()
+    assert value_caption(tests, {"cells_per_ul": "cells per µL"}.get) == " Values: cells per µL."
+    tests.loc[1, "value"] = "mfi"
+    assert value_caption(tests, str) == ""
+    assert "value" in paired_tests_display(tests)

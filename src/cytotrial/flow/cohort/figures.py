@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.flow.sample.status import left_out_summary
+from cytotrial.stats.logrank import format_p
 from cytotrial.stats.paired import prism_quartiles
 
 __all__ = [
     "dot_plot",
     "dot_plot_across_parts",
     "paired_plot",
+    "p_label",
     "message_figure",
 ]
 
@@ -202,7 +204,7 @@ def paired_plot(
             ]
             p = match["p_value"].iloc[0] if len(match) else float("nan")
             stars = match["stars"].iloc[0] if len(match) else ""
-            label = f"n={len(wide)}\nP={p:.2g} {stars}" if p == p else f"n={len(wide)}"
+            label = f"n={len(wide)}\n{p_label(p)} {stars}" if p == p else f"n={len(wide)}"
             gone = _left_out_of_test(match)
             name = SHORT_LABELS.get(population, population)
             zero_note = f"\n{zeros} zero(s) at floor" if zeros else ""
@@ -231,6 +233,12 @@ def _left_out_of_test(match: pd.DataFrame) -> str:
         if pd.notna(row.get(f"left_out_{status}")) and int(row[f"left_out_{status}"])
     ]
     return ", ".join(counts) or "none"
+
+
+def p_label(p: float) -> str:
+    """'P=.0176' / 'P<.0001': the paper's style (four decimals, no leading zero)."""
+    text = format_p(p, 4)
+    return "P" + ("" if text.startswith("<") else "=") + text
 
 
 def message_figure(message: str, title: str):

@@ -894,8 +894,11 @@ def _scatter_population(
 
     The clouds are separated by the density valleys of y; the picked cloud's core
     (robust centre and covariance) gives an ellipse at `distance`, clipped to the
-    cloud's y band so that it never reaches into a neighbour. Where y does not show
-    the expected number of peaks, a Gaussian mixture is fitted instead (flagged).
+    cloud's y band (widened by `widen`) so that it never reaches into a neighbour. The
+    centre is the median of the widened band's events, or of the own band's (valley to
+    valley) where the widened band holds more of the neighbours' flanks than of the
+    own band. Where y does not show the expected number of peaks, a Gaussian mixture
+    is fitted instead (flagged).
     """
     p = spec.params
     dims = (p["x"], p["y"])
@@ -910,6 +913,7 @@ def _scatter_population(
         return _mixture_ellipse(spec, x, y, cache)
     edges, centres = bands
     low, high = edges[k], edges[k + 1]
+    own = (y >= low) & (y < high) & np.isfinite(x)  # the cloud's own band (valley to valley)
     # Reach part of the way towards the neighbouring clouds' peaks: scatter clouds
     # overlap, and a marker gate below this one removes the neighbours' cells.
     if k > 0:
@@ -917,9 +921,18 @@ def _scatter_population(
     if k + 1 < len(centres):
         high += p["widen"] * (centres[k + 1] - high)
     inside = (y >= low) & (y < high) & np.isfinite(x)
-    if np.count_nonzero(inside) < MIN_EVENTS_TO_ADAPT:
+    if np.count_nonzero(own) < MIN_EVENTS_TO_ADAPT:
         return PolygonGate(dims, ((0, 0), (0, 0), (0, 0))), [f"too_few_events({spec.name})"]
-    centre, covariance = _robust_centre(_of(x, inside), _of(y, inside))
+    # A median lies in the cloud only if the cloud holds most of the events it is taken
+    # over. Where the neighbours' flanks in the reach outnumber the cloud's own band (2%
+    # monocytes beside 89% granulocytes), the reach's median sat in the granulocytes'
+    # flank and the ellipse took a slice of the monocytes: the centre is then the own
+    # band's median (the spread and core are still measured on the reach around it: the
+    # valleys cut the cloud's own tails).
+    centred_on = own if 2 * np.count_nonzero(own) < np.count_nonzero(inside) else None
+    centre, covariance = _robust_centre(
+        _of(x, inside), _of(y, inside), None if centred_on is None else _of(own, inside)
+    )
     ellipse = EllipseGate(dims, centre, covariance, p["distance"] ** 2)
     outline = clip_polygon_y(ellipse.outline(64), low, high)
     return PolygonGate(dims, tuple((float(a), float(b)) for a, b in outline)), []
@@ -950,9 +963,13 @@ def _scatter_bands(
     return [-np.inf, *cuts, np.inf], [float(dens.centers[i]) for i in found]
 
 
-def _robust_centre(x: np.ndarray, y: np.ndarray) -> tuple[tuple[float, float], tuple[tuple, tuple]]:
-    """Median centre and the covariance of the events within 3 robust SDs of it."""
-    centre = (median(x), median(y))
+def _robust_centre(
+    x: np.ndarray, y: np.ndarray, own: np.ndarray | None = None
+) -> tuple[tuple[float, float], tuple[tuple, tuple]]:
+    """Median centre (of the `own` events only, default all) and the covariance of the
+    events within 3 robust SDs (their median distance to that centre) of it."""
+    x_own, y_own = (x, y) if own is None else (_of(x, own), _of(y, own))
+    centre = (median(x_own), median(y_own))
     dx, dy = np.abs(x - centre[0]), np.abs(y - centre[1])
     spread = (1.4826 * median(dx) + 1e-9, 1.4826 * median(dy) + 1e-9)
     core = (dx <= 3 * spread[0]) & (dy <= 3 * spread[1])

@@ -149,6 +149,28 @@ def test_the_cut_floor_keeps_a_tight_group_from_flagging_noise():
     assert bad in set(flagged(cohort_qc_table(samples, gates, records, no_floor))["sample_id"])
 
 
+def test_a_cut_wandering_in_an_empty_gap_is_judged_against_its_own_shift():
+    """Seed 2048's demo: Viability cuts at 0.53 against a cohort median of 0.63 (z -3.5 to
+    -4.3) in samples whose live and dead peaks have an empty floor between them, where
+    the engine's resamples moved the cut by 1-1.6 sigma_neg and crossed 0.05% of the
+    events: where on that floor the minimum landed is noise. Such a cut is scaled by its
+    own shift; the same cut with a stable minimum is still an outlier."""
+    samples = sheet()
+    bad = "P03_B_C1D3"
+    gates, records = build(samples, cut=lambda s: 0.56 if s["sample_id"] == bad else 0.45)
+    assert set(flagged(cohort_qc_table(samples, gates, records, SETTINGS))["sample_id"]) == {bad}
+    # its resamples moved it 1.2 sigma_neg (0.12): 0.11 from the group is within that
+    records[bad]["gates"]["t_cells"]["cuts"][0]["shift"] = 1.2
+    table = cohort_qc_table(samples, gates, records, SETTINGS)
+    assert flagged(table).empty
+    mine = (table["sample_id"] == bad) & (table["gate"] == "t_cells") & (table["kind"] == "cut")
+    row = table[mine & (table["group"] == "cohort")].iloc[0]
+    assert row["scale"] == pytest.approx(0.12) and row["z"] == pytest.approx(0.11 / 0.12)
+    # a stable cut (shift 0.1 sigma_neg) keeps the floor's scale: flagged as before
+    records[bad]["gates"]["t_cells"]["cuts"][0]["shift"] = 0.1
+    assert set(flagged(cohort_qc_table(samples, gates, records, SETTINGS))["sample_id"]) == {bad}
+
+
 def test_an_instrument_shift_of_a_batch_is_one_batch_flag_not_a_flag_per_sample():
     samples = sheet(n_patients=18, batches=3)  # 18 samples per batch
     rng = np.random.default_rng(5)

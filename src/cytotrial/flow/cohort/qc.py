@@ -8,7 +8,11 @@ Hoaglin's modified z; guide gating-methods.md §5.5), flagged when |z| > `z_limi
   samples, the batch and the whole cohort. Cuts are technical, so every sample shares them.
   floor = `cut_floor_sd_neg` x the group's median negative-peak SD (the cut's own sigma_neg),
   so a tight group flags a cut only when it sits a good part of a negative peak's width from
-  the others (with 0.25 and |z| > 3.5: 0.9 sigma_neg), not for sampling noise.
+  the others (with 0.25 and |z| > 3.5: 0.9 sigma_neg), not for sampling noise; and at least
+  the cut's own resampling shift (its record's `shift` x `negative_sd`: how far the lowest
+  density moved over the engine's resamples of the sample), so a cut wandering in an empty
+  gap (a flat valley floor, where its place moves no events) is not an outlier for where
+  on that floor it landed.
 - a frequency (% of parent, per gate): against the batch and the cohort at the same part and
   timepoint; therapy changes biology (daratumumab depletes NK cells), so the cohort group
   never mixes timepoints, and a patient's own timepoints are compared by the jump rule.
@@ -105,9 +109,21 @@ def _cut_values(samples: pd.DataFrame, records: Mapping[str, dict]) -> pd.DataFr
                         "marker": cut["marker"],
                         "value": float(cut["cut"]),
                         "sd_neg": cut.get("negative_sd"),
+                        "own_shift": _own_shift(cut),
                     }
                 )
-    return pd.DataFrame(rows, columns=["sample_id", "gate", "marker", "value", "sd_neg"])
+    columns = ["sample_id", "gate", "marker", "value", "sd_neg", "own_shift"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _own_shift(cut: Mapping) -> float:
+    """How far a valley cut moved over the engine's resamples of its sample, in transformed
+    units (the record's shift is in SDs of the negative peak); 0 when not recorded (a
+    single peak's cut, a pooled or static one)."""
+    shift, sd = cut.get("shift"), cut.get("negative_sd")
+    if shift is None or sd is None or not np.isfinite(shift * sd):
+        return 0.0
+    return float(shift) * float(sd)
 
 
 def _frequency_values(gates: pd.DataFrame) -> pd.DataFrame:
@@ -148,7 +164,11 @@ def _floor(rows: pd.DataFrame, centre: float, settings: CohortQCSettings) -> np.
     if rows["kind"].iloc[0] == "cut":
         sd_neg = pd.to_numeric(rows["sd_neg"], errors="coerce").dropna()
         sd = float(sd_neg.median()) if len(sd_neg) else 0.0
-        return np.full(len(rows), settings.cut_floor_sd_neg * sd)
+        # a cut is known only to within its own resampling shift (module docstring)
+        own = np.zeros(len(rows))
+        if "own_shift" in rows:
+            own = np.nan_to_num(pd.to_numeric(rows["own_shift"], errors="coerce").to_numpy(float))
+        return np.maximum(settings.cut_floor_sd_neg * sd, own)
     # Binomial SD of logit(p) at the group's centre p with this sample's parent count.
     p = 1 / (1 + np.exp(-centre))
     n = pd.to_numeric(rows["parent_events"], errors="coerce").to_numpy(float)

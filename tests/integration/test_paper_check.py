@@ -29,6 +29,10 @@ def test_verdict_rules():
     assert estimate_check("s", "m", "estimate", 2.8, 3.3, 0.15)["verdict"] == "miss"
     assert estimate_check("s", "m", "estimate", 2.8, float("nan"), 0.15)["verdict"] == "miss"
     assert p_check("s", "p", 0.002, 0.037)["verdict"] == "same significance"
+    # this run's P as the paper prints its own, not in scientific notation
+    assert p_check("s", "p", 0.002, 6.9e-9)["this run"] == "< 0.0001"
+    assert p_check("s", "p", 0.002, 0.00042)["this run"] == "0.0004"
+    assert p_check("s", "p", 0.002, 0.0351)["this run"] == "0.035"
     assert p_check("s", "p", 0.027, 0.092)["verdict"] == "miss"
     assert p_check("s", "p", 0.3, 0.2)["verdict"] == "same significance"  # both not significant
     bound = p_check("s", "p", 0.0001, 0.005, bound=True)
@@ -70,7 +74,7 @@ def test_the_demo_reproduces_every_count_and_p_value(clinical_demo, tmp_path):
     assert (by_kind["estimate"]["verdict"] == "close").all()
     p = by_kind["P value"]
     assert len(p) == len(pt.LOGRANK_P)
-    assert p["this run"].map(lambda v: 0 <= float(v) <= 1).all()
+    assert p["this run"].map(lambda v: 0 <= float(str(v).removeprefix("< ")) <= 1).all()
     assert (p["verdict"] == "same significance").all(), p[["item", "paper", "this run"]]
     # Every count of the paper is here: Table 1 alone has 3 columns x its count rows.
     assert len(by_kind["count"]) > 280

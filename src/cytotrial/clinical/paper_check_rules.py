@@ -18,6 +18,7 @@ __all__ = [
     "count_check",
     "count_of",
     "estimate_check",
+    "p_as_printed",
     "p_check",
     "row",
     "stars",
@@ -89,6 +90,13 @@ def stars(p: float) -> str:
     return "ns"
 
 
+def p_as_printed(p: float) -> str:
+    """A P value as the paper prints its own: '0.035', '0.0004', '< 0.0001' (never 6.9e-09)."""
+    if p < 1e-4:
+        return "< 0.0001"
+    return f"{p:.4f}" if p < 1e-3 else f"{p:.3f}"
+
+
 def p_check(section: str, item: str, paper: float, run: float | None, bound: bool = False) -> Row:
     """Same side of alpha = .05 as the paper ('P < x' when `bound`)."""
     shown = f"< {paper:g}" if bound else f"{paper:g}"
@@ -101,7 +109,7 @@ def p_check(section: str, item: str, paper: float, run: float | None, bound: boo
         item,
         "P value",
         shown,
-        f"{run:.2g}",
+        p_as_printed(run),
         "",
         "same significance" if same else "miss",
         note,

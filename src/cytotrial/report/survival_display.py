@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cytotrial.stats.cox import format_hr
+
 __all__ = [
     "empty_groups",
     "logrank_display",
@@ -67,6 +69,15 @@ def _estimate_ci(
     return f"{shown(estimate)} ({shown(lower)}-{shown(upper)})"
 
 
+def _hr_ci(hr: object, lower: object, upper: object) -> str:
+    """'0.011 (0.0019-0.063)': a hazard ratio and its CI to the digits that show them."""
+    if pd.isna(hr):
+        return ""
+    if pd.isna(lower) or pd.isna(upper):
+        return format_hr(float(hr))
+    return f"{format_hr(float(hr))} ({format_hr(float(lower))}-{format_hr(float(upper))})"
+
+
 def logrank_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
     """Log-rank rows of groups with patients; chi-square to 2 decimals; P as text."""
     if frame.empty:
@@ -84,7 +95,7 @@ def hazard_ratio_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd
         return frame
     shown = _without_numeric_twins(_without_empty(frame, empty)).copy()
     at = shown.columns.get_loc("hr")
-    text = [_estimate_ci(*r) for r in zip(shown["hr"], shown["lower"], shown["upper"], strict=True)]
+    text = [_hr_ci(*r) for r in zip(shown["hr"], shown["lower"], shown["upper"], strict=True)]
     shown = shown.drop(columns=["hr", "lower", "upper"])
     shown.insert(at, "HR (95% CI)", text)
     if "method" in shown and shown["method"].nunique() == 1:  # the caption names it

@@ -15,6 +15,7 @@ lifelines is imported inside ``hazard_ratio`` (its import costs about 1.4 s).
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,9 +30,20 @@ __all__ = [
     "HazardRatio",
     "CoxResult",
     "hazard_ratio",
+    "format_hr",
 ]
 
 NAN = float("nan")
+
+
+def format_hr(value: float) -> str:
+    """A hazard ratio or its limit as printed: two decimals from 0.1, two significant
+    digits below (0.011, 0.0019: '0.01 (0.00-0.06)' read as a zero limit)."""
+    if math.isnan(value):
+        return "NA"
+    return f"{value:.2f}" if value >= 0.095 else f"{value:.2g}"
+
+
 FIT_OPTIONS = {"precision": 1e-12, "r_precision": 1e-14, "max_steps": 200}
 
 

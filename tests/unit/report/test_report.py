@@ -214,7 +214,9 @@ def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
             "p_text": [".001"],
         }
     )
-    assert list(hazard_ratio_display(hr, empty)["HR (95% CI)"]) == ["0.14 (0.04-0.47)"]
+    assert list(hazard_ratio_display(hr, empty)["HR (95% CI)"]) == ["0.14 (0.042-0.47)"]
+    small = hr.assign(hr=[0.0112], lower=[0.00193], upper=[0.0631])
+    assert list(hazard_ratio_display(small, empty)["HR (95% CI)"]) == ["0.011 (0.0019-0.063)"]
     # a column the same on every row (the caption names the method) or empty is not shown
     hr_more = hr.assign(method="Cox PH, Efron ties, Wald CI and P", note="")
     assert {"method", "note"}.isdisjoint(hazard_ratio_display(hr_more, empty).columns)

@@ -79,3 +79,15 @@ def test_empty_reference_group_gives_nan_terms():
 def test_group_length_mismatch_raises():
     with pytest.raises(InputError, match="group has 2 values"):
         hazard_ratio([1, 2, 3], [1, 1, 1], ["a", "b"], reference="a")
+
+
+def test_format_hr_shows_small_ratios_to_two_significant_digits():
+    from cytotrial.stats.cox import format_hr
+
+    assert [format_hr(v) for v in (1.634, 0.1416, 0.0112, 0.00193)] == [
+        "1.63",
+        "0.14",
+        "0.011",
+        "0.0019",
+    ]
+    assert format_hr(float("nan")) == "NA"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cytotrial.clinical.figures.common import OKABE_ITO, pyplot
+from cytotrial.stats.cox import format_hr
 
 __all__ = ["forest_figure"]
 
@@ -33,7 +34,8 @@ def _pretty(label: str) -> str:
 def _row_text(row: pd.Series) -> str:
     if math.isnan(row["hr"]):
         return f"not estimable: {row['note']}" if row["note"] else "not estimable"
-    return f"{row['hr']:.2f} ({row['lower']:.2f}-{row['upper']:.2f}), P {row['p_text']}"
+    limits = f"{format_hr(row['lower'])}-{format_hr(row['upper'])}"
+    return f"{format_hr(row['hr'])} ({limits}), P {row['p_text']}"
 
 
 def forest_figure(hazard_ratios: pd.DataFrame):

@@ -8,6 +8,8 @@ patients (the section's notes name those groups).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from cytotrial.stats.cox import format_hr
@@ -55,27 +57,18 @@ def _without_numeric_twins(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _estimate_ci(
-    estimate: object, lower: object, upper: object, scale: float = 1.0, digits: int = 2
+    estimate: object, lower: object, upper: object, shown: Callable[[float], str]
 ) -> str:
-    """'estimate (lower-upper)', each x `scale` to `digits` decimals; '' without an estimate."""
+    """'estimate (lower-upper)', each written by `shown`; '' without an estimate."""
     if pd.isna(estimate):
         return ""
-
-    def shown(value: object) -> str:
-        return f"{float(value) * scale:.{digits}f}"
-
     if pd.isna(lower) or pd.isna(upper):
-        return shown(estimate)
-    return f"{shown(estimate)} ({shown(lower)}-{shown(upper)})"
+        return shown(float(estimate))
+    return f"{shown(float(estimate))} ({shown(float(lower))}-{shown(float(upper))})"
 
 
-def _hr_ci(hr: object, lower: object, upper: object) -> str:
-    """'0.011 (0.0019-0.063)': a hazard ratio and its CI to the digits that show them."""
-    if pd.isna(hr):
-        return ""
-    if pd.isna(lower) or pd.isna(upper):
-        return format_hr(float(hr))
-    return f"{format_hr(float(hr))} ({format_hr(float(lower))}-{format_hr(float(upper))})"
+def _percent(value: float) -> str:
+    return f"{value * 100:.1f}"
 
 
 def logrank_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd.DataFrame:
@@ -95,7 +88,10 @@ def hazard_ratio_display(frame: pd.DataFrame, empty: set[tuple[str, str]]) -> pd
         return frame
     shown = _without_numeric_twins(_without_empty(frame, empty)).copy()
     at = shown.columns.get_loc("hr")
-    text = [_hr_ci(*r) for r in zip(shown["hr"], shown["lower"], shown["upper"], strict=True)]
+    text = [
+        _estimate_ci(*r, format_hr)
+        for r in zip(shown["hr"], shown["lower"], shown["upper"], strict=True)
+    ]
     shown = shown.drop(columns=["hr", "lower", "upper"])
     shown.insert(at, "HR (95% CI)", text)
     if "method" in shown and shown["method"].nunique() == 1:  # the caption names it
@@ -130,7 +126,7 @@ def _survival_text(estimable: bool, surv: object, lower: object, upper: object) 
         return "not estimable (after the group's last observation, censored)"
     if float(surv) == 0.0:
         return "0.0 (every patient had the event by then)"
-    return _estimate_ci(surv, lower, upper, scale=100.0, digits=1)
+    return _estimate_ci(surv, lower, upper, _percent)
 
 
 def followup_display(frame: pd.DataFrame) -> pd.DataFrame:

@@ -71,15 +71,11 @@ def dot_plot(
     rows = -(-len(populations) // most)
     columns = -(-len(populations) // rows)  # 4 panels: 2 x 2, not 3 + 1
     fig, axes = plt.subplots(rows, columns, figsize=(WIDTH_IN, 3.3 * rows + 0.5), squeeze=False)
-    for ax in axes.flat[len(populations) :]:
-        ax.set_visible(False)
-    for k, (ax, population) in enumerate(zip(axes.flat, populations, strict=False)):
-        _dot_panel(ax, tidy, tests, left_out, part, population, value, log, "")
-        shown_label = f"{y_label}, log scale" if log else y_label
-        ax.set_ylabel(shown_label if k % columns == 0 else "", fontsize=SMALL_PT)
-    fig.suptitle(f"{title}\npopulations: {used}", fontsize=TITLE_PT + 1)
-    fig.tight_layout()
-    return fig
+    panels = [(part, population, "") for population in populations]
+    axis = (value, y_label, log)
+    return _dot_figure(
+        fig, list(axes.flat), columns, panels, tidy, tests, left_out, axis, title, used
+    )
 
 
 def dot_plot_across_parts(
@@ -106,10 +102,34 @@ def dot_plot_across_parts(
     fig, axes = plt.subplots(
         1, len(parts), figsize=(WIDTH_IN * 0.8, 3.8), gridspec_kw={"width_ratios": widths}
     )
-    for k, (ax, part) in enumerate(zip(axes, parts, strict=True)):
-        _dot_panel(ax, tidy, tests, left_out, part, population, value, log, f"Part {part}: ")
+    panels = [(part, population, f"Part {part}: ") for part in parts]
+    axis = (value, y_label, log)
+    return _dot_figure(
+        fig, list(axes), len(parts), panels, tidy, tests, left_out, axis, title, used
+    )
+
+
+def _dot_figure(
+    fig,
+    axes: list,
+    columns: int,
+    panels: list[tuple[str, str, str]],
+    tidy: pd.DataFrame,
+    tests: pd.DataFrame,
+    left_out: pd.DataFrame,
+    axis: tuple[str, str, bool],
+    title: str,
+    used: str,
+):
+    """Draw each (part, population, title prefix) panel on its axes, hide the spare axes,
+    label the y axis of each row's first panel; `axis` = (value column, y label, log)."""
+    value, y_label, log = axis
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    for k, (ax, (part, population, prefix)) in enumerate(zip(axes, panels, strict=False)):
+        _dot_panel(ax, tidy, tests, left_out, part, population, value, log, prefix)
         shown_label = f"{y_label}, log scale" if log else y_label
-        ax.set_ylabel(shown_label if k == 0 else "", fontsize=SMALL_PT)
+        ax.set_ylabel(shown_label if k % columns == 0 else "", fontsize=SMALL_PT)
     fig.suptitle(f"{title}\npopulations: {used}", fontsize=TITLE_PT + 1)
     fig.tight_layout()
     return fig

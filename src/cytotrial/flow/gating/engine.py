@@ -29,6 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cytotrial.flow.gating.cut_checks import (
+    CHOICE_FLIP_SHARE,
+    lone_cut_moved,
+    lone_cut_value,
+    valley_choice_flips,
+)
 from cytotrial.flow.gating.density import (
     Density,
     density,
@@ -623,7 +629,7 @@ def _cut(profile: _Profile, spec: ThresholdSpec, reference) -> _Cut:
     else:
         pair = prominent_pair(dens, found)
     if pair is not None:
-        return _valley_cut(profile, spec, pair, len(found))
+        return _valley_cut(profile, spec, pair, found)
     if spec.value is not None:
         return _Cut(spec.value, "", (f"no_valley({spec.marker}; static cut used)",))
     index = found[0] if found else int(np.argmax(dens.values))
@@ -631,14 +637,33 @@ def _cut(profile: _Profile, spec: ThresholdSpec, reference) -> _Cut:
 
 
 def _valley_cut(
-    profile: _Profile, spec: ThresholdSpec, pair: tuple[int, int], n_peaks: int
+    profile: _Profile, spec: ThresholdSpec, pair: tuple[int, int], found: list[int]
 ) -> _Cut:
     dens = profile.dens
     a, b = sorted(pair)
     at = valley_index(dens.values, a, b)
     value = profile.clamp(float(dens.centers[at]))
-    record = {"method": "valley", "peaks": n_peaks} | _confidence(profile, spec, a, b, at)
-    return _Cut(value, "", (), record)
+    record = {"method": "valley", "peaks": len(found)} | _confidence(profile, spec, a, b, at)
+    # Three or more peaks: resamples may choose another gap (flag when 10% or more of
+    # them move more than max_cut_moved of the parent; see cut_checks). `valley: first`
+    # and `negative_below` name the gap, so only the deepest-valley choice is checked.
+    flags = ()
+    if spec.valley == "deepest" and spec.negative_below is None and len(found) >= 3:
+        flips, moved, other = valley_choice_flips(
+            dens,
+            profile.sample,
+            at,
+            lambda d: _found_peaks(d, spec),
+            spec.max_cut_moved,
+            REPLICATE_EVENTS,
+        )
+        record["choice_flips"] = round(flips, 3)
+        if flips >= CHOICE_FLIP_SHARE:
+            flags = (
+                f"competing_valley({spec.marker}: {flips:.0%} of resamples cut at another gap, "
+                f"up to {other:.2f}, moving {moved:.0%} of the parent)",
+            )
+    return _Cut(value, "", flags, record)
 
 
 def _confidence(profile: _Profile, spec: ThresholdSpec, a: int, b: int, at: int) -> dict:
@@ -800,22 +825,30 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
         side = "above" if spec.side == "above" else "below"
     else:
         side = "above" if lone == "negative" else "below"
-    # The peak's spread from its narrower half (the other half may hold another
-    # population's events); no further than the reference population's valley.
-    away = "below" if side == "above" else "above"
-    spread = min(_half_spread(profile.sample, mode, away), _half_spread(profile.sample, mode, side))
-    value = (
-        mode + spec.fallback_sd * spread if side == "above" else mode - spec.fallback_sd * spread
-    )
-    valley = record.get("reference_valley")
-    capped = False
-    if valley is not None and lone != "ambiguous":
-        capped_value = min(value, valley) if side == "above" else max(value, valley)
-        capped, value = capped_value != value, capped_value
+    # No further than the reference population's valley (an ambiguous peak: no cap).
+    valley = record.get("reference_valley") if lone != "ambiguous" else None
+    value, capped = lone_cut_value(profile.sample, mode, side, spec.fallback_sd, valley)
     value = profile.clamp(value)
     flags = ()
-    if lone != "ambiguous" and not capped:
-        flags = _lone_cut_in_body(profile.sample, value, side, spec.marker)
+    if lone != "ambiguous":
+        moved = lone_cut_moved(
+            profile.sample,
+            profile.dens,
+            index,
+            side,
+            spec.fallback_sd,
+            valley,
+            REPLICATES,
+            REPLICATE_EVENTS,
+        )
+        record = record | {"moved": round(moved, 4)}
+        if moved > spec.max_cut_moved:
+            flags = (
+                f"low_confidence_cut({spec.marker}: lone peak, its cut moves {moved:.0%} "
+                "of the peak's events over resamples)",
+            )
+        if not capped:
+            flags += _lone_cut_in_body(profile.sample, value, side, spec.marker)
     if record.get("negative_from") == DISPLAY_RANGE and lone != "ambiguous":
         flags += (f"single_peak_by_display_range({spec.marker}: mode {mode:.2f} taken as {lone})",)
     if lone == "ambiguous":
@@ -851,13 +884,6 @@ def _lone_cut_in_body(sample: np.ndarray, value: float, side: str, marker: str) 
         f"lone_peak_cut_in_body({marker}: {beyond:.0%} of the parent beyond the cut at "
         f"{value:.2f}; a lone peak leaves few)",
     )
-
-
-def _half_spread(values: np.ndarray, centre: float, side: str) -> float:
-    """Robust SD of a peak from the events on one side of its mode (1.4826 x median
-    distance to the mode)."""
-    half = centre - values[values < centre] if side == "below" else values[values > centre] - centre
-    return 1.4826 * float(median(half, overwrite=True)) if len(half) else 0.0
 
 
 def _singlet_wedge(

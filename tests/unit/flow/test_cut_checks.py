@@ -1,0 +1,61 @@
+"""Cut confidence beyond a valley's depth (cytotrial.flow.gating.cut_checks): a lone
+peak's cut that rests on where a small sample's mode fell, and a deepest-valley choice
+between two gaps that are equally deep, are flagged; stable cuts are not."""
+
+import numpy as np
+import pytest
+
+from cytotrial.flow.gating.engine import find_threshold
+from cytotrial.flow.gating.template import ThresholdSpec
+
+LONE = ThresholdSpec(marker="CD56", side="below", negative_below=0.65)
+THREE_PEAKS = ThresholdSpec(marker="CD19", side="above")
+
+
+def _flat_topped_small(seed: int) -> np.ndarray:
+    """~50 CD56-dim NK cells: flat-topped, with a chance clump at its lower edge (the
+    demo's PT040_A_C2D1 at 5,000 events: its mode there, its spread looking tight)."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.uniform(0.50, 0.61, 40), rng.normal(0.515, 0.006, 10)])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_lone_cut_inside_a_small_flat_population_is_flagged(seed):
+    values = _flat_topped_small(seed)
+    cut, flags = find_threshold(values, LONE)
+    left_out = float(np.mean(values > cut))  # the population (below) cut off by the cut
+    if left_out > 0.05:
+        assert any(f.startswith("low_confidence_cut(CD56: lone peak") for f in flags), (
+            cut,
+            left_out,
+            flags,
+        )
+
+
+def test_a_well_sampled_lone_peak_is_not_flagged():
+    rng = np.random.default_rng(7)
+    cut, flags = find_threshold(rng.normal(0.55, 0.03, 20_000), LONE)
+    assert flags == [] and cut == pytest.approx(0.65)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_two_equally_deep_gaps_are_flagged(seed):
+    """Negatives and a dim population of the same size and spread below the bright
+    positives: the gap below the dim peak and the one above it are equally deep, so
+    which one is cut is chance, and the dim population with it."""
+    rng = np.random.default_rng(seed)
+    values = np.concatenate(
+        [rng.normal(-0.1, 0.03, 300), rng.normal(0.27, 0.03, 300), rng.normal(0.61, 0.025, 1200)]
+    )
+    _, flags = find_threshold(values, THREE_PEAKS)
+    assert any(f.startswith("competing_valley(CD19") for f in flags), flags
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_clearly_deepest_gap_among_three_peaks_is_not_flagged(seed):
+    rng = np.random.default_rng(seed)
+    values = np.concatenate(
+        [rng.normal(-0.1, 0.03, 300), rng.normal(0.27, 0.03, 1000), rng.normal(0.61, 0.025, 1200)]
+    )
+    cut, flags = find_threshold(values, THREE_PEAKS)
+    assert 0.35 < cut < 0.5 and not any("competing_valley" in f for f in flags), (cut, flags)

@@ -59,3 +59,16 @@ def test_a_clearly_deepest_gap_among_three_peaks_is_not_flagged(seed):
     )
     cut, flags = find_threshold(values, THREE_PEAKS)
     assert 0.35 < cut < 0.5 and not any("competing_valley" in f for f in flags), (cut, flags)
+
+
+def test_valley_last_cuts_below_the_brightest_peak():
+    """`valley: last`: the B cells are the brightest CD19 peak; the dim population below
+    them stays out even where the gap below it is the deeper one."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [rng.normal(-0.1, 0.03, 400), rng.normal(0.27, 0.03, 300), rng.normal(0.61, 0.025, 1200)]
+    )
+    last = ThresholdSpec(marker="CD19", side="above", valley="last")
+    cut, flags = find_threshold(values, last)
+    assert 0.4 < cut < 0.52, cut
+    assert not any("competing_valley" in f for f in flags), flags

@@ -626,6 +626,8 @@ def _cut(profile: _Profile, spec: ThresholdSpec, reference) -> _Cut:
             )
     elif spec.valley == "first":
         pair = (found[0], found[1]) if len(found) >= 2 else None
+    elif spec.valley == "last":
+        pair = (found[-2], found[-1]) if len(found) >= 2 else None
     else:
         pair = prominent_pair(dens, found)
     if pair is not None:

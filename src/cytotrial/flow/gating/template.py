@@ -50,7 +50,7 @@ class ThresholdSpec:
     marker: str
     side: str
     method: str = "valley"  # valley | static
-    valley: str = "deepest"  # deepest | first
+    valley: str = "deepest"  # deepest | first | last
     value: float | None = None  # static cut, or fallback when no valley is found
     fallback_sd: float = 4.0
     negative_below: float | None = None  # negative cells peak below this (transformed units)

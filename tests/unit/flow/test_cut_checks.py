@@ -72,3 +72,49 @@ def test_valley_last_cuts_below_the_brightest_peak():
     cut, flags = find_threshold(values, last)
     assert 0.4 < cut < 0.52, cut
     assert not any("competing_valley" in f for f in flags), flags
+
+
+DEBRIS_TEMPLATE = (
+    "gates:\n"
+    "  - {name: non_debris, parent: root, threshold: {marker: FSC-A, side: above, valley: first}}\n"
+    "  - {name: bright, parent: non_debris, threshold: {marker: CD38, side: above}}\n"
+    "leukocyte_gate: non_debris\nmfi: {marker: CD38}\n"
+)
+
+
+def _scatter(seed: int, debris: str) -> dict:
+    """5,000 events on FSC-A: lymphocytes (45%) and granulocytes (50%) with 5% debris,
+    either a peak of its own (`peak`) or a flat plateau below the lymphocytes (`plateau`,
+    the demo's PT012_A_C2D1 at 5,000 events of seed 2022)."""
+    rng = np.random.default_rng(seed)
+    low = rng.normal(0.06, 0.015, 250) if debris == "peak" else rng.uniform(0.0, 0.16, 250)
+    fsc = np.concatenate([low, rng.normal(0.25, 0.03, 2250), rng.normal(0.42, 0.05, 2500)])
+    return {"FSC-A": fsc, "CD38": rng.normal(0.5, 0.1, len(fsc))}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_debris_cut_above_the_lymphocytes_is_flagged(tmp_path, seed):
+    from cytotrial.flow.gating.engine import gate_events
+    from cytotrial.flow.gating.template import read_gating_template
+
+    path = tmp_path / "t.yaml"
+    path.write_text(DEBRIS_TEMPLATE)
+    template = read_gating_template(path, ["FSC-A", "CD38"])
+    data = _scatter(seed, "plateau")
+    gate = gate_events(data, template)["non_debris"]
+    lymphocytes_kept = float(np.mean(gate.mask[250:2500]))
+    if lymphocytes_kept < 0.5:  # the cut went above the lymphocytes: they were removed
+        assert any(f.startswith("events_below_first_peak(FSC-A") for f in gate.flags), gate.flags
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_debris_peak_below_the_cells_is_not_flagged(tmp_path, seed):
+    from cytotrial.flow.gating.engine import gate_events
+    from cytotrial.flow.gating.template import read_gating_template
+
+    path = tmp_path / "t.yaml"
+    path.write_text(DEBRIS_TEMPLATE)
+    template = read_gating_template(path, ["FSC-A", "CD38"])
+    gate = gate_events(_scatter(seed, "peak"), template)["non_debris"]
+    assert float(np.mean(gate.mask[250:])) > 0.99
+    assert not any("events_below_first_peak" in f for f in gate.flags), gate.flags

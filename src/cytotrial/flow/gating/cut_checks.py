@@ -22,12 +22,14 @@ import numpy as np
 from cytotrial.flow.gating.density import (
     Density,
     density_like,
+    half_width_sd,
     median,
     prominent_pair,
     valley_index,
 )
 
 __all__ = [
+    "events_below_first_peak",
     "CHOICE_FLIP_SHARE",
     "CHOICE_REPLICATES",
     "valley_choice_flips",
@@ -82,6 +84,19 @@ def valley_choice_flips(
             if moved > worst:
                 worst, where = moved, cut
     return flips / CHOICE_REPLICATES, worst, where
+
+
+def events_below_first_peak(values: np.ndarray, dens: Density, first: int) -> int:
+    """Events of `values` more than 3 SDs below the first (lowest) peak at grid `first`,
+    the SD from the peak's narrower half-height width (the other half may hold another
+    population): a Gaussian peak leaves 0.13% of itself there.
+
+    `valley: first` removes the first peak as debris. At a few thousand events a debris
+    plateau can be too flat to count as a peak, and the first peak found is then the
+    lymphocytes: the cut removes cells, and what lies below that peak is the debris.
+    """
+    sd = min(half_width_sd(dens, first, "below"), half_width_sd(dens, first, "above"))
+    return int(np.count_nonzero(values < float(dens.centers[first]) - 3 * sd))
 
 
 def lone_cut_value(

@@ -31,6 +31,7 @@ import numpy as np
 
 from cytotrial.flow.gating.cut_checks import (
     CHOICE_FLIP_SHARE,
+    events_below_first_peak,
     lone_cut_moved,
     lone_cut_value,
     valley_choice_flips,
@@ -372,6 +373,8 @@ def resolve(
     if spec.kind == "threshold":
         t = p["threshold"]
         cut, flags = _gate_cut(cache, spec.name, (spec.parent,), parent, data, t)
+        if spec.parent == "root" and t.valley == "first" and t.method == "valley":
+            flags = flags + _debris_check(cache, parent, data, t)
         return _one_sided((t.marker,), (t.side,), (cut,)), flags
     if spec.kind == "quadrant":
         x, y = p["x"], p["y"]
@@ -400,6 +403,26 @@ def resolve(
     if spec.kind == "scatter_cluster":
         return _scatter_population(spec, data, parent, cache)
     return RectangleGate(tuple(p["dims"]), tuple(p["min"]), tuple(p["max"])), []
+
+
+def _debris_check(cache: dict, parent: np.ndarray, data: dict, spec: ThresholdSpec) -> list[str]:
+    """The flag of a debris cut (`valley: first` on all events) whose first peak has a
+    population below it (FIRST_PEAK_FLOOR_SHARE): the first peak may be cells."""
+    profile = _profile(cache, ("root",), parent, data, spec.marker)
+    if profile.dens is None:
+        return []
+    found = _found_peaks(profile.dens, spec)
+    if len(found) < 2:
+        return []
+    below = events_below_first_peak(profile.sample, profile.dens, found[0])
+    share = below / max(len(profile.sample), 1)
+    if below < spec.peak_min_events or share <= FIRST_PEAK_FLOOR_SHARE:
+        return []
+    return [
+        f"events_below_first_peak({spec.marker}: {share:.1%} of the events lie below the "
+        f"peak at {profile.dens.centers[found[0]]:.2f} the debris cut removes; it may be "
+        "cells, not debris)"
+    ]
 
 
 def _gate_cut(
@@ -514,6 +537,15 @@ class _Profile:
 # with the cut. The higher peak's side keeps `max_valley_depth` (default 0.7): the same
 # valley is shallower against its own peak.
 MINOR_DEPTH = 0.5
+
+
+# A debris cut (`valley: first` on all events, the template's first gate): events more
+# than 3 SDs below the first peak beyond this share of the events are a population the
+# density did not resolve into a peak (a flat debris plateau at a few thousand events),
+# so the first peak may be cells. A Gaussian first peak leaves 0.13% of itself there.
+# (Other `valley: first` cuts, e.g. CD56's, have compensation spread below their
+# negative peak, which is no sign of anything.)
+FIRST_PEAK_FLOOR_SHARE = 0.01
 
 
 @dataclass(frozen=True)

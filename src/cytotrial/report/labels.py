@@ -207,6 +207,8 @@ FLAG_LABELS: dict[str, str] = {
     "too_few_events": "too few events",
     "few_events": "few events",
     "low_confidence_cut": "low-confidence cut",
+    "competing_valley": "another gap nearly as deep",
+    "events_below_first_peak": "events below the debris cut's first peak",
     "no_positive_peak": "no positive peak",
     "single_peak_by_display_range": "single peak, side from the display range",
     "scatter_peaks_not_found": "scatter peaks not found",

@@ -32,7 +32,6 @@ import numpy as np
 from cytotrial.flow.gating.cut_checks import (
     CHOICE_FLIP_SHARE,
     events_below_first_peak,
-    lone_cut_moved,
     lone_cut_value,
     valley_choice_flips,
 )
@@ -864,25 +863,8 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
     value, capped = lone_cut_value(profile.sample, mode, side, spec.fallback_sd, valley)
     value = profile.clamp(value)
     flags = ()
-    if lone != "ambiguous":
-        moved = lone_cut_moved(
-            profile.sample,
-            profile.dens,
-            index,
-            side,
-            spec.fallback_sd,
-            valley,
-            REPLICATES,
-            REPLICATE_EVENTS,
-        )
-        record = record | {"moved": round(moved, 4)}
-        if moved > spec.max_cut_moved:
-            flags = (
-                f"low_confidence_cut({spec.marker}: lone peak, its cut moves {moved:.0%} "
-                "of the peak's events over resamples)",
-            )
-        if not capped:
-            flags += _lone_cut_in_body(profile.sample, value, side, spec.marker)
+    if lone != "ambiguous" and not capped:
+        flags = _lone_cut_in_body(profile.sample, value, side, spec.marker)
     if record.get("negative_from") == DISPLAY_RANGE and lone != "ambiguous":
         flags += (f"single_peak_by_display_range({spec.marker}: mode {mode:.2f} taken as {lone})",)
     if lone == "ambiguous":

@@ -1,15 +1,23 @@
 """The words a person reads for the pipeline's code names (populations, abbreviations).
 
-Shared by text the domain writes into result tables (the paper check's items) and the
-report (report.labels, which adds the headings and every other kind of value); the result
-files keep the codes.
+Shared by text the domain writes into result tables (the paper check's items) or draws
+into figures (the audit plots' gate and flag names) and the report (report.labels, which
+adds the headings and every other kind of value); the result files keep the codes.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["CODE_NAME", "POPULATION_LABELS", "WORDS", "code_words", "population_label"]
+__all__ = [
+    "CODE_NAME",
+    "FLAG_LABELS",
+    "POPULATION_LABELS",
+    "WORDS",
+    "code_words",
+    "flag_text",
+    "population_label",
+]
 
 # Populations of the demo template and the paper's panel; another population is shown by
 # code_words (b_cells -> 'B cells' style: underscores as spaces, known words written out).
@@ -59,3 +67,45 @@ def population_label(code: object) -> str:
     """A population as shown: its label, else its code as words."""
     text = str(code)
     return POPULATION_LABELS.get(text) or (code_words(text) if CODE_NAME.match(text) else text)
+
+
+# QC and gating flag names (their parenthesised details stay as written).
+FLAG_LABELS: dict[str, str] = {
+    "unstable_flow_rate": "unstable flow rate",
+    "saturation": "saturation",
+    "low_event_count": "low event count",
+    "too_few_events": "too few events",
+    "few_events": "few events",
+    "low_confidence_cut": "low-confidence cut",
+    "competing_valley": "another gap nearly as deep",
+    "events_below_first_peak": "events below the debris cut's first peak",
+    "no_positive_peak": "no positive peak",
+    "single_peak_by_display_range": "single peak, side from the display range",
+    "scatter_peaks_not_found": "scatter peaks not found",
+    "cluster_not_converged": "clustering not converged",
+    "cohort_outlier": "cohort outlier",
+    "batch_shift": "batch shift",
+    "not_assessed": "not assessed",
+}
+
+
+# A code name inside free text (a flag list): a word with an underscore.
+_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def _code_in_text(match: re.Match) -> str:
+    code = match.group(0)
+    if code in FLAG_LABELS:
+        return FLAG_LABELS[code]
+    if code in POPULATION_LABELS:
+        return POPULATION_LABELS[code]
+    return code_words(code).lower() if code[:1].islower() else code_words(code)
+
+
+def flag_text(text: object) -> str:
+    """A flag list as shown: each flag or population code inside it as words, details
+    kept ('unstable_flow_rate(30.0% of events)' -> 'unstable flow rate (30.0% of events)');
+    sample IDs (upper case, PT030_A_C1D1) stay as written."""
+    shown = _CODE_IN_TEXT.sub(_code_in_text, str(text))
+    shown = re.sub(r"(?<=[a-z])\(", " (", shown)  # 'rate(30%' -> 'rate (30%'
+    return shown.replace(";", "; ").replace(";  ", "; ")

@@ -43,10 +43,14 @@ FIGURE_NUMBERS: dict[str, tuple[str, str]] = {
 }
 
 
-def figure_title(key: str, detail: str = "") -> str:
-    """'Figure 2B. PFS-B at the RP2D' (+ ', detail'); an unknown key is an error, so no
-    figure reaches the report unnumbered."""
+def figure_title(key: str, detail: str = "", part: int | None = None) -> str:
+    """'Figure 2B. PFS-B at the RP2D' (+ ', detail'); `part` numbers one of a series
+    under one number ('Figure S10.3. Gating audit plot, PT002_A_C1D1': each audit plot
+    its own reference). An unknown key is an error, so no figure reaches the report
+    unnumbered."""
     if key not in FIGURE_NUMBERS:
         raise InputError(f"figure {key!r} has no number in report_figure_numbers.FIGURE_NUMBERS")
     number, title = FIGURE_NUMBERS[key]
+    if part is not None:
+        number = f"{number}.{part}"
     return f"Figure {number}. {title}" + (f", {detail}" if detail else "")

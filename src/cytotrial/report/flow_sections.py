@@ -480,6 +480,30 @@ def _plot_n(events: object) -> str:
     return n_text(int(events), "event", "the sample's FCS file, before gating")
 
 
+# The cohort QC's flags that bear on a sample's populations (a batch shift names no sample).
+COHORT_SAMPLE_FLAGS = {"outlier": "outlier", "jump": "timepoint jump"}
+
+
+def cohort_qc_caption(cohort_qc: pd.DataFrame | None, sample: str) -> str:
+    """What the cohort QC found for `sample`, for its audit plot's caption: the plot is
+    drawn per sample before the cohort QC compares samples, so its header cannot say.
+    '' without a cohort QC."""
+    if cohort_qc is None:
+        return ""
+    rows = cohort_qc[
+        (cohort_qc["sample_id"] == sample) & cohort_qc["flag"].isin(list(COHORT_SAMPLE_FLAGS))
+    ]
+    if rows.empty:
+        return "Cohort QC (run on all samples after this plot was drawn): no flags."
+    gates = ", ".join(population_label(g) for g in dict.fromkeys(rows["gate"].fillna("")) if g)
+    kinds = " and ".join(dict.fromkeys(COHORT_SAMPLE_FLAGS[f] for f in rows["flag"]))
+    return (
+        f"Cohort QC (run on all samples after this plot was drawn): "
+        f"{plural(len(rows), 'flag')} ({kinds}) on {gates}; each is listed in Cohort QC on "
+        "this page, and the populations below a flagged one are flagged too."
+    )
+
+
 def _gating_sections(
     qc: pd.DataFrame,
     plots: Mapping[str, str | Path],
@@ -498,16 +522,17 @@ def _gating_sections(
         flagged = pd.concat([flagged[first], flagged[~first]])
     embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
     events = qc.set_index("sample_id")["events"] if "events" in qc else pd.Series(dtype=float)
+    shown = [sample for sample in embedded["sample_id"] if sample in plots]
     gallery = [
         ReportFigure(
-            figure_title("gating", sample),
+            figure_title("gating", sample, part=number),
             plots[sample],
+            caption=cohort_qc_caption(cohort_qc, sample),
             anchor=f"plot-{sample}",
             compact=True,
             n=_plot_n(events.get(sample)),
         )
-        for sample in embedded["sample_id"]
-        if sample in plots
+        for number, sample in enumerate(shown, start=1)
     ]
     # Flag texts are long: the overview counts them, the problem table spells them out.
     overview = qc.assign(

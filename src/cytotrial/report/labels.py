@@ -13,7 +13,14 @@ import re
 from markupsafe import Markup, escape
 
 from cytotrial.clinical.figures.common import printed
-from cytotrial.io.names import CODE_NAME, POPULATION_LABELS, code_words, population_label
+from cytotrial.io.names import (
+    CODE_NAME,
+    FLAG_LABELS,
+    POPULATION_LABELS,
+    code_words,
+    flag_text,
+    population_label,
+)
 
 __all__ = [
     "COLUMN_LABELS",
@@ -199,24 +206,6 @@ IMWG_REASON_LABELS: dict[str, str] = {
     "no_measurable_disease": "No measurable disease at baseline (NE)",
 }
 _MISSING_MARKER = re.compile(r"^(?P<marker>[a-z0-9]+)_missing$")
-# QC and gating flag names (their parenthesised details stay as written).
-FLAG_LABELS: dict[str, str] = {
-    "unstable_flow_rate": "unstable flow rate",
-    "saturation": "saturation",
-    "low_event_count": "low event count",
-    "too_few_events": "too few events",
-    "few_events": "few events",
-    "low_confidence_cut": "low-confidence cut",
-    "competing_valley": "another gap nearly as deep",
-    "events_below_first_peak": "events below the debris cut's first peak",
-    "no_positive_peak": "no positive peak",
-    "single_peak_by_display_range": "single peak, side from the display range",
-    "scatter_peaks_not_found": "scatter peaks not found",
-    "cluster_not_converged": "clustering not converged",
-    "cohort_outlier": "cohort outlier",
-    "batch_shift": "batch shift",
-    "not_assessed": "not assessed",
-}
 _PLUS_MINUS = re.compile(r"(?<=\s)\+-(?=\s)")  # "median +- 1.96 SE"; never a marker (CD3+-)
 
 
@@ -266,28 +255,6 @@ def imwg_reasons(text: str) -> str:
         else:
             shown.append(code_words(code))
     return "; ".join(shown)
-
-
-# A code name inside free text (a flag list): a word with an underscore.
-_CODE_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
-
-
-def _code_in_text(match: re.Match) -> str:
-    code = match.group(0)
-    if code in FLAG_LABELS:
-        return FLAG_LABELS[code]
-    if code in POPULATION_LABELS:
-        return POPULATION_LABELS[code]
-    return code_words(code).lower() if code[:1].islower() else code_words(code)
-
-
-def flag_text(text: object) -> str:
-    """A flag list as shown: each flag or population code inside it as words, details
-    kept ('unstable_flow_rate(30.0% of events)' -> 'unstable flow rate (30.0% of events)');
-    sample IDs (upper case, PT030_A_C1D1) stay as written."""
-    shown = _CODE_IN_TEXT.sub(_code_in_text, str(text))
-    shown = re.sub(r"(?<=[a-z])\(", " (", shown)  # 'rate(30%' -> 'rate (30%'
-    return shown.replace(";", "; ").replace(";  ", "; ")
 
 
 # Which mapping a table column's cells go through (the column keeps its code name in the

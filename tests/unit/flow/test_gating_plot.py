@@ -115,13 +115,39 @@ def test_header_names_flagged_gates(fcs_file):
     template = read_gating_template(TEMPLATE, [c.marker for c in panel.channels])
     result = analyse_sample("PT001_A_C1D1", fcs_file, panel, template, QCSettings())
     header = gating_plot.plot_header(result)
-    assert header.endswith(gating_plot.NO_FLAGS)  # nothing flagged here
-    assert "cohort-QC flags, set later, are in the report" in header  # its scope, said
+    # nothing flagged here; the header claims only what it knows (the cohort QC runs later)
+    assert header == "PT001_A_C1D1   sample QC and gate flags: none"
     gate = result.applied["activated_nk"]
     result.applied["activated_nk"] = dataclasses.replace(gate, flags=("low_confidence_cut(CD16)",))
     header = gating_plot.plot_header(result)
-    assert "1 gate(s) flagged: activated_nk" in header
-    assert "no flags (" not in header and header.endswith("sample QC: no flags")
+    # the gate's name as the report's tables write it, not its code name
+    assert "1 gate flagged: Activated NK (CD16+CD56dim) (flags in red)" in header
+    assert "none" not in header.split(";")[0] and header.endswith("sample QC flags: none")
+    low = dataclasses.replace(result.qc, flags=("low_event_count(300<1000)",))
+    header = gating_plot.plot_header(dataclasses.replace(result, qc=low))
+    assert header.endswith("sample flags: low event count (300<1000)")
+
+
+def test_panels_use_the_reports_population_and_flag_words():
+    """Titles, parents and flags as the report's tables write them (io.names), not code
+    names: the plot sits beside those tables."""
+    from types import SimpleNamespace
+
+    gate = SimpleNamespace(events=1234, cuts=[])
+    assert gating_plot.panel_heading("t_cells", "lymphocytes", gate, 2000) == (
+        "T cells",
+        "1,234 = 61.7% of Lymphocytes",
+    )
+    assert (
+        gating_plot.panel_heading("non_debris", "root", gate, 0)[1] == "1,234 = 0.0% of all events"
+    )
+    lines = gating_plot.flag_lines(
+        ["too_few_events(monocytes_scatter)", "single_peak_by_display_range(CD19: mode 0.34)"]
+    )
+    text = " ".join(lines)
+    assert "too few events (Monocytes (scatter))" in text
+    assert "single peak, side from the display range" in text
+    assert "_" not in text
 
 
 def test_ticks_are_in_data_units_placed_by_the_channels_transform():
@@ -172,13 +198,13 @@ def test_cuts_are_printed_in_the_units_of_the_ticks():
     threshold = RectangleGate(("CD3",), (at_1k,), (None,))
     data, display = gating_plot.cut_lines(threshold, {"CD3": logicle})
     assert data == "cut (data units): CD3 1k"
-    assert display == f"display units, for flow.review: {at_1k:.3g}"
+    assert display == f"display units: {at_1k:.3g}"
     quadrant = RectangleGate(("FSC-A", "CD56"), (0.15, None), (None, math.asinh(10.0)))
     data, display = gating_plot.cut_lines(
         quadrant, {"FSC-A": Linear(262144.0), "CD56": Asinh(150.0)}
     )
     assert data == "cuts (data units): FSC-A 39.3k, CD56 1.5k"
-    assert display == "display units, for flow.review: 0.15, 3"  # asinh(10)
+    assert display == "display units: 0.15, 3"  # asinh(10)
     # a marker without a known transform: the axis is in display units, so is the cut
     assert gating_plot.cut_lines(threshold, None) == ("display cut: CD3 " + f"{at_1k:.3g}", "")
     assert gating_plot.cut_lines(EllipseShape(), {"CD3": logicle}) == ("", "")

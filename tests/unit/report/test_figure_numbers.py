@@ -37,5 +37,9 @@ def test_the_papers_figures_keep_their_numbers_and_ours_follow_from_s3():
 def test_title_and_unknown_key():
     assert figure_title("km_pfs_b_all").startswith("Figure 2B. PFS-B: progression-free")
     assert figure_title("gating", "PT001_A_C1D1").endswith(", PT001_A_C1D1")
+    # a series under one number: each audit plot its own reference
+    assert figure_title("gating", "PT002_A_C1D1", part=2) == (
+        "Figure S10.2. Gating audit plot, PT002_A_C1D1"
+    )
     with pytest.raises(InputError, match="no number"):
         figure_title("km_nonsense")

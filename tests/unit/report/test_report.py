@@ -175,6 +175,31 @@ def test_gating_sections_embed_the_chosen_plots(tmp_path):
     assert embedded["none"] == []
 
 
+def test_each_audit_plot_has_its_own_number_and_its_cohort_qc_flags(tmp_path):
+    """The plot is drawn before the cohort QC: its caption names what that QC flagged, so
+    a plot headed 'sample QC and gate flags: none' never hides a cohort-QC flag."""
+    from cytotrial.report.flow_sections import _gating_sections
+
+    qc = qc_table(set(), samples=3)
+    plots = {s: tmp_path / f"{s}.png" for s in qc["sample_id"]}
+    cohort_qc = pd.DataFrame(
+        {
+            "sample_id": ["S001", "S001", "S001", "S002", None],
+            "gate": ["t_cells", "t_cells", "nk_cells", "b_cells", "viable"],
+            "flag": ["outlier", "outlier", "jump", "not_assessed", "batch_shift"],
+            "batch": "B1",
+        }
+    )
+    _, gallery = _gating_sections(qc, plots, "all", cohort_qc=cohort_qc)
+    titles = [figure.title for figure in gallery.figures]
+    assert titles == [f"Figure S10.{k + 1}. Gating audit plot, S00{k}" for k in range(3)]
+    captions = [figure.caption for figure in gallery.figures]
+    assert captions[0].endswith("no flags.") and captions[2].endswith("no flags.")
+    assert "3 flags (outlier and timepoint jump) on T cells, NK cells;" in captions[1]
+    _, gallery = _gating_sections(qc, plots, "all")  # no cohort QC run: nothing claimed
+    assert all(figure.caption == "" for figure in gallery.figures)
+
+
 def test_survival_tables_show_p_as_text_estimates_with_ci_and_no_empty_groups():
     import pandas as pd
 

@@ -20,6 +20,7 @@ from cytotrial.flow.prepare.transforms import Transform
 from cytotrial.flow.sample.analysis import SampleResult
 from cytotrial.flow.sample.plot_ticks import data_label, ticks
 from cytotrial.io.atomic import atomic_path
+from cytotrial.io.names import flag_text, population_label
 
 __all__ = [
     "COLUMNS",
@@ -31,6 +32,8 @@ __all__ = [
     "corrected_note",
     "cut_lines",
     "display_cuts",
+    "flag_lines",
+    "panel_heading",
 ]
 
 MAX_POINTS = 50_000  # binned per panel: enough to see the populations, bounds the cost
@@ -44,9 +47,11 @@ FONT_PX, SMALL_FONT_PX = 14, 12  # Pillow font sizes (px)
 LEFT, TITLE, BOTTOM, GAP = 52, 68, 36, 14
 CELL_W, CELL_H = LEFT + PLOT_W + GAP, TITLE + PLOT_H + BOTTOM
 HEADER = 44  # two lines: the sample and its flags
-# The plot is drawn per sample, before the cohort QC compares samples: say so, or a sample
-# the cohort QC flags later would read "no flags" here and flagged in the report.
-NO_FLAGS = "no flags (sample QC and gates; cohort-QC flags, set later, are in the report)"
+# The plot is drawn per sample, before the cohort QC compares samples: the header claims
+# only what it knows (sample QC and gates); the report's caption beside the plot gives the
+# sample's cohort-QC flags. Re-drawing after the cohort QC would re-read and re-gate every
+# FCS file (the plot is drawn from the per-sample job's events), doubling that cost.
+NO_FLAGS = "sample QC and gate flags: none"
 GATE_COLOUR = (220, 20, 60)  # crimson
 FLAG_COLOUR = (178, 34, 34)  # firebrick
 BAR_COLOUR = (115, 115, 115)
@@ -106,16 +111,19 @@ def _font(size: int):
 
 
 def plot_header(result: SampleResult) -> str:
-    """The plot's title: sample, then its flags: "no flags" only when neither the sample
-    (QC, sample flags) nor any gate below carries one."""
+    """The plot's title: sample, then its flags in words, as the report's tables write
+    them: "none" only when neither the sample (QC, sample flags) nor any gate below
+    carries one. The cohort QC runs later, on every sample: its flags are not known here."""
     flags = (*(result.qc.flags if result.qc else ()), *result.flags)  # sample flags too
-    flagged = [name for name, gate in (result.applied or {}).items() if gate.flags]
+    flagged = [population_label(n) for n, gate in (result.applied or {}).items() if gate.flags]
     if not flags and not flagged:
         return f"{result.sample_id}   {NO_FLAGS}"
     parts = []
     if flagged:
-        parts.append(f"{len(flagged)} gate(s) flagged: {', '.join(flagged)} (flags in red)")
-    parts.append(f"sample flags: {', '.join(flags)}" if flags else "sample QC: no flags")
+        gates = "1 gate" if len(flagged) == 1 else f"{len(flagged)} gates"
+        parts.append(f"{gates} flagged: {', '.join(flagged)} (flags in red)")
+    shown = ", ".join(flag_text(flag) for flag in flags)
+    parts.append(f"sample flags: {shown}" if flags else "sample QC flags: none")
     return f"{result.sample_id}   " + "; ".join(parts)
 
 
@@ -150,9 +158,9 @@ def display_cuts(shape) -> str:
 def cut_lines(shape, transforms: Mapping[str, Transform] | None) -> tuple[str, str]:
     """A rectangle gate's cuts as the panel prints them: in data units, as the axes' ticks
     (the transform's inverse: 'cut (data units): CD3 1.07k'), then the same cuts in the
-    display units a reviewer's correction is written in ('display units, for flow.review:
-    0.459'). A marker without a known transform keeps its display value, said so
-    (('display cut: CD3 0.459', '')); ('', '') for other shapes."""
+    display units a reviewer's correction is written in ('display units: 0.459'). A
+    marker without a known transform keeps its display value, said so (('display cut:
+    CD3 0.459', '')); ('', '') for other shapes."""
     cuts = _rectangle_cuts(shape)
     if not cuts:
         return "", ""
@@ -161,7 +169,7 @@ def cut_lines(shape, transforms: Mapping[str, Transform] | None) -> tuple[str, s
         return display_cuts(shape), ""
     data = [f"{dim} {_data_value(known[dim], value)}" for dim, value in cuts]
     head = "cut (data units): " if len(cuts) == 1 else "cuts (data units): "
-    display = "display units, for flow.review: " + ", ".join(f"{v:.3g}" for _, v in cuts)
+    display = "display units: " + ", ".join(f"{v:.3g}" for _, v in cuts)
     return head + ", ".join(data), display
 
 
@@ -197,10 +205,9 @@ def _gate_panels(result: SampleResult, template: GatingTemplate, font, transform
         index = np.flatnonzero(parent)
         if len(index) > MAX_POINTS:  # even thinning keeps the picture, bounds the cost
             index = index[:: math.ceil(len(index) / MAX_POINTS)]
-        parent_n = int(parent.sum())
-        share = 100 * gate.events / parent_n if parent_n else 0.0
-        draw.text((x0, y0 + 2), spec.name + corrected_note(gate.cuts), "black", font)
-        draw.text((x0, y0 + 19), f"{gate.events:,} = {share:.1f}% of {spec.parent}", "black", small)
+        title, count = panel_heading(spec.name, spec.parent, gate, int(parent.sum()))
+        draw.text((x0, y0 + 2), title, "black", font)
+        draw.text((x0, y0 + 19), count, "black", small)
         data_cut, display_cut = cut_lines(gate.shape, transforms)
         draw.text((x0, y0 + 35), data_cut, GATE_COLOUR, small)
         draw.text((x0, y0 + 50), display_cut, BAR_COLOUR, small)
@@ -307,13 +314,26 @@ def _density(x: np.ndarray, y: np.ndarray, gate):
     return panel, (x_low, x_high), (y_low, y_high)
 
 
-def _flag_text(draw, origin, flags, font) -> None:
-    """The gate's flags in red on a white box at the top of its panel, wrapped."""
-    plot_x, plot_y = origin
+def panel_heading(name: str, parent: str, gate, parent_events: int) -> tuple[str, str]:
+    """A panel's two title lines, with the population names the report's tables use:
+    ('T cells', '1,234 = 75.8% of Lymphocytes'); a gate on the root is 'of all events'."""
+    share = 100 * gate.events / parent_events if parent_events else 0.0
+    parent_name = "all events" if parent == "root" else population_label(parent)
+    title = population_label(name) + corrected_note(gate.cuts)
+    return title, f"{gate.events:,} = {share:.1f}% of {parent_name}"
+
+
+def flag_lines(flags) -> list[str]:
+    """A gate's flags in words, as the report's tables write them ('low-confidence cut
+    (CD3: depth 0.87, ...)'), wrapped to a panel's width; at most 6 lines."""
     width = int(PLOT_W / 6.6)  # characters per line; break at "(" and spaces, not in names
-    lines = [line for flag in flags for line in textwrap.wrap(flag.replace("(", " ("), width)]
-    lines = lines[:6]
-    text = "\n".join(lines)
+    return [line for flag in flags for line in textwrap.wrap(flag_text(flag), width)][:6]
+
+
+def _flag_text(draw, origin, flags, font) -> None:
+    """The gate's flags (flag_lines), red on a white box at the top of its panel."""
+    plot_x, plot_y = origin
+    text = "\n".join(flag_lines(flags))
     box = draw.multiline_textbbox((plot_x + 3, plot_y + 2), text, font=font, spacing=1)
     draw.rectangle((box[0] - 2, box[1] - 1, box[2] + 2, box[3] + 1), fill="white")
     draw.multiline_text((plot_x + 3, plot_y + 2), text, FLAG_COLOUR, font, spacing=1)

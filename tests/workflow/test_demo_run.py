@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.reader_text import code_names_in_reader_text
 from helpers.workflow import SNAKEMAKE, run
 
 from cytotrial.flow.gating.template import read_gating_template
@@ -115,6 +116,14 @@ def test_report_has_every_section_with_numbers(demo):
         assert heading in html, heading
     assert len(re.findall(r'<img src="data:image/png;base64,', html)) >= 4
     assert "PT001_A_C1D1" in html
+
+
+def test_reader_facing_text_has_no_config_key(demo):
+    """Callouts, captions, notes and cells of both pages say in words what to change: no
+    config key or package path outside Methods, Provenance and the configuration."""
+    for page in ("cytotrial_report.html", "cytotrial_report_gating.html"):
+        html = (demo / "results/report" / page).read_text()
+        assert code_names_in_reader_text(html) == [], page
 
 
 def test_every_sample_was_analysed(demo):

@@ -292,7 +292,7 @@ def planted_note(scenarios: Sequence[str]) -> str:
     listed = ", ".join(f"{kind}: {n}" for kind, n in kinds.value_counts(sort=False).items())
     return (
         f"this run's files minus the {len(scenarios)} faulty extra files the demo plants "
-        f"({listed}; simulate/flow/scenarios); the pipeline analyses them and its QC flags "
+        f"({listed}); the pipeline analyses them and its QC flags "
         "or fails each (Gating QC)"
     )
 

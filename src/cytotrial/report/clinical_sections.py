@@ -540,8 +540,8 @@ def _unmapped_terms(get, notes: list[str], cohort: Cohort) -> list:
         f"{plural(int(unmapped['episodes'].sum()), 'adverse-event episode')} of "
         f"{plural(unmapped['term'].nunique(), 'term')} "
         f"{'is' if int(unmapped['episodes'].sum()) == 1 else 'are'} not counted in Table 2 (no row "
-        "for them in the table's layout; add one with `clinical.ae_table_rows` in the "
-        "config); they are listed below."
+        "for them in the table's layout: add one to the AE table layout named in the "
+        "configuration); they are listed below."
     )
     return [
         ReportTable(
@@ -614,7 +614,8 @@ def _therapy_section(get, cohort: Cohort) -> ReportSection:
         "subsequent_line_outcome.csv",
         "ORR (>= PR, exact Clopper-Pearson 95% CI) over the first lines with a recorded "
         "best response; PFS from the start of the first subsequent line to progression or "
-        "death (Kaplan-Meier, the configured CI method). n per row: see its note.",
+        "death (Kaplan-Meier; its CI by the survival medians' method, Methods). n per row: "
+        "see its note.",
         notes,
         _outcome_n(outcome, treated, cohort),
     )

@@ -167,8 +167,8 @@ def population_status_note(tidy: pd.DataFrame, qc: pd.DataFrame, populations: in
         + f", {failed} failed (every subset of a sample that could not be analysed)"
         + (f", {counts['excluded']} excluded by a reviewer" if counts.get("excluded") else "")
         + "; Status and Status reason per row in the populations table. Flagged "
-        "populations are left out of the tests and figures unless "
-        "`flow.statistics.include_flagged` is set in the config."
+        "populations are left out of the tests and figures unless the configuration "
+        "includes them (the statistics' include-flagged setting)."
     )
 
 
@@ -377,7 +377,7 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         flags.reindex(columns=COHORT_QC_SHOWN),
         "cohort_qc_flags.csv",
         "Each data-driven cut and % of parent against its patient, batch and cohort (robust "
-        "z, |z| above the configured limit, `flow.cohort_qc.z_limit`: outlier; % of parent on "
+        "z, |z| above the configured limit (Methods): outlier; % of parent on "
         "the logit scale), and "
         "a patient's % of parent between consecutive timepoints (jump); a batch's median cut "
         "against the other batches' (batch shift: an instrument change; no sample ID, it "
@@ -396,8 +396,8 @@ def _cohort_qc_table(cohort_qc: pd.DataFrame, link: bool) -> tuple[ReportTable, 
         f"{plural(flags['sample_id'].nunique(), 'sample')} and "
         f"{plural(flags['batch'].where(flags['sample_id'].isna()).nunique(), 'batch', 'batches')}; "
         f"{len(unassessed)} of {len(cohort_qc)} comparisons not assessed "
-        "(groups smaller than the minimum group size, `flow.cohort_qc.min_group_size` in the "
-        "config, or no spread)."
+        "(groups smaller than the configured minimum group size given in Methods, or no "
+        "spread)."
     )
     return table, [note]
 
@@ -447,7 +447,7 @@ def review_tables(
             "populations_to_review.csv",
             "Each flagged population with its flags (Status reason), then those a reviewer "
             "excluded and those of samples that could not be analysed. A sample ID links to "
-            "its audit plot. Decide in the review file (`flow.review` in the config; README "
+            "its audit plot. Decide in the review file named in the configuration (README "
             "'Reviewing flagged gates'): accept, exclude, or correct the gate's cut.",
             link_column="sample_id" if link else None,
             link_prefix="plot-",
@@ -575,9 +575,9 @@ def _gating_sections(
     )
     plot_note = {
         "all": "Every sample's audit plot, in sample-sheet order.",
-        "problems": "Audit plots of failed or flagged samples only (`report.gating_plots` is "
-        f"problems, or auto with more than {AUTO_ALL_PLOTS_MAX} samples).",
-        "none": "Audit plots are not embedded (`report.gating_plots` is none in the config).",
+        "problems": "Audit plots of failed or flagged samples only (the configuration asks "
+        f"for these only, or for all up to {AUTO_ALL_PLOTS_MAX} samples and there are more).",
+        "none": "Audit plots are not embedded (the configuration asks for none).",
     }[which_plots] + (
         " Full-resolution plots: {sample}.gating.png, one per sample beside its results."
     )

@@ -22,7 +22,7 @@ __all__ = [
 
 # The trial the demo simulates (Frerichs et al., Blood Advances 2021).
 DEMO_TRIAL_ID = "NCT02751255"
-NO_TRIAL_ID = "not set (config report.trial_id)"
+NO_TRIAL_ID = "not set (the trial ID of the report settings in the configuration)"
 
 
 @dataclass

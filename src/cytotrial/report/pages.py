@@ -32,14 +32,18 @@ class PageLink:
 
     text: str
     href: str
+    section: str = ""  # the title of the section the anchor is, as its heading reads
 
     @property
     def printed_target(self) -> str:
         """Where the link goes, for a printout that cannot follow it: 'file
-        cytotrial_report_gating.html, section sample inventory'."""
+        cytotrial_report_gating.html, section "Sample inventory"' (the heading a reader
+        looks for, not the anchor's code name)."""
         file, _, anchor = self.href.partition("#")
         where = f"file {file}" if file else "this file"
-        return f"{where}, section {anchor.replace('-', ' ')}" if anchor else where
+        if not anchor:
+            return where
+        return f'{where}, section "{self.section or anchor.replace("-", " ")}"'
 
 
 # Tables (by their CSV name) that list every sample, so move to the gating page.
@@ -48,6 +52,12 @@ INVENTORY_TABLE = "sample_inventory.csv"
 # The flow section's one row per sample and subset (1,355 rows in the demo: 90 printed
 # pages); the section keeps its figures, tests and a link.
 FLOW_PER_SAMPLE_TABLE = "flow_populations.csv"
+
+
+# The gating page's own sections (the others keep their main-page titles).
+GATING_QC_TITLE = "Gating QC per sample"
+IMMUNE_SUBSETS_TITLE = "Immune subsets per sample"
+INVENTORY_TITLE = "Sample inventory"
 
 
 def gating_page_path(main: str | Path) -> Path:
@@ -95,6 +105,7 @@ def split_pages(
                 "Immune subsets per patient and timepoint (one row per sample and subset): "
                 "the gating page",
                 f"{to_gating}#immune-subsets",
+                IMMUNE_SUBSETS_TITLE,
             )
         )
     per_sample = [t for t in qc.tables if t.csv_name in PER_SAMPLE_TABLES]
@@ -112,6 +123,7 @@ def split_pages(
                 "Every sample's gating QC (general statistics, cohort QC) and audit plot: "
                 "the gating page",
                 f"{to_gating}#gating-qc-samples",
+                GATING_QC_TITLE,
             )
         ],
     )
@@ -125,16 +137,17 @@ def split_pages(
             PageLink(
                 "Sample inventory (one row per FCS file): the gating page",
                 f"{to_gating}#sample-inventory",
+                INVENTORY_TITLE,
             )
         ]
         if inventory
         else [],
     )
-    back = [PageLink("Back to the main report", f"{to_main}#{qc.anchor}")]
+    back = [PageLink("Back to the main report", f"{to_main}#{qc.anchor}", qc.title)]
     gating_sections = [
         _section(
             qc,
-            "Gating QC per sample",
+            GATING_QC_TITLE,
             "gating-qc-samples",
             tables=per_sample,
             notes=qc.notes,
@@ -142,10 +155,10 @@ def split_pages(
         ),
         _section(
             flow,
-            "Immune subsets per sample",
+            IMMUNE_SUBSETS_TITLE,
             "immune-subsets",
             tables=flow_per_sample,
-            links=[PageLink("Back to the main report", f"{to_main}#{flow.anchor}")],
+            links=[PageLink("Back to the main report", f"{to_main}#{flow.anchor}", flow.title)],
         ),
         _section(
             gallery,
@@ -157,11 +170,13 @@ def split_pages(
         ),
         _section(
             samples,
-            "Sample inventory",
+            INVENTORY_TITLE,
             "sample-inventory",
             tables=inventory,
             notes=samples.notes,
-            links=[PageLink("Back to the main report", f"{to_main}#{samples.anchor}")],
+            links=[
+                PageLink("Back to the main report", f"{to_main}#{samples.anchor}", samples.title)
+            ],
         ),
     ]
     return [main_qc, main_samples], gating_sections

@@ -44,8 +44,8 @@ def paper_check_section(table_path: str | Path, notes_path: str | Path) -> Repor
     paper_notes = read_tsv_or_empty(notes_path)
     paragraphs = [
         "The demo's data are simulated to reproduce Frerichs et al., Blood Advances 2021 "
-        "(NCT02751255). Each number of the paper the simulation is calibrated to (the "
-        "project's transcription, simulate/paper_targets.py) is shown beside this run's "
+        "(NCT02751255). Each number of the paper the simulation is calibrated to (as the "
+        "project transcribed it from the paper) is shown beside this run's "
         "value. Verdicts: counts 'exact' or 'miss'; Kaplan-Meier medians and the median "
         f"follow-up 'close' within {pt.KM_TOLERANCE:.0%} of the paper (ratio = this run / "
         "paper); CI widths as the upper half-width (upper limit - median, the side SPSS's cut "

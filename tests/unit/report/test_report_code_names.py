@@ -14,6 +14,7 @@ import re
 
 import pandas as pd
 from helpers.paths import REPO
+from helpers.reader_text import code_names_in_reader_text, reader_text
 from helpers.report_config import default_config
 from helpers.report_layout_checks import visible_code_names
 from PIL import Image
@@ -145,3 +146,19 @@ def test_a_config_key_in_backticks_is_code_font_and_the_rest_is_escaped():
         "set <code>flow.statistics.include_flagged</code> in the config &lt;b&gt; ± 1.96 SE"
     )
     assert str(prose("a `free text; not a key` stays")) == "a `free text; not a key` stays"
+
+
+def test_no_config_key_in_reader_facing_text(tmp_path):
+    """Captions, notes and callouts say in words what to change; config keys and package
+    paths stay in Methods, Provenance and the configuration as run."""
+    page = demo_like_page(tmp_path)
+    assert code_names_in_reader_text(page) == []
+    # the check sees a key wherever a reader would, and not where keys belong
+    caught = (
+        "<p>unless flow.statistics.include_flagged is set (file x.html, section gating qc)"
+        "; CI method spss; simulate/flow/scenarios</p>"
+    )
+    assert len(code_names_in_reader_text(caught)) == 4
+    kept = '<section id="methods"><p>flow.review</p></section><pre class="config">flow.x</pre>'
+    assert code_names_in_reader_text(kept + "<p>cohort_qc.tsv, cytotrial_report.html</p>") == []
+    assert "flow.review" not in reader_text(kept)

@@ -88,7 +88,7 @@ def _pfs_row(first: pd.DataFrame, dates: pd.DataFrame, cutoff: pd.Timestamp, met
     row = median_row(months, event, method, "PFS-subsequent", "first line")
     note = (
         f"start of the first subsequent line to progression or death; {row['censored']} "
-        f"censored at the last follow-up; CI method {method}"
+        f"censored at the last follow-up"
     )
     if row["lower_cut_at_0"]:
         note += "; lower limit below 0 shown as 0"

@@ -19,7 +19,12 @@ from cytotrial.io.inputs import CLINICAL_TABLES, read_clinical_tables
 from cytotrial.io.lab_values import read_lab_values
 from cytotrial.io.results import read_tsv_or_empty as _read
 from cytotrial.report.clinical_sections import REPORT_INPUT_KEYS
-from cytotrial.report.imwg_section import IMWG_REPORT_INPUT_KEYS, imwg_section, reason_counts
+from cytotrial.report.imwg_section import (
+    IMWG_REPORT_INPUT_KEYS,
+    imwg_section,
+    reason_counts,
+    reasons_n,
+)
 from cytotrial.simulate.clinical.trial import simulate_clinical
 from cytotrial.simulate.trial import DEFAULT_SEED
 
@@ -171,6 +176,14 @@ def test_job_with_lab_values_and_its_report_section(clinical, tmp_path):
     assert any("100% concordance" in n for n in section.notes) and len(section.figures) == 1
     counts = reason_counts(_read(out["assessments"]))
     assert "no_clonality_for_scr" in set(counts.reason)
+    # the n counts the patients who have assessments, not the cohort
+    n = section.tables[2].n
+    assert f"of {assessments['patient_id'].nunique()} patients" in n
+    one_fewer = _read(out["assessments"])
+    one_fewer = one_fewer[one_fewer["patient_id"] != one_fewer["patient_id"].iloc[0]]
+    assert reasons_n(counts, one_fewer).endswith(
+        f"of {assessments['patient_id'].nunique() - 1} patients"
+    )
 
 
 def test_job_without_lab_values_writes_empty_tables_and_a_note(clinical, tmp_path):

@@ -55,7 +55,7 @@ def build_report(
                 "Flow cytometry samples per part and timepoint",
                 read_tsv(flow["samples_per_timepoint"]),
                 "samples_per_timepoint.csv",
-                "Samples in the sample sheet per part x timepoint, distinct patients, files "
+                "Samples in the sample sheet per part × timepoint, distinct patients, files "
                 "whose FCS header could be read, and their median event count.",
                 n=f"n = {plural(len(inventory), 'sample')} of "
                 f"{plural(inventory['patient_id'].nunique(), 'patient')} (those with a "

@@ -121,7 +121,8 @@ def clinical_sections(
 
 def _flow_boxes_shown(flow: pd.DataFrame) -> pd.DataFrame:
     """The patient-flow table as shown: label, n and the parent box by its title (the box
-    codes, part_a or not_part_b:ineligible, stay in the download)."""
+    codes, part_a or not_part_b:ineligible, stay in the download); a box that splits the
+    same patients as another box another way (its 'equals') names that box instead."""
     if flow.empty or "label" not in flow:
         return flow
     shown = flow[[c for c in ("label", "n", "parent") if c in flow]].copy()
@@ -131,6 +132,10 @@ def _flow_boxes_shown(flow: pd.DataFrame) -> pd.DataFrame:
         if unknown:
             raise InputError(f"patient_flow.tsv: parent boxes {unknown} are not boxes of the table")
         shown["parent"] = shown["parent"].map(lambda p: titles.get(str(p), p), na_action="ignore")
+        if "equals" in flow:  # 'Reason for part B entry': the patients of 'Enrolled in part B'
+            same = flow["equals"].fillna("").astype(str)
+            top = same.ne("") & shown["parent"].fillna("").astype(str).eq("")
+            shown.loc[top, "parent"] = [f"same patients as: {titles.get(b, b)}" for b in same[top]]
     return shown
 
 
@@ -150,7 +155,8 @@ def _patient_flow_section(get, cohort: Cohort) -> ReportSection:
         _flow_boxes_shown(flow),
         "patient_flow.csv",
         "One row per box of Figure 1, titled as in the figure; Parent box is the box it "
-        "splits (the download names the boxes by their codes).",
+        "splits, or the box whose patients it counts again by another split (same patients "
+        "as); the download names the boxes by their codes.",
         notes,
         cohort.whole(),
     )

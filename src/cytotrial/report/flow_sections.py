@@ -333,7 +333,7 @@ def _flow_section(
                 "decisions bearing on the row (from the review file).",
                 n=f"n = {plural(len(tidy_all), 'row')}: "
                 f"{plural(tidy_all['sample_id'].nunique(), 'sample')} of "
-                f"{plural(tidy_all['patient_id'].nunique(), 'patient')} x "
+                f"{plural(tidy_all['patient_id'].nunique(), 'patient')} × "
                 f"{plural(tidy_all['population'].nunique(), 'subset')} (analysed samples)",
             ),
         ],

@@ -46,6 +46,15 @@ def reason_counts(assessments: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["reason", "part"], kind="stable").reset_index(drop=True)
 
 
+def reasons_n(reasons: pd.DataFrame, assessments: pd.DataFrame) -> str:
+    """The reasons table's n: its reasons, the assessments they come from and the patients
+    who have one (not every patient of the cohort: one may have no lab values)."""
+    return (
+        f"n = {int(reasons['assessments'].sum())} reasons in {len(assessments)} assessments "
+        f"of {assessments['patient_id'].nunique()} patients"
+    )
+
+
 def _responder_counts(best: pd.DataFrame) -> pd.DataFrame:
     """Per part: patients, responders (>= PR) confirmed, and including unconfirmed responses
     (the sensitivity count: a last-visit response without a confirming sample)."""
@@ -142,8 +151,7 @@ def imwg_section(
             "Assessments carrying each reason for a lower category than the values alone "
             "would give (a datum the higher category needs is missing) or for NE; the "
             "download gives the engine's reason codes.",
-            n=f"n = {int(reasons['assessments'].sum())} reasons in "
-            f"{len(assessments)} assessments of {best['patient_id'].nunique()} patients",
+            n=reasons_n(reasons, assessments),
         ))  # fmt: skip
     figures = []
     png = get("clinical_waterfall_png")

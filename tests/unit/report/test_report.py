@@ -294,3 +294,30 @@ def test_a_table_shows_its_readable_columns_and_downloads_every_column():
     assert table.columns == ["HR (95% CI)"] and table.rows == [["0.14 (0.04-0.47)"]]
     csv = base64.b64decode(table.csv_data_uri.split(",", 1)[1]).decode()
     assert csv.splitlines()[0] == "hr,lower,upper"
+
+
+def test_patient_flow_table_names_the_box_a_top_level_split_counts_again():
+    """'Reason for part B entry' and the status box count the patients of another box by
+    another split: the table says which, instead of a blank parent; the status box has
+    the figure's title."""
+    from cytotrial.clinical.figures.patient_flow import STATUS_TITLE
+    from cytotrial.report.clinical_sections import _flow_boxes_shown
+
+    flow = pd.DataFrame(
+        {
+            "box": ["part_b", "part_b_entry", "part_b_entry:pd", "rp2d", "rp2d_status"],
+            "label": ["Enrolled in part B", "Reason for part B entry", "PD", "RP2D", STATUS_TITLE],
+            "n": [5, 5, 5, 4, 4],
+            "parent": ["", "", "part_b_entry", "", ""],
+            "equals": ["", "part_b", "", "", "rp2d"],
+        }
+    )
+    parents = _flow_boxes_shown(flow)["parent"].tolist()
+    assert parents == [
+        "",
+        "same patients as: Enrolled in part B",
+        "Reason for part B entry",
+        "",
+        "same patients as: RP2D",
+    ]
+    assert STATUS_TITLE == "Status at data cut-off"

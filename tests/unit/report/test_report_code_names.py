@@ -153,6 +153,7 @@ def test_no_config_key_in_reader_facing_text(tmp_path):
     paths stay in Methods, Provenance and the configuration as run."""
     page = demo_like_page(tmp_path)
     assert code_names_in_reader_text(page) == []
+    assert not re.search(r"\w x \w", reader_text(page)), "a product is written ×, not x"
     # the check sees a key wherever a reader would, and not where keys belong
     caught = (
         "<p>unless flow.statistics.include_flagged is set (file x.html, section gating qc)"

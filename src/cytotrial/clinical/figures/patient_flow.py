@@ -39,6 +39,10 @@ _END_REASONS = {
 _COLUMNS = ["box", "label", "n", "parent", "equals"]
 
 
+# The status box's title, in the figure and in the table (one wording).
+STATUS_TITLE = "Status at data cut-off"
+
+
 def _box(box: str, label: str, n: int, parent: str = "", equals: str = "") -> dict:
     return {"box": box, "label": label, "n": int(n), "parent": parent, "equals": equals}
 
@@ -76,7 +80,7 @@ def _status_boxes(ids: list[str], dates: pd.DataFrame, cutoff) -> list[dict]:
     end = d["part_b_end_of_treatment"]
     stopped = end.notna() & (end <= pd.Timestamp(cutoff))
     rows = [
-        _box("rp2d_status", "RP2D: status at cut-off", len(ids), equals="rp2d"),
+        _box("rp2d_status", STATUS_TITLE, len(ids), equals="rp2d"),
         _box(
             "rp2d_status:on_treatment", "still on treatment", int((~stopped).sum()), "rp2d_status"
         ),
@@ -180,7 +184,7 @@ def draw_flow_diagram(table: pd.DataFrame, rp2d_mg_m2: float):
     status = put(
         0.5,
         0.15,
-        "Status at data cut-off\n"
+        f"{STATUS_TITLE}\n"
         f"  still on treatment: {_n(table, 'rp2d_status:on_treatment')}\n"
         f"  discontinued: {_n(table, 'rp2d_status:discontinued')}\n"
         + "\n".join(f"    {label}: {n}" for label, n in discontinued),

@@ -9,6 +9,7 @@ from cytotrial.report.flow_sections import FIGURES, FLOW_TABLES
 from cytotrial.report.header import report_header
 from cytotrial.report.paper_check_section import paper_check_section
 from cytotrial.report.provenance import report_provenance
+from cytotrial.report.qc_statistics_display import gate_parents
 from cytotrial.report.render import package_versions
 from cytotrial.report.settings import RunSettings
 
@@ -45,6 +46,7 @@ def main(smk) -> None:
         header,
         gating_path=smk.output[1],
         config_as_run=config,
+        gate_parents=gate_parents(smk.input.records),
     )
 
 

@@ -14,7 +14,8 @@ The top layer: it reads result files and may import io and the domain; nothing i
 * presentation: ``labels`` (human column labels, ≥ µL m²), ``layout`` (cell wrapping,
   widths, a too-wide table in parts), ``figure_numbers`` (figures numbered as in the
   paper), ``counts`` (each table's and figure's "n = ..." and why it is not the cohort),
-  ``survival_display`` (the survival tables as read: P as text, estimates with their CI).
+  ``survival_display`` (the survival tables as read: P as text, estimates with their CI),
+  ``qc_statistics_display`` (the general statistics: each % of parent's parent named).
 
 Importing the package is cheap (its modules are imported where used): the report rule
 reads ``clinical_sections`` at Snakemake parse time.
@@ -36,6 +37,7 @@ __all__ = [
     "paper_check_section",
     "pdf",
     "provenance",
+    "qc_statistics_display",
     "render",
     "settings",
     "survival_display",

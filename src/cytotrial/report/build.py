@@ -31,6 +31,7 @@ def build_report(
     gating_path: str | Path | None = None,
     *,
     config_as_run: Mapping,
+    gate_parents: Mapping[str, str] | None = None,
 ) -> None:
     """Assemble the report in the paper's order: clinical, flow, QC, methods.
 
@@ -41,6 +42,8 @@ def build_report(
     (default: beside `out_path`, named ..._gating.html); the two pages link each other.
     `settings` is the run's configuration, read; `config_as_run` the same as the workflow
     passed it, shown verbatim in the report (so it says what the user wrote).
+    `gate_parents` (gate -> parent, qc_statistics_display.gate_parents) names each % of
+    parent's parent in the general statistics.
     """
     from cytotrial.report.methods import methods_section
 
@@ -87,6 +90,7 @@ def build_report(
         read_tsv(flow["cohort_qc"]),
         read_tsv(flow["flow_populations"]),
         read_tsv(flow["review_decisions"]) if flow.get("review_decisions") else None,
+        gate_parents,
     )
     gating_path = Path(gating_path) if gating_path else gating_page_path(out_path)
     flow_section = _flow_section(flow, figures, qc)

@@ -19,6 +19,7 @@ from cytotrial.report.paired_tests_display import (
     value_caption,
 )
 from cytotrial.report.qc_outcome import with_outcome
+from cytotrial.report.qc_statistics_display import statistics_shown
 
 __all__ = [
     "FIGURES",
@@ -511,6 +512,7 @@ def _gating_sections(
     cohort_qc: pd.DataFrame | None = None,
     tidy: pd.DataFrame | None = None,
     decisions: pd.DataFrame | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> list[ReportSection]:
     """The populations to review and the reviewer's decisions first, then cohort-QC
     outliers, general statistics (one row per sample), problem samples (those with
@@ -545,10 +547,12 @@ def _gating_sections(
         overview,
         "general_statistics.csv",
         "One row per sample: status, events, QC metrics and flags, number of gate flags, % of "
-        "parent per gate. A sample ID links to its gating plot.",
+        "parent per gate (each heading names the parent). A sample ID links to its gating "
+        "plot.",
         link_column="sample_id" if which_plots == "all" else None,
         link_prefix="plot-",
         n=n_text(len(qc), "sample", "every sample of the sheet"),
+        shown=statistics_shown(overview, parents or {}),
     )
     problem_columns = ["sample_id", "status", "reason", "qc_flags", "gate_flags"]
     problem_columns += [c for c in ("cohort_flags",) if c in flagged]

@@ -102,10 +102,39 @@ def _code_in_text(match: re.Match) -> str:
     return code_words(code).lower() if code[:1].islower() else code_words(code)
 
 
+# A cohort-QC flag as the cohort QC writes it (flow.cohort.qc._flag_text): what was
+# compared (a gate's cut on a marker, in display units, or its % of parent), against which
+# group, and the numbers.
+_COHORT_FLAG = re.compile(
+    r"cohort_(?P<flag>outlier|jump)\((?:cut (?P<gate>\S+) (?P<marker>\S+)"
+    r"|% of parent (?P<pct_gate>\S+))(?: vs (?P<group>\w+) (?P<group_id>[^:]+))?: (?P<rest>[^)]*)\)"
+)
+
+
+def _cohort_flag(match: re.Match) -> str:
+    """'cohort_outlier(cut viable Viability vs cohort all samples: 0.5145, median ...)' ->
+    'cohort outlier (Viability cut of Viable at 0.5145 (display units); all samples:
+    median ...)': the gate by its label, the group in words."""
+    gate = population_label(match["gate"] or match["pct_gate"])
+    if match["flag"] == "jump":
+        what = f"{match['marker']} cut of {gate}" if match["gate"] else f"{gate} % of parent"
+        return f"timepoint jump ({what}: {match['rest']})"
+    value, _, numbers = match["rest"].partition(", ")
+    if match["gate"]:
+        what = f"{match['marker']} cut of {gate} at {value} (display units)"
+    else:
+        what = f"{gate} at {value}% of parent"
+    group, group_id = match["group"] or "", match["group_id"] or ""
+    against = group_id if group == "cohort" else f"{group} {group_id}".strip()
+    return f"cohort outlier ({what}; {against}: {numbers})"
+
+
 def flag_text(text: object) -> str:
     """A flag list as shown: each flag or population code inside it as words, details
     kept ('unstable_flow_rate(30.0% of events)' -> 'unstable flow rate (30.0% of events)');
-    sample IDs (upper case, PT030_A_C1D1) stay as written."""
-    shown = _CODE_IN_TEXT.sub(_code_in_text, str(text))
+    a cohort-QC flag as a sentence (_cohort_flag); sample IDs (upper case, PT030_A_C1D1)
+    stay as written."""
+    shown = _COHORT_FLAG.sub(_cohort_flag, str(text))
+    shown = _CODE_IN_TEXT.sub(_code_in_text, shown)
     shown = re.sub(r"(?<=[a-z])\(", " (", shown)  # 'rate(30%' -> 'rate (30%'
     return shown.replace(";", "; ").replace(";  ", "; ")

@@ -127,6 +127,19 @@ def test_each_kind_of_value_has_its_words():
     assert flag_text("few_events(CD16; CD56 cut set on nk_cells);cluster_not_converged") == (
         "few events (CD16; CD56 cut set on NK cells); clustering not converged"
     )
+    # a cohort-QC flag reads as words: which gate, what was compared, against which group
+    assert flag_text(
+        "cohort_outlier(cut viable Viability vs cohort all samples: 0.5145, median 0.49, "
+        "range 0.3-0.6, z 4.20);cohort_outlier(% of parent t_cells vs batch B2016-12: 30.03, "
+        "median 78.27, range 30.03-92.56, z -5.79)"
+    ) == (
+        "cohort outlier (Viability cut of Viable at 0.5145 (display units); all samples: "
+        "median 0.49, range 0.3-0.6, z 4.20); cohort outlier (T cells at 30.03% of parent; "
+        "batch B2016-12: median 78.27, range 30.03-92.56, z -5.79)"
+    )
+    assert flag_text("cohort_jump(% of parent nk_cells: C1D1 5% -> C1D3 60%: 12-fold)") == (
+        "timepoint jump (NK cells % of parent: C1D1 5% -> C1D3 60%: 12-fold)"
+    )
     columns = ["sample_id", "population", "value", "test", "note"]
     rows = [["PT001_A_C1D1", "nk_cells", "cells_per_ul", "prism", "b_cells kept"]]
     assert shown_rows(columns, rows, keep=0) == [

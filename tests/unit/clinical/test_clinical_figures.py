@@ -20,8 +20,9 @@ def test_labels_as_printed_and_palette_styles_distinct():
 def test_each_marker_has_its_own_imwg_cutoffs():
     assert reference_lines("serum") == [(-25, "MR"), (-50, "PR"), (-90, "VGPR"), (25, "PD")]
     assert reference_lines("urine") == [(-50, "MR"), (-90, "PR"), (25, "PD")]
-    assert reference_lines("flc") == [(-50, "PR"), (-90, "VGPR"), (25, "PD")]
-    assert reference_lines("flc", flc_minimal_response=True)[0] == (-25, "MR")
+    # IMWG 2016 has no dFLC-only VGPR or MR: the engine's (the protocol's) lines say so
+    assert reference_lines("flc") == [(-50, "PR"), (-90, "VGPR (protocol)"), (25, "PD")]
+    assert reference_lines("flc", flc_minimal_response=True)[0] == (-25, "MR (protocol)")
     with pytest.raises(InputError, match="bone_marrow"):
         reference_lines("bone_marrow")
 

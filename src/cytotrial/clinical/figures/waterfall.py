@@ -42,15 +42,18 @@ _RESPONSE_ORDER = tuple(_RESPONSE_COLOURS)
 
 
 def reference_lines(marker: str, flc_minimal_response: bool = False) -> list[tuple[int, str]]:
-    """The IMWG % cut-offs drawn on a marker's panel: (percent change, category)."""
+    """The IMWG % cut-offs drawn on a marker's panel: (percent change, category). The
+    dFLC VGPR (-90%) and MR (-25%, an option) are the protocol's convention for FLC-only
+    disease, which the IMWG engine applies: the IMWG 2016 table has no dFLC-only VGPR or
+    MR, so their labels say '(protocol)'."""
     lines = {
         "serum": [(-25, "MR"), (-50, "PR"), (-90, "VGPR")],
         "urine": [(-50, "MR"), (-90, "PR")],
-        "flc": [(-50, "PR"), (-90, "VGPR")],
+        "flc": [(-50, "PR"), (-90, "VGPR (protocol)")],
     }
     if marker not in lines:
         raise InputError(f"waterfall: unknown response marker {marker!r}")
-    extra = [(-25, "MR")] if marker == "flc" and flc_minimal_response else []
+    extra = [(-25, "MR (protocol)")] if marker == "flc" and flc_minimal_response else []
     return [*extra, *lines[marker], (25, "PD")]
 
 

@@ -36,7 +36,12 @@ from cytotrial.report.survival_display import (
     hazard_ratio_display,
     logrank_display,
 )
-from cytotrial.report.table1_display import SECTION, missing_note, table1_shown
+from cytotrial.report.table1_display import (
+    SECTION,
+    label_ungrouped,
+    missing_note,
+    table1_shown,
+)
 
 __all__ = [
     "REPORT_INPUT_KEYS",
@@ -504,6 +509,10 @@ def _followup_n(followup: pd.DataFrame) -> str:
     return "n = " + ", ".join(f"{int(n)} ({pop})" for pop, n in sizes.items()) + " patients"
 
 
+# Table 2's rows without a group (the paper lists them between its groups).
+OTHER_EVENTS = "Other adverse events"
+
+
 def _safety_section(get, cohort: Cohort) -> ReportSection:
     notes: list[str] = []
     table2 = read_tsv_or_empty(get("clinical_table2"))
@@ -519,7 +528,10 @@ def _safety_section(get, cohort: Cohort) -> ReportSection:
         "enrolled, part B at the RP2D.",
         notes,
         cohort.parts_n(),
+        shown=label_ungrouped(table2, OTHER_EVENTS),
     )
+    for table in tables:  # Table 2's groups (Hematologic, Infections): group rows, as Table 1
+        table.group_column = SECTION if SECTION in table.frame else None
     tables += _table(
         "Table 2 footnotes",
         read_tsv_or_empty(get("clinical_table2_footnotes")),

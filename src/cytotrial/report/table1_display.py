@@ -16,6 +16,7 @@ __all__ = [
     "MISSING",
     "NOT_AVAILABLE",
     "SECTION",
+    "label_ungrouped",
     "missing_note",
     "same_decimals",
     "table1_shown",
@@ -62,6 +63,16 @@ def missing_note(frame: pd.DataFrame, label_column: str = "characteristic") -> s
     if not parts:
         return ""
     return f"{MISSING}: no patient of the column has this value in the data ({'; '.join(parts)})."
+
+
+def label_ungrouped(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """`frame` with a blank section cell given `label`, for a table shown with group rows
+    (Table 2: 'Infusion-related reaction' has no section). Without it such a row would sit
+    under the group row above it, as if it belonged to that group."""
+    if SECTION not in frame:
+        return frame
+    section = frame[SECTION].astype("string").fillna("").str.strip()
+    return frame.assign(**{SECTION: section.mask(section == "", label)})
 
 
 def table1_shown(frame: pd.DataFrame) -> pd.DataFrame:

@@ -61,3 +61,29 @@ def test_section_labels_print_once_as_group_rows_and_the_download_keeps_the_colu
     assert body.count("Sex, n (%)") == 1 and body.count('class="group-row"') == 2
     assert '<th colspan="3" scope="rowgroup">Sex, n (%)</th>' in body
     assert "section" in table.frame.columns  # the CSV download keeps the section column
+
+
+def test_table2_groups_print_once_and_an_ungrouped_row_gets_its_own_group(tmp_path):
+    """Table 2 as Table 1: 'Hematologic' once as a group row, and a row without a group
+    ('Infusion-related reaction') under a group row of its own, not under the group above."""
+    from cytotrial.clinical.settings import ClinicalSettings
+    from cytotrial.report.clinical_sections import OTHER_EVENTS, clinical_sections
+
+    frame = pd.DataFrame(
+        {
+            SECTION: ["Hematologic", "Hematologic", "", "Infections", ""],
+            "adverse event": ["Anemia", "Neutropenia", "Infusion-related", "Pneumonia", "Fever"],
+            "Part A (n=63) Grade 2 n (%)": ["11 (17)", "13 (21)", "12 (19)", "3 (5)", "1 (2)"],
+        }
+    )
+    table2 = tmp_path / "table2.tsv"
+    frame.to_csv(table2, sep="\t", index=False)
+    sections = clinical_sections({"clinical_table2": table2}, ClinicalSettings())
+    table = next(t for s in sections for t in s.tables if t.title.startswith("Table 2."))
+    assert table.columns == ["adverse event", "Part A (n=63) Grade 2 n (%)"]
+    assert table.group_labels == ["Hematologic", "", OTHER_EVENTS, "Infections", OTHER_EVENTS]
+    assert table.frame[SECTION].fillna("").tolist()[2] == ""  # the download as the file
+    out = tmp_path / "report.html"
+    render_report([ReportSection("Safety", "s", tables=[table])], default_config(), out)
+    body = out.read_text().split('id="s"')[1]
+    assert body.count(">Hematologic<") == 1 and body.count('class="group-row"') == 4

@@ -133,11 +133,10 @@ def test_every_page_has_the_running_header_and_footer(tmp_path, simulated):
     from cytotrial.report.model import ReportTable
     from cytotrial.report.pdf import html_to_pdf
 
-    # A table each: a section of text only shares the page of the section before it.
+    # Sections follow each other on the page: tables long enough for several pages.
+    long = pd.DataFrame({"a": range(120)})
     sections = [
-        ReportSection(
-            f"Section {k}", f"s{k}", tables=[ReportTable("T", pd.DataFrame({"a": [k]}), "t.csv")]
-        )
+        ReportSection(f"Section {k}", f"s{k}", tables=[ReportTable("T", long, "t.csv")])
         for k in range(3)
     ]
     html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
@@ -145,7 +144,7 @@ def test_every_page_has_the_running_header_and_footer(tmp_path, simulated):
     trial = 'NCT"1<2'
     render_report(sections, {}, html, header=ReportHeader(trial_id=trial, simulated=simulated))
     html_to_pdf(html, pdf)
-    assert len(pdf_raw_pages(pdf)) >= 4  # three sections and the provenance, a page each
+    assert len(pdf_raw_pages(pdf)) >= 4  # the contents, three long tables, the provenance
     assert running_lines_missing(pdf, trial, simulated) == []
 
 
@@ -191,9 +190,10 @@ def test_input_checksums_print_as_one_digest_of_the_download(tmp_path):
     assert all(h in page for h in hashes)
 
 
-def test_a_section_of_text_only_does_not_start_a_page(tmp_path):
-    """A section of a few lines (a link, a paragraph) follows the one before on its page;
-    a section with a table starts a page."""
+def test_sections_follow_each_other_after_the_printed_contents(tmp_path):
+    """Page 1 holds the printed contents (every section, in order); the sections then
+    follow each other on the page: a short one takes no page of its own (a page per
+    section left pages 85% blank after a short one)."""
     from cytotrial.report.model import ReportTable
     from cytotrial.report.pdf import html_to_pdf
 
@@ -208,4 +208,7 @@ def test_a_section_of_text_only_does_not_start_a_page(tmp_path):
     html_to_pdf(html, pdf)
     pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
     assert len(pages) == 2
-    assert "Tables one" in pages[0] and "Text only" in pages[0] and "Tables two" in pages[1]
+    contents = pages[0]
+    assert "Contents" in contents
+    assert contents.index("Tables one") < contents.index("Text only") < contents.index("Tables two")
+    assert all(title in pages[1] for title in ("Tables one", "Text only", "Tables two"))

@@ -11,6 +11,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cytotrial.io.atomic import write_text_atomic
+from cytotrial.report.contents import printed_contents
 from cytotrial.report.header import ReportHeader
 from cytotrial.report.labels import column_label, human_text, prose, shown_rows
 from cytotrial.report.layout import (
@@ -118,6 +119,7 @@ def render_report(
         header=header or ReportHeader(),
         pages=pages or [],
         show_provenance=show_provenance,
+        contents=printed_contents(sections, show_provenance),
         squeeze_widths=squeeze_widths,
         print_widths=print_widths,
         fills_page=fills_page,

@@ -46,9 +46,18 @@ def _p_text(p: object) -> str:
     return "" if pd.isna(p) else format_p(float(p))
 
 
+# Left out when empty on every row (no test had a note): an empty column costs print width.
+_OPTIONAL_COLUMNS = ("note",)
+
+
 def _drop_constant(frame: pd.DataFrame) -> pd.DataFrame:
     constant = [c for c in _CONSTANT_COLUMNS if c in frame and frame[c].nunique() <= 1]
-    return frame.drop(columns=constant)
+    empty = [
+        c
+        for c in _OPTIONAL_COLUMNS
+        if c in frame and frame[c].fillna("").astype(str).str.strip().eq("").all()
+    ]
+    return frame.drop(columns=constant + empty)
 
 
 def value_caption(frame: pd.DataFrame, label) -> str:

@@ -69,6 +69,13 @@ def test_a_column_that_varies_stays():
     assert "test" in paired_tests_display(tests)
 
 
+def test_an_empty_note_column_is_left_out_a_filled_one_stays():
+    tests = _tests()
+    assert "note" not in paired_tests_display(tests)  # empty on every row: print width
+    tests.loc[1, "note"] = "ties in 3 pairs"
+    assert list(paired_tests_display(tests)["note"]) == ["", "ties in 3 pairs"]
+
+
 def test_sensitivity_p_values_as_text():
     frame = pd.DataFrame(
         {

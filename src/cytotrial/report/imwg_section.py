@@ -161,9 +161,9 @@ def imwg_section(
             "Part B at the RP2D: best % change from the part B baseline per patient, a "
             "panel per response marker, coloured by the derived best response. Dashed: the "
             "IMWG % cut-offs of that marker (serum MR -25%, PR -50%, VGPR -90%; urine MR "
-            "-50%, PR -90%; dFLC PR -50%; PD +25%); the dFLC VGPR line (-90%, marked "
-            "'protocol') is the protocol's convention for FLC-only disease, which the IMWG "
-            "engine applies: IMWG 2016 defines no dFLC-only VGPR. Absolute criteria (urine < "
+            "-50%, PR -90%; dFLC PR -50%; PD +25%); the dFLC VGPR line (-90%, marked *) "
+            "is the protocol's convention for FLC-only disease, which the IMWG engine "
+            "applies: IMWG 2016 defines no dFLC-only VGPR. Absolute criteria (urine < "
             "200 mg/24 h PR, < 100 mg VGPR; PD's absolute rise), confirmation and IFE also "
             "decide the category, so a colour can sit across a line; bars above +100% are "
             "cut there (triangle).",

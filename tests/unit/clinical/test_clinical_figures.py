@@ -21,8 +21,8 @@ def test_each_marker_has_its_own_imwg_cutoffs():
     assert reference_lines("serum") == [(-25, "MR"), (-50, "PR"), (-90, "VGPR"), (25, "PD")]
     assert reference_lines("urine") == [(-50, "MR"), (-90, "PR"), (25, "PD")]
     # IMWG 2016 has no dFLC-only VGPR or MR: the engine's (the protocol's) lines say so
-    assert reference_lines("flc") == [(-50, "PR"), (-90, "VGPR (protocol)"), (25, "PD")]
-    assert reference_lines("flc", flc_minimal_response=True)[0] == (-25, "MR (protocol)")
+    assert reference_lines("flc") == [(-50, "PR"), (-90, "VGPR*"), (25, "PD")]
+    assert reference_lines("flc", flc_minimal_response=True)[0] == (-25, "MR*")
     with pytest.raises(InputError, match="bone_marrow"):
         reference_lines("bone_marrow")
 
@@ -62,6 +62,13 @@ def test_waterfall_draws_the_rp2d_patients_a_panel_per_marker_with_its_lines():
     assert "n = 3 with a best change" in title and "1 without one" in title
     colours = {ax.patches[0].get_facecolor() for ax in axes}
     assert len(colours) == 3  # PR, VGPR and PD told apart
+    # the dFLC VGPR line is marked and the figure says what the mark means
+    from cytotrial.clinical.figures.waterfall import PROTOCOL_NOTE
+
+    assert "VGPR*" in [t.get_text() for t in axes[2].texts]
+    assert PROTOCOL_NOTE in [t.get_text() for t in fig.texts]
+    no_flc = waterfall_figure(_best(), ["a", "b"], dose="45 mg/m\u00b2")
+    assert PROTOCOL_NOTE not in [t.get_text() for t in no_flc.texts]
 
 
 def test_waterfall_unknown_marker_is_an_error():

@@ -41,19 +41,25 @@ _RESPONSE_COLOURS = {
 _RESPONSE_ORDER = tuple(_RESPONSE_COLOURS)
 
 
+# A line that is the protocol's convention, not an IMWG 2016 criterion (a short mark: a
+# long label ran into the narrow dFLC panel's bars), and the footnote saying so.
+PROTOCOL_MARK = "*"
+PROTOCOL_NOTE = "* the protocol's convention (IMWG 2016 has no dFLC-only VGPR or MR)"
+
+
 def reference_lines(marker: str, flc_minimal_response: bool = False) -> list[tuple[int, str]]:
     """The IMWG % cut-offs drawn on a marker's panel: (percent change, category). The
     dFLC VGPR (-90%) and MR (-25%, an option) are the protocol's convention for FLC-only
     disease, which the IMWG engine applies: the IMWG 2016 table has no dFLC-only VGPR or
-    MR, so their labels say '(protocol)'."""
+    MR, so their labels carry PROTOCOL_MARK, which the figure's footnote explains."""
     lines = {
         "serum": [(-25, "MR"), (-50, "PR"), (-90, "VGPR")],
         "urine": [(-50, "MR"), (-90, "PR")],
-        "flc": [(-50, "PR"), (-90, "VGPR (protocol)")],
+        "flc": [(-50, "PR"), (-90, "VGPR" + PROTOCOL_MARK)],
     }
     if marker not in lines:
         raise InputError(f"waterfall: unknown response marker {marker!r}")
-    extra = [(-25, "MR (protocol)")] if marker == "flc" and flc_minimal_response else []
+    extra = [(-25, "MR" + PROTOCOL_MARK)] if marker == "flc" and flc_minimal_response else []
     return [*extra, *lines[marker], (25, "PD")]
 
 
@@ -101,9 +107,14 @@ def waterfall_figure(
         squeeze=False,
         gridspec_kw={"width_ratios": [max(c, 6) + 4 for c in counts], "wspace": 0.06},
     )
+    marked = False
     for ax, marker in zip(axes[0], markers, strict=True):
         here = data[data["response_marker"] == marker].reset_index(drop=True)
-        _panel(ax, here, MARKER_TITLES[marker], reference_lines(marker, flc_minimal_response))
+        lines = reference_lines(marker, flc_minimal_response)
+        marked |= any(label.endswith(PROTOCOL_MARK) for _, label in lines)
+        _panel(ax, here, MARKER_TITLES[marker], lines)
+    if marked:
+        fig.text(0.99, 0.005, PROTOCOL_NOTE, ha="right", va="bottom", fontsize=8)
     axes[0][0].set_ylabel("Best change from part B baseline (%)", fontsize=9)
     present = [r for r in _RESPONSE_ORDER if (data["best_response"] == r).any()]
     fig.legend(
@@ -113,7 +124,7 @@ def waterfall_figure(
         fontsize=8,
         title_fontsize=8,
         loc="lower center",
-        bbox_to_anchor=(0.5, 0.0),
+        bbox_to_anchor=(0.5, 0.035 if marked else 0.0),
         ncol=len(present),
         frameon=False,
     )
@@ -126,7 +137,7 @@ def waterfall_figure(
         + (f"\n{missing} without one (no measurable marker or no assessment)" if missing else ""),
         fontsize=10,
     )
-    fig.subplots_adjust(bottom=0.16, top=0.8)
+    fig.subplots_adjust(bottom=0.2 if marked else 0.16, top=0.8)
     return fig
 
 

@@ -15,9 +15,9 @@ def test_each_percentage_names_its_parent_with_one_format_per_column():
         {
             "sample_id": ["S1", "S2", "S3"],
             "saturated_fraction": [0.0008, 0.00055, 0.11865],
+            "status_monocytes": ["ok", "ok", "flagged"],
             "pct_non_debris": [96.24, 30.0, 29.6],
             "pct_monocytes": [9.0947, 30.0, 26.4147],
-            "status_monocytes": ["ok", "ok", "flagged"],
         }
     )
     parents = {"non_debris": "root", "monocytes": "monocytes_scatter"}
@@ -25,15 +25,15 @@ def test_each_percentage_names_its_parent_with_one_format_per_column():
     assert list(shown.columns) == [
         "sample_id",
         "Saturated events (%)",
-        "Non-debris, % of all events",
-        "Monocytes, % of Monocytes (scatter)",
+        "Non-debris % of all events",
+        "Monocytes % of Monocytes (scatter)",
         "Status: Monocytes",
     ]
-    assert shown["Monocytes, % of Monocytes (scatter)"].tolist() == ["9.1", "30.0", "26.4"]
+    assert shown["Monocytes % of Monocytes (scatter)"].tolist() == ["9.1", "30.0", "26.4"]
     assert shown["Saturated events (%)"].tolist() == ["0.08", "0.06", "11.87"]
     assert overview["pct_monocytes"].tolist() == [9.0947, 30.0, 26.4147]  # download as is
     # a gate whose parent is not known still says what the % is of
-    assert "Monocytes, % of parent" in statistics_shown(overview, {}).columns
+    assert "Monocytes % of parent" in statistics_shown(overview, {}).columns
 
 
 def test_parents_come_from_the_first_record_with_gates(tmp_path):

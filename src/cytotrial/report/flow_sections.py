@@ -485,24 +485,38 @@ def _plot_n(events: object) -> str:
 COHORT_SAMPLE_FLAGS = {"outlier": "outlier", "jump": "timepoint jump"}
 
 
-def cohort_qc_caption(cohort_qc: pd.DataFrame | None, sample: str) -> str:
+def cohort_qc_caption(cohort_qc: pd.DataFrame | None, sample: str, batch: str = "") -> str:
     """What the cohort QC found for `sample`, for its audit plot's caption: the plot is
     drawn per sample before the cohort QC compares samples, so its header cannot say.
-    '' without a cohort QC."""
+    A batch shift of the sample's `batch` flags no population but is said too. '' without
+    a cohort QC."""
     if cohort_qc is None:
         return ""
     rows = cohort_qc[
         (cohort_qc["sample_id"] == sample) & cohort_qc["flag"].isin(list(COHORT_SAMPLE_FLAGS))
     ]
+    head = "Cohort QC (run on all samples after this plot was drawn): "
     if rows.empty:
-        return "Cohort QC (run on all samples after this plot was drawn): no flags."
-    gates = ", ".join(population_label(g) for g in dict.fromkeys(rows["gate"].fillna("")) if g)
-    kinds = " and ".join(dict.fromkeys(COHORT_SAMPLE_FLAGS[f] for f in rows["flag"]))
-    return (
-        f"Cohort QC (run on all samples after this plot was drawn): "
-        f"{plural(len(rows), 'flag')} ({kinds}) on {gates}; each is listed in Cohort QC on "
-        "this page, and the populations below a flagged one are flagged too."
-    )
+        text = head + "no flags"
+    else:
+        gates = ", ".join(population_label(g) for g in dict.fromkeys(rows["gate"].fillna("")) if g)
+        kinds = " and ".join(dict.fromkeys(COHORT_SAMPLE_FLAGS[f] for f in rows["flag"]))
+        text = (
+            f"{head}{plural(len(rows), 'flag')} ({kinds}) on {gates}; each is listed in Cohort "
+            "QC on this page, and the populations below a flagged one are flagged too"
+        )
+    shifts = cohort_qc[(cohort_qc["flag"] == "batch_shift") & (cohort_qc["batch"] == batch)]
+    if batch and len(shifts):
+        cuts = ", ".join(
+            dict.fromkeys(
+                f"{r.marker} cut of {population_label(r.gate)}" for r in shifts.itertuples()
+            )
+        )
+        text += (
+            f"; its batch {batch} has a batch shift ({cuts}: the batch's median cut against "
+            "the other batches'), which flags no population: compare the batch's plots"
+        )
+    return text + "."
 
 
 def _gating_sections(
@@ -525,11 +539,12 @@ def _gating_sections(
     embedded = {"all": qc, "problems": flagged, "none": qc.iloc[:0]}[which_plots]
     events = qc.set_index("sample_id")["events"] if "events" in qc else pd.Series(dtype=float)
     shown = [sample for sample in embedded["sample_id"] if sample in plots]
+    batches = qc.set_index("sample_id")["batch"].fillna("") if "batch" in qc else {}
     gallery = [
         ReportFigure(
             figure_title("gating", sample, part=number),
             plots[sample],
-            caption=cohort_qc_caption(cohort_qc, sample),
+            caption=cohort_qc_caption(cohort_qc, sample, batches.get(sample, "")),
             anchor=f"plot-{sample}",
             compact=True,
             n=_plot_n(events.get(sample)),

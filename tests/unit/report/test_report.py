@@ -188,14 +188,17 @@ def test_each_audit_plot_has_its_own_number_and_its_cohort_qc_flags(tmp_path):
             "gate": ["t_cells", "t_cells", "nk_cells", "b_cells", "viable"],
             "flag": ["outlier", "outlier", "jump", "not_assessed", "batch_shift"],
             "batch": "B1",
+            "marker": ["", "", "", "", "CD3"],
         }
     )
-    _, gallery = _gating_sections(qc, plots, "all", cohort_qc=cohort_qc)
+    _, gallery = _gating_sections(qc.assign(batch=["B0", "B0", "B1"]), plots, "all", cohort_qc)
     titles = [figure.title for figure in gallery.figures]
     assert titles == [f"Figure S10.{k + 1}. Gating audit plot, S00{k}" for k in range(3)]
     captions = [figure.caption for figure in gallery.figures]
-    assert captions[0].endswith("no flags.") and captions[2].endswith("no flags.")
+    assert captions[0].endswith("no flags.")
     assert "3 flags (outlier and timepoint jump) on T cells, NK cells;" in captions[1]
+    # a batch shift flags no population: the batch's samples' captions still say it
+    assert "no flags; its batch B1 has a batch shift (CD3 cut of Viable" in captions[2]
     _, gallery = _gating_sections(qc, plots, "all")  # no cohort QC run: nothing claimed
     assert all(figure.caption == "" for figure in gallery.figures)
 

@@ -145,10 +145,10 @@ def test_headings_break_only_between_words(browser, synthetic):  # noqa: F811
     assert header_word_breaks(browser)
 
 
-def test_pdf_first_page_holds_the_header_and_the_first_section(tmp_path):
-    """A tall first figure (the patient flow) went to page 2, leaving the header alone on
-    page 1 (h2 and figure kept together). Figures print at their own size (8-pt text), so
-    Figure 1 is drawn to fit below the header: 1,087 x 1,115 px at 150 dpi (7.2 x 7.4 in)."""
+def test_pdf_first_page_holds_the_header_and_the_contents_then_the_first_section(tmp_path):
+    """Page 1: the header and the printed contents (every section, in order); page 2 opens
+    with the first section, its heading with its tall figure (the patient flow, 1,087 x
+    1,115 px at 150 dpi, 7.2 x 7.4 in), not a heading left behind on page 1."""
     from PIL import Image
 
     from cytotrial.report.pdf import html_to_pdf
@@ -170,8 +170,10 @@ def test_pdf_first_page_holds_the_header_and_the_first_section(tmp_path):
     pdf = tmp_path / "report.pdf"
     html_to_pdf(html, pdf)
     pages = pdf_pages(pdf)
-    assert "NCT02751255" in pages[0]
-    assert "Patient flow" in pages[0] and "Figure 1. Patient flow" in pages[0], pages[:2]
+    assert "NCT02751255" in pages[0] and "Contents" in pages[0]
+    assert pages[0].index("1. Patient flow") < pages[0].index("2. Baseline"), pages[0]
+    assert "Figure 1. Patient flow. n = 63" not in pages[0]  # the contents list it by number
+    assert pages[1].startswith("Patient flow") and "Figure 1. Patient flow" in pages[1], pages[:2]
 
 
 def test_headings_are_labels_and_csv_keeps_code_names(browser, synthetic):  # noqa: F811
@@ -201,10 +203,13 @@ def test_pdf_has_every_section_every_row_and_whole_cells(browser, synthetic, tmp
     # The long cell prints its first lines and where its full text is.
     assert "z 26.0)" in text and f"Shown in part ({len(SHOWN_FLAGS)} characters)" in text
     pages = pdf_pages(pdf)
-    # Each section after the first (which follows the header) starts a page, and the long
-    # table's header repeats on each of its pages.
-    for title in titles[1:]:
-        assert any(page.startswith(title) for page in pages), title
+    # Page 1 lists every section in order (the printed contents); the sections follow
+    # each other on the page, none ends a page with its heading alone; the long table's
+    # header repeats on each of its pages.
+    contents = pages[0]
+    at = [contents.find(title) for title in titles]
+    assert -1 not in at and at == sorted(at), (titles, contents)
+    assert [p for p in pages[1:] if any(p.endswith(title) for title in titles)] == []
     long_pages = [p for p in pages if "_B_C1D1" in p]
     assert len(long_pages) >= 2 and all("Sample Events" in p for p in long_pages)
 

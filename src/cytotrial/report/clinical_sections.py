@@ -325,6 +325,7 @@ def _medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
     groups without patients are left out (the notes name them)."""
     if medians.empty:
         return pd.DataFrame()
+    method = method.replace("-", "")  # config "log-log"; the table's columns loglog_*
     rows = []
     for _, r in medians.iterrows():
         row = {

@@ -44,7 +44,7 @@ def number_at_risk(months: np.ndarray, ticks: np.ndarray) -> list[int]:
 METHOD_WORDS = {
     "spss": "symmetric, as SPSS",
     "log": "log transform",
-    "loglog": "log-log transform",
+    "log-log": "log-log transform",  # config spelling (the medians table's columns: loglog_*)
     "plain": "plain (linear)",
 }
 

@@ -86,8 +86,9 @@ TESTS_CAPTION = (
 
 SENSITIVITY_CAPTION = (
     "Each paired test on ok populations only beside the same test with the flagged "
-    "populations added; Significance changes: P ≤ 0.05 in one and not the other (a test "
-    "not run counts as not significant)."
+    "populations added; Significance changes: yes where P ≤ 0.05 in one and not the other "
+    "(a test not run counts as not significant), blank where both agree. Stars: * P ≤ .05, "
+    "** ≤ .01, *** ≤ .001, **** ≤ .0001."
 )
 
 

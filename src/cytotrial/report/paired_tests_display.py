@@ -89,15 +89,35 @@ def paired_tests_display(frame: pd.DataFrame) -> pd.DataFrame:
     return shown.drop(columns=[c for c in _COUNT_COLUMNS if c in shown])
 
 
+# The value a sensitivity row tests, short (the table has two and repeats them per row).
+_SHORT_VALUE = {"cd38_mfi_median_compensated_untransformed": "CD38 MFI", "cells_per_ul": "cells/µL"}
+
+
 def sensitivity_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity table as read: numbers rounded, each P as text; the W statistics
-    only in the download (the tests table shows W), so the table fits the page in one."""
+    """The sensitivity table as read: the value tested in two words, numbers rounded,
+    each P as text with its stars in one cell, 'yes' where adding the flagged
+    populations changes the P <= .05 conclusion (blank where it does not); the W
+    statistics only in the download (the tests table shows W), so the table fits the
+    page in one."""
     if frame.empty:
         return frame
     shown = frame.drop(columns=[c for c in frame.columns if c.startswith("W_")])
+    if "value" in shown:
+        shown["value"] = [_SHORT_VALUE.get(v, v) for v in shown["value"]]
     for column in shown.columns:
         if column.startswith("p_value"):
-            shown[column] = [_p_text(v) for v in shown[column]]
+            stars = shown.get(column.replace("p_value", "stars"))
+            texts = [_p_text(v) for v in shown[column]]
+            if stars is not None:
+                texts = [
+                    f"{t} {s}".strip() if t and isinstance(s, str) and s != "ns" else t
+                    for t, s in zip(texts, stars, strict=True)
+                ]
+            shown[column] = texts
         elif column.startswith("median_difference"):
             shown[column] = [readable_number(v) for v in shown[column]]
+    shown = shown.drop(columns=[c for c in shown.columns if c.startswith("stars")])
+    if "significance_changes" in shown:
+        changes = shown["significance_changes"].astype(str).str.lower() == "true"
+        shown["significance_changes"] = ["yes" if c else "" for c in changes]
     return shown

@@ -97,3 +97,24 @@ def test_the_value_tested_is_named_once_in_the_caption():
     tests.loc[1, "value"] = "mfi"
     assert value_caption(tests, str) == ""
     assert "value" in paired_tests_display(tests)
+
+
+def test_sensitivity_rows_read_short():
+    """Two values repeated on 50 rows: two words each; P with its stars in one cell;
+    a changed conclusion says yes, an unchanged one nothing (the download keeps True/False)."""
+    frame = pd.DataFrame(
+        {
+            "value": ["cd38_mfi_median_compensated_untransformed", "cells_per_ul"],
+            "p_value_ok": [0.0015, 0.2],
+            "stars_ok": ["**", "ns"],
+            "p_value_with_flagged": [0.04, 0.03],
+            "stars_with_flagged": ["*", "*"],
+            "significance_changes": [False, True],
+        }
+    )
+    shown = sensitivity_display(frame)
+    assert list(shown["value"]) == ["CD38 MFI", "cells/µL"]
+    assert list(shown["p_value_ok"]) == [".002 **", ".200"]
+    assert list(shown["p_value_with_flagged"]) == [".040 *", ".030 *"]
+    assert list(shown["significance_changes"]) == ["", "yes"]
+    assert not [c for c in shown.columns if c.startswith("stars")]

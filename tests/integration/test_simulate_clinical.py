@@ -601,14 +601,23 @@ def test_calibration_narrows_too_wide_cis_and_widens_too_narrow_ones(factor: flo
     before = params.copy()
     medians = {e: {g: (m, m) for g, m in groups.items()} for e, groups in pt.KM_TARGETS.items()}
     widths = {e: {} for e in pt.KM_TARGETS}
-    for endpoint, g in sv.WIDTH_KNOBS:
+    for endpoint, g in sv.SCORED_WIDTHS:
         widths[endpoint][g] = factor * sv._target_width(endpoint, g)
     sv._update(params, medians, widths)
     assert (params.pfs, params.post, params.tab) == (before.pfs, before.post, before.tab)
-    assert len(sv.WIDTH_KNOBS) == 6  # PFS-B and OS-B of each part A response group
-    for (endpoint, g), (knob, key) in sv.WIDTH_KNOBS.items():
-        old, new = getattr(before, knob)[key], getattr(params, knob)[key]
-        assert (new > old) if factor > 1 else (new < old), (endpoint, g, old, new)
+    # PFS-B and OS-B of each part A response group, pooled PFS-B, OS-B, OS-AB, PFS-AB >= PR
+    assert len(sv.WIDTH_KNOBS) == 10
+    for (endpoint, g), knobs in sv.WIDTH_KNOBS.items():
+        for knob, key in knobs:
+            old, new = getattr(before, knob), getattr(params, knob)
+            if key is not None:
+                old, new = old[key], new[key]
+            assert (new > old) if factor > 1 else (new < old), (endpoint, g, knob, old, new)
+    # PFS-AB SD/MR and PD by the rank correlation of registration day and PFS-B: a too
+    # wide CI makes them anti-correlated (later registration, shorter part B)
+    assert set(params.rho_entry) == {"SD/MR", "PD"}
+    for rho in params.rho_entry.values():
+        assert (rho < 0) if factor > 1 else (rho > 0)
 
 
 def test_a_round_that_loses_a_subgroup_p_value_never_beats_one_that_keeps_it() -> None:
@@ -626,6 +635,16 @@ def test_a_round_that_loses_a_subgroup_p_value_never_beats_one_that_keeps_it() -
     assert keeps < loses and keeps < nan_p
     off = {e: {g: (1.2 * m, 1.2 * m) for g, m in gs.items()} for e, gs in pt.KM_TARGETS.items()}
     assert loses < sv._score(off, exact, [0.01, 0.04, 0.001, 0.002])
+    # among rounds that keep every P: fewer of the 16 widths outside the tolerance first,
+    # however far off the one miss is
+    one_far = {e: dict(gs) for e, gs in exact.items()}
+    one_far["OS-B"]["PD"] *= 10
+    two_near = {e: dict(gs) for e, gs in exact.items()}
+    two_near["PFS-B"]["all"] *= 1.3
+    two_near["OS-AB"]["all"] *= 0.7
+    p_ok = [0.01, 0.04, 0.001, 0.002]
+    assert sv._score(on_target, one_far, p_ok) < sv._score(on_target, two_near, p_ok)
+    assert sv._score(on_target, exact, p_ok) < sv._score(on_target, one_far, p_ok)
 
 
 def test_numpy_km_median_used_for_calibration_agrees_with_lifelines() -> None:

@@ -7,19 +7,22 @@ part-A-response group of the 44 RP2D patients ((rank + jitter) / n), so the empi
 distributions sit close to the model's and every seed behaves alike. A deterministic
 fixed-point iteration then moves a few knobs by (target / observed median) ** gain,
 with medians computed by the lifelines-compatible numpy KM in km.py:
-- PFS-B per group <- PFS scale; OS-B per group <- post-progression survival scale;
+- PFS-B per group <- PFS scale; OS-B per group <- OS-B scale (OS-B has its own quantile;
+  progression -> death is OS-B - PFS-B, at least MIN_POST_DAYS);
 - PFS-AB: >= PR <- part A duration scale; SD/MR and PD <- when, inside the protocol
   windows, they moved to part B; pooled <- tails of the >= PR part A duration;
 - OS-AB: >= PR <- rank correlation between part A duration and survival.
 The remaining medians (PFS-B, OS-B and OS-AB pooled, OS-AB of SD/MR and PD) follow and
 are checked. The same iteration steers ten median-CI widths (WIDTH_KNOBS: PFS-B and OS-B
-per group by the median band's shape; pooled PFS-B and OS-B by tail shapes; PFS-AB >= PR
-by the median band of the part A duration; PFS-AB SD/MR by the rank correlation of
-registration day and PFS-B). Rounds are ranked by `_score`: every median within 10% first
-(the paper's tolerance for the demo is 15%), then the four subgroup log-rank P values
-(PFS-B, PFS-AB: >= PR and SD/MR vs PD) below .05 as in the paper, then the number of the
-16 widths outside 25%, then medians and widths together; an attempt that misses is
-redrawn (a new sub-stream).
+per group by the median band's shape (OS-B's band follows the deaths that set its CI,
+`_adapt_bands`), OS-B SD/MR together with OS-AB SD/MR; pooled PFS-B
+and OS-B by tail shapes; PFS-AB >= PR by the median band of the part A duration; PFS-AB
+SD/MR by the rank correlation of registration day and PFS-B). PFS-AB PD needs no knob: the
+PD patients move to part B on nearly the same day (PD_REGISTRATION_SPREAD). Rounds are
+ranked by `_score`: every median within 10% first (the paper's tolerance for the demo is
+15%), then the four subgroup log-rank P values (PFS-B, PFS-AB: >= PR and SD/MR vs PD)
+below .05 as in the paper, then the number of the 16 widths outside 25%, then medians and
+widths together; an attempt that misses is redrawn (a new sub-stream).
 
 All times are integer days from the patient's part A start.
 """
@@ -36,6 +39,7 @@ from cytotrial.simulate import paper_targets as pt
 from cytotrial.simulate.clinical.km import (
     km_median_pair,
     logrank_p,
+    median_ci_event_times,
     spss_median_halfwidth,
 )
 
@@ -52,11 +56,17 @@ CUTOFF_ORD = pt.CUTOFF.toordinal()
 MPD = pt.DAYS_PER_MONTH
 GROUPS = (">=PR", "SD/MR", "PD")
 SHAPE_PFS = 1.25  # Weibull shape of PFS-B
-SHAPE_POST = 1.15  # ... of progression -> death (other groups than SD/MR)
+SHAPE_POST = 1.15  # ... of OS-B (where the calibration starts)
 MIN_PFS_DAYS = 16  # progression noticed at the earliest at a cycle-1 visit
 MIN_POST_DAYS = 40  # progression -> death: room for a subsequent therapy
 MIN_TAB_DAYS = 100  # part A responders: response, then progression (> 3 months)
 PROGRESSION_MARGIN = 45  # latest progression: cut-off - 45 days (subsequent therapy fits)
+# Part A PD patients' registration days (PD in cycle 1 + a gap) pulled to their mean, to
+# this fraction of their spread (~25 days -> ~3). Why: the paper's PD group has PFS-AB
+# 2.5 (2.1-2.9) and PFS-B 1.3 (1.0-1.7), the same CI width 1.2 months later, i.e. one
+# curve shifted by a common registration time; independent registrations over 25 days
+# scramble the order of 5 patients and made the PFS-AB CI 0.2-1.6x the paper's width.
+PD_REGISTRATION_SPREAD = 0.1
 # Part B registration windows (days after part A start) by entry reason; the
 # calibration slides the PD and SD/MR registrations inside them.
 ENTRY_WINDOWS = {
@@ -81,7 +91,7 @@ class Params:
     """Calibration knobs: per-group Weibull scales (days) and a few shape parameters."""
 
     pfs: dict[str, float]
-    post: dict[str, float]
+    post: dict[str, float]  # OS-B scale (days; the name is the old post-progression one)
     tab: float  # scale of (part A start -> part B registration) - MIN_TAB_DAYS, >= PR
     entry: dict[str, float]  # factor on the registration day, PD and SD/MR groups
     shape_pfs: dict[str, float] = field(default_factory=dict)  # PFS-B spread per group
@@ -96,6 +106,8 @@ class Params:
     rho: float = 0.0  # rank correlation of part A duration and survival, >= PR (OS-AB)
     # ... of registration day and PFS-B, SD/MR and PD (their PFS-AB widths)
     rho_entry: dict[str, float] = field(default_factory=dict)
+    # OS-B median band (u) per group where censoring moved its CI events (`_adapt_bands`)
+    post_band: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def copy(self) -> Params:
         return replace(
@@ -110,6 +122,7 @@ class Params:
             low_post=dict(self.low_post),
             high_post=dict(self.high_post),
             rho_entry=dict(self.rho_entry),
+            post_band=dict(self.post_band),
         )
 
 
@@ -330,6 +343,8 @@ def _part_b_times(
 
     bands = {g: _median_band(idx.size) for g, idx in lay.group_idx.items()}
     band = tuple(np.array([bands.get(g, MID_BAND)[j] for g in lay.group]) for j in (0, 1))
+    bands.update(params.post_band)
+    post_band = tuple(np.array([bands.get(g, MID_BAND)[j] for g in lay.group]) for j in (0, 1))
 
     pfs_q = _weibull3_q(
         _pfs_uniforms(lay, draws, params.rho_entry),
@@ -344,10 +359,13 @@ def _part_b_times(
         per_patient(params.shape_post, SHAPE_POST),
         per_patient(params.low_post, SHAPE_POST),
         per_patient(params.high_post, SHAPE_POST),
-        band,
+        post_band,
     )
     pfs = np.maximum(MIN_PFS_DAYS, scale["pfs"] * pfs_q)
-    post = np.maximum(MIN_POST_DAYS, scale["post"] * post_q)
+    # OS-B from its own quantile, so its median band (its CI width) is not blurred by the
+    # PFS-B spread, as it was when death = progression + an independent time; a patient
+    # whose OS-B draw is shorter than PFS-B + MIN_POST_DAYS dies MIN_POST_DAYS after it.
+    post = np.maximum(MIN_POST_DAYS, scale["post"] * post_q - pfs)
     pd1 = lay.reason == "pd_in_cycle1"
     resp = lay.reason == "pd_after_response"
     cr16 = lay.role == "vgpr_after_cr"
@@ -355,7 +373,9 @@ def _part_b_times(
     free_tab = resp & ~cr16
     b_reg = np.full(n, np.nan)
     a_prog = np.full(n, np.nan)
-    b_reg[pd1] = (draws.entry_day[pd1] + draws.gap_a[pd1]) * params.entry["PD"]
+    raw = draws.entry_day[pd1] + draws.gap_a[pd1]
+    raw = raw.mean() + PD_REGISTRATION_SPREAD * (raw - raw.mean())
+    b_reg[pd1] = raw * params.entry["PD"]
     for reason, (lo, hi) in ENTRY_WINDOWS.items():
         mask = lay.reason == reason
         factor = params.entry["PD" if reason == "pd_in_cycle1" else "SD/MR"]
@@ -455,14 +475,15 @@ Widths = dict[str, dict[str, float]]
 # The CI widths the calibration steers (SPSS upper half-width, see km.py) and the shapes
 # (spread) that steer each, moved together (a larger shape concentrates those events: a
 # narrower CI): PFS-B and OS-B per part A response group by the median band of that
-# group's PFS-B and post-progression quantiles; the pooled PFS-B by the >= PR lower tail
-# (responders' early progressions fall near the pooled median; PD's upper tail would cost
-# the PFS-B SD/MR vs PD log-rank); the pooled OS-B, whose median the three groups share, by
-# the tails next to it (>= PR upper, SD/MR and PD lower); the pooled OS-AB, which lies
-# between the SD/MR and PD deaths and the >= PR ones, by the tails that meet there (>= PR
-# lower, SD/MR and PD upper); PFS-AB >= PR by the median band of the responders' part A
-# duration (key None: a scalar knob). PFS-AB of SD/MR and PD move by rho_entry (`_update`).
-# The other widths follow; all 16 are scored (`_score`) and checked (the paper check).
+# group's PFS-B and OS-B quantiles (OS-B SD/MR with OS-AB SD/MR, JOINT_WIDTHS); the
+# pooled PFS-B by the >= PR lower tail (responders' early progressions fall near the
+# pooled median; PD's upper tail would cost the PFS-B SD/MR vs PD log-rank); the pooled
+# OS-B, whose median the three groups share, by the tails next to it (>= PR upper, SD/MR
+# and PD lower); the pooled OS-AB, which lies between the SD/MR and PD deaths and the
+# >= PR ones, by the tails that meet there (>= PR lower, SD/MR and PD upper); PFS-AB >= PR
+# by the median band of the responders' part A duration (key None: a scalar knob). PFS-AB
+# of SD/MR moves by rho_entry (`_update`). The other widths follow; all 16 are scored
+# (`_score`) and checked (the paper check).
 Knob = tuple[str, str | None]
 WIDTH_KNOBS: dict[tuple[str, str], tuple[Knob, ...]] = {
     **{("PFS-B", g): (("shape_pfs", g),) for g in GROUPS},
@@ -472,6 +493,10 @@ WIDTH_KNOBS: dict[tuple[str, str], tuple[Knob, ...]] = {
     ("OS-AB", "all"): (("low_post", ">=PR"), ("high_post", "SD/MR"), ("high_post", "PD")),
     ("PFS-AB", ">=PR"): (("mid_tab", None),),
 }
+# A knob steered by two widths moves by the geometric mean of their ratios to the paper's.
+# OS-AB SD/MR is OS-B SD/MR + a registration of 2-3 months, whose spread widens it: steered
+# alone, OS-B's band left OS-AB SD/MR 1.2x the paper's in half of all seeds.
+JOINT_WIDTHS: dict[tuple[str, str], tuple[str, str]] = {("OS-B", "SD/MR"): ("OS-AB", "SD/MR")}
 SCORED_WIDTHS = tuple((e, g) for e, groups in pt.KM_CI.items() for g in groups)
 
 
@@ -543,7 +568,7 @@ def _initial_params() -> Params:
     t = pt.KM_TARGETS
     return Params(
         pfs={g: t["PFS-B"][g] * MPD for g in GROUPS},
-        post={g: (t["OS-B"][g] - t["PFS-B"][g]) * MPD for g in GROUPS},
+        post={g: t["OS-B"][g] * MPD for g in GROUPS},
         tab=(t["PFS-AB"][">=PR"] - t["PFS-B"][">=PR"]) * MPD - MIN_TAB_DAYS,
         entry={"PD": 1.0, "SD/MR": 1.0},
         shape_pfs={g: SHAPE_PFS for g in GROUPS},
@@ -552,7 +577,7 @@ def _initial_params() -> Params:
         high_pfs={g: SHAPE_PFS for g in GROUPS},
         low_post={g: SHAPE_POST for g in GROUPS},
         high_post={g: SHAPE_POST for g in GROUPS},
-        rho_entry={"SD/MR": 0.0, "PD": 0.0},
+        rho_entry={"SD/MR": 0.0},
     )
 
 
@@ -588,12 +613,44 @@ def _update(params: Params, medians: Medians, widths: Widths) -> None:
         if not (np.isfinite(w) and w > 0):
             continue
         step = (w / _target_width(endpoint, g)) ** 0.8
+        joint = JOINT_WIDTHS.get((endpoint, g))
+        if joint is not None and np.isfinite(widths[joint[0]].get(joint[1], np.nan)):
+            step = np.sqrt(step * (widths[joint[0]][joint[1]] / _target_width(*joint)) ** 0.8)
         for knob, key in knobs:
             if key is None:
                 setattr(params, knob, float(np.clip(getattr(params, knob) * step, 0.6, 8.0)))
             else:
                 shapes = getattr(params, knob)
                 shapes[key] = float(np.clip(shapes[key] * step, 0.6, 8.0))
+
+
+def _adapt_bands(
+    params: Params,
+    lay: Layout,
+    draws: Draws,
+    times: dict[str, np.ndarray],
+    last_fu: np.ndarray,
+) -> None:
+    """Widen a group's OS-B median band to the strata (u) of the deaths that set its CI in
+    this round. Why: `_median_band` assumes every patient dies on the quantile; censored
+    patients (>= PR registered late have little follow-up) and deaths off it (stopped for
+    another reason) move the S = .55 and .45 crossings to other strata, whose (tail) shape
+    then sets the CI instead of the band's."""
+    u_post = _post_uniforms(lay, draws, params.rho)
+    for g, idx in lay.group_idx.items():
+        t, e = endpoints(times, last_fu, idx)["OS-B"]
+        ci_times = median_ci_event_times(t, e)
+        on_quantile = draws.kind[idx] == "progressor"
+        at_ci = on_quantile & e & np.isin(t, ci_times)
+        if not at_ci.any():
+            continue
+        low, high = _median_band(idx.size)
+        half = 0.5 / idx.size
+        u = u_post[idx][at_ci]
+        params.post_band[g] = (
+            float(max(0.05, min(low, u.min() - half))),
+            float(min(0.95, max(high, u.max() + half))),
+        )
 
 
 def _calibrate(
@@ -613,6 +670,7 @@ def _calibrate(
         good = _worst_error(medians) <= GOOD_ENOUGH and _width_error(widths) <= WIDTHS_GOOD_ENOUGH
         if good and score[0] == 0:
             break
+        _adapt_bands(params, lay, draws, times, last_fu)
         _update(params, medians, widths)
     assert best is not None
     return best

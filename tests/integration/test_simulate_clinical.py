@@ -617,7 +617,9 @@ def test_calibration_narrows_too_wide_cis_and_widens_too_narrow_ones(factor: flo
     # makes them anti-correlated (later registration, shorter part B); PFS-AB PD has no
     # knob (its registrations share nearly one day, PD_REGISTRATION_SPREAD)
     assert set(params.rho_entry) == {"SD/MR"}
-    for rho in params.rho_entry.values():
+    # ... and OS-AB SD/MR by that of registration day and OS-B
+    assert set(params.rho_os_entry) == {"SD/MR"}
+    for rho in (*params.rho_entry.values(), *params.rho_os_entry.values()):
         assert (rho < 0) if factor > 1 else (rho > 0)
 
 

@@ -218,3 +218,25 @@ def test_median_ci_event_times_are_the_crossings_of_s_55_and_45() -> None:
     t = np.arange(1.0, 21.0)
     assert median_ci_event_times(t, np.ones(20, bool)) == (9.0, 11.0)
     assert all(np.isnan(median_ci_event_times(t, t <= 5)))  # S never falls to .45
+
+
+@pytest.mark.parametrize("rho", [-0.9, 0.9])
+def test_sdmr_os_b_reordering_by_registration_keeps_the_os_b_curve(rho: float) -> None:
+    """OS-AB SD/MR = registration + OS-B: reordering the OS-B uniforms by registration day
+    (rho_os_entry) changes OS-AB's spread, never the OS-B curve."""
+    from dataclasses import replace
+
+    lay, draws = _sdmr_layout(40)
+    rng = np.random.default_rng(8)
+    draws = replace(
+        draws, u_post=draws.u_pfs[rng.permutation(40)], jit_post=rng.uniform(0.1, 0.9, 40)
+    )
+    params = sv._initial_params()
+    params.rho_os_entry = {"SD/MR": rho}
+    u = sv._os_uniforms(lay, draws, params)
+    assert sorted(u) == pytest.approx(sorted(draws.u_post))
+    rest = draws.kind != "on_treatment"
+    corr = np.corrcoef(sv._ranks(u[rest]), sv._ranks(draws.entry_day[rest]))[0, 1]
+    assert corr < -0.5 if rho < 0 else corr > 0.5
+    params.rho_os_entry = {"SD/MR": 0.0}
+    assert np.array_equal(sv._os_uniforms(lay, draws, params), draws.u_post)

@@ -13,12 +13,13 @@ with medians computed by the lifelines-compatible numpy KM in km.py:
   windows, they moved to part B; pooled <- tails of the >= PR part A duration;
 - OS-AB: >= PR <- rank correlation between part A duration and survival.
 The remaining medians (PFS-B, OS-B and OS-AB pooled, OS-AB of SD/MR and PD) follow and
-are checked. The same iteration steers ten median-CI widths (WIDTH_KNOBS: PFS-B and OS-B
-per group by the median band's shape (OS-B's band follows the deaths that set its CI,
-`_adapt_bands`), OS-B SD/MR together with OS-AB SD/MR; pooled PFS-B
-and OS-B by tail shapes; PFS-AB >= PR by the median band of the part A duration; PFS-AB
-SD/MR by the rank correlation of registration day and PFS-B). PFS-AB PD needs no knob: the
-PD patients move to part B on nearly the same day (PD_REGISTRATION_SPREAD). Rounds are
+are checked. The same iteration steers eleven median-CI widths (WIDTH_KNOBS: PFS-B and
+OS-B per group by the median band's shape (OS-B's band follows the deaths that set its CI,
+`_adapt_bands`), OS-B SD/MR together with OS-AB SD/MR, which also moves by the rank
+correlation of registration day and OS-B; pooled PFS-B and OS-B by tail shapes; PFS-AB
+>= PR by the median band of the part A duration; PFS-AB SD/MR by the rank correlation of
+registration day and PFS-B). PFS-AB PD needs no knob: the PD patients move to part B on
+nearly the same day (PD_REGISTRATION_SPREAD). Rounds are
 ranked by `_score`: every median within 10% first (the paper's tolerance for the demo is
 15%), then the four subgroup log-rank P values (PFS-B, PFS-AB: >= PR and SD/MR vs PD)
 below .05 as in the paper, then the number of the 16 widths outside 25%, then medians and
@@ -106,6 +107,8 @@ class Params:
     rho: float = 0.0  # rank correlation of part A duration and survival, >= PR (OS-AB)
     # ... of registration day and PFS-B, SD/MR and PD (their PFS-AB widths)
     rho_entry: dict[str, float] = field(default_factory=dict)
+    # ... of registration day and OS-B, SD/MR (its OS-AB width; OS-B keeps its curve)
+    rho_os_entry: dict[str, float] = field(default_factory=dict)
     # OS-B median band (u) per group where censoring moved its CI events (`_adapt_bands`)
     post_band: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -122,6 +125,7 @@ class Params:
             low_post=dict(self.low_post),
             high_post=dict(self.high_post),
             rho_entry=dict(self.rho_entry),
+            rho_os_entry=dict(self.rho_os_entry),
             post_band=dict(self.post_band),
         )
 
@@ -311,12 +315,35 @@ def _post_uniforms(lay: Layout, draws: Draws, rho: float) -> np.ndarray:
     return u
 
 
-def _pfs_uniforms(lay: Layout, draws: Draws, rho: dict[str, float]) -> np.ndarray:
+def _os_uniforms(lay: Layout, draws: Draws, params: Params) -> np.ndarray:
+    """OS-B uniforms: >= PR mixed with the part A duration (`_post_uniforms`), SD/MR
+    reordered by registration day (rho_os_entry: OS-AB SD/MR = registration + OS-B, whose
+    width the paper gives as 0.8x OS-B's, narrower, i.e. the later registrations lived
+    shorter in part B). The independent score: jit_post, unused outside >= PR."""
+    jit = draws.jit_post
+    return _pfs_uniforms(
+        lay,
+        draws,
+        params.rho_os_entry,
+        _post_uniforms(lay, draws, params.rho),
+        np.log(jit / (1 - jit)),
+    )
+
+
+def _pfs_uniforms(
+    lay: Layout,
+    draws: Draws,
+    rho: dict[str, float],
+    u_in: np.ndarray | None = None,
+    noise: np.ndarray | None = None,
+) -> np.ndarray:
     """SD/MR and PD groups: the same PFS-B uniforms (so the same PFS-B curve), reordered so
     that their ranks correlate (rho[group]) with the part B registration day: rho < 0 gives
     the later registrations the shorter part B times, which narrows PFS-AB (registration +
-    PFS-B) without touching PFS-B. The independent score is z_post, unused outside >= PR."""
-    u = draws.u_pfs.copy()
+    PFS-B) without touching PFS-B. The independent score is z_post, unused outside >= PR.
+    With `u_in` and `noise` the same for other uniforms (OS-B: `_os_uniforms`)."""
+    u = (draws.u_pfs if u_in is None else u_in).copy()
+    noise = draws.z_post if noise is None else noise
     registration = draws.entry_day + np.where(lay.reason == "pd_in_cycle1", draws.gap_a, 0.0)
     for g, r in rho.items():
         idx = lay.group_idx[g]
@@ -324,7 +351,7 @@ def _pfs_uniforms(lay: Layout, draws: Draws, rho: dict[str, float]) -> np.ndarra
         if rest.size < 2 or r == 0.0:
             continue
         q = (_ranks(registration[rest]) + 0.5) / rest.size
-        score = r * np.log(q / (1 - q)) + np.sqrt(1 - r**2) * draws.z_post[rest]
+        score = r * np.log(q / (1 - q)) + np.sqrt(1 - r**2) * noise[rest]
         u[rest] = np.sort(u[rest])[_ranks(score)]
     return u
 
@@ -353,7 +380,7 @@ def _part_b_times(
         per_patient(params.high_pfs, SHAPE_PFS),
         band,
     )
-    u_post = _post_uniforms(lay, draws, params.rho)
+    u_post = _os_uniforms(lay, draws, params)
     post_q = _weibull3_q(
         u_post,
         per_patient(params.shape_post, SHAPE_POST),
@@ -578,6 +605,7 @@ def _initial_params() -> Params:
         low_post={g: SHAPE_POST for g in GROUPS},
         high_post={g: SHAPE_POST for g in GROUPS},
         rho_entry={"SD/MR": 0.0},
+        rho_os_entry={"SD/MR": 0.0},
     )
 
 
@@ -607,6 +635,11 @@ def _update(params: Params, medians: Medians, widths: Widths) -> None:
         if np.isfinite(w) and w > 0:
             step = 0.5 * np.log(w / _target_width("PFS-AB", g))
             params.rho_entry[g] = float(np.clip(params.rho_entry[g] - step, -0.9, 0.9))
+    for g in params.rho_os_entry:
+        w = widths["OS-AB"][g]
+        if np.isfinite(w) and w > 0:
+            step = 0.5 * np.log(w / _target_width("OS-AB", g))
+            params.rho_os_entry[g] = float(np.clip(params.rho_os_entry[g] - step, -0.9, 0.9))
     # A wider CI than the paper's = too much spread: a larger shape (SE ~ median / shape).
     for (endpoint, g), knobs in WIDTH_KNOBS.items():
         w = widths[endpoint][g]
@@ -636,7 +669,7 @@ def _adapt_bands(
     patients (>= PR registered late have little follow-up) and deaths off it (stopped for
     another reason) move the S = .55 and .45 crossings to other strata, whose (tail) shape
     then sets the CI instead of the band's."""
-    u_post = _post_uniforms(lay, draws, params.rho)
+    u_post = _os_uniforms(lay, draws, params)
     for g, idx in lay.group_idx.items():
         t, e = endpoints(times, last_fu, idx)["OS-B"]
         ci_times = median_ci_event_times(t, e)

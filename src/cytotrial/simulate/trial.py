@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 # (matching_seed on each seed's own plan) and plants every scenario (all four extra
 # files need four patients without a part A sample); tests/integration/test_demo_seed.py pins it.
 # 2122, the default until the survival calibration began steering CI widths, lost a
-# finding then (3 C2D3 samples changed).
-DEFAULT_SEED = 2094
+# finding then (3 C2D3 samples changed); 2094, the default until the three-piece
+# quantiles (issue 18), lost one when 18 part B C2D3/EOT samples changed.
+DEFAULT_SEED = 2048
 DEFAULT_EVENTS_PER_FILE = 20_000
 
 

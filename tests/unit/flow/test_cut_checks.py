@@ -91,3 +91,32 @@ def test_a_debris_peak_below_the_cells_is_not_flagged(tmp_path, seed):
     gate = gate_events(_scatter(seed, "peak"), template)["non_debris"]
     assert float(np.mean(gate.mask[250:])) > 0.99
     assert not any("events_below_first_peak" in f for f in gate.flags), gate.flags
+
+
+LONE_DIM = ThresholdSpec(marker="CD56", side="below", negative_below=0.65)
+
+
+def _flat_topped_small(seed: int) -> np.ndarray:
+    """~50 CD56-dim NK cells (the CD16+ events of the activated-NK quadrant), flat-topped,
+    with a chance clump at the lower edge: the demo's PT040_A_C2D1 at 5,000 events of
+    seed 2048, whose mode fell there and whose spread looked tight (F1 0.899 unflagged)."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.uniform(0.50, 0.61, 40), rng.normal(0.515, 0.006, 10)])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_lone_negative_cut_in_the_body_moves_out_to_the_gap(seed):
+    """The population (below 0.65, the template's negative level) ends at 0.61: the cut
+    keeps it whole instead of cutting mode + 4 spreads into it."""
+    values = _flat_topped_small(seed)
+    cut, _ = find_threshold(values, LONE_DIM)
+    assert float(np.mean(values > cut)) <= 0.02, cut
+
+
+def test_a_well_sampled_lone_peak_keeps_its_spread_cut():
+    """A Gaussian peak's cut 4 spreads out is in its tail, not its body: not moved (here
+    capped at the reference valley, as before)."""
+    rng = np.random.default_rng(7)
+    values = rng.normal(0.45, 0.03, 20_000)
+    cut, flags = find_threshold(values, LONE_DIM)
+    assert cut == pytest.approx(0.45 + 4 * 0.03, abs=0.02) and flags == []

@@ -30,6 +30,8 @@ from cytotrial.flow.gating.density import (
 )
 
 __all__ = [
+    "LONE_BODY_DENSITY",
+    "out_of_body",
     "events_below_first_peak",
     "CHOICE_FLIP_SHARE",
     "CHOICE_REPLICATES",
@@ -97,6 +99,32 @@ def events_below_first_peak(values: np.ndarray, dens: Density, first: int) -> in
     """
     sd = min(half_width_sd(dens, first, "below"), half_width_sd(dens, first, "above"))
     return int(np.count_nonzero(values < float(dens.centers[first]) - 3 * sd))
+
+
+# A lone peak's cut where the density is still above this share of the peak's height
+# lies in the population's body (a Gaussian peak's density 4 SDs out is 0.03% of its
+# height; a small sample's mode on a chance clump makes the spread look tight).
+LONE_BODY_DENSITY = 0.2
+
+
+def out_of_body(dens: Density, mode_index: int, cut: float, valley: float) -> float | None:
+    """Where a lone peak's cut at `cut` goes when it lies in the peak's body and a
+    reference `valley` bounds the peak's population beyond it: the lowest density
+    between the cut and the valley (the gap the population ends in). None when the cut
+    is not in the body."""
+    y, centres = dens.values, dens.centers
+    at = int(np.clip(np.searchsorted(centres, cut), 0, len(y) - 1))
+    if y[at] <= LONE_BODY_DENSITY * y[mode_index]:
+        return None
+    end = int(np.clip(np.searchsorted(centres, valley), 0, len(y) - 1))
+    low, high = sorted((at, end))
+    if high <= low:
+        return None
+    segment = y[low : high + 1]
+    lowest = np.flatnonzero(segment == segment.min())
+    # the nearest of tied minima to the cut: an empty stretch ends the population there
+    pick = lowest[0] if end > at else lowest[-1]
+    return float(centres[low + pick])
 
 
 def lone_cut_value(

@@ -33,6 +33,7 @@ from cytotrial.flow.gating.cut_checks import (
     CHOICE_FLIP_SHARE,
     events_below_first_peak,
     lone_cut_value,
+    out_of_body,
     valley_choice_flips,
 )
 from cytotrial.flow.gating.density import (
@@ -861,6 +862,16 @@ def _lone_cut(profile: _Profile, spec: ThresholdSpec, index: int, lone: str, rec
     # No further than the reference population's valley (an ambiguous peak: no cap).
     valley = record.get("reference_valley") if lone != "ambiguous" else None
     value, capped = lone_cut_value(profile.sample, mode, side, spec.fallback_sd, valley)
+    # A lone negative peak's cut in its body moves out to the gap before the reference
+    # valley (the negatives' population ends there). Not a positive peak's: below it
+    # a dim smear (spillover spread) runs to the valley, and the cut would take it in;
+    # nor to a valley guessed from the display range (no evidence of where it ends).
+    evidence = record.get("negative_from") != DISPLAY_RANGE
+    if valley is not None and not capped and lone == "negative" and evidence:
+        moved = out_of_body(profile.dens, index, value, valley)
+        if moved is not None:
+            record = record | {"spread_cut": round(value, 4), "cut_out_of_body": True}
+            value = moved
     value = profile.clamp(value)
     flags = ()
     if lone != "ambiguous" and not capped:

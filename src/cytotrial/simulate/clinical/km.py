@@ -18,6 +18,7 @@ __all__ = [
     "km_median_pair",
     "reverse_km_median",
     "spss_median_halfwidth",
+    "median_ci_event_times",
     "logrank_p",
 ]
 
@@ -71,6 +72,22 @@ def km_median_pair(durations: np.ndarray, events: np.ndarray) -> tuple[float, fl
 def reverse_km_median(durations: np.ndarray, events: np.ndarray) -> float:
     """Median follow-up by the reverse Kaplan-Meier method (censoring is the 'event')."""
     return km_median(durations, ~np.asarray(events, dtype=bool))
+
+
+def median_ci_event_times(durations: np.ndarray, events: np.ndarray) -> tuple[float, float]:
+    """The two event times whose S sets `spss_median_halfwidth`'s density: the last with
+    S >= .55 (0 if none) and the first with S <= .45; NaN when S never falls to .45."""
+    times, deaths, at_risk = _risk_table(durations, events)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - deaths / at_risk)
+    ev = deaths > 0
+    times, surv = times[ev], surv[ev]
+    tol = 1.5e-8
+    low = np.flatnonzero(surv <= 0.45 + tol)
+    if low.size == 0:
+        return float("nan"), float("nan")
+    up = np.flatnonzero(surv >= 0.55 - tol)
+    return (float(times[up[-1]]) if up.size else 0.0), float(times[low[0]])
 
 
 def spss_median_halfwidth(durations: np.ndarray, events: np.ndarray) -> float:

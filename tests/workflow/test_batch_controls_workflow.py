@@ -29,11 +29,10 @@ def test_batch_controls_set_levels_flag_batches_without_and_rerun_only_their_bat
     sheet = simulate_small_trial(tmp_path / "data", ["PT001"], events_per_file=5000)
     workflow = copy_workflow(tmp_path / "wf")
     text = (workflow / "resources/gating/pbmc_cd38.yaml").read_text()
-    old = "y: {marker: CD19, side: above, negative_from: t_cells}"
+    old = "y: {marker: CD19, side: above, valley: last, negative_from: t_cells}"
     assert old in text
-    (workflow / TEMPLATE).write_text(
-        text.replace(old, "y: {marker: CD19, side: above, negative_control: lymphocytes}")
-    )
+    new = "y: {marker: CD19, side: above, valley: last, negative_control: lymphocytes}"
+    (workflow / TEMPLATE).write_text(text.replace(old, new))
     sheet.to_csv(workflow / "samples.tsv", sep="\t", index=False)
     batches = sheet["batch"].astype(str)
     first = batches.iloc[0]

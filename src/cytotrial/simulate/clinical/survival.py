@@ -31,7 +31,7 @@ All times are integer days from the patient's part A start.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -113,21 +113,10 @@ class Params:
     post_band: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def copy(self) -> Params:
-        return replace(
-            self,
-            pfs=dict(self.pfs),
-            post=dict(self.post),
-            entry=dict(self.entry),
-            shape_pfs=dict(self.shape_pfs),
-            shape_post=dict(self.shape_post),
-            low_pfs=dict(self.low_pfs),
-            high_pfs=dict(self.high_pfs),
-            low_post=dict(self.low_post),
-            high_post=dict(self.high_post),
-            rho_entry=dict(self.rho_entry),
-            rho_os_entry=dict(self.rho_os_entry),
-            post_band=dict(self.post_band),
-        )
+        """A copy whose per-group dicts are new (the calibration updates them in place);
+        derived from the fields, so a knob added later is never shared by mistake."""
+        knobs = {f.name: getattr(self, f.name) for f in fields(self)}
+        return replace(self, **{k: dict(v) for k, v in knobs.items() if isinstance(v, dict)})
 
 
 def _weibull_q(u: np.ndarray, shape: float) -> np.ndarray:
@@ -368,10 +357,12 @@ def _part_b_times(
     def per_patient(shapes: dict[str, float], default: float) -> np.ndarray:
         return np.array([shapes.get(g, default) for g in lay.group])
 
+    def per_patient_band(bands: dict[str, tuple[float, float]]) -> tuple[np.ndarray, ...]:
+        return tuple(np.array([bands.get(g, MID_BAND)[j] for g in lay.group]) for j in (0, 1))
+
     bands = {g: _median_band(idx.size) for g, idx in lay.group_idx.items()}
-    band = tuple(np.array([bands.get(g, MID_BAND)[j] for g in lay.group]) for j in (0, 1))
-    bands.update(params.post_band)
-    post_band = tuple(np.array([bands.get(g, MID_BAND)[j] for g in lay.group]) for j in (0, 1))
+    band = per_patient_band(bands)
+    post_band = per_patient_band(bands | params.post_band)
 
     pfs_q = _weibull3_q(
         _pfs_uniforms(lay, draws, params.rho_entry),
@@ -638,18 +629,14 @@ def _update(params: Params, medians: Medians, widths: Widths) -> None:
     # PFS-AB median; a thinner SD/MR survival tail = lower pooled OS-AB median.
     params.shape_tab = float(np.clip(params.shape_tab * r("PFS-AB", "all") ** 3, 0.8, 4.0))
     params.rho = float(np.clip(params.rho - 2.0 * (r("OS-AB", ">=PR") - 1.0), -0.9, 0.9))
-    # PFS-AB of SD/MR or PD wider than the paper's: registration day and PFS-B more
-    # anti-correlated.
-    for g in params.rho_entry:
-        w = widths["PFS-AB"][g]
-        if np.isfinite(w) and w > 0:
-            step = 0.5 * np.log(w / _target_width("PFS-AB", g))
-            params.rho_entry[g] = float(np.clip(params.rho_entry[g] - step, -0.9, 0.9))
-    for g in params.rho_os_entry:
-        w = widths["OS-AB"][g]
-        if np.isfinite(w) and w > 0:
-            step = 0.5 * np.log(w / _target_width("OS-AB", g))
-            params.rho_os_entry[g] = float(np.clip(params.rho_os_entry[g] - step, -0.9, 0.9))
+    # PFS-AB (OS-AB) of SD/MR wider than the paper's: registration day and PFS-B (OS-B)
+    # more anti-correlated.
+    for rhos, endpoint in ((params.rho_entry, "PFS-AB"), (params.rho_os_entry, "OS-AB")):
+        for g in rhos:
+            w = widths[endpoint][g]
+            if np.isfinite(w) and w > 0:
+                step = 0.5 * np.log(w / _target_width(endpoint, g))
+                rhos[g] = float(np.clip(rhos[g] - step, -0.9, 0.9))
     # A wider CI than the paper's = too much spread: a larger shape (SE ~ median / shape).
     for (endpoint, g), knobs in WIDTH_KNOBS.items():
         w = widths[endpoint][g]

@@ -16,6 +16,7 @@ __all__ = [
     "WORDS",
     "code_words",
     "flag_text",
+    "parent_label",
     "population_label",
 ]
 
@@ -67,6 +68,12 @@ def population_label(code: object) -> str:
     """A population as shown: its label, else its code as words."""
     text = str(code)
     return POPULATION_LABELS.get(text) or (code_words(text) if CODE_NAME.match(text) else text)
+
+
+def parent_label(parent: object) -> str:
+    """A gate's parent as shown after '% of': its population label, 'all events' for the
+    root (a template's first gate)."""
+    return "all events" if str(parent) == "root" else population_label(parent)
 
 
 # QC and gating flag names (their parenthesised details stay as written).

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from cytotrial.report.labels import VALUE_LABELS
 from cytotrial.stats.logrank import format_p
 
 __all__ = ["paired_tests_display", "sensitivity_display", "readable_number", "value_caption"]
@@ -89,8 +90,10 @@ def paired_tests_display(frame: pd.DataFrame) -> pd.DataFrame:
     return shown.drop(columns=[c for c in _COUNT_COLUMNS if c in shown])
 
 
-# The value a sensitivity row tests, short (the table has two and repeats them per row).
-_SHORT_VALUE = {"cd38_mfi_median_compensated_untransformed": "CD38 MFI", "cells_per_ul": "cells/µL"}
+def _short_value(code: object) -> str:
+    """The value a sensitivity row tests in its label's first words ('CD38 MFI', not
+    'CD38 MFI (median, compensated, linear)': the table repeats it on every row)."""
+    return VALUE_LABELS.get(str(code), str(code)).split(" (")[0]
 
 
 def sensitivity_display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +106,7 @@ def sensitivity_display(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     shown = frame.drop(columns=[c for c in frame.columns if c.startswith("W_")])
     if "value" in shown:
-        shown["value"] = [_SHORT_VALUE.get(v, v) for v in shown["value"]]
+        shown["value"] = [_short_value(v) for v in shown["value"]]
     for column in shown.columns:
         if column.startswith("p_value"):
             stars = shown.get(column.replace("p_value", "stars"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.io.names import population_label
+from cytotrial.io.names import parent_label, population_label
 from cytotrial.io.records import read_record
 
 __all__ = ["gate_parents", "statistics_shown"]
@@ -40,10 +40,9 @@ def _pct_heading(gate: str, parents: Mapping[str, str]) -> str:
     parent = parents.get(gate, "")
     if not parent:
         return f"{population_label(gate)} % of parent"
-    of = "all events" if parent == "root" else population_label(parent)
     # no comma after the gate: 'Lymphocytes,' is a wider unbreakable word, and the
     # headings' widest words decide how many parts the wide table is shown in
-    return f"{population_label(gate)} % of {of}"
+    return f"{population_label(gate)} % of {parent_label(parent)}"
 
 
 def _fixed(values: pd.Series, decimals: int, scale: float = 1.0) -> pd.Series:

@@ -20,7 +20,7 @@ from cytotrial.flow.prepare.transforms import Transform
 from cytotrial.flow.sample.analysis import SampleResult
 from cytotrial.flow.sample.plot_ticks import data_label, ticks
 from cytotrial.io.atomic import atomic_path
-from cytotrial.io.names import flag_text, population_label
+from cytotrial.io.names import flag_text, parent_label, population_label
 
 __all__ = [
     "COLUMNS",
@@ -318,9 +318,8 @@ def panel_heading(name: str, parent: str, gate, parent_events: int) -> tuple[str
     """A panel's two title lines, with the population names the report's tables use:
     ('T cells', '1,234 = 75.8% of Lymphocytes'); a gate on the root is 'of all events'."""
     share = 100 * gate.events / parent_events if parent_events else 0.0
-    parent_name = "all events" if parent == "root" else population_label(parent)
     title = population_label(name) + corrected_note(gate.cuts)
-    return title, f"{gate.events:,} = {share:.1f}% of {parent_name}"
+    return title, f"{gate.events:,} = {share:.1f}% of {parent_label(parent)}"
 
 
 def flag_lines(flags) -> list[str]:

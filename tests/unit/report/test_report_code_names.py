@@ -20,6 +20,7 @@ from helpers.report_layout_checks import visible_code_names
 from PIL import Image
 
 from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.flow.cohort import qc
 from cytotrial.flow.sample.status import split_flags
 from cytotrial.io.results import read_tsv
 from cytotrial.report.clinical_sections import clinical_sections
@@ -176,3 +177,31 @@ def test_no_config_key_in_reader_facing_text(tmp_path):
     kept = '<section id="methods"><p>flow.review</p></section><pre class="config">flow.x</pre>'
     assert code_names_in_reader_text(kept + "<p>cohort_qc.tsv, cytotrial_report.html</p>") == []
     assert "flow.review" not in reader_text(kept)
+
+
+def test_cohort_qc_flags_as_the_cohort_qc_writes_them_read_as_words():
+    """The report parses the cohort QC's flag text back (io.names): the text is taken from
+    flow.cohort.qc itself, so a change of its wording fails here, not silently in a report
+    that shows 'cut T cells CD3 vs batch ...' to the reader."""
+    row = {
+        "gate": "t_cells",
+        "marker": "CD3",
+        "group": "batch",
+        "group_id": "B2017-02",
+        "value": 1.234,
+        "group_median": 2.5,
+        "group_min": 2.1,
+        "group_max": 2.9,
+        "z": -4.5,
+        "note": "C1D1 2.5 -> C1D3 1.2",
+    }
+    expected = {
+        ("cut", qc.OUTLIER): "cohort outlier (CD3 cut of T cells at 1.234 (display units); "
+        "batch B2017-02: median 2.5, range 2.1-2.9, z -4.50)",
+        ("pct", qc.OUTLIER): "cohort outlier (T cells at 1.234% of parent; "
+        "batch B2017-02: median 2.5, range 2.1-2.9, z -4.50)",
+        ("cut", qc.JUMP): "timepoint jump (CD3 cut of T cells: C1D1 2.5 -> C1D3 1.2)",
+        ("pct", qc.JUMP): "timepoint jump (T cells % of parent: C1D1 2.5 -> C1D3 1.2)",
+    }
+    for (kind, flag), words in expected.items():
+        assert flag_text(qc._flag_text({**row, "kind": kind, "flag": flag})) == words

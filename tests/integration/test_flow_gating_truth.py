@@ -78,12 +78,15 @@ def test_hard_demo_samples_are_gated_well_or_flagged(samples, events):
 # population at F1 0.77 (a lone CD56 peak's mode on a chance clump of 103 events, so its
 # spread looked 3x too tight and the cut ran through the population): now flagged
 # lone_peak_cut_in_body.
+# Seed 2048 (the default before the CI widths joined the seed rule) at 5,000 events: a
+# CD19-dim NK smear below the B cells (valley: last) and a lone CD56-dim peak cut in its body.
 # Seed 2022 at 5,000 events: a flat debris plateau made no FSC peak, so the debris cut
 # removed the lymphocytes of PT012_A_C2D1 (T cells F1 0.03, unflagged before the
 # events_below_first_peak flag).
 WHOLE_PLAN_CASES = [
     (DEMO_SEED, 20_000),
     (DEMO_SEED, 5_000),
+    (2048, 5_000),
     (2122, 20_000),
     (2122, 5_000),
     (2022, 5_000),

@@ -72,6 +72,11 @@ def test_the_demo_reproduces_every_count_and_p_value(clinical_demo, tmp_path):
     )
     assert (by_kind["median (range)"]["verdict"] == "exact").all()
     assert (by_kind["estimate"]["verdict"] == "close").all()
+    # The default seed is also chosen for its median CIs (tests/integration/test_demo_seed.py)
+    widths = by_kind["CI half-width"]
+    assert len(widths) == 17 and (widths["verdict"] == "close").all(), widths.query(
+        "verdict != 'close'"
+    )[["item", "paper", "this run"]]
     p = by_kind["P value"]
     assert len(p) == len(pt.LOGRANK_P)
     assert p["this run"].map(lambda v: 0 <= float(str(v).removeprefix("< ")) <= 1).all()

@@ -30,6 +30,7 @@ from cytotrial.io.inputs import SAMPLE_COLUMNS
 __all__ = [
     "DEFAULT_SEED",
     "DEFAULT_EVENTS_PER_FILE",
+    "find_demo_seed",
     "plan_demo_samples",
     "plan_demo_trial",
     "simulate_trial",
@@ -38,14 +39,37 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# The first seed from 2021 up whose cohort shows every flow finding of the paper
-# (matching_seed on each seed's own plan) and plants every scenario (all four extra
-# files need four patients without a part A sample); tests/integration/test_demo_seed.py pins it.
-# 2122, the default until the survival calibration began steering CI widths, lost a
-# finding then (3 C2D3 samples changed); 2094, the default until the three-piece
-# quantiles (issue 18), lost one when 18 part B C2D3/EOT samples changed.
-DEFAULT_SEED = 2048
+# The first seed from 2021 up (`find_demo_seed`) whose trial meets the 16 Kaplan-Meier
+# median CI widths of the paper within 25%, shows every flow finding (matching_seed on its
+# own plan) and plants every scenario (all four extra files need four patients without a
+# part A sample); tests/integration/test_demo_seed.py pins it. 2048, the default until the
+# CI widths joined the rule, missed two (pooled OS-B and OS-AB); 2122 and 2094, earlier
+# defaults, lost a flow finding when survival recalibrations changed the C2D3/EOT samples.
+DEFAULT_SEED = 2222
 DEFAULT_EVENTS_PER_FILE = 20_000
+
+
+def find_demo_seed(start: int, tries: int = 2000) -> int:
+    """The first seed in start, start + 1, ... that makes a demo trial as the default's
+    rule asks (see DEFAULT_SEED); about 1 seed in 200 qualifies (~1 s per seed tried)."""
+    from cytotrial.simulate.clinical.trial import survival_width_misses
+    from cytotrial.simulate.flow.findings import matching_seed
+    from cytotrial.simulate.flow.scenarios import EXTRA_FILES
+
+    for seed in range(start, start + tries):
+        if survival_width_misses(seed):
+            continue
+        plan = plan_demo_trial(seed, "results/demo")
+        planted = plan["scenario"].value_counts()
+        if (planted.get("t_cell_collapse", 0) != 1) or any(
+            planted.get(kind, 0) != EXTRA_FILES.count(kind) for kind in EXTRA_FILES
+        ):
+            continue
+        try:
+            return matching_seed(plan, seed, DEFAULT_EVENTS_PER_FILE, tries=1)
+        except RuntimeError:  # a flow finding missed
+            continue
+    raise RuntimeError(f"no seed in [{start}, {start + tries}) makes a demo trial")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ __all__ = [
     "Layout",
     "Draws",
     "TrialTimes",
+    "width_misses",
 ]
 
 CUTOFF_ORD = pt.CUTOFF.toordinal()
@@ -753,6 +754,19 @@ def simulate_times(seed: int, stream: int, prof: pd.DataFrame) -> TrialTimes:
         {k: frame[k].to_numpy() for k in ("b_end", "death")}, last_fu_alive, draws.kind
     )
     return TrialTimes(starts, frame, draws.end_reason, draws.kind, medians, params, attempt)
+
+
+def width_misses(trial: TrialTimes, prof: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (endpoint, group) median CIs of the 16 whose upper half-width is outside
+    CI_WIDTH_TOLERANCE of the paper's (the paper check's rule), for calibrated times."""
+    lay = Layout.of(prof)
+    times = {k: trial.times[k].to_numpy() for k in ("b_reg", "b_prog", "death")}
+    errors = _width_errors(_km_widths(lay, times, trial.times["last_fu"].to_numpy()))
+    return [
+        key
+        for key, error in zip(SCORED_WIDTHS, errors, strict=True)
+        if error > pt.CI_WIDTH_TOLERANCE
+    ]
 
 
 def _not_in_part_b(

@@ -43,9 +43,15 @@ from cytotrial.simulate.clinical.events import (
 )
 from cytotrial.simulate.clinical.labs import LAB_STREAM, simulate_lab_values
 from cytotrial.simulate.clinical.subsequent import line_outcomes
-from cytotrial.simulate.clinical.survival import simulate_times
+from cytotrial.simulate.clinical.survival import simulate_times, width_misses
 
-__all__ = ["TABLE2_ROWS", "ClinicalTables", "plan_flow_samples", "simulate_clinical"]
+__all__ = [
+    "TABLE2_ROWS",
+    "ClinicalTables",
+    "plan_flow_samples",
+    "simulate_clinical",
+    "survival_width_misses",
+]
 
 # Independent random streams: np.random.default_rng([seed, stream]).
 _STREAMS = {
@@ -177,6 +183,13 @@ def simulate_clinical(seed: int) -> ClinicalTables:
         ),
         seed=seed,
     )
+
+
+def survival_width_misses(seed: int) -> list[tuple[str, str]]:
+    """The Kaplan-Meier median CIs of this seed's trial outside 25% of the paper's width
+    (survival.width_misses; the same times as `simulate_clinical(seed)`)."""
+    prof = build_profiles(np.random.default_rng([seed, _STREAMS["profiles"]]))
+    return width_misses(simulate_times(seed, _STREAMS["times"], prof), prof)
 
 
 def _sorted(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

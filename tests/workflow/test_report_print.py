@@ -112,6 +112,35 @@ def test_figures_print_at_8_pt_wide_ones_on_landscape_pages(tmp_path):
     assert sizes[shown["wide"][0] - 1][0] > sizes[shown["wide"][0] - 1][1]  # landscape
 
 
+def test_two_tall_narrow_figures_print_side_by_side_on_a_landscape_page(tmp_path):
+    """Two figures too tall to share a portrait page (5.2 x 5.5 in at 8-pt text) print
+    side by side on one landscape page, whole, at their own size; a page-wide one after
+    them gets a portrait page of its own."""
+    from cytotrial.report.pdf import html_to_pdf
+
+    left = _figure(tmp_path / "left", 5.25, 5.5, 8)
+    right = _figure(tmp_path / "right", 5.25, 5.5, 8)
+    after = _figure(tmp_path / "after", 7.2, 4.0, 8)
+    section = ReportSection(
+        "Figures",
+        "figures",
+        figures=[ReportFigure(name, png, "A caption. " * 25) for name, png in
+                 (("left", left), ("right", right), ("after", after))],
+    )  # fmt: skip
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report([section], {}, html, header=ReportHeader(trial_id="NCT0000"))
+    assert html.read_text().count('<div class="figure-pair">') == 1
+    html_to_pdf(html, pdf)
+    shown = {alt: (page_no, pt) for alt, page_no, pt in printed_figures(html, pdf)}
+    assert shown["left"][0] == shown["right"][0] != shown["after"][0]
+    assert small_print(html, pdf) == []
+    sizes = page_sizes(pdf)
+    width, height = sizes[shown["left"][0] - 1]
+    assert width > height  # landscape
+    width, height = sizes[shown["after"][0] - 1]
+    assert width < height  # portrait
+
+
 def running_lines_missing(pdf: Path, trial: str, simulated: bool) -> list[str]:
     """Pages whose first line lacks the trial (and the banner when simulated) or whose
     last line lacks 'page N of M' (N its number, M the page count)."""
@@ -160,6 +189,14 @@ def test_demo_pdf_figures_and_running_lines(demo, tmp_path):
     figures = printed_figures(html, pdf)
     assert len(figures) >= 15
     assert small_print(html, pdf) == []
+    # The Kaplan-Meier figures by part A response print two to a landscape page (one to
+    # a portrait page left a third of each blank).
+    page = {alt.split(".")[0]: number for alt, number, _ in figures}
+    sizes = page_sizes(pdf)
+    for left, right in (("Figure 3A", "Figure S5"), ("Figure 3B", "Figure S6")):
+        assert page[left] == page[right], (left, right, page)
+        width, height = sizes[page[left] - 1]
+        assert width > height, f"{left}: page {page[left]} is not landscape"
     assert running_lines_missing(pdf, "NCT02751255", simulated=True) == []
 
 

@@ -26,7 +26,7 @@ from cytotrial.report.layout import (
 )
 from cytotrial.report.model import Provenance, ReportSection
 from cytotrial.report.pages import PageLink
-from cytotrial.report.print_layout import PAGE_MARGIN, css_string
+from cytotrial.report.print_layout import PAGE_MARGIN, PAIR_GAP, css_string, print_rows
 
 __all__ = [
     "package_versions",
@@ -132,6 +132,8 @@ def render_report(
         print_cell=PRINT_CELL,
         short_rows=SHORT_ROWS,
         page_margin=PAGE_MARGIN,
+        pair_gap=PAIR_GAP,
+        print_rows=print_rows,
         page_name=Path(out_path).name,
     )
     write_text_atomic(out_path, html)

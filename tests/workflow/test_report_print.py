@@ -228,9 +228,10 @@ def test_input_checksums_print_as_one_digest_of_the_download(tmp_path):
 
 
 def test_sections_follow_each_other_after_the_printed_contents(tmp_path):
-    """Page 1 holds the printed contents (every section, in order); the sections then
-    follow each other on the page: a short one takes no page of its own (a page per
-    section left pages 85% blank after a short one)."""
+    """Page 1 holds the printed contents (every section, in order) and the sections after
+    them as far as they fit (a page break after the contents left page 1 half blank);
+    a short section takes no page of its own (a page per section left pages 85% blank
+    after a short one)."""
     from cytotrial.report.model import ReportTable
     from cytotrial.report.pdf import html_to_pdf
 
@@ -244,8 +245,58 @@ def test_sections_follow_each_other_after_the_printed_contents(tmp_path):
     render_report(sections, {}, html, show_provenance=False)
     html_to_pdf(html, pdf)
     pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
-    assert len(pages) == 2
-    contents = pages[0]
-    assert "Contents" in contents
-    assert contents.index("Tables one") < contents.index("Text only") < contents.index("Tables two")
-    assert all(title in pages[1] for title in ("Tables one", "Text only", "Tables two"))
+    assert len(pages) == 1
+    contents, end = pages[0].index("Contents"), pages[0].index("Tables two")
+    assert contents < pages[0].index("Tables one") < pages[0].index("Text only") < end
+    body = pages[0][end + len("Tables two") :]  # the sections, after the contents' list
+    assert body.index("Tables one") < body.index("Text only") < body.index("Tables two")
+
+
+def _page_of(pages: list[str], text: str) -> int:
+    return next(number for number, page in enumerate(pages, start=1) if text in page)
+
+
+def test_a_section_of_text_starts_below_what_comes_before(tmp_path):
+    """A section opening on more than a page of paragraphs (the methods) starts where
+    the page before ends, its lines breaking across pages; kept whole it moved to the
+    next page and left a third of the page before blank."""
+    from cytotrial.report.model import ReportTable
+    from cytotrial.report.pdf import html_to_pdf
+
+    rows = pd.DataFrame({"sample": [f"ROW{k:02d}" for k in range(15)]})
+    paragraph = "Words of the methods section, one after another. " * 25
+    sections = [
+        ReportSection("Samples", "one", tables=[ReportTable("T", rows, "t.csv")]),
+        ReportSection("Methods", "methods", paragraphs=[paragraph] * 8),
+    ]
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report(sections, {}, html, show_provenance=False)
+    html_to_pdf(html, pdf)
+    pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
+    assert _page_of(pages, "ROW14") == _page_of(pages, "Words of the methods")
+
+
+def test_a_few_rows_of_paragraph_cells_break_between_rows(tmp_path):
+    """A table of a few rows whose cells are paragraphs (flag lists) can be taller than a
+    page: it starts below the table before it, breaking between rows, instead of moving
+    whole to the next page (which left 61% of the page before blank)."""
+    from cytotrial.report.model import ReportTable
+    from cytotrial.report.pdf import html_to_pdf
+
+    first = ReportTable(
+        "First table", pd.DataFrame({"a": [f"A{k:02d}" for k in range(15)]}), "a.csv"
+    )
+    flags = [
+        f"FLAG{k} " + "a flag of the sample, with its numbers 1.23 and 4.56; " * 12
+        for k in range(12)
+    ]
+    second = ReportTable(
+        "Flagged samples", pd.DataFrame({"sample": range(12), "flags": flags}), "f.csv"
+    )
+    section = ReportSection("Gating QC", "qc", tables=[first, second])
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report([section], {}, html, show_provenance=False)
+    html_to_pdf(html, pdf)
+    pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
+    assert _page_of(pages, "A14") == _page_of(pages, "Flagged samples") == _page_of(pages, "FLAG0")
+    assert all(f"FLAG{k}" in "".join(pages) for k in range(12))

@@ -76,7 +76,9 @@ def test_two_tall_narrow_figures_print_side_by_side_on_a_landscape_page():
 
 
 def test_figures_that_share_a_portrait_page_or_do_not_fit_beside_each_other_stay_apart():
-    assert not side_by_side(SINGLE, SINGLE)  # two share a portrait page
+    assert not side_by_side(SINGLE, SINGLE)  # too wide to stand side by side
+    narrow = PrintBox(5.0, 3.5, 200)  # narrow enough, but two share a portrait page
+    assert not side_by_side(narrow, narrow)
     assert not side_by_side(PrintBox(6.56, 6.11, 330), BY_GROUP)  # too wide together
     assert not side_by_side(PrintBox(5.0, 6.9, 330), BY_GROUP)  # too tall for landscape
     assert not side_by_side(PrintBox(7.4, 6.0, 100), PrintBox(2.0, 6.0, 100))  # landscape

@@ -112,6 +112,35 @@ def test_figures_print_at_8_pt_wide_ones_on_landscape_pages(tmp_path):
     assert sizes[shown["wide"][0] - 1][0] > sizes[shown["wide"][0] - 1][1]  # landscape
 
 
+def test_two_tall_narrow_figures_print_side_by_side_on_a_landscape_page(tmp_path):
+    """Two figures too tall to share a portrait page (5.2 x 5.5 in at 8-pt text) print
+    side by side on one landscape page, whole, at their own size; a page-wide one after
+    them gets a portrait page of its own."""
+    from cytotrial.report.pdf import html_to_pdf
+
+    left = _figure(tmp_path / "left", 5.25, 5.5, 8)
+    right = _figure(tmp_path / "right", 5.25, 5.5, 8)
+    after = _figure(tmp_path / "after", 7.2, 4.0, 8)
+    section = ReportSection(
+        "Figures",
+        "figures",
+        figures=[ReportFigure(name, png, "A caption. " * 25) for name, png in
+                 (("left", left), ("right", right), ("after", after))],
+    )  # fmt: skip
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report([section], {}, html, header=ReportHeader(trial_id="NCT0000"))
+    assert html.read_text().count('<div class="figure-pair">') == 1
+    html_to_pdf(html, pdf)
+    shown = {alt: (page_no, pt) for alt, page_no, pt in printed_figures(html, pdf)}
+    assert shown["left"][0] == shown["right"][0] != shown["after"][0]
+    assert small_print(html, pdf) == []
+    sizes = page_sizes(pdf)
+    width, height = sizes[shown["left"][0] - 1]
+    assert width > height  # landscape
+    width, height = sizes[shown["after"][0] - 1]
+    assert width < height  # portrait
+
+
 def running_lines_missing(pdf: Path, trial: str, simulated: bool) -> list[str]:
     """Pages whose first line lacks the trial (and the banner when simulated) or whose
     last line lacks 'page N of M' (N its number, M the page count)."""
@@ -160,6 +189,14 @@ def test_demo_pdf_figures_and_running_lines(demo, tmp_path):
     figures = printed_figures(html, pdf)
     assert len(figures) >= 15
     assert small_print(html, pdf) == []
+    # The Kaplan-Meier figures by part A response print two to a landscape page (one to
+    # a portrait page left a third of each blank).
+    page = {alt.split(".")[0]: number for alt, number, _ in figures}
+    sizes = page_sizes(pdf)
+    for left, right in (("Figure 3A", "Figure S5"), ("Figure 3B", "Figure S6")):
+        assert page[left] == page[right], (left, right, page)
+        width, height = sizes[page[left] - 1]
+        assert width > height, f"{left}: page {page[left]} is not landscape"
     assert running_lines_missing(pdf, "NCT02751255", simulated=True) == []
 
 
@@ -191,9 +228,10 @@ def test_input_checksums_print_as_one_digest_of_the_download(tmp_path):
 
 
 def test_sections_follow_each_other_after_the_printed_contents(tmp_path):
-    """Page 1 holds the printed contents (every section, in order); the sections then
-    follow each other on the page: a short one takes no page of its own (a page per
-    section left pages 85% blank after a short one)."""
+    """Page 1 holds the printed contents (every section, in order) and the sections after
+    them as far as they fit (a page break after the contents left page 1 half blank);
+    a short section takes no page of its own (a page per section left pages 85% blank
+    after a short one)."""
     from cytotrial.report.model import ReportTable
     from cytotrial.report.pdf import html_to_pdf
 
@@ -207,8 +245,58 @@ def test_sections_follow_each_other_after_the_printed_contents(tmp_path):
     render_report(sections, {}, html, show_provenance=False)
     html_to_pdf(html, pdf)
     pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
-    assert len(pages) == 2
-    contents = pages[0]
-    assert "Contents" in contents
-    assert contents.index("Tables one") < contents.index("Text only") < contents.index("Tables two")
-    assert all(title in pages[1] for title in ("Tables one", "Text only", "Tables two"))
+    assert len(pages) == 1
+    contents, end = pages[0].index("Contents"), pages[0].index("Tables two")
+    assert contents < pages[0].index("Tables one") < pages[0].index("Text only") < end
+    body = pages[0][end + len("Tables two") :]  # the sections, after the contents' list
+    assert body.index("Tables one") < body.index("Text only") < body.index("Tables two")
+
+
+def _page_of(pages: list[str], text: str) -> int:
+    return next(number for number, page in enumerate(pages, start=1) if text in page)
+
+
+def test_a_section_of_text_starts_below_what_comes_before(tmp_path):
+    """A section opening on more than a page of paragraphs (the methods) starts where
+    the page before ends, its lines breaking across pages; kept whole it moved to the
+    next page and left a third of the page before blank."""
+    from cytotrial.report.model import ReportTable
+    from cytotrial.report.pdf import html_to_pdf
+
+    rows = pd.DataFrame({"sample": [f"ROW{k:02d}" for k in range(15)]})
+    paragraph = "Words of the methods section, one after another. " * 25
+    sections = [
+        ReportSection("Samples", "one", tables=[ReportTable("T", rows, "t.csv")]),
+        ReportSection("Methods", "methods", paragraphs=[paragraph] * 8),
+    ]
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report(sections, {}, html, show_provenance=False)
+    html_to_pdf(html, pdf)
+    pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
+    assert _page_of(pages, "ROW14") == _page_of(pages, "Words of the methods")
+
+
+def test_a_few_rows_of_paragraph_cells_break_between_rows(tmp_path):
+    """A table of a few rows whose cells are paragraphs (flag lists) can be taller than a
+    page: it starts below the table before it, breaking between rows, instead of moving
+    whole to the next page (which left 61% of the page before blank)."""
+    from cytotrial.report.model import ReportTable
+    from cytotrial.report.pdf import html_to_pdf
+
+    first = ReportTable(
+        "First table", pd.DataFrame({"a": [f"A{k:02d}" for k in range(15)]}), "a.csv"
+    )
+    flags = [
+        f"FLAG{k} " + "a flag of the sample, with its numbers 1.23 and 4.56; " * 12
+        for k in range(12)
+    ]
+    second = ReportTable(
+        "Flagged samples", pd.DataFrame({"sample": range(12), "flags": flags}), "f.csv"
+    )
+    section = ReportSection("Gating QC", "qc", tables=[first, second])
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    render_report([section], {}, html, show_provenance=False)
+    html_to_pdf(html, pdf)
+    pages = ["\n".join(lines) for lines in pdf_raw_pages(pdf)]
+    assert _page_of(pages, "A14") == _page_of(pages, "Flagged samples") == _page_of(pages, "FLAG0")
+    assert all(f"FLAG{k}" in "".join(pages) for k in range(12))

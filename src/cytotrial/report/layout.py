@@ -20,6 +20,7 @@ __all__ = [
     "breakable",
     "column_groups",
     "fills_page",
+    "has_long_cell",
     "is_number_text",
     "is_token_text",
     "pick",
@@ -206,6 +207,12 @@ def print_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) ->
 # one of its cells is a paragraph: a browser's own layout would squeeze the other columns
 # (sample IDs broken in two beside a flag list).
 PARAGRAPH_CHARS = 60
+
+
+def has_long_cell(rows: Sequence[Sequence[str]], long_cell: int) -> bool:
+    """True when a cell is longer than `long_cell` characters (a paragraph: it prints
+    many lines, so even a table of few rows may not fit one page)."""
+    return any(len(str(cell)) > long_cell for row in rows for cell in row)
 
 
 def fills_page(rows: Sequence[Sequence[str]], long_rows: int) -> bool:

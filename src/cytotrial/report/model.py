@@ -7,11 +7,15 @@ import hashlib
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cytotrial.report.pages import PageLink
+
+if TYPE_CHECKING:
+    from cytotrial.report.print_layout import PrintBox
 
 __all__ = [
     "ReportTable",
@@ -186,6 +190,20 @@ class ReportFigure:
         from cytotrial.report.print_layout import print_width_in
 
         return print_width_in(self.png)
+
+    @property
+    def print_box(self) -> PrintBox:
+        """The printed picture's size and the caption's length (print_layout.print_rows
+        sets two tall figures side by side from it)."""
+        from PIL import Image
+
+        from cytotrial.report.print_layout import PrintBox
+
+        with Image.open(self.png) as image:
+            aspect = image.height / image.width
+        width = self.print_width_in
+        caption = len(self.title) + len(self.n) + len(self.caption) + 3  # '. ' and ' '
+        return PrintBox(width, width * aspect, caption)
 
     @property
     def print_landscape(self) -> bool:

@@ -18,6 +18,7 @@ from cytotrial.report.layout import (
     breakable,
     column_groups,
     fills_page,
+    has_long_cell,
     is_number_text,
     is_token_text,
     pick,
@@ -26,7 +27,7 @@ from cytotrial.report.layout import (
 )
 from cytotrial.report.model import Provenance, ReportSection
 from cytotrial.report.pages import PageLink
-from cytotrial.report.print_layout import PAGE_MARGIN, css_string
+from cytotrial.report.print_layout import PAGE_MARGIN, PAIR_GAP, css_string, print_rows
 
 __all__ = [
     "package_versions",
@@ -123,6 +124,7 @@ def render_report(
         squeeze_widths=squeeze_widths,
         print_widths=print_widths,
         fills_page=fills_page,
+        has_long_cell=has_long_cell,
         shown_rows=shown_rows,
         column_groups=column_groups,
         fold_above_rows=FOLD_ABOVE_ROWS,
@@ -132,6 +134,8 @@ def render_report(
         print_cell=PRINT_CELL,
         short_rows=SHORT_ROWS,
         page_margin=PAGE_MARGIN,
+        pair_gap=PAIR_GAP,
+        print_rows=print_rows,
         page_name=Path(out_path).name,
     )
     write_text_atomic(out_path, html)

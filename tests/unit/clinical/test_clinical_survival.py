@@ -187,3 +187,34 @@ def test_forest_plot_has_a_row_per_comparison_with_patients():
     assert sum(" P " in t for t in texts) == len(estimated)
     assert ax.get_xscale() == "log"
     fig.clf()
+
+
+def test_by_group_km_figures_print_two_to_a_landscape_page(tmp_path):
+    """A by-group figure (P lines, a legend and an at-risk row per group) is too tall to
+    share a portrait page at 8-pt text: it is narrow enough that two print side by side on
+    a landscape page (the 7.5-in figures printed one to a page, a third of it blank)."""
+    from cytotrial.report.model import ReportFigure
+    from cytotrial.report.print_layout import side_by_side
+
+    rng = np.random.default_rng(7)
+
+    def group(n: int, longest: float, share: float) -> list[tuple[float, int]]:
+        months, events = rng.uniform(1, longest, n), rng.random(n) < share
+        return [(float(t), int(e)) for t, e in zip(months, events, strict=True)]
+
+    # two-digit n, events and times, and a small group: the longest legend lines
+    wide = {
+        ">=PR": group(24, 48, 0.7),
+        "SD/MR": group(20, 40, 0.8),
+        "PD": [(1.0, 1), (17.9, 1), (44.4, 0)],
+    }
+    frame = cohort(wide)
+    caption = "x" * 330  # the demo's captions: about 330 characters with the n
+    boxes = []
+    for endpoint in ("PFS-B", "OS-B", "PFS-AB", "OS-AB"):
+        fig = km_figure(frame, endpoint, True, SETTINGS)
+        png = tmp_path / f"{endpoint}.png"
+        save_figure(fig, png, png.with_suffix(".svg"), tight=True)
+        boxes.append(ReportFigure(endpoint, png, caption).print_box)
+    assert "0*" in fig.axes[0].get_legend().get_title().get_text()  # the longest legend
+    assert all(side_by_side(a, b) for a, b in zip(boxes[::2], boxes[1::2], strict=True)), boxes

@@ -52,3 +52,11 @@ def test_long_tables_and_tables_with_a_paragraph_cell_fill_the_printed_page():
     assert fills_page([["a", "b"]] * 26, long_rows=25)
     assert not fills_page([["a", "b"]] * 25, long_rows=25)
     assert fills_page([["PT011_B_EOT", "cohort outlier (% of parent lymphocytes) " * 3]], 25)
+
+
+def test_a_cell_longer_than_the_limit_is_a_paragraph():
+    from cytotrial.report.layout import has_long_cell
+
+    assert has_long_cell([["PT011_B_EOT", "x" * 301]], long_cell=300)
+    assert not has_long_cell([["PT011_B_EOT", "x" * 300]] * 25, long_cell=300)
+    assert not has_long_cell([], long_cell=300)

@@ -29,6 +29,10 @@ __all__ = [
 ]
 
 
+# Sizes (in) of a by-group figure: see _figsize.
+WIDTH_BY_GROUP_IN, HEIGHT_BY_GROUP_IN = 5.8, 3.5
+
+
 def km_ticks(max_time: float, step: float) -> np.ndarray:
     """0, step, 2 step, ... up to the first multiple of step at or beyond max_time."""
     top = step * max(1, math.ceil(max_time / step)) if max_time > 0 else step
@@ -115,9 +119,7 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     fig, (ax, risk) = plt.subplots(
         2,
         1,
-        # short enough that two single-curve figures and their captions share a printed
-        # A4 page (the smallest text stays 8 pt)
-        figsize=(7.5, 3.9 + 0.28 * n_rows + (0.6 if by_group else 0.0)),  # + P lines
+        figsize=_figsize(by_group, n_rows),
         sharex=True,
         gridspec_kw={"height_ratios": [3.0, 0.5 + 0.3 * n_rows], "hspace": 0.34},
     )
@@ -163,7 +165,8 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     fig.canvas.draw()
     pad = legend.get_window_extent().height * 72 / fig.dpi + 8
     ax.set_title(
-        ENDPOINT_LABELS[endpoint] + (", by part A best response" if by_group else ""),
+        # by group: two lines, the figure being half a landscape page wide
+        ENDPOINT_LABELS[endpoint] + (",\nby part A best response" if by_group else ""),
         fontsize=10,
         pad=pad,
         loc="left",
@@ -180,6 +183,19 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
     )
     ax.tick_params(labelbottom=True)  # the curve panel keeps its own tick labels
     return fig
+
+
+def _figsize(by_group: bool, n_rows: int) -> tuple[float, float]:
+    """Figure size (in) before the legend above the panel is added (saved tight).
+
+    Sizes for print at 8-pt text: two single-curve figures and their captions share a
+    portrait A4 page; a by-group one (legend and P lines above, a risk row per group)
+    is too tall for that, so it is narrow enough that two stand side by side on a
+    landscape page (report.print_layout.print_rows), and short enough for its height.
+    """
+    if by_group:
+        return (WIDTH_BY_GROUP_IN, HEIGHT_BY_GROUP_IN + 0.28 * n_rows)
+    return (7.5, 3.9 + 0.28 * n_rows)
 
 
 def _risk_table(risk, curves, ticks: np.ndarray) -> None:

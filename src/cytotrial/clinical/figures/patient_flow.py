@@ -132,8 +132,9 @@ def draw_flow_diagram(table: pd.DataFrame, rp2d_mg_m2: float):
     """The CONSORT diagram of ``consort_boxes`` (checked again first) as a matplotlib figure."""
     check_flow(table)
     plt = pyplot()
-    # Cropped to the boxes (tight): about 7.2 x 7.3 in, within an A4 portrait page's
-    # 7.32 in width, short enough to print at its own size below the report's header.
+    # Cropped to the boxes (tight): about 7.2 x 7.4 in, within an A4 portrait page's
+    # 7.32 in width. Printed at its own size it fits below the report's header but not
+    # below the header and the printed contents: it opens page 2 with its heading.
     fig, ax = plt.subplots(figsize=(9.1, 9.2))
     ax.set_axis_off()
     ax.set_xlim(0, 1)

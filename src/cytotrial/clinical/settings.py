@@ -19,12 +19,48 @@ from cytotrial.io.config_schema import schema_default
 __all__ = [
     "RESPONSE_ORDER",
     "MEDIAN_CI_METHODS",
+    "MEDIAN_CI_WORDS",
     "ClinicalSettings",
     "PrimaryEndpointSettings",
 ]
 
 RESPONSE_ORDER = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
 MEDIAN_CI_METHODS = ("spss", "log", "log-log", "plain")
+
+
+@dataclass(frozen=True)
+class MedianCiWords:
+    """How the report names one median-CI method (cytotrial.stats.kaplan_meier)."""
+
+    heading: str  # a column of the medians table, beside the other methods
+    short: str  # a figure's legend title: "Median in months (95% CI, <short>)"
+    long: str  # the Methods paragraph: "medians with 95% CI by <long>"
+
+
+# Every `clinical.median_ci` choice in words, in one place so the table, the figures and
+# the Methods name a method alike (a test checks every method has its words).
+MEDIAN_CI_WORDS: dict[str, MedianCiWords] = {
+    "spss": MedianCiWords(
+        "SPSS symmetric",
+        "symmetric, as SPSS",
+        "a symmetric Wald interval from Greenwood's variance (as SPSS reports it)",
+    ),
+    "log": MedianCiWords(
+        "log",
+        "log transform",
+        "the Brookmeyer-Crowley method on the log scale (R survival's default)",
+    ),
+    "log-log": MedianCiWords(
+        "log-log",
+        "log-log transform",
+        "the Brookmeyer-Crowley method on the log-log scale",
+    ),
+    "plain": MedianCiWords(
+        "plain",
+        "plain (linear)",
+        "the Brookmeyer-Crowley method on the linear scale",
+    ),
+}
 
 
 def _default(*path: str) -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.clinical.settings import MEDIAN_CI_WORDS, ClinicalSettings
 from cytotrial.clinical.survival.endpoints import ENDPOINTS, slug
 from cytotrial.clinical.tables.dose_escalation import mtd_text
 from cytotrial.errors import InputError
@@ -82,7 +82,6 @@ SWIMMER_CAPTION = (
     "values (IMWG engine), with its category; | progression in part B; \u25a1 part B "
     "stopped without progression; x death; arrow: on treatment at the cut-off."
 )
-_METHODS = (("spss", "SPSS symmetric"), ("log", "log"), ("loglog", "log-log"), ("plain", "plain"))
 
 
 def _table(
@@ -325,7 +324,6 @@ def _medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
     groups without patients are left out (the notes name them)."""
     if medians.empty:
         return pd.DataFrame()
-    method = method.replace("-", "")  # config "log-log"; the table's columns loglog_*
     rows = []
     for _, r in medians.iterrows():
         row = {
@@ -336,8 +334,10 @@ def _medians_display(medians: pd.DataFrame, method: str) -> pd.DataFrame:
         }
         if not int(r["n"]):  # a group without patients: named in the section's notes
             continue
-        for key, label in sorted(_METHODS, key=lambda m: m[0] != method):
-            row[f"{label} (configured)" if key == method else label] = _ci_text(r, key)
+        for key, words in sorted(MEDIAN_CI_WORDS.items(), key=lambda m: m[0] != method):
+            label = f"{words.heading} (configured)" if key == method else words.heading
+            # the medians table's columns drop the hyphen: loglog_* for "log-log"
+            row[label] = _ci_text(r, key.replace("-", ""))
         rows.append(row)
     return pd.DataFrame(rows)
 

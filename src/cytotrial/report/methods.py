@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.clinical.settings import MEDIAN_CI_WORDS, ClinicalSettings
 from cytotrial.flow.prepare.qc import QCSettings
 from cytotrial.flow.settings import CohortQCSettings, Comparison
 from cytotrial.report.labels import population_label
@@ -20,14 +20,6 @@ from cytotrial.report.settings import RunSettings
 __all__ = [
     "methods_section",
 ]
-
-# How each `clinical.median_ci` choice is described (see cytotrial.stats.kaplan_meier).
-MEDIAN_CI_TEXT = {
-    "spss": "a symmetric Wald interval from Greenwood's variance (as SPSS reports it)",
-    "log": "the Brookmeyer-Crowley method on the log scale (R survival's default)",
-    "log-log": "the Brookmeyer-Crowley method on the log-log scale",
-    "plain": "the Brookmeyer-Crowley method on the linear scale",
-}
 
 
 def _panel_paragraph(panel_path: str | Path) -> str:
@@ -155,7 +147,7 @@ def _clinical_paragraphs(clinical: ClinicalSettings, cutoff_date: str) -> list[s
         "normal approximation with arcsine transformation; both sizes are in the primary "
         "endpoint table).",
         "Progression-free and overall survival by Kaplan-Meier, censored at the last contact "
-        f"or the cut-off; medians with 95% CI by {MEDIAN_CI_TEXT[clinical.median_ci]}; "
+        f"or the cut-off; medians with 95% CI by {MEDIAN_CI_WORDS[clinical.median_ci].long}; "
         f"survival probabilities at {_numbers(clinical.survival_times_months)} months. "
         f"Subgroups by part A best response ({groups}) were compared by the log-rank test "
         f"and Cox hazard ratios against {clinical.reference_group}.",

@@ -14,7 +14,7 @@ from cytotrial.clinical.response.rates import (
     response_categories,
     response_rates,
 )
-from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.clinical.settings import MEDIAN_CI_METHODS, MEDIAN_CI_WORDS, ClinicalSettings
 from cytotrial.errors import InputError
 
 SETTINGS = ClinicalSettings.from_config({}, "2020-10-01")
@@ -114,6 +114,19 @@ def test_primary_endpoint_met_and_split_readings():
     split, table = primary(4, 44)
     assert split.result.met_by_test and not split.result.met_by_point_estimate
     assert "one reading only" in table["Verdict"]
+
+
+def test_every_median_ci_method_has_its_words_and_is_offered_by_the_schema():
+    """One table names each method for the medians table, the figures and the Methods:
+    a method the config accepts without words would fail at report time."""
+    import yaml
+    from helpers.paths import REPO
+
+    schema = yaml.safe_load((REPO / "config" / "schemas" / "config.schema.yaml").read_text())
+    offered = schema["properties"]["clinical"]["properties"]["median_ci"]["enum"]
+    assert tuple(offered) == MEDIAN_CI_METHODS == tuple(MEDIAN_CI_WORDS)
+    for words in MEDIAN_CI_WORDS.values():
+        assert words.heading and words.short and len(words.long) > len(words.short)
 
 
 def test_settings_defaults_equal_the_paper_and_reject_bad_config():

@@ -15,7 +15,7 @@ import pandas as pd
 
 from cytotrial.clinical.figures.common import SINGLE_CURVE, line_styles, palette, printed, pyplot
 from cytotrial.clinical.population import NOT_GROUPED
-from cytotrial.clinical.settings import ClinicalSettings
+from cytotrial.clinical.settings import MEDIAN_CI_WORDS, ClinicalSettings
 from cytotrial.clinical.survival.analysis import ALL, median_row
 from cytotrial.clinical.survival.endpoints import ENDPOINT_LABELS
 from cytotrial.stats.kaplan_meier import kaplan_meier
@@ -42,15 +42,6 @@ def km_ticks(max_time: float, step: float) -> np.ndarray:
 def number_at_risk(months: np.ndarray, ticks: np.ndarray) -> list[int]:
     """Patients still at risk (time >= tick) at each tick."""
     return [int((months >= t).sum()) for t in ticks]
-
-
-# The configured CI method in words (config clinical.median_ci).
-METHOD_WORDS = {
-    "spss": "symmetric, as SPSS",
-    "log": "log transform",
-    "log-log": "log-log transform",  # config spelling (the medians table's columns: loglog_*)
-    "plain": "plain (linear)",
-}
 
 
 def _curve(ax, months: np.ndarray, event: np.ndarray, style: tuple, label: str) -> None:
@@ -136,7 +127,7 @@ def km_figure(endpoints: pd.DataFrame, endpoint: str, by_group: bool, settings: 
             ax.plot(
                 [0, row["median"], row["median"]], [50, 50, 0], color=color, lw=0.7, linestyle=":"
             )
-    method = METHOD_WORDS.get(settings.median_ci, settings.median_ci)
+    method = MEDIAN_CI_WORDS[settings.median_ci].short
     title_lines = [f"Median in months (95% CI, {method})"]
     if by_group:
         # a group without patients gets no curve and no line here: the report's

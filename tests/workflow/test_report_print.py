@@ -76,6 +76,21 @@ def _figure(path: Path, width_in: float, height_in: float, font_pt: float) -> Pa
     return path.with_suffix(".png")
 
 
+def _figures_report(
+    tmp_path: Path, sizes_in: dict[str, tuple[float, float]], caption: str
+) -> tuple[Path, Path]:
+    """A report of one section with a figure per name (width, height in inches; 8-pt text);
+    returns the rendered HTML's path and where its PDF goes."""
+    figures = [
+        ReportFigure(name, _figure(tmp_path / name.replace(" ", "_"), w, h, 8), caption)
+        for name, (w, h) in sizes_in.items()
+    ]
+    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
+    section = ReportSection("Figures", "figures", figures=figures)
+    render_report([section], {}, html, header=ReportHeader(trial_id="NCT0000", simulated=True))
+    return html, pdf
+
+
 def page_sizes(pdf: Path) -> list[tuple[float, float]]:
     out = subprocess.run(
         ["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True, check=True
@@ -90,17 +105,8 @@ def test_figures_print_at_8_pt_wide_ones_on_landscape_pages(tmp_path):
     shrunk: the check must see it (the old layout shrank 9-in figures to 4.4 pt)."""
     from cytotrial.report.pdf import html_to_pdf
 
-    page = _figure(tmp_path / "page", 7.2, 4.0, 8)
-    wide = _figure(tmp_path / "wide", 9.0, 4.0, 8)
-    too_wide = _figure(tmp_path / "too_wide", 12.0, 4.0, 8)
-    section = ReportSection(
-        "Figures",
-        "figures",
-        figures=[ReportFigure(name, png) for name, png in
-                 (("page", page), ("wide", wide), ("too wide", too_wide))],
-    )  # fmt: skip
-    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
-    render_report([section], {}, html, header=ReportHeader(trial_id="NCT0000", simulated=True))
+    sizes_in = {"page": (7.2, 4.0), "wide": (9.0, 4.0), "too wide": (12.0, 4.0)}
+    html, pdf = _figures_report(tmp_path, sizes_in, caption="")
     html_to_pdf(html, pdf)
     shown = {alt: (page_no, pt) for alt, page_no, pt in printed_figures(html, pdf)}
     assert shown["page"][1] == pytest.approx(8.0, abs=0.05)
@@ -118,17 +124,8 @@ def test_two_tall_narrow_figures_print_side_by_side_on_a_landscape_page(tmp_path
     them gets a portrait page of its own."""
     from cytotrial.report.pdf import html_to_pdf
 
-    left = _figure(tmp_path / "left", 5.25, 5.5, 8)
-    right = _figure(tmp_path / "right", 5.25, 5.5, 8)
-    after = _figure(tmp_path / "after", 7.2, 4.0, 8)
-    section = ReportSection(
-        "Figures",
-        "figures",
-        figures=[ReportFigure(name, png, "A caption. " * 25) for name, png in
-                 (("left", left), ("right", right), ("after", after))],
-    )  # fmt: skip
-    html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
-    render_report([section], {}, html, header=ReportHeader(trial_id="NCT0000"))
+    sizes_in = {"left": (5.25, 5.5), "right": (5.25, 5.5), "after": (7.2, 4.0)}
+    html, pdf = _figures_report(tmp_path, sizes_in, caption="A caption. " * 25)
     assert html.read_text().count('<div class="figure-pair">') == 1
     html_to_pdf(html, pdf)
     shown = {alt: (page_no, pt) for alt, page_no, pt in printed_figures(html, pdf)}

@@ -21,7 +21,9 @@ def main(smk) -> None:
     clinical = clinical_sections({k: smk.input[k] for k in REPORT_INPUT_KEYS}, settings.clinical)
     # demo only; a Namedlist: "in" alone would look among the paths
     if "paper_check" in smk.input.keys():  # noqa: SIM118
-        clinical.append(paper_check_section(smk.input.paper_check, smk.input.paper_notes))
+        clinical.append(
+            paper_check_section(smk.input.paper_check, smk.input.paper_notes, settings.demo.seed)
+        )
     provenance = report_provenance(
         smk.params.provenance_roles,
         smk.input.provenance,

@@ -18,6 +18,7 @@ from cytotrial.io.results import write_tsv
 from cytotrial.report.paper_check_section import ANCHOR, paper_check_section
 from cytotrial.report.render import render_report
 from cytotrial.simulate import paper_targets as pt
+from cytotrial.simulate.settings import DemoSettings
 
 
 def test_verdict_rules():
@@ -88,8 +89,15 @@ def test_the_demo_reproduces_every_count_and_p_value(clinical_demo, tmp_path):
     write_tsv(check, table)
     notes = tmp_path / "notes.tsv"
     write_tsv(pd.DataFrame({"note": ["the paper says 51"]}), notes)
-    section = paper_check_section(table, notes)
+    default = DemoSettings().seed
+    section = paper_check_section(table, notes, default)
     assert section.anchor == ANCHOR == "paper-check"
+    # the reader learns that the seed, not only the calibration, makes the CI widths agree
+    assert f"This run's seed, {default}, is the demo's default, chosen as" in "".join(
+        section.paragraphs
+    )
+    other = paper_check_section(table, notes, default + 1)
+    assert f"the demo's default, {default}, was chosen as" in "".join(other.paragraphs)
     has_misses = bool((check["verdict"] == "miss").any())
     assert section.tables[0].title.startswith("Paper check: the") == has_misses
     render_report([section], {}, tmp_path / "report.html")

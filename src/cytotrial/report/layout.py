@@ -20,7 +20,7 @@ __all__ = [
     "breakable",
     "column_groups",
     "fills_page",
-    "has_long_cell",
+    "prints_short",
     "is_number_text",
     "is_token_text",
     "pick",
@@ -209,10 +209,16 @@ def print_widths(rows: Sequence[Sequence[str]], headings: Sequence[str] = ()) ->
 PARAGRAPH_CHARS = 60
 
 
-def has_long_cell(rows: Sequence[Sequence[str]], long_cell: int) -> bool:
-    """True when a cell is longer than `long_cell` characters (a paragraph: it prints
-    many lines, so even a table of few rows may not fit one page)."""
-    return any(len(str(cell)) > long_cell for row in rows for cell in row)
+def prints_short(rows: Sequence[Sequence[str]], short_lines: int, long_cell: int) -> bool:
+    """True for a table short enough in print to keep whole on one page: its rows take at
+    most `short_lines` lines, a row as many as its longest cell at PARAGRAPH_CHARS a line
+    (a cell longer than `long_cell` prints only its start). Why lines, not rows: 25 rows of
+    flag lists run over a page and, kept whole, leave the page before them blank."""
+    lines = 0
+    for row in rows:
+        longest = min(max((len(str(cell)) for cell in row), default=0), long_cell)
+        lines += max(1, math.ceil(longest / PARAGRAPH_CHARS))
+    return lines <= short_lines
 
 
 def fills_page(rows: Sequence[Sequence[str]], long_rows: int) -> bool:

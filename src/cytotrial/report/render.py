@@ -18,11 +18,11 @@ from cytotrial.report.layout import (
     breakable,
     column_groups,
     fills_page,
-    has_long_cell,
     is_number_text,
     is_token_text,
     pick,
     print_widths,
+    prints_short,
     squeeze_widths,
 )
 from cytotrial.report.model import Provenance, ReportSection
@@ -79,8 +79,9 @@ LONG_CELL = 300
 PRINT_CELL = 240  # characters of such a cell in print, with where the rest is
 
 
-# A table of at most this many rows prints whole on one page (no heading left at a page
-# bottom, no 3-row remainder alone on the next); a longer one breaks between rows.
+# A table of at most this many printed lines (layout.prints_short: a one-line row is one)
+# prints whole on one page (no heading left at a page bottom, no 3-row remainder alone on
+# the next); a longer one breaks between rows.
 SHORT_ROWS = 25
 
 
@@ -124,7 +125,7 @@ def render_report(
         squeeze_widths=squeeze_widths,
         print_widths=print_widths,
         fills_page=fills_page,
-        has_long_cell=has_long_cell,
+        prints_short=prints_short,
         shown_rows=shown_rows,
         column_groups=column_groups,
         fold_above_rows=FOLD_ABOVE_ROWS,

@@ -54,9 +54,15 @@ def test_long_tables_and_tables_with_a_paragraph_cell_fill_the_printed_page():
     assert fills_page([["PT011_B_EOT", "cohort outlier (% of parent lymphocytes) " * 3]], 25)
 
 
-def test_a_cell_longer_than_the_limit_is_a_paragraph():
-    from cytotrial.report.layout import has_long_cell
+def test_a_table_prints_short_by_its_lines_not_its_rows():
+    from cytotrial.report.layout import PARAGRAPH_CHARS, prints_short
 
-    assert has_long_cell([["PT011_B_EOT", "x" * 301]], long_cell=300)
-    assert not has_long_cell([["PT011_B_EOT", "x" * 300]] * 25, long_cell=300)
-    assert not has_long_cell([], long_cell=300)
+    one_line = ["PT011_B_EOT", "x" * PARAGRAPH_CHARS]
+    assert prints_short([one_line] * 25, short_lines=25, long_cell=300)
+    assert not prints_short([one_line] * 26, short_lines=25, long_cell=300)
+    # 25 rows of 290-character flag lists print some 125 lines: not kept whole
+    assert not prints_short([["PT011_B_EOT", "x" * 290]] * 25, short_lines=25, long_cell=300)
+    assert prints_short([["PT011_B_EOT", "x" * 290]] * 5, short_lines=25, long_cell=300)
+    # a cell over long_cell prints only its start: it counts as long_cell characters
+    assert prints_short([["x" * 5000]] * 5, short_lines=25, long_cell=300)
+    assert prints_short([], short_lines=25, long_cell=300)

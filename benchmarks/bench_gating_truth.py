@@ -1,12 +1,13 @@
 """Gating accuracy on the demo cohort against the simulator's per-event truth.
 
     .venv/bin/python benchmarks/bench_gating_truth.py [--events 20000] [--limit N]
-                                                      [--seed 2122] [--json OUT]
+                                                      [--seed N] [--json OUT]
 
-Simulates every sample of the demo's plan (seed as config/config.yaml) at --events
-events, gates it with the template (resources/gating/pbmc_cd38.yaml) as the pipeline
-does, and scores each reported population (F1 against the simulator's labels; an
-empty gate of an empty truth scores 1). The engine's membership is Gating-ML's by
+Simulates every sample of the demo's plan (--seed; default the demo's, as
+config/config.yaml) at --events events, gates it with the template
+(resources/gating/pbmc_cd38.yaml) as the pipeline does, and scores each reported
+population (F1 against the simulator's labels; an empty gate of an empty truth scores 1).
+The engine's membership is Gating-ML's by
 construction (benchmarks/bench_flow_sample.py checks it against FlowKit), so this is
 the score of the exported gates. Prints min / 10th percentile / median F1 per
 population and every population below F1 0.90 with its flags (its gate's and those of
@@ -29,6 +30,7 @@ from cytotrial.flow.gating.template import read_gating_template
 from cytotrial.flow.prepare.compensation import Spillover, compensate
 from cytotrial.flow.prepare.transforms import transform_from_spec
 from cytotrial.io.panel import read_panel
+from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_trial
 
 REPO = Path(__file__).resolve().parents[1]
 TRUTH_OF_POPULATION = {
@@ -81,11 +83,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--limit", type=int, default=None, help="first N samples only")
-    parser.add_argument("--seed", type=int, default=2122)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", type=Path, default=None, help="write every score here")
     args = parser.parse_args()
-
-    from cytotrial.simulate.trial import plan_demo_trial
 
     with tempfile.TemporaryDirectory() as tmp:
         trial = plan_demo_trial(args.seed, tmp)

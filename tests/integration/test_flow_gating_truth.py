@@ -74,10 +74,10 @@ def test_hard_demo_samples_are_gated_well_or_flagged(samples, events):
 
 # The whole plan of the demo's default seed and of 2122, the default until the survival
 # recalibration (the seed the low-event flags, e.g. valley_near_negative's 30%, were
-# studied on). At 5,000 events the default's plan once had an unflagged activated NK
-# population at F1 0.77 (a lone CD56 peak's mode on a chance clump of 103 events, so its
-# spread looked 3x too tight and the cut ran through the population): now flagged
-# lone_peak_cut_in_body.
+# studied on). At 5,000 events the plan of 2094, the default after it, once had an
+# unflagged activated NK population at F1 0.77 (PT056_A_C1D1: a lone CD56 peak's mode on a
+# chance clump of 103 events, so its spread looked 3x too tight and the cut ran through the
+# population): now flagged lone_peak_cut_in_body.
 # Seed 2048 (the default before the CI widths joined the seed rule) at 5,000 events: a
 # CD19-dim NK smear below the B cells (valley: last) and a lone CD56-dim peak cut in its body.
 # Seed 2022 at 5,000 events: a flat debris plateau made no FSC peak, so the debris cut

@@ -109,7 +109,7 @@ def _code_in_text(match: re.Match) -> str:
     return code_words(code).lower() if code[:1].islower() else code_words(code)
 
 
-# A cohort-QC flag as the cohort QC writes it (flow.cohort.qc._flag_text): what was
+# A cohort-QC flag as the cohort QC writes it (flow.cohort.qc.cohort_flag_text): what was
 # compared (a gate's cut on a marker, in display units, or its % of parent), against which
 # group, and the numbers.
 _COHORT_FLAG = re.compile(

@@ -51,7 +51,8 @@ DEFAULT_EVENTS_PER_FILE = 20_000
 
 def find_demo_seed(start: int, tries: int = 2000) -> int:
     """The first seed in start, start + 1, ... that makes a demo trial as the default's
-    rule asks (see DEFAULT_SEED); about 1 seed in 200 qualifies (~1 s per seed tried)."""
+    rule asks (see DEFAULT_SEED): of the 202 seeds 2021-2222, 8 met the widths and 2222 alone
+    all three (~1 s per seed tried)."""
     from cytotrial.simulate.clinical.trial import survival_width_misses
     from cytotrial.simulate.flow.findings import matching_seed
     from cytotrial.simulate.flow.scenarios import EXTRA_FILES
@@ -67,8 +68,10 @@ def find_demo_seed(start: int, tries: int = 2000) -> int:
             continue
         try:
             return matching_seed(plan, seed, DEFAULT_EVENTS_PER_FILE, tries=1)
-        except RuntimeError:  # a flow finding missed
-            continue
+        except RuntimeError as error:
+            if not str(error).startswith("no seed in"):
+                raise
+            # a flow finding missed: the next seed
     raise RuntimeError(f"no seed in [{start}, {start + tries}) makes a demo trial")
 
 

@@ -204,4 +204,4 @@ def test_cohort_qc_flags_as_the_cohort_qc_writes_them_read_as_words():
         ("pct", qc.JUMP): "timepoint jump (T cells % of parent: C1D1 2.5 -> C1D3 1.2)",
     }
     for (kind, flag), words in expected.items():
-        assert flag_text(qc._flag_text({**row, "kind": kind, "flag": flag})) == words
+        assert flag_text(qc.cohort_flag_text({**row, "kind": kind, "flag": flag})) == words

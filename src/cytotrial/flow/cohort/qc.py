@@ -52,6 +52,7 @@ __all__ = [
     "logit_percent",
     "cohort_qc_table",
     "own_flags",
+    "cohort_flag_text",
     "population_flags",
     "cohort_qc_job",
     "stacked_gates",
@@ -431,7 +432,7 @@ def cohort_qc_table(
     return table.drop(columns="_flagged").reset_index(drop=True)
 
 
-def _flag_text(row: Mapping) -> str:
+def cohort_flag_text(row: Mapping) -> str:
     """How a population's status_reason names one cohort-QC flag (no ';' inside)."""
     what = (
         f"cut {row['gate']} {row['marker']}"
@@ -451,7 +452,7 @@ def own_flags(qc: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
     """Each (sample, gate)'s own cohort-QC flags, as population statuses name them."""
     own: dict[tuple[str, str], list[str]] = {}
     for row in qc[qc["flag"].isin([OUTLIER, JUMP])].to_dict("records"):
-        own.setdefault((str(row["sample_id"]), row["gate"]), []).append(_flag_text(row))
+        own.setdefault((str(row["sample_id"]), row["gate"]), []).append(cohort_flag_text(row))
     return own
 
 

@@ -758,7 +758,10 @@ def simulate_times(seed: int, stream: int, prof: pd.DataFrame) -> TrialTimes:
 
 def width_misses(trial: TrialTimes, prof: pd.DataFrame) -> list[tuple[str, str]]:
     """The (endpoint, group) median CIs of the 16 whose upper half-width is outside
-    CI_WIDTH_TOLERANCE of the paper's (the paper check's rule), for calibrated times."""
+    CI_WIDTH_TOLERANCE of the paper's, from the calibrated times with this module's numpy
+    KM: the paper check's rule on the simulator's side (the pipeline's paper check
+    recomputes the widths from the written tables; tests/integration/test_paper_check.py
+    holds the default seed to it there)."""
     lay = Layout.of(prof)
     times = {k: trial.times[k].to_numpy() for k in ("b_reg", "b_prog", "death")}
     errors = _width_errors(_km_widths(lay, times, trial.times["last_fu"].to_numpy()))

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.small_trial import simulate_small_trial
+from helpers.small_trial import patient_with_samples, simulate_small_trial
 from helpers.workflow import SNAKEMAKE, copy_workflow, jobs_in, run
 
-# The run's patients, and the patient whose files arrive later (case b).
+# The run's patients; the patient whose files arrive later (case b) is the first other
+# one with at least two files (Trial.late).
 FIRST_PATIENTS = ["PT001", "PT002"]
-LATE_PATIENT = "PT003"
 TEMPLATE = "resources/gating/pbmc_cd38.yaml"
 
 
@@ -54,11 +54,12 @@ def trial(tmp_path_factory) -> Trial:
     base = tmp_path_factory.mktemp("incremental")
     # 20,000 events (the demo's default) make 1.1 MB files: above Snakemake's default
     # checksum limit (1 MB), so case (e) checks the profile's max-checksum-file-size.
+    late_patient = patient_with_samples(2, FIRST_PATIENTS)
     full = simulate_small_trial(
-        base / "data", FIRST_PATIENTS + [LATE_PATIENT], events_per_file=20_000
+        base / "data", FIRST_PATIENTS + [late_patient], events_per_file=20_000
     )
     first = full[full["patient_id"].isin(FIRST_PATIENTS)].reset_index(drop=True)
-    late = full[full["patient_id"] == LATE_PATIENT].reset_index(drop=True)
+    late = full[full["patient_id"] == late_patient].reset_index(drop=True)
     trial = Trial(copy_workflow(base / "wf"), first, late, (base / "data" / "clinical").resolve())
     trial.write_sheet(first)
     trial.snakemake()

@@ -38,6 +38,15 @@ def simulate_small_trial(
     return sheet
 
 
+def patient_with_samples(at_least: int, exclude: list[str], seed: int = DEFAULT_SEED) -> str:
+    """The first patient (by ID) not in `exclude` with at least `at_least` FCS files in the
+    demo's plan: tests that need another patient's files (a late arrival, a spare backup)
+    then hold whichever patients a new default seed gives samples to."""
+    plan = plan_demo_samples(seed, ".")  # paths unused
+    counts = plan[~plan["patient_id"].isin(exclude)].groupby("patient_id").size()
+    return str(counts[counts >= at_least].index.min())
+
+
 def write_config(workflow: Path, sheet: pd.DataFrame, clinical_dir: Path) -> Path:
     """Sample sheet + config file in `workflow`; run with `--configfile <returned path>`."""
     sheet_path = workflow / "samples.tsv"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers.small_trial import simulate_small_trial
+from helpers.small_trial import patient_with_samples, simulate_small_trial
 from helpers.workflow import SNAKEMAKE, copy_workflow, jobs, jobs_in, run, sample_jobs
 
 from cytotrial.errors import InputError
@@ -31,7 +31,6 @@ from cytotrial.simulate.flow.sample import simulate_sample, write_sample
 from cytotrial.simulate.trial import DEFAULT_SEED, plan_demo_samples
 
 PATIENTS = ["PT001", "PT002"]
-SPARE_PATIENT = "PT003"  # its files are never in the sheet: other content to restore
 AGGREGATES = jobs(
     "flow_sample_inventory", "flow_cohort_qc", "flow_aggregate", "flow_statistics", "report", "all"
 )
@@ -81,9 +80,11 @@ class Trial:
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory) -> Trial:
     base = tmp_path_factory.mktemp("reruns")
-    full = simulate_small_trial(base / "data", PATIENTS + [SPARE_PATIENT], events_per_file=2000)
+    # a spare patient's files are never in the sheet: other content to restore (two used)
+    spare_patient = patient_with_samples(2, PATIENTS)
+    full = simulate_small_trial(base / "data", PATIENTS + [spare_patient], events_per_file=2000)
     sheet = full[full["patient_id"].isin(PATIENTS)].reset_index(drop=True)
-    spare = full[full["patient_id"] == SPARE_PATIENT].reset_index(drop=True)
+    spare = full[full["patient_id"] == spare_patient].reset_index(drop=True)
     workflow = copy_workflow(base / "wf")
     sheet.to_csv(workflow / "samples.tsv", sep="\t", index=False)
     # a checkout: the report must name the commit whose code ran

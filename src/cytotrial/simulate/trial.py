@@ -55,14 +55,14 @@ def find_demo_seed(start: int, tries: int = 2000) -> int:
     all three (~1 s per seed tried)."""
     from cytotrial.simulate.clinical.trial import survival_width_misses
     from cytotrial.simulate.flow.findings import matching_seed
-    from cytotrial.simulate.flow.scenarios import EXTRA_FILES
+    from cytotrial.simulate.flow.scenarios import EXTRA_FILES, T_CELL_COLLAPSE
 
     for seed in range(start, start + tries):
         if survival_width_misses(seed):
             continue
         plan = plan_demo_trial(seed, ".")  # file paths unused
         planted = plan["scenario"].value_counts()
-        if (planted.get("t_cell_collapse", 0) != 1) or any(
+        if (planted.get(T_CELL_COLLAPSE, 0) != 1) or any(
             planted.get(kind, 0) != EXTRA_FILES.count(kind) for kind in EXTRA_FILES
         ):
             continue

@@ -74,26 +74,12 @@ def reverse_km_median(durations: np.ndarray, events: np.ndarray) -> float:
     return km_median(durations, ~np.asarray(events, dtype=bool))
 
 
-def median_ci_event_times(durations: np.ndarray, events: np.ndarray) -> tuple[float, float]:
-    """The two event times whose S sets `spss_median_halfwidth`'s density: the last with
-    S >= .55 (0 if none) and the first with S <= .45; NaN when S never falls to .45."""
-    times, deaths, at_risk = _risk_table(durations, events)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - deaths / at_risk)
-    ev = deaths > 0
-    times, surv = times[ev], surv[ev]
-    tol = 1.5e-8
-    low = np.flatnonzero(surv <= 0.45 + tol)
-    if low.size == 0:
-        return float("nan"), float("nan")
-    up = np.flatnonzero(surv >= 0.55 - tol)
-    return (float(times[up[-1]]) if up.size else 0.0), float(times[low[0]])
-
-
-def spss_median_halfwidth(durations: np.ndarray, events: np.ndarray) -> float:
-    """1.96 x SPSS's SE of the KM median (the CI's upper limit minus the median), as
-    cytotrial.stats.kaplan_meier computes it (SE_G[S(t_med)] / f, f from the event times
-    where S last is >= 0.55 and first is <= 0.45); NaN when not estimable."""
+def _median_ci_crossings(
+    durations: np.ndarray, events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None, int | None]:
+    """At the event times: (times, S, Greenwood SE of S, index of the last S >= .55 or
+    None, index of the first S <= .45 or None), as SPSS's density estimate of the median
+    reads them."""
     times, deaths, at_risk = _risk_table(durations, events)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - deaths / at_risk)
@@ -101,14 +87,39 @@ def spss_median_halfwidth(durations: np.ndarray, events: np.ndarray) -> float:
         se_all = surv * np.sqrt(var)  # NaN where S drops to 0, as R and SPSS
     ev = deaths > 0
     times, surv, se = times[ev], surv[ev], se_all[ev]
-    tol = 1.5e-8
-    hit = np.flatnonzero(surv <= 0.5 + tol)
-    low = np.flatnonzero(surv <= 0.45 + tol)
-    if hit.size == 0 or low.size == 0:
+    up = np.flatnonzero(surv >= 0.55 - _TOL)
+    low = np.flatnonzero(surv <= 0.45 + _TOL)
+    return (
+        times,
+        surv,
+        se,
+        int(up[-1]) if up.size else None,
+        int(low[0]) if low.size else None,
+    )
+
+
+_TOL = 1.5e-8  # S within this of .45, .5 or .55 counts as there (float rounding)
+
+
+def median_ci_event_times(durations: np.ndarray, events: np.ndarray) -> tuple[float, float]:
+    """The two event times whose S sets `spss_median_halfwidth`'s density: the last with
+    S >= .55 (0 if none) and the first with S <= .45; NaN when S never falls to .45."""
+    times, _, _, up, low = _median_ci_crossings(durations, events)
+    if low is None:
+        return float("nan"), float("nan")
+    return (float(times[up]) if up is not None else 0.0), float(times[low])
+
+
+def spss_median_halfwidth(durations: np.ndarray, events: np.ndarray) -> float:
+    """1.96 x SPSS's SE of the KM median (the CI's upper limit minus the median), as
+    cytotrial.stats.kaplan_meier computes it (SE_G[S(t_med)] / f, f from the event times
+    where S last is >= 0.55 and first is <= 0.45); NaN when not estimable."""
+    times, surv, se, up, low = _median_ci_crossings(durations, events)
+    hit = np.flatnonzero(surv <= 0.5 + _TOL)
+    if hit.size == 0 or low is None:
         return float("nan")
-    up = np.flatnonzero(surv >= 0.55 - tol)
-    u_time, u_surv = (times[up[-1]], surv[up[-1]]) if up.size else (0.0, 1.0)
-    density = (u_surv - surv[low[0]]) / (times[low[0]] - u_time)
+    u_time, u_surv = (times[up], surv[up]) if up is not None else (0.0, 1.0)
+    density = (u_surv - surv[low]) / (times[low] - u_time)
     return float(1.959963984540054 * se[hit[0]] / density)
 
 

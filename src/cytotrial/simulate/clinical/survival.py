@@ -31,6 +31,7 @@ All times are integer days from the patient's part A start.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
@@ -470,14 +471,25 @@ def endpoints(
 Medians = dict[str, dict[str, tuple[float, float]]]
 
 
-def _km_medians(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -> Medians:
-    """Per endpoint and group: (median, alternative median if S hits 0.5 exactly)."""
-    result: Medians = {e: {} for e in pt.KM_TARGETS}
+def _per_endpoint_and_group(
+    lay: Layout,
+    times: dict[str, np.ndarray],
+    last_fu: np.ndarray,
+    statistic: Callable[[np.ndarray, np.ndarray], object],
+) -> dict:
+    """`statistic(months, event)` per endpoint and group (the RP2D patients and each part A
+    response group among them)."""
+    result: dict = {e: {} for e in pt.KM_TARGETS}
     groups = {"all": np.flatnonzero(lay.rp2d), **lay.group_idx}
     for g in pt.KM_GROUPS:
         for endpoint, (t, e) in endpoints(times, last_fu, groups[g]).items():
-            result[endpoint][g] = km_median_pair(t, e)
+            result[endpoint][g] = statistic(t, e)
     return result
+
+
+def _km_medians(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -> Medians:
+    """Per endpoint and group: (median, alternative median if S hits 0.5 exactly)."""
+    return _per_endpoint_and_group(lay, times, last_fu, km_median_pair)
 
 
 def _worst_error(medians: Medians) -> float:
@@ -519,23 +531,9 @@ JOINT_WIDTHS: dict[tuple[str, str], tuple[str, str]] = {("OS-B", "SD/MR"): ("OS-
 SCORED_WIDTHS = tuple((e, g) for e, groups in pt.KM_CI.items() for g in groups)
 
 
-def _km_widths(
-    lay: Layout,
-    times: dict[str, np.ndarray],
-    last_fu: np.ndarray,
-    which: tuple[tuple[str, str], ...] | None = None,
-) -> Widths:
-    """Per endpoint and group (`which`; default all 16): the SPSS CI's upper half-width
-    of the median (months)."""
-    result: Widths = {e: {} for e in pt.KM_TARGETS}
-    groups = {"all": np.flatnonzero(lay.rp2d), **lay.group_idx}
-    for g in pt.KM_GROUPS:
-        if which is not None and not any(group == g for _, group in which):
-            continue
-        for endpoint, (t, e) in endpoints(times, last_fu, groups[g]).items():
-            if which is None or (endpoint, g) in which:
-                result[endpoint][g] = spss_median_halfwidth(t, e)
-    return result
+def _km_widths(lay: Layout, times: dict[str, np.ndarray], last_fu: np.ndarray) -> Widths:
+    """Per endpoint and group: the SPSS CI's upper half-width of the median (months)."""
+    return _per_endpoint_and_group(lay, times, last_fu, spss_median_halfwidth)
 
 
 def _target_width(endpoint: str, group: str) -> float:

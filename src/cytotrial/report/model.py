@@ -6,6 +6,7 @@ import base64
 import hashlib
 import numbers
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -183,10 +184,12 @@ class ReportFigure:
             return "unknown"
         return "no-text" if value != value else f"{value:.2f}"
 
-    @property
+    @cached_property
     def print_width_in(self) -> float:
         """The width (in) the figure prints at: its own size at the figures' dpi, smaller
-        only as far as its smallest text stays >= 8 pt (print_layout.print_width_in)."""
+        only as far as its smallest text stays >= 8 pt (print_layout.print_width_in).
+        Read once: the template and print_rows ask for it several times per figure, and
+        reading a PNG's text chunk decodes the image."""
         from cytotrial.report.print_layout import print_width_in
 
         return print_width_in(self.png)

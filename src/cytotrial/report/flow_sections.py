@@ -486,18 +486,32 @@ def _plot_n(events: object) -> str:
 COHORT_SAMPLE_FLAGS = {"outlier": "outlier", "jump": "timepoint jump"}
 
 
-def cohort_qc_caption(cohort_qc: pd.DataFrame | None, sample: str, batch: str = "") -> str:
-    """What the cohort QC found for `sample`, for its audit plot's caption: the plot is
-    drawn per sample before the cohort QC compares samples, so its header cannot say.
-    A batch shift of the sample's `batch` flags no population but is said too. '' without
-    a cohort QC."""
+def cohort_qc_captions(
+    cohort_qc: pd.DataFrame | None, batches: Mapping[str, str]
+) -> dict[str, str]:
+    """Per sample of `batches` (sample -> its batch, '' when unknown): what the cohort QC
+    found for it, for its audit plot's caption (the plot is drawn per sample before the
+    cohort QC compares samples, so its header cannot say). A batch shift of the sample's
+    batch flags no population but is said too. {} without a cohort QC. The table is split
+    by sample and by batch once (hundreds of plots, thousands of comparisons)."""
     if cohort_qc is None:
-        return ""
-    rows = cohort_qc[
-        (cohort_qc["sample_id"] == sample) & cohort_qc["flag"].isin(list(COHORT_SAMPLE_FLAGS))
-    ]
+        return {}
+    flags = cohort_qc[cohort_qc["flag"].isin(list(COHORT_SAMPLE_FLAGS))]
+    by_sample = dict(iter(flags.groupby("sample_id", sort=False)))
+    shifts = cohort_qc[cohort_qc["flag"] == "batch_shift"]
+    by_batch = dict(iter(shifts.groupby("batch", sort=False)))
+    return {
+        sample: _cohort_qc_caption(
+            by_sample.get(sample), by_batch.get(batch) if batch else None, batch
+        )
+        for sample, batch in batches.items()
+    }
+
+
+def _cohort_qc_caption(rows: pd.DataFrame | None, shifts: pd.DataFrame | None, batch: str) -> str:
+    """One sample's caption from its own flag rows and its batch's shift rows."""
     head = "Cohort QC (run on all samples after this plot was drawn): "
-    if rows.empty:
+    if rows is None or rows.empty:
         text = head + "no flags"
     else:
         gates = ", ".join(population_label(g) for g in dict.fromkeys(rows["gate"].fillna("")) if g)
@@ -506,8 +520,7 @@ def cohort_qc_caption(cohort_qc: pd.DataFrame | None, sample: str, batch: str = 
             f"{head}{plural(len(rows), 'flag')} ({kinds}) on {gates}; each is listed in Cohort "
             "QC on this page, and the populations below a flagged one are flagged too"
         )
-    shifts = cohort_qc[(cohort_qc["flag"] == "batch_shift") & (cohort_qc["batch"] == batch)]
-    if batch and len(shifts):
+    if shifts is not None and len(shifts):
         cuts = ", ".join(
             dict.fromkeys(
                 f"{r.marker} cut of {population_label(r.gate)}" for r in shifts.itertuples()
@@ -541,11 +554,12 @@ def _gating_sections(
     events = qc.set_index("sample_id")["events"] if "events" in qc else pd.Series(dtype=float)
     shown = [sample for sample in embedded["sample_id"] if sample in plots]
     batches = qc.set_index("sample_id")["batch"].fillna("") if "batch" in qc else {}
+    captions = cohort_qc_captions(cohort_qc, {s: batches.get(s, "") for s in shown})
     gallery = [
         ReportFigure(
             figure_title("gating", sample, part=number),
             plots[sample],
-            caption=cohort_qc_caption(cohort_qc, sample, batches.get(sample, "")),
+            caption=captions.get(sample, ""),
             anchor=f"plot-{sample}",
             compact=True,
             n=_plot_n(events.get(sample)),

@@ -74,6 +74,9 @@ def reverse_km_median(durations: np.ndarray, events: np.ndarray) -> float:
     return km_median(durations, ~np.asarray(events, dtype=bool))
 
 
+_TOL = 1.5e-8  # S within this of .45, .5 or .55 counts as there (float rounding)
+
+
 def _median_ci_crossings(
     durations: np.ndarray, events: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None, int | None]:
@@ -96,9 +99,6 @@ def _median_ci_crossings(
         int(up[-1]) if up.size else None,
         int(low[0]) if low.size else None,
     )
-
-
-_TOL = 1.5e-8  # S within this of .45, .5 or .55 counts as there (float rounding)
 
 
 def median_ci_event_times(durations: np.ndarray, events: np.ndarray) -> tuple[float, float]:
